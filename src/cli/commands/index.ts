@@ -1,0 +1,20 @@
+// Every command the CLI knows, one file each. Add a line per new command file.
+import type { Command } from 'commander'
+import type { CliIO } from '../context.ts'
+import init from './init.ts'
+import daemon from './daemon.ts'
+import start from './start.ts'
+import stop from './stop.ts'
+import status from './status.ts'
+import id from './id.ts'
+import connect from './connect.ts'
+import peers from './peers.ts'
+import ping from './ping.ts'
+import stats from './stats.ts'
+import config from './config.ts'
+
+export type RegisterCommand = (program: Command, io: CliIO) => void
+
+export const commands: RegisterCommand[] = [
+  init, daemon, start, stop, status, id, connect, peers, ping, stats, config
+]

@@ -1,0 +1,19 @@
+import type { Command } from 'commander'
+import { createContext, type CliIO } from '../context.ts'
+import { DaemonNotRunningError } from '../../errors.ts'
+
+export default function register (program: Command, io: CliIO): void {
+  program.command('status')
+    .description('is the daemon running? (exit 3 when not)')
+    .action(async (_opts, cmd: Command) => {
+      const ctx = createContext(cmd, io)
+      try {
+        const status = await ctx.withClient(async (c) => await c.call('status'))
+        ctx.out.result(status, (s) => `running (pid ${s.pid as number}), node ${s.nodeId as string}, up ${s.uptimeSec as number}s`)
+      } catch (err) {
+        if (!(err instanceof DaemonNotRunningError)) throw err
+        ctx.out.result({ running: false }, () => `not running on home ${ctx.home}; start it with: swarm daemon --detach`)
+        process.exitCode = 3
+      }
+    })
+}

@@ -1,0 +1,29 @@
+// The commander program: global flags, then one file per command under commands/. Building it
+// imports only the command descriptors; each handler loads what it needs when it runs.
+
+import { Command } from 'commander'
+import type { CliIO } from './context.ts'
+import { commands } from './commands/index.ts'
+
+export function buildProgram (io: CliIO): Command {
+  const program = new Command('swarm')
+    .description('swarmd: ask the swarm for help, and help it')
+    .option('--home <dir>', 'home directory (default: $SWARM_HOME or ~/.swarmd)')
+    .option('--json', 'machine-readable output (one JSON document, or NDJSON for streams)')
+    .option('--debug', 'show stack traces on errors')
+    .showHelpAfterError('(run swarm --help for usage)')
+    .configureOutput({
+      writeOut: (s) => { io.stdout.write(s) },
+      writeErr: (s) => { io.stderr.write(s) }
+    })
+    .exitOverride()
+  for (const register of commands) register(program, io)
+  // Subcommands inherit the output routing and the usage-error behaviour.
+  for (const cmd of program.commands) inherit(cmd, program)
+  return program
+}
+
+function inherit (cmd: Command, root: Command): void {
+  cmd.configureOutput(root.configureOutput()).exitOverride().showHelpAfterError('(run swarm --help for usage)')
+  for (const sub of cmd.commands) inherit(sub, root)
+}

@@ -1,0 +1,106 @@
+// The config schema: every key an operator may set, its type and its meaning. Objects are
+// strict, so a misspelt key fails at load and names itself instead of being ignored.
+
+import { z } from 'zod'
+
+const multiaddr = z.string().regex(/^\//, 'a multiaddr starting with /')
+const rate = z.strictObject({ ratePerSec: z.number().positive(), burst: z.number().int().positive() })
+const scopes = z.array(z.enum(['private', 'federation-local', 'cross-federation', 'global']))
+const urgencies = z.array(z.enum(['low', 'normal', 'high', 'critical']))
+
+/** What each answerer serves; an empty or missing list means all. */
+const serves = {
+  scopes: scopes.optional(),
+  tags: z.array(z.string()).optional(),
+  urgencies: urgencies.optional()
+}
+
+export const answererSchema = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('reflections'), limit: z.number().int().min(1).max(20).optional(), ...serves }),
+  z.strictObject({
+    kind: z.literal('command'),
+    command: z.string().min(1),
+    args: z.array(z.string()).optional(),
+    timeoutSec: z.number().positive().optional(),
+    outputBytes: z.number().int().positive().optional(),
+    ...serves
+  }),
+  z.strictObject({
+    kind: z.literal('openai'),
+    baseUrl: z.string().url(),
+    model: z.string().min(1),
+    apiKeyEnv: z.string().optional(),
+    timeoutSec: z.number().positive().optional(),
+    ...serves
+  })
+])
+
+export const consensusRuleSchema = z.strictObject({
+  match: z.strictObject({
+    risk: z.enum(['low', 'medium', 'high']).optional(),
+    operation: z.enum(['create', 'modify', 'delete']).optional(),
+    file: z.string().optional()
+  }),
+  vote: z.enum(['yes', 'no']),
+  reason: z.string().optional()
+})
+
+export const configSchema = z.strictObject({
+  node: z.strictObject({
+    federation: z.string().regex(/^fed:[A-Za-z0-9._-]{1,64}$/, 'a federation id like fed:name'),
+    models: z.array(z.string()),
+    languages: z.array(z.string().min(2).max(16))
+  }),
+  listen: z.array(multiaddr),
+  announce: z.array(multiaddr),
+  bootstrap: z.array(multiaddr),
+  mdns: z.boolean(),
+  iceServers: z.array(z.strictObject({ urls: z.union([z.string(), z.array(z.string())]), username: z.string().optional(), credential: z.string().optional() })),
+  bus: z.strictObject({
+    global: z.boolean(),
+    federations: z.array(z.string().regex(/^fed:[A-Za-z0-9._-]{1,64}$/, 'a federation id like fed:name')),
+    clockSkewSec: z.number().min(0).max(3600),
+    maxEnvelopeBytes: z.number().int().min(1024).max(1024 * 1024),
+    defaultTtlSec: z.number().int().min(1).max(30 * 86400)
+  }),
+  presence: z.strictObject({ heartbeatSec: z.number().min(0.2).max(3600) }),
+  secretary: z.strictObject({ volunteer: z.boolean() }),
+  reputation: z.strictObject({ default: z.number().min(0).max(1) }),
+  tasks: z.strictObject({
+    accept: z.array(z.string()),
+    safePrefixes: z.array(z.string()),
+    maxAttempts: z.number().int().min(1).max(20),
+    timeoutSec: z.number().positive().max(3600),
+    memoryMb: z.number().int().min(16).max(65536),
+    outputBytes: z.number().int().min(1024).max(64 * 1024 * 1024),
+    python: z.string().min(1),
+    maxConcurrent: z.number().int().min(1).max(64)
+  }),
+  consensus: z.strictObject({
+    vote: z.enum(['auto', 'ask', 'rules']),
+    rules: z.array(consensusRuleSchema),
+    timeoutSec: z.number().positive().max(3600),
+    fallback: z.enum(['allow', 'deny']),
+    coreFiles: z.array(z.string())
+  }),
+  answerers: z.array(answererSchema),
+  web: z.strictObject({ listen: z.string().nullable() }),
+  metrics: z.strictObject({ listen: z.string().nullable() }),
+  log: z.strictObject({
+    level: z.enum(['trace', 'debug', 'info', 'warn', 'error']),
+    maxBytes: z.number().int().min(4096),
+    files: z.number().int().min(1).max(100)
+  }),
+  federation: z.strictObject({
+    mode: z.enum(['open', 'closed']),
+    roots: z.array(z.strictObject({
+      pubkey: z.string().regex(/^ed25519:[0-9a-f]{64}$/, 'ed25519:<64 hex>'),
+      notBefore: z.string().optional(),
+      notAfter: z.string().optional()
+    }))
+  }),
+  rateLimit: z.strictObject({ perSender: rate, perScope: rate })
+})
+
+export type SwarmConfig = z.infer<typeof configSchema>
+export type AnswererConfig = z.infer<typeof answererSchema>

@@ -1,0 +1,38 @@
+// What the daemon hands each service at construction (the libp2p "components" habit): a
+// service picks the parts it uses, so it can be tested with stubs of just those.
+
+import type { HomePaths } from '../config/paths.ts'
+import type { SwarmConfig } from '../config/schema.ts'
+import type { Identity } from '../identity/index.ts'
+import type { SwarmDb } from '../store/db.ts'
+import type { SwarmLibp2p } from '../net/node.ts'
+import type { TopicRouter } from '../net/topics.ts'
+import type { MethodRegistry } from '../control/server.ts'
+import type { SwarmEvents } from './events.ts'
+import type { Counters } from './counters.ts'
+import type { Logger } from './logger.ts'
+
+export interface SwarmComponents {
+  paths: HomePaths
+  config: SwarmConfig
+  identity: Identity
+  db: SwarmDb
+  libp2p: SwarmLibp2p
+  topics: TopicRouter
+  control: MethodRegistry
+  events: SwarmEvents
+  counters: Counters
+  log: Logger
+  /** Other services by name, for the few that cooperate (e.g. the bus asks reflections). */
+  services: Map<string, SwarmService>
+}
+
+export interface SwarmService {
+  readonly name: string
+  /** Registers handlers and protocols; nothing may happen before this. */
+  start: () => Promise<void>
+  /** Removes them again; must be safe to call after a failed start. */
+  stop: () => Promise<void>
+  /** Numbers merged into `swarm stats` under the service's name. */
+  stats?: () => Record<string, unknown>
+}

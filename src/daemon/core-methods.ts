@@ -1,0 +1,123 @@
+// Control methods every daemon has: status, id, peers, connect, ping, stats, stop, config,
+// events. The service-specific ones are registered by each service at start.
+
+import { multiaddr } from '@multiformats/multiaddr'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { SwarmError, UsageError, withTimeout } from '../errors.ts'
+import { nodeIdFromPeerId } from '../identity/index.ts'
+import type { SwarmComponents } from './components.ts'
+
+export interface CoreMethodsInit {
+  startedAt: number
+  requestStop: () => void
+}
+
+export function uptimeSec (startedAt: number): number {
+  return Math.round((Date.now() - startedAt) / 1000)
+}
+
+export function registerCoreMethods (c: SwarmComponents, init: CoreMethodsInit): void {
+  const { control, libp2p, identity } = c
+
+  const addresses = (): string[] => libp2p.getMultiaddrs().map((a) => a.toString())
+
+  control.register('status', async () => ({
+    running: true,
+    pid: process.pid,
+    nodeId: identity.nodeId,
+    peerId: identity.peerId.toString(),
+    uptimeSec: uptimeSec(init.startedAt)
+  }))
+
+  control.register('id', async () => ({
+    nodeId: identity.nodeId,
+    peerId: identity.peerId.toString(),
+    pubkey: identity.pubkey,
+    federation: identity.federation,
+    addresses: addresses()
+  }))
+
+  control.register('peers', async () => {
+    const byPeer = new Map<string, string[]>()
+    for (const conn of libp2p.getConnections()) {
+      const id = conn.remotePeer.toString()
+      const list = byPeer.get(id) ?? []
+      list.push(conn.remoteAddr.toString())
+      byPeer.set(id, list)
+    }
+    return [...byPeer].map(([peerId, addrs]) => {
+      const nodeId = nodeIdFromPeerId(peerId)
+      return nodeId === undefined ? { peerId, addresses: addrs } : { peerId, nodeId, addresses: addrs }
+    })
+  })
+
+  control.register('connect', async (params: { address?: unknown }, ctx) => {
+    if (typeof params.address !== 'string') throw new UsageError('connect needs a multiaddr')
+    let ma
+    try { ma = multiaddr(params.address) } catch (err: any) { throw new UsageError(`not a multiaddr: ${params.address} (${err.message as string})`) }
+    try {
+      const conn = await libp2p.dial(ma, { signal: withTimeout(ctx.signal, 15_000) })
+      return { peerId: conn.remotePeer.toString(), nodeId: nodeIdFromPeerId(conn.remotePeer) ?? null, address: conn.remoteAddr.toString() }
+    } catch (err: any) {
+      throw new SwarmError('dial-failed', `could not connect to ${params.address}: ${err.message as string}`)
+    }
+  })
+
+  control.register('ping', async (params: { peerId?: unknown, count?: unknown }, ctx) => {
+    if (typeof params.peerId !== 'string') throw new UsageError('ping needs a peer id')
+    let peer
+    try { peer = peerIdFromString(params.peerId) } catch { throw new UsageError(`not a peer id: ${params.peerId}`) }
+    const count = typeof params.count === 'number' ? params.count : 1
+    const rtts: number[] = []
+    for (let i = 0; i < count; i++) {
+      try {
+        rtts.push(await libp2p.services.ping.ping(peer, { signal: withTimeout(ctx.signal, 10_000) }))
+      } catch (err: any) {
+        throw new SwarmError('ping-failed', `ping ${params.peerId} failed: ${err.message as string}`)
+      }
+    }
+    return { peerId: params.peerId, rttMs: rtts }
+  })
+
+  control.register('stats', async () => {
+    const out: Record<string, unknown> = {
+      nodeId: identity.nodeId,
+      peerId: identity.peerId.toString(),
+      federation: identity.federation,
+      uptimeSec: uptimeSec(init.startedAt),
+      peers: { connected: new Set(libp2p.getConnections().map((x) => x.remotePeer.toString())).size },
+      capabilities: [],
+      topics: c.topics.topics(),
+      envelopes: {
+        accepted: c.counters.byLabel('envelopes.accepted'),
+        rejected: c.counters.byLabel('envelopes.rejected'),
+        ignored: c.counters.byLabel('envelopes.ignored')
+      },
+      memory: { rssBytes: process.memoryUsage.rss() }
+    }
+    for (const svc of c.services.values()) {
+      const s = svc.stats?.()
+      if (s !== undefined) Object.assign(out, s)
+    }
+    return out
+  })
+
+  control.register('config.show', async () => c.config)
+
+  control.register('stop', async () => {
+    // Reply first, then stop: the client is waiting for this answer.
+    setImmediate(init.requestStop)
+    return { stopping: true, pid: process.pid }
+  })
+
+  control.register('events', async (params: { types?: string[] }, ctx) => {
+    const types = Array.isArray(params.types) && params.types.length > 0 ? new Set(params.types) : undefined
+    await new Promise<void>((resolve) => {
+      c.events.until(ctx.signal, (event) => {
+        if (types === undefined || types.has(event.type)) ctx.notify(event)
+      })
+      ctx.signal.addEventListener('abort', () => { resolve() }, { once: true })
+    })
+    return null
+  })
+}

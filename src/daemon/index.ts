@@ -1,0 +1,189 @@
+// The daemon: config → identity → lock → store → net → services → control socket, started in
+// that order and stopped in reverse. Ready means: libp2p listening, services started, the
+// socket accepting and the `api` file written.
+
+import { writeFile, rm } from 'node:fs/promises'
+import { homePaths, type HomePaths } from '../config/paths.ts'
+import { loadConfig } from '../config/load.ts'
+import type { SwarmConfig } from '../config/schema.ts'
+import { homeExists } from '../config/home.ts'
+import { loadIdentity, nodeIdFromPeerId, type Identity } from '../identity/index.ts'
+import { openDb, type SwarmDb } from '../store/db.ts'
+import { createSwarmNode, type SwarmLibp2p } from '../net/node.ts'
+import { TopicRouter } from '../net/topics.ts'
+import { ControlServer } from '../control/server.ts'
+import { SwarmError } from '../errors.ts'
+import { acquireHomeLock, type HomeLock } from './lock.ts'
+import { createLogger, type Logger, type LogLevel } from './logger.ts'
+import { SwarmEvents } from './events.ts'
+import { Counters } from './counters.ts'
+import { registerCoreMethods } from './core-methods.ts'
+import { createServices } from './services.ts'
+import type { SwarmComponents, SwarmService } from './components.ts'
+
+export interface DaemonFlags {
+  listen?: string[]
+  bootstrap?: string[]
+  web?: string
+  metrics?: string
+  logLevel?: LogLevel
+}
+
+export interface DaemonOptions {
+  home: string
+  flags?: DaemonFlags
+  env?: NodeJS.ProcessEnv
+  /** Also log to stderr (foreground daemons). */
+  logToStderr?: boolean
+}
+
+function flagsToConfig (flags: DaemonFlags): Record<string, unknown> {
+  const out: Record<string, any> = {}
+  if (flags.listen !== undefined && flags.listen.length > 0) out.listen = flags.listen
+  if (flags.bootstrap !== undefined && flags.bootstrap.length > 0) out.bootstrap = flags.bootstrap
+  if (flags.web !== undefined) out.web = { listen: flags.web }
+  if (flags.metrics !== undefined) out.metrics = { listen: flags.metrics }
+  if (flags.logLevel !== undefined) out.log = { level: flags.logLevel }
+  return out
+}
+
+export class Daemon {
+  readonly paths: HomePaths
+  readonly config: SwarmConfig
+  readonly identity: Identity
+  readonly log: Logger
+  readonly events = new SwarmEvents()
+  readonly counters = new Counters()
+  private readonly lock: HomeLock
+  private db?: SwarmDb
+  private libp2p?: SwarmLibp2p
+  private control?: ControlServer
+  private topics?: TopicRouter
+  private readonly services: SwarmService[] = []
+  private stopping?: Promise<void>
+  private readonly stopped = Promise.withResolvers<void>()
+  readonly startedAt = Date.now()
+
+  private constructor (paths: HomePaths, config: SwarmConfig, identity: Identity, lock: HomeLock, log: Logger) {
+    this.paths = paths
+    this.config = config
+    this.identity = identity
+    this.lock = lock
+    this.log = log
+  }
+
+  /** Starts a daemon on `home`; resolves once it is ready, or throws a SwarmError saying why. */
+  static async start (opts: DaemonOptions): Promise<Daemon> {
+    const paths = homePaths(opts.home)
+    if (!(await homeExists(paths))) throw new SwarmError('no-home', `no swarmd home at ${paths.home}; create it with: swarm init --home ${paths.home}`)
+    const config = await loadConfig({ file: paths.config, env: opts.env ?? process.env, flags: flagsToConfig(opts.flags ?? {}) })
+    const identity = await loadIdentity(paths.key, config.node.federation)
+    const log = createLogger({ level: config.log.level, file: paths.log, maxBytes: config.log.maxBytes, files: config.log.files, stderr: opts.logToStderr })
+    const lock = await acquireHomeLock(paths, (err) => { log.error('home lock compromised', { err: err.message }) })
+    const daemon = new Daemon(paths, config, identity, lock, log)
+    try {
+      await daemon.startParts()
+    } catch (err) {
+      await daemon.stop().catch(() => {})
+      throw err
+    }
+    return daemon
+  }
+
+  private async startParts (): Promise<void> {
+    const { paths, config, identity, log } = this
+    this.db = await openDb(paths.db)
+    const webrtcCertificate = await loadWebRTCCertificate(paths, log)
+    this.libp2p = await createSwarmNode({
+      privateKey: identity.privateKey,
+      listen: config.listen,
+      announce: config.announce,
+      bootstrap: config.bootstrap,
+      mdns: config.mdns,
+      iceServers: config.iceServers as RTCIceServer[],
+      webrtcCertificate
+    })
+    this.topics = new TopicRouter(this.libp2p.services.pubsub, this.counters, log.child('topics'))
+    this.control = new ControlServer({
+      socketPath: paths.socket,
+      log: log.child('control'),
+      onRequest: (method, ok, ms) => {
+        this.counters.inc('control.requests', ok ? method : `${method}:error`)
+        this.counters.inc('control.latency-ms-total', '', ms)
+      }
+    })
+    const serviceMap = new Map<string, SwarmService>()
+    const components: SwarmComponents = {
+      paths, config, identity, db: this.db, libp2p: this.libp2p, topics: this.topics, control: this.control,
+      events: this.events, counters: this.counters, log, services: serviceMap
+    }
+    registerCoreMethods(components, { startedAt: this.startedAt, requestStop: () => { void this.stop() } })
+    for (const svc of createServices(components)) {
+      this.services.push(svc)
+      serviceMap.set(svc.name, svc)
+    }
+    this.watchPeers(this.libp2p)
+    await this.libp2p.start()
+    this.topics.start()
+    for (const svc of this.services) await svc.start()
+    await this.control.start()
+    await writeFile(paths.api, JSON.stringify({
+      pid: process.pid,
+      socket: paths.socket,
+      nodeId: identity.nodeId,
+      peerId: identity.peerId.toString(),
+      addresses: this.libp2p.getMultiaddrs().map((a) => a.toString())
+    }, null, 2) + '\n', { mode: 0o600 })
+    log.info('daemon ready', { nodeId: identity.nodeId, peerId: identity.peerId.toString(), addresses: this.libp2p.getMultiaddrs().map((a) => a.toString()) })
+  }
+
+  private watchPeers (libp2p: SwarmLibp2p): void {
+    libp2p.addEventListener('peer:connect', (evt) => {
+      const peerId = evt.detail.toString()
+      this.events.emit('peer:joined', { peerId, nodeId: nodeIdFromPeerId(peerId) ?? null })
+    })
+    libp2p.addEventListener('peer:disconnect', (evt) => {
+      const peerId = evt.detail.toString()
+      this.events.emit('peer:left', { peerId, nodeId: nodeIdFromPeerId(peerId) ?? null })
+    })
+  }
+
+  get node (): SwarmLibp2p {
+    if (this.libp2p === undefined) throw new Error('daemon not started')
+    return this.libp2p
+  }
+
+  /** Resolves when the daemon has stopped (by `stop()`, `swarm stop` or a signal). */
+  get done (): Promise<void> { return this.stopped.promise }
+
+  /** Graceful stop in reverse start order; idempotent. */
+  async stop (): Promise<void> {
+    this.stopping ??= (async () => {
+      this.log.info('daemon stopping')
+      const step = async (what: string, fn: () => Promise<unknown> | unknown): Promise<void> => {
+        try { await fn() } catch (err) { this.log.warn(`stop: ${what} failed`, { err: (err as Error).message }) }
+      }
+      await step('control', async () => await this.control?.stop())
+      for (const svc of [...this.services].reverse()) await step(svc.name, async () => await svc.stop())
+      await step('topics', () => this.topics?.stop())
+      await step('libp2p', async () => await this.libp2p?.stop())
+      await step('db', async () => await this.db?.close())
+      await step('api', async () => await rm(this.paths.api, { force: true }))
+      await step('lock', async () => await this.lock.release())
+      this.log.info('daemon stopped')
+      this.stopped.resolve()
+    })()
+    await this.stopping
+  }
+}
+
+async function loadWebRTCCertificate (paths: HomePaths, log: Logger): Promise<any> {
+  try {
+    const mod = await import('../net/webrtc-cert.ts')
+    return await mod.loadOrCreateWebRTCCertificate(paths.webrtcCert)
+  } catch (err: any) {
+    if (err?.code === 'ERR_MODULE_NOT_FOUND') return undefined
+    log.warn('webrtc-direct certificate not persisted', { err: err.message })
+    return undefined
+  }
+}

@@ -1,0 +1,225 @@
+// Written schemas (zod) for every envelope type. Keys follow the Orbiplex kebab/slash style.
+// Top-level objects are strict (an unknown field is bad-schema: it would be signed but unread);
+// free-form task payloads (`data`, `result`) are any JSON object.
+
+import { z } from 'zod'
+
+export const ULID = '[0-9A-HJKMNP-TV-Z]{26}'
+const TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.\d{1,9})?Z$/
+
+/** RFC 3339 in UTC (`Z`), seconds or finer, and a real calendar date. */
+export function isTimestamp (text: string): boolean {
+  const m = TIMESTAMP.exec(text)
+  if (m === null) return false
+  const [y, mo, d, h, mi, s] = m.slice(1, 7).map(Number)
+  if (mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || s > 59) return false
+  return d <= new Date(Date.UTC(y, mo, 0)).getUTCDate()
+}
+
+/** `2026-03-17T18:42:11Z`: second precision, as in the Orbiplex example. */
+export function formatTimestamp (ms: number): string {
+  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z')
+}
+
+export const URGENCIES = ['low', 'normal', 'high', 'critical'] as const
+/** `private-to-swarm` is Orbiplex's spelling of `private`; both are accepted, builders write `private`. */
+export const SCOPES = ['private', 'federation-local', 'cross-federation', 'global'] as const
+export const SCOPE_SYNONYMS: Readonly<Record<string, typeof SCOPES[number]>> = { 'private-to-swarm': 'private' }
+export const CONTRIBUTION_KINDS = ['partial-answer', 'fact', 'hypothesis', 'recommendation', 'clarification-request', 'clarification', 'objection'] as const
+export const ORIGINS = ['node-generated', 'node-mediated-human', 'human-live'] as const
+export const PRESENCE_EVENTS = ['join', 'heartbeat', 'leave'] as const
+export const ROLES = ['asker', 'secretary', 'shadow', 'participant', 'watcher'] as const
+export const CLAIM_MODES = ['takeover', 'shadow', 'step-back', 'resume'] as const
+export const SUMMARY_STATUSES = ['intermediate', 'final'] as const
+export const RESOLUTIONS = ['accepted-answer', 'resolved', 'handed-off', 'withdrawn', 'expired'] as const
+export const OUTCOMES = ['success', 'failure'] as const
+export const OPERATIONS = ['create', 'modify', 'delete'] as const
+export const RISKS = ['low', 'medium', 'high'] as const
+export const VOTES = ['yes', 'no'] as const
+
+export function normalizeScope (scope: string): typeof SCOPES[number] | undefined {
+  return (SCOPES as readonly string[]).includes(scope) ? scope as typeof SCOPES[number] : SCOPE_SYNONYMS[scope]
+}
+
+// building blocks
+export const timestamp = z.string().refine(isTimestamp, 'must be an RFC 3339 UTC timestamp (…Z)')
+export const idOf = (kind: string): z.ZodString => z.string().regex(new RegExp(`^${kind}:${ULID}$`), `must be ${kind}:<ULID>`)
+export const text = (max = 32_768): z.ZodString => z.string().min(1).max(max)
+export const label = z.string().min(1).max(256)
+export const labels = z.array(label).max(256)
+export const unit = z.number().min(0).max(1)
+export const count = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER)
+/** libp2p peer id text (base58btc `12D3KooW…`/`Qm…`, or a base32 CID); checked loosely. */
+export const peerId = z.string().regex(/^[A-Za-z0-9]{16,128}$/, 'must be a libp2p peer id')
+export const nodeId = z.string().min(1).max(256)
+export const jsonObject = z.record(z.string(), z.unknown())
+
+export const sender = z.strictObject({
+  'node/id': nodeId,
+  'federation/id': z.string().min(1).max(256),
+  pubkey: z.string().regex(/^ed25519:[0-9a-f]{64}$/, 'must be ed25519:<64 lowercase hex>')
+})
+
+// 64 bytes are 86 unpadded characters; the last carries 2 data bits, so only A, Q, g, w are canonical.
+export const signature = z.strictObject({
+  alg: z.literal('ed25519'),
+  value: z.string().regex(/^base64url:[A-Za-z0-9_-]{85}[AQgw]$/, 'must be base64url:<86 chars> (64 bytes)')
+})
+
+export type Shape = Record<string, z.ZodType>
+
+/** The full strict schema of an envelope type: common fields + its own. */
+export function envelopeSchema<S extends Shape> (type: string, idKind: string, fields: S) {
+  return z.strictObject({
+    type: z.literal(type),
+    id: idOf(idKind),
+    sender,
+    'created-at': timestamp,
+    ...fields,
+    signature
+  })
+}
+
+// type-specific fields, one shape per envelope type
+
+const contentItem = z.strictObject({ text: text(), confidence: unit, sources: z.array(label).min(1).max(256) })
+
+export const fields = {
+  question: {
+    'ttl-sec': z.number().int().min(1).max(30 * 24 * 3600),
+    question: z.strictObject({ text: text(), tags: labels, urgency: z.enum(URGENCIES) }),
+    delivery: z.strictObject({
+      scope: z.enum([...SCOPES, 'private-to-swarm']),
+      'response-channel/id': idOf('question'),
+      'response-channel/mode': label,
+      'follow-ups?': z.boolean().optional()
+    }),
+    filters: z.strictObject({
+      'models/require': labels,
+      'models/exclude': labels,
+      'responder/min-reputation': unit,
+      languages: labels
+    }),
+    reward: z.strictObject({ kind: label, amount: z.number().nullable() })
+  },
+  contribution: {
+    'question/id': idOf('question'),
+    kind: z.enum(CONTRIBUTION_KINDS),
+    text: text(),
+    confidence: unit,
+    sources: labels,
+    'in-reply-to': idOf('contribution').optional(),
+    origin: z.enum(ORIGINS)
+  },
+  presence: {
+    'question/id': idOf('question'),
+    event: z.enum(PRESENCE_EVENTS),
+    role: z.enum(ROLES)
+  },
+  secretaryClaim: {
+    'question/id': idOf('question'),
+    mode: z.enum(CLAIM_MODES),
+    reason: z.string().max(4096),
+    'asker/node-id': nodeId
+  },
+  summary: {
+    'question/id': idOf('question'),
+    status: z.enum(SUMMARY_STATUSES),
+    content: z.strictObject({
+      facts: z.array(contentItem).max(256),
+      hypotheses: z.array(contentItem).max(256),
+      recommendations: z.array(contentItem).max(256),
+      uncertainty: unit
+    }),
+    contributors: z.array(nodeId).max(1024),
+    excluded: z.array(z.strictObject({ contribution: idOf('contribution'), reason: z.string().max(4096) })).max(1024)
+  },
+  close: {
+    'question/id': idOf('question'),
+    resolution: z.enum(RESOLUTIONS),
+    accepted: z.array(idOf('contribution')).max(1024),
+    'handed-off-to': label.optional(),
+    note: z.string().max(4096).optional()
+  },
+  capabilityAdvert: {
+    'peer/id': peerId,
+    capabilities: labels,
+    'task-types': labels,
+    models: labels,
+    languages: labels,
+    'queue-length': count,
+    running: count,
+    sequence: count,
+    'expires-at': timestamp
+  },
+  reflection: {
+    category: label,
+    description: text(),
+    outcome: z.enum(OUTCOMES),
+    recommendations: z.array(text(4096)).max(256),
+    tags: labels
+  },
+  proposal: {
+    file: text(1024),
+    operation: z.enum(OPERATIONS),
+    rationale: text(),
+    risk: z.enum(RISKS),
+    reasons: z.array(text(4096)).max(256),
+    'content-hash': z.string().regex(/^sha256:[0-9a-f]{64}$/, 'must be sha256:<64 lowercase hex>').nullable(),
+    deadline: timestamp
+  },
+  vote: {
+    'proposal/id': idOf('proposal'),
+    vote: z.enum(VOTES),
+    reason: z.string().max(4096)
+  },
+  taskRequest: {
+    'correlation-id': label,
+    'task/type': label,
+    data: jsonObject,
+    requirements: labels,
+    deadline: timestamp
+  },
+  taskResponse: {
+    'correlation-id': label,
+    success: z.boolean(),
+    result: jsonObject.optional(),
+    error: z.strictObject({ code: label, message: z.string().max(4096) }).optional(),
+    'executed-by': peerId,
+    'duration-ms': z.number().min(0).max(Number.MAX_SAFE_INTEGER)
+  }
+} satisfies Record<string, Shape>
+
+export const questionSchema = envelopeSchema('swarm/question', 'question', fields.question)
+  .refine((e) => e.delivery['response-channel/id'] === e.id, { message: 'must equal id', path: ['delivery', 'response-channel/id'] })
+export const contributionSchema = envelopeSchema('swarm/contribution', 'contribution', fields.contribution)
+export const presenceSchema = envelopeSchema('swarm/presence', 'presence', fields.presence)
+export const secretaryClaimSchema = envelopeSchema('swarm/secretary-claim', 'claim', fields.secretaryClaim)
+export const summarySchema = envelopeSchema('swarm/summary', 'summary', fields.summary)
+export const closeSchema = envelopeSchema('swarm/close', 'close', fields.close)
+export const capabilityAdvertSchema = envelopeSchema('swarm/capability-advert', 'advert', fields.capabilityAdvert)
+export const reflectionSchema = envelopeSchema('swarm/reflection', 'reflection', fields.reflection)
+export const proposalSchema = envelopeSchema('swarm/proposal', 'proposal', fields.proposal)
+export const voteSchema = envelopeSchema('swarm/vote', 'vote', fields.vote)
+export const taskRequestSchema = envelopeSchema('swarm/task-request', 'task', fields.taskRequest)
+export const taskResponseSchema = envelopeSchema('swarm/task-response', 'task-result', fields.taskResponse)
+  .superRefine((e, ctx) => {
+    // an outcome is either a result or an error, never both
+    if (e.success && e.error !== undefined) ctx.addIssue({ code: 'custom', message: 'must be absent when success is true', path: ['error'] })
+    if (!e.success && e.error === undefined) ctx.addIssue({ code: 'custom', message: 'is required when success is false', path: ['error'] })
+    if (!e.success && e.result !== undefined) ctx.addIssue({ code: 'custom', message: 'must be absent when success is false', path: ['result'] })
+  })
+
+export type QuestionEnvelope = z.infer<typeof questionSchema>
+export type ContributionEnvelope = z.infer<typeof contributionSchema>
+export type PresenceEnvelope = z.infer<typeof presenceSchema>
+export type SecretaryClaimEnvelope = z.infer<typeof secretaryClaimSchema>
+export type SummaryEnvelope = z.infer<typeof summarySchema>
+export type CloseEnvelope = z.infer<typeof closeSchema>
+export type CapabilityAdvertEnvelope = z.infer<typeof capabilityAdvertSchema>
+export type ReflectionEnvelope = z.infer<typeof reflectionSchema>
+export type ProposalEnvelope = z.infer<typeof proposalSchema>
+export type VoteEnvelope = z.infer<typeof voteSchema>
+export type TaskRequestEnvelope = z.infer<typeof taskRequestSchema>
+export type TaskResponseEnvelope = z.infer<typeof taskResponseSchema>
+export type SummaryItem = z.infer<typeof contentItem>

@@ -1,0 +1,111 @@
+// Gossipsub topics with one validator each. A route (exact topic or prefix) says how to judge a
+// message and what to do with an accepted one; the router installs the validator when the
+// topic is subscribed, counts verdicts by reason, and hands the validated value to `deliver`
+// without parsing the bytes twice.
+
+import type { PeerId } from '@libp2p/interface'
+import type { GossipSub, GossipsubMessage } from '@libp2p/gossipsub'
+import type { Counters } from '../daemon/counters.ts'
+import type { Logger } from '../daemon/logger.ts'
+
+export type TopicVerdict<T> =
+  | { action: 'accept', value: T }
+  | { action: 'reject' | 'ignore', reason: string, detail?: unknown }
+
+export interface TopicRoute<T = any> {
+  /** Judge the bytes; must not throw (a throw counts as a reject `internal`). */
+  validate: (data: Uint8Array, topic: string, from: PeerId) => TopicVerdict<T> | Promise<TopicVerdict<T>>
+  deliver: (value: T, topic: string, from: PeerId) => void | Promise<void>
+}
+
+export interface RejectListener { (reason: string, topic: string, from: PeerId, detail?: unknown): void }
+
+export class TopicRouter {
+  private readonly exact = new Map<string, TopicRoute>()
+  private readonly prefixes: Array<[string, TopicRoute]> = []
+  private readonly validated = new WeakMap<Uint8Array, unknown>()
+  private readonly pubsub: GossipSub
+  private readonly counters: Counters
+  private readonly log: Logger
+  private readonly rejectListeners = new Set<RejectListener>()
+  private readonly onMessage = (evt: CustomEvent<GossipsubMessage>): void => { void this.dispatch(evt.detail) }
+
+  constructor (pubsub: GossipSub, counters: Counters, log: Logger) {
+    this.pubsub = pubsub
+    this.counters = counters
+    this.log = log
+  }
+
+  start (): void { this.pubsub.addEventListener('gossipsub:message', this.onMessage) }
+  stop (): void { this.pubsub.removeEventListener('gossipsub:message', this.onMessage) }
+
+  route (topic: string, route: TopicRoute): void { this.exact.set(topic, route) }
+  routePrefix (prefix: string, route: TopicRoute): void { this.prefixes.push([prefix, route]) }
+  onReject (l: RejectListener): () => void { this.rejectListeners.add(l); return () => this.rejectListeners.delete(l) }
+
+  private find (topic: string): TopicRoute | undefined {
+    return this.exact.get(topic) ?? this.prefixes.find(([p]) => topic.startsWith(p))?.[1]
+  }
+
+  subscribe (topic: string): void {
+    const route = this.find(topic)
+    if (route === undefined) throw new Error(`no route for topic ${topic}`)
+    if (!this.pubsub.topicValidators.has(topic)) {
+      this.pubsub.topicValidators.set(topic, async (from, msg) => await this.judge(route, topic, from, msg.data) as any)
+    }
+    this.pubsub.subscribe(topic)
+  }
+
+  unsubscribe (topic: string): void {
+    this.pubsub.unsubscribe(topic)
+    this.pubsub.topicValidators.delete(topic)
+  }
+
+  subscribed (topic: string): boolean { return this.pubsub.getTopics().includes(topic) }
+  topics (): string[] { return this.pubsub.getTopics() }
+  subscribers (topic: string): PeerId[] { return this.pubsub.getSubscribers(topic) }
+
+  async publish (topic: string, data: Uint8Array): Promise<number> {
+    const res = await this.pubsub.publish(topic, data)
+    return res.recipients.length
+  }
+
+  private async judge (route: TopicRoute, topic: string, from: PeerId, data: Uint8Array): Promise<'accept' | 'reject' | 'ignore'> {
+    let verdict: TopicVerdict<unknown>
+    try {
+      verdict = await route.validate(data, topic, from)
+    } catch (err) {
+      this.log.warn('topic validator threw', { topic, err: (err as Error).message })
+      verdict = { action: 'reject', reason: 'internal' }
+    }
+    if (verdict.action === 'accept') {
+      this.validated.set(data, verdict.value)
+      this.counters.inc('envelopes.accepted', topic.split('/').slice(0, 3).join('/'))
+      return 'accept'
+    }
+    this.counters.inc(verdict.action === 'reject' ? 'envelopes.rejected' : 'envelopes.ignored', verdict.reason)
+    if (verdict.action === 'reject') {
+      for (const l of this.rejectListeners) l(verdict.reason, topic, from, verdict.detail)
+    }
+    return verdict.action
+  }
+
+  private async dispatch (evt: GossipsubMessage): Promise<void> {
+    const { msg, propagationSource: from } = evt
+    const route = this.find(msg.topic)
+    if (route === undefined) return
+    let value = this.validated.get(msg.data)
+    if (value === undefined) {
+      // Not seen by our validator (installed after the message arrived): judge it now.
+      const verdict = await route.validate(msg.data, msg.topic, from)
+      if (verdict.action !== 'accept') return
+      value = verdict.value
+    }
+    this.validated.delete(msg.data)
+    try {
+      await route.deliver(value, msg.topic, from)
+    } catch (err) {
+      this.log.warn('topic delivery failed', { topic: msg.topic, err: (err as Error).message })
+    }
+  }
+}

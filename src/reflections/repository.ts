@@ -1,0 +1,138 @@
+// Reflection records in the `reflections` bucket (id → record), with their index postings
+// written in the same atomic LevelDB batch, so a crash never leaves a record unsearchable or
+// a posting pointing at nothing. Writes are serialized through one queue: the index keeps
+// read-modify-write counters (df, corpus stats) and dedup is a read-then-write.
+
+import type { Bucket, SwarmDb } from '../store/db.ts'
+import type { Outcome, ReflectionRecord, ReflectionSource } from './model.ts'
+import { normalizeFilters, ReflectionIndex } from './search.ts'
+
+export interface PutOptions {
+  /** fsync before resolving (default true): once put has answered, kill -9 cannot lose it. */
+  sync?: boolean
+  signal?: AbortSignal
+}
+
+export interface ListOptions {
+  source?: ReflectionSource
+  tag?: string
+  category?: string
+  outcome?: Outcome
+  /** default 50, at most 1000 */
+  limit?: number
+  /** Cursor: only reflections older than this id (the last id of the previous page). */
+  after?: string
+  signal?: AbortSignal
+}
+
+export const DEFAULT_LIST_LIMIT = 50
+export const MAX_LIST_LIMIT = 1000
+/** Records per batch in putMany: big enough to amortize, small enough not to starve `put`. */
+const INGEST_CHUNK = 500
+
+export class ReflectionRepository {
+  readonly index: ReflectionIndex
+  private readonly db: SwarmDb
+  private readonly records: Bucket
+  private queue: Promise<unknown> = Promise.resolve()
+
+  constructor (db: SwarmDb) {
+    this.db = db
+    this.records = db.bucket('reflections')
+    this.index = new ReflectionIndex(db.bucket('reflectionIndex'))
+  }
+
+  /** Stores a record and its postings; storing an id that is already there is a no-op. */
+  async put (record: ReflectionRecord, options: PutOptions = {}): Promise<{ stored: boolean }> {
+    const stored = await this.write([record], options.sync ?? true, options.signal)
+    return { stored: stored === 1 }
+  }
+
+  /** Bulk ingest (imports, benchmarks): unsynced by default, chunked, duplicates skipped. */
+  async putMany (records: Iterable<ReflectionRecord>, options: PutOptions = {}): Promise<{ stored: number, duplicates: number }> {
+    let stored = 0
+    let total = 0
+    let chunk: ReflectionRecord[] = []
+    const flush = async (): Promise<void> => {
+      total += chunk.length
+      stored += await this.write(chunk, options.sync ?? false, options.signal)
+      chunk = []
+    }
+    for (const r of records) {
+      chunk.push(r)
+      if (chunk.length >= INGEST_CHUNK) await flush()
+    }
+    if (chunk.length > 0) await flush()
+    return { stored, duplicates: total - stored }
+  }
+
+  async get (id: string, options: { signal?: AbortSignal } = {}): Promise<ReflectionRecord | undefined> {
+    options.signal?.throwIfAborted()
+    return await this.records.get(id)
+  }
+
+  async getMany (ids: string[]): Promise<Array<ReflectionRecord | undefined>> {
+    return ids.length === 0 ? [] : await this.records.getMany(ids)
+  }
+
+  async has (id: string): Promise<boolean> {
+    return await this.records.has(id)
+  }
+
+  async count (): Promise<number> {
+    return (await this.index.corpusStats()).n
+  }
+
+  /** Newest first (ids are ULIDs, so key order is creation order). */
+  async list (options: ListOptions = {}): Promise<ReflectionRecord[]> {
+    const limit = Math.max(1, Math.min(MAX_LIST_LIMIT, Math.floor(options.limit ?? DEFAULT_LIST_LIMIT)))
+    const filters = { tags: options.tag === undefined ? undefined : [options.tag], category: options.category, outcome: options.outcome, source: options.source }
+    // A selective filter lists from its postings; otherwise scan the newest records.
+    const ids = await this.index.listIds({ ...filters, after: options.after, limit })
+    options.signal?.throwIfAborted()
+    if (ids !== undefined) {
+      return (await this.getMany(ids)).filter((r): r is ReflectionRecord => r !== undefined)
+    }
+    const f = normalizeFilters(filters)
+    const out: ReflectionRecord[] = []
+    const it = this.records.iterator({ gte: 'reflection:', lt: options.after ?? 'reflection;', reverse: true })
+    try {
+      while (out.length < limit) {
+        const page: Array<[string, ReflectionRecord]> = await it.nextv(Math.min(256, limit * 2))
+        if (page.length === 0) break
+        options.signal?.throwIfAborted()
+        for (const [, r] of page) {
+          if (f.outcome !== undefined && r.outcome !== f.outcome) continue
+          if (f.source !== undefined && r.source !== f.source) continue
+          if (f.category !== undefined && r.category !== f.category) continue
+          if (!f.tags.every(t => r.tags.includes(t))) continue
+          out.push(r)
+          if (out.length === limit) break
+        }
+      }
+    } finally {
+      await it.close()
+    }
+    return out
+  }
+
+  /** Writes the records not stored yet in one atomic batch; resolves how many were new. */
+  private async write (records: ReflectionRecord[], sync: boolean, signal?: AbortSignal): Promise<number> {
+    signal?.throwIfAborted()
+    const run = this.queue.then(async () => {
+      signal?.throwIfAborted()
+      const seen = new Set<string>()
+      const unique = records.filter(r => !seen.has(r.id) && seen.add(r.id) !== undefined)
+      const present = await this.records.hasMany(unique.map(r => r.id))
+      const fresh = unique.filter((_, i) => !present[i])
+      if (fresh.length === 0) return 0
+      const { ops, commit } = await this.index.prepare(fresh)
+      const recordOps = fresh.map(r => ({ type: 'put' as const, sublevel: this.records, key: r.id, value: r }))
+      await this.db.level.batch([...recordOps, ...ops], { sync })
+      commit()
+      return fresh.length
+    })
+    this.queue = run.catch(() => {})
+    return await run
+  }
+}

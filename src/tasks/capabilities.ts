@@ -1,0 +1,61 @@
+// What this node can do for the swarm, and whether it takes a given task. The advert built from
+// detectCapabilities() is what peers select on; checkTaskAcceptable() re-checks every incoming
+// task, because an advert can be stale and a peer can lie about having read it.
+
+import { SwarmError } from '../errors.ts'
+import { pythonAvailable } from './executors/python.ts'
+import type { OpenAIEndpoint } from './executors/code-generation.ts'
+import { TASK_TYPES } from './constants.ts'
+
+export type TaskType = typeof TASK_TYPES[number]
+
+/** The capabilities a task type needs on the node that runs it. */
+export const TASK_REQUIREMENTS: Readonly<Record<TaskType, readonly string[]>> = {
+  'python-computation': ['python-execution'],
+  'code-generation': ['code-generation'],
+  'file-analysis': ['file-management']
+}
+
+export interface CapabilityInput {
+  /** Config `tasks.accept`: the task types the operator lets peers run here. */
+  tasksAccept: string[]
+  safePrefixes: string[]
+  openaiEndpoints: OpenAIEndpoint[]
+  models: string[]
+  languages: string[]
+  /** Interpreter for python-computation (default python3). */
+  python?: string
+}
+
+export interface Capabilities {
+  capabilities: string[]
+  /** Accepted task types whose requirements are all met: what the advert offers. */
+  taskTypes: string[]
+  models: string[]
+  languages: string[]
+}
+
+export async function detectCapabilities (input: CapabilityInput): Promise<Capabilities> {
+  const capabilities: string[] = []
+  // Python is probed only when python tasks are accepted: no advert for a power nobody may use.
+  if (input.tasksAccept.includes('python-computation') && await pythonAvailable(input.python ?? 'python3')) {
+    capabilities.push('python-execution')
+  }
+  if (input.openaiEndpoints.length > 0) capabilities.push('code-generation')
+  if (input.safePrefixes.length > 0) capabilities.push('file-management')
+  const taskTypes = TASK_TYPES.filter(t => input.tasksAccept.includes(t) && TASK_REQUIREMENTS[t].every(c => capabilities.includes(c)))
+  return { capabilities, taskTypes, models: [...input.models], languages: [...input.languages] }
+}
+
+export function isTaskType (type: string): type is TaskType {
+  return Object.hasOwn(TASK_REQUIREMENTS, type)
+}
+
+/** null if this node takes `type`, else why not: `unsupported-task`, `not-accepted`, `not-capable`. */
+export function checkTaskAcceptable (type: string, accept: readonly string[], capabilities: readonly string[]): SwarmError | null {
+  if (!isTaskType(type)) return new SwarmError('unsupported-task', `unknown task type ${JSON.stringify(type)}`, { detail: { type } })
+  if (!accept.includes(type)) return new SwarmError('not-accepted', `this node does not accept ${type} tasks`, { detail: { type } })
+  const missing = TASK_REQUIREMENTS[type].filter(c => !capabilities.includes(c))
+  if (missing.length > 0) return new SwarmError('not-capable', `this node lacks ${missing.join(', ')} for ${type}`, { detail: { type, missing } })
+  return null
+}

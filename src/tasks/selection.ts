@@ -1,0 +1,51 @@
+// Which peers to offer a task to, best first (pure). Least loaded wins, then reputation, then
+// round-trip time; the peer id breaks ties so every node ranks the same adverts the same way.
+
+export interface Candidate {
+  peerId: string
+  nodeId: string
+  capabilities: readonly string[]
+  taskTypes: readonly string[]
+  queueLength: number
+  running: number
+  /** Advert expiry, ms since the epoch. */
+  expiresAt: number
+  reputation: number
+  rttMs?: number
+}
+
+export interface SelectOptions {
+  taskType: string
+  requirements: readonly string[]
+  now: number
+  /** A peer id or node id: only that peer, if it qualifies; otherwise nothing. */
+  pinned?: string
+  /** Peer ids (or node ids) not to use, e.g. ones that already failed this task. Beats pinned. */
+  exclude?: ReadonlySet<string>
+}
+
+export function isCapable<C extends Candidate> (c: C, opts: SelectOptions): boolean {
+  return c.expiresAt > opts.now &&
+    c.taskTypes.includes(opts.taskType) &&
+    opts.requirements.every(r => c.capabilities.includes(r)) &&
+    opts.exclude?.has(c.peerId) !== true &&
+    opts.exclude?.has(c.nodeId) !== true
+}
+
+/** Negative if `a` should be tried before `b`. */
+export function compareCandidates (a: Candidate, b: Candidate): number {
+  const load = (a.queueLength + a.running) - (b.queueLength + b.running)
+  if (load !== 0) return load
+  if (a.reputation !== b.reputation) return b.reputation - a.reputation
+  const ra = a.rttMs ?? Infinity
+  const rb = b.rttMs ?? Infinity
+  if (ra !== rb) return ra < rb ? -1 : 1
+  // Code-unit order, not localeCompare: the same on every node whatever its locale.
+  return a.peerId < b.peerId ? -1 : a.peerId > b.peerId ? 1 : 0
+}
+
+export function selectPeers<C extends Candidate> (candidates: readonly C[], opts: SelectOptions): C[] {
+  let pool = candidates.filter(c => isCapable(c, opts))
+  if (opts.pinned !== undefined) pool = pool.filter(c => c.peerId === opts.pinned || c.nodeId === opts.pinned)
+  return pool.sort(compareCandidates)
+}
