@@ -43,7 +43,10 @@ export function buildEnvelope<E extends EnvelopeBase> (type: string, fields: Rec
   const createdAt = opts.createdAt === undefined ? formatTimestamp(now) : toTimestamp(opts.createdAt)
   const id = opts.id ?? newId(row.idKind, opts.createdAt === undefined ? undefined : Date.parse(createdAt))
   const own = typeof fields === 'function' ? fields(id) : fields
-  return signEnvelope<E>({ type, id, sender: senderOf(signer), 'created-at': createdAt, ...own } as any, signer)
+  const unsigned: Record<string, unknown> = { type, id, sender: senderOf(signer), 'created-at': createdAt }
+  // optional fields left undefined are omitted, as they would be in the JSON text
+  for (const [k, v] of Object.entries(own)) if (v !== undefined) unsigned[k] = v
+  return signEnvelope<E>(unsigned as any, signer)
 }
 
 const CHANNEL_MODE: Record<string, string> = {

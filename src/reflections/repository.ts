@@ -68,11 +68,11 @@ export class ReflectionRepository {
 
   async get (id: string, options: { signal?: AbortSignal } = {}): Promise<ReflectionRecord | undefined> {
     options.signal?.throwIfAborted()
-    return await this.records.get(id)
+    return await this.records.get(id) as ReflectionRecord | undefined
   }
 
   async getMany (ids: string[]): Promise<Array<ReflectionRecord | undefined>> {
-    return ids.length === 0 ? [] : await this.records.getMany(ids)
+    return ids.length === 0 ? [] : await this.records.getMany(ids) as Array<ReflectionRecord | undefined>
   }
 
   async has (id: string): Promise<boolean> {
@@ -98,7 +98,7 @@ export class ReflectionRepository {
     const it = this.records.iterator({ gte: 'reflection:', lt: options.after ?? 'reflection;', reverse: true })
     try {
       while (out.length < limit) {
-        const page: Array<[string, ReflectionRecord]> = await it.nextv(Math.min(256, limit * 2))
+        const page: Array<[string, ReflectionRecord]> = await it.nextv(Math.min(256, limit * 2)) as Array<[string, ReflectionRecord]>
         if (page.length === 0) break
         options.signal?.throwIfAborted()
         for (const [, r] of page) {

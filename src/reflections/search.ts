@@ -160,7 +160,10 @@ export class ReflectionIndex {
   }
 
   async corpusStats (): Promise<CorpusStats> {
-    this.stats ??= this.bucket.get('s').then((s: CorpusStats | undefined) => s ?? { n: 0, len: 0 })
+    this.stats ??= this.bucket.get('s').then(s => (s as CorpusStats | undefined) ?? { n: 0, len: 0 }, (err: unknown) => {
+      this.stats = undefined
+      throw err
+    })
     return await this.stats
   }
 
@@ -168,7 +171,7 @@ export class ReflectionIndex {
     const missing = [...tokens].filter(t => !this.df.has(t))
     if (missing.length === 0) return
     if (this.df.size + missing.length > DF_CACHE_MAX) this.df.clear()
-    const values: Array<number | undefined> = await this.bucket.getMany(missing.map(t => `f!${t}`))
+    const values: Array<number | undefined> = await this.bucket.getMany(missing.map(t => `f!${t}`)) as Array<number | undefined>
     missing.forEach((t, i) => this.df.set(t, values[i] ?? 0))
   }
 
@@ -288,7 +291,7 @@ export class ReflectionIndex {
     const prefix = `t!${token}!`
     const skip = prefix.length + RANK_WIDTH + 1
     // ':' sorts right after '9', closing the range of the numeric ranks.
-    const entries: Array<[string, Posting]> = await this.bucket.iterator({ gte: prefix, lt: prefix + ':', limit }).all()
+    const entries: Array<[string, Posting]> = await this.bucket.iterator({ gte: prefix, lt: prefix + ':', limit }).all() as Array<[string, Posting]>
     for (const e of entries) e[0] = e[0].slice(skip)
     return entries
   }
@@ -296,7 +299,7 @@ export class ReflectionIndex {
   private async exactScores (ids: string[], idfs: Map<string, number>, avgdl: number): Promise<Map<string, number>> {
     const scores = new Map<string, number>()
     if (ids.length === 0) return scores
-    const vectors: Array<TermVector | undefined> = await this.bucket.getMany(ids.map(id => `d!${id}`))
+    const vectors: Array<TermVector | undefined> = await this.bucket.getMany(ids.map(id => `d!${id}`)) as Array<TermVector | undefined>
     ids.forEach((id, i) => {
       const v = vectors[i]
       if (v === undefined) return

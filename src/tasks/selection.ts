@@ -32,16 +32,25 @@ export function isCapable<C extends Candidate> (c: C, opts: SelectOptions): bool
     opts.exclude?.has(c.nodeId) !== true
 }
 
-/** Negative if `a` should be tried before `b`. */
+/** Negative if `a` should be tried before `b`. Nonsense numbers in an advert rank it last. */
 export function compareCandidates (a: Candidate, b: Candidate): number {
-  const load = (a.queueLength + a.running) - (b.queueLength + b.running)
-  if (load !== 0) return load
-  if (a.reputation !== b.reputation) return b.reputation - a.reputation
-  const ra = a.rttMs ?? Infinity
-  const rb = b.rttMs ?? Infinity
-  if (ra !== rb) return ra < rb ? -1 : 1
-  // Code-unit order, not localeCompare: the same on every node whatever its locale.
-  return a.peerId < b.peerId ? -1 : a.peerId > b.peerId ? 1 : 0
+  return cmp(load(a), load(b)) ||
+    cmp(finiteOr(b.reputation, -Infinity), finiteOr(a.reputation, -Infinity)) ||
+    cmp(finiteOr(a.rttMs, Infinity), finiteOr(b.rttMs, Infinity)) ||
+    // Code-unit order, not localeCompare: the same on every node whatever its locale.
+    cmp(a.peerId, b.peerId)
+}
+
+function load (c: Candidate): number {
+  return finiteOr(c.queueLength, Infinity) + finiteOr(c.running, Infinity)
+}
+
+function finiteOr (x: number | undefined, fallback: number): number {
+  return typeof x === 'number' && Number.isFinite(x) ? x : fallback
+}
+
+function cmp<T extends number | string> (x: T, y: T): number {
+  return x < y ? -1 : x > y ? 1 : 0
 }
 
 export function selectPeers<C extends Candidate> (candidates: readonly C[], opts: SelectOptions): C[] {

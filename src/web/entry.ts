@@ -14,7 +14,7 @@ export interface Bootstrap {
   allowLoopback?: boolean
 }
 
-export interface DialInfo { remoteAddr: string, direct: boolean, multiplexer?: string, attempts: number }
+export interface DialInfo { remoteAddr: string, direct: boolean, multiplexer?: string, attempts: number, failures: string[] }
 
 export interface SwarmPage {
   ready: Promise<void>
@@ -53,8 +53,8 @@ const swarm: SwarmPage = {
   publish: async (topic, text) => (await need().services.pubsub.publish(topic, encoder.encode(text))).recipients.length,
   messages: topic => received.get(topic) ?? [],
   dial: async (addr, options = {}) => {
-    const { connection, attempts } = await dialWithRetry(need(), addr, options)
-    return { remoteAddr: connection.remoteAddr.toString(), direct: isDirect(connection), multiplexer: connection.multiplexer, attempts }
+    const { connection, attempts, failures } = await dialWithRetry(need(), addr, options)
+    return { remoteAddr: connection.remoteAddr.toString(), direct: isDirect(connection), multiplexer: connection.multiplexer, attempts, failures }
   }
 }
 window.swarm = swarm

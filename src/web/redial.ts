@@ -20,6 +20,8 @@ export interface RedialOptions {
 export interface RedialResult {
   connection: Connection
   attempts: number
+  /** Why the earlier attempts failed, for logs and stats. */
+  failures: string[]
 }
 
 export class RedialFailedError extends Error {
@@ -37,17 +39,23 @@ export async function dialWithRetry (node: Libp2p<any>, addr: string | Multiaddr
   const attempts = options.attempts ?? 4
   let delay = options.baseDelayMs ?? 300
   let lastError: unknown
+  const failures: string[] = []
   for (let attempt = 1; attempt <= attempts; attempt++) {
     options.signal?.throwIfAborted()
     try {
       const signal = anySignal(AbortSignal.timeout(options.timeoutMs ?? 10_000), options.signal)
       const connection = await node.dial(ma, { signal })
-      if (options.requireDirect === true && !isDirect(connection)) {
-        throw new Error(`connection to ${ma.toString()} is relayed: ${connection.remoteAddr.toString()}`)
+      if (options.requireDirect === true) {
+        if (!isDirect(connection)) throw new Error(`connection to ${ma.toString()} is relayed: ${connection.remoteAddr.toString()}`)
+        // the relayed connection that carried the WebRTC signalling is no longer needed
+        for (const other of node.getConnections(connection.remotePeer)) {
+          if (other !== connection && other.limits != null) other.close().catch(() => {})
+        }
       }
-      return { connection, attempts: attempt }
+      return { connection, attempts: attempt, failures }
     } catch (err) {
       lastError = err
+      failures.push(`${(err as Error)?.name ?? 'Error'}: ${(err as Error)?.message ?? String(err)}`)
       if (attempt === attempts) break
       await sleep(delay + Math.floor(Math.random() * delay / 2), options.signal)
       delay *= 2

@@ -174,14 +174,19 @@ describe.skipIf(findChromium() == null)('browser transport (real Chromium)', () 
     expect(target).toContain(`/p2p/${node.peerId.toString()}/p2p-circuit/webrtc/p2p/${a.peerId}`)
 
     const info = await b.page.evaluate(addr => window.swarm.dial(addr, { requireDirect: true, attempts: 5 }), target)
-    console.log(`browser↔browser dial: ${info.remoteAddr} direct=${info.direct} attempts=${info.attempts}`)
+    console.log(`browser↔browser dial: ${info.remoteAddr} direct=${info.direct} attempts=${info.attempts} failures=${JSON.stringify(info.failures)}`)
     expect(info.direct).toBe(true)
     expect(info.remoteAddr).toMatch(/\/p2p-circuit\/webrtc\/p2p\//)
     // a relayed connection would be yamux over the relay's stream; WebRTC multiplexes data channels
     expect(info.multiplexer).toBe('/webrtc')
     // the other side sees a direct (unlimited, non-circuit) connection as well
     await until('page a sees a direct connection from b', () => a.page.evaluate(id => window.swarm.connections().some(c => c.peer === id && c.direct && c.multiplexer === '/webrtc'), b.peerId))
-    console.log('page b connections', JSON.stringify(await b.page.evaluate(() => window.swarm.connections())))
+    // the relayed connection that carried the signalling is closed once WebRTC is up
+    const bToA = await until('only direct connections between b and a', async () => {
+      const conns = (await b.page.evaluate(() => window.swarm.connections())).filter(c => c.peer === a.peerId)
+      return conns.length > 0 && conns.every(c => c.direct) ? conns : undefined
+    })
+    console.log('page b → a connections', JSON.stringify(bToA))
 
     // and gossip flows over it: b ↔ a on the shared topic
     await until('a sees b subscribed', () => a.page.evaluate(([t, id]) => window.swarm.subscribers(t).includes(id), [TOPIC, b.peerId] as const))

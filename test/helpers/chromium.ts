@@ -46,7 +46,7 @@ export async function launchChromium (options: { executablePath?: string, args?:
   return {
     browser,
     async newPage (url) {
-      const context = await browser.newContext({ permissions: ['microphone'] })
+      const context = await browser.newContext({ permissions: [] })
       contexts.push(context)
       const page = await context.newPage()
       const lines: string[] = []

@@ -1,0 +1,16 @@
+import { defineConfig } from 'vitest/config'
+
+// Unit, integration and end-to-end suites run here; the browser suite runs separately inside a
+// loopback-only network namespace (scripts/test.ts). Two workers: the machine has two cores and
+// the end-to-end tests spawn several daemons each.
+export default defineConfig({
+  test: {
+    include: ['test/unit/**/*.test.ts', 'test/integration/**/*.test.ts', 'test/e2e/**/*.test.ts', 'test/soak/**/*.test.ts'],
+    pool: 'forks',
+    maxWorkers: 2,
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
+    teardownTimeout: 30_000,
+    reporters: ['default']
+  }
+})
