@@ -41,7 +41,7 @@ const TAGS = Array.from({ length: 240 }, (_, i) => i < DOMAIN.length ? DOMAIN[i 
 const CATEGORIES = ['general', 'networking', 'storage', 'security', 'performance', 'testing', 'deployment', 'tooling', 'protocol', 'ui', 'data', 'ops']
 const FILLER = 'the a to of and in for with on is was it this that when after before then but not by from'.split(' ')
 
-function mulberry32 (seed: number): () => number {
+export function mulberry32 (seed: number): () => number {
   let a = seed >>> 0
   return () => {
     a = (a + 0x6d2b79f5) >>> 0
@@ -53,7 +53,7 @@ function mulberry32 (seed: number): () => number {
 }
 
 /** A vocabulary of real domain words followed by synthetic ones, sampled with Zipf's law. */
-function vocabulary (rand: () => number): { pick: () => string, words: string[] } {
+export function vocabulary (rand: () => number): { pick: () => string, words: string[] } {
   const syl = ['ka', 'lo', 'mi', 'ne', 'ru', 'ta', 'shi', 'vo', 'ze', 'po', 'qua', 'dri', 'fen', 'gor', 'hul', 'jex', 'bri', 'sto', 'cle', 'xan']
   const words = [...DOMAIN]
   const seen = new Set(words)
@@ -83,7 +83,7 @@ function sentence (rand: () => number, pick: () => string, min: number, max: num
   return out.join(' ')
 }
 
-function* generate (count: number, rand: () => number, pick: () => string): Generator<ReflectionRecord> {
+export function* generate (count: number, rand: () => number, pick: () => string): Generator<ReflectionRecord> {
   const t0 = Date.UTC(2025, 0, 1)
   for (let i = 0; i < count; i++) {
     const tags = Array.from({ length: 1 + Math.floor(rand() * 4) }, () => TAGS[Math.floor(Math.pow(rand(), 2) * TAGS.length)])

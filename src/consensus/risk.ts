@@ -63,12 +63,19 @@ export function assessRisk (p: ModificationProposal): RiskAssessment {
 function changeSize (p: ModificationProposal): { lines: number, bytes: number } | undefined | string {
   if (p.content === undefined) return 'the new content was not provided, so the change cannot be sized'
   if (p.operation === 'create') {
-    return { lines: p.content === '' ? 0 : p.content.split('\n').length, bytes: Buffer.byteLength(p.content) }
+    return { lines: countLines(p.content), bytes: Buffer.byteLength(p.content) }
   }
   if (p.previousContent === undefined) return 'the previous content was not provided, so the change cannot be sized'
   // Bounded: past the limit the exact count no longer matters.
   const c = lineChanges(p.previousContent, p.content, LOW_RISK_MAX_CHANGED_LINES)
   return c === undefined ? undefined : { lines: c.inserted + c.deleted, bytes: c.bytes }
+}
+
+/** Newline-terminated lines plus a final unterminated one. */
+function countLines (text: string): number {
+  let n = 0
+  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) n++
+  return n + (text !== '' && !text.endsWith('\n') ? 1 : 0)
 }
 
 function normalizeFile (file: string): string {

@@ -93,7 +93,7 @@ export class Daemon {
   private async startParts (): Promise<void> {
     const { paths, config, identity, log } = this
     this.db = await openDb(paths.db)
-    const webrtcCertificate = await loadWebRTCCertificate(paths, log)
+    const webrtcCertificate = config.listen.some((a) => a.includes('/webrtc-direct')) ? await loadWebRTCCertificate(paths, log) : undefined
     this.libp2p = await createSwarmNode({
       privateKey: identity.privateKey,
       listen: config.listen,
@@ -101,7 +101,8 @@ export class Daemon {
       bootstrap: config.bootstrap,
       mdns: config.mdns,
       iceServers: config.iceServers as RTCIceServer[],
-      webrtcCertificate
+      webrtcCertificate,
+      browserPeers: config.web.listen !== null
     })
     this.topics = new TopicRouter(this.libp2p.services.pubsub, this.counters, log.child('topics'))
     this.control = new ControlServer({

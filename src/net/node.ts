@@ -7,17 +7,14 @@
 import { createHash } from 'node:crypto'
 import { createLibp2p, type Libp2p } from 'libp2p'
 import { tcp } from '@libp2p/tcp'
-import { webSockets } from '@libp2p/websockets'
-import { webRTC, webRTCDirect, type TransportCertificate } from '@libp2p/webrtc'
+import type { TransportCertificate } from '@libp2p/webrtc'
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { identify } from '@libp2p/identify'
 import { ping, type Ping } from '@libp2p/ping'
 import { gossipsub, type GossipSub } from '@libp2p/gossipsub'
 import { circuitRelayServer, circuitRelayTransport, type CircuitRelayService } from '@libp2p/circuit-relay-v2'
-import { bootstrap } from '@libp2p/bootstrap'
-import { mdns } from '@libp2p/mdns'
-import type { PrivateKey, PeerDiscovery, ComponentLogger, Metrics } from '@libp2p/interface'
+import type { PrivateKey, PeerDiscovery, ComponentLogger, Metrics, Transport } from '@libp2p/interface'
 
 export interface SwarmServices extends Record<string, unknown> {
   identify: unknown
@@ -38,8 +35,8 @@ export interface NetInit {
   webrtcCertificate?: TransportCertificate
   metrics?: (components: any) => Metrics
   logger?: ComponentLogger
-  /** Streams a peer may open to us per protocol; concurrent requests need headroom. */
-  maxStreams?: number
+  /** Load the browser transports (websockets, webrtc) even without such listen addresses. */
+  browserPeers?: boolean
 }
 
 /** Content-hash message id: identical bytes are one message (envelope ids keep them unique). */
@@ -47,23 +44,37 @@ export function contentMsgId (data: Uint8Array): Uint8Array {
   return createHash('sha256').update(data).digest().subarray(0, 20)
 }
 
+/**
+ * Transports and discovery are imported only when configured: WebRTC alone adds ~25 MB of
+ * resident memory and ~0.3 s of start time to a daemon that may never see a browser.
+ */
 export async function createSwarmNode (init: NetInit): Promise<SwarmLibp2p> {
   const peerDiscovery: Array<(components: any) => PeerDiscovery> = []
-  if (init.bootstrap.length > 0) peerDiscovery.push(bootstrap({ list: init.bootstrap, timeout: 100 }))
-  if (init.mdns) peerDiscovery.push(mdns())
-  const rtcConfiguration = { iceServers: init.iceServers }
+  if (init.bootstrap.length > 0) {
+    const { bootstrap } = await import('@libp2p/bootstrap')
+    peerDiscovery.push(bootstrap({ list: init.bootstrap, timeout: 100 }))
+  }
+  if (init.mdns) {
+    const { mdns } = await import('@libp2p/mdns')
+    peerDiscovery.push(mdns())
+  }
+  const wants = (proto: string): boolean => [...init.listen, ...init.bootstrap].some((a) => a.includes(proto))
+  const transports: Array<(components: any) => Transport> = [tcp()]
+  if (wants('/ws') || init.browserPeers === true) {
+    const { webSockets } = await import('@libp2p/websockets')
+    transports.push(webSockets())
+  }
+  if (wants('/webrtc') || init.browserPeers === true) {
+    const { webRTC, webRTCDirect } = await import('@libp2p/webrtc')
+    const rtcConfiguration = { iceServers: init.iceServers }
+    transports.push(webRTCDirect({ rtcConfiguration, certificate: init.webrtcCertificate }), webRTC({ rtcConfiguration }))
+  }
 
   return await createLibp2p({
     privateKey: init.privateKey,
     start: false,
     addresses: { listen: init.listen, announce: init.announce ?? [] },
-    transports: [
-      tcp(),
-      webSockets(),
-      webRTCDirect({ rtcConfiguration, certificate: init.webrtcCertificate }),
-      webRTC({ rtcConfiguration }),
-      circuitRelayTransport()
-    ],
+    transports: [...transports, circuitRelayTransport()],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     peerDiscovery,

@@ -28,7 +28,7 @@ export interface ListOptions {
 export const DEFAULT_LIST_LIMIT = 50
 export const MAX_LIST_LIMIT = 1000
 /** Records per batch in putMany: big enough to amortize, small enough not to starve `put`. */
-const INGEST_CHUNK = 500
+const INGEST_CHUNK = 1000
 
 export class ReflectionRepository {
   readonly index: ReflectionIndex

@@ -97,16 +97,14 @@ export function documentTerms (r: Pick<ReflectionRecord, 'description' | 'recomm
   return { tf, length }
 }
 
-function filterTokens (f: Filters): string[] {
+// Filters that can be selective get postings of their own and may drive a query. Outcome is
+// never rare enough to pay for 100k postings, and 'local' is the common source: those two are
+// checked from the flags every posting carries.
+function filterTokens (f: Pick<Filters, 'tags' | 'category' | 'source'>): string[] {
   const out = f.tags.map(t => `tag:${t}`)
   if (f.category !== undefined) out.push(`cat:${f.category}`)
-  if (f.outcome !== undefined) out.push(`out:${f.outcome}`)
-  if (f.source !== undefined) out.push(`src:${f.source}`)
+  if (f.source === 'swarm') out.push('src:swarm')
   return out
-}
-
-function recordFilterTokens (r: ReflectionRecord): string[] {
-  return filterTokens({ tags: r.tags, category: r.category, outcome: r.outcome, source: r.source })
 }
 
 export function normalizeFilters (o: SearchFilters): Filters {
@@ -185,7 +183,7 @@ export class ReflectionIndex {
    */
   async prepare (records: ReflectionRecord[]): Promise<IndexBatch> {
     const stats = await this.corpusStats()
-    const docs = records.map(r => ({ r, ...documentTerms(r), filters: recordFilterTokens(r) }))
+    const docs = records.map(r => ({ r, ...documentTerms(r), filters: filterTokens(r) }))
     const delta = new Map<string, number>()
     for (const d of docs) {
       for (const t of d.tf.keys()) delta.set(t, (delta.get(t) ?? 0) + 1)

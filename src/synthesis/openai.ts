@@ -103,15 +103,18 @@ function badResponse (url: string, why: string, text: string): SwarmError {
 
 async function readCapped (res: Response, cap: number): Promise<string> {
   if (res.body === null) return ''
+  const reader = res.body.getReader()
   const chunks: Uint8Array[] = []
   let size = 0
-  for await (const chunk of res.body) {
-    size += chunk.byteLength
+  for (;;) {
+    const { done, value } = await reader.read()
+    if (done) break
+    size += value.byteLength
     if (size > cap) {
-      await res.body.cancel().catch(() => {})
+      await reader.cancel().catch(() => {})
       throw new SwarmError('llm-bad-response', `response from ${res.url} is larger than ${cap} bytes`)
     }
-    chunks.push(chunk)
+    chunks.push(value)
   }
   return Buffer.concat(chunks).toString('utf8')
 }

@@ -1,14 +1,11 @@
 import { describe, it, expect } from 'vitest'
-import { readdir } from 'node:fs/promises'
-import { readFileSync } from 'node:fs'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { existsSync, readFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
 import { tmpdir } from 'node:os'
 import { runPython, pythonAvailable } from '../../../src/tasks/executors/python.ts'
 
 const available = await pythonAvailable('python3')
-
-async function scratchDirs (): Promise<string[]> {
-  return (await readdir(tmpdir())).filter(n => n.startsWith('swarmd-py-'))
-}
 
 /** Alive and not a zombie waiting for a reaper. */
 function isRunning (pid: number): boolean {
@@ -57,10 +54,11 @@ describe.skipIf(!available)('runPython', () => {
   })
 
   it('removes the scratch directory afterwards, even a read-only one', async () => {
-    const before = await scratchDirs()
     const r = await runPython('import os\nos.makedirs("a/b")\nopen("a/b/f","w").write("x")\nos.chmod("a/b", 0o500)\nos.chmod("a", 0o000)\nprint(os.getcwd())')
     expect(r.exitCode).toBe(0)
-    expect(await scratchDirs()).toEqual(before)
+    const scratch = r.stdout.trim()
+    expect(scratch.startsWith(tmpdir())).toBe(true)
+    expect(existsSync(scratch)).toBe(false)
   })
 
   it('kills the process group on timeout', async () => {
@@ -76,11 +74,15 @@ describe.skipIf(!available)('runPython', () => {
   })
 
   it('rejects with code aborted when the caller aborts, and cleans up', async () => {
-    const before = await scratchDirs()
+    // The task reports its scratch directory through a file outside it (the sandbox is no jail).
+    const report = join(await mkdtemp(join(tmpdir(), 'swarmd-pytest-')), 'cwd')
     const ac = new AbortController()
-    setTimeout(() => { ac.abort() }, 200)
-    await expect(runPython('import time; time.sleep(30)', { signal: ac.signal })).rejects.toMatchObject({ code: 'aborted' })
-    expect(await scratchDirs()).toEqual(before)
+    const run = runPython(`import os, time\nopen(${JSON.stringify(report)}, "w").write(os.getcwd())\ntime.sleep(30)`, { signal: ac.signal })
+    while (!existsSync(report) || readFileSync(report, 'utf8') === '') await new Promise(resolve => setTimeout(resolve, 20))
+    ac.abort()
+    await expect(run).rejects.toMatchObject({ code: 'aborted' })
+    expect(existsSync(readFileSync(report, 'utf8'))).toBe(false)
+    await rm(dirname(report), { recursive: true, force: true })
     await expect(runPython('print(1)', { signal: AbortSignal.abort() })).rejects.toMatchObject({ code: 'aborted' })
   })
 

@@ -1,0 +1,57 @@
+// Where questions travel: the pure mapping between a question's scope and gossipsub topics,
+// and what a node subscribes to. Topic names are wire contract (src/constants.ts).
+
+import { topics } from '../constants.ts'
+
+export type Scope = 'private' | 'federation-local' | 'cross-federation' | 'global'
+
+export const CHANNEL_PREFIX = 'swarm/1/channel/'
+const FED_QUESTIONS = /^swarm\/1\/fed\/([^/]+)\/questions$/
+
+/** What a topic is, from the bus's point of view. */
+export type TopicKind =
+  | { kind: 'federation', federation: string }
+  | { kind: 'global' }
+  | { kind: 'private' }
+  | { kind: 'channel', questionId: string }
+  | { kind: 'other' }
+
+export function topicKind (topic: string): TopicKind {
+  if (topic === topics.globalQuestions()) return { kind: 'global' }
+  if (topic === topics.privateInbox()) return { kind: 'private' }
+  if (topic.startsWith(CHANNEL_PREFIX)) return { kind: 'channel', questionId: topic.slice(CHANNEL_PREFIX.length) }
+  const m = FED_QUESTIONS.exec(topic)
+  if (m !== null) return { kind: 'federation', federation: m[1] }
+  return { kind: 'other' }
+}
+
+/**
+ * The topics a question is published on: its sender's federation (federation-local), those
+ * federations plus the sender's own (cross-federation), the global topic, or the private inbox.
+ */
+export function publishTopics (scope: Scope, ownFederation: string, federations: readonly string[] = []): string[] {
+  switch (scope) {
+    case 'federation-local': return [topics.questions(ownFederation)]
+    case 'cross-federation': return [...new Set([ownFederation, ...federations])].map((f) => topics.questions(f))
+    case 'global': return [topics.globalQuestions()]
+    case 'private': return [topics.privateInbox()]
+  }
+}
+
+export interface SubscriptionConfig {
+  federation: string
+  federations: readonly string[]
+  global: boolean
+}
+
+/** The question topics a node listens on: its federation, the ones it lists, global unless off, the private inbox. */
+export function questionSubscriptions (c: SubscriptionConfig): string[] {
+  const out = [...new Set([c.federation, ...c.federations])].map((f) => topics.questions(f))
+  if (c.global) out.push(topics.globalQuestions())
+  out.push(topics.privateInbox())
+  return out
+}
+
+export function channelTopic (questionId: string): string {
+  return topics.channel(questionId)
+}
