@@ -80,7 +80,7 @@ export function toSwarmError (err: unknown): SwarmError {
   if (err instanceof SwarmError) return err
   if (err instanceof Error) {
     if (err.name === 'AbortError' || err.name === 'TimeoutError') return new TimeoutError(err.message)
-    const code = typeof (err as { code?: unknown }).code === 'string' ? String((err as { code: string }).code) : 'internal'
+    const code = typeof (err as { code?: unknown }).code === 'string' ? String((err as unknown as { code: string }).code) : 'internal'
     return new SwarmError(code, err.message, { cause: err })
   }
   return new SwarmError('internal', String(err))

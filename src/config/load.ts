@@ -102,7 +102,7 @@ export function envOverrides (env: NodeJS.ProcessEnv, shape: JsonObject): JsonOb
     const path: string[] = []
     let node: Json = shape
     for (const seg of segments) {
-      const key = isObject(node) ? Object.keys(node).find((k) => norm(k) === norm(seg)) : undefined
+      const key: string | undefined = isObject(node) ? Object.keys(node).find((k) => norm(k) === norm(seg)) : undefined
       if (key === undefined) throw new ConfigError(`environment variable ${name} names no config key (at '${seg}')`, { key: name })
       path.push(key)
       node = (node as JsonObject)[key]

@@ -7,6 +7,8 @@ import type { Identity } from '../identity/index.ts'
 import type { SwarmDb } from '../store/db.ts'
 import type { SwarmLibp2p } from '../net/node.ts'
 import type { TopicRouter } from '../net/topics.ts'
+import type { PeerDirectory } from '../net/directory.ts'
+import type { AuditLog } from '../store/audit.ts'
 import type { MethodRegistry } from '../control/server.ts'
 import type { SwarmEvents } from './events.ts'
 import type { Counters } from './counters.ts'
@@ -23,6 +25,10 @@ export interface SwarmComponents {
   events: SwarmEvents
   counters: Counters
   log: Logger
+  /** The one hash-chained audit log of this daemon (tasks, consensus, …). */
+  audit: AuditLog
+  /** Latest capability advert per known node (filled by the tasks service). */
+  directory: PeerDirectory
   /** Other services by name, for the few that cooperate (e.g. the bus asks reflections). */
   services: Map<string, SwarmService>
 }

@@ -11,6 +11,8 @@ import { loadIdentity, nodeIdFromPeerId, type Identity } from '../identity/index
 import { openDb, type SwarmDb } from '../store/db.ts'
 import { createSwarmNode, type SwarmLibp2p } from '../net/node.ts'
 import { TopicRouter } from '../net/topics.ts'
+import { PeerDirectory } from '../net/directory.ts'
+import { AuditLog } from '../store/audit.ts'
 import { ControlServer } from '../control/server.ts'
 import { SwarmError } from '../errors.ts'
 import { acquireHomeLock, type HomeLock } from './lock.ts'
@@ -19,6 +21,7 @@ import { SwarmEvents } from './events.ts'
 import { Counters } from './counters.ts'
 import { registerCoreMethods } from './core-methods.ts'
 import { createServices } from './services.ts'
+import type { MetricsHandle } from './metrics.ts'
 import type { SwarmComponents, SwarmService } from './components.ts'
 
 export interface DaemonFlags {
@@ -59,6 +62,9 @@ export class Daemon {
   private libp2p?: SwarmLibp2p
   private control?: ControlServer
   private topics?: TopicRouter
+  private metrics?: MetricsHandle
+  /** Where /metrics is served, when configured. */
+  metricsUrl?: string
   private readonly services: SwarmService[] = []
   private stopping?: Promise<void>
   private readonly stopped = Promise.withResolvers<void>()
@@ -94,6 +100,10 @@ export class Daemon {
     const { paths, config, identity, log } = this
     this.db = await openDb(paths.db)
     const webrtcCertificate = config.listen.some((a) => a.includes('/webrtc-direct')) ? await loadWebRTCCertificate(paths, log) : undefined
+    if (config.metrics.listen !== null) {
+      const { createMetrics } = await import('./metrics.ts')
+      this.metrics = await createMetrics(this.counters, log.child('metrics'))
+    }
     this.libp2p = await createSwarmNode({
       privateKey: identity.privateKey,
       listen: config.listen,
@@ -102,7 +112,8 @@ export class Daemon {
       mdns: config.mdns,
       iceServers: config.iceServers as RTCIceServer[],
       webrtcCertificate,
-      browserPeers: config.web.listen !== null
+      browserPeers: config.web.listen !== null,
+      metrics: this.metrics?.libp2pMetrics
     })
     this.topics = new TopicRouter(this.libp2p.services.pubsub, this.counters, log.child('topics'))
     this.control = new ControlServer({
@@ -110,13 +121,14 @@ export class Daemon {
       log: log.child('control'),
       onRequest: (method, ok, ms) => {
         this.counters.inc('control.requests', ok ? method : `${method}:error`)
-        this.counters.inc('control.latency-ms-total', '', ms)
+        this.metrics?.observeControl(method, ms)
       }
     })
     const serviceMap = new Map<string, SwarmService>()
     const components: SwarmComponents = {
       paths, config, identity, db: this.db, libp2p: this.libp2p, topics: this.topics, control: this.control,
-      events: this.events, counters: this.counters, log, services: serviceMap
+      events: this.events, counters: this.counters, log, services: serviceMap,
+      audit: new AuditLog(this.db.bucket('audit')), directory: new PeerDirectory()
     }
     registerCoreMethods(components, { startedAt: this.startedAt, requestStop: () => { void this.stop() } })
     for (const svc of createServices(components)) {
@@ -128,12 +140,19 @@ export class Daemon {
     this.topics.start()
     for (const svc of this.services) await svc.start()
     await this.control.start()
+    if (this.metrics !== undefined && config.metrics.listen !== null) {
+      this.metrics.gauge('peers_connected', 'connected peers', () => new Set(this.node.getConnections().map((x) => x.remotePeer.toString())).size)
+      this.metrics.gauge('state', 'service numbers from swarm stats (questions by state, tasks, …)', () => flattenNumbers(Object.fromEntries([...this.services].map((svc) => [svc.name, svc.stats?.() ?? {}]))))
+      this.metricsUrl = await this.metrics.listen(config.metrics.listen)
+      log.info('metrics served', { url: this.metricsUrl })
+    }
     await writeFile(paths.api, JSON.stringify({
       pid: process.pid,
       socket: paths.socket,
       nodeId: identity.nodeId,
       peerId: identity.peerId.toString(),
-      addresses: this.libp2p.getMultiaddrs().map((a) => a.toString())
+      addresses: this.libp2p.getMultiaddrs().map((a) => a.toString()),
+      metrics: this.metricsUrl ?? null
     }, null, 2) + '\n', { mode: 0o600 })
     log.info('daemon ready', { nodeId: identity.nodeId, peerId: identity.peerId.toString(), addresses: this.libp2p.getMultiaddrs().map((a) => a.toString()) })
   }
@@ -165,6 +184,7 @@ export class Daemon {
         try { await fn() } catch (err) { this.log.warn(`stop: ${what} failed`, { err: (err as Error).message }) }
       }
       await step('control', async () => await this.control?.stop())
+      await step('metrics', async () => await this.metrics?.stop())
       for (const svc of [...this.services].reverse()) await step(svc.name, async () => await svc.stop())
       await step('topics', () => this.topics?.stop())
       await step('libp2p', async () => await this.libp2p?.stop())
@@ -187,4 +207,13 @@ async function loadWebRTCCertificate (paths: HomePaths, log: Logger): Promise<an
     log.warn('webrtc-direct certificate not persisted', { err: err.message })
     return undefined
   }
+}
+
+/** `{a: {b: 1, c: {d: 2}}}` → `{"a.b": 1, "a.c.d": 2}` (numbers only). */
+export function flattenNumbers (value: unknown, prefix = '', out: Record<string, number> = {}): Record<string, number> {
+  if (typeof value === 'number' && Number.isFinite(value)) out[prefix] = value
+  else if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+    for (const [k, v] of Object.entries(value)) flattenNumbers(v, prefix === '' ? k : `${prefix}.${k}`, out)
+  }
+  return out
 }

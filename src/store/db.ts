@@ -45,7 +45,8 @@ export async function openDb (location: string): Promise<SwarmDb> {
   const meta = level.sublevel<string, any>(BUCKETS.meta, { valueEncoding: 'json' })
   const version = await meta.get('storage-version')
   if (version === undefined) {
-    await meta.put('storage-version', STORAGE_VERSION, { sync: true })
+    // classic-level honours `sync` though abstract-level's option type does not list it
+    await meta.put('storage-version', STORAGE_VERSION, { sync: true } as object)
   } else if (version !== STORAGE_VERSION) {
     await level.close()
     throw new SwarmError('storage-version', `the database at ${location} has storage version ${String(version)}; this swarmd reads version ${STORAGE_VERSION}`)

@@ -17,8 +17,8 @@ export const CHROMIUM_ARGS = [
   '--disable-background-networking',
   '--disable-component-update',
   '--disable-sync',
-  '--disable-dev-shm-usage'
-  //'--allow-loopback-in-peer-connection'
+  '--disable-dev-shm-usage',
+  '--allow-loopback-in-peer-connection'
 ]
 
 /** The chromium binary: $SWARM_CHROMIUM, else the Debian paths (scripts/setup-chromium.sh installs it). */

@@ -12,10 +12,12 @@ import peers from './peers.ts'
 import ping from './ping.ts'
 import stats from './stats.ts'
 import config from './config.ts'
+import events from './events.ts'
+import log from './log.ts'
 import envelope from './envelope.ts'
 
 export type RegisterCommand = (program: Command, io: CliIO) => void
 
 export const commands: RegisterCommand[] = [
-  init, daemon, start, stop, status, id, connect, peers, ping, stats, config, envelope
+  init, daemon, start, stop, status, id, connect, peers, ping, stats, config, events, log, envelope
 ]
