@@ -36,7 +36,7 @@ function rate (n: number, fn: () => void): number {
 
 function makeQuestions (n: number, createdAt: number): QuestionEnvelope[] {
   const signer = createSigner(new Uint8Array(32).fill(0x29), 'fed:orbiplex-pl')
-  const text = 'What is the safest way to rotate a federation-wide trust root without breaking older nodes? '.repeat(5)
+  const text = 'What is the safest way to rotate a federation-wide trust root without breaking older nodes? '.repeat(2)
   const out: QuestionEnvelope[] = []
   for (let i = 0; i < n; i++) {
     out.push(buildQuestion(signer, {
@@ -72,23 +72,34 @@ export async function benchEnvelope (): Promise<Figure[]> {
   const nobleRates: number[] = []
   let rejected = 0
 
-  const runRaw = (): number => rate(N, () => {
-    for (let i = 0; i < N; i++) if (!nodeVerify(null, inputs[i], keyObject, sigs[i])) throw new Error('raw verify failed')
-  })
-  const runFull = (): number => {
+  const CHUNK = 100
+  /** One round: raw and full verification alternate every CHUNK envelopes, so load spikes on
+   *  this shared machine hit both sides alike; returns [raw/s, full/s]. */
+  const round = (r: number): [number, number] => {
     // a fresh validator per round: every id is news to it, as on a live topic
     const validator = new EnvelopeValidator({ now: () => createdAt })
-    return rate(N, () => {
-      for (let i = 0; i < N; i++) if (!validator.validateSync(wire[i]).ok) rejected++
-    })
+    let rawMs = 0
+    let fullMs = 0
+    for (let start = 0; start < N; start += CHUNK) {
+      const end = Math.min(N, start + CHUNK)
+      const doRaw = (): void => {
+        const t0 = performance.now()
+        for (let i = start; i < end; i++) if (!nodeVerify(null, inputs[i], keyObject, sigs[i])) throw new Error('raw verify failed')
+        rawMs += performance.now() - t0
+      }
+      const doFull = (): void => {
+        const t0 = performance.now()
+        for (let i = start; i < end; i++) if (!validator.validateSync(wire[i]).ok) rejected++
+        fullMs += performance.now() - t0
+      }
+      if ((r + start / CHUNK) % 2 === 0) { doRaw(); doFull() } else { doFull(); doRaw() }
+    }
+    return [N / (rawMs / 1000), N / (fullMs / 1000)]
   }
 
-  // warm-up (JIT, caches), not counted
-  runRaw(); runFull()
+  round(1) // warm-up (JIT, caches), not counted
   for (let r = 0; r < ROUNDS; r++) {
-    // alternate the order so neither side always runs on a warmer or cooler machine
-    let a: number, b: number
-    if (r % 2 === 0) { a = runRaw(); b = runFull() } else { b = runFull(); a = runRaw() }
+    const [a, b] = round(r)
     raw.push(a); full.push(b); ratios.push(b / a)
     inputRates.push(rate(N, () => { for (let i = 0; i < N; i++) signingInput('swarm/question.v1', questions[i]) }))
     const m = Math.min(N, 1000)
@@ -100,14 +111,14 @@ export async function benchEnvelope (): Promise<Figure[]> {
   if (rejected > 0) throw new Error(`validator rejected ${rejected} valid envelopes`)
 
   const ratio = median(ratios)
-  const round = (x: number, d = 0): number => Number(x.toFixed(d))
+  const fix = (x: number, d = 0): number => Number(x.toFixed(d))
   return [
-    { name: 'envelope-verify-ratio', value: round(ratio, 3), unit: 'x', target: `>= ${RATIO_TARGET} of raw node:crypto verify`, baseline: round(median(raw)), ratio: round(ratio, 3), pass: ratio >= RATIO_TARGET },
-    { name: 'envelope-verify-per-sec', value: round(median(full)), unit: `envelopes/s (${Math.round(avgBytes)} B JSON, validateSync)`, target: '>= 2000', pass: median(full) >= 2000 },
-    { name: 'ed25519-raw-verify-per-sec', value: round(median(raw)), unit: 'verifies/s (node:crypto, reused KeyObject)', target: 'baseline', pass: true },
-    { name: 'envelope-sign-per-sec', value: round(median(signRates)), unit: 'envelopes/s (signEnvelope: input + sign + schema)', target: '>= 2000', pass: median(signRates) >= 2000 },
-    { name: 'envelope-signing-input-per-sec', value: round(median(inputRates)), unit: 'inputs/s (deterministic CBOR)', target: '>= 50000', pass: median(inputRates) >= 50_000 },
-    { name: 'noble-verify-per-sec', value: round(median(nobleRates)), unit: 'verifies/s (@noble/ed25519 fallback)', target: '>= 100', pass: median(nobleRates) >= 100 }
+    { name: 'envelope-verify-ratio', value: fix(ratio, 3), unit: 'x', target: `>= ${RATIO_TARGET} of raw node:crypto verify`, baseline: fix(median(raw)), ratio: fix(ratio, 3), pass: ratio >= RATIO_TARGET },
+    { name: 'envelope-verify-per-sec', value: fix(median(full)), unit: `envelopes/s (${Math.round(avgBytes)} B JSON, validateSync)`, target: '>= 2000', pass: median(full) >= 2000 },
+    { name: 'ed25519-raw-verify-per-sec', value: fix(median(raw)), unit: 'verifies/s (node:crypto, reused KeyObject)', target: 'baseline', pass: true },
+    { name: 'envelope-sign-per-sec', value: fix(median(signRates)), unit: 'envelopes/s (signEnvelope: input + sign + schema)', target: '>= 2000', pass: median(signRates) >= 2000 },
+    { name: 'envelope-signing-input-per-sec', value: fix(median(inputRates)), unit: 'inputs/s (deterministic CBOR)', target: '>= 50000', pass: median(inputRates) >= 50_000 },
+    { name: 'noble-verify-per-sec', value: fix(median(nobleRates)), unit: 'verifies/s (@noble/ed25519 fallback)', target: '>= 100', pass: median(nobleRates) >= 100 }
   ]
 }
 

@@ -39,25 +39,40 @@ function head (major: number, n: number): void {
   }
 }
 
+function headSize (n: number): number {
+  return n < 24 ? 1 : n < 0x100 ? 2 : n < 0x10000 ? 3 : n < 0x100000000 ? 5 : 9
+}
+
 function writeString (s: string): void {
-  const start = pos
   const len = s.length
-  head(3, len)
-  ensure(len)
-  for (let i = 0; i < len; i++) {
-    const c = s.charCodeAt(i)
-    if (c >= 0x80) {
-      // not ASCII after all: the byte length differs from the UTF-16 length, start over
-      pos = start
-      const bytes = textEncoder.encode(s)
-      head(3, bytes.length)
-      ensure(bytes.length)
-      buf.set(bytes, pos)
-      pos += bytes.length
-      return
+  if (len <= 32) {
+    // short strings (keys, labels): a plain loop beats encodeInto's call overhead
+    const start = pos
+    head(3, len)
+    ensure(len)
+    const b = buf
+    let p = pos
+    for (let i = 0; i < len; i++) {
+      const c = s.charCodeAt(i)
+      if (c >= 0x80) { pos = start; writeLongString(s); return }
+      b[p++] = c
     }
-    buf[pos++] = c
+    pos = p
+    return
   }
+  writeLongString(s)
+}
+
+function writeLongString (s: string): void {
+  // encode after room for the header an all-ASCII string would need, then fix up the header
+  const len = s.length
+  ensure(9 + len * 3)
+  const guess = headSize(len)
+  const { written } = textEncoder.encodeInto(s, buf.subarray(pos + guess))
+  const actual = headSize(written)
+  if (actual !== guess) buf.copyWithin(pos + actual, pos + guess, pos + guess + written)
+  head(3, written)
+  pos += written
 }
 
 /** Half-precision bits when `x` is exactly representable as a float16, else -1. */
@@ -107,15 +122,39 @@ function compareBytes (a: Uint8Array, b: Uint8Array): number {
   return 0
 }
 
+// Whether a key is ASCII, remembered: keys repeat across envelopes, and for ASCII keys RFC 8949
+// order is simply (length, code units).
+const KEYS_MAX = 8192
+const asciiKeys = new Map<string, boolean>()
+
+function isAsciiKey (k: string): boolean {
+  let ascii = asciiKeys.get(k)
+  if (ascii === undefined) {
+    ascii = ASCII.test(k)
+    if (asciiKeys.size >= KEYS_MAX) asciiKeys.clear()
+    asciiKeys.set(k, ascii)
+  }
+  return ascii
+}
+
 /** Keys in RFC 8949 order: by encoded key bytes, i.e. UTF-8 length first, then bytewise. */
 function sortKeys (keys: string[]): string[] {
-  let ascii = true
-  for (const k of keys) if (!ASCII.test(k)) { ascii = false; break }
-  if (ascii) return keys.sort(compareAsciiKeys)
+  for (const k of keys) {
+    if (!isAsciiKey(k)) {
+      return keys
+        .map((key) => ({ key, b: textEncoder.encode(key) }))
+        .sort((x, y) => compareBytes(x.b, y.b))
+        .map((x) => x.key)
+    }
+  }
+  // insertion sort: maps here have a handful of keys, and this allocates nothing
+  for (let i = 1; i < keys.length; i++) {
+    const k = keys[i]
+    let j = i - 1
+    while (j >= 0 && compareAsciiKeys(keys[j], k) > 0) { keys[j + 1] = keys[j]; j-- }
+    keys[j + 1] = k
+  }
   return keys
-    .map((k) => ({ k, b: textEncoder.encode(k) }))
-    .sort((x, y) => compareBytes(x.b, y.b))
-    .map((x) => x.k)
 }
 
 function writeMap (obj: Record<string, unknown>, depth: number, skip?: readonly string[]): void {
@@ -152,6 +191,20 @@ function writeValue (v: unknown, depth: number): void {
   throw new TypeError(`not a JSON value: ${v === undefined ? 'undefined' : typeof v === 'object' ? (v as object).constructor?.name ?? 'object' : typeof v}`)
 }
 
+const domains = new Map<string, Uint8Array>()
+
+function writeDomain (domain: string): void {
+  let d = domains.get(domain)
+  if (d === undefined) {
+    d = textEncoder.encode(domain)
+    if (domains.size < 1024) domains.set(domain, d)
+  }
+  ensure(d.length + 1)
+  buf.set(d, pos)
+  pos += d.length
+  buf[pos++] = 0
+}
+
 function take (): Uint8Array {
   const out = buf.slice(0, pos)
   pos = 0
@@ -173,13 +226,24 @@ export function encodeCanonical (value: unknown): Uint8Array {
 export function signingInput (domain: string, object: Record<string, unknown>, unsigned: readonly string[] = ['signature']): Uint8Array {
   pos = 0
   try {
-    const d = textEncoder.encode(domain)
-    ensure(d.length + 1)
-    buf.set(d, 0)
-    pos = d.length
-    buf[pos++] = 0
+    writeDomain(domain)
     writeMap(object, 0, unsigned)
     return take()
+  } finally {
+    pos = 0
+  }
+}
+
+/**
+ * signingInput without the copy: a view into a shared buffer, valid only until the next call.
+ * For the synchronous verify hot path; anything that awaits must use signingInput.
+ */
+export function signingInputView (domain: string, object: Record<string, unknown>, unsigned: readonly string[] = ['signature']): Uint8Array {
+  pos = 0
+  try {
+    writeDomain(domain)
+    writeMap(object, 0, unsigned)
+    return buf.subarray(0, pos)
   } finally {
     pos = 0
   }

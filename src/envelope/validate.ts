@@ -5,8 +5,9 @@
 
 import { MAX_ENVELOPE_BYTES } from '../constants.ts'
 import { catalogue as defaultCatalogue, type EnvelopeType } from './catalogue.ts'
-import { signingInput } from './codec.ts'
+import { signingInput, signingInputView } from './codec.ts'
 import { defaultEd25519, type Ed25519Backend } from './ed25519.ts'
+import { compileSchema, type Predicate } from './fast-schema.ts'
 import { nodeIdFromPublicKey, parsePubkey } from './keys.ts'
 import { LruMap, ReplayCache } from './replay.ts'
 import { decodeSignature, formatPath } from './sign.ts'
@@ -53,12 +54,24 @@ interface Prepared {
   envelope: EnvelopeBase
   text: string
   publicKey: Uint8Array
-  message: Uint8Array
+  domain: string
   signature: Uint8Array
   fingerprint: string
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true })
+
+// Compiled once per catalogue row; null when the schema has constructs the compiler skips.
+const compiled = new WeakMap<EnvelopeType, Predicate | null>()
+
+function fastCheck (row: EnvelopeType): Predicate | null {
+  let p = compiled.get(row)
+  if (p === undefined) {
+    p = compileSchema(row.schema) ?? null
+    compiled.set(row, p)
+  }
+  return p
+}
 
 function refuse (reason: RejectReason, detail: string, at?: { type?: unknown, id?: unknown, path?: string }): Refused {
   const out: Refused = { ok: false, action: IGNORED.has(reason) ? 'ignore' : 'reject', reason, detail }
@@ -66,6 +79,11 @@ function refuse (reason: RejectReason, detail: string, at?: { type?: unknown, id
   if (typeof at?.type === 'string' && at.type.length <= 128) out.type = at.type
   if (typeof at?.id === 'string' && at.id.length <= 128) out.id = at.id
   return out
+}
+
+/** The signed part cannot be encoded (a free-form payload nested too deep). */
+function unencodable (p: Prepared, err: unknown): Refused {
+  return refuse('bad-schema', `not encodable: ${(err as Error)?.message ?? String(err)}`, { type: p.envelope.type, id: p.envelope.id })
 }
 
 function utf8Length (s: string): number {
@@ -107,18 +125,18 @@ export class EnvelopeValidator {
   }
 
   async validate (input: Uint8Array | string | object, opts?: ValidateOptions): Promise<Verdict> {
-    let prepared: Prepared | Refused
-    try {
-      prepared = this.prepare(input, opts)
-    } catch (err) {
-      return refuse('bad-schema', `not a valid envelope: ${(err as Error)?.message ?? String(err)}`)
-    }
+    if (this.verifier.verifySync !== undefined) return this.validateSync(input, opts)
+    const prepared = this.tryPrepare(input, opts)
     if ('ok' in prepared) return prepared
+    let message: Uint8Array
+    try {
+      message = signingInput(prepared.domain, prepared.envelope as unknown as Record<string, unknown>)
+    } catch (err) {
+      return unencodable(prepared, err)
+    }
     let valid: boolean
     try {
-      valid = this.verifier.verifySync !== undefined
-        ? this.verifier.verifySync(prepared.publicKey, prepared.message, prepared.signature)
-        : await this.verifier.verify(prepared.publicKey, prepared.message, prepared.signature)
+      valid = await this.verifier.verify(prepared.publicKey, message, prepared.signature)
     } catch {
       valid = false
     }
@@ -129,18 +147,19 @@ export class EnvelopeValidator {
   validateSync (input: Uint8Array | string | object, opts?: ValidateOptions): Verdict {
     const verifySync = this.verifier.verifySync
     if (verifySync === undefined) throw new TypeError(`ed25519 backend ${this.verifier.name} cannot verify synchronously`)
-    let prepared: Prepared | Refused
-    try {
-      prepared = this.prepare(input, opts)
-    } catch (err) {
-      return refuse('bad-schema', `not a valid envelope: ${(err as Error)?.message ?? String(err)}`)
-    }
+    const prepared = this.tryPrepare(input, opts)
     if ('ok' in prepared) return prepared
     let valid: boolean
     try {
-      valid = verifySync(prepared.publicKey, prepared.message, prepared.signature)
-    } catch {
-      valid = false
+      // a view into the codec's buffer (no copy), used before anything else encodes
+      const message = signingInputView(prepared.domain, prepared.envelope as unknown as Record<string, unknown>)
+      try {
+        valid = verifySync(prepared.publicKey, message, prepared.signature)
+      } catch {
+        valid = false
+      }
+    } catch (err) {
+      return unencodable(prepared, err)
     }
     return this.finish(prepared, valid)
   }
@@ -153,6 +172,15 @@ export class EnvelopeValidator {
   /** Forgets an id (e.g. when a question's channel is dropped). */
   forget (id: string): boolean {
     return this.replay?.forget(id) ?? false
+  }
+
+  private tryPrepare (input: Uint8Array | string | object, opts: ValidateOptions | undefined): Prepared | Refused {
+    try {
+      return this.prepare(input, opts)
+    } catch (err) {
+      // not expected (every step refuses by itself); kept so no input can ever throw
+      return refuse('bad-schema', `not a valid envelope: ${(err as Error)?.message ?? String(err)}`)
+    }
   }
 
   private prepare (input: Uint8Array | string | object, opts: ValidateOptions | undefined): Prepared | Refused {
@@ -208,11 +236,14 @@ export class EnvelopeValidator {
       if (n > row.maxBytes) return refuse('too-large', `${n} bytes > ${row.maxBytes} for ${type}`, { type, id: env.id })
     }
 
-    const parsed = row.schema.safeParse(env)
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0]
-      const path = formatPath(issue.path)
-      return refuse('bad-schema', `${path}: ${issue.message}`, { type, id: env.id, path })
+    // the compiled predicate accepts fast; zod decides (and explains) whatever it does not accept
+    if (fastCheck(row)?.(env) !== true) {
+      const parsed = row.schema.safeParse(env)
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0]
+        const path = formatPath(issue.path)
+        return refuse('bad-schema', `${path}: ${issue.message}`, { type, id: env.id, path })
+      }
     }
     const envelope = env as unknown as EnvelopeBase
     const at = { type, id: envelope.id }
@@ -240,7 +271,7 @@ export class EnvelopeValidator {
       envelope,
       text,
       publicKey: key.publicKey,
-      message: signingInput(row.domain, env),
+      domain: row.domain,
       signature,
       fingerprint: `${sender.pubkey} ${envelope.signature.value}`
     }

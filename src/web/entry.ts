@@ -86,7 +86,8 @@ async function start (): Promise<void> {
   let lastError: unknown
   for (const addr of boot.addrs) {
     try {
-      await dialWithRetry(node, addr, { attempts: 3 })
+      // short and few: a blocked UDP path should fall back to websockets within seconds
+      await dialWithRetry(node, addr, { attempts: 2, timeoutMs: 5_000 })
       swarm.timings.connected = performance.now()
       return
     } catch (err) {

@@ -1,0 +1,106 @@
+// The bus's control methods: ask, questions, show, answer, watch (streaming), close; and, with
+// SWARM_BENCH=1 only, the benchmark's hooks (bursts and a raw gossipsub baseline).
+
+import { performance } from 'node:perf_hooks'
+import type { MethodRegistry } from '../control/server.ts'
+import { CONTRIBUTION_KINDS, RESOLUTIONS, URGENCIES } from '../envelope/schemas.ts'
+import { UsageError } from '../errors.ts'
+import type { QuestionBus, AskInit, ContributionKind } from './service.ts'
+import type { Scope } from './topics.ts'
+
+const SCOPES: readonly string[] = ['private', 'federation-local', 'cross-federation', 'global']
+export const BENCH_RAW_TOPIC = 'swarm/1/bench/raw'
+
+const str = (v: unknown, name: string, required = false): string | undefined => {
+  if (v === undefined || v === null) { if (required) throw new UsageError(`${name} is required`); return undefined }
+  if (typeof v !== 'string' || v === '') throw new UsageError(`${name} must be a non-empty string`)
+  return v
+}
+const strs = (v: unknown, name: string): string[] | undefined => {
+  if (v === undefined || v === null) return undefined
+  if (!Array.isArray(v) || v.some((x) => typeof x !== 'string' || x === '')) throw new UsageError(`${name} must be a list of strings`)
+  return v as string[]
+}
+const num = (v: unknown, name: string, min: number, max: number): number | undefined => {
+  if (v === undefined || v === null) return undefined
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) throw new UsageError(`${name} must be a number from ${min} to ${max}`)
+  return v
+}
+const oneOf = <T extends string>(v: unknown, name: string, choices: readonly string[]): T | undefined => {
+  if (v === undefined || v === null) return undefined
+  if (typeof v !== 'string' || !choices.includes(v)) throw new UsageError(`${name} must be one of ${choices.join(', ')}`)
+  return v as T
+}
+
+export function registerBusMethods (control: MethodRegistry, bus: QuestionBus): void {
+  control.register('ask', async (p: Record<string, unknown>) => {
+    const a: AskInit = {
+      text: str(p.text, 'text', true) as string,
+      scope: oneOf<Scope>(p.scope, 'scope', SCOPES),
+      ttlSec: num(p.ttlSec, 'ttlSec', 1, 30 * 86400),
+      urgency: oneOf(p.urgency, 'urgency', URGENCIES),
+      tags: strs(p.tags, 'tags'),
+      followUps: typeof p.followUps === 'boolean' ? p.followUps : undefined,
+      requireModels: strs(p.requireModels, 'requireModels'),
+      excludeModels: strs(p.excludeModels, 'excludeModels'),
+      minReputation: num(p.minReputation, 'minReputation', 0, 1),
+      languages: strs(p.languages, 'languages'),
+      to: strs(p.to, 'to'),
+      federations: strs(p.federations, 'federations'),
+      shadow: str(p.shadow, 'shadow')
+    }
+    if (a.ttlSec !== undefined && !Number.isInteger(a.ttlSec)) throw new UsageError('ttlSec must be a whole number of seconds')
+    return await bus.ask(a)
+  })
+
+  control.register('questions', async (p: { all?: unknown, state?: unknown }) => bus.list({ all: p.all === true, state: str(p.state, 'state') }))
+
+  control.register('show', async (p: { id?: unknown }) => await bus.show(str(p.id, 'id', true) as string))
+
+  control.register('answer', async (p: Record<string, unknown>, ctx) => {
+    const id = str(p.id, 'id', true) as string
+    const res = await bus.contribute(id, {
+      kind: oneOf<ContributionKind>(p.kind, 'kind', CONTRIBUTION_KINDS) ?? 'partial-answer',
+      text: str(p.text, 'text', true) as string,
+      confidence: num(p.confidence, 'confidence', 0, 1) ?? 0.5,
+      sources: strs(p.sources, 'sources'),
+      replyTo: str(p.replyTo, 'replyTo')
+    }, ctx.signal)
+    return { id: res.id, questionId: id, envelope: res.envelope }
+  })
+
+  control.register('watch', async (p: { id?: unknown, timeoutSec?: unknown, replay?: unknown }, ctx) => {
+    const id = str(p.id, 'id', true) as string
+    const timeoutSec = num(p.timeoutSec, 'timeoutSec', 0, 30 * 86400)
+    return await bus.watch(id, (e) => { ctx.notify(e) }, {
+      signal: ctx.signal,
+      untilMs: timeoutSec === undefined ? undefined : Date.now() + timeoutSec * 1000,
+      replay: p.replay !== false
+    })
+  })
+
+  control.register('close', async (p: Record<string, unknown>) => {
+    return await bus.close(str(p.id, 'id', true) as string, {
+      resolution: oneOf(p.resolution, 'resolution', RESOLUTIONS),
+      accept: strs(p.accept, 'accept'),
+      note: str(p.note, 'note'),
+      handedOffTo: str(p.handedOffTo, 'handedOffTo')
+    })
+  })
+
+  if (process.env.SWARM_BENCH === '1') registerBenchMethods(control, bus)
+}
+
+/** Benchmark hooks: bursts of questions, and raw gossipsub carrying question bytes with no envelope check. */
+function registerBenchMethods (control: MethodRegistry, bus: QuestionBus): void {
+  control.register('bench.burst', async (p: { n?: unknown, scope?: unknown, text?: unknown }) => {
+    return await bus.burst(num(p.n, 'n', 1, 100_000) ?? 100, oneOf<Scope>(p.scope, 'scope', SCOPES) ?? 'global', str(p.text, 'text') ?? 'bench question')
+  })
+  control.register('bench.raw-subscribe', async () => { bus.rawSubscribe(BENCH_RAW_TOPIC); return { topic: BENCH_RAW_TOPIC } })
+  control.register('bench.raw-publish', async (p: { text?: unknown }) => {
+    const { id, bytes } = bus.rawQuestionBytes(str(p.text, 'text') ?? 'bench question')
+    const t = performance.timeOrigin + performance.now()
+    await bus.rawPublish(BENCH_RAW_TOPIC, bytes)
+    return { id, t, bytes: bytes.length }
+  })
+}
