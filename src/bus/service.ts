@@ -1052,6 +1052,24 @@ export class QuestionBus implements SwarmService {
     return { ids, ms: performance.now() - t0 }
   }
 
+  /** Routes and subscribes the benchmark's raw topic: accepted unchecked, receipt announced as `bench:raw`. */
+  rawSubscribe (topic: string): void {
+    if (this.c.topics.subscribed(topic)) return
+    const decoder = new TextDecoder()
+    this.c.topics.route(topic, {
+      validate: (data: Uint8Array) => ({ action: 'accept', value: data }),
+      deliver: (data: Uint8Array) => {
+        const m = /"id":"([^"]+)"/.exec(decoder.decode(data.subarray(0, 200)))
+        this.c.events.emit('bench:raw', { id: m?.[1] ?? null, t: hrNow() })
+      }
+    })
+    this.c.topics.subscribe(topic)
+  }
+
+  async rawPublish (topic: string, bytes: Uint8Array): Promise<void> {
+    await this.c.topics.publish(topic, bytes)
+  }
+
   /** A raw gossipsub message carrying a fresh question's bytes, not validated (benchmark baseline). */
   rawQuestionBytes (text: string): { id: string, bytes: Uint8Array } {
     const q = buildQuestion(this.c.identity, { text, scope: 'global', ttlSec: 600 })

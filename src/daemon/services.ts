@@ -2,9 +2,10 @@
 // registers its own control methods, topics and protocols in start().
 
 import type { SwarmComponents, SwarmService } from './components.ts'
+import { questionBus } from '../bus/index.ts'
 
 export function createServices (c: SwarmComponents): SwarmService[] {
   const services: SwarmService[] = []
-  void c
+  services.push(questionBus(c))
   return services
 }
