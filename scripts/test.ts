@@ -9,7 +9,8 @@ import { join, resolve } from 'node:path'
 const root = resolve(import.meta.dirname, '..')
 const out = join(root, 'test-artifacts')
 mkdirSync(out, { recursive: true })
-const vitest = join(root, 'node_modules', '.bin', 'vitest')
+// Run vitest's entry with this (pinned) Node: its .bin shim would pick whatever node is on PATH.
+const vitest = join(root, 'node_modules', 'vitest', 'vitest.mjs')
 const args = process.argv.slice(2)
 
 interface Tally { passed: number, failed: number }
@@ -17,7 +18,7 @@ interface Tally { passed: number, failed: number }
 function runVitest (label: string, prefix: string[], extra: string[]): Tally {
   const report = join(out, `vitest-${label}.json`)
   rmSync(report, { force: true })
-  const cmd = [...prefix, vitest, 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...extra]
+  const cmd = [...prefix, process.execPath, vitest, 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...extra]
   const res = spawnSync(cmd[0], cmd.slice(1), { stdio: 'inherit', cwd: root, env: process.env })
   if (!existsSync(report)) {
     console.error(`${label}: vitest produced no report (exit ${String(res.status)})`)

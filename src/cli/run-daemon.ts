@@ -9,6 +9,8 @@ import type { DaemonFlags } from '../daemon/index.ts'
 import { SwarmError, toSwarmError } from '../errors.ts'
 
 const BIN = fileURLToPath(new URL('../../bin/swarm', import.meta.url))
+/** Same as bin/swarm's: a small young generation keeps an idle daemon's memory down. */
+const DAEMON_NODE_FLAGS = ['--max-semi-space-size=1', '--optimize-for-size']
 
 export interface DaemonCliOptions {
   listen?: string[]
@@ -59,7 +61,7 @@ export async function runForeground (ctx: CliContext, opts: DaemonCliOptions): P
 }
 
 export async function runDetached (ctx: CliContext, argv: string[]): Promise<Record<string, unknown>> {
-  const child = spawn(process.execPath, [BIN, 'daemon', '--home', ctx.home, ...argv], {
+  const child = spawn(process.execPath, [...DAEMON_NODE_FLAGS, BIN, 'daemon', '--home', ctx.home, ...argv], {
     detached: true,
     stdio: ['ignore', 'ignore', 'ignore', 'ipc'],
     env: ctx.io.env

@@ -74,7 +74,12 @@ export const configSchema = z.strictObject({
     memoryMb: z.number().int().min(16).max(65536),
     outputBytes: z.number().int().min(1024).max(64 * 1024 * 1024),
     python: z.string().min(1),
-    maxConcurrent: z.number().int().min(1).max(64)
+    maxConcurrent: z.number().int().min(1).max(64),
+    /** Tasks waiting for a free slot beyond maxConcurrent; more are refused `busy`. */
+    maxQueued: z.number().int().min(0).max(1024),
+    /** Capability adverts: re-published this often, and valid this long. */
+    advertIntervalSec: z.number().min(0.2).max(3600),
+    advertTtlSec: z.number().min(1).max(86400)
   }),
   consensus: z.strictObject({
     vote: z.enum(['auto', 'ask', 'rules']),

@@ -32,8 +32,10 @@ export interface ConsensusResult {
   silent: string[]
   /** Eligible voters, the proposer included. */
   eligible: number
-  /** Peers asked but not counted, and why (wrong-federation, unreachable, bad-vote: …). */
+  /** Connected peers not counted as voters, and why (wrong-federation, no answer and federation unknown). */
   excluded: Array<{ peerId: string, nodeId: string | null, reason: string }>
+  /** Why an eligible voter has no counted vote (deadline, refused: no-vote, bad-vote: …). */
+  notes: Array<{ nodeId: string, note: string }>
   decidedAt: string
 }
 

@@ -3,9 +3,13 @@
 
 import type { SwarmComponents, SwarmService } from './components.ts'
 import { questionBus } from '../bus/index.ts'
+import { createConsensusService } from '../consensus/service.ts'
+import { TaskService } from '../tasks/service.ts'
 
 export function createServices (c: SwarmComponents): SwarmService[] {
   const services: SwarmService[] = []
   services.push(questionBus(c))
+  services.push(createConsensusService(c))
+  services.push(new TaskService(c))
   return services
 }

@@ -46,7 +46,7 @@ export function buildEnvelope<E extends EnvelopeBase> (type: string, fields: Rec
   const unsigned: Record<string, unknown> = { type, id, sender: senderOf(signer), 'created-at': createdAt }
   // optional fields left undefined are omitted, as they would be in the JSON text
   for (const [k, v] of Object.entries(own)) if (v !== undefined) unsigned[k] = v
-  return signEnvelope<E>(unsigned as any, signer)
+  return signEnvelope(unsigned as { type: string }, signer) as unknown as E
 }
 
 const CHANNEL_MODE: Record<string, string> = {

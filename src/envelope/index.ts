@@ -24,7 +24,7 @@ export {
 export { catalogue, defineEnvelopeType, envelopeType, ENVELOPE_TYPES, type EnvelopeType, type EnvelopeTypeInit } from './catalogue.ts'
 export * from './schemas.ts'
 export {
-  createSigner, decodeSignature, DEFAULT_FEDERATION, domainOfEnvelope, encodeSignature, envelopeSigningInput, formatPath, senderOf, signEnvelope, SIGNATURE_PREFIX
+  createSigner, decodeSignature, DEFAULT_FEDERATION, domainOfEnvelope, encodeSignature, envelopeSigningInput, formatPath, senderOf, signEnvelope, SIGNATURE_PREFIX, type Signed
 } from './sign.ts'
 export {
   buildCapabilityAdvert, buildClose, buildContribution, buildEnvelope, buildPresence, buildProposal, buildQuestion, buildReflection,

@@ -5,15 +5,37 @@
 import { z } from 'zod'
 
 export const ULID = '[0-9A-HJKMNP-TV-Z]{26}'
-const TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.\d{1,9})?Z$/
+const DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
 
-/** RFC 3339 in UTC (`Z`), seconds or finer, and a real calendar date. */
+function digits (s: string, at: number, n: number): number {
+  let v = 0
+  for (let i = at; i < at + n; i++) {
+    const c = s.charCodeAt(i) - 48
+    if (c < 0 || c > 9) return -1
+    v = v * 10 + c
+  }
+  return v
+}
+
+/** RFC 3339 in UTC (`Z`), seconds or finer, and a real calendar date. Hand-parsed: it runs on
+ *  every envelope the validator sees. */
 export function isTimestamp (text: string): boolean {
-  const m = TIMESTAMP.exec(text)
-  if (m === null) return false
-  const [y, mo, d, h, mi, s] = m.slice(1, 7).map(Number)
-  if (mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || s > 59) return false
-  return d <= new Date(Date.UTC(y, mo, 0)).getUTCDate()
+  const n = text.length
+  if (n < 20 || n > 30 || text.charCodeAt(n - 1) !== 90 /* Z */) return false
+  if (text[4] !== '-' || text[7] !== '-' || text[10] !== 'T' || text[13] !== ':' || text[16] !== ':') return false
+  const y = digits(text, 0, 4)
+  const mo = digits(text, 5, 2)
+  const d = digits(text, 8, 2)
+  const h = digits(text, 11, 2)
+  const mi = digits(text, 14, 2)
+  const sec = digits(text, 17, 2)
+  if (y < 0 || mo < 1 || mo > 12 || d < 1 || h < 0 || h > 23 || mi < 0 || mi > 59 || sec < 0 || sec > 59) return false
+  if (n > 20) {
+    // fractional seconds: '.' and 1 to 9 digits
+    if (text[19] !== '.' || n < 22 || digits(text, 20, n - 21) < 0) return false
+  }
+  const leap = mo === 2 && (y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0))
+  return d <= DAYS[mo - 1] + (leap ? 1 : 0)
 }
 
 /** `2026-03-17T18:42:11Z`: second precision, as in the Orbiplex example. */

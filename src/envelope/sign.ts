@@ -7,7 +7,7 @@ import { envelopeType } from './catalogue.ts'
 import { domainOf, signingInput } from './codec.ts'
 import { syncEd25519, type Ed25519Backend } from './ed25519.ts'
 import { formatPubkey, nodeIdFromPublicKey } from './keys.ts'
-import type { EnvelopeBase, EnvelopeSignature, Sender, Signer } from './types.ts'
+import type { EnvelopeSignature, Sender, Signer } from './types.ts'
 
 export const SIGNATURE_PREFIX = 'base64url:'
 export const DEFAULT_FEDERATION = 'fed:default'
@@ -38,8 +38,8 @@ export function domainOfEnvelope (envelope: { type: string }): string {
 }
 
 /** The exact bytes an envelope's signature covers. */
-export function envelopeSigningInput (envelope: Record<string, unknown> & { type: string }): Uint8Array {
-  return signingInput(domainOfEnvelope(envelope), envelope)
+export function envelopeSigningInput (envelope: object & { type: string }): Uint8Array {
+  return signingInput(domainOfEnvelope(envelope), envelope as Record<string, unknown>)
 }
 
 export function encodeSignature (signature: Uint8Array): EnvelopeSignature {
@@ -57,7 +57,7 @@ export function decodeSignature (value: string): Uint8Array | undefined {
  * Signs an envelope: fills `sender` from the signer when absent, replaces any `signature`, and
  * checks the result against the catalogue schema (a builder bug should fail here, not at peers).
  */
-export function signEnvelope<E extends EnvelopeBase> (unsigned: Omit<E, 'signature' | 'sender'> & { sender?: Sender, signature?: unknown }, signer: Signer): E {
+export function signEnvelope<T extends { type: string, sender?: Sender, signature?: unknown }> (unsigned: T, signer: Signer): Signed<T> {
   const { signature: _old, ...rest } = unsigned as Record<string, unknown> & { type: string, sender?: Sender }
   const row = envelopeType(rest.type)
   if (row === undefined) throw new SwarmError('unknown-type', `unknown envelope type ${String(rest.type)}`)
@@ -70,8 +70,11 @@ export function signEnvelope<E extends EnvelopeBase> (unsigned: Omit<E, 'signatu
     const path = formatPath(issue.path)
     throw new SwarmError('bad-schema', `${row.type} ${path}: ${issue.message}`, { detail: { path } })
   }
-  return signed as unknown as E
+  return signed as unknown as Signed<T>
 }
+
+/** An envelope as signEnvelope returns it: sender filled in, signature set. */
+export type Signed<T> = Omit<T, 'signature' | 'sender'> & { sender: Sender, signature: EnvelopeSignature }
 
 /** `delivery.response-channel/id`, `question.tags[2]` */
 export function formatPath (path: ReadonlyArray<PropertyKey>): string {

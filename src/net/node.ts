@@ -39,9 +39,13 @@ export interface NetInit {
   browserPeers?: boolean
 }
 
-/** Content-hash message id: identical bytes are one message (envelope ids keep them unique). */
+/**
+ * Content-hash message id: identical bytes are one message (envelope ids keep them unique).
+ * sha256(data) is gossipsub's own StrictNoSign id, so browser peers using the default agree
+ * on every id in IHAVE/IWANT gossip; computing it synchronously spares a promise per message.
+ */
 export function contentMsgId (data: Uint8Array): Uint8Array {
-  return createHash('sha256').update(data).digest().subarray(0, 20)
+  return createHash('sha256').update(data).digest()
 }
 
 /**

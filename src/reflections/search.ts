@@ -73,7 +73,7 @@ export interface SearchOptions extends SearchFilters {
 export interface SearchHit { id: string, score: number }
 
 export interface IndexBatch {
-  ops: Array<{ type: 'put', sublevel: Bucket, key: string, value: unknown }>
+  ops: Array<{ type: 'put', sublevel: Bucket, key: string, value: unknown, valueEncoding?: 'utf8' }>
   /** Publishes the new df/stats to the in-memory caches; call only after the batch is written. */
   commit: () => void
 }
@@ -166,9 +166,14 @@ export class ReflectionIndex {
   }
 
   private async loadDf (tokens: Iterable<string>): Promise<void> {
-    const missing = [...tokens].filter(t => !this.df.has(t))
+    const wanted = [...tokens]
+    let missing = wanted.filter(t => !this.df.has(t))
     if (missing.length === 0) return
-    if (this.df.size + missing.length > DF_CACHE_MAX) this.df.clear()
+    if (this.df.size + missing.length > DF_CACHE_MAX) {
+      // Start over, but keep every token the caller is about to read (prepare relies on it).
+      this.df.clear()
+      missing = wanted
+    }
     const values: Array<number | undefined> = await this.bucket.getMany(missing.map(t => `f!${t}`)) as Array<number | undefined>
     missing.forEach((t, i) => this.df.set(t, values[i] ?? 0))
   }
@@ -192,17 +197,19 @@ export class ReflectionIndex {
     await this.loadDf(delta.keys())
     const ops: IndexBatch['ops'] = []
     const put = (key: string, value: unknown): void => { ops.push({ type: 'put', sublevel: this.bucket, key, value }) }
+    // A document's postings differ only in tf: encode the rest once (ingest is CPU-bound on
+    // ~65 entries per reflection) and hand LevelDB the JSON text as is.
+    const putText = (key: string, json: string): void => {
+      ops.push({ type: 'put', sublevel: this.bucket, key, value: json, valueEncoding: 'utf8' })
+    }
     let addedLength = 0
     for (const { r, tf, length, filters } of docs) {
       addedLength += length
       const flags = (r.outcome === 'failure' ? FLAG_FAILURE : 0) | (r.source === 'swarm' ? FLAG_SWARM : 0)
-      const terms: Record<string, number> = {}
-      for (const [t, n] of tf) {
-        terms[t] = n
-        put(`t!${t}!${rankOf(n, length)}!${r.id}`, [n, length, flags, r.category, r.tags] satisfies Posting)
-      }
-      for (const t of filters) put(`t!${t}!${rankOf(0, length)}!${r.id}`, [0, length, flags, r.category, r.tags] satisfies Posting)
-      put(`d!${r.id}`, { l: length, t: terms } satisfies TermVector)
+      const rest = JSON.stringify([length, flags, r.category, r.tags] satisfies [number, number, string, string[]]).slice(1)
+      for (const [t, n] of tf) putText(`t!${t}!${rankOf(n, length)}!${r.id}`, `[${n},${rest}`)
+      for (const t of filters) putText(`t!${t}!${rankOf(0, length)}!${r.id}`, `[0,${rest}`)
+      putText(`d!${r.id}`, `{"l":${length},"t":${JSON.stringify(Object.fromEntries(tf))}}`)
     }
     const newDf = new Map<string, number>()
     for (const [t, n] of delta) {

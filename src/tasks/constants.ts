@@ -30,3 +30,29 @@ export const FILE_ANALYSIS_TIMEOUT_MS = 30_000
 export const CODEGEN_TIMEOUT_MS = 60_000
 export const CODEGEN_MAX_TOKENS = 2048
 export const CODEGEN_TEMPERATURE = 0.2
+
+/**
+ * Delegation over /swarm/task/1.0.0 (see docs/protocol.md "Tasks"). A request carries a program
+ * of up to PYTHON_CODE_BYTES, which JSON escaping can grow; a response carries up to two output
+ * streams, so it may use the whole stream frame (MAX_FRAME_BYTES, 4 MiB). These caps apply to
+ * task envelopes on the stream only; gossip envelopes keep the 64 KiB cap.
+ */
+export const TASK_REQUEST_MAX_BYTES = 2 * 1024 * 1024
+export const TASK_RESPONSE_MAX_BYTES = 4 * 1024 * 1024
+/** The caller waits this long past a request's deadline for the answer (dial + transfer). */
+export const TASK_RESPONSE_GRACE_MS = 5_000
+/** Reading the request frame, writing the response frame. */
+export const TASK_STREAM_IO_TIMEOUT_MS = 10_000
+export const TASK_MAX_STREAMS = 64
+
+/** Capability adverts: defaults of tasks.advertIntervalSec / tasks.advertTtlSec. */
+export const ADVERT_INTERVAL_SEC = 30
+export const ADVERT_TTL_SEC = 90
+/** A change of load (queue, running) is re-advertised after this pause, so bursts coalesce. */
+export const ADVERT_LOAD_DEBOUNCE_MS = 250
+/** After a peer subscribes or connects, our advert is pushed again after this pause. */
+export const ADVERT_PUSH_DELAY_MS = 300
+
+/** Task records kept in the `tasks` bucket (older ones are pruned). */
+export const TASK_RECORDS_KEEP = 1000
+export const TASK_LIST_DEFAULT = 50

@@ -29,7 +29,7 @@ export interface SwarmPage {
   subscribers(topic: string): string[]
   publish(topic: string, text: string): Promise<number>
   messages(topic: string): string[]
-  dial(addr: string, options?: { requireDirect?: boolean, attempts?: number }): Promise<DialInfo>
+  dial(addr: string, options?: { requireDirect?: boolean, attempts?: number, timeoutMs?: number }): Promise<DialInfo>
 }
 
 declare global {

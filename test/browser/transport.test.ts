@@ -199,20 +199,6 @@ describe.skipIf(findChromium() == null)('browser transport (real Chromium)', () 
     await b.page.context().close()
   }, 90_000)
 
-  it('probe', async () => {
-    const stats: string[] = []
-    for (let k = 0; k < 8; k++) {
-      const p = await openPeer(); const q = await openPeer()
-      await q.page.evaluate(() => { localStorage.debug = 'libp2p:webrtc*' })
-      const target = await until('addr', async () => (await p.page.evaluate(() => window.swarm.addrs())).find(x => x.includes('/p2p-circuit/webrtc/')), 20_000)
-      const t0 = performance.now()
-      const info = await q.page.evaluate(addr => window.swarm.dial(addr, { requireDirect: true, attempts: 5 }), target)
-      stats.push(`${info.attempts} ${Math.round(performance.now() - t0)}ms ${JSON.stringify(info.failures)}`)
-      await p.page.context().close(); await q.page.context().close()
-    }
-    console.log('PROBE\n' + stats.join('\n'))
-  }, 300_000)
-
   it(`measures page load → connected (median of ${RUNS})`, async () => {
     const pageMs: number[] = []
     const wallMs: number[] = []
@@ -228,4 +214,16 @@ describe.skipIf(findChromium() == null)('browser transport (real Chromium)', () 
     console.log('browser timings', JSON.stringify(report))
     expect(pageMs.every(Number.isFinite)).toBe(true)
   }, 180_000)
+
+  it('keeps its peer id across a reload (key in IndexedDB), and a second tab is another peer', async () => {
+    const { page, peerId } = await openPeer()
+    await page.reload()
+    await page.waitForFunction(() => window.swarm?.peerId !== '' && window.swarm?.peerId != null)
+    expect(await page.evaluate(() => window.swarm.peerId)).toBe(peerId)
+    const tab = await page.context().newPage()
+    await tab.goto(base)
+    await tab.waitForFunction(() => window.swarm?.peerId !== '' && window.swarm?.peerId != null)
+    expect(await tab.evaluate(() => window.swarm.peerId)).not.toBe(peerId)
+    await page.context().close()
+  }, 60_000)
 })

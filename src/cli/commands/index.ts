@@ -15,9 +15,22 @@ import config from './config.ts'
 import events from './events.ts'
 import log from './log.ts'
 import envelope from './envelope.ts'
+import ask from './ask.ts'
+import questions from './questions.ts'
+import show from './show.ts'
+import answer from './answer.ts'
+import watch from './watch.ts'
+import close from './close.ts'
+import consensus from './consensus.ts'
+import task from './task.ts'
+import capabilities from './capabilities.ts'
+import audit from './audit.ts'
 
 export type RegisterCommand = (program: Command, io: CliIO) => void
 
 export const commands: RegisterCommand[] = [
-  init, daemon, start, stop, status, id, connect, peers, ping, stats, config, events, log, envelope
+  init, daemon, start, stop, status, id, connect, peers, ping, stats, config, events, log, envelope,
+  ask, questions, show, answer, watch, close,
+  consensus,
+  task, capabilities, audit
 ]

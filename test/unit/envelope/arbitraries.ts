@@ -33,7 +33,7 @@ export function arbEnvelope (signer: Signer = signerA): fc.Arbitrary<EnvelopeBas
     fc.tuple(fc.record({ questionId: qid, mode: fc.constantFrom(...CLAIM_MODES), reason: fc.string(), askerNodeId: fc.constant(signerB.nodeId) }), opts).map(([c, o]) => buildSecretaryClaim(signer, c, o)),
     fc.tuple(fc.record({
       questionId: qid, status: fc.constantFrom(...SUMMARY_STATUSES), facts: fc.array(item, { maxLength: 3 }), hypotheses: fc.array(item, { maxLength: 3 }),
-      recommendations: fc.array(item, { maxLength: 3 }), uncertainty: unit, contributors: fc.constant([signerB.nodeId]),
+      recommendations: fc.array(item, { maxLength: 3 }), uncertainty: unit, contributors: fc.constant(0).map(() => [signerB.nodeId]),
       excluded: fc.array(fc.record({ contribution: cid, reason: fc.string() }), { maxLength: 2 })
     }), opts).map(([m, o]) => buildSummary(signer, m, o)),
     fc.tuple(fc.record({ questionId: qid, resolution: fc.constantFrom(...RESOLUTIONS), accepted: fc.array(cid, { maxLength: 3 }), handedOffTo: fc.option(str, { nil: undefined }), note: fc.option(fc.string(), { nil: undefined }) }), opts)
@@ -64,9 +64,8 @@ export function shuffleKeys (value: unknown, rnd: () => number): unknown {
     const j = Math.floor(rnd() * (i + 1));
     [entries[i], entries[j]] = [entries[j], entries[i]]
   }
-  const out: Record<string, unknown> = {}
-  for (const [k, v] of entries) out[k] = shuffleKeys(v, rnd)
-  return out
+  // fromEntries defines own properties, so a `__proto__` key stays a key
+  return Object.fromEntries(entries.map(([k, v]) => [k, shuffleKeys(v, rnd)]))
 }
 
 export type Path = Array<string | number>

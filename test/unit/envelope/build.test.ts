@@ -143,3 +143,22 @@ describe('timestamps', () => {
     expect(formatTimestamp(Date.parse('2026-03-17T18:42:11.999Z'))).toBe('2026-03-17T18:42:11Z')
   })
 })
+
+describe('isTimestamp', () => {
+  it('agrees with the RFC 3339 UTC grammar and the calendar on generated text', () => {
+    const RE = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.\d{1,9})?Z$/
+    const reference = (t: string): boolean => {
+      const m = RE.exec(t)
+      if (m === null) return false
+      const [y, mo, d, h, mi, s] = m.slice(1, 7).map(Number)
+      if (mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || s > 59) return false
+      return d <= new Date(Date.UTC(y, mo, 0)).getUTCDate()
+    }
+    const part = (n: number): fc.Arbitrary<string> => fc.oneof(fc.integer({ min: 0, max: 10 ** n - 1 }).map((x) => String(x).padStart(n, '0')), fc.string({ minLength: n, maxLength: n }))
+    const ts = fc.tuple(part(4), part(2), part(2), part(2), part(2), part(2), fc.option(fc.string({ unit: fc.constantFrom('0', '5', '9', 'a'), minLength: 0, maxLength: 10 })), fc.constantFrom('Z', 'z', '', '+00:00'))
+      .map(([y, mo, d, h, mi, s, f, z]) => `${y}-${mo}-${d}T${h}:${mi}:${s}${f === null ? '' : '.' + f}${z}`)
+    fc.assert(fc.property(fc.oneof(ts, fc.date({ noInvalidDate: true, min: new Date(0), max: new Date('9999-12-31') }).map((d) => d.toISOString())), (t) => {
+      expect(isTimestamp(t)).toBe(reference(t))
+    }), { numRuns: 5000 })
+  })
+})

@@ -1,0 +1,20 @@
+import type { Command } from 'commander'
+import { collect, createContext, numberIn, oneOf, type CliIO } from '../context.ts'
+
+const KINDS = ['partial-answer', 'fact', 'hypothesis', 'recommendation', 'clarification-request', 'clarification', 'objection'] as const
+
+export default function register (program: Command, io: CliIO): void {
+  program.command('answer')
+    .description('contribute to a question\'s response channel (refused: late, closed, filtered-out, no-follow-ups)')
+    .argument('<id>', 'question id')
+    .argument('<text>', 'the contribution')
+    .option('--kind <kind>', KINDS.join(', '), oneOf('--kind', KINDS), 'partial-answer')
+    .option('--confidence <x>', 'how sure, 0..1', numberIn('--confidence', 0, 1), 0.5)
+    .option('--source <ref>', 'a source it rests on (repeatable)', collect)
+    .option('--reply-to <cid>', 'the contribution this answers')
+    .action(async (id: string, text: string, opts: { kind: string, confidence: number, source?: string[], replyTo?: string }, cmd: Command) => {
+      const ctx = createContext(cmd, io)
+      const res = await ctx.withClient(async (c) => await c.call('answer', { id, text, kind: opts.kind, confidence: opts.confidence, sources: opts.source, replyTo: opts.replyTo }))
+      ctx.out.result({ id: res.id, questionId: res.questionId }, (r) => `contributed ${r.id as string}`)
+    })
+}

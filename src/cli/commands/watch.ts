@@ -1,0 +1,58 @@
+import type { Command } from 'commander'
+import type { ControlClient } from '../../control/client.ts'
+import { createContext, numberIn, type CliContext, type CliIO } from '../context.ts'
+
+const short = (id: string | undefined): string => id === undefined ? '?' : id.length > 28 ? `${id.slice(0, 16)}…${id.slice(-6)}` : id
+
+/** One channel event as a human line, or '' to skip it (heartbeats, echoes). */
+export function humanChannelEvent (e: any): string {
+  const env = e.envelope ?? {}
+  const who = short(e.from)
+  const excluded = e.excluded !== undefined ? ` [excluded: ${String(e.excluded)}]` : ''
+  switch (e.type) {
+    case 'contribution': return `${env.kind as string} (${String(env.confidence)}) from ${who}: ${env.text as string}${(env.sources ?? []).length > 0 ? `  [${(env.sources as string[]).join(', ')}]` : ''}${excluded}  ${env.id as string}`
+    case 'presence': return `${who} ${env.event as string}s as ${env.role as string}`
+    case 'secretary-claim': return `${who}: secretary ${env.mode as string}${env.reason !== '' ? ` (${env.reason as string})` : ''}`
+    case 'secretary': return e.secretary === null ? 'the asker acts again' : `secretary is now ${short(e.secretary)}`
+    case 'summary': return `summary (${env.status as string}) from ${who}`
+    case 'close': return `closed by ${who}: ${env.resolution as string}${env.note !== undefined ? ` — ${env.note as string}` : ''}${excluded}`
+    case 'state': return `state: ${e.state as string}`
+    default: return ''
+  }
+}
+
+/** Streams a channel: NDJSON with --json; human lines plus a spinner with counts otherwise. */
+export async function followChannel (ctx: CliContext, c: ControlClient, id: string, o: { timeoutSec?: number, replay: boolean, human: (e: any) => string }): Promise<any> {
+  let contributions = 0
+  let excluded = 0
+  let state = 'open'
+  const spin = setInterval(() => { ctx.out.progress(`${state}: ${contributions} contribution${contributions === 1 ? '' : 's'}${excluded > 0 ? `, ${excluded} excluded` : ''}`) }, 120)
+  try {
+    return await c.stream('watch', { id, timeoutSec: o.timeoutSec, replay: o.replay }, (e) => {
+      if (e.type === 'contribution') { if (e.excluded !== undefined) excluded++; else contributions++ }
+      if (e.type === 'state') state = e.state
+      if (ctx.json) { ctx.out.event(e); return }
+      if (e.type === 'presence' && e.envelope?.event === 'heartbeat') return
+      const line = o.human(e)
+      if (line !== '') ctx.out.event(e, () => line)
+    })
+  } finally {
+    clearInterval(spin)
+    ctx.out.done()
+  }
+}
+
+export default function register (program: Command, io: CliIO): void {
+  program.command('watch')
+    .description('follow a question\'s response channel live until it is closed or expires')
+    .argument('<id>', 'question id')
+    .option('--timeout <sec>', 'stop after SEC seconds', numberIn('--timeout', 0, 30 * 86400))
+    .option('--no-replay', 'only new envelopes, not what the channel already holds')
+    .action(async (id: string, opts: { timeout?: number, replay: boolean }, cmd: Command) => {
+      const ctx = createContext(cmd, io)
+      await ctx.withClient(async (c) => {
+        const res = await followChannel(ctx, c, id, { timeoutSec: opts.timeout, replay: opts.replay, human: humanChannelEvent })
+        if (!ctx.json) ctx.out.line(`${id}: ${String(res?.state)}`)
+      })
+    })
+}

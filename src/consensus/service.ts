@@ -1,0 +1,350 @@
+// The consensus service: before a risky change to its own code a node asks its federation to
+// vote. Proposer side: assess the risk, sign the proposal, ask every connected voter of the
+// federation over /swarm/consensus/1.0.0 until the deadline, tally, store, audit and emit
+// `swarm:consensus-result`. Voter side: verify the proposal, vote by policy (auto, rules) or
+// put it to the operator (ask) and answer with a signed vote on the same stream.
+
+import { createHash } from 'node:crypto'
+import type { PeerId } from '@libp2p/interface'
+import { PROTOCOL_CONSENSUS } from '../constants.ts'
+import { NotFoundError, SwarmError, UsageError } from '../errors.ts'
+import { buildProposal, buildVote, EnvelopeValidator, OPERATIONS, type ProposalEnvelope, type VoteEnvelope } from '../envelope/index.ts'
+import { nodeIdFromPeerId } from '../identity/index.ts'
+import type { SwarmComponents, SwarmService } from '../daemon/components.ts'
+import type { Logger } from '../daemon/logger.ts'
+import { CONSENSUS_TIMEOUT_MS } from './constants.ts'
+import { PendingVotes, type PendingProposal } from './pending.ts'
+import { decideVote, type Vote, type VoteDecision, type VotePolicy } from './policy.ts'
+import { ProposalStore, type ConsensusResult, type ConsensusVote, type VoterRecord } from './proposals.ts'
+import { askVoter, handleProposals, type StatusFrame, type VoterAnswer, type VoterSession } from './protocol.ts'
+import { assessRisk, type Operation, type Risk } from './risk.ts'
+import { fallbackResult, tally } from './tally.ts'
+
+/** Longest accepted wait for votes (the config's own limit). */
+export const MAX_CONSENSUS_TIMEOUT_SEC = 3600
+/** Largest content a proposal may be assessed on (the control line is 1 MiB). */
+const MAX_CONTENT_CHARS = 512 * 1024
+const RISK_ORDER: Record<Risk, number> = { low: 0, medium: 1, high: 2 }
+
+export type ConsensusComponents = Pick<SwarmComponents, 'config' | 'identity' | 'db' | 'libp2p' | 'control' | 'events' | 'counters' | 'log' | 'audit' | 'directory'>
+
+export interface ProposeParams {
+  file: string
+  operation?: Operation
+  content?: string
+  previousContent?: string
+  rationale?: string
+  timeoutSec?: number
+}
+
+interface Voter {
+  peer: PeerId
+  peerId: string
+  nodeId: string
+  /** Federation from the peer directory (its capability advert), when known. */
+  advertised?: string
+}
+
+export class ConsensusService implements SwarmService {
+  readonly name = 'consensus'
+  private readonly c: ConsensusComponents
+  private readonly log: Logger
+  private readonly store: ProposalStore
+  private readonly pending = new PendingVotes()
+  private readonly validator: EnvelopeValidator
+  private stopper = new AbortController()
+  private started = false
+  private readonly numbers = { proposed: 0, approved: 0, rejected: 0, fallback: 0, votesCast: 0, refused: 0 }
+
+  constructor (components: ConsensusComponents) {
+    this.c = components
+    this.log = components.log.child('consensus')
+    this.store = new ProposalStore(components.db.bucket('consensus'))
+    this.validator = new EnvelopeValidator({ clockSkewSec: components.config.bus.clockSkewSec })
+  }
+
+  async start (): Promise<void> {
+    this.stopper = new AbortController()
+    const { control } = this.c
+    control.register('consensus.propose', async (params: unknown, ctx) => await this.propose(parsePropose(params), ctx.signal))
+    control.register('consensus.pending', async () => this.pending.list())
+    control.register('consensus.vote', async (params: any) => await this.operatorVote(params))
+    control.register('consensus.get', async (params: any) => {
+      if (typeof params?.id !== 'string') throw new UsageError('consensus.get needs a proposal id')
+      const rec = await this.store.get(params.id)
+      if (rec === undefined) throw new NotFoundError('proposal', params.id)
+      return { ...rec, audit: await this.c.audit.list({ correlationId: params.id, limit: 1000 }) }
+    })
+    control.register('consensus.list', async (params: any) => await this.store.list(typeof params?.limit === 'number' ? params.limit : 50))
+    await handleProposals(this.c.libp2p, async (bytes, from, session) => await this.onProposal(bytes, from, session), { signal: this.stopper.signal })
+    this.started = true
+  }
+
+  async stop (): Promise<void> {
+    this.stopper.abort()
+    this.pending.clear()
+    if (this.started) await this.c.libp2p.unhandle(PROTOCOL_CONSENSUS).catch(() => {})
+    this.started = false
+  }
+
+  stats (): Record<string, unknown> {
+    return { consensus: { ...this.numbers, pending: this.pending.size } }
+  }
+
+  // ---- proposer side ----
+
+  async propose (p: ProposeParams, signal?: AbortSignal): Promise<ConsensusResult> {
+    const { config, identity } = this.c
+    const operation = p.operation ?? 'modify'
+    const content = operation === 'delete' ? undefined : p.content
+    const assessment = assessRisk({ file: p.file, operation, content, previousContent: p.previousContent, coreFiles: config.consensus.coreFiles })
+    const timeoutMs = p.timeoutSec !== undefined ? p.timeoutSec * 1000 : (config.consensus.timeoutSec * 1000 || CONSENSUS_TIMEOUT_MS)
+    // Whole seconds (the envelope's precision), rounded up so the wait is never shorter than asked.
+    const deadline = Math.ceil((Date.now() + timeoutMs) / 1000) * 1000
+    const contentHash = content === undefined ? null : `sha256:${createHash('sha256').update(content, 'utf8').digest('hex')}`
+    const proposal = buildProposal(identity, {
+      file: p.file,
+      operation,
+      rationale: p.rationale ?? `${operation} ${p.file}`,
+      risk: assessment.risk,
+      reasons: assessment.reasons,
+      contentHash,
+      deadline
+    })
+    this.numbers.proposed++
+    const own = this.ownVote({ file: p.file, operation, risk: assessment.risk, dynamicExecution: assessment.dynamicExecution, reasons: assessment.reasons })
+    const record = { role: 'proposer' as const, id: proposal.id, proposal: proposal as unknown as Record<string, unknown>, voteEnvelopes: [] as Array<Record<string, unknown>> }
+    await this.store.put(record)
+    await this.audit('consensus.proposal', proposal.id, { proposal, proposerVote: own })
+    this.log.info('proposal sent', { id: proposal.id, file: p.file, risk: assessment.risk })
+
+    const text = JSON.stringify(proposal)
+    const excluded: ConsensusResult['excluded'] = []
+    const voters: Voter[] = []
+    for (const v of this.connectedVoters()) {
+      if (v.advertised !== undefined && v.advertised !== identity.federation) excluded.push({ peerId: v.peerId, nodeId: v.nodeId, reason: `wrong-federation: advertises ${v.advertised}` })
+      else voters.push(v)
+    }
+    const opSignal = signal === undefined ? this.stopper.signal : AbortSignal.any([signal, this.stopper.signal])
+    const answers = await Promise.all(voters.map(async (v) => await askVoter(this.c.libp2p, v.peer, text, { deadline, signal: opSignal })))
+
+    const eligible: string[] = []
+    const notes: ConsensusResult['notes'] = []
+    const votes: ConsensusVote[] = []
+    let reached = 0
+    for (let i = 0; i < voters.length; i++) {
+      const v = voters[i]
+      const verdict = this.judgeAnswer(v, answers[i], proposal.id)
+      if (!verdict.member) { excluded.push({ peerId: v.peerId, nodeId: v.nodeId, reason: verdict.why }); continue }
+      eligible.push(v.nodeId)
+      if (verdict.reached) reached++
+      if (verdict.vote !== undefined) {
+        votes.push(verdict.vote)
+        record.voteEnvelopes.push(verdict.envelope as unknown as Record<string, unknown>)
+        await this.audit('consensus.vote', proposal.id, { ...verdict.vote, envelope: verdict.envelope })
+      } else {
+        notes.push({ nodeId: v.nodeId, note: verdict.why })
+      }
+    }
+    if (signal?.aborted === true) throw new SwarmError('aborted', 'the proposal was cancelled')
+
+    const base = {
+      id: proposal.id,
+      file: p.file,
+      operation,
+      risk: assessment.risk,
+      reasons: assessment.reasons,
+      dynamicExecution: assessment.dynamicExecution,
+      contentHash,
+      deadline: proposal.deadline,
+      excluded,
+      notes,
+      decidedAt: new Date().toISOString()
+    }
+    let result: ConsensusResult
+    const ownVote: ConsensusVote = { voter: identity.nodeId, vote: own.vote, reason: own.reason }
+    if (reached === 0) {
+      // Nobody of the federation could be asked: the operator's fallback decides, labelled.
+      const fb = fallbackResult(this.c.config.consensus.fallback)
+      this.numbers.fallback++
+      result = { ...base, consensus: fb.consensus, reason: fb.reason, votes: [ownVote], yes: own.vote === 'yes' ? 1 : 0, no: own.vote === 'no' ? 1 : 0, silent: [], eligible: 1 }
+    } else {
+      const t = tally({ eligible: [identity.nodeId, ...eligible], votes, proposer: identity.nodeId, proposerVote: own.vote })
+      const counted = new Set<string>([identity.nodeId])
+      const list: ConsensusVote[] = [ownVote]
+      for (const v of votes) if (!counted.has(v.voter)) { counted.add(v.voter); list.push(v) }
+      result = { ...base, consensus: t.approved, reason: t.approved ? 'approved' : 'rejected', votes: list, yes: t.yes, no: t.no, silent: t.silent, eligible: t.eligible }
+      if (t.approved) this.numbers.approved++
+      else this.numbers.rejected++
+    }
+    await this.store.put({ ...record, result })
+    await this.audit('consensus.result', proposal.id, result)
+    this.c.events.emit('swarm:consensus-result', result as unknown as Record<string, unknown>)
+    this.log.info('consensus result', { id: proposal.id, consensus: result.consensus, reason: result.reason, yes: result.yes, eligible: result.eligible })
+    return result
+  }
+
+  /** The proposer's own vote: its policy, except `ask` (its operator is the one proposing: yes). */
+  private ownVote (facts: Parameters<typeof decideVote>[1]): VoteDecision {
+    return decideVote(this.policy(), facts) ?? { vote: 'yes', reason: 'proposer: the operator proposed the change' }
+  }
+
+  private policy (): VotePolicy {
+    const cfg = this.c.config.consensus
+    return cfg.vote === 'rules' ? cfg.rules : cfg.vote
+  }
+
+  /** Every connected peer with an Ed25519 key (its node id), once, with its advertised federation. */
+  private connectedVoters (): Voter[] {
+    const seen = new Map<string, Voter>()
+    for (const conn of this.c.libp2p.getConnections()) {
+      const peerId = conn.remotePeer.toString()
+      if (seen.has(peerId)) continue
+      const nodeId = nodeIdFromPeerId(conn.remotePeer)
+      if (nodeId === undefined) continue
+      const advert = this.c.directory.get(nodeId)
+      seen.set(peerId, { peer: conn.remotePeer, peerId, nodeId, advertised: advert?.federation })
+    }
+    return [...seen.values()]
+  }
+
+  /**
+   * Whether a peer is an eligible voter and what it voted. Membership: its advert, else its own
+   * word on the stream (a vote or a `waiting`/refusal frame naming our federation); a peer that
+   * never said and has no advert is not counted (it may be of another federation).
+   */
+  private judgeAnswer (v: Voter, a: VoterAnswer, proposalId: string): { member: boolean, reached: boolean, why: string, vote?: ConsensusVote, envelope?: VoteEnvelope } {
+    const ours = this.c.identity.federation
+    const declared = a.federation ?? v.advertised
+    const known = declared === ours
+    if (a.kind === 'refused') {
+      if (a.reason === 'wrong-federation') return { member: false, reached: true, why: `wrong-federation: ${a.detail}` }
+      return { member: known, reached: known, why: `refused: ${a.reason}${a.detail === '' ? '' : ` (${a.detail})`}` }
+    }
+    if (a.kind === 'silent') return { member: known, reached: known && a.reached, why: known ? a.error : `no answer and federation unknown: ${a.error}` }
+    const verdict = this.validator.validateSync(a.text, { expectType: 'swarm/vote', checkExpiry: false })
+    if (!verdict.ok) {
+      this.c.counters.inc('envelopes.rejected', verdict.reason)
+      return { member: known, reached: known, why: `bad-vote: ${verdict.reason} ${verdict.detail}` }
+    }
+    const env = verdict.envelope as VoteEnvelope
+    if (env.sender['node/id'] !== v.nodeId) return { member: known, reached: known, why: `bad-vote: signed by ${env.sender['node/id']}, not the connected peer` }
+    if (env.sender['federation/id'] !== ours) return { member: false, reached: true, why: `wrong-federation: voted as ${env.sender['federation/id']}` }
+    if (env['proposal/id'] !== proposalId) return { member: true, reached: true, why: `bad-vote: for ${env['proposal/id']}` }
+    this.c.counters.inc('envelopes.accepted', 'swarm/vote')
+    return { member: true, reached: true, why: '', vote: { voter: v.nodeId, vote: env.vote, reason: env.reason }, envelope: env }
+  }
+
+  // ---- voter side ----
+
+  private async onProposal (bytes: Uint8Array, from: PeerId, session: VoterSession): Promise<string | StatusFrame> {
+    const { identity, config } = this.c
+    const ours = identity.federation
+    const refuse = (reason: string, detail: string): StatusFrame => {
+      this.numbers.refused++
+      this.log.debug('proposal refused', { from: from.toString(), reason, detail })
+      return { status: 'refused', reason, detail, federation: ours }
+    }
+    const verdict = this.validator.validateSync(bytes, { expectType: 'swarm/proposal' })
+    if (!verdict.ok) {
+      this.c.counters.inc(verdict.action === 'reject' ? 'envelopes.rejected' : 'envelopes.ignored', verdict.reason)
+      return refuse(verdict.reason, verdict.detail)
+    }
+    const env = verdict.envelope as ProposalEnvelope
+    if (env.sender['node/id'] !== nodeIdFromPeerId(from)) return refuse('key-mismatch', 'the proposal is not signed by the connected peer')
+    if (env.sender['federation/id'] !== ours) return refuse('wrong-federation', `this node is in ${ours}, the proposal is for ${env.sender['federation/id']}`)
+    const deadline = Date.parse(env.deadline)
+    const now = Date.now()
+    if (deadline <= now) return refuse('expired', `the deadline ${env.deadline} has passed`)
+    if (deadline > now + (MAX_CONSENSUS_TIMEOUT_SEC + config.bus.clockSkewSec) * 1000) return refuse('bad-deadline', `the deadline ${env.deadline} is more than ${MAX_CONSENSUS_TIMEOUT_SEC} s away`)
+    this.c.counters.inc('envelopes.accepted', 'swarm/proposal')
+
+    // Our own reading of the path (our core files, deletes) can only raise the proposer's risk.
+    const mine = assessRisk({ file: env.file, operation: env.operation, coreFiles: config.consensus.coreFiles })
+    const raise = mine.risk === 'high' && RISK_ORDER[env.risk] < RISK_ORDER.high
+    const risk: Risk = raise ? 'high' : env.risk
+    const reasons = raise ? [...env.reasons, ...mine.reasons.filter((r) => !env.reasons.includes(r))] : env.reasons
+    const dynamicExecution = env.reasons.some((r) => r.startsWith('dynamic execution'))
+    const receivedAt = new Date().toISOString()
+    const record: VoterRecord = { role: 'voter', id: env.id, proposal: env as unknown as Record<string, unknown>, state: 'waiting', receivedAt }
+    await this.store.put(record)
+    await this.audit('consensus.proposal-received', env.id, { proposal: env })
+
+    let decision = decideVote(this.policy(), { file: env.file, operation: env.operation, risk, dynamicExecution, reasons })
+    if (decision === null) {
+      const info: PendingProposal = {
+        id: env.id,
+        proposer: env.sender['node/id'],
+        peerId: from.toString(),
+        federation: env.sender['federation/id'],
+        file: env.file,
+        operation: env.operation,
+        rationale: env.rationale,
+        risk,
+        reasons,
+        contentHash: env['content-hash'],
+        deadline: env.deadline,
+        receivedAt
+      }
+      session.waiting(ours)
+      this.c.events.emit('consensus:pending', { ...info })
+      this.log.info('proposal waits for the operator', { id: env.id, file: env.file, deadline: env.deadline })
+      const op = await this.pending.wait(info, AbortSignal.any([session.signal, AbortSignal.timeout(Math.max(0, deadline - Date.now()))]))
+      if (op === undefined) {
+        await this.store.put({ ...record, state: 'expired' })
+        await this.audit('consensus.vote-missed', env.id, { reason: 'the operator did not vote before the deadline' })
+        return { status: 'refused', reason: 'no-vote', detail: 'the operator did not vote before the deadline', federation: ours }
+      }
+      decision = op
+      session.written = (ok) => { this.pending.delivered(env.id, ok) }
+    }
+    const vote = buildVote(identity, { proposalId: env.id, vote: decision.vote, reason: decision.reason })
+    this.numbers.votesCast++
+    await this.store.put({ ...record, state: 'voted', vote: vote as unknown as Record<string, unknown> })
+    await this.audit('consensus.vote-cast', env.id, { vote })
+    this.c.events.emit('consensus:vote-cast', { id: env.id, proposer: env.sender['node/id'], vote: decision.vote, reason: decision.reason })
+    return JSON.stringify(vote)
+  }
+
+  private async operatorVote (params: any): Promise<{ id: string, vote: Vote, reason: string, delivered: boolean }> {
+    const id = params?.id
+    const vote = params?.vote
+    if (typeof id !== 'string' || id === '') throw new UsageError('consensus.vote needs a proposal id')
+    if (vote !== 'yes' && vote !== 'no') throw new UsageError(`a vote is yes or no, got ${String(vote)}`)
+    const reason = typeof params.reason === 'string' && params.reason !== '' ? params.reason : `operator: ${vote as string}`
+    if (reason.length > 4096) throw new UsageError('--reason is longer than 4096 characters')
+    const sent = this.pending.cast(id, { vote, reason })
+    if (sent === undefined) {
+      const rec = await this.store.get(id)
+      if (rec?.role === 'voter' && rec.state === 'voted') throw new SwarmError('already-voted', `proposal ${id} was already voted on`)
+      if (rec?.role === 'voter' && rec.state === 'expired') throw new SwarmError('expired', `proposal ${id} passed its deadline without a vote`)
+      throw new NotFoundError('pending proposal', id)
+    }
+    return { id, vote, reason, delivered: await sent }
+  }
+
+  private async audit (kind: string, correlationId: string, detail: unknown): Promise<void> {
+    try {
+      await this.c.audit.append({ kind, correlationId, detail })
+    } catch (err: any) {
+      this.log.warn('audit append failed', { kind, id: correlationId, err: err.message })
+    }
+  }
+}
+
+function parsePropose (params: any): ProposeParams {
+  if (params === null || typeof params !== 'object') throw new UsageError('consensus.propose needs {file, …}')
+  const { file, operation, content, previousContent, rationale, timeoutSec } = params
+  if (typeof file !== 'string' || file === '' || file.length > 1024) throw new UsageError('--file must be a path of 1 to 1024 characters')
+  if (operation !== undefined && !(OPERATIONS as readonly string[]).includes(operation)) throw new UsageError(`--operation must be one of ${OPERATIONS.join(', ')}, got '${String(operation)}'`)
+  for (const [k, v] of [['content', content], ['previousContent', previousContent]] as const) {
+    if (v !== undefined && (typeof v !== 'string' || v.length > MAX_CONTENT_CHARS)) throw new UsageError(`${k} must be text of at most ${MAX_CONTENT_CHARS} characters`)
+  }
+  if (rationale !== undefined && (typeof rationale !== 'string' || rationale === '' || rationale.length > 32_768)) throw new UsageError('--rationale must be 1 to 32768 characters')
+  if (timeoutSec !== undefined && (typeof timeoutSec !== 'number' || !(timeoutSec > 0) || timeoutSec > MAX_CONSENSUS_TIMEOUT_SEC)) throw new UsageError(`--timeout must be a number of seconds in (0, ${MAX_CONSENSUS_TIMEOUT_SEC}]`)
+  return { file, operation, content, previousContent, rationale, timeoutSec }
+}
+
+export function createConsensusService (components: ConsensusComponents): ConsensusService {
+  return new ConsensusService(components)
+}

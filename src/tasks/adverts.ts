@@ -1,0 +1,204 @@
+// Capability adverts on `swarm/1/fed/<federation>/capabilities`: this node's signed advert is
+// published at start, on every change of capabilities or load, periodically, and again when a
+// peer subscribes or connects (gossipsub silently drops a publish made as a peer subscribes);
+// peers' adverts are checked and kept in the PeerDirectory, the latest unexpired one per node.
+
+import type { PeerId } from '@libp2p/interface'
+import { buildCapabilityAdvert, EnvelopeValidator, type CapabilityAdvertEnvelope } from '../envelope/index.ts'
+import { topics as topicNames } from '../constants.ts'
+import { nodeIdFromPeerId, type Identity } from '../identity/index.ts'
+import type { PeerDirectory, DirectoryEntry } from '../net/directory.ts'
+import type { TopicRouter, TopicVerdict } from '../net/topics.ts'
+import type { SwarmLibp2p } from '../net/node.ts'
+import type { Logger } from '../daemon/logger.ts'
+import type { Capabilities } from './capabilities.ts'
+import { ADVERT_LOAD_DEBOUNCE_MS, ADVERT_PUSH_DELAY_MS } from './constants.ts'
+
+export interface AdvertLoad {
+  queueLength: number
+  running: number
+}
+
+export interface CapabilityAdvertsInit {
+  libp2p: SwarmLibp2p
+  topics: TopicRouter
+  identity: Identity
+  directory: PeerDirectory
+  log: Logger
+  intervalMs: number
+  ttlSec: number
+  clockSkewSec: number
+  maxEnvelopeBytes: number
+  /** What to advertise now. */
+  local: () => Capabilities
+  load: () => AdvertLoad
+  /** Runs before each periodic advert (re-detect capabilities). */
+  onTick?: () => Promise<void>
+  /** A peer's advert was accepted and was news. */
+  onPeerAdvert?: (entry: DirectoryEntry, isNewNode: boolean) => void
+}
+
+export class CapabilityAdverts {
+  readonly topic: string
+  private readonly init: CapabilityAdvertsInit
+  private readonly validator: EnvelopeValidator
+  private sequence = 0
+  private timer?: NodeJS.Timeout
+  private loadTimer?: NodeJS.Timeout
+  private pushTimer?: NodeJS.Timeout
+  private running = false
+  private lastLoad = ''
+  published = 0
+  received = 0
+
+  private readonly onSubscriptionChange = (evt: CustomEvent<{ peerId: PeerId, subscriptions: Array<{ topic: string, subscribe: boolean }> }>): void => {
+    if (evt.detail.subscriptions.some((s) => s.subscribe && s.topic === this.topic)) this.push()
+  }
+
+  private readonly onPeerConnect = (): void => { this.push() }
+
+  constructor (init: CapabilityAdvertsInit) {
+    this.init = init
+    this.topic = topicNames.capabilities(init.identity.federation)
+    this.validator = new EnvelopeValidator({ clockSkewSec: init.clockSkewSec, maxBytes: init.maxEnvelopeBytes })
+  }
+
+  start (): void {
+    const { topics, libp2p } = this.init
+    topics.route(this.topic, {
+      validate: async (data) => await this.judge(data),
+      deliver: (entry: DirectoryEntry) => { this.accept(entry) }
+    })
+    topics.subscribe(this.topic)
+    libp2p.services.pubsub.addEventListener('subscription-change', this.onSubscriptionChange as any)
+    libp2p.addEventListener('peer:connect', this.onPeerConnect)
+    this.running = true
+    this.publishSoon(0)
+    this.schedule()
+  }
+
+  async stop (): Promise<void> {
+    if (!this.running) return
+    this.running = false
+    clearTimeout(this.timer)
+    clearTimeout(this.loadTimer)
+    clearTimeout(this.pushTimer)
+    this.init.libp2p.services.pubsub.removeEventListener('subscription-change', this.onSubscriptionChange as any)
+    this.init.libp2p.removeEventListener('peer:connect', this.onPeerConnect)
+    // A withdrawal: an advert that expires now, so peers stop choosing this node at once.
+    await Promise.race([
+      this.publish({ withdraw: true }).catch(() => {}),
+      new Promise((resolve) => setTimeout(resolve, 500))
+    ])
+    try { this.init.topics.unsubscribe(this.topic) } catch { /* already gone */ }
+  }
+
+  /** Capabilities changed: advertise now. */
+  changed (): void { this.publishSoon(0) }
+
+  /** Queue or running changed: advertise after a short pause (bursts coalesce). */
+  loadChanged (): void {
+    if (!this.running || this.loadTimer !== undefined) return
+    this.loadTimer = setTimeout(() => {
+      this.loadTimer = undefined
+      const load = this.init.load()
+      const key = `${load.queueLength}/${load.running}`
+      if (key !== this.lastLoad) void this.publishLogged()
+    }, ADVERT_LOAD_DEBOUNCE_MS)
+  }
+
+  /** A peer appeared: push the advert again (a fresh id and sequence, so it is not a duplicate). */
+  private push (): void {
+    if (!this.running || this.pushTimer !== undefined) return
+    this.pushTimer = setTimeout(() => {
+      this.pushTimer = undefined
+      void this.publishLogged()
+    }, ADVERT_PUSH_DELAY_MS)
+  }
+
+  private publishSoon (ms: number): void {
+    setTimeout(() => { if (this.running) void this.publishLogged() }, ms).unref?.()
+  }
+
+  private schedule (): void {
+    this.timer = setTimeout(() => {
+      void (async () => {
+        try { await this.init.onTick?.() } catch (err) { this.init.log.warn('capability re-detection failed', { err: (err as Error).message }) }
+        if (!this.running) return
+        await this.publishLogged()
+        if (this.running) this.schedule()
+      })()
+    }, this.init.intervalMs)
+  }
+
+  private async publishLogged (): Promise<void> {
+    try {
+      await this.publish()
+    } catch (err) {
+      this.init.log.debug('advert not published', { err: (err as Error).message })
+    }
+  }
+
+  /** Builds, signs and publishes the current advert; returns it. */
+  async publish (opts: { withdraw?: boolean } = {}): Promise<CapabilityAdvertEnvelope> {
+    const { identity, ttlSec } = this.init
+    const local = this.init.local()
+    const load = this.init.load()
+    this.lastLoad = `${load.queueLength}/${load.running}`
+    // Time-based, so a restarted node's adverts still outrank the ones it sent before.
+    this.sequence = Math.max(this.sequence + 1, Date.now())
+    const now = Date.now()
+    const advert = buildCapabilityAdvert(identity, {
+      peerId: identity.peerId.toString(),
+      capabilities: opts.withdraw === true ? [] : local.capabilities,
+      taskTypes: opts.withdraw === true ? [] : local.taskTypes,
+      models: local.models,
+      languages: local.languages,
+      queueLength: load.queueLength,
+      running: load.running,
+      sequence: this.sequence,
+      // created-at and expires-at have second precision: round the expiry up, not down
+      expiresAt: opts.withdraw === true ? now : Math.ceil((now + ttlSec * 1000) / 1000) * 1000
+    })
+    await this.init.topics.publish(this.topic, new TextEncoder().encode(JSON.stringify(advert)))
+    this.published++
+    return advert
+  }
+
+  private async judge (data: Uint8Array): Promise<TopicVerdict<DirectoryEntry>> {
+    const verdict = await this.validator.validate(data, { expectType: 'swarm/capability-advert' })
+    if (!verdict.ok) return { action: verdict.action, reason: verdict.reason, detail: verdict.detail }
+    const e = verdict.envelope as CapabilityAdvertEnvelope
+    const federation = this.init.identity.federation
+    if (e.sender['federation/id'] !== federation) return { action: 'reject', reason: 'wrong-scope', detail: `advert of ${e.sender['federation/id']} on the ${federation} topic` }
+    // The advertised peer id must be the sender's own key: nobody advertises for another node.
+    if (nodeIdFromPeerId(e['peer/id']) !== e.sender['node/id']) return { action: 'reject', reason: 'key-mismatch', detail: 'peer/id is not the sender\'s key' }
+    return { action: 'accept', value: toEntry(e) }
+  }
+
+  private accept (entry: DirectoryEntry): void {
+    if (entry.nodeId === this.init.identity.nodeId) return
+    const isNewNode = this.init.directory.get(entry.nodeId) === undefined
+    if (this.init.directory.upsert(entry)) {
+      this.received++
+      this.init.onPeerAdvert?.(entry, isNewNode)
+    }
+  }
+}
+
+export function toEntry (e: CapabilityAdvertEnvelope): DirectoryEntry {
+  return {
+    nodeId: e.sender['node/id'],
+    peerId: e['peer/id'],
+    federation: e.sender['federation/id'],
+    capabilities: e.capabilities,
+    taskTypes: e['task-types'],
+    models: e.models,
+    languages: e.languages,
+    queueLength: e['queue-length'],
+    running: e.running,
+    sequence: e.sequence,
+    expiresAt: Date.parse(e['expires-at']),
+    advert: e as unknown as Record<string, unknown>
+  }
+}

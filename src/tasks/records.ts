@@ -1,0 +1,108 @@
+// The task list (`swarm task list`): one record per task this node received (`in`) or
+// delegated (`out`), kept in the `tasks` bucket under a time-ordered key so the newest come
+// first, pruned to the last TASK_RECORDS_KEEP. Records are for operators; the audit log is the
+// tamper-evident account.
+
+import { monotonicFactory } from 'ulid'
+import type { Bucket } from '../store/db.ts'
+import { TASK_LIST_DEFAULT, TASK_RECORDS_KEEP } from './constants.ts'
+
+export type TaskDirection = 'in' | 'out'
+export type TaskState = 'queued' | 'running' | 'delegating' | 'succeeded' | 'failed' | 'refused'
+
+export const FINAL_STATES: ReadonlySet<TaskState> = new Set(['succeeded', 'failed', 'refused'])
+
+export interface TaskRecord {
+  correlationId: string
+  direction: TaskDirection
+  type: string
+  state: TaskState
+  /** in: the requester; out: the peer that executed it (or was tried last). */
+  peerId?: string
+  nodeId?: string
+  /** out: peers tried so far. */
+  attempts?: number
+  createdAt: string
+  updatedAt: string
+  durationMs?: number
+  error?: { code: string, message: string }
+}
+
+const PRUNE_EVERY = 100
+
+export class TaskRecords {
+  private readonly bucket: Bucket
+  private readonly keyOf = new Map<string, string>()
+  private readonly nextKey = monotonicFactory()
+  private writes = 0
+  private chain: Promise<unknown> = Promise.resolve()
+
+  constructor (bucket: Bucket) { this.bucket = bucket }
+
+  /** Marks tasks left unfinished by a crash or a hard stop as failed (`interrupted`). */
+  async recover (): Promise<number> {
+    let n = 0
+    for await (const [key, rec] of this.bucket.iterator()) {
+      const r = rec as TaskRecord
+      if (FINAL_STATES.has(r.state)) continue
+      await this.bucket.put(key, { ...r, state: 'failed', updatedAt: new Date().toISOString(), error: { code: 'interrupted', message: 'the daemon stopped before the task finished' } })
+      n++
+    }
+    return n
+  }
+
+  /** Creates the record of a new task; returns it. */
+  create (init: Omit<TaskRecord, 'createdAt' | 'updatedAt'>): TaskRecord {
+    const at = new Date().toISOString()
+    const rec: TaskRecord = { ...init, createdAt: at, updatedAt: at }
+    const key = this.nextKey()
+    this.keyOf.set(`${rec.direction}!${rec.correlationId}`, key)
+    this.write(key, rec)
+    return rec
+  }
+
+  /** Applies `patch` to a record made by create(); final states drop it from memory. */
+  update (rec: TaskRecord, patch: Partial<TaskRecord>): TaskRecord {
+    Object.assign(rec, patch, { updatedAt: new Date().toISOString() })
+    const id = `${rec.direction}!${rec.correlationId}`
+    const key = this.keyOf.get(id)
+    if (key === undefined) return rec
+    if (FINAL_STATES.has(rec.state)) this.keyOf.delete(id)
+    this.write(key, { ...rec })
+    return rec
+  }
+
+  /** Newest first. */
+  async list (opts: { limit?: number, direction?: TaskDirection } = {}): Promise<TaskRecord[]> {
+    await this.chain
+    const limit = Math.max(1, Math.min(TASK_RECORDS_KEEP, opts.limit ?? TASK_LIST_DEFAULT))
+    const out: TaskRecord[] = []
+    for await (const rec of this.bucket.values({ reverse: true })) {
+      const r = rec as TaskRecord
+      if (opts.direction !== undefined && r.direction !== opts.direction) continue
+      out.push(r)
+      if (out.length >= limit) break
+    }
+    return out
+  }
+
+  /** Waits for pending writes (stop). */
+  async flush (): Promise<void> { await this.chain }
+
+  // Writes are chained so a record's states land in order; they are not synced (the audit is).
+  private write (key: string, rec: TaskRecord): void {
+    this.chain = this.chain.then(async () => {
+      await this.bucket.put(key, rec)
+      if (++this.writes % PRUNE_EVERY === 0) await this.prune()
+    }).catch(() => {})
+  }
+
+  private async prune (): Promise<void> {
+    let seen = 0
+    const old: string[] = []
+    for await (const key of this.bucket.keys({ reverse: true })) {
+      if (++seen > TASK_RECORDS_KEEP) old.push(String(key))
+    }
+    if (old.length > 0) await this.bucket.batch(old.map((key) => ({ type: 'del' as const, key })))
+  }
+}

@@ -1,0 +1,521 @@
+// The tasks service: capability adverts, the /swarm/task/1.0.0 executor side (verify, refuse or
+// queue, run, answer) and the delegating side (select peers, send, retry), with every step in
+// the audit log under the task's correlation id.
+//
+//   const tasks = new TaskService(components)
+//   await tasks.start()
+//   const r = await tasks.run({ type: 'python-computation', data: { code: 'print(6*7)' } })
+//   r.success && r.result.stdout  // '42\n', from a peer
+
+import { stat } from 'node:fs/promises'
+import { peerIdFromString } from '@libp2p/peer-id'
+import type { PeerId } from '@libp2p/interface'
+import {
+  buildTaskRequest, buildTaskResponse, catalogue, EnvelopeValidator, newId,
+  type TaskRequestEnvelope, type TaskResponseEnvelope
+} from '../envelope/index.ts'
+import { SwarmError, toSwarmError, UsageError } from '../errors.ts'
+import { nodeIdFromPeerId } from '../identity/index.ts'
+import type { SwarmComponents, SwarmService } from '../daemon/components.ts'
+import type { SwarmConfig } from '../config/schema.ts'
+import type { DirectoryEntry } from '../net/directory.ts'
+import { ReputationBook } from '../synthesis/reputation.ts'
+import { CapabilityAdverts } from './adverts.ts'
+import { checkTaskAcceptable, detectCapabilities, isTaskType, TASK_REQUIREMENTS, type Capabilities } from './capabilities.ts'
+import { checkTaskData, executeTask, fitResult, type ExecutorSettings } from './execute.ts'
+import type { OpenAIEndpoint } from './executors/code-generation.ts'
+import { handleTaskStreams, sendTask, unhandleTaskStreams, type InboundTask } from './protocol.ts'
+import { RunQueue } from './queue.ts'
+import { TaskRecords, type TaskRecord } from './records.ts'
+import { selectPeers, type Candidate } from './selection.ts'
+import {
+  TASK_RECORDS_KEEP, TASK_REQUEST_MAX_BYTES, TASK_RESPONSE_GRACE_MS, TASK_RESPONSE_MAX_BYTES
+} from './constants.ts'
+
+export type TaskServiceComponents = Pick<SwarmComponents,
+  'paths' | 'config' | 'identity' | 'db' | 'libp2p' | 'topics' | 'control' | 'events' | 'counters' | 'log' | 'audit' | 'directory'>
+
+export interface TaskServiceInit {
+  /** Where code-generation finds `apiKeyEnv` variables (default process.env). */
+  env?: Record<string, string | undefined>
+}
+
+export interface RunTaskParams {
+  type: string
+  data?: Record<string, unknown>
+  /** A peer id or node id: only that peer is asked, whatever its advert says. */
+  peer?: string
+  /** Time limit per attempt (default tasks.timeoutSec). */
+  timeoutSec?: number
+}
+
+export type RunTaskResult =
+  | { success: true, correlationId: string, executedBy: string, attempts: number, durationMs: number, result: Record<string, unknown> }
+  | { success: false, correlationId: string, attempts: number, executedBy?: string, error: { code: string, message: string } }
+
+/**
+ * Refusals and failures after which the next peer is tried: the peer did not judge the task
+ * itself (busy, not set up for it, unreachable, no answer in time). A task that ran and failed
+ * (an exception, its time limit, a refused path) is not retried: another peer would do the same.
+ */
+const RETRYABLE = new Set([
+  'busy', 'not-accepted', 'not-capable', 'unsupported-task', 'expired', 'python-unavailable', 'python-failed',
+  'llm-unavailable', 'internal', 'stream-failed', 'bad-response', 'timeout-no-answer'
+])
+
+/** The task-settings part of the config, re-read when config.json changes. */
+function settingsOf (config: SwarmConfig): { accept: string[], safePrefixes: string[], endpoints: OpenAIEndpoint[], models: string[], languages: string[], python: string, timeoutSec: number, memoryMb: number, outputBytes: number, maxAttempts: number } {
+  return {
+    accept: [...config.tasks.accept],
+    safePrefixes: [...config.tasks.safePrefixes],
+    // code-generation endpoints are the `openai` answerers: one list of models per node
+    endpoints: config.answerers.flatMap((a) => a.kind === 'openai' ? [{ baseUrl: a.baseUrl, model: a.model, ...(a.apiKeyEnv === undefined ? {} : { apiKeyEnv: a.apiKeyEnv }) }] : []),
+    models: [...config.node.models],
+    languages: [...config.node.languages],
+    python: config.tasks.python,
+    timeoutSec: config.tasks.timeoutSec,
+    memoryMb: config.tasks.memoryMb,
+    outputBytes: config.tasks.outputBytes,
+    maxAttempts: config.tasks.maxAttempts
+  }
+}
+
+type Settings = ReturnType<typeof settingsOf>
+
+export class TaskService implements SwarmService {
+  readonly name = 'tasks'
+  private readonly c: TaskServiceComponents
+  private readonly env: Record<string, string | undefined>
+  private settings: Settings
+  private local: Capabilities
+  private readonly queue: RunQueue
+  private readonly adverts: CapabilityAdverts
+  private readonly records: TaskRecords
+  private readonly requests: EnvelopeValidator
+  private readonly responses: EnvelopeValidator
+  private readonly inbound = new Set<AbortController>()
+  private readonly outbound = new Set<AbortController>()
+  private readonly rtt = new Map<string, number>()
+  private configMtime = 0
+  private started = false
+  private readonly counts = { received: 0, completed: 0, failed: 0, refused: 0, delegated: 0, delegatedOk: 0, delegatedFailed: 0 }
+
+  constructor (components: TaskServiceComponents, init: TaskServiceInit = {}) {
+    this.c = components
+    this.env = init.env ?? process.env
+    this.settings = settingsOf(components.config)
+    this.local = { capabilities: [], taskTypes: [], models: this.settings.models, languages: this.settings.languages }
+    const { config } = components
+    this.queue = new RunQueue({ maxConcurrent: config.tasks.maxConcurrent, maxQueued: config.tasks.maxQueued, onChange: () => { this.adverts.loadChanged() } })
+    this.records = new TaskRecords(components.db.bucket('tasks'))
+    // Task envelopes travel only on the task stream, where frames may be larger than gossip's 64 KiB.
+    const big = new Map(catalogue)
+    for (const [type, max] of [['swarm/task-request', TASK_REQUEST_MAX_BYTES], ['swarm/task-response', TASK_RESPONSE_MAX_BYTES]] as const) {
+      const row = catalogue.get(type)
+      if (row !== undefined) big.set(type, { ...row, maxBytes: max })
+    }
+    const skew = config.bus.clockSkewSec
+    this.requests = new EnvelopeValidator({ clockSkewSec: skew, maxBytes: TASK_REQUEST_MAX_BYTES, catalogue: big })
+    this.responses = new EnvelopeValidator({ clockSkewSec: skew, maxBytes: TASK_RESPONSE_MAX_BYTES, catalogue: big })
+    this.adverts = new CapabilityAdverts({
+      libp2p: components.libp2p,
+      topics: components.topics,
+      identity: components.identity,
+      directory: components.directory,
+      log: components.log.child('adverts'),
+      intervalMs: config.tasks.advertIntervalSec * 1000,
+      ttlSec: config.tasks.advertTtlSec,
+      clockSkewSec: skew,
+      maxEnvelopeBytes: config.bus.maxEnvelopeBytes,
+      local: () => this.local,
+      load: () => ({ queueLength: this.queue.queued, running: this.queue.running }),
+      onTick: async () => { await this.refresh() },
+      onPeerAdvert: (entry, isNew) => { if (isNew) void this.measureRtt(entry.peerId) }
+    })
+  }
+
+  private get log (): SwarmComponents['log'] { return this.c.log }
+
+  async start (): Promise<void> {
+    const interrupted = await this.records.recover()
+    if (interrupted > 0) this.log.info('tasks interrupted by the last stop marked failed', { count: interrupted })
+    this.local = await this.detect()
+    this.configMtime = await this.mtime()
+    this.registerMethods()
+    await handleTaskStreams(this.c.libp2p, async (task) => await this.onInbound(task))
+    this.adverts.start()
+    this.started = true
+    this.log.info('tasks ready', { capabilities: this.local.capabilities, taskTypes: this.local.taskTypes })
+  }
+
+  async stop (): Promise<void> {
+    if (!this.started) return
+    this.started = false
+    for (const ac of [...this.inbound, ...this.outbound]) ac.abort(new SwarmError('aborted', 'the daemon is stopping'))
+    await this.adverts.stop()
+    await unhandleTaskStreams(this.c.libp2p).catch(() => {})
+    await this.records.flush()
+  }
+
+  stats (): Record<string, unknown> {
+    return {
+      capabilities: [...this.local.capabilities],
+      tasks: {
+        taskTypes: [...this.local.taskTypes],
+        running: this.queue.running,
+        queued: this.queue.queued,
+        ...this.counts,
+        advertsPublished: this.adverts.published,
+        advertsReceived: this.adverts.received,
+        peersKnown: this.c.directory.list({ federation: this.c.identity.federation }).length
+      }
+    }
+  }
+
+  /** What this node offers now. */
+  capabilities (): Capabilities { return { ...this.local } }
+
+  private async detect (): Promise<Capabilities> {
+    const s = this.settings
+    return await detectCapabilities({ tasksAccept: s.accept, safePrefixes: s.safePrefixes, openaiEndpoints: s.endpoints, models: s.models, languages: s.languages, python: s.python })
+  }
+
+  private async mtime (): Promise<number> {
+    try { return (await stat(this.c.paths.config)).mtimeMs } catch { return 0 }
+  }
+
+  /**
+   * Periodic: re-reads config.json when it changed (so `swarm config set tasks.accept …` takes
+   * effect without a restart) and re-detects capabilities; a change is advertised at once.
+   */
+  private async refresh (): Promise<void> {
+    const m = await this.mtime()
+    if (m !== this.configMtime) {
+      this.configMtime = m
+      try {
+        const { loadConfig } = await import('../config/load.ts')
+        this.settings = settingsOf(await loadConfig({ file: this.c.paths.config, env: process.env }))
+        this.log.info('task settings reloaded from config.json')
+      } catch (err) {
+        this.log.warn('config.json changed but does not load; task settings kept', { err: (err as Error).message })
+      }
+    }
+    const next = await this.detect()
+    if (JSON.stringify(next) !== JSON.stringify(this.local)) {
+      this.local = next
+      this.log.info('capabilities changed', { capabilities: next.capabilities, taskTypes: next.taskTypes })
+      this.adverts.changed()
+    }
+  }
+
+  private async measureRtt (peerId: string): Promise<void> {
+    try {
+      const ms = await this.c.libp2p.services.ping.ping(peerIdFromString(peerId), { signal: AbortSignal.timeout(5000) })
+      this.rtt.set(peerId, ms)
+    } catch { /* unknown RTT ranks last among equals */ }
+  }
+
+  // ---- control methods -------------------------------------------------------------------
+
+  private registerMethods (): void {
+    const { control } = this.c
+    control.register('task.run', async (params: Record<string, unknown>, ctx) => await this.run(parseRunParams(params), ctx.signal))
+    control.register('task.list', async (params: { limit?: unknown, direction?: unknown }) => {
+      const limit = typeof params.limit === 'number' && params.limit > 0 ? Math.min(params.limit, TASK_RECORDS_KEEP) : undefined
+      const direction = params.direction === 'in' || params.direction === 'out' ? params.direction : undefined
+      return await this.records.list({ limit, direction })
+    })
+    control.register('capabilities', async () => ({
+      local: { capabilities: this.local.capabilities, taskTypes: this.local.taskTypes, models: this.local.models, languages: this.local.languages },
+      peers: this.c.directory.list({ federation: this.c.identity.federation }).map((e) => ({
+        nodeId: e.nodeId,
+        peerId: e.peerId,
+        federation: e.federation,
+        capabilities: e.capabilities,
+        taskTypes: e.taskTypes,
+        models: e.models,
+        languages: e.languages,
+        queueLength: e.queueLength,
+        running: e.running,
+        expiresAt: new Date(e.expiresAt).toISOString()
+      }))
+    }))
+    control.register('audit', async (params: { limit?: unknown, kind?: unknown, correlationId?: unknown, since?: unknown }, ctx) => {
+      const verdict = await this.c.audit.verify({ signal: ctx.signal })
+      const log = await this.c.audit.list({
+        limit: typeof params.limit === 'number' ? params.limit : 100,
+        kind: typeof params.kind === 'string' ? params.kind : undefined,
+        correlationId: typeof params.correlationId === 'string' ? params.correlationId : undefined,
+        since: typeof params.since === 'number' || typeof params.since === 'string' ? params.since : undefined,
+        signal: ctx.signal
+      })
+      return { ...verdict, log }
+    })
+  }
+
+  private audit (kind: string, correlationId: string, detail: Record<string, unknown>): Promise<unknown> {
+    const p = this.c.audit.append({ kind, correlationId, detail })
+    p.catch((err: Error) => { this.log.error('audit append failed', { kind, correlationId, err: err.message }) })
+    return p
+  }
+
+  // ---- executor side ---------------------------------------------------------------------
+
+  private async onInbound (task: InboundTask): Promise<Uint8Array> {
+    const started = performance.now()
+    const from = task.from.toString()
+    const verdict = this.requests.validateSync(task.request, { expectType: 'swarm/task-request' })
+    if (!verdict.ok) {
+      // Unverified: nothing in it is trusted, not even its correlation id.
+      const cid = `unverified:${newId('task')}`
+      this.counts.refused++
+      this.c.counters.inc('tasks.refused', 'bad-request')
+      await this.audit('task.refused', cid, { from, code: 'bad-request', reason: verdict.reason, message: verdict.detail })
+      return this.respond(cid, started, { error: { code: 'bad-request', message: `request refused: ${verdict.reason}: ${verdict.detail}` } })
+    }
+    const req = verdict.envelope as TaskRequestEnvelope
+    const cid = req['correlation-id']
+    const type = req['task/type']
+    const nodeId = req.sender['node/id']
+    this.counts.received++
+    this.c.events.emit('task:received', { correlationId: cid, taskType: type, from, nodeId })
+    const rec = this.records.create({ correlationId: cid, direction: 'in', type, state: 'queued', peerId: from, nodeId })
+    // Audit before acting: what we run for others is on record first.
+    await this.audit('task.received', cid, { type, from, nodeId, requestId: req.id, deadline: req.deadline })
+
+    const refusal = this.judge(req, task.from)
+    if (refusal !== null) return await this.refuse(rec, refusal, started)
+
+    const ac = new AbortController()
+    const remaining = Date.parse(req.deadline) - Date.now()
+    // The executor stops at the deadline itself; this is the backstop, and the caller's giving up.
+    const signal = AbortSignal.any([task.signal, ac.signal, AbortSignal.timeout(remaining + 1000)])
+    this.inbound.add(ac)
+    let outcome: { result?: Record<string, unknown>, error?: { code: string, message: string } }
+    try {
+      const result = await this.queue.run(async () => {
+        return await executeTask(type, req.data, this.executorSettings(), { signal, timeoutMs: Date.parse(req.deadline) - Date.now() })
+      }, { signal, onStart: () => { this.records.update(rec, { state: 'running' }) } })
+      outcome = { result: fitResult(result, TASK_RESPONSE_MAX_BYTES - 4096) }
+    } catch (err) {
+      const e = toSwarmError(err)
+      if (e.code === 'busy') return await this.refuse(rec, e, started)
+      outcome = { error: { code: e.code, message: e.message.slice(0, 4000) } }
+    } finally {
+      this.inbound.delete(ac)
+    }
+    const durationMs = Math.round(performance.now() - started)
+    const ok = outcome.error === undefined
+    if (ok) this.counts.completed++
+    else this.counts.failed++
+    this.c.counters.inc('tasks.executed', ok ? 'succeeded' : outcome.error?.code ?? 'failed')
+    this.records.update(rec, { state: ok ? 'succeeded' : 'failed', durationMs, error: outcome.error })
+    const exitCode = outcome.result?.exitCode
+    void this.audit('task.run', cid, { type, from, outcome: ok ? 'succeeded' : 'failed', code: outcome.error?.code, exitCode, durationMs })
+    this.c.events.emit('task:completed', { correlationId: cid, taskType: type, direction: 'in', success: ok, from, durationMs, error: outcome.error })
+    return this.respond(cid, started, outcome)
+  }
+
+  /** Why this node will not run `req`, or null. */
+  private judge (req: TaskRequestEnvelope, from: PeerId): SwarmError | null {
+    // The envelope is signed by the node on the other end of this stream, nobody else.
+    if (req.sender['node/id'] !== nodeIdFromPeerId(from)) return new SwarmError('bad-request', 'the request is not signed by the peer that sent it')
+    if (req.sender['federation/id'] !== this.c.identity.federation) {
+      return new SwarmError('not-accepted', `this node takes tasks only from federation ${this.c.identity.federation}`)
+    }
+    const notTaken = checkTaskAcceptable(req['task/type'], this.settings.accept, this.local.capabilities)
+    if (notTaken !== null) return notTaken
+    if (Date.parse(req.deadline) <= Date.now()) return new SwarmError('expired', `the deadline ${req.deadline} has passed`)
+    const bad = checkTaskData(req['task/type'], req.data)
+    if (bad !== null) return bad
+    if (this.queue.full) return new SwarmError('busy', `this node is busy (${this.queue.running} running, ${this.queue.queued} queued)`)
+    return null
+  }
+
+  private async refuse (rec: TaskRecord, err: SwarmError, started: number): Promise<Uint8Array> {
+    this.counts.refused++
+    this.c.counters.inc('tasks.refused', err.code)
+    const error = { code: err.code, message: err.message.slice(0, 4000) }
+    this.records.update(rec, { state: 'refused', error })
+    await this.audit('task.refused', rec.correlationId, { type: rec.type, from: rec.peerId, code: err.code, message: error.message })
+    this.c.events.emit('task:completed', { correlationId: rec.correlationId, taskType: rec.type, direction: 'in', success: false, from: rec.peerId, refused: true, error })
+    return this.respond(rec.correlationId, started, { error })
+  }
+
+  private respond (correlationId: string, started: number, outcome: { result?: Record<string, unknown>, error?: { code: string, message: string } }): Uint8Array {
+    const envelope = buildTaskResponse(this.c.identity, {
+      correlationId: correlationId.slice(0, 256),
+      success: outcome.error === undefined,
+      result: outcome.error === undefined ? outcome.result ?? {} : undefined,
+      error: outcome.error,
+      executedBy: this.c.identity.peerId.toString(),
+      durationMs: Math.round(performance.now() - started)
+    })
+    return new TextEncoder().encode(JSON.stringify(envelope))
+  }
+
+  private executorSettings (): ExecutorSettings {
+    const s = this.settings
+    return { python: s.python, timeoutMs: s.timeoutSec * 1000, memoryMb: s.memoryMb, outputBytes: s.outputBytes, safePrefixes: s.safePrefixes, endpoints: s.endpoints, env: this.env }
+  }
+
+  // ---- delegating side -------------------------------------------------------------------
+
+  /** Delegates a task to the best peer, retrying on the next ones; never throws for task failures. */
+  async run (params: RunTaskParams, signal?: AbortSignal): Promise<RunTaskResult> {
+    const { type } = params
+    const data = params.data ?? {}
+    const pinnedTarget = params.peer === undefined ? undefined : this.resolvePinned(params.peer)
+    const timeoutMs = Math.round((params.timeoutSec ?? this.settings.timeoutSec) * 1000)
+    const correlationId = newId('task')
+    const started = performance.now()
+    const rec = this.records.create({ correlationId, direction: 'out', type, state: 'delegating', attempts: 0 })
+    const ac = new AbortController()
+    this.outbound.add(ac)
+    const stop = signal === undefined ? ac.signal : AbortSignal.any([signal, ac.signal])
+    const attemptsLog: Array<{ peerId: string, code: string }> = []
+    let attempts = 0
+    let last: { error: { code: string, message: string }, executedBy?: string } | undefined
+    const pending: Array<Promise<unknown>> = []
+
+    const finish = async (out: RunTaskResult): Promise<RunTaskResult> => {
+      this.outbound.delete(ac)
+      const durationMs = Math.round(performance.now() - started)
+      if (out.success) { this.counts.delegatedOk++ } else { this.counts.delegatedFailed++ }
+      this.records.update(rec, { state: out.success ? 'succeeded' : 'failed', attempts, durationMs, peerId: out.executedBy ?? rec.peerId, error: out.success ? undefined : out.error })
+      pending.push(this.audit('task.done', correlationId, {
+        type, success: out.success, attempts, executedBy: out.executedBy, code: out.success ? undefined : out.error.code, durationMs
+      }))
+      this.c.events.emit('task:completed', { correlationId, taskType: type, direction: 'out', success: out.success, executedBy: out.executedBy, attempts, durationMs, error: out.success ? undefined : out.error })
+      // The audit entries are durable before the caller hears the outcome.
+      await Promise.allSettled(pending)
+      return out
+    }
+    const fail = async (code: string, message: string, extra: { executedBy?: string } = {}): Promise<RunTaskResult> =>
+      await finish({ success: false, correlationId, attempts, ...extra, error: { code, message } })
+
+    const pinned = params.peer
+    if (pinned === undefined && !isTaskType(type)) return await fail('unsupported-task', `unknown task type ${JSON.stringify(type)}`)
+    const bad = checkTaskData(type, data)
+    if (pinned === undefined && bad !== null) return await fail(bad.code, bad.message)
+    const requirements = isTaskType(type) ? [...TASK_REQUIREMENTS[type]] : []
+    const tried = new Set<string>()
+    const maxAttempts = pinned === undefined ? this.settings.maxAttempts : 1
+
+    while (attempts < maxAttempts && !stop.aborted) {
+      const target = pinnedTarget ?? await this.nextPeer(type, requirements, tried)
+      if (target === undefined) break
+      attempts++
+      tried.add(target.peerId.toString())
+      const peerId = target.peerId.toString()
+      this.counts.delegated++
+      this.records.update(rec, { attempts, peerId })
+      this.c.events.emit('task:delegated', { correlationId, taskType: type, peerId, nodeId: target.nodeId, attempt: attempts })
+      pending.push(this.audit('task.delegated', correlationId, { type, attempt: attempts, peerId, nodeId: target.nodeId }))
+
+      const outcome = await this.attempt(target.peerId, correlationId, type, data, requirements, timeoutMs, stop)
+      pending.push(this.audit('task.attempt', correlationId, {
+        attempt: attempts, peerId, outcome: outcome.ok ? 'succeeded' : 'failed', code: outcome.ok ? undefined : outcome.error.code, durationMs: outcome.durationMs
+      }))
+      if (outcome.ok) {
+        return await finish({ success: true, correlationId, executedBy: peerId, attempts, durationMs: outcome.durationMs, result: outcome.result })
+      }
+      attemptsLog.push({ peerId, code: outcome.error.code })
+      const code = outcome.error.code === 'timeout-no-answer' ? 'timeout' : outcome.error.code
+      last = { error: { code, message: outcome.error.message }, executedBy: outcome.answered ? peerId : undefined }
+      this.log.debug('task attempt failed', { correlationId, peerId, code: outcome.error.code })
+      if (!RETRYABLE.has(outcome.error.code)) break
+    }
+    if (stop.aborted) return await fail('aborted', 'the task was cancelled')
+    if (last !== undefined) return await fail(last.error.code, last.error.message, last.executedBy === undefined ? {} : { executedBy: last.executedBy })
+    return await fail('no-capable-peer', `no peer advertises ${type}${requirements.length > 0 ? ` (needs ${requirements.join(', ')})` : ''}`)
+  }
+
+  /** The best untried peer for the task, from the directory. */
+  private async nextPeer (type: string, requirements: string[], tried: ReadonlySet<string>): Promise<{ peerId: PeerId, nodeId: string } | undefined> {
+    const entries = this.c.directory.list({ federation: this.c.identity.federation })
+      .filter((e) => e.nodeId !== this.c.identity.nodeId && e.taskTypes.includes(type))
+    if (entries.length === 0) return undefined
+    const book = new ReputationBook(this.c.db.bucket('reputation'), this.c.config.reputation.default)
+    const candidates: Array<Candidate & { entry: DirectoryEntry }> = []
+    for (const e of entries) {
+      candidates.push({
+        peerId: e.peerId,
+        nodeId: e.nodeId,
+        capabilities: e.capabilities,
+        taskTypes: e.taskTypes,
+        queueLength: e.queueLength,
+        running: e.running,
+        expiresAt: e.expiresAt,
+        reputation: await book.score(e.nodeId).catch(() => this.c.config.reputation.default),
+        rttMs: this.rtt.get(e.peerId),
+        entry: e
+      })
+    }
+    const best = selectPeers(candidates, { taskType: type, requirements, now: Date.now(), exclude: tried })[0]
+    if (best === undefined) return undefined
+    try {
+      return { peerId: peerIdFromString(best.peerId), nodeId: best.nodeId }
+    } catch {
+      return undefined
+    }
+  }
+
+  /** The pinned peer (a peer id, or the node id of a known advert); throws a UsageError. */
+  private resolvePinned (pinned: string): { peerId: PeerId, nodeId: string } {
+    const entry = this.c.directory.list().find((e) => e.peerId === pinned || e.nodeId === pinned)
+    const text = entry?.peerId ?? pinned
+    let peerId: PeerId
+    try { peerId = peerIdFromString(text) } catch { throw new UsageError(`--peer: not a peer id or a known node id: ${pinned}`) }
+    if (peerId.equals(this.c.identity.peerId)) throw new UsageError('--peer: that is this node; tasks are delegated to peers')
+    return { peerId, nodeId: entry?.nodeId ?? nodeIdFromPeerId(peerId) ?? '' }
+  }
+
+  private async attempt (peer: PeerId, correlationId: string, type: string, data: Record<string, unknown>, requirements: string[], timeoutMs: number, signal: AbortSignal): Promise<
+    | { ok: true, result: Record<string, unknown>, durationMs: number }
+    | { ok: false, answered: boolean, error: { code: string, message: string }, durationMs: number }> {
+    const t0 = performance.now()
+    const elapsed = (): number => Math.round(performance.now() - t0)
+    let request: TaskRequestEnvelope
+    try {
+      // Whole seconds (envelope time precision), rounded up so the peer gets all of timeoutMs.
+      const deadline = Math.ceil((Date.now() + timeoutMs) / 1000) * 1000
+      request = buildTaskRequest(this.c.identity, { correlationId, taskType: type, data, requirements, deadline })
+    } catch (err) {
+      const e = toSwarmError(err)
+      return { ok: false, answered: false, error: { code: e.code === 'bad-schema' ? 'bad-request' : e.code, message: e.message }, durationMs: elapsed() }
+    }
+    const bytes = new TextEncoder().encode(JSON.stringify(request))
+    if (bytes.length > TASK_REQUEST_MAX_BYTES) {
+      return { ok: false, answered: false, error: { code: 'too-large', message: `the request is larger than ${TASK_REQUEST_MAX_BYTES} bytes` }, durationMs: elapsed() }
+    }
+    let raw: Uint8Array
+    try {
+      raw = await sendTask(this.c.libp2p, peer, bytes, { signal, timeoutMs: timeoutMs + TASK_RESPONSE_GRACE_MS })
+    } catch (err) {
+      const e = toSwarmError(err)
+      // Our own wait ran out: retryable, unlike a peer's verdict that the task hit its limit.
+      const code = e.code === 'timeout' ? 'timeout-no-answer' : e.code === 'aborted' ? 'aborted' : 'stream-failed'
+      return { ok: false, answered: false, error: { code, message: `${peer.toString()}: ${e.message}` }, durationMs: elapsed() }
+    }
+    const verdict = this.responses.validateSync(raw, { expectType: 'swarm/task-response' })
+    const badResponse = (why: string): { ok: false, answered: false, error: { code: string, message: string }, durationMs: number } =>
+      ({ ok: false, answered: false, error: { code: 'bad-response', message: `${peer.toString()} answered with a bad response: ${why}` }, durationMs: elapsed() })
+    if (!verdict.ok) return badResponse(`${verdict.reason}: ${verdict.detail}`)
+    const res = verdict.envelope as TaskResponseEnvelope
+    if (res.sender['node/id'] !== nodeIdFromPeerId(peer)) return badResponse('not signed by that peer')
+    if (res['correlation-id'] !== correlationId) return badResponse('another correlation id')
+    if (res['executed-by'] !== peer.toString()) return badResponse('executed-by names another peer')
+    if (res.success) return { ok: true, result: res.result ?? {}, durationMs: elapsed() }
+    return { ok: false, answered: true, error: res.error ?? { code: 'internal', message: 'failed without an error' }, durationMs: elapsed() }
+  }
+}
+
+/** Checks `task.run` params from the control socket. */
+export function parseRunParams (p: Record<string, unknown>): RunTaskParams {
+  if (typeof p.type !== 'string' || p.type === '' || p.type.length > 256) throw new UsageError('task.run needs a task type')
+  if (p.data !== undefined && (p.data === null || typeof p.data !== 'object' || Array.isArray(p.data))) throw new UsageError('task data must be a JSON object')
+  if (p.peer !== undefined && (typeof p.peer !== 'string' || p.peer === '')) throw new UsageError('peer must be a peer id or node id')
+  if (p.timeoutSec !== undefined && (typeof p.timeoutSec !== 'number' || !(p.timeoutSec > 0) || p.timeoutSec > 3600)) throw new UsageError('timeoutSec must be a number from 0 to 3600')
+  return { type: p.type, data: p.data as Record<string, unknown> | undefined, peer: p.peer as string | undefined, timeoutSec: p.timeoutSec as number | undefined }
+}
