@@ -34,9 +34,9 @@ export const B = 0.75
 /** Reference average document length for the impact order of postings (ordering only). */
 const AVGDL_REF = 40
 /** Most postings one query reads through the posting plan, split across its tokens. */
-export const POSTINGS_BUDGET = 3000
+export const POSTINGS_BUDGET = 2000
 /** Least postings read for one token, however many tokens the query has. */
-const MIN_TERM_CAP = 250
+const MIN_TERM_CAP = 200
 /** A filter matching at most this many documents drives the query. */
 export const DRIVER_MAX = 1500
 /** Candidates rescored exactly when a token was cut short: limit × this, at least RESCORE_MIN. */

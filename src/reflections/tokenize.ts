@@ -9,8 +9,10 @@ we were what when where which while who why will with you your`.split(/\s+/))
 /** Longer tokens are cut: they are ids or blobs, and keys must stay short. */
 export const MAX_TOKEN_CHARS = 48
 
-const WORD_RE = /[\p{L}\p{N}]+/gu
-
+const SPLIT_RE = /[^\p{L}\p{N}]+/u
+/** word → token ('' when dropped). Vocabularies repeat heavily, so ingest mostly hits here. */
+const cache = new Map<string, string>()
+const CACHE_MAX = 100_000
 export function stem (word: string): string {
   let w = word
   if (w.length > 4 && w.endsWith('ies')) w = w.slice(0, -3) + 'y'
@@ -28,14 +30,23 @@ function undouble (w: string): string {
   return w
 }
 
+function toToken (word: string): string {
+  if (STOPWORDS.has(word)) return ''
+  if (word.length === 1 && !/\p{N}/u.test(word)) return ''
+  return stem(word.length > MAX_TOKEN_CHARS ? word.slice(0, MAX_TOKEN_CHARS) : word)
+}
+
 export function tokenize (text: string): string[] {
   const out: string[] = []
-  for (const m of text.toLowerCase().matchAll(WORD_RE)) {
-    let w = m[0]
-    if (STOPWORDS.has(w)) continue
-    if (w.length === 1 && !/\p{N}/u.test(w)) continue
-    if (w.length > MAX_TOKEN_CHARS) w = w.slice(0, MAX_TOKEN_CHARS)
-    out.push(stem(w))
+  for (const word of text.toLowerCase().split(SPLIT_RE)) {
+    if (word === '') continue
+    let tok = cache.get(word)
+    if (tok === undefined) {
+      tok = toToken(word)
+      if (cache.size >= CACHE_MAX) cache.clear()
+      cache.set(word, tok)
+    }
+    if (tok !== '') out.push(tok)
   }
   return out
 }

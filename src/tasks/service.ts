@@ -270,7 +270,7 @@ export class TaskService implements SwarmService {
       const cid = `unverified:${newId('task')}`
       this.counts.refused++
       this.c.counters.inc('tasks.refused', 'bad-request')
-      await this.audit('task.refused', cid, { from, code: 'bad-request', reason: verdict.reason, message: verdict.detail })
+      void this.audit('task.refused', cid, { from, code: 'bad-request', reason: verdict.reason, message: verdict.detail })
       return this.respond(cid, started, { error: { code: 'bad-request', message: `request refused: ${verdict.reason}: ${verdict.detail}` } })
     }
     const req = verdict.envelope as TaskRequestEnvelope
@@ -280,8 +280,9 @@ export class TaskService implements SwarmService {
     this.counts.received++
     this.c.events.emit('task:received', { correlationId: cid, taskType: type, from, nodeId })
     const rec = this.records.create({ correlationId: cid, direction: 'in', type, state: 'queued', peerId: from, nodeId })
-    // Audit before acting: what we run for others is on record first.
-    await this.audit('task.received', cid, { type, from, nodeId, requestId: req.id, deadline: req.deadline })
+    // On record before anything runs: appends are chained in call order, so this entry precedes
+    // the task's outcome; its fsync proceeds beside the run (see docs/tasks.md, Audit).
+    void this.audit('task.received', cid, { type, from, nodeId, requestId: req.id, deadline: req.deadline })
 
     const refusal = this.judge(req, task.from)
     if (refusal !== null) return await this.refuse(rec, refusal, started)
@@ -337,7 +338,7 @@ export class TaskService implements SwarmService {
     this.c.counters.inc('tasks.refused', err.code)
     const error = { code: err.code, message: err.message.slice(0, 4000) }
     this.records.update(rec, { state: 'refused', error })
-    await this.audit('task.refused', rec.correlationId, { type: rec.type, from: rec.peerId, code: err.code, message: error.message })
+    void this.audit('task.refused', rec.correlationId, { type: rec.type, from: rec.peerId, code: err.code, message: error.message })
     this.c.events.emit('task:completed', { correlationId: rec.correlationId, taskType: rec.type, direction: 'in', success: false, from: rec.peerId, refused: true, error })
     return this.respond(rec.correlationId, started, { error })
   }
@@ -373,22 +374,18 @@ export class TaskService implements SwarmService {
     const ac = new AbortController()
     this.outbound.add(ac)
     const stop = signal === undefined ? ac.signal : AbortSignal.any([signal, ac.signal])
-    const attemptsLog: Array<{ peerId: string, code: string }> = []
     let attempts = 0
     let last: { error: { code: string, message: string }, executedBy?: string } | undefined
-    const pending: Array<Promise<unknown>> = []
 
     const finish = async (out: RunTaskResult): Promise<RunTaskResult> => {
       this.outbound.delete(ac)
       const durationMs = Math.round(performance.now() - started)
       if (out.success) { this.counts.delegatedOk++ } else { this.counts.delegatedFailed++ }
       this.records.update(rec, { state: out.success ? 'succeeded' : 'failed', attempts, durationMs, peerId: out.executedBy ?? rec.peerId, error: out.success ? undefined : out.error })
-      pending.push(this.audit('task.done', correlationId, {
+      void this.audit('task.done', correlationId, {
         type, success: out.success, attempts, executedBy: out.executedBy, code: out.success ? undefined : out.error.code, durationMs
-      }))
+      })
       this.c.events.emit('task:completed', { correlationId, taskType: type, direction: 'out', success: out.success, executedBy: out.executedBy, attempts, durationMs, error: out.success ? undefined : out.error })
-      // The audit entries are durable before the caller hears the outcome.
-      await Promise.allSettled(pending)
       return out
     }
     const fail = async (code: string, message: string, extra: { executedBy?: string } = {}): Promise<RunTaskResult> =>
@@ -411,16 +408,15 @@ export class TaskService implements SwarmService {
       this.counts.delegated++
       this.records.update(rec, { attempts, peerId })
       this.c.events.emit('task:delegated', { correlationId, taskType: type, peerId, nodeId: target.nodeId, attempt: attempts })
-      pending.push(this.audit('task.delegated', correlationId, { type, attempt: attempts, peerId, nodeId: target.nodeId }))
+      void this.audit('task.delegated', correlationId, { type, attempt: attempts, peerId, nodeId: target.nodeId })
 
       const outcome = await this.attempt(target.peerId, correlationId, type, data, requirements, timeoutMs, stop)
-      pending.push(this.audit('task.attempt', correlationId, {
+      void this.audit('task.attempt', correlationId, {
         attempt: attempts, peerId, outcome: outcome.ok ? 'succeeded' : 'failed', code: outcome.ok ? undefined : outcome.error.code, durationMs: outcome.durationMs
-      }))
+      })
       if (outcome.ok) {
         return await finish({ success: true, correlationId, executedBy: peerId, attempts, durationMs: outcome.durationMs, result: outcome.result })
       }
-      attemptsLog.push({ peerId, code: outcome.error.code })
       const code = outcome.error.code === 'timeout-no-answer' ? 'timeout' : outcome.error.code
       last = { error: { code, message: outcome.error.message }, executedBy: outcome.answered ? peerId : undefined }
       this.log.debug('task attempt failed', { correlationId, peerId, code: outcome.error.code })

@@ -1,0 +1,194 @@
+// Question bus benchmark. Ten daemon processes on loopback in a sparse mesh (a ring plus chords,
+// degree ~6). Every daemon streams its events over the control socket; a question's reach-all
+// time is the latest `question:received` (validated, eligible-checked, stored) minus the asker's
+// publish time, both taken with performance.timeOrigin + performance.now() in the daemons (one
+// machine, one clock). The baseline, interleaved in the same run between the same daemons, is
+// raw gossipsub carrying a fresh question's bytes of the same size on an unchecked topic
+// (hidden control methods, SWARM_BENCH=1). Then two fresh daemons: one publishes a burst, the
+// other validates and stores: questions per second.
+// Run alone: node_modules/.bin/node scripts/bench/bus.ts (prints JSON).
+
+import { execFile } from 'node:child_process'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { ControlClient } from '../../src/control/client.ts'
+import { figure, median, percentile, type Figure } from './figure.ts'
+
+const ROOT = resolve(import.meta.dirname, '..', '..')
+const BIN = join(ROOT, 'bin', 'swarm')
+const NODE = process.execPath
+const N = Number(process.env.BENCH_BUS_NODES ?? 10)
+const QUESTIONS = Number(process.env.BENCH_BUS_QUESTIONS ?? 60)
+const BURST = Number(process.env.BENCH_BUS_BURST ?? 2000)
+const TEXT = 'What is the safest way to rotate a federation-wide trust root without breaking older nodes? ' + 'Context: mixed versions, partial connectivity. '.repeat(6)
+
+interface Bench {
+  home: string
+  pid: number
+  tcp: string
+  client: ControlClient
+  events: Array<Record<string, any>>
+}
+
+const pids = new Set<number>()
+const dirs = new Set<string>()
+process.on('exit', () => { for (const p of pids) { try { process.kill(p, 'SIGKILL') } catch {} } })
+
+async function cli (args: string[], env: NodeJS.ProcessEnv = {}): Promise<any> {
+  return await new Promise((resolve, reject) => {
+    execFile(NODE, [BIN, ...args], { cwd: ROOT, env: { ...process.env, ...env }, timeout: 90_000 }, (err, stdout, stderr) => {
+      if (err != null) { reject(new Error(`swarm ${args.join(' ')}: ${err.message} ${stdout} ${stderr}`)); return }
+      try { resolve(JSON.parse(stdout)) } catch { resolve(stdout) }
+    })
+  })
+}
+
+async function startDaemon (federation: string): Promise<Bench> {
+  const dir = await mkdtemp(join(tmpdir(), 'swarm-bench-bus-'))
+  dirs.add(dir)
+  const home = join(dir, 'home')
+  await cli(['--home', home, 'init', '--federation', federation, '--json'])
+  await writeFile(join(home, 'config.json'), JSON.stringify({
+    node: { federation },
+    listen: ['/ip4/127.0.0.1/tcp/0'],
+    log: { level: 'warn' },
+    presence: { heartbeatSec: 10 }
+  }))
+  const started = await cli(['--home', home, 'daemon', '--detach', '--json'], { SWARM_BENCH: '1' })
+  pids.add(started.pid)
+  const client = await ControlClient.connect(join(home, 'swarm.sock'), home, AbortSignal.timeout(10_000))
+  const tcp = (started.addresses as string[]).find((a) => a.includes('/tcp/') && !a.includes('/ws'))
+  if (tcp === undefined) throw new Error('no tcp address')
+  const b: Bench = { home, pid: started.pid, tcp, client, events: [] }
+  void client.stream('events', { types: ['question:received', 'question:asked', 'bench:raw'] }, (e) => { b.events.push(e) }).catch(() => {})
+  return b
+}
+
+async function stopDaemons (ds: Bench[]): Promise<void> {
+  for (const d of ds) d.client.close()
+  for (const d of ds) { try { process.kill(d.pid, 'SIGKILL') } catch {} pids.delete(d.pid) }
+}
+
+const sleep = async (ms: number): Promise<void> => { await new Promise((resolve) => setTimeout(resolve, ms)) }
+
+async function until (fn: () => boolean, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms
+  while (!fn()) {
+    if (Date.now() > deadline) return false
+    await sleep(20)
+  }
+  return true
+}
+
+/** Reach-all latency of one message id: the last receipt among the others minus the publish time. */
+function reachAll (ds: Bench[], from: number, id: string, type: string, t0: number): number | undefined {
+  let last = 0
+  for (let i = 0; i < ds.length; i++) {
+    if (i === from) continue
+    const e = ds[i].events.find((x) => x.type === type && x.id === id)
+    if (e === undefined) return undefined
+    last = Math.max(last, e.t)
+  }
+  return last - t0
+}
+
+async function fanout (): Promise<Figure[]> {
+  const ds = await Promise.all(Array.from({ length: N }, async () => await startDaemon('fed:bench')))
+  try {
+    // a sparse mesh: ring plus chords (each node dials 3 others, ~6 links each)
+    const links = new Set<string>()
+    for (let i = 0; i < N; i++) {
+      for (const k of [1, 3, 5]) {
+        const j = (i + k) % N
+        const key = [Math.min(i, j), Math.max(i, j)].join('-')
+        if (i === j || links.has(key)) continue
+        links.add(key)
+        await ds[i].client.call('connect', { address: ds[j].tcp })
+      }
+    }
+    await Promise.all(ds.map(async (d) => await d.client.call('bench.raw-subscribe')))
+    await sleep(3000) // gossipsub meshes form on heartbeats (1 s)
+
+    // warm-up (JIT, streams, meshes)
+    for (let i = 0; i < 5; i++) {
+      await ds[i % N].client.call('ask', { text: TEXT, scope: 'global', ttlSec: 600 })
+      await ds[i % N].client.call('bench.raw-publish', { text: TEXT })
+      await sleep(100)
+    }
+    await sleep(1000)
+
+    const bus: number[] = []
+    const raw: number[] = []
+    let missing = 0
+    for (let i = 0; i < QUESTIONS; i++) {
+      const from = i % N
+      const q = await ds[from].client.call('ask', { text: TEXT, scope: 'global', ttlSec: 600 })
+      const asked = await until(() => ds[from].events.some((e) => e.type === 'question:asked' && e.id === q.id), 5000)
+      const t0 = ds[from].events.find((e) => e.type === 'question:asked' && e.id === q.id)?.t
+      if (!asked || t0 === undefined || !await until(() => reachAll(ds, from, q.id, 'question:received', t0) !== undefined, 5000)) missing++
+      else bus.push(reachAll(ds, from, q.id, 'question:received', t0) as number)
+      await sleep(30)
+      const r = await ds[from].client.call('bench.raw-publish', { text: TEXT })
+      if (!await until(() => reachAll(ds, from, r.id, 'bench:raw', r.t) !== undefined, 5000)) missing++
+      else raw.push(reachAll(ds, from, r.id, 'bench:raw', r.t) as number)
+      await sleep(30)
+    }
+    const p50 = median(bus)
+    const p99 = percentile(bus, 99)
+    const raw50 = median(raw)
+    const raw99 = percentile(raw, 99)
+    const out = [
+      figure('question-fanout-p50-ms', p50, 'ms', { max: Math.max(raw50 * 1.5, raw50 + 2) }, { baseline: raw50, ratio: p50 / raw50 }),
+      figure('question-fanout-p99-ms', p99, 'ms', { max: Math.max(raw99 * 1.5, raw99 + 2) }, { baseline: raw99, ratio: p99 / raw99 }),
+      figure('question-fanout-p99-ratio', p99 / raw99, 'x', { max: 1.5 }, { baseline: raw99 }),
+      figure('question-fanout-samples', bus.length, 'questions', { min: 50 })
+    ]
+    if (missing > 0) out.push(figure('question-fanout-missing', missing, 'messages', { max: 0 }))
+    return out
+  } finally {
+    await stopDaemons(ds)
+  }
+}
+
+async function throughput (): Promise<Figure[]> {
+  const [pub, sub] = await Promise.all([startDaemon('fed:burst'), startDaemon('fed:burst')])
+  try {
+    await sub.client.call('connect', { address: pub.tcp })
+    await sleep(2500)
+    await pub.client.call('bench.burst', { n: 50, scope: 'federation-local', text: TEXT })
+    await until(() => sub.events.filter((e) => e.type === 'question:received').length >= 50, 10_000)
+    sub.events.length = 0
+    const t0 = performance.timeOrigin + performance.now()
+    const res = await pub.client.call('bench.burst', { n: BURST, scope: 'federation-local', text: TEXT }, { timeoutMs: 120_000 })
+    await until(() => sub.events.filter((e) => e.type === 'question:received').length >= BURST, 60_000)
+    const got = sub.events.filter((e) => e.type === 'question:received')
+    const last = Math.max(...got.map((e) => e.t))
+    const rate = got.length / ((last - t0) / 1000)
+    const stats = await sub.client.call('stats')
+    const out = [figure('questions-per-sec', rate, 'questions/s', { min: 500 }, { baseline: BURST / (res.ms / 1000) })]
+    if (got.length < BURST) out.push(figure('questions-burst-lost', BURST - got.length, 'questions', { max: 0 }))
+    void stats
+    return out
+  } finally {
+    await stopDaemons([pub, sub])
+  }
+}
+
+export async function benchBus (): Promise<Figure[]> {
+  try {
+    return [...await fanout(), ...await throughput()]
+  } finally {
+    for (const p of pids) { try { process.kill(p, 'SIGKILL') } catch {} }
+    pids.clear()
+    for (const d of dirs) await rm(d, { recursive: true, force: true }).catch(() => {})
+    dirs.clear()
+  }
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const figures = await benchBus()
+  console.log(JSON.stringify(figures, null, 2))
+  process.exit(0)
+}

@@ -1,0 +1,467 @@
+// The browser's side of the question bus (docs/protocol.md, "Question bus"): the same topics,
+// envelopes and direct deliveries as a daemon, built on the pure parts of src/bus and on
+// src/envelope. A page asks (question on its scope's topics, presence join and heartbeats as
+// asker), answers (contribution pushed to the acting node, then gossiped on the channel),
+// follows channels, and judges contributions to its own questions (late, closed, follow-ups).
+// Not here: private scope (sealing needs node:crypto today), secretary takeover, history serving.
+import { TopicValidatorResult } from '@libp2p/gossipsub'
+import { PROTOCOL_DELIVERY } from '../constants.ts'
+import {
+  buildClose, buildContribution, buildPresence, buildQuestion, createWebCryptoEd25519, encodeSignature, envelopeSigningInput,
+  EnvelopeValidator, formatPubkey, nobleEd25519, nodeIdFromPublicKey
+} from '../envelope/index.ts'
+import type { Ed25519Backend, EnvelopeBase, Signer, Verdict } from '../envelope/index.ts'
+import type {
+  CloseEnvelope, ContributionEnvelope, PresenceEnvelope, QuestionEnvelope, SummaryEnvelope
+} from '../envelope/schemas.ts'
+import { CHANNEL_PREFIX, channelTopic, publishTopics, topicKind } from '../bus/topics.ts'
+import type { Scope, TopicKind } from '../bus/topics.ts'
+import { CHANNEL_TYPES, checkChannelEnvelope, checkQuestionScope, directArrival } from '../bus/validator.ts'
+import { decodeJson, encodeJson, handleRequests, request } from '../net/rpc.ts'
+import type { BrowserNode } from './node.ts'
+import type { PeerId, PrivateKey } from '@libp2p/interface'
+
+export type QuestionState = 'open' | 'answered' | 'resolved' | 'handed-off' | 'expired' | 'withdrawn'
+
+export interface ChannelItem {
+  id: string
+  type: string
+  envelope: EnvelopeBase
+  /** Why this page leaves it out (late, closed, no-follow-ups, not-authorized). */
+  excluded?: string
+  /** Local receipt time, ms since epoch. */
+  at: number
+}
+
+export interface QuestionView {
+  id: string
+  envelope: QuestionEnvelope
+  /** Asked from this page. */
+  mine: boolean
+  /** How it came: a topic kind, `direct` (a push), or `self`. */
+  via: string
+  receivedAt: number
+  joined: boolean
+  items: ChannelItem[]
+}
+
+export interface BusClientInit {
+  node: BrowserNode
+  /** The page's libp2p key: the same Ed25519 key signs envelopes (node id = its did:key). */
+  privateKey: PrivateKey
+  federation: string
+  /** Question topics to listen on (the daemon's bootstrap says which). */
+  questionTopics: string[]
+  heartbeatSec?: number
+  clockSkewSec?: number
+  defaultTtlSec?: number
+  /** Ed25519 backend; default WebCrypto, else @noble/ed25519. */
+  ed25519?: Ed25519Backend
+}
+
+export interface AskOptions {
+  scope?: Scope
+  /** Seconds the asker accepts contributions. */
+  ttl?: number
+  urgency?: QuestionEnvelope['question']['urgency']
+  tags?: string[]
+  followUps?: boolean
+  /** Private recipients: not available in the browser yet. */
+  to?: string[]
+  lang?: string | string[]
+}
+
+export interface AnswerOptions {
+  kind?: ContributionEnvelope['kind']
+  confidence?: number
+  sources?: string[]
+  replyTo?: string
+}
+
+export class BusError extends Error {
+  readonly name = 'BusError'
+  readonly code: string
+  constructor (code: string, message: string) {
+    super(message)
+    this.code = code
+  }
+}
+
+const ANSWER_KINDS = new Set(['partial-answer', 'fact', 'hypothesis', 'recommendation'])
+const QUESTION_TOPIC_TYPES = ['swarm/question', 'swarm/secretary-claim']
+const DELIVERY_TYPES = [...QUESTION_TOPIC_TYPES, ...CHANNEL_TYPES]
+const encoder = new TextEncoder()
+
+export class BusClient extends EventTarget {
+  readonly nodeId: string
+  readonly federation: string
+  readonly questions = new Map<string, QuestionView>()
+  /** ms (performance.now) when the first question from another node arrived. */
+  firstQuestionAt?: number
+  private readonly node: BrowserNode
+  private readonly signer: Signer
+  private readonly seed: Uint8Array
+  private readonly ed: Ed25519Backend
+  private readonly validator: EnvelopeValidator
+  private readonly questionTopics: string[]
+  private readonly heartbeatSec: number
+  private readonly skewMs: number
+  private readonly defaultTtlSec: number
+  private readonly timers = new Set<ReturnType<typeof setTimeout>>()
+  private tick?: ReturnType<typeof setInterval>
+  private readonly onSubscriptionChange = (evt: CustomEvent<{ peerId: PeerId, subscriptions: Array<{ topic: string, subscribe: boolean }> }>): void => {
+    this.reannounce(evt.detail.peerId, evt.detail.subscriptions)
+  }
+
+  constructor (init: BusClientInit) {
+    super()
+    if (init.privateKey.type !== 'Ed25519') throw new TypeError('the browser key must be Ed25519')
+    this.node = init.node
+    this.federation = init.federation
+    this.questionTopics = init.questionTopics
+    this.heartbeatSec = init.heartbeatSec ?? 10
+    this.skewMs = (init.clockSkewSec ?? 30) * 1000
+    this.defaultTtlSec = init.defaultTtlSec ?? 1800
+    this.ed = init.ed25519 ?? createWebCryptoEd25519() ?? nobleEd25519
+    // libp2p keeps an Ed25519 private key as seed ‖ public key
+    this.seed = init.privateKey.raw.slice(0, 32)
+    const publicKey = init.privateKey.publicKey.raw
+    this.nodeId = nodeIdFromPublicKey(publicKey)
+    // Builders sign synchronously; the browser signs asynchronously (WebCrypto), so builders get
+    // a placeholder signature that sign() replaces (see signed()).
+    this.signer = { nodeId: this.nodeId, federation: init.federation, publicKey, pubkey: formatPubkey(publicKey), sign: () => new Uint8Array(64) }
+    this.validator = new EnvelopeValidator({ verifier: this.ed, clockSkewSec: init.clockSkewSec })
+  }
+
+  async start (): Promise<void> {
+    const pubsub = this.node.services.pubsub
+    for (const topic of this.questionTopics) {
+      pubsub.topicValidators.set(topic, async (_peer, msg) => await this.onQuestionTopic(topic, msg.data))
+      pubsub.subscribe(topic)
+    }
+    await handleRequests(this.node, PROTOCOL_DELIVERY, async (req) => encodeJson(await this.onDelivery(req)), { maxInboundStreams: 32, timeoutMs: 10_000 })
+    pubsub.addEventListener('subscription-change', this.onSubscriptionChange)
+    this.tick = setInterval(() => { void this.heartbeat() }, this.heartbeatSec * 1000)
+  }
+
+  async stop (): Promise<void> {
+    clearInterval(this.tick)
+    for (const t of this.timers) clearTimeout(t)
+    this.node.services.pubsub.removeEventListener('subscription-change', this.onSubscriptionChange)
+    await this.node.unhandle(PROTOCOL_DELIVERY).catch(() => {})
+  }
+
+  // ------------------------------------------------------------------ asking and answering
+
+  async ask (text: string, o: AskOptions = {}): Promise<QuestionEnvelope> {
+    const scope = o.scope ?? 'federation-local'
+    if (scope === 'private' || (o.to?.length ?? 0) > 0) throw new BusError('unsupported', 'private questions need a daemon: sealing is not available in the browser yet')
+    const q = await this.signed(buildQuestion(this.signer, {
+      text,
+      scope,
+      ttlSec: o.ttl ?? this.defaultTtlSec,
+      urgency: o.urgency,
+      tags: o.tags,
+      followUps: o.followUps,
+      languages: o.lang === undefined ? undefined : Array.isArray(o.lang) ? o.lang : [o.lang]
+    }))
+    this.validator.remember(q)
+    const view = this.record(q, true, 'self')
+    view.joined = true
+    this.joinChannel(q.id)
+    await this.publishChannel(view, await this.signed(buildPresence(this.signer, { questionId: q.id, event: 'join', role: 'asker' })))
+    const wire = JSON.stringify(q)
+    const topics = publishTopics(scope, this.federation)
+    for (let i = 0; i < topics.length; i++) {
+      // identical bytes are one gossipsub message: each extra topic gets trailing whitespace (as the daemon does)
+      await this.publish(topics[i], wire + ' '.repeat(i))
+    }
+    // a peer that does not (yet) show as subscribed would miss the gossip: hand it over directly
+    const subscribed = new Set(topics.flatMap((t) => this.node.services.pubsub.getSubscribers(t).map(String)))
+    for (const peer of this.connectedPeers()) {
+      if (!subscribed.has(peer.toString())) void this.push(peer, wire)
+    }
+    this.scheduleExpiry(view)
+    this.changed(q.id)
+    return q
+  }
+
+  async answer (questionId: string, text: string, o: AnswerOptions = {}): Promise<ContributionEnvelope> {
+    const view = this.questions.get(questionId)
+    if (view === undefined) throw new BusError('not-found', `question ${questionId} is not known to this page`)
+    const kind = o.kind ?? 'partial-answer'
+    const refusal = this.refusal(view, kind, Date.now())
+    if (refusal !== undefined) throw new BusError(refusal, `question ${questionId}: ${refusal}`)
+    const c = await this.signed(buildContribution(this.signer, {
+      questionId, kind, text, confidence: o.confidence ?? 0.5, sources: o.sources, inReplyTo: o.replyTo, origin: 'human-live'
+    }))
+    if (!view.joined) {
+      view.joined = true
+      this.joinChannel(questionId)
+      await this.publishChannel(view, await this.signed(buildPresence(this.signer, { questionId, event: 'join', role: 'participant' })))
+    }
+    // the acting node's verdict counts: ask it first when connected (as a daemon does)
+    const acting = this.acting(view)
+    if (acting !== this.nodeId) {
+      const verdict = await this.pushToNode(acting, JSON.stringify(c))
+      if (verdict !== undefined && !verdict.ok && verdict.reason !== undefined && verdict.reason !== 'duplicate' && verdict.reason !== 'not-found') {
+        throw new BusError(verdict.reason, `refused by the asker: ${verdict.reason}`)
+      }
+    }
+    const excluded = await this.publishChannel(view, c)
+    if (excluded !== undefined) throw new BusError(excluded, `question ${questionId}: ${excluded}`)
+    return c
+  }
+
+  /** Closes a question this page asked (accepting contributions, or withdrawing it). */
+  async close (questionId: string, o: { accept?: string[], resolution?: CloseEnvelope['resolution'], note?: string } = {}): Promise<CloseEnvelope> {
+    const view = this.questions.get(questionId)
+    if (view === undefined) throw new BusError('not-found', `question ${questionId} is not known to this page`)
+    if (this.acting(view) !== this.nodeId) throw new BusError('not-authorized', 'only the asker may close a question')
+    if (this.closeOf(view) !== undefined) throw new BusError('closed', `question ${questionId} is already closed`)
+    const accept = o.accept ?? []
+    const e = await this.signed(buildClose(this.signer, { questionId, resolution: o.resolution ?? (accept.length > 0 ? 'accepted-answer' : 'resolved'), accepted: accept, note: o.note }))
+    await this.publishChannel(view, e)
+    return e
+  }
+
+  // ------------------------------------------------------------------ views
+
+  contributions (questionId: string): ContributionEnvelope[] {
+    return (this.questions.get(questionId)?.items ?? []).filter((i) => i.type === 'swarm/contribution' && i.excluded === undefined).map((i) => i.envelope as ContributionEnvelope)
+  }
+
+  summary (questionId: string): SummaryEnvelope | undefined {
+    const items = (this.questions.get(questionId)?.items ?? []).filter((i) => i.type === 'swarm/summary' && i.excluded === undefined)
+    // a final summary beats intermediate ones; the latest of a kind wins
+    return (items.filter((i) => (i.envelope as SummaryEnvelope).status === 'final').at(-1) ?? items.at(-1))?.envelope as SummaryEnvelope | undefined
+  }
+
+  state (view: QuestionView, now = Date.now()): QuestionState {
+    const close = this.closeOf(view)
+    if (close !== undefined) {
+      switch (close.resolution) {
+        case 'accepted-answer': case 'resolved': return 'resolved'
+        default: return close.resolution
+      }
+    }
+    if (now > deadlineOf(view.envelope)) return 'expired'
+    return view.items.some((i) => i.type === 'swarm/contribution' && i.excluded === undefined && ANSWER_KINDS.has((i.envelope as ContributionEnvelope).kind)) ? 'answered' : 'open'
+  }
+
+  /** Subscribes to a question's channel without contributing (the page's "watch"). */
+  async watch (questionId: string): Promise<void> {
+    const view = this.questions.get(questionId)
+    if (view === undefined || view.joined) return
+    view.joined = true
+    this.joinChannel(questionId)
+    if (this.state(view) === 'open' || this.state(view) === 'answered') {
+      await this.publishChannel(view, await this.signed(buildPresence(this.signer, { questionId, event: 'join', role: 'watcher' })))
+    }
+  }
+
+  // ------------------------------------------------------------------ inbound
+
+  private async onQuestionTopic (topic: string, data: Uint8Array): Promise<TopicValidatorResult> {
+    const v = await this.validator.validate(data, { expectType: QUESTION_TOPIC_TYPES })
+    if (!v.ok) return v.action === 'reject' ? TopicValidatorResult.Reject : TopicValidatorResult.Ignore
+    const at = topicKind(topic)
+    if (v.envelope.type === 'swarm/question') {
+      if (checkQuestionScope(v.envelope as QuestionEnvelope, at) !== undefined) {
+        this.validator.forget(v.envelope.id)
+        return TopicValidatorResult.Reject
+      }
+      this.ingestQuestion(v.envelope as QuestionEnvelope, at.kind)
+    }
+    // secretary claims on question topics (shadow appointments) concern daemons; forward them
+    return TopicValidatorResult.Accept
+  }
+
+  private async onChannelTopic (questionId: string, data: Uint8Array): Promise<TopicValidatorResult> {
+    const v = await this.validator.validate(data, { expectType: CHANNEL_TYPES })
+    if (!v.ok) return v.action === 'reject' ? TopicValidatorResult.Reject : TopicValidatorResult.Ignore
+    if (checkChannelEnvelope(v.envelope, questionId) !== undefined) {
+      this.validator.forget(v.envelope.id)
+      return TopicValidatorResult.Reject
+    }
+    this.admit(questionId, v.envelope)
+    return TopicValidatorResult.Accept
+  }
+
+  /** /swarm/deliver/1.0.0: the same checks as gossip; the answer is the verdict. */
+  private async onDelivery (req: Uint8Array): Promise<{ ok: boolean, reason?: string, detail?: string }> {
+    const v: Verdict = await this.validator.validate(req, { expectType: DELIVERY_TYPES })
+    if (!v.ok) return { ok: false, reason: v.reason, detail: v.detail }
+    const e = v.envelope
+    try {
+      if (e.type === 'swarm/question') {
+        const q = e as QuestionEnvelope
+        const at = directArrival(q, { federations: [this.federation], global: this.questionTopics.includes('swarm/1/global/questions') })
+        const why = at === undefined ? 'wrong-scope' : checkQuestionScope(q, at)
+        if (why !== undefined) return { ok: false, reason: why }
+        this.ingestQuestion(q, 'direct')
+        return { ok: true }
+      }
+      if (e.type === 'swarm/secretary-claim' && (e as { mode?: string }).mode === 'shadow') return { ok: true }
+      const qid = (e as { 'question/id'?: string })['question/id'] ?? ''
+      if (!this.questions.has(qid)) return { ok: false, reason: 'not-found' }
+      const excluded = this.admit(qid, e)
+      return excluded === undefined ? { ok: true } : { ok: false, reason: excluded }
+    } finally {
+      // let the gossip copy through as well, so this page still forwards it
+      this.validator.forget(e.id)
+    }
+  }
+
+  private ingestQuestion (q: QuestionEnvelope, via: string): void {
+    if (this.questions.has(q.id) || q.sender['node/id'] === this.nodeId) return
+    this.firstQuestionAt ??= performance.now()
+    this.record(q, false, via)
+    this.dispatchEvent(new CustomEvent('question', { detail: { id: q.id, envelope: q } }))
+    this.changed(q.id)
+  }
+
+  /** Adds a verified channel envelope; returns why it is excluded, if it is. */
+  private admit (questionId: string, e: EnvelopeBase): string | undefined {
+    const view = this.questions.get(questionId)
+    if (view === undefined) return 'not-found'
+    const had = view.items.find((i) => i.id === e.id)
+    if (had !== undefined) return had.excluded
+    if (e.type === 'swarm/presence' && (e as PresenceEnvelope).event === 'heartbeat') return undefined
+    const item: ChannelItem = { id: e.id, type: e.type, envelope: e, at: Date.now() }
+    if (e.type === 'swarm/contribution') {
+      const c = e as ContributionEnvelope
+      const created = Date.parse(c['created-at'])
+      const why = this.refusal(view, c.kind, Date.now()) ?? (created > deadlineOf(view.envelope) + this.skewMs ? 'late' : undefined)
+      if (why !== undefined) item.excluded = why
+    } else if (e.type === 'swarm/close') {
+      if (this.closeOf(view) !== undefined) item.excluded = 'closed'
+      else if (e.sender['node/id'] !== this.acting(view)) item.excluded = 'not-authorized'
+    }
+    view.items.push(item)
+    this.dispatchEvent(new CustomEvent('channel', { detail: { questionId, item } }))
+    this.changed(questionId)
+    return item.excluded
+  }
+
+  // ------------------------------------------------------------------ helpers
+
+  private record (q: QuestionEnvelope, mine: boolean, via: string): QuestionView {
+    const view: QuestionView = { id: q.id, envelope: q, mine, via, receivedAt: Date.now(), joined: false, items: [] }
+    this.questions.set(q.id, view)
+    return view
+  }
+
+  private refusal (view: QuestionView, kind: string, now: number): string | undefined {
+    const close = this.closeOf(view)
+    if (close !== undefined) return close.resolution === 'expired' ? 'late' : 'closed'
+    if (now > deadlineOf(view.envelope)) return 'late'
+    if (kind === 'clarification-request' && view.envelope.delivery['follow-ups?'] === false) return 'no-follow-ups'
+    return undefined
+  }
+
+  private closeOf (view: QuestionView): CloseEnvelope | undefined {
+    return view.items.find((i) => i.type === 'swarm/close' && i.excluded === undefined)?.envelope as CloseEnvelope | undefined
+  }
+
+  /** Who acts for the asker: the last secretary claim standing is the daemons' business; the page defers to the asker. */
+  private acting (view: QuestionView): string {
+    return view.envelope.sender['node/id']
+  }
+
+  private joinChannel (questionId: string): void {
+    const topic = channelTopic(questionId)
+    const pubsub = this.node.services.pubsub
+    if (!pubsub.topicValidators.has(topic)) pubsub.topicValidators.set(topic, async (_peer, msg) => await this.onChannelTopic(questionId, msg.data))
+    if (!pubsub.getTopics().includes(topic)) pubsub.subscribe(topic)
+  }
+
+  /** Admits locally, then gossips on the channel; falls back to a direct push to the acting node when no peer is subscribed yet. */
+  private async publishChannel (view: QuestionView, e: EnvelopeBase): Promise<string | undefined> {
+    this.validator.remember(e)
+    const excluded = this.admit(view.id, e)
+    const wire = JSON.stringify(e)
+    const n = await this.publish(channelTopic(view.id), wire)
+    if (n === 0 && this.acting(view) !== this.nodeId) await this.pushToNode(this.acting(view), wire)
+    return excluded
+  }
+
+  private async publish (topic: string, text: string): Promise<number> {
+    try {
+      return (await this.node.services.pubsub.publish(topic, encoder.encode(text))).recipients.length
+    } catch {
+      return 0
+    }
+  }
+
+  /** Asker heartbeats, so daemons do not take the secretary role from a live page. */
+  private async heartbeat (): Promise<void> {
+    const now = Date.now()
+    for (const view of this.questions.values()) {
+      if (!view.mine) continue
+      const s = this.state(view, now)
+      if (s !== 'open' && s !== 'answered') continue
+      const e = await this.signed(buildPresence(this.signer, { questionId: view.id, event: 'heartbeat', role: 'asker' }))
+      this.validator.remember(e)
+      await this.publish(channelTopic(view.id), JSON.stringify(e))
+    }
+  }
+
+  private scheduleExpiry (view: QuestionView): void {
+    const t = setTimeout(() => {
+      this.timers.delete(t)
+      if (this.closeOf(view) !== undefined) return
+      void this.signed(buildClose(this.signer, { questionId: view.id, resolution: 'expired', note: 'ttl elapsed' }))
+        .then(async (e) => await this.publishChannel(view, e)).then(() => { this.changed(view.id) })
+    }, Math.min(Math.max(0, deadlineOf(view.envelope) - Date.now()) + 50, 2 ** 31 - 1))
+    this.timers.add(t)
+  }
+
+  /** A peer just subscribed to a question topic: hand it this page's open questions directly (a publish in that instant can be lost). */
+  private reannounce (peer: PeerId, subs: Array<{ topic: string, subscribe: boolean }>): void {
+    const topics = new Set(subs.filter((s) => s.subscribe).map((s) => s.topic))
+    if (topics.size === 0) return
+    const now = Date.now()
+    for (const view of this.questions.values()) {
+      if (!view.mine) continue
+      const s = this.state(view, now)
+      if (s !== 'open' && s !== 'answered') continue
+      const on = publishTopics(view.envelope.delivery.scope as Scope, this.federation)
+      if (on.some((t) => topics.has(t))) void this.push(peer, JSON.stringify(view.envelope))
+    }
+  }
+
+  private connectedPeers (): PeerId[] {
+    return [...new Map(this.node.getConnections().map((c) => [c.remotePeer.toString(), c.remotePeer])).values()]
+  }
+
+  private async pushToNode (nodeId: string, text: string): Promise<{ ok: boolean, reason?: string } | undefined> {
+    const peer = this.connectedPeers().find((p) => p.publicKey?.type === 'Ed25519' && nodeIdFromPublicKey(p.publicKey.raw) === nodeId)
+    return peer === undefined ? undefined : await this.push(peer, text)
+  }
+
+  private async push (peer: PeerId, text: string): Promise<{ ok: boolean, reason?: string } | undefined> {
+    try {
+      return decodeJson(await request(this.node, peer, PROTOCOL_DELIVERY, encoder.encode(text), { timeoutMs: 5000 })) as { ok: boolean, reason?: string }
+    } catch {
+      return undefined // not connected any more, or a peer without the bus (another page without it, say)
+    }
+  }
+
+  /** Replaces a builder's placeholder signature with the real one (WebCrypto, else noble). */
+  private async signed<E extends EnvelopeBase> (e: E): Promise<E> {
+    const { signature: _placeholder, ...unsigned } = e
+    const signature = await this.ed.sign(this.seed, envelopeSigningInput(unsigned))
+    return { ...e, signature: encodeSignature(signature) }
+  }
+
+  private changed (questionId: string): void {
+    this.dispatchEvent(new CustomEvent('change', { detail: { questionId } }))
+  }
+}
+
+export function deadlineOf (q: QuestionEnvelope): number {
+  return Date.parse(q['created-at']) + q['ttl-sec'] * 1000
+}
+
+export { CHANNEL_PREFIX, type TopicKind }
