@@ -1,87 +1,62 @@
-// The page's bundle entry: starts the browser node, joins the daemon, and exposes `window.swarm`
-// for the page (and the tests). The daemon hands the addresses to dial in `window.SWARM_BOOTSTRAP`
-// or at GET /api/bootstrap.
+// The page's bundle entry: starts the browser node, joins the daemon that served the page, runs
+// the question bus client and exposes `window.swarm` (swarm-api.ts); the page's app (app.ts)
+// draws on top of it when the page has a mount point. The daemon hands the addresses to dial in
+// `window.SWARM_BOOTSTRAP` (inlined in the page) or at GET /api/bootstrap.
+import { mountApp } from './app.ts'
+import { BusClient } from './bus-client.ts'
 import { createBrowserNode } from './node.ts'
-import { dialWithRetry, isDirect } from './redial.ts'
-import type { BrowserNode } from './node.ts'
+import { dialWithRetry } from './redial.ts'
+import { createSwarmApi } from './swarm-api.ts'
+import type { Bootstrap } from './swarm-api.ts'
 
-export interface Bootstrap {
-  /** Daemon multiaddrs, best first (webrtc-direct with certhash, then websockets). */
-  addrs: string[]
-  /** A topic to join at start. @default 'swarm/web-test/v1' */
-  topic?: string
-  iceServers?: RTCIceServer[]
-  allowLoopback?: boolean
-}
-
-export interface DialInfo { remoteAddr: string, direct: boolean, multiplexer?: string, attempts: number, failures: string[] }
-
-export interface SwarmPage {
-  ready: Promise<void>
-  peerId: string
-  node?: BrowserNode
-  /** ms since navigation start: node started, first daemon connection. */
-  timings: { started?: number, connected?: number }
-  peers(): string[]
-  connections(): Array<{ peer: string, remoteAddr: string, direct: boolean, multiplexer?: string }>
-  addrs(): string[]
-  subscribe(topic: string): void
-  subscribers(topic: string): string[]
-  publish(topic: string, text: string): Promise<number>
-  messages(topic: string): string[]
-  dial(addr: string, options?: { requireDirect?: boolean, attempts?: number, timeoutMs?: number }): Promise<DialInfo>
-}
-
-declare global {
-  interface Window { SWARM_BOOTSTRAP?: Bootstrap, swarm: SwarmPage }
-}
+export type { Bootstrap, DialInfo, SwarmPage } from './swarm-api.ts'
 
 const DEFAULT_TOPIC = 'swarm/web-test/v1'
 const received = new Map<string, string[]>()
 const decoder = new TextDecoder()
-const encoder = new TextEncoder()
 
-const swarm: SwarmPage = {
-  ready: Promise.resolve(),
-  peerId: '',
-  timings: {},
-  peers: () => swarm.node?.getPeers().map(p => p.toString()) ?? [],
-  connections: () => swarm.node?.getConnections().map(c => ({ peer: c.remotePeer.toString(), remoteAddr: c.remoteAddr.toString(), direct: isDirect(c), multiplexer: c.multiplexer })) ?? [],
-  addrs: () => swarm.node?.getMultiaddrs().map(a => a.toString()) ?? [],
-  subscribe: topic => { need().services.pubsub.subscribe(topic) },
-  subscribers: topic => need().services.pubsub.getSubscribers(topic).map(p => p.toString()),
-  publish: async (topic, text) => (await need().services.pubsub.publish(topic, encoder.encode(text))).recipients.length,
-  messages: topic => received.get(topic) ?? [],
-  dial: async (addr, options = {}) => {
-    const { connection, attempts, failures } = await dialWithRetry(need(), addr, options)
-    return { remoteAddr: connection.remoteAddr.toString(), direct: isDirect(connection), multiplexer: connection.multiplexer, attempts, failures }
-  }
-}
+const swarm = createSwarmApi(received)
 window.swarm = swarm
 swarm.ready = start()
 swarm.ready.catch(err => { console.error('swarm: start failed', err) })
-
-function need (): BrowserNode {
-  if (swarm.node == null) throw new Error('swarm node not started yet')
-  return swarm.node
-}
+mountApp(swarm)
 
 async function start (): Promise<void> {
   const boot = window.SWARM_BOOTSTRAP ?? await (await fetch('/api/bootstrap')).json() as Bootstrap
-  const node = await createBrowserNode({
-    keyName: await claimKeySlot(),
-    iceServers: boot.iceServers,
-    allowLoopback: boot.allowLoopback
-  })
+  swarm.bootstrap = boot
+  const keyName = await claimKeySlot()
+  const node = await createBrowserNode({ keyName, iceServers: boot.iceServers, allowLoopback: boot.allowLoopback })
   swarm.node = node
   swarm.peerId = node.peerId.toString()
   swarm.timings.started = performance.now()
-  node.services.pubsub.addEventListener('message', evt => {
-    const list = received.get(evt.detail.topic) ?? []
-    list.push(decoder.decode(evt.detail.data))
-    received.set(evt.detail.topic, list)
-  })
-  node.services.pubsub.subscribe(boot.topic ?? DEFAULT_TOPIC)
+  const raw = boot.topic ?? (boot.federation == null ? DEFAULT_TOPIC : undefined)
+  if (raw != null) {
+    node.services.pubsub.addEventListener('message', evt => {
+      if (evt.detail.topic !== raw && !received.has(evt.detail.topic)) return
+      const list = received.get(evt.detail.topic) ?? []
+      list.push(decoder.decode(evt.detail.data))
+      received.set(evt.detail.topic, list)
+    })
+    received.set(raw, [])
+    node.services.pubsub.subscribe(raw)
+  }
+  if (boot.federation != null) {
+    const privateKey = (node as unknown as { components?: { privateKey?: unknown } }).components?.privateKey
+    const bus = new BusClient({
+      node,
+      privateKey: (privateKey ?? await loadKey(keyName)) as never,
+      federation: boot.federation,
+      questionTopics: boot.topics?.questions ?? [],
+      heartbeatSec: boot.heartbeatSec,
+      clockSkewSec: boot.clockSkewSec,
+      defaultTtlSec: boot.defaultTtlSec
+    })
+    bus.addEventListener('question', () => { swarm.timings.firstQuestion ??= bus.firstQuestionAt })
+    await bus.start()
+    swarm.bus = bus
+    swarm.nodeId = bus.nodeId
+    swarm.federation = bus.federation
+  }
   // the first address that answers wins; the rest are fallbacks (e.g. websockets)
   let lastError: unknown
   for (const addr of boot.addrs) {
@@ -95,6 +70,11 @@ async function start (): Promise<void> {
     }
   }
   throw new Error(`could not reach any daemon address: ${String((lastError as Error)?.message ?? lastError)}`)
+}
+
+async function loadKey (name: string): Promise<unknown> {
+  const { loadOrCreateBrowserKey } = await import('./keystore.ts')
+  return await loadOrCreateBrowserKey({ name })
 }
 
 /**
