@@ -120,6 +120,14 @@ export async function benchTasks (): Promise<Figure[]> {
       if (i % 2 === 0) { rawMs.push(await raw()); taskMs.push(await task()) } else { taskMs.push(await task()); rawMs.push(await raw()) }
     }
 
+    if (process.env.BENCH_TASK_CPU === '1') {
+      for (const [name, fn] of [['raw', raw], ['task', task], ['raw', raw], ['task', task]] as const) {
+        const c0 = process.cpuUsage(); const w0 = performance.now()
+        for (let i = 0; i < 200; i++) await fn()
+        const c = process.cpuUsage(c0); const w = performance.now() - w0
+        process.stderr.write(`${name}: wall ${(w / 200).toFixed(3)} ms, cpu ${((c.user + c.system) / 1000 / 200).toFixed(3)} ms per op\n`)
+      }
+    }
     let done = 0
     const stopAt = performance.now() + THROUGHPUT_MS
     const t0 = performance.now()

@@ -286,12 +286,13 @@ export class QuestionBus implements SwarmService {
     if (!elig.ok) rec.ineligible = elig.detail
     if (to !== undefined) rec.to = to
     this.records.set(q.id, rec)
-    await this.store.putQuestion(rec)
+    // announced as soon as it is validated and recorded in memory; the store write follows
     this.c.counters.inc('bus.questions', elig.ok ? 'received' : 'filtered-out')
     this.c.events.emit('question:received', {
       id: q.id, from: q.sender['node/id'], scope: q.delivery.scope, urgency: q.question.urgency, text: q.question.text,
       eligible: elig.ok, via: at?.kind ?? 'history', t: hrNow()
     })
+    await this.store.putQuestion(rec)
     if (!elig.ok) return undefined
     this.notify({ kind: 'question', question: q, role: rec.role })
     const appointment = this.pendingAppointments.get(q.id)

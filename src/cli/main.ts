@@ -8,8 +8,10 @@ import { buildProgram } from './program.ts'
 
 export async function run (argv: string[], io: CliIO): Promise<number> {
   const program = buildProgram(io)
-  const json = argv.includes('--json')
-  const debug = argv.includes('--debug')
+  // Flags after `--` belong to a wrapped command (swarm consensus gate … -- CMD --json).
+  const own = argv.includes('--') ? argv.slice(0, argv.indexOf('--')) : argv
+  const json = own.includes('--json')
+  const debug = own.includes('--debug')
   try {
     await program.parseAsync(argv, { from: 'user' })
     return typeof process.exitCode === 'number' ? process.exitCode : 0

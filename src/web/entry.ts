@@ -4,6 +4,7 @@
 // `window.SWARM_BOOTSTRAP` (inlined in the page) or at GET /api/bootstrap.
 import { mountApp } from './app.ts'
 import { BusClient } from './bus-client.ts'
+import { loadOrCreateBrowserKey } from './keystore.ts'
 import { createBrowserNode } from './node.ts'
 import { dialWithRetry } from './redial.ts'
 import { createSwarmApi } from './swarm-api.ts'
@@ -24,8 +25,9 @@ mountApp(swarm)
 async function start (): Promise<void> {
   const boot = window.SWARM_BOOTSTRAP ?? await (await fetch('/api/bootstrap')).json() as Bootstrap
   swarm.bootstrap = boot
-  const keyName = await claimKeySlot()
-  const node = await createBrowserNode({ keyName, iceServers: boot.iceServers, allowLoopback: boot.allowLoopback })
+  // one Ed25519 key (IndexedDB) is both the libp2p peer id and the envelope signer (did:key)
+  const privateKey = await loadOrCreateBrowserKey({ name: await claimKeySlot() })
+  const node = await createBrowserNode({ privateKey, iceServers: boot.iceServers, allowLoopback: boot.allowLoopback })
   swarm.node = node
   swarm.peerId = node.peerId.toString()
   swarm.timings.started = performance.now()
@@ -41,10 +43,9 @@ async function start (): Promise<void> {
     node.services.pubsub.subscribe(raw)
   }
   if (boot.federation != null) {
-    const privateKey = (node as unknown as { components?: { privateKey?: unknown } }).components?.privateKey
     const bus = new BusClient({
       node,
-      privateKey: (privateKey ?? await loadKey(keyName)) as never,
+      privateKey,
       federation: boot.federation,
       questionTopics: boot.topics?.questions ?? [],
       heartbeatSec: boot.heartbeatSec,
@@ -70,11 +71,6 @@ async function start (): Promise<void> {
     }
   }
   throw new Error(`could not reach any daemon address: ${String((lastError as Error)?.message ?? lastError)}`)
-}
-
-async function loadKey (name: string): Promise<unknown> {
-  const { loadOrCreateBrowserKey } = await import('./keystore.ts')
-  return await loadOrCreateBrowserKey({ name })
 }
 
 /**
