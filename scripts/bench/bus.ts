@@ -20,7 +20,7 @@ const ROOT = resolve(import.meta.dirname, '..', '..')
 const BIN = join(ROOT, 'bin', 'swarm')
 const NODE = process.execPath
 const N = Number(process.env.BENCH_BUS_NODES ?? 10)
-const QUESTIONS = Number(process.env.BENCH_BUS_QUESTIONS ?? 60)
+const QUESTIONS = Number(process.env.BENCH_BUS_QUESTIONS ?? 100)
 const BURST = Number(process.env.BENCH_BUS_BURST ?? 2000)
 const TEXT = 'What is the safest way to rotate a federation-wide trust root without breaking older nodes? ' + 'Context: mixed versions, partial connectivity. '.repeat(6)
 

@@ -120,6 +120,10 @@ export async function benchTasks (): Promise<Figure[]> {
       if (i % 2 === 0) { rawMs.push(await raw()); taskMs.push(await task()) } else { taskMs.push(await task()); rawMs.push(await raw()) }
     }
 
+    if (process.env.BENCH_TASK_PROFILE === '1') {
+      for (let i = 0; i < 1500; i++) await task()
+      return []
+    }
     if (process.env.BENCH_TASK_CPU === '1') {
       for (const [name, fn] of [['raw', raw], ['task', task], ['raw', raw], ['task', task]] as const) {
         const c0 = process.cpuUsage(); const w0 = performance.now()

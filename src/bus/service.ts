@@ -140,13 +140,14 @@ export class QuestionBus implements SwarmService {
     this.started = true
     const questionRoute = {
       validate: (data: Uint8Array, topic: string) => this.validateQuestionTopic(data, topic),
-      deliver: async (v: Deliverable & { at: TopicKind }) => { await this.ingestQuestionTopic(v.envelope, v.text, v.at) }
+      // gossipsub forwards right after delivering, in the same tick: let it forward first
+      deliver: async (v: Deliverable & { at: TopicKind }) => { await null; await this.ingestQuestionTopic(v.envelope, v.text, v.at) }
     }
     for (const topic of questionSubscriptions({ federation: identity.federation, federations: config.bus.federations, global: config.bus.global })) {
       if (topicKind(topic).kind === 'private') {
         topics.route(topic, {
           validate: (data: Uint8Array) => this.validateSealed(data),
-          deliver: async (v: Deliverable) => { await this.ingestSealed(v.envelope as SealedEnvelope, v.text, undefined) }
+          deliver: async (v: Deliverable) => { await null; await this.ingestSealed(v.envelope as SealedEnvelope, v.text, undefined) }
         })
       } else {
         topics.route(topic, questionRoute)
@@ -155,7 +156,7 @@ export class QuestionBus implements SwarmService {
     }
     topics.routePrefix(CHANNEL_PREFIX, {
       validate: (data: Uint8Array, topic: string) => this.validateChannelTopic(data, topic),
-      deliver: async (v: Deliverable, topic: string) => { await this.ingestChannelWire(topicKind(topic) as { kind: 'channel', questionId: string }, v.envelope, v.text, 'gossip') }
+      deliver: async (v: Deliverable, topic: string) => { await null; await this.ingestChannelWire(topicKind(topic) as { kind: 'channel', questionId: string }, v.envelope, v.text, 'gossip') }
     })
     await handleRequests(libp2p, PROTOCOL_DELIVERY, async (req, from) => encodeJson(await this.onDelivery(req, from)), { maxInboundStreams: 64, timeoutMs: 10_000 })
     await serveHistory(libp2p, this.store)
@@ -1059,7 +1060,8 @@ export class QuestionBus implements SwarmService {
     const decoder = new TextDecoder()
     this.c.topics.route(topic, {
       validate: (data: Uint8Array) => ({ action: 'accept', value: data }),
-      deliver: (data: Uint8Array) => {
+      deliver: async (data: Uint8Array) => {
+        await null
         const m = /"id":"([^"]+)"/.exec(decoder.decode(data.subarray(0, 200)))
         this.c.events.emit('bench:raw', { id: m?.[1] ?? null, t: hrNow() })
       }

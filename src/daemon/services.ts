@@ -5,11 +5,13 @@ import type { SwarmComponents, SwarmService } from './components.ts'
 import { questionBus } from '../bus/index.ts'
 import { createConsensusService } from '../consensus/service.ts'
 import { TaskService } from '../tasks/service.ts'
+import { WebService } from '../web/server.ts'
 
 export function createServices (c: SwarmComponents): SwarmService[] {
   const services: SwarmService[] = []
   services.push(questionBus(c))
   services.push(createConsensusService(c))
   services.push(new TaskService(c))
+  services.push(new WebService(c))
   return services
 }

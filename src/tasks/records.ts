@@ -1,7 +1,7 @@
 // The task list (`swarm task list`): one record per task this node received (`in`) or
-// delegated (`out`), kept in the `tasks` bucket under a time-ordered key so the newest come
-// first, pruned to the last TASK_RECORDS_KEEP. Records are for operators; the audit log is the
-// tamper-evident account.
+// delegated (`out`). Unfinished tasks are kept in memory; a finished one is stored once in the
+// `tasks` bucket under a time-ordered key (newest first), pruned to the last TASK_RECORDS_KEEP.
+// Records are for operators; the audit log is the tamper-evident account.
 
 import { monotonicFactory } from 'ulid'
 import type { Bucket } from '../store/db.ts'
@@ -32,14 +32,15 @@ const PRUNE_EVERY = 100
 
 export class TaskRecords {
   private readonly bucket: Bucket
-  private readonly keyOf = new Map<string, string>()
+  /** Unfinished tasks live here and are stored once, in their final state. */
+  private readonly active = new Map<string, { key: string, rec: TaskRecord }>()
   private readonly nextKey = monotonicFactory()
   private writes = 0
   private chain: Promise<unknown> = Promise.resolve()
 
   constructor (bucket: Bucket) { this.bucket = bucket }
 
-  /** Marks tasks left unfinished by a crash or a hard stop as failed (`interrupted`). */
+  /** Marks records a crash left unfinished (older layouts stored them early) as failed. */
   async recover (): Promise<number> {
     let n = 0
     for await (const [key, rec] of this.bucket.iterator()) {
@@ -51,45 +52,50 @@ export class TaskRecords {
     return n
   }
 
-  /** Creates the record of a new task; returns it. */
+  /** Starts the record of a new task; returns it. */
   create (init: Omit<TaskRecord, 'createdAt' | 'updatedAt'>): TaskRecord {
     const at = new Date().toISOString()
     const rec: TaskRecord = { ...init, createdAt: at, updatedAt: at }
-    const key = this.nextKey()
-    this.keyOf.set(`${rec.direction}!${rec.correlationId}`, key)
-    this.write(key, rec)
+    this.active.set(`${rec.direction}!${rec.correlationId}`, { key: this.nextKey(), rec })
     return rec
   }
 
-  /** Applies `patch` to a record made by create(); final states drop it from memory. */
+  /** Applies `patch` to a record made by create(); a final state stores it. */
   update (rec: TaskRecord, patch: Partial<TaskRecord>): TaskRecord {
     Object.assign(rec, patch, { updatedAt: new Date().toISOString() })
+    if (!FINAL_STATES.has(rec.state)) return rec
     const id = `${rec.direction}!${rec.correlationId}`
-    const key = this.keyOf.get(id)
-    if (key === undefined) return rec
-    if (FINAL_STATES.has(rec.state)) this.keyOf.delete(id)
-    this.write(key, { ...rec })
+    const row = this.active.get(id)
+    if (row === undefined || row.rec !== rec) return rec
+    this.active.delete(id)
+    this.write(row.key, { ...rec })
     return rec
   }
 
-  /** Newest first. */
+  /** Newest first: unfinished tasks (in memory) and stored ones. */
   async list (opts: { limit?: number, direction?: TaskDirection } = {}): Promise<TaskRecord[]> {
     await this.chain
     const limit = Math.max(1, Math.min(TASK_RECORDS_KEEP, opts.limit ?? TASK_LIST_DEFAULT))
+    const want = (r: TaskRecord): boolean => opts.direction === undefined || r.direction === opts.direction
+    const active = [...this.active.values()].filter((x) => want(x.rec)).sort((x, y) => x.key < y.key ? 1 : -1)
     const out: TaskRecord[] = []
-    for await (const rec of this.bucket.values({ reverse: true })) {
+    let i = 0
+    for await (const [key, rec] of this.bucket.iterator({ reverse: true })) {
       const r = rec as TaskRecord
-      if (opts.direction !== undefined && r.direction !== opts.direction) continue
+      if (!want(r)) continue
+      while (i < active.length && active[i].key > String(key) && out.length < limit) out.push({ ...active[i++].rec })
+      if (out.length >= limit) break
       out.push(r)
       if (out.length >= limit) break
     }
+    while (i < active.length && out.length < limit) out.push({ ...active[i++].rec })
     return out
   }
 
   /** Waits for pending writes (stop). */
   async flush (): Promise<void> { await this.chain }
 
-  // Writes are chained so a record's states land in order; they are not synced (the audit is).
+  // Writes are chained so they land in order; they are not synced (the audit log is).
   private write (key: string, rec: TaskRecord): void {
     this.chain = this.chain.then(async () => {
       await this.bucket.put(key, rec)

@@ -82,6 +82,8 @@ function settingsOf (config: SwarmConfig): { accept: string[], safePrefixes: str
 
 type Settings = ReturnType<typeof settingsOf>
 
+const REPUTATION_REFRESH_MS = 5_000
+
 export class TaskService implements SwarmService {
   readonly name = 'tasks'
   private readonly c: TaskServiceComponents
@@ -97,6 +99,7 @@ export class TaskService implements SwarmService {
   private readonly outbound = new Set<AbortController>()
   private readonly rtt = new Map<string, number>()
   private configMtime = 0
+  private book?: { at: number, book: ReputationBook }
   private started = false
   private readonly counts = { received: 0, completed: 0, failed: 0, refused: 0, delegated: 0, delegatedOk: 0, delegatedFailed: 0 }
 
@@ -411,12 +414,11 @@ export class TaskService implements SwarmService {
       void this.audit('task.delegated', correlationId, { type, attempt: attempts, peerId, nodeId: target.nodeId })
 
       const outcome = await this.attempt(target.peerId, correlationId, type, data, requirements, timeoutMs, stop)
-      void this.audit('task.attempt', correlationId, {
-        attempt: attempts, peerId, outcome: outcome.ok ? 'succeeded' : 'failed', code: outcome.ok ? undefined : outcome.error.code, durationMs: outcome.durationMs
-      })
       if (outcome.ok) {
+        // the successful attempt's outcome is the task.done entry
         return await finish({ success: true, correlationId, executedBy: peerId, attempts, durationMs: outcome.durationMs, result: outcome.result })
       }
+      void this.audit('task.attempt', correlationId, { attempt: attempts, peerId, outcome: 'failed', code: outcome.error.code, message: outcome.error.message.slice(0, 500), durationMs: outcome.durationMs })
       const code = outcome.error.code === 'timeout-no-answer' ? 'timeout' : outcome.error.code
       last = { error: { code, message: outcome.error.message }, executedBy: outcome.answered ? peerId : undefined }
       this.log.debug('task attempt failed', { correlationId, peerId, code: outcome.error.code })
@@ -432,7 +434,7 @@ export class TaskService implements SwarmService {
     const entries = this.c.directory.list({ federation: this.c.identity.federation })
       .filter((e) => e.nodeId !== this.c.identity.nodeId && e.taskTypes.includes(type))
     if (entries.length === 0) return undefined
-    const book = new ReputationBook(this.c.db.bucket('reputation'), this.c.config.reputation.default)
+    const book = this.reputation()
     const candidates: Array<Candidate & { entry: DirectoryEntry }> = []
     for (const e of entries) {
       candidates.push({
@@ -458,6 +460,15 @@ export class TaskService implements SwarmService {
   }
 
   /** The pinned peer (a peer id, or the node id of a known advert); throws a UsageError. */
+  /** A reputation book re-opened every few seconds, so scores others adjust are seen. */
+  private reputation (): ReputationBook {
+    const now = Date.now()
+    if (this.book === undefined || now - this.book.at > REPUTATION_REFRESH_MS) {
+      this.book = { at: now, book: new ReputationBook(this.c.db.bucket('reputation'), this.c.config.reputation.default) }
+    }
+    return this.book.book
+  }
+
   private resolvePinned (pinned: string): { peerId: PeerId, nodeId: string } {
     const entry = this.c.directory.list().find((e) => e.peerId === pinned || e.nodeId === pinned)
     const text = entry?.peerId ?? pinned

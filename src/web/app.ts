@@ -78,9 +78,9 @@ export function mountApp (swarm: SwarmPage): void {
           <span class="tag s-${state}">${state}</span> ${v.mine ? '<span class="tag mine">asked here</span>' : `from ${esc(who(q.sender['node/id'], bus.nodeId))}`}
           · ${bus.contributions(v.id).length} contributions</div></li>`
       }).join('')
-    for (const li of el.querySelectorAll<HTMLElement>('li[data-id]')) {
+    el.querySelectorAll<HTMLElement>('li[data-id]').forEach(li => {
       li.onclick = () => { selected = li.dataset.id; drawQuestions(bus); drawChannel(bus) }
-    }
+    })
   }
 
   function drawChannel (bus: BusClient): void {
