@@ -4,6 +4,8 @@
 export const PROTOCOL_TASK = '/swarm/task/1.0.0'
 export const PROTOCOL_HISTORY = '/swarm/history/1.0.0'
 export const PROTOCOL_KNOWLEDGE = '/swarm/knowledge/1.0.0'
+/** Direct delivery of shared reflections to peers the gossipsub publish missed. */
+export const PROTOCOL_REFLECTIONS = '/swarm/reflections/1.0.0'
 export const PROTOCOL_CONSENSUS = '/swarm/consensus/1.0.0'
 export const PROTOCOL_DELIVERY = '/swarm/deliver/1.0.0'
 export const PROTOCOL_HELLO = '/swarm/hello/1.0.0'

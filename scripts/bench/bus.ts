@@ -135,6 +135,7 @@ async function fanout (): Promise<Figure[]> {
       else raw.push(reachAll(ds, from, r.id, 'bench:raw', r.t) as number)
       await sleep(30)
     }
+    if (process.env.BENCH_BUS_DEBUG === '1') process.stderr.write(`bus ${JSON.stringify(bus.map(Math.round))}\nraw ${JSON.stringify(raw.map(Math.round))}\n`)
     const p50 = median(bus)
     const p99 = percentile(bus, 99)
     const raw50 = median(raw)

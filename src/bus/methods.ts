@@ -53,7 +53,7 @@ export function registerBusMethods (control: MethodRegistry, bus: QuestionBus): 
     return await bus.ask(a)
   })
 
-  control.register('questions', async (p: { all?: unknown, state?: unknown }) => bus.list({ all: p.all === true, state: str(p.state, 'state') }))
+  control.register('questions', async (p: { all?: unknown, state?: unknown }) => await bus.list({ all: p.all === true, state: str(p.state, 'state') }))
 
   control.register('show', async (p: { id?: unknown }) => await bus.show(str(p.id, 'id', true) as string))
 

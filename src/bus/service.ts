@@ -88,6 +88,8 @@ const QUESTION_TOPIC_TYPES = ['swarm/question', 'swarm/secretary-claim'] as cons
 const ANY_CHANNEL_TYPES = [...CHANNEL_TYPES, SEALED_TYPE]
 const URGENCY_RANK: Record<string, number> = { critical: 3, high: 2, normal: 1, low: 0 }
 const now = (): number => Date.now()
+/** Expired questions stay in memory this long (then only in the store). */
+const PRUNE_AFTER_MS = 10 * 60_000
 const hrNow = (): number => performance.timeOrigin + performance.now()
 
 export class QuestionBus implements SwarmService {
@@ -112,6 +114,7 @@ export class QuestionBus implements SwarmService {
   private readonly lastState = new Map<string, QuestionState>()
   private readonly joinedAt = new Map<string, number>()
   private tick?: NodeJS.Timeout
+  private lastPrune = 0
   private started = false
   private readonly skewMs: number
   private readonly heartbeatSec: number
@@ -201,7 +204,9 @@ export class QuestionBus implements SwarmService {
 
   /** Reloads questions and channels after a restart, rejoins the open ones and asks peers for what was missed. */
   private async restore (): Promise<void> {
+    const t = now()
     for (const rec of await this.store.allQuestions()) {
+      if (!rec.joined && rec.role !== 'asker' && t > this.deadlineOf(rec.envelope) + PRUNE_AFTER_MS) continue
       this.records.set(rec.id, rec)
       if (!rec.joined && rec.role !== 'asker') continue
       const ch = await this.loadChannel(rec)
@@ -308,7 +313,7 @@ export class QuestionBus implements SwarmService {
 
   private async ingestAppointment (claim: SecretaryClaimEnvelope, wire: string): Promise<string | undefined> {
     const qid = claim['question/id']
-    const rec = this.records.get(qid)
+    const rec = await this.record(qid)
     if (rec === undefined) {
       this.pendingAppointments.set(qid, { envelope: claim, text: wire })
       return undefined
@@ -373,7 +378,7 @@ export class QuestionBus implements SwarmService {
 
   /** A verified channel envelope (opened if it was sealed). Returns why it is excluded, if it is. */
   private async ingestChannel (qid: string, e: EnvelopeBase, wire: string, source: 'gossip' | 'direct' | 'history', sealed: boolean): Promise<string | undefined> {
-    const rec = this.records.get(qid)
+    const rec = await this.record(qid)
     if (rec === undefined) return 'not-found'
     const ch = await this.loadChannel(rec)
     return await this.admitLocal(ch, e, wire, { source, sealed })
@@ -539,7 +544,7 @@ export class QuestionBus implements SwarmService {
 
   /** Joins a question's channel in `role` (no-op if already in it with a stronger role). */
   async join (qid: string, role: Role): Promise<Channel> {
-    const rec = this.records.get(qid)
+    const rec = await this.record(qid)
     if (rec === undefined) throw new NotFoundError('question', qid)
     const ch = await this.loadChannel(rec)
     const strength: Record<Role, number> = { receiver: 0, watcher: 1, participant: 2, shadow: 3, secretary: 4, asker: 5 }
@@ -665,15 +670,18 @@ export class QuestionBus implements SwarmService {
   }
 
   private async ingestHistoryPage (qid: string, page: HistoryPage): Promise<void> {
-    if (!this.records.has(qid) && typeof page.question === 'string') {
+    if ((await this.record(qid)) === undefined && typeof page.question === 'string') {
       const v = this.historyValidator.validateSync(page.question, { checkExpiry: false })
       if (v.ok && v.envelope.id === qid && v.envelope.type === 'swarm/question') {
+        // a question fetched by id is still held to its scope: this node must listen where it was published
+        const at = directArrival(v.envelope as QuestionEnvelope, this.listens())
+        if (at === undefined || checkQuestionScope(v.envelope as QuestionEnvelope, at) !== undefined) return
         await this.ingestQuestion(v.envelope as QuestionEnvelope, page.question, undefined)
       } else if (v.ok && v.envelope.type === SEALED_TYPE) {
         await this.ingestSealed(v.envelope as SealedEnvelope, page.question, undefined, 'history')
       }
     }
-    const rec = this.records.get(qid)
+    const rec = await this.record(qid)
     if (rec === undefined) return
     const ch = await this.loadChannel(rec)
     for (const text of page.envelopes) {
@@ -689,9 +697,29 @@ export class QuestionBus implements SwarmService {
     }
   }
 
+  /** A question record from memory, else from the store (records of long-expired questions are pruned from memory). */
+  private async record (qid: string): Promise<QuestionRecord | undefined> {
+    const rec = this.records.get(qid)
+    if (rec !== undefined) return rec
+    const stored = await this.store.getQuestion(qid).catch(() => undefined)
+    if (stored !== undefined && !this.records.has(qid)) this.records.set(qid, stored)
+    return this.records.get(qid)
+  }
+
+  /** Forgets (in memory only) questions expired more than PRUNE_AFTER_MS ago that this node no longer takes part in. */
+  private prune (t: number): void {
+    for (const [id, rec] of this.records) {
+      if (rec.joined || this.watchers.has(id) || t < this.deadlineOf(rec.envelope) + PRUNE_AFTER_MS) continue
+      this.records.delete(id)
+      this.channels.delete(id)
+      this.lastState.delete(id)
+      this.joinedAt.delete(id)
+    }
+  }
+
   /** The question record, fetched from peers' history when this node never received it. */
   async resolve (qid: string, signal?: AbortSignal): Promise<QuestionRecord> {
-    let rec = this.records.get(qid)
+    let rec = await this.record(qid)
     if (rec !== undefined) return rec
     if (!/^question:[0-9A-HJKMNP-TV-Z]{26}$/.test(qid)) throw new SwarmError('bad-id', `not a question id: ${qid}`, { exitCode: 2 })
     const peers = [...new Map(this.c.libp2p.getConnections().map((x) => [x.remotePeer.toString(), x.remotePeer])).values()].slice(0, 4)
@@ -709,7 +737,7 @@ export class QuestionBus implements SwarmService {
   // ---------------------------------------------------------------- re-announce to just-joined subscribers
 
   private reannounce (peer: PeerId, subs: Array<{ topic: string, subscribe: boolean }>): void {
-    const topics = new Set(subs.filter((s) => s.subscribe).map((s) => s.topic))
+    const topics = new Set(subs.filter((s) => s.subscribe && topicKind(s.topic).kind !== 'channel' && topicKind(s.topic).kind !== 'other').map((s) => s.topic))
     if (topics.size === 0) return
     const peerNode = nodeIdFromPeerId(peer)
     const t = now()
@@ -739,6 +767,7 @@ export class QuestionBus implements SwarmService {
 
   private async onTick (): Promise<void> {
     const t = now()
+    if (t - this.lastPrune > PRUNE_AFTER_MS / 10) { this.lastPrune = t; this.prune(t) }
     for (const rec of this.records.values()) {
       if (!rec.joined) continue
       const ch = this.channels.get(rec.id)
@@ -838,9 +867,6 @@ export class QuestionBus implements SwarmService {
     this.records.set(q.id, rec)
     await this.store.putQuestion(rec)
     const ch = await this.loadChannel(rec)
-    this.subscribeChannel(q.id)
-    this.joinedAt.set(q.id, now())
-    await this.publishChannel(ch, buildPresence(identity, { questionId: q.id, event: 'join', role: 'asker' }))
     let appointment: string | undefined
     if (a.shadow !== undefined) {
       const claim = buildSecretaryClaim(identity, { questionId: q.id, mode: 'shadow', askerNodeId: this.me, reason: `${APPOINT_PREFIX}${a.shadow}` })
@@ -853,6 +879,12 @@ export class QuestionBus implements SwarmService {
     const t = hrNow()
     await this.publishQuestion(scope, q.sender['federation/id'], federations, wire)
     if (appointment !== undefined) await this.publishQuestion(scope, q.sender['federation/id'], federations, appointment)
+    // join the channel after the question is out: nothing can answer before it arrives, and the
+    // subscription gossip then does not queue ahead of the question on every link
+    await new Promise((resolve) => setImmediate(resolve))
+    this.subscribeChannel(q.id)
+    this.joinedAt.set(q.id, now())
+    await this.publishChannel(ch, buildPresence(identity, { questionId: q.id, event: 'join', role: 'asker' }))
     this.scheduleExpiry(ch)
     this.c.counters.inc('bus.questions', 'asked')
     this.c.events.emit('question:asked', { id: q.id, scope, urgency: q.question.urgency, text: q.question.text, t })
@@ -898,7 +930,7 @@ export class QuestionBus implements SwarmService {
   }
 
   async close (qid: string, o: { resolution?: CloseEnvelope['resolution'], accept?: string[], note?: string, handedOffTo?: string }): Promise<{ id: string, state: QuestionState, envelope: CloseEnvelope }> {
-    const rec = this.records.get(qid)
+    const rec = await this.record(qid)
     if (rec === undefined) throw new NotFoundError('question', qid)
     const ch = await this.loadChannel(rec)
     if (ch.close !== undefined) throw new SwarmError('closed', `question ${qid} is already closed (${ch.close.resolution})`, { detail: { id: qid } })
@@ -936,9 +968,11 @@ export class QuestionBus implements SwarmService {
     return rec.eligible || rec.role !== 'receiver'
   }
 
-  list (o: { all?: boolean, state?: string } = {}): Array<Record<string, unknown>> {
+  /** `all`: every stored question, ineligible and long-expired ones too; else the recent ones this node may act on. */
+  async list (o: { all?: boolean, state?: string } = {}): Promise<Array<Record<string, any>>> {
     const out = []
-    for (const rec of this.records.values()) {
+    const recs = o.all === true ? (await this.store.allQuestions()).map((r) => this.records.get(r.id) ?? r) : [...this.records.values()]
+    for (const rec of recs) {
       if (o.all !== true && !this.listed(rec)) continue
       const state = this.stateOf(rec)
       if (o.state !== undefined && state !== o.state) continue
@@ -961,7 +995,7 @@ export class QuestionBus implements SwarmService {
   }
 
   async show (qid: string): Promise<Record<string, unknown>> {
-    const rec = this.records.get(qid)
+    const rec = await this.record(qid)
     if (rec === undefined) throw new NotFoundError('question', qid)
     const ch = await this.loadChannel(rec)
     const t = now()
@@ -989,7 +1023,7 @@ export class QuestionBus implements SwarmService {
 
   /** Every contribution of a channel in order, excluded ones marked (for synthesis). */
   async channelContributions (qid: string): Promise<Array<{ envelope: ContributionEnvelope, excluded?: string }>> {
-    const rec = this.records.get(qid)
+    const rec = await this.record(qid)
     if (rec === undefined) throw new NotFoundError('question', qid)
     const ch = await this.loadChannel(rec)
     return ch.allContributions().map((e) => e.excluded === undefined ? { envelope: e.envelope as ContributionEnvelope } : { envelope: e.envelope as ContributionEnvelope, excluded: e.excluded })

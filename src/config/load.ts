@@ -11,7 +11,7 @@ import { configSchema, type SwarmConfig } from './schema.ts'
 const DEFAULTS_PATH = fileURLToPath(new URL('../../config/default.json', import.meta.url))
 
 /** Environment variables that are not config keys. */
-const RESERVED_ENV = new Set(['SWARM_HOME', 'SWARM_REEXEC', 'SWARM_DEBUG', 'SWARM_BENCH'])
+const RESERVED_ENV = new Set(['SWARM_HOME', 'SWARM_REEXEC', 'SWARM_DEBUG', 'SWARM_BENCH', 'SWARM_TEST_HOOKS', 'SWARM_SKIP_BROWSER'])
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json }
 type JsonObject = { [k: string]: Json }

@@ -4,6 +4,7 @@
 //   key              the node's Ed25519 secret, mode 0600
 //   federation-root  a federation root key, when this node created a federation (0600)
 //   membership.json  this node's membership certificate, when it joined a closed federation
+//   federation-log.json  rotations and revocations this home's root signed (read by the daemon)
 //   webrtc-cert.pem  the webrtc-direct certificate, so the certhash survives restarts
 //   db/              LevelDB
 //   swarm.sock       the control socket (0600)
@@ -20,6 +21,7 @@ export interface HomePaths {
   key: string
   federationRoot: string
   membership: string
+  federationLog: string
   webrtcCert: string
   db: string
   socket: string
@@ -42,6 +44,7 @@ export function homePaths (home: string): HomePaths {
     key: join(home, 'key'),
     federationRoot: join(home, 'federation-root'),
     membership: join(home, 'membership.json'),
+    federationLog: join(home, 'federation-log.json'),
     webrtcCert: join(home, 'webrtc-cert.pem'),
     db: join(home, 'db'),
     socket: join(home, 'swarm.sock'),

@@ -102,9 +102,20 @@ export const configSchema = z.strictObject({
       pubkey: z.string().regex(/^ed25519:[0-9a-f]{64}$/, 'ed25519:<64 hex>'),
       notBefore: z.string().optional(),
       notAfter: z.string().optional()
-    }))
+    })),
+    /** This node's certificate is re-published on the membership topic this often. */
+    announceSec: z.number().min(1).max(86400)
   }),
-  rateLimit: z.strictObject({ perSender: rate, perScope: rate })
+  rateLimit: z.strictObject({
+    perSender: rate,
+    perScope: rate,
+    /** Gossipsub peer score below which a peer is graylisted; after disconnectAfterSec below it, hung up and banned for banSec. */
+    graylist: z.strictObject({
+      threshold: z.number().max(-1),
+      disconnectAfterSec: z.number().min(0).max(3600),
+      banSec: z.number().min(0).max(30 * 86400)
+    })
+  })
 })
 
 export type SwarmConfig = z.infer<typeof configSchema>

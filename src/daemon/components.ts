@@ -13,6 +13,9 @@ import type { MethodRegistry } from '../control/server.ts'
 import type { SwarmEvents } from './events.ts'
 import type { Counters } from './counters.ts'
 import type { Logger } from './logger.ts'
+import type { Admission } from '../federation/admission.ts'
+import type { Membership } from '../federation/membership.ts'
+import type { PeerGuard } from '../net/peer-guard.ts'
 
 export interface SwarmComponents {
   paths: HomePaths
@@ -31,6 +34,12 @@ export interface SwarmComponents {
   directory: PeerDirectory
   /** Other services by name, for the few that cooperate (e.g. the bus asks reflections). */
   services: Map<string, SwarmService>
+  /** This node's federation view: mode, roots, certificates, revocations (the daemon makes it). */
+  membership?: Membership
+  /** Closed-federation membership and rate limits, consulted by the TopicRouter and the stream gate. */
+  admission?: Admission
+  /** Gossipsub score watcher: graylisted peers are hung up on and banned. */
+  guard?: PeerGuard
 }
 
 export interface SwarmService {

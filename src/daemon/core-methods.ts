@@ -93,7 +93,7 @@ export function registerCoreMethods (c: SwarmComponents, init: CoreMethodsInit):
         rejected: c.counters.byLabel('envelopes.rejected'),
         ignored: c.counters.byLabel('envelopes.ignored')
       },
-      memory: { rssBytes: process.memoryUsage.rss() }
+      memory: { rssBytes: process.memoryUsage.rss(), heapUsedBytes: process.memoryUsage().heapUsed, activeResources: process.getActiveResourcesInfo().length }
     }
     for (const svc of c.services.values()) {
       const s = svc.stats?.()

@@ -22,6 +22,12 @@ import { Counters } from './counters.ts'
 import { registerCoreMethods } from './core-methods.ts'
 import { createServices } from './services.ts'
 import type { MetricsHandle } from './metrics.ts'
+import { PROTOCOL_CONSENSUS, PROTOCOL_DELIVERY, PROTOCOL_HISTORY, PROTOCOL_KNOWLEDGE, PROTOCOL_TASK, topics as topicNames } from '../constants.ts'
+import { PeerGuard, type GuardedNode } from '../net/peer-guard.ts'
+import { gateInboundStreams } from '../net/stream-gate.ts'
+import { Admission } from '../federation/admission.ts'
+import { Membership } from '../federation/membership.ts'
+import { checkHomeOwnership, socketStillPrivate } from '../control/owner.ts'
 import type { SwarmComponents, SwarmService } from './components.ts'
 
 export interface DaemonFlags {
@@ -63,6 +69,8 @@ export class Daemon {
   private control?: ControlServer
   private topics?: TopicRouter
   private metrics?: MetricsHandle
+  private guard?: PeerGuard
+  private env: NodeJS.ProcessEnv = process.env
   /** Where /metrics is served, when configured. */
   metricsUrl?: string
   private readonly services: SwarmService[] = []
@@ -87,6 +95,7 @@ export class Daemon {
     const log = createLogger({ level: config.log.level, file: paths.log, maxBytes: config.log.maxBytes, files: config.log.files, stderr: opts.logToStderr })
     const lock = await acquireHomeLock(paths, (err) => { log.error('home lock compromised', { err: err.message }) })
     const daemon = new Daemon(paths, config, identity, lock, log)
+    daemon.env = opts.env ?? process.env
     try {
       await daemon.startParts()
     } catch (err) {
@@ -98,12 +107,25 @@ export class Daemon {
 
   private async startParts (): Promise<void> {
     const { paths, config, identity, log } = this
+    checkHomeOwnership(paths.home)
     this.db = await openDb(paths.db)
     const webrtcCertificate = config.listen.some((a) => a.includes('/webrtc-direct')) ? await loadWebRTCCertificate(paths, log) : undefined
     if (config.metrics.listen !== null) {
       const { createMetrics } = await import('./metrics.ts')
       this.metrics = await createMetrics(this.counters, log.child('metrics'))
     }
+    const guard = this.guard = new PeerGuard({
+      graylistThreshold: config.rateLimit.graylist.threshold,
+      disconnectAfterSec: config.rateLimit.graylist.disconnectAfterSec,
+      banSec: config.rateLimit.graylist.banSec
+    })
+    const fed = identity.federation
+    // topics known now get gossipsub topic scores; the rest (channels) count through the guard
+    const scoredTopics = new Set([
+      ...[fed, ...config.bus.federations].map((f) => topicNames.questions(f)),
+      topicNames.capabilities(fed), topicNames.reflections(fed), topicNames.federation(fed),
+      topicNames.globalQuestions(), topicNames.privateInbox()
+    ])
     this.libp2p = await createSwarmNode({
       privateKey: identity.privateKey,
       listen: config.listen,
@@ -113,12 +135,32 @@ export class Daemon {
       iceServers: config.iceServers as RTCIceServer[],
       webrtcCertificate,
       browserPeers: config.web.listen !== null,
-      metrics: this.metrics?.libp2pMetrics
+      metrics: this.metrics?.libp2pMetrics,
+      scoring: {
+        topics: [...scoredTopics],
+        graylistThreshold: config.rateLimit.graylist.threshold,
+        appSpecificScore: (peerId) => guard.appScore(peerId),
+        isBanned: (peerId) => guard.isBanned(peerId)
+      }
     })
     this.topics = new TopicRouter(this.libp2p.services.pubsub, this.counters, log.child('topics'))
+    const membership = new Membership({ federation: fed, config: config.federation, clockSkewSec: config.bus.clockSkewSec, bucket: this.db.bucket('federation'), paths })
+    const admission = new Admission({ membership, rateLimit: config.rateLimit })
+    this.topics.setAdmission(admission)
+    this.topics.onReject((_reason, topic, from) => { if (!scoredTopics.has(topic)) guard.penalize(from.toString()) })
+    // every part's direct streams pass the admission (hello stays open: it is how members are learned)
+    gateInboundStreams(this.libp2p, {
+      protocols: new Set([PROTOCOL_TASK, PROTOCOL_CONSENSUS, PROTOCOL_KNOWLEDGE, PROTOCOL_DELIVERY, PROTOCOL_HISTORY]),
+      judge: (protocol, peer) => admission.judgeStream(protocol, nodeIdFromPeerId(peer)),
+      onRefused: (protocol, _peer, v) => {
+        this.counters.inc('envelopes.rejected', v.reason)
+        this.counters.inc('streams.refused', `${protocol} ${v.reason}`)
+      }
+    })
     this.control = new ControlServer({
       socketPath: paths.socket,
       log: log.child('control'),
+      authorize: socketStillPrivate(paths.socket),
       onRequest: (method, ok, ms) => {
         this.counters.inc('control.requests', ok ? method : `${method}:error`)
         this.metrics?.observeControl(method, ms)
@@ -128,15 +170,21 @@ export class Daemon {
     const components: SwarmComponents = {
       paths, config, identity, db: this.db, libp2p: this.libp2p, topics: this.topics, control: this.control,
       events: this.events, counters: this.counters, log, services: serviceMap,
-      audit: new AuditLog(this.db.bucket('audit')), directory: new PeerDirectory()
+      audit: new AuditLog(this.db.bucket('audit')), directory: new PeerDirectory(),
+      membership, admission, guard
     }
     registerCoreMethods(components, { startedAt: this.startedAt, requestStop: () => { void this.stop() } })
+    if (this.env.SWARM_TEST_HOOKS === '1') {
+      const { registerTestHooks } = await import('../federation/test-hooks.ts')
+      registerTestHooks(components)
+    }
     for (const svc of createServices(components)) {
       this.services.push(svc)
       serviceMap.set(svc.name, svc)
     }
     this.watchPeers(this.libp2p)
     await this.libp2p.start()
+    guard.start(this.libp2p as unknown as GuardedNode, this.counters, log.child('guard'))
     this.topics.start()
     for (const svc of this.services) await svc.start()
     await this.control.start()
@@ -187,6 +235,7 @@ export class Daemon {
       await step('metrics', async () => await this.metrics?.stop())
       for (const svc of [...this.services].reverse()) await step(svc.name, async () => await svc.stop())
       await step('topics', () => this.topics?.stop())
+      await step('guard', () => this.guard?.stop())
       await step('libp2p', async () => await this.libp2p?.stop())
       await step('db', async () => await this.db?.close())
       await step('api', async () => await rm(this.paths.api, { force: true }))

@@ -5,10 +5,16 @@ import type { SwarmComponents, SwarmService } from './components.ts'
 import { questionBus } from '../bus/index.ts'
 import { createConsensusService } from '../consensus/service.ts'
 import { TaskService } from '../tasks/service.ts'
+import { createReflectionService } from '../reflections/service.ts'
 import { WebService } from '../web/server.ts'
+import { FederationService } from '../federation/service.ts'
 
 export function createServices (c: SwarmComponents): SwarmService[] {
   const services: SwarmService[] = []
+  // first: members must be known before the other parts receive anything
+  if (c.membership !== undefined) services.push(new FederationService({ ...c, membership: c.membership }))
+  // before the bus: its reflections answerer reads this service's store
+  services.push(createReflectionService(c))
   services.push(questionBus(c))
   services.push(createConsensusService(c))
   services.push(new TaskService(c))

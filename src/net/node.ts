@@ -37,6 +37,61 @@ export interface NetInit {
   logger?: ComponentLogger
   /** Load the browser transports (websockets, webrtc) even without such listen addresses. */
   browserPeers?: boolean
+  /** Gossipsub peer scoring (see scoreParams()); without it gossipsub's defaults apply. */
+  scoring?: ScoringInit
+}
+
+export interface ScoringInit {
+  /** Topics known at start (this federation's, the global ones): scored with topic parameters. */
+  topics: string[]
+  /** Below this score a peer's RPCs are ignored (gossipsub graylist). */
+  graylistThreshold: number
+  /** Gossipsub P5, e.g. PeerGuard.appScore (invalid messages on unscored topics). */
+  appSpecificScore: (peerId: string) => number
+  /** Connection gater: refuse this peer (banned after staying graylisted). */
+  isBanned: (peerId: string) => boolean
+}
+
+/**
+ * Peer scoring tuned for envelopes: an invalid message (our validators say reject) costs the
+ * square of a counter decaying 10 % a second (P4, weight -1), so about ten invalid messages in
+ * a few seconds put a peer below the graylist threshold (-80), while positive scores are
+ * capped at +10. Mesh-delivery penalties (P3, P3b) are off: our topics are quiet most of the
+ * time, and gossipsub would otherwise punish honest peers for not delivering traffic that
+ * does not exist.
+ */
+export function scoreOptions (s: ScoringInit): { scoreParams: Record<string, unknown>, scoreThresholds: Record<string, number> } {
+  const topic = {
+    topicWeight: 1,
+    timeInMeshWeight: 0.01,
+    timeInMeshQuantum: 1000,
+    timeInMeshCap: 100,
+    firstMessageDeliveriesWeight: 0.5,
+    firstMessageDeliveriesDecay: 0.9,
+    firstMessageDeliveriesCap: 20,
+    meshMessageDeliveriesWeight: 0,
+    meshFailurePenaltyWeight: 0,
+    invalidMessageDeliveriesWeight: -1,
+    invalidMessageDeliveriesDecay: 0.9
+  }
+  const gossip = Math.min(-10, s.graylistThreshold / 8)
+  return {
+    scoreParams: {
+      topics: Object.fromEntries(s.topics.map((t) => [t, { ...topic }])),
+      topicScoreCap: 10,
+      appSpecificScore: s.appSpecificScore,
+      appSpecificWeight: 1,
+      decayInterval: 1000,
+      decayToZero: 0.1
+    },
+    scoreThresholds: {
+      gossipThreshold: gossip,
+      publishThreshold: Math.max(s.graylistThreshold, Math.min(gossip, s.graylistThreshold * 5 / 8)),
+      graylistThreshold: s.graylistThreshold,
+      acceptPXThreshold: 10,
+      opportunisticGraftThreshold: 3
+    }
+  }
 }
 
 /**
@@ -83,7 +138,11 @@ export async function createSwarmNode (init: NetInit): Promise<SwarmLibp2p> {
     streamMuxers: [yamux()],
     peerDiscovery,
     // Loopback and private addresses are fine for a daemon (tests run on 127.0.0.1).
-    connectionGater: { denyDialMultiaddr: () => false },
+    connectionGater: {
+      denyDialMultiaddr: () => false,
+      denyDialPeer: (peerId) => init.scoring?.isBanned(peerId.toString()) ?? false,
+      denyInboundEncryptedConnection: (peerId) => init.scoring?.isBanned(peerId.toString()) ?? false
+    },
     connectionManager: { maxConnections: 300 },
     metrics: init.metrics,
     services: {
@@ -96,7 +155,8 @@ export async function createSwarmNode (init: NetInit): Promise<SwarmLibp2p> {
         msgIdFn: (msg) => contentMsgId(msg.data),
         fastMsgIdFn: (msg) => createHash('sha1').update(msg.data ?? new Uint8Array()).digest('base64'),
         // Envelopes are checked by our topic validators; gossipsub must wait for them.
-        asyncValidation: false
+        asyncValidation: false,
+        ...(init.scoring === undefined ? {} : scoreOptions(init.scoring) as any)
       }),
       relay: circuitRelayServer({ reservations: { maxReservations: 128, applyDefaultLimit: false } })
     }

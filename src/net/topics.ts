@@ -1,7 +1,9 @@
 // Gossipsub topics with one validator each. A route (exact topic or prefix) says how to judge a
 // message and what to do with an accepted one; the router installs the validator when the
 // topic is subscribed, counts verdicts by reason, and hands the validated value to `deliver`
-// without parsing the bytes twice.
+// without parsing the bytes twice. After a route accepts, the router asks the admission (closed
+// federation membership, rate limits) once for every part; its refusals are counted under
+// `envelopes.rejected` like the validators' own.
 
 import type { PeerId } from '@libp2p/interface'
 import type { GossipSub, GossipsubMessage } from '@libp2p/gossipsub'
@@ -20,6 +22,12 @@ export interface TopicRoute<T = any> {
 
 export interface RejectListener { (reason: string, topic: string, from: PeerId, detail?: unknown): void }
 
+/** The admission the router consults after a route accepts (src/federation/admission.ts). */
+export interface TopicAdmission {
+  judgeTopic: (topic: string, value: unknown) => { ok: true } | { ok: false, action: 'reject' | 'ignore', reason: string, detail?: unknown }
+  notePublished?: (topic: string, data: Uint8Array) => void
+}
+
 export class TopicRouter {
   private readonly exact = new Map<string, TopicRoute>()
   private readonly prefixes: Array<[string, TopicRoute]> = []
@@ -28,6 +36,7 @@ export class TopicRouter {
   private readonly counters: Counters
   private readonly log: Logger
   private readonly rejectListeners = new Set<RejectListener>()
+  private admission?: TopicAdmission
   private readonly onMessage = (evt: CustomEvent<GossipsubMessage>): void => { void this.dispatch(evt.detail) }
 
   constructor (pubsub: GossipSub, counters: Counters, log: Logger) {
@@ -42,6 +51,7 @@ export class TopicRouter {
   route (topic: string, route: TopicRoute): void { this.exact.set(topic, route) }
   routePrefix (prefix: string, route: TopicRoute): void { this.prefixes.push([prefix, route]) }
   onReject (l: RejectListener): () => void { this.rejectListeners.add(l); return () => this.rejectListeners.delete(l) }
+  setAdmission (a: TopicAdmission | undefined): void { this.admission = a }
 
   private find (topic: string): TopicRoute | undefined {
     return this.exact.get(topic) ?? this.prefixes.find(([p]) => topic.startsWith(p))?.[1]
@@ -66,6 +76,7 @@ export class TopicRouter {
   subscribers (topic: string): PeerId[] { return this.pubsub.getSubscribers(topic) }
 
   async publish (topic: string, data: Uint8Array): Promise<number> {
+    this.admission?.notePublished?.(topic, data)
     const res = await this.pubsub.publish(topic, data)
     return res.recipients.length
   }
@@ -79,6 +90,12 @@ export class TopicRouter {
       verdict = { action: 'reject', reason: 'internal' }
     }
     if (verdict.action === 'accept') {
+      const admitted = this.admit(topic, verdict.value)
+      if (admitted !== undefined) {
+        this.counters.inc('envelopes.rejected', admitted.reason)
+        if (admitted.action === 'reject') for (const l of this.rejectListeners) l(admitted.reason, topic, from, admitted.detail)
+        return admitted.action
+      }
       this.validated.set(data, verdict.value)
       this.counters.inc('envelopes.accepted', topic.split('/').slice(0, 3).join('/'))
       return 'accept'
@@ -90,6 +107,19 @@ export class TopicRouter {
     return verdict.action
   }
 
+  /** The admission's refusal of an accepted value, or undefined when admitted. */
+  private admit (topic: string, value: unknown): { action: 'reject' | 'ignore', reason: string, detail?: unknown } | undefined {
+    if (this.admission === undefined) return undefined
+    let v
+    try {
+      v = this.admission.judgeTopic(topic, value)
+    } catch (err) {
+      this.log.warn('admission threw', { topic, err: (err as Error).message })
+      return undefined
+    }
+    return v.ok ? undefined : v
+  }
+
   private async dispatch (evt: GossipsubMessage): Promise<void> {
     const { msg, propagationSource: from } = evt
     const route = this.find(msg.topic)
@@ -98,7 +128,7 @@ export class TopicRouter {
     if (value === undefined) {
       // Not seen by our validator (installed after the message arrived): judge it now.
       const verdict = await route.validate(msg.data, msg.topic, from)
-      if (verdict.action !== 'accept') return
+      if (verdict.action !== 'accept' || this.admit(msg.topic, verdict.value) !== undefined) return
       value = verdict.value
     }
     this.validated.delete(msg.data)

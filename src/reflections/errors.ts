@@ -16,3 +16,11 @@ export class BadReflectionError extends SwarmError {
     this.name = 'BadReflectionError'
   }
 }
+
+/** `reflect share` of a reflection that may not go out (a failure, or one too large to sign). */
+export class NotShareableError extends SwarmError {
+  constructor (id: string, reason: string, detail: Record<string, unknown> = {}) {
+    super('not-shareable', `reflection ${id} is not shared: ${reason}`, { detail: { id, reason, ...detail } })
+    this.name = 'NotShareableError'
+  }
+}

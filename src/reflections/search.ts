@@ -165,6 +165,11 @@ export class ReflectionIndex {
     return await this.stats
   }
 
+  /** Documents holding `token` (filter tokens too: `src:swarm` counts the imported ones). */
+  async documentFrequency (token: string): Promise<number> {
+    return (await this.bucket.get(`f!${token}`) as number | undefined) ?? 0
+  }
+
   private async loadDf (tokens: Iterable<string>): Promise<void> {
     const wanted = [...tokens]
     let missing = wanted.filter(t => !this.df.has(t))

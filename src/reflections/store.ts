@@ -93,6 +93,12 @@ export class ReflectionStore {
     return await this.repository.count()
   }
 
+  /** Stored reflections by source, from the index counters (two reads, no scan). */
+  async countBySource (): Promise<{ count: number, local: number, swarm: number }> {
+    const [count, swarm] = await Promise.all([this.repository.count(), this.repository.index.documentFrequency('src:swarm')])
+    return { count, local: count - swarm, swarm }
+  }
+
   /** BM25-ranked reflections; only the top `limit` records are read. */
   async search (query: string, options: SearchOptions = {}): Promise<SearchResult[]> {
     const hits = await this.repository.index.search(query, options)

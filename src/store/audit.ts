@@ -1,6 +1,6 @@
 // Append-only audit log, hash-chained: each entry carries the SHA-256 of the one before, so an
 // edited, removed or reordered entry breaks the chain at that point. One AuditLog per bucket per
-// process (the daemon's); appends are serialised through a promise queue so the chain never forks.
+// process (the daemon's); appends are serialised (group-committed) so the chain never forks.
 
 import { createHash } from 'node:crypto'
 import { SwarmError } from '../errors.ts'
@@ -52,31 +52,90 @@ interface Head { seq: number, hash: string }
 
 // classic-level's `sync` (fsync before resolving); sublevels forward it to the parent, but
 // abstract-level's option types do not declare it.
-const SYNC_WRITE = { sync: true } as unknown as Parameters<Bucket['put']>[2]
+
+interface PendingAppend {
+  record: AuditRecord
+  signal?: AbortSignal
+  resolve: (head: Head) => void
+  reject: (err: unknown) => void
+}
+
+/** A batch put with classic-level's `sync` (fsync before resolving), which the types omit. */
+type SyncedBatch = (ops: Array<{ type: 'put', key: string, value: AuditEntry }>, options: { sync: true }) => Promise<void>
 
 export class AuditLog {
   private readonly bucket: Bucket
   private readonly now: () => Date
   private head: Head | undefined
   private queue: Promise<unknown> = Promise.resolve()
+  private pending: PendingAppend[] = []
+  private flushing = false
 
   constructor (bucket: Bucket, options: { now?: () => Date } = {}) {
     this.bucket = bucket
     this.now = options.now ?? (() => new Date())
   }
 
-  /** Appends one entry; concurrent calls are chained in call order. */
+  /**
+   * Appends one entry; concurrent calls are chained in call order. Appends that arrive while a
+   * write is in flight are committed together in one synced batch (group commit), so a busy
+   * node pays one fsync per batch, not per entry; each still resolves only once durable.
+   */
   async append (record: AuditRecord, options: { signal?: AbortSignal } = {}): Promise<{ seq: number, hash: string }> {
-    const run = this.queue.then(async () => await this.appendNow(record, options.signal))
-    // A failed append must not block the ones queued behind it.
-    this.queue = run.catch(() => {})
-    return await run
+    const head = await new Promise<Head>((resolve, reject) => {
+      this.pending.push({ record, signal: options.signal, resolve, reject })
+      if (!this.flushing) {
+        this.flushing = true
+        this.queue = this.flush()
+      }
+    })
+    return { ...head }
   }
 
-  private async appendNow (record: AuditRecord, signal?: AbortSignal): Promise<Head> {
+  private async flush (): Promise<void> {
+    try {
+      while (this.pending.length > 0) {
+        const batch = this.pending
+        this.pending = []
+        let head: Head
+        try {
+          head = await this.loadHead()
+        } catch (err) {
+          for (const p of batch) p.reject(err)
+          continue
+        }
+        const entries: AuditEntry[] = []
+        const accepted: PendingAppend[] = []
+        for (const p of batch) {
+          try {
+            const entry = this.entryAfter(head, p)
+            entries.push(entry)
+            accepted.push(p)
+            head = { seq: entry.seq, hash: entry.hash }
+          } catch (err) {
+            // A failed append must not block or fork the ones queued behind it.
+            p.reject(err)
+          }
+        }
+        if (entries.length === 0) continue
+        try {
+          // Synced: an acknowledged audit entry survives a crash.
+          await (this.bucket.batch as unknown as SyncedBatch).call(this.bucket, entries.map((e) => ({ type: 'put' as const, key: seqKey(e.seq), value: e })), { sync: true })
+          this.head = head
+          accepted.forEach((p, i) => { p.resolve({ seq: entries[i].seq, hash: entries[i].hash }) })
+        } catch (err) {
+          for (const p of accepted) p.reject(err)
+        }
+      }
+    } finally {
+      this.flushing = false
+    }
+  }
+
+  private entryAfter (head: Head, p: PendingAppend): AuditEntry {
+    const { record, signal } = p
     if (signal?.aborted === true) throw new SwarmError('aborted', 'audit append was aborted')
     if (typeof record.kind !== 'string' || record.kind === '') throw new SwarmError('bad-request', 'an audit entry needs a kind')
-    const head = await this.loadHead()
     const body: Omit<AuditEntry, 'hash'> = {
       seq: head.seq + 1,
       at: this.now().toISOString(),
@@ -85,11 +144,7 @@ export class AuditLog {
       detail: toJsonValue(record.detail),
       prev: head.hash
     }
-    const entry: AuditEntry = { ...body, hash: entryHash(body) }
-    // Synced: an acknowledged audit entry survives a crash.
-    await this.bucket.put(seqKey(entry.seq), entry, SYNC_WRITE)
-    this.head = { seq: entry.seq, hash: entry.hash }
-    return this.head
+    return { ...body, hash: entryHash(body) }
   }
 
   /** The last entry's seq and hash (seq 0 and 'genesis' when empty). */

@@ -3,7 +3,6 @@
 // `tasks` bucket under a time-ordered key (newest first), pruned to the last TASK_RECORDS_KEEP.
 // Records are for operators; the audit log is the tamper-evident account.
 
-import { monotonicFactory } from 'ulid'
 import type { Bucket } from '../store/db.ts'
 import { TASK_LIST_DEFAULT, TASK_RECORDS_KEEP } from './constants.ts'
 
@@ -34,7 +33,8 @@ export class TaskRecords {
   private readonly bucket: Bucket
   /** Unfinished tasks live here and are stored once, in their final state. */
   private readonly active = new Map<string, { key: string, rec: TaskRecord }>()
-  private readonly nextKey = monotonicFactory()
+  private lastKeyMs = 0
+  private keySeq = 0
   private writes = 0
   private chain: Promise<unknown> = Promise.resolve()
 
@@ -90,6 +90,13 @@ export class TaskRecords {
     }
     while (i < active.length && out.length < limit) out.push({ ...active[i++].rec })
     return out
+  }
+
+  /** Time-ordered and unique in this process: ms since epoch, then a counter within the ms. */
+  private nextKey (): string {
+    const now = Date.now()
+    if (now > this.lastKeyMs) { this.lastKeyMs = now; this.keySeq = 0 } else this.keySeq++
+    return `${String(this.lastKeyMs).padStart(15, '0')}.${String(this.keySeq).padStart(6, '0')}`
   }
 
   /** Waits for pending writes (stop). */

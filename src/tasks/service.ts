@@ -35,9 +35,17 @@ import {
 export type TaskServiceComponents = Pick<SwarmComponents,
   'paths' | 'config' | 'identity' | 'db' | 'libp2p' | 'topics' | 'control' | 'events' | 'counters' | 'log' | 'audit' | 'directory'>
 
+/** An executor for an extra task type: gets the request's data, returns the result object. */
+export type ExtraExecutor = (data: Record<string, unknown>, opts: { signal: AbortSignal, timeoutMs: number }) => Promise<Record<string, unknown>>
+
 export interface TaskServiceInit {
   /** Where code-generation finds `apiKeyEnv` variables (default process.env). */
   env?: Record<string, string | undefined>
+  /**
+   * Extra task types this node accepts and advertises, with no capability required (the
+   * benchmark's trivial `echo`, tests). Never set from config: the daemon passes none.
+   */
+  executors?: Record<string, ExtraExecutor>
 }
 
 export interface RunTaskParams {
@@ -88,6 +96,7 @@ export class TaskService implements SwarmService {
   readonly name = 'tasks'
   private readonly c: TaskServiceComponents
   private readonly env: Record<string, string | undefined>
+  private readonly extra: ReadonlyMap<string, ExtraExecutor>
   private settings: Settings
   private local: Capabilities
   private readonly queue: RunQueue
@@ -106,6 +115,7 @@ export class TaskService implements SwarmService {
   constructor (components: TaskServiceComponents, init: TaskServiceInit = {}) {
     this.c = components
     this.env = init.env ?? process.env
+    this.extra = new Map(Object.entries(init.executors ?? {}))
     this.settings = settingsOf(components.config)
     this.local = { capabilities: [], taskTypes: [], models: this.settings.models, languages: this.settings.languages }
     const { config } = components
@@ -180,7 +190,8 @@ export class TaskService implements SwarmService {
 
   private async detect (): Promise<Capabilities> {
     const s = this.settings
-    return await detectCapabilities({ tasksAccept: s.accept, safePrefixes: s.safePrefixes, openaiEndpoints: s.endpoints, models: s.models, languages: s.languages, python: s.python })
+    const caps = await detectCapabilities({ tasksAccept: s.accept, safePrefixes: s.safePrefixes, openaiEndpoints: s.endpoints, models: s.models, languages: s.languages, python: s.python })
+    return this.extra.size === 0 ? caps : { ...caps, taskTypes: [...caps.taskTypes, ...this.extra.keys()] }
   }
 
   private async mtime (): Promise<number> {
@@ -298,7 +309,10 @@ export class TaskService implements SwarmService {
     let outcome: { result?: Record<string, unknown>, error?: { code: string, message: string } }
     try {
       const result = await this.queue.run(async () => {
-        return await executeTask(type, req.data, this.executorSettings(), { signal, timeoutMs: Date.parse(req.deadline) - Date.now() })
+        const left = Date.parse(req.deadline) - Date.now()
+        const extra = this.extra.get(type)
+        if (extra !== undefined) return await extra(req.data, { signal, timeoutMs: left })
+        return await executeTask(type, req.data, this.executorSettings(), { signal, timeoutMs: left })
       }, { signal, onStart: () => { this.records.update(rec, { state: 'running' }) } })
       outcome = { result: fitResult(result, TASK_RESPONSE_MAX_BYTES - 4096) }
     } catch (err) {
@@ -327,7 +341,7 @@ export class TaskService implements SwarmService {
     if (req.sender['federation/id'] !== this.c.identity.federation) {
       return new SwarmError('not-accepted', `this node takes tasks only from federation ${this.c.identity.federation}`)
     }
-    const notTaken = checkTaskAcceptable(req['task/type'], this.settings.accept, this.local.capabilities)
+    const notTaken = this.extra.has(req['task/type']) ? null : checkTaskAcceptable(req['task/type'], this.settings.accept, this.local.capabilities)
     if (notTaken !== null) return notTaken
     if (Date.parse(req.deadline) <= Date.now()) return new SwarmError('expired', `the deadline ${req.deadline} has passed`)
     const bad = checkTaskData(req['task/type'], req.data)
@@ -395,7 +409,9 @@ export class TaskService implements SwarmService {
       await finish({ success: false, correlationId, attempts, ...extra, error: { code, message } })
 
     const pinned = params.peer
-    if (pinned === undefined && !isTaskType(type)) return await fail('unsupported-task', `unknown task type ${JSON.stringify(type)}`)
+    // A type this node does not know may still be offered by a newer peer: ask the adverts.
+    const known = isTaskType(type) || this.c.directory.list().some((e) => e.taskTypes.includes(type))
+    if (pinned === undefined && !known) return await fail('unsupported-task', `unknown task type ${JSON.stringify(type)}`)
     const bad = checkTaskData(type, data)
     if (pinned === undefined && bad !== null) return await fail(bad.code, bad.message)
     const requirements = isTaskType(type) ? [...TASK_REQUIREMENTS[type]] : []
@@ -508,7 +524,12 @@ export class TaskService implements SwarmService {
     const verdict = this.responses.validateSync(raw, { expectType: 'swarm/task-response' })
     const badResponse = (why: string): { ok: false, answered: false, error: { code: string, message: string }, durationMs: number } =>
       ({ ok: false, answered: false, error: { code: 'bad-response', message: `${peer.toString()} answered with a bad response: ${why}` }, durationMs: elapsed() })
-    if (!verdict.ok) return badResponse(`${verdict.reason}: ${verdict.detail}`)
+    if (!verdict.ok) {
+      // The stream gate (closed federations) answers a refused stream with a plain status frame.
+      const gate = refusalFrame(raw)
+      if (gate !== undefined) return { ok: false, answered: false, error: { code: 'not-accepted', message: `${peer.toString()} refused the stream: ${gate}` }, durationMs: elapsed() }
+      return badResponse(`${verdict.reason}: ${verdict.detail}`)
+    }
     const res = verdict.envelope as TaskResponseEnvelope
     if (res.sender['node/id'] !== nodeIdFromPeerId(peer)) return badResponse('not signed by that peer')
     if (res['correlation-id'] !== correlationId) return badResponse('another correlation id')
@@ -525,4 +546,15 @@ export function parseRunParams (p: Record<string, unknown>): RunTaskParams {
   if (p.peer !== undefined && (typeof p.peer !== 'string' || p.peer === '')) throw new UsageError('peer must be a peer id or node id')
   if (p.timeoutSec !== undefined && (typeof p.timeoutSec !== 'number' || !(p.timeoutSec > 0) || p.timeoutSec > 3600)) throw new UsageError('timeoutSec must be a number from 0 to 3600')
   return { type: p.type, data: p.data as Record<string, unknown> | undefined, peer: p.peer as string | undefined, timeoutSec: p.timeoutSec as number | undefined }
+}
+
+/** The reason of a stream-gate refusal frame (`{"status":"refused","reason":…}`), if it is one. */
+function refusalFrame (raw: Uint8Array): string | undefined {
+  if (raw.length > 4096) return undefined
+  try {
+    const v = JSON.parse(new TextDecoder().decode(raw))
+    return v?.status === 'refused' && typeof v.reason === 'string' ? v.reason : undefined
+  } catch {
+    return undefined
+  }
 }

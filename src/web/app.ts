@@ -12,6 +12,8 @@ const short = (id: string, n = 10): string => id.length > n + 8 ? `${id.slice(0,
 const who = (nodeId: string, me: string): string => nodeId === me ? 'you' : short(nodeId.replace(/^node:did:key:/, ''), 8)
 const $ = <T extends HTMLElement>(root: ParentNode, sel: string): T => root.querySelector(sel) as T
 
+const plural = (n: number, what: string): string => `${n} ${what}${n === 1 ? '' : 's'}`
+
 function remaining (ms: number): string {
   if (ms <= 0) return 'expired'
   const s = Math.round(ms / 1000)
@@ -36,7 +38,7 @@ export function mountApp (swarm: SwarmPage): void {
     const conn = swarm.connections()[0]
     const via = conn == null ? '' : conn.remoteAddr.includes('/webrtc-direct') ? 'webrtc-direct' : conn.remoteAddr.includes('/ws') ? 'websockets' : 'libp2p'
     setStatus(`connected · ${via}`, 'ok')
-    $<HTMLElement>(root, '#me').innerHTML = `<b>${esc(short(swarm.nodeId.replace(/^node:did:key:/, ''), 12))}</b> in <b>${esc(swarm.federation || '—')}</b>`
+    $<HTMLElement>(document, '#me').innerHTML = `<b>${esc(short(swarm.nodeId.replace(/^node:did:key:/, ''), 12))}</b> in <b>${esc(swarm.federation || '—')}</b>`
     if (bus == null) return
     bus.addEventListener('change', (e) => {
       const id = (e as CustomEvent<{ questionId: string }>).detail.questionId
@@ -54,14 +56,16 @@ export function mountApp (swarm: SwarmPage): void {
   }, (err: Error) => { setStatus(`not connected: ${err.message}`, 'bad') })
 
   function drawPeers (): void {
-    const list = swarm.connections()
     const daemon = swarm.bootstrap?.peerId
-    $<HTMLElement>(root!, '#peers').innerHTML = list.length === 0
+    const byPeer = new Map<string, Set<string>>()
+    for (const c of swarm.connections()) {
+      const a = c.remoteAddr
+      const kind = a.includes('/webrtc-direct') && !a.includes('/p2p-circuit') ? 'webrtc-direct' : c.direct && a.includes('/webrtc') ? 'webrtc' : a.includes('/p2p-circuit') ? 'relayed' : a.includes('/ws') ? 'websockets' : 'other'
+      byPeer.set(c.peer, (byPeer.get(c.peer) ?? new Set()).add(kind))
+    }
+    $<HTMLElement>(root!, '#peers').innerHTML = byPeer.size === 0
       ? '<li class="muted">no peers yet</li>'
-      : list.map(c => {
-        const kind = c.remoteAddr.includes('/webrtc-direct') ? 'webrtc-direct' : c.remoteAddr.includes('/p2p-circuit') ? (c.direct ? 'webrtc' : 'relayed') : c.remoteAddr.includes('/ws') ? 'websockets' : 'other'
-        return `<li><code title="${esc(c.peer)}">${esc(short(c.peer, 8))}</code> <span class="tag">${kind}</span>${c.peer === daemon ? ' <span class="tag daemon">daemon</span>' : ''}</li>`
-      }).join('')
+      : [...byPeer].map(([peer, kinds]) => `<li><code title="${esc(peer)}">${esc(short(peer, 8))}</code> ${[...kinds].map(k => `<span class="tag">${k}</span>`).join(' ')}${peer === daemon ? ' <span class="tag daemon">daemon</span>' : ''}</li>`).join('')
   }
 
   function drawQuestions (bus: BusClient): void {
@@ -76,7 +80,7 @@ export function mountApp (swarm: SwarmPage): void {
           <div class="qtext">${esc(q.question.text)}</div>
           <div class="meta"><span class="tag u-${esc(q.question.urgency)}">${esc(q.question.urgency)}</span>
           <span class="tag s-${state}">${state}</span> ${v.mine ? '<span class="tag mine">asked here</span>' : `from ${esc(who(q.sender['node/id'], bus.nodeId))}`}
-          · ${bus.contributions(v.id).length} contributions</div></li>`
+          · ${plural(bus.contributions(v.id).length, 'contribution')}</div></li>`
       }).join('')
     el.querySelectorAll<HTMLElement>('li[data-id]').forEach(li => {
       li.onclick = () => { selected = li.dataset.id; drawQuestions(bus); drawChannel(bus) }

@@ -47,9 +47,10 @@ export async function dialWithRetry (node: Libp2p<any>, addr: string | Multiaddr
       const connection = await node.dial(ma, { signal })
       if (options.requireDirect === true) {
         if (!isDirect(connection)) throw new Error(`connection to ${ma.toString()} is relayed: ${connection.remoteAddr.toString()}`)
-        // the relayed connection that carried the WebRTC signalling is no longer needed
+        // the relayed connection that carried the WebRTC signalling is no longer needed (it may
+        // have no limits: the daemon's relay server does not apply the default ones)
         for (const other of node.getConnections(connection.remotePeer)) {
-          if (other !== connection && other.limits != null) other.close().catch(() => {})
+          if (other !== connection && !isDirect(other)) other.close().catch(() => {})
         }
       }
       return { connection, attempts: attempt, failures }

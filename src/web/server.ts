@@ -9,12 +9,14 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { gzipSync } from 'node:zlib'
+import type { PeerId } from '@libp2p/interface'
+import { CHANNEL_PREFIX } from '../bus/topics.ts'
 import { topics } from '../constants.ts'
 import { SwarmError } from '../errors.ts'
 import type { SwarmComponents, SwarmService } from '../daemon/components.ts'
 import type { Bootstrap } from './swarm-api.ts'
 
-export type WebComponents = Pick<SwarmComponents, 'config' | 'identity' | 'libp2p' | 'paths' | 'log'>
+export type WebComponents = Pick<SwarmComponents, 'config' | 'identity' | 'libp2p' | 'paths' | 'log' | 'topics' | 'services'>
 
 const PAGE_FILE = join(import.meta.dirname, 'page.html')
 
@@ -41,6 +43,16 @@ export class WebService implements SwarmService {
   private bundleState: 'none' | 'building' | 'ready' | 'failed' = 'none'
   private bundleBytes?: number
   private served = { page: 0, bundle: 0, bootstrap: 0 }
+  /** Channel topics this daemon follows on behalf of its browser peers → those peers. */
+  private readonly relayed = new Map<string, Set<string>>()
+  private readonly onSubscriptionChange = (evt: CustomEvent<{ peerId: PeerId, subscriptions: Array<{ topic: string, subscribe: boolean }> }>): void => {
+    this.relayChannels(evt.detail.peerId, evt.detail.subscriptions)
+  }
+
+  private readonly onPeerDisconnect = (evt: CustomEvent<PeerId>): void => {
+    const peer = evt.detail.toString()
+    for (const [topic, peers] of this.relayed) if (peers.delete(peer)) this.maybeStopRelay(topic)
+  }
 
   constructor (c: WebComponents) {
     this.c = c
@@ -66,6 +78,8 @@ export class WebService implements SwarmService {
     const shown = addr.address === '0.0.0.0' || addr.address === '::' ? '127.0.0.1' : addr.family === 'IPv6' ? `[${addr.address}]` : addr.address
     this.url = `http://${shown}:${addr.port}/`
     if (this.bootstrap().addrs.length === 0) this.c.log.warn('web page served, but the daemon listens on neither webrtc-direct nor websockets: browsers cannot join', { listen: this.c.config.listen })
+    this.c.libp2p.services.pubsub.addEventListener('subscription-change', this.onSubscriptionChange)
+    this.c.libp2p.addEventListener('peer:disconnect', this.onPeerDisconnect)
     this.c.log.info('web page served', { url: this.url })
   }
 
@@ -73,13 +87,71 @@ export class WebService implements SwarmService {
     const server = this.server
     if (server === undefined) return
     this.server = undefined
+    this.c.libp2p.services.pubsub.removeEventListener('subscription-change', this.onSubscriptionChange)
+    this.c.libp2p.removeEventListener('peer:disconnect', this.onPeerDisconnect)
     server.closeAllConnections()
     await new Promise<void>((resolve) => { server.close(() => { resolve() }) })
   }
 
   stats (): Record<string, unknown> {
     if (this.c.config.web.listen === null) return {}
-    return { web: { url: this.url ?? null, bundle: { state: this.bundleState, bytes: this.bundleBytes ?? null }, served: { ...this.served } } }
+    return { web: { url: this.url ?? null, bundle: { state: this.bundleState, bytes: this.bundleBytes ?? null }, served: { ...this.served }, relayedChannels: this.relayed.size } }
+  }
+
+  /**
+   * Gossipsub forwards only the topics a node subscribes to. A page's response channels would
+   * end at this daemon unless it follows them too, so it subscribes to the channel topics its
+   * browser peers join (messages still pass the bus's channel validator), and leaves them when
+   * no browser peer is left in them.
+   */
+  private relayChannels (peerId: PeerId, subs: Array<{ topic: string, subscribe: boolean }>): void {
+    const peer = peerId.toString()
+    for (const { topic, subscribe } of subs) {
+      if (!topic.startsWith(CHANNEL_PREFIX)) continue
+      if (!subscribe) {
+        if (this.relayed.get(topic)?.delete(peer) === true) this.maybeStopRelay(topic)
+        continue
+      }
+      if (!this.isBrowserPeer(peerId)) continue
+      let peers = this.relayed.get(topic)
+      if (peers === undefined) {
+        peers = new Set()
+        this.relayed.set(topic, peers)
+        if (!this.c.topics.subscribed(topic)) {
+          try {
+            this.c.topics.subscribe(topic)
+            this.ownRelays.add(topic)
+          } catch (err) {
+            this.c.log.debug('cannot relay channel', { topic, err: (err as Error).message })
+          }
+        }
+      }
+      peers.add(peer)
+    }
+  }
+
+  private readonly ownRelays = new Set<string>()
+
+  private maybeStopRelay (topic: string): void {
+    if ((this.relayed.get(topic)?.size ?? 0) > 0) return
+    this.relayed.delete(topic)
+    if (!this.ownRelays.delete(topic)) return
+    // the bus may have joined the channel itself meanwhile (asked, answered, watching): then it stays
+    const bus = this.c.services.get('bus') as { show?: (id: string) => Promise<{ joined?: boolean }> } | undefined
+    const qid = topic.slice(CHANNEL_PREFIX.length)
+    void (async () => {
+      const joined = await bus?.show?.(qid).then((s) => s.joined === true, () => false) ?? false
+      if (!joined && !this.relayed.has(topic) && this.c.topics.subscribed(topic)) this.c.topics.unsubscribe(topic)
+    })()
+  }
+
+  /** Browsers reach a daemon over webrtc-direct, websockets or a relayed WebRTC; daemons dial each other over TCP. */
+  private isBrowserPeer (peerId: PeerId): boolean {
+    const conns = this.c.libp2p.getConnections(peerId)
+    return conns.length > 0 && conns.every((x) => {
+      const a = x.remoteAddr.toString()
+      return a.includes('/webrtc') || /\/(ws|wss)(\/|$)/.test(a)
+    })
   }
 
   /** What a page needs to join this daemon (also inlined in the page as window.SWARM_BOOTSTRAP). */

@@ -52,7 +52,7 @@ export interface SwarmPage {
   /** ms since navigation start: node started, first daemon connection, first question from another node. */
   timings: { started?: number, connected?: number, firstQuestion?: number }
   peers(): string[]
-  connections(): Array<{ peer: string, remoteAddr: string, direct: boolean, multiplexer?: string }>
+  connections(): Array<{ peer: string, remoteAddr: string, direct: boolean, multiplexer?: string, direction: string }>
   addrs(): string[]
   subscribe(topic: string): void
   subscribers(topic: string): string[]
@@ -94,7 +94,7 @@ export function createSwarmApi (received: Map<string, string[]>): SwarmPage {
     federation: '',
     timings: {},
     peers: () => api.node?.getPeers().map(p => p.toString()) ?? [],
-    connections: () => api.node?.getConnections().map(c => ({ peer: c.remotePeer.toString(), remoteAddr: c.remoteAddr.toString(), direct: isDirect(c), multiplexer: c.multiplexer })) ?? [],
+    connections: () => api.node?.getConnections().map(c => ({ peer: c.remotePeer.toString(), remoteAddr: c.remoteAddr.toString(), direct: isDirect(c), multiplexer: c.multiplexer, direction: c.direction })) ?? [],
     addrs: () => api.node?.getMultiaddrs().map(a => a.toString()) ?? [],
     subscribe: topic => { need().services.pubsub.subscribe(topic) },
     subscribers: topic => need().services.pubsub.getSubscribers(topic).map(p => p.toString()),

@@ -75,4 +75,25 @@ describe('question bus: ask → received → answer → show/watch → close', (
     expect(stats.questions.byState.resolved).toBe(1)
     expect(typeof stats.channels).toBe('number')
   })
+
+  it('ask --wait streams the ask result, then the channel as NDJSON', async () => {
+    const [a, b] = daemons
+    const waiting = a.cli(['ask', 'Streaming question?', '--wait', '8', '--json'], { timeoutMs: 30_000 })
+    const q = await eventually(async () => (await b.json(['questions'])).find((x: any) => x.text === 'Streaming question?'), { what: 'b gets the streamed question' })
+    const ans = await b.json(['answer', q.id, 'streamed answer', '--kind', 'fact', '--confidence', '0.6'])
+    const res = await waiting
+    expect(res.code).toBe(0)
+    expect(res.lines[0]).toMatchObject({ id: q.id, envelope: { type: 'swarm/question' } })
+    const contribution = res.lines.find((l: any) => l.type === 'contribution')
+    expect(contribution).toMatchObject({ id: ans.id, questionId: q.id, from: b.nodeId, envelope: { text: 'streamed answer' } })
+
+    const human = await a.cli(['show', q.id])
+    expect(human.code).toBe(0)
+    expect(human.stdout).toContain('streamed answer')
+    const missing = await a.cli(['show', 'question:01JNY6M2X6Y8M1G5R4Z3K7Q2P9', '--json'])
+    expect(missing.code).toBe(1)
+    expect(missing.json.error.code).toBe('not-found')
+    const bad = await a.cli(['ask', 'x', '--scope', 'nowhere'])
+    expect(bad.code).toBe(2)
+  })
 })

@@ -76,4 +76,30 @@ describe('question bus: secretary, shadow and history', () => {
     const shown = await late.json(['show', q.id])
     expect(shown.contributions.map((c: any) => c.id)).toEqual([c1.id, c2.id])
   })
+
+  it('without a shadow, volunteers agree on one secretary, which closes the question on expiry', async () => {
+    const vol = { ...fast, secretary: { volunteer: true } }
+    const [asker, v1, v2] = await startDaemons([{ federation: 'fed:a', config: fast }, { federation: 'fed:a', config: vol }, { federation: 'fed:a', config: vol }], 'full')
+    daemons.push(asker, v1, v2)
+    const q = await asker.json(['ask', 'Anyone minding the store?', '--ttl', '15'])
+    for (const v of [v1, v2]) {
+      await eventually(async () => {
+        const s = await v.json(['show', q.id]).catch(() => undefined)
+        return s?.joined === true && s.participants.some((p: any) => p.nodeId === asker.nodeId)
+      }, { what: 'volunteers watch the channel' })
+    }
+    await asker.kill()
+    const secretary = await eventually(async () => {
+      const [s1, s2] = await Promise.all([v1.json(['show', q.id]), v2.json(['show', q.id])])
+      return s1.secretary !== null && s1.secretary === s2.secretary ? s1.secretary : undefined
+    }, { what: 'both volunteers agree on a secretary' })
+    expect([v1.nodeId, v2.nodeId]).toContain(secretary)
+    const expired = await eventually(async () => {
+      const s = await v2.json(['show', q.id])
+      return s.close !== null ? s : undefined
+    }, { what: 'the secretary closes on expiry', timeoutMs: 40_000 })
+    expect(expired.state).toBe('expired')
+    expect(expired.close.resolution).toBe('expired')
+    expect(expired.close.sender['node/id']).toBe(secretary)
+  })
 })

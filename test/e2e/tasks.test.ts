@@ -209,7 +209,9 @@ describe('tasks: delegation between real daemons', () => {
     expect(of(ids.python, 'task.delegated')).toHaveLength(1)
     expect(of(ids.python, 'task.done')[0].detail).toMatchObject({ success: true, attempts: 1 })
     expect(of(ids.killed, 'task.delegated')).toHaveLength(2)
-    expect(of(ids.killed, 'task.attempt').map((e: any) => e.detail.outcome)).toEqual(['failed', 'succeeded'])
+    // the failed attempt has its own entry; the successful one is the task.done entry
+    expect(of(ids.killed, 'task.attempt').map((e: any) => e.detail)).toEqual([expect.objectContaining({ attempt: 1, outcome: 'failed', code: 'stream-failed' })])
+    expect(of(ids.killed, 'task.done')[0].detail).toMatchObject({ success: true, attempts: 2 })
     expect(of(ids.refusedPath, 'task.done')[0].detail).toMatchObject({ success: false, code: 'path-refused' })
     expect(of(ids.loop, 'task.done')[0].detail).toMatchObject({ success: false, code: 'timeout' })
     // a refused b's task and recorded it

@@ -25,6 +25,9 @@ import consensus from './consensus.ts'
 import task from './task.ts'
 import capabilities from './capabilities.ts'
 import audit from './audit.ts'
+import reflect from './reflect.ts'
+import knowledge from './knowledge.ts'
+import federation from './federation.ts'
 
 export type RegisterCommand = (program: Command, io: CliIO) => void
 
@@ -32,5 +35,7 @@ export const commands: RegisterCommand[] = [
   init, daemon, start, stop, status, id, connect, peers, ping, stats, config, events, log, envelope,
   ask, questions, show, answer, watch, close,
   consensus,
-  task, capabilities, audit
+  reflect, knowledge,
+  task, capabilities, audit,
+  federation
 ]

@@ -1,0 +1,141 @@
+// Admission: the one place that decides whether an accepted message may come in, for every
+// part at once. The TopicRouter asks after a topic's own validator accepted (the envelope is
+// known good, so its sender is who it says), the stream gate asks before a protocol handler
+// runs (the sender is the connected peer: an Ed25519 peer id is the node key).
+//
+// Two rules: in a closed federation, what concerns this federation must come from a member
+// (`not-member`), and every sender and scope has a token bucket (`rate-limited`).
+
+import { topics as topicNames } from '../constants.ts'
+import { LruMap } from '../envelope/replay.ts'
+import { TokenBuckets, type BucketRate } from './token-bucket.ts'
+
+/** What admission needs to know about membership (the federation service provides it). */
+export interface MembershipView {
+  readonly federation: string
+  closed: () => boolean
+  /** Undefined when `nodeId` is a member now, else why not (`no-certificate`, `revoked`, `expired`, …). */
+  whyNot: (nodeId: string) => string | undefined
+}
+
+export interface AdmissionInit {
+  membership: MembershipView
+  rateLimit: { perSender: BucketRate, perScope: BucketRate }
+  now?: () => number
+}
+
+export type AdmissionVerdict =
+  | { ok: true }
+  | { ok: false, action: 'reject' | 'ignore', reason: 'not-member' | 'rate-limited', detail: string }
+
+export interface SenderClaim { nodeId: string, federation: string }
+
+const CHANNEL_PREFIX = 'swarm/1/channel/'
+const QUESTION_ID = /"id"\s*:\s*"(question:[0-9A-HJKMNP-TV-Z]{26})"/
+
+/**
+ * The sender a route's accepted value names: an envelope, `{ envelope }`, or a record with
+ * `nodeId` and `federation` (a capability advert's directory entry); undefined otherwise.
+ */
+export function senderOfValue (value: unknown): SenderClaim | undefined {
+  if (value === null || typeof value !== 'object') return undefined
+  const v = value as Record<string, any>
+  const sender = v.envelope?.sender ?? v.sender
+  if (sender !== null && typeof sender === 'object' && typeof sender['node/id'] === 'string' && typeof sender['federation/id'] === 'string') {
+    return { nodeId: sender['node/id'], federation: sender['federation/id'] }
+  }
+  if (typeof v.nodeId === 'string' && typeof v.federation === 'string') return { nodeId: v.nodeId, federation: v.federation }
+  return undefined
+}
+
+export class Admission {
+  private readonly membership: MembershipView
+  private readonly perSender: TokenBuckets
+  private readonly perScope: TokenBuckets
+  private readonly ownPrefix: string
+  private readonly ownQuestions: string
+  private readonly membershipTopic: string
+  /** Response channels of this federation's federation-local questions: members only. */
+  private readonly federationChannels = new LruMap<string, true>(50_000)
+  readonly refused = { 'not-member': 0, 'rate-limited': 0 }
+
+  constructor (init: AdmissionInit) {
+    this.membership = init.membership
+    this.perSender = new TokenBuckets(init.rateLimit.perSender, { now: init.now })
+    this.perScope = new TokenBuckets(init.rateLimit.perScope, { now: init.now, maxKeys: 1000 })
+    const fed = init.membership.federation
+    this.ownPrefix = `swarm/1/fed/${fed}/`
+    this.ownQuestions = topicNames.questions(fed)
+    this.membershipTopic = topicNames.federation(fed)
+  }
+
+  /** A gossipsub message on `topic` whose validator accepted `value`. */
+  judgeTopic (topic: string, value: unknown): AdmissionVerdict {
+    const sender = senderOfValue(value)
+    if (sender === undefined) return { ok: true }
+    if (topic === this.membershipTopic) {
+      // certificates are how members become known: never refused for membership, and signed by
+      // roots rather than nodes, so only the topic's own bucket applies
+      return this.takeScope(topic)
+    }
+    if (this.membership.closed() && this.mustBeMember(topic, value, sender)) {
+      const why = this.membership.whyNot(sender.nodeId)
+      if (why !== undefined) return this.refuse('reject', 'not-member', `${sender.nodeId} is not a member of ${this.membership.federation} (${why})`)
+    }
+    if (topic === this.ownQuestions) this.noteQuestion(value)
+    if (!this.perSender.take(sender.nodeId)) return this.refuse('ignore', 'rate-limited', `sender ${sender.nodeId} over its rate`)
+    return this.takeScope(scopeOf(topic))
+  }
+
+  /** An inbound stream of `protocol` from the peer whose node id is `nodeId` (undefined: not an Ed25519 peer). */
+  judgeStream (protocol: string, nodeId: string | undefined): AdmissionVerdict {
+    if (this.membership.closed()) {
+      const why = nodeId === undefined ? 'not an Ed25519 peer' : this.membership.whyNot(nodeId)
+      if (why !== undefined) return this.refuse('reject', 'not-member', `${nodeId ?? 'peer'} is not a member of ${this.membership.federation} (${why})`)
+    }
+    if (nodeId !== undefined && !this.perSender.take(nodeId)) return this.refuse('ignore', 'rate-limited', `sender ${nodeId} over its rate`)
+    return this.takeScope(`stream:${protocol}`)
+  }
+
+  /** Called for what this node publishes: its own federation-local questions bind their channels too. */
+  notePublished (topic: string, data: Uint8Array): void {
+    if (topic !== this.ownQuestions) return
+    const m = QUESTION_ID.exec(new TextDecoder().decode(data.subarray(0, 512)))
+    if (m !== null) this.federationChannels.set(m[1], true)
+  }
+
+  stats (): Record<string, unknown> {
+    return { refused: { ...this.refused }, senders: this.perSender.size, federationChannels: this.federationChannels.size }
+  }
+
+  /**
+   * What a closed federation guards: its own topics, the response channels of its
+   * federation-local questions, and anything whose sender claims the federation. Other
+   * federations' senders on global topics and channels are not ours to judge.
+   */
+  private mustBeMember (topic: string, value: unknown, sender: SenderClaim): boolean {
+    if (topic.startsWith(this.ownPrefix)) return true
+    if (sender.federation === this.membership.federation) return true
+    if (topic.startsWith(CHANNEL_PREFIX)) return this.federationChannels.get(topic.slice(CHANNEL_PREFIX.length)) === true
+    return false
+  }
+
+  private noteQuestion (value: unknown): void {
+    const e = (value as { envelope?: { type?: string, id?: string } }).envelope ?? value as { type?: string, id?: string }
+    if (e.type === 'swarm/question' && typeof e.id === 'string') this.federationChannels.set(e.id, true)
+  }
+
+  private takeScope (scope: string): AdmissionVerdict {
+    return this.perScope.take(scope) ? { ok: true } : this.refuse('ignore', 'rate-limited', `scope ${scope} over its rate`)
+  }
+
+  private refuse (action: 'reject' | 'ignore', reason: 'not-member' | 'rate-limited', detail: string): AdmissionVerdict {
+    this.refused[reason]++
+    return { ok: false, action, reason, detail }
+  }
+}
+
+/** The rate-limit scope of a topic: the topic itself, all response channels sharing one. */
+export function scopeOf (topic: string): string {
+  return topic.startsWith(CHANNEL_PREFIX) ? CHANNEL_PREFIX : topic
+}

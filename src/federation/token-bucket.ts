@@ -1,0 +1,55 @@
+// Token buckets keyed by sender or scope: `burst` tokens, refilled at `ratePerSec`, one token
+// per message. Refill is computed lazily from the clock, so an idle key costs nothing; the
+// table is bounded (full buckets are forgotten first, then the least recently used).
+
+export interface BucketRate {
+  ratePerSec: number
+  burst: number
+}
+
+interface Bucket { tokens: number, at: number }
+
+export class TokenBuckets {
+  private readonly rate: BucketRate
+  private readonly now: () => number
+  private readonly maxKeys: number
+  private readonly buckets = new Map<string, Bucket>()
+
+  constructor (rate: BucketRate, opts: { now?: () => number, maxKeys?: number } = {}) {
+    if (!(rate.ratePerSec > 0) || !(rate.burst >= 1)) throw new RangeError(`token bucket needs ratePerSec > 0 and burst >= 1, got ${rate.ratePerSec}/${rate.burst}`)
+    this.rate = rate
+    this.now = opts.now ?? Date.now
+    this.maxKeys = opts.maxKeys ?? 10_000
+  }
+
+  /** Takes `n` tokens from `key`'s bucket; false (and nothing taken) when there are not enough. */
+  take (key: string, n = 1): boolean {
+    const now = this.now()
+    let b = this.buckets.get(key)
+    if (b === undefined) {
+      b = { tokens: this.rate.burst, at: now }
+      this.evict()
+    } else {
+      this.buckets.delete(key) // re-inserted below: Map order is recency order
+      b.tokens = Math.min(this.rate.burst, b.tokens + Math.max(0, now - b.at) * this.rate.ratePerSec / 1000)
+      b.at = now
+    }
+    this.buckets.set(key, b)
+    if (b.tokens < n) return false
+    b.tokens -= n
+    return true
+  }
+
+  /** Tokens left for `key` now (burst for an unknown key). */
+  available (key: string): number {
+    const b = this.buckets.get(key)
+    if (b === undefined) return this.rate.burst
+    return Math.min(this.rate.burst, b.tokens + Math.max(0, this.now() - b.at) * this.rate.ratePerSec / 1000)
+  }
+
+  get size (): number { return this.buckets.size }
+
+  private evict (): void {
+    while (this.buckets.size >= this.maxKeys) this.buckets.delete(this.buckets.keys().next().value as string)
+  }
+}

@@ -1,0 +1,128 @@
+// The peer guard: what gossipsub's score does not do by itself. Gossipsub graylists a peer
+// whose score falls below `graylistThreshold` (its RPCs are then ignored), but keeps the
+// connection; the guard watches scores once a second and hangs up on a peer that stays
+// graylisted for `disconnectAfterSec`, then refuses it (connection gater) for `banSec`.
+//
+// It also keeps the application-specific score (gossipsub P5): invalid messages on topics that
+// have no topic score parameters (response channels are created per question, so they cannot
+// be listed in advance) count against the peer that sent them, decaying like P4.
+
+import type { Counters } from '../daemon/counters.ts'
+import type { Logger } from '../daemon/logger.ts'
+
+export interface PeerGuardInit {
+  graylistThreshold: number
+  disconnectAfterSec: number
+  banSec: number
+  /** Per-second decay of the application-specific penalty counter (0…1). */
+  decay?: number
+  now?: () => number
+}
+
+/** What the guard needs from the libp2p node. */
+export interface GuardedNode {
+  getConnections: () => Array<{ remotePeer: { toString: () => string } }>
+  hangUp: (peer: any) => Promise<void>
+  services: { pubsub: { getScore: (peerId: string) => number } }
+}
+
+interface Penalty { value: number, at: number }
+
+export class PeerGuard {
+  private readonly init: Required<Omit<PeerGuardInit, 'now'>> & { now: () => number }
+  private readonly banned = new Map<string, number>()
+  private readonly below = new Map<string, number>()
+  private readonly penalties = new Map<string, Penalty>()
+  private timer?: NodeJS.Timeout
+  private node?: GuardedNode
+  private counters?: Counters
+  private log?: Logger
+  graylistedTotal = 0
+  disconnectedTotal = 0
+
+  constructor (init: PeerGuardInit) {
+    this.init = { decay: 0.9, now: Date.now, ...init }
+  }
+
+  /** Connection gater check: true while `peerId` is banned. */
+  isBanned (peerId: string): boolean {
+    const until = this.banned.get(peerId)
+    if (until === undefined) return false
+    if (until > this.init.now()) return true
+    this.banned.delete(peerId)
+    return false
+  }
+
+  /** One invalid message from `peerId` on an unscored topic. */
+  penalize (peerId: string): void {
+    const value = this.decayed(peerId) + 1
+    this.penalties.set(peerId, { value, at: this.init.now() })
+  }
+
+  /** Gossipsub P5: minus the square of the decayed penalty counter (0 for a clean peer). */
+  appScore (peerId: string): number {
+    const v = this.decayed(peerId)
+    if (v < 0.1) { this.penalties.delete(peerId); return 0 }
+    return -(v * v)
+  }
+
+  private decayed (peerId: string): number {
+    const p = this.penalties.get(peerId)
+    if (p === undefined) return 0
+    return p.value * Math.pow(this.init.decay, Math.max(0, this.init.now() - p.at) / 1000)
+  }
+
+  start (node: GuardedNode, counters?: Counters, log?: Logger): void {
+    this.node = node
+    this.counters = counters
+    this.log = log
+    this.timer = setInterval(() => { this.tick() }, 1000)
+    this.timer.unref()
+  }
+
+  stop (): void {
+    clearInterval(this.timer)
+    this.timer = undefined
+  }
+
+  /** One look at every connected peer's score (exported for tests). */
+  tick (): void {
+    const node = this.node
+    if (node === undefined) return
+    const now = this.init.now()
+    const seen = new Set<string>()
+    for (const conn of node.getConnections()) {
+      const id = conn.remotePeer.toString()
+      if (seen.has(id)) continue
+      seen.add(id)
+      let score: number
+      try { score = node.services.pubsub.getScore(id) } catch { continue }
+      if (score >= this.init.graylistThreshold) { this.below.delete(id); continue }
+      const since = this.below.get(id)
+      if (since === undefined) {
+        this.below.set(id, now)
+        this.graylistedTotal++
+        this.counters?.inc('peers.graylisted')
+        this.log?.warn('peer graylisted', { peerId: id, score })
+      } else if (now - since >= this.init.disconnectAfterSec * 1000) {
+        this.banned.set(id, now + this.init.banSec * 1000)
+        this.below.delete(id)
+        this.disconnectedTotal++
+        this.counters?.inc('peers.disconnected', 'graylisted')
+        this.log?.warn('peer disconnected: graylisted too long', { peerId: id, score, banSec: this.init.banSec })
+        void node.hangUp(conn.remotePeer).catch(() => {})
+      }
+    }
+    for (const id of this.below.keys()) if (!seen.has(id)) this.below.delete(id)
+  }
+
+  stats (): Record<string, unknown> {
+    const now = this.init.now()
+    return {
+      graylisted: [...this.below.keys()],
+      banned: [...this.banned].filter(([, until]) => until > now).map(([peerId, until]) => ({ peerId, until: new Date(until).toISOString() })),
+      graylistedTotal: this.graylistedTotal,
+      disconnectedTotal: this.disconnectedTotal
+    }
+  }
+}

@@ -1,0 +1,263 @@
+// Sharing successful reflections: signed `swarm/reflection` envelopes on the federation's
+// reflections topic, checked by a topic validator and imported with provenance
+// `shared_from_<sender node id>`. Gossipsub can drop a publish to a peer whose subscription or
+// stream is brand new, and it drops identical bytes as duplicates, so delivery is completed
+// over a direct stream (/swarm/reflections/1.0.0): to the subscribed peers a publish did not
+// reach, and to a peer that subscribes later (the recent shares, re-announced).
+
+import type { PeerId } from '@libp2p/interface'
+import type { SubscriptionChangeData } from '@libp2p/gossipsub'
+import { MAX_ENVELOPE_BYTES, PROTOCOL_REFLECTIONS, topics as topicNames } from '../constants.ts'
+import { SwarmError } from '../errors.ts'
+import { EnvelopeValidator, type ReflectionEnvelope } from '../envelope/index.ts'
+import { nodeIdFromPeerId } from '../identity/index.ts'
+import type { SwarmComponents } from '../daemon/components.ts'
+import type { Logger } from '../daemon/logger.ts'
+import type { TopicVerdict } from '../net/topics.ts'
+import { decodeJson, encodeJson, handleRequests, request } from '../net/rpc.ts'
+import { MAX_PUSH_ENVELOPES, MAX_PUSH_FRAME_BYTES, PUSH_DELAY_MS, PUSH_MAX_INBOUND_STREAMS, PUSH_TIMEOUT_MS, RECENT_SHARE_MAX_AGE_MS, RECENT_SHARES } from './constants.ts'
+import { NotShareableError } from './errors.ts'
+import { validateRecord, type ReflectionRecord } from './model.ts'
+import type { ReflectionStore } from './store.ts'
+
+export type SharingComponents = Pick<SwarmComponents, 'identity' | 'libp2p' | 'topics' | 'events' | 'counters' | 'log'> & {
+  store: ReflectionStore
+  clockSkewSec: number
+  maxEnvelopeBytes?: number
+}
+
+/** A reflection envelope that passed every check, ready to import. */
+export interface IncomingReflection {
+  record: ReflectionRecord
+  /** The sender (and author): its node id becomes `shared_from_<node id>`. */
+  from: string
+  text: string
+  /** Kept beside the record so the router's admission (membership, rates) sees the sender. */
+  envelope: ReflectionEnvelope
+}
+
+export interface ShareResult {
+  id: string
+  shared: true
+  /** Peers the gossipsub publish was handed to. */
+  recipients: number
+  /** Subscribed peers it missed, reached over a direct stream. */
+  direct: number
+}
+
+interface Recent { id: string, author: string, text: string, at: number }
+
+const encoder = new TextEncoder()
+
+/** The record an accepted envelope becomes (before the store adds source and provenance). */
+export function recordFromEnvelope (env: ReflectionEnvelope): ReflectionRecord {
+  return validateRecord({
+    id: env.id,
+    category: env.category,
+    description: env.description,
+    outcome: env.outcome,
+    recommendations: env.recommendations,
+    tags: env.tags,
+    createdAt: env['created-at'],
+    author: env.sender['node/id'],
+    signature: env.signature.value,
+    envelope: env,
+    source: 'swarm'
+  })
+}
+
+export class ReflectionSharing {
+  readonly topic: string
+  readonly numbers = { shared: 0, integrated: 0, duplicates: 0, pushed: 0, pushFailed: 0 }
+  private readonly c: SharingComponents
+  private readonly log: Logger
+  private readonly validator: EnvelopeValidator
+  private readonly maxBytes: number
+  /** Recently shared or integrated envelopes (oldest first), re-announced to late subscribers. */
+  private recent: Recent[] = []
+  private readonly pushTimers = new Map<string, ReturnType<typeof setTimeout>>()
+  private running = false
+  private handling = false
+
+  private readonly onSubscriptionChange = (evt: CustomEvent<SubscriptionChangeData>): void => {
+    if (evt.detail.subscriptions.some((s) => s.subscribe && s.topic === this.topic)) this.schedulePush(evt.detail.peerId)
+  }
+
+  constructor (c: SharingComponents) {
+    this.c = c
+    this.log = c.log.child('reflections')
+    this.topic = topicNames.reflections(c.identity.federation)
+    this.maxBytes = Math.min(c.maxEnvelopeBytes ?? MAX_ENVELOPE_BYTES, MAX_ENVELOPE_BYTES)
+    this.validator = new EnvelopeValidator({ clockSkewSec: c.clockSkewSec, maxBytes: this.maxBytes })
+  }
+
+  async start (): Promise<void> {
+    const { topics, libp2p } = this.c
+    topics.route(this.topic, {
+      validate: async (data) => await this.judge(data),
+      deliver: async (value: IncomingReflection) => { await this.integrate(value) }
+    })
+    topics.subscribe(this.topic)
+    libp2p.services.pubsub.addEventListener('subscription-change', this.onSubscriptionChange)
+    await handleRequests(libp2p, PROTOCOL_REFLECTIONS, async (req) => encodeJson(await this.onPush(req)), {
+      maxDataLength: MAX_PUSH_FRAME_BYTES,
+      timeoutMs: PUSH_TIMEOUT_MS,
+      maxInboundStreams: PUSH_MAX_INBOUND_STREAMS
+    })
+    this.handling = true
+    this.running = true
+  }
+
+  async stop (): Promise<void> {
+    this.running = false
+    for (const t of this.pushTimers.values()) clearTimeout(t)
+    this.pushTimers.clear()
+    this.c.libp2p.services.pubsub.removeEventListener('subscription-change', this.onSubscriptionChange)
+    if (this.handling) await this.c.libp2p.unhandle(PROTOCOL_REFLECTIONS).catch(() => {})
+    this.handling = false
+    try { this.c.topics.unsubscribe(this.topic) } catch { /* not subscribed */ }
+  }
+
+  /**
+   * Publishes a stored reflection's signed envelope, then pushes it directly to the subscribed
+   * peers the publish did not reach. Sharing again sends the same bytes: receivers that have it
+   * ignore it (`duplicate`), the others store it.
+   */
+  async share (record: ReflectionRecord, signal?: AbortSignal): Promise<ShareResult> {
+    if (record.outcome !== 'success') {
+      throw new NotShareableError(record.id, 'only successful reflections are shared, and this one is a failure', { outcome: record.outcome })
+    }
+    if (record.envelope === undefined) {
+      throw new NotShareableError(record.id, 'it has no signed envelope (it was too large to fit one)')
+    }
+    const env = record.envelope as ReflectionEnvelope
+    const text = JSON.stringify(env)
+    const bytes = encoder.encode(text)
+    if (bytes.length > this.maxBytes) throw new NotShareableError(record.id, `its envelope is ${bytes.length} bytes, over the ${this.maxBytes}-byte cap`)
+    // Our own envelope coming back (a peer's re-announce, gossip) is then a duplicate.
+    this.validator.remember(env)
+    let recipients: PeerId[]
+    try {
+      // Identical bytes are a duplicate to gossipsub (content-hash id): it returns no recipients
+      // and the direct push below does the re-send.
+      // (the GossipSub class takes publish options; the exported interface does not list them)
+      const pubsub = this.c.libp2p.services.pubsub as unknown as { publish: (t: string, d: Uint8Array, o: { ignoreDuplicatePublishError?: boolean }) => Promise<{ recipients: PeerId[] }> }
+      const res = await pubsub.publish(this.topic, bytes, { ignoreDuplicatePublishError: true })
+      recipients = res.recipients
+    } catch (err) {
+      throw new SwarmError('publish-failed', `could not publish reflection ${record.id}: ${(err as Error).message}`, { cause: err })
+    }
+    this.remember(record.id, env.sender['node/id'], text)
+    const reached = new Set(recipients.map(String))
+    const missed = this.subscribedPeers().filter((p) => !reached.has(p.toString()) && nodeIdFromPeerId(p) !== env.sender['node/id'])
+    const pushed = await Promise.all(missed.map(async (p) => await this.push(p, [text], signal)))
+    this.numbers.shared++
+    this.log.info('reflection shared', { id: record.id, recipients: reached.size, direct: pushed.filter(Boolean).length })
+    return { id: record.id, shared: true, recipients: reached.size, direct: pushed.filter(Boolean).length }
+  }
+
+  /** The topic validator: envelope checks, then the reflection's own rules. Never throws. */
+  async judge (data: Uint8Array | string): Promise<TopicVerdict<IncomingReflection>> {
+    const verdict = await this.validator.validate(data, { expectType: 'swarm/reflection', checkExpiry: false })
+    if (!verdict.ok) return { action: verdict.action, reason: verdict.reason, detail: verdict.detail }
+    const env = verdict.envelope as ReflectionEnvelope
+    const sender = env.sender['node/id']
+    if (env.sender['federation/id'] !== this.c.identity.federation) {
+      return { action: 'reject', reason: 'wrong-scope', detail: `reflection of ${env.sender['federation/id']} on the ${this.c.identity.federation} topic` }
+    }
+    // A node never re-imports its own reflection (a peer's re-announce may carry it back).
+    if (sender === this.c.identity.nodeId) return { action: 'ignore', reason: 'own' }
+    if (env.outcome !== 'success') return { action: 'reject', reason: 'not-shareable', detail: 'only successful reflections are shared' }
+    let record: ReflectionRecord
+    try {
+      record = recordFromEnvelope(env)
+    } catch (err) {
+      return { action: 'reject', reason: 'bad-reflection', detail: (err as Error).message }
+    }
+    return { action: 'accept', value: { record, from: sender, text: verdict.text ?? JSON.stringify(env), envelope: env } }
+  }
+
+  /** Stores an accepted reflection once; a known id is a duplicate (no event). */
+  async integrate (value: IncomingReflection): Promise<boolean> {
+    const { stored, reflection } = await this.c.store.import(value.record, { from: value.from })
+    if (!stored) {
+      this.numbers.duplicates++
+      return false
+    }
+    this.numbers.integrated++
+    this.remember(reflection.id, value.from, value.text)
+    this.c.events.emit('reflection:integrated', { id: reflection.id, from: value.from })
+    this.log.info('reflection integrated', { id: reflection.id, from: value.from })
+    return true
+  }
+
+  private remember (id: string, author: string, text: string): void {
+    const now = Date.now()
+    this.recent = this.recent.filter((r) => r.id !== id && now - r.at <= RECENT_SHARE_MAX_AGE_MS)
+    this.recent.push({ id, author, text, at: now })
+    if (this.recent.length > RECENT_SHARES) this.recent.splice(0, this.recent.length - RECENT_SHARES)
+  }
+
+  /** Connected peers subscribed to the reflections topic, once each. */
+  private subscribedPeers (): PeerId[] {
+    const connected = new Set(this.c.libp2p.getConnections().map((x) => x.remotePeer.toString()))
+    return this.c.topics.subscribers(this.topic).filter((p) => connected.has(p.toString()))
+  }
+
+  /** A peer subscribed: after a short pause, push it what was shared recently. */
+  private schedulePush (peer: PeerId): void {
+    const key = peer.toString()
+    if (!this.running || this.pushTimers.has(key)) return
+    const timer = setTimeout(() => {
+      this.pushTimers.delete(key)
+      if (!this.running) return
+      const now = Date.now()
+      const peerNode = nodeIdFromPeerId(peer)
+      const texts = this.recent.filter((r) => now - r.at <= RECENT_SHARE_MAX_AGE_MS && r.author !== peerNode).map((r) => r.text)
+      if (texts.length === 0) return
+      void this.push(peer, texts)
+    }, PUSH_DELAY_MS)
+    timer.unref?.()
+    this.pushTimers.set(key, timer)
+  }
+
+  /** Sends envelopes to one peer over /swarm/reflections/1.0.0; resolves whether it answered. */
+  private async push (peer: PeerId, texts: string[], signal?: AbortSignal): Promise<boolean> {
+    try {
+      const res = await request(this.c.libp2p, peer, PROTOCOL_REFLECTIONS, encodeJson({ envelopes: texts.slice(-MAX_PUSH_ENVELOPES) }), {
+        signal,
+        timeoutMs: PUSH_TIMEOUT_MS,
+        maxDataLength: 64 * 1024
+      })
+      this.numbers.pushed++
+      this.log.debug('reflections pushed', { peer: peer.toString(), count: texts.length, answer: decodeJson(res) })
+      return true
+    } catch (err) {
+      this.numbers.pushFailed++
+      this.log.debug('reflections push failed', { peer: peer.toString(), err: (err as Error).message })
+      return false
+    }
+  }
+
+  /** Inbound push: each envelope goes through the same checks as a gossipsub message. */
+  private async onPush (req: Uint8Array): Promise<{ accepted: number, stored: number, ignored: number, rejected: number }> {
+    const body = decodeJson(req) as { envelopes?: unknown }
+    const list = body?.envelopes
+    if (!Array.isArray(list) || list.length > MAX_PUSH_ENVELOPES || !list.every((t) => typeof t === 'string')) {
+      throw new SwarmError('bad-request', `a push is {"envelopes": [up to ${MAX_PUSH_ENVELOPES} envelope texts]}`)
+    }
+    const out = { accepted: 0, stored: 0, ignored: 0, rejected: 0 }
+    for (const text of list as string[]) {
+      const verdict = await this.judge(text)
+      if (verdict.action !== 'accept') {
+        out[verdict.action === 'reject' ? 'rejected' : 'ignored']++
+        this.c.counters.inc(verdict.action === 'reject' ? 'envelopes.rejected' : 'envelopes.ignored', verdict.reason)
+        continue
+      }
+      out.accepted++
+      this.c.counters.inc('envelopes.accepted', 'swarm/reflection')
+      if (await this.integrate(verdict.value)) out.stored++
+    }
+    return out
+  }
+}

@@ -1,0 +1,28 @@
+import { afterAll, describe, expect, it } from 'vitest'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { openDb } from '../../../src/store/db.ts'
+import { ReputationBook } from '../../../src/synthesis/reputation.ts'
+
+describe('reputation book', () => {
+  const dirs: string[] = []
+  afterAll(async () => { for (const d of dirs) await rm(d, { recursive: true, force: true }) })
+
+  it('strangers get the default; adjustments clamp to [0,1] and persist', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'rep-'))
+    dirs.push(dir)
+    const db = await openDb(join(dir, 'db'))
+    const book = new ReputationBook(db.bucket('reputation'), 0.5)
+    expect(await book.score('node:x')).toBe(0.5)
+    expect((await book.adjust('node:x', 0.7, 'accepted', { accepted: true })).score).toBe(1)
+    expect((await book.adjust('node:x', -0.25, 'objection', { objected: true }))).toMatchObject({ score: 0.75, accepted: 1, objected: 1 })
+    await db.close()
+    const db2 = await openDb(join(dir, 'db'))
+    const again = new ReputationBook(db2.bucket('reputation'), 0.5)
+    expect(await again.record('node:x')).toMatchObject({ nodeId: 'node:x', score: 0.75, accepted: 1, objected: 1 })
+    expect((await again.list()).length).toBe(1)
+    await expect(again.adjust('node:x', NaN, 'bad')).rejects.toThrow(RangeError)
+    await db2.close()
+  })
+})
