@@ -54,7 +54,9 @@ async function startDaemon (federation: string): Promise<Bench> {
     node: { federation },
     listen: ['/ip4/127.0.0.1/tcp/0'],
     log: { level: 'warn' },
-    presence: { heartbeatSec: 10 }
+    presence: { heartbeatSec: 10 },
+    // a burst from one sender is the point here: the per-sender rate limit would drop it
+    rateLimit: { perSender: { ratePerSec: 1e6, burst: 1e6 }, perScope: { ratePerSec: 1e6, burst: 1e6 } }
   }))
   const started = await cli(['--home', home, 'daemon', '--detach', '--json'], { SWARM_BENCH: '1' })
   pids.add(started.pid)

@@ -84,7 +84,8 @@ export interface QuestionNotice {
 
 type Deliverable = { envelope: EnvelopeBase, text: string }
 
-const QUESTION_TOPIC_TYPES = ['swarm/question', 'swarm/secretary-claim'] as const
+/** A questions topic carries questions, shadow appointments, and channel envelopes as a fallback (see publishChannel). */
+const QUESTION_TOPIC_TYPES = ['swarm/question', ...CHANNEL_TYPES]
 const ANY_CHANNEL_TYPES = [...CHANNEL_TYPES, SEALED_TYPE]
 const URGENCY_RANK: Record<string, number> = { critical: 3, high: 2, normal: 1, low: 0 }
 const now = (): number => Date.now()
@@ -206,9 +207,9 @@ export class QuestionBus implements SwarmService {
   private async restore (): Promise<void> {
     const t = now()
     for (const rec of await this.store.allQuestions()) {
-      if (!rec.joined && rec.role !== 'asker' && t > this.deadlineOf(rec.envelope) + PRUNE_AFTER_MS) continue
+      if (!rec.joined && t > this.deadlineOf(rec.envelope) + PRUNE_AFTER_MS) continue
       this.records.set(rec.id, rec)
-      if (!rec.joined && rec.role !== 'asker') continue
+      if (!rec.joined) continue
       const ch = await this.loadChannel(rec)
       if (ch.closedOrExpired() && ch.close !== undefined) { rec.joined = false; continue }
       if (!rec.joined) continue
@@ -242,12 +243,10 @@ export class QuestionBus implements SwarmService {
     return { action: 'accept', value: { envelope: v.envelope, text: v.text ?? new TextDecoder().decode(data), at } }
   }
 
-  /** A question must match the topic's scope; the only claim allowed beside it is the asker's shadow appointment. */
+  /** A question must match the topic's scope; channel envelopes ride along as a fallback carrier. */
   private judgeQuestionTopicEnvelope (e: EnvelopeBase, at: TopicKind): string | undefined {
     if (e.type === 'swarm/question') return checkQuestionScope(e as QuestionEnvelope, at)
-    const c = e as SecretaryClaimEnvelope
-    if (c.mode !== 'shadow' || c.sender['node/id'] !== c['asker/node-id'] || !c.reason.startsWith(APPOINT_PREFIX)) return 'wrong-scope'
-    return undefined
+    return (CHANNEL_TYPES as readonly string[]).includes(e.type) ? undefined : 'wrong-scope'
   }
 
   private validateSealed (data: Uint8Array): TopicVerdict<Deliverable> {
@@ -272,7 +271,16 @@ export class QuestionBus implements SwarmService {
 
   private async ingestQuestionTopic (e: EnvelopeBase, text: string, at: TopicKind): Promise<string | undefined> {
     if (e.type === 'swarm/question') return await this.ingestQuestion(e as QuestionEnvelope, text, at)
-    return await this.ingestAppointment(e as SecretaryClaimEnvelope, text)
+    if (isAppointment(e)) return await this.ingestAppointment(e, text)
+    return await this.ingestCarried(e, text, false)
+  }
+
+  /** A channel envelope that came on a questions topic (its sender knew no channel peer): taken only by channel members. */
+  private async ingestCarried (e: EnvelopeBase, wire: string, sealed: boolean): Promise<string | undefined> {
+    const qid = (e as { 'question/id'?: string })['question/id']
+    const rec = qid === undefined ? undefined : this.records.get(qid)
+    if (qid === undefined || rec === undefined || !rec.joined) return 'not-member'
+    return await this.ingestChannel(qid, e, wire, 'gossip', sealed)
   }
 
   private async ingestQuestion (q: QuestionEnvelope, wire: string, at: TopicKind | undefined, to?: string[]): Promise<string | undefined> {
@@ -361,7 +369,8 @@ export class QuestionBus implements SwarmService {
         }
         return await this.ingestQuestion(e as QuestionEnvelope, wire, { kind: 'private' }, payload.to)
       }
-      if (e.type === 'swarm/secretary-claim' && this.judgeQuestionTopicEnvelope(e, { kind: 'private' }) === undefined) return await this.ingestAppointment(e as SecretaryClaimEnvelope, wire)
+      if (isAppointment(e)) return await this.ingestAppointment(e, wire)
+      if ((CHANNEL_TYPES as readonly string[]).includes(e.type)) return await this.ingestCarried(e, wire, true)
       return 'wrong-scope'
     }
     if (!(CHANNEL_TYPES as readonly string[]).includes(e.type) || checkChannelEnvelope(e, channel) !== undefined) {
@@ -481,8 +490,8 @@ export class QuestionBus implements SwarmService {
         const at = directArrival(e as QuestionEnvelope, this.listens())
         why = at === undefined ? 'wrong-scope' : checkQuestionScope(e as QuestionEnvelope, at)
         if (why === undefined) why = await this.ingestQuestion(e as QuestionEnvelope, wire, at)
-      } else if (type === 'swarm/secretary-claim' && (e as SecretaryClaimEnvelope).mode === 'shadow' && (e as SecretaryClaimEnvelope).reason.startsWith(APPOINT_PREFIX)) {
-        why = this.judgeQuestionTopicEnvelope(e, { kind: 'global' }) ?? await this.ingestAppointment(e as SecretaryClaimEnvelope, wire)
+      } else if (isAppointment(e)) {
+        why = await this.ingestAppointment(e, wire)
       } else if (type === SEALED_TYPE) {
         why = await this.ingestSealedDirect(e as SealedEnvelope, wire)
       } else {
@@ -585,11 +594,28 @@ export class QuestionBus implements SwarmService {
     const bytes = new TextEncoder().encode(wire)
     try {
       const n = await this.c.topics.publish(channelTopic(ch.questionId), bytes)
-      if (n === 0 && ch.acting !== this.me) await this.pushTo(ch.acting, bytes)
+      // no channel member among our peers: hand it to the acting node directly, else let the
+      // question's own topic carry it (every node there relays; only members take it)
+      if (n === 0 && (ch.acting === this.me || await this.pushTo(ch.acting, bytes) === undefined)) await this.carry(ch, wire)
     } catch (err) {
       this.log.debug('channel publish failed', { id: e.id, err: (err as Error).message })
     }
     return excluded === undefined ? { wire } : { wire, excluded }
+  }
+
+  private async carry (ch: Channel, wire: string): Promise<void> {
+    const q = ch.question
+    const scope = normalizeScope(q.delivery.scope) as Scope
+    const mine = this.listens()
+    // the asker listens on its own federation's topic; a member elsewhere on one it shares
+    const topics = publishTopics(scope, q.sender['federation/id'], []).filter((t) => {
+      const k = topicKind(t)
+      return k.kind !== 'federation' || mine.federations.includes(k.federation) || ch.asker === this.me
+    })
+    for (const topic of topics) {
+      const n = await this.c.topics.publish(topic, new TextEncoder().encode(wire + ' ')).catch(() => 0)
+      this.c.counters.inc('bus.carried', n > 0 ? 'sent' : 'no-peers')
+    }
   }
 
   private sealTtl (ch: Channel): number {
@@ -1112,6 +1138,11 @@ export class QuestionBus implements SwarmService {
     const q = buildQuestion(this.c.identity, { text, scope: 'global', ttlSec: 600 })
     return { id: q.id, bytes: new TextEncoder().encode(JSON.stringify(q)) }
   }
+}
+
+function isAppointment (e: EnvelopeBase): e is SecretaryClaimEnvelope {
+  const c = e as SecretaryClaimEnvelope
+  return e.type === 'swarm/secretary-claim' && c.mode === 'shadow' && c.sender['node/id'] === c['asker/node-id'] && c.reason.startsWith(APPOINT_PREFIX)
 }
 
 function refusalError (reason: string, qid: string): SwarmError {

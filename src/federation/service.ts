@@ -91,7 +91,7 @@ export class FederationService implements SwarmService {
         roots: this.m.book.roots().size,
         hello: { sent: this.helloSent, received: this.helloReceived }
       },
-      admission: { ...this.c.admission?.stats(), ...this.c.guard?.stats() }
+      admission: { ...this.c.admission?.stats(), streamsRefused: this.c.counters.byLabel('streams.refused'), ...this.c.guard?.stats() }
     }
   }
 

@@ -223,7 +223,7 @@ export class ReflectionService implements SwarmService {
     } catch (err) {
       // stored (and durable) even though the share was refused: say so in the error
       if (err instanceof SwarmError) {
-        const detail = { ...(err.detail as Record<string, unknown> | undefined), id: record.id, stored: true }
+        const detail: Record<string, unknown> = { ...(err.detail as Record<string, unknown> | undefined), id: record.id, stored: true }
         const why = typeof detail.reason === 'string' ? detail.reason : err.message
         throw new SwarmError(err.code, `stored as ${record.id}, but not shared: ${why}`, { detail })
       }
@@ -240,8 +240,10 @@ export class ReflectionService implements SwarmService {
   /**
    * Local knowledge merged with the curated answers of every connected peer that speaks the
    * protocol, asked in parallel until the deadline (default 5 s); late or bad replies are left out.
+   * `knowledge(query, 5)` or `knowledge(query, { limit, timeoutMs, signal })`.
    */
-  async knowledge (query: string, opts: KnowledgeOptions = {}): Promise<KnowledgeAnswer> {
+  async knowledge (query: string, limitOrOptions: number | KnowledgeOptions = {}): Promise<KnowledgeAnswer> {
+    const opts = typeof limitOrOptions === 'number' ? { limit: limitOrOptions } : limitOrOptions
     const limit = Math.max(1, Math.min(MAX_KNOWLEDGE_ITEMS, Math.floor(opts.limit ?? DEFAULT_KNOWLEDGE_ITEMS)))
     const timeoutMs = opts.timeoutMs ?? KNOWLEDGE_TIMEOUT_MS
     const signal = withTimeout(opts.signal, timeoutMs)

@@ -28,6 +28,7 @@ export interface TaskRecord {
 }
 
 const PRUNE_EVERY = 100
+const SAVE_DELAY_MS = 50
 
 export class TaskRecords {
   private readonly bucket: Bucket
@@ -37,6 +38,9 @@ export class TaskRecords {
   private keySeq = 0
   private writes = 0
   private chain: Promise<unknown> = Promise.resolve()
+  /** Finished records not yet stored: written together, a moment later, in one batch. */
+  private unsaved: Array<{ key: string, rec: TaskRecord }> = []
+  private saveTimer?: NodeJS.Timeout
 
   constructor (bucket: Bucket) { this.bucket = bucket }
 
@@ -74,7 +78,7 @@ export class TaskRecords {
 
   /** Newest first: unfinished tasks (in memory) and stored ones. */
   async list (opts: { limit?: number, direction?: TaskDirection } = {}): Promise<TaskRecord[]> {
-    await this.chain
+    await this.flush()
     const limit = Math.max(1, Math.min(TASK_RECORDS_KEEP, opts.limit ?? TASK_LIST_DEFAULT))
     const want = (r: TaskRecord): boolean => opts.direction === undefined || r.direction === opts.direction
     const active = [...this.active.values()].filter((x) => want(x.rec)).sort((x, y) => x.key < y.key ? 1 : -1)
@@ -99,14 +103,29 @@ export class TaskRecords {
     return `${String(this.lastKeyMs).padStart(15, '0')}.${String(this.keySeq).padStart(6, '0')}`
   }
 
-  /** Waits for pending writes (stop). */
-  async flush (): Promise<void> { await this.chain }
+  /** Stores what is pending now (list, stop). */
+  async flush (): Promise<void> {
+    this.save()
+    await this.chain
+  }
 
-  // Writes are chained so they land in order; they are not synced (the audit log is).
   private write (key: string, rec: TaskRecord): void {
+    this.unsaved.push({ key, rec })
+    this.saveTimer ??= setTimeout(() => { this.save() }, SAVE_DELAY_MS)
+  }
+
+  // Batches are chained so they land in order; they are not synced (the audit log is).
+  private save (): void {
+    clearTimeout(this.saveTimer)
+    this.saveTimer = undefined
+    if (this.unsaved.length === 0) return
+    const batch = this.unsaved
+    this.unsaved = []
     this.chain = this.chain.then(async () => {
-      await this.bucket.put(key, rec)
-      if (++this.writes % PRUNE_EVERY === 0) await this.prune()
+      await this.bucket.batch(batch.map(({ key, rec }) => ({ type: 'put' as const, key, value: rec })))
+      const before = this.writes
+      this.writes += batch.length
+      if (Math.floor(this.writes / PRUNE_EVERY) > Math.floor(before / PRUNE_EVERY)) await this.prune()
     }).catch(() => {})
   }
 

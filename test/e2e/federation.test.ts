@@ -94,6 +94,16 @@ describe('federation: closed membership, revocation, control socket', () => {
     expect(await questionIds(member)).not.toContain(bad.id)
     const stats = await root.json(['stats'])
     expect(stats.admission.refused['not-member']).toBeGreaterThanOrEqual(1)
+
+    // direct streams too: the outsider's proposal is refused by both members, a member's is voted on
+    const theirs = await outsider.json(['consensus', 'propose', '--file', 'notes/x.md', '--operation', 'create', '--rationale', 'let me in', '--timeout', '3'])
+    expect(theirs.yes ?? 0).toBeLessThanOrEqual(1) // nobody but itself votes for it
+    for (const d of [root, member]) {
+      expect((await d.json(['stats'])).admission.streamsRefused['/swarm/consensus/1.0.0 not-member']).toBeGreaterThanOrEqual(1)
+    }
+    const ours = await member.json(['consensus', 'propose', '--file', 'notes/y.md', '--operation', 'create', '--rationale', 'members only', '--timeout', '3'])
+    expect(ours).toMatchObject({ consensus: true, reason: 'approved' })
+    expect(ours.yes).toBeGreaterThanOrEqual(2)
   })
 
   it('a revoked node is refused', async () => {
@@ -128,6 +138,15 @@ describe('federation: closed membership, revocation, control socket', () => {
       s.write(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'status', params: { pad: 'x'.repeat(1024 * 1024 + 10) } }) + '\n')
     })
     expect(JSON.parse(reply).error.data.code).toBe('too-large')
+    expect((await root.json(['status'])).running).toBe(true)
+
+    // a socket file opened up to others is refused until it is private again
+    const { chmod } = await import('node:fs/promises')
+    await chmod(socket, 0o666)
+    const opened = await root.cli(['status', '--json'])
+    expect(opened.code).not.toBe(0)
+    expect(opened.stdout + opened.stderr).toContain('forbidden')
+    await chmod(socket, 0o600)
     expect((await root.json(['status'])).running).toBe(true)
   })
 })
