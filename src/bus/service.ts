@@ -596,7 +596,14 @@ export class QuestionBus implements SwarmService {
       const n = await this.c.topics.publish(channelTopic(ch.questionId), bytes)
       // no channel member among our peers: hand it to the acting node directly, else let the
       // question's own topic carry it (every node there relays; only members take it)
-      if (n === 0 && (ch.acting === this.me || await this.pushTo(ch.acting, bytes) === undefined)) await this.carry(ch, wire)
+      if (n === 0) {
+        if (ch.acting === this.me) {
+          // nobody else in the channel: nobody to reach (an unanswered question stays off the questions topic)
+          if ([...ch.participants.values()].some((p) => p.nodeId !== this.me && p.present)) await this.carry(ch, wire)
+        } else if (await this.pushTo(ch.acting, bytes) === undefined) {
+          await this.carry(ch, wire)
+        }
+      }
     } catch (err) {
       this.log.debug('channel publish failed', { id: e.id, err: (err as Error).message })
     }
@@ -606,13 +613,8 @@ export class QuestionBus implements SwarmService {
   private async carry (ch: Channel, wire: string): Promise<void> {
     const q = ch.question
     const scope = normalizeScope(q.delivery.scope) as Scope
-    const mine = this.listens()
-    // the asker listens on its own federation's topic; a member elsewhere on one it shares
-    const topics = publishTopics(scope, q.sender['federation/id'], []).filter((t) => {
-      const k = topicKind(t)
-      return k.kind !== 'federation' || mine.federations.includes(k.federation) || ch.asker === this.me
-    })
-    for (const topic of topics) {
+    // the asker's federation topic (it always listens there), the global topic or the private inbox
+    for (const topic of publishTopics(scope, q.sender['federation/id'], [])) {
       const n = await this.c.topics.publish(topic, new TextEncoder().encode(wire + ' ')).catch(() => 0)
       this.c.counters.inc('bus.carried', n > 0 ? 'sent' : 'no-peers')
     }

@@ -22,7 +22,7 @@ import { Counters } from './counters.ts'
 import { registerCoreMethods } from './core-methods.ts'
 import { createServices } from './services.ts'
 import type { MetricsHandle } from './metrics.ts'
-import { PROTOCOL_CONSENSUS, PROTOCOL_DELIVERY, PROTOCOL_HISTORY, PROTOCOL_KNOWLEDGE, PROTOCOL_TASK, topics as topicNames } from '../constants.ts'
+import { PROTOCOL_CONSENSUS, PROTOCOL_DELIVERY, PROTOCOL_HISTORY, PROTOCOL_KNOWLEDGE, PROTOCOL_REFLECTIONS, PROTOCOL_TASK, topics as topicNames } from '../constants.ts'
 import { PeerGuard, type GuardedNode } from '../net/peer-guard.ts'
 import { gateInboundStreams } from '../net/stream-gate.ts'
 import { Admission } from '../federation/admission.ts'
@@ -147,10 +147,12 @@ export class Daemon {
     const membership = new Membership({ federation: fed, config: config.federation, clockSkewSec: config.bus.clockSkewSec, bucket: this.db.bucket('federation'), paths })
     const admission = new Admission({ membership, rateLimit: config.rateLimit })
     this.topics.setAdmission(admission)
-    this.topics.onReject((_reason, topic, from) => { if (!scoredTopics.has(topic)) guard.penalize(from.toString()) })
+    // a lapsed or revoked member's routine traffic (heartbeats) must not get it banned: not-member
+    // weighs a tenth of an invalid message, so only a flood of it graylists
+    this.topics.onReject((reason, topic, from) => { if (!scoredTopics.has(topic)) guard.penalize(from.toString(), reason === 'not-member' ? 0.1 : 1) })
     // every part's direct streams pass the admission (hello stays open: it is how members are learned)
     gateInboundStreams(this.libp2p, {
-      protocols: new Set([PROTOCOL_TASK, PROTOCOL_CONSENSUS, PROTOCOL_KNOWLEDGE, PROTOCOL_DELIVERY, PROTOCOL_HISTORY]),
+      protocols: new Set([PROTOCOL_TASK, PROTOCOL_CONSENSUS, PROTOCOL_KNOWLEDGE, PROTOCOL_REFLECTIONS, PROTOCOL_DELIVERY, PROTOCOL_HISTORY]),
       judge: (protocol, peer) => admission.judgeStream(protocol, nodeIdFromPeerId(peer)),
       onRefused: (protocol, _peer, v) => {
         this.counters.inc('envelopes.rejected', v.reason)

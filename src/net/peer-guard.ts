@@ -53,9 +53,9 @@ export class PeerGuard {
     return false
   }
 
-  /** One invalid message from `peerId` on an unscored topic. */
-  penalize (peerId: string): void {
-    const value = this.decayed(peerId) + 1
+  /** One invalid message from `peerId` on an unscored topic (`weight` < 1 for lesser faults). */
+  penalize (peerId: string, weight = 1): void {
+    const value = this.decayed(peerId) + weight
     this.penalties.set(peerId, { value, at: this.init.now() })
   }
 

@@ -6,7 +6,7 @@
 import { lpStream } from '@libp2p/utils'
 import type { Connection, PeerId, Stream } from '@libp2p/interface'
 import { PROTOCOL_TASK } from '../constants.ts'
-import { SwarmError, withTimeout } from '../errors.ts'
+import { SwarmError } from '../errors.ts'
 import type { SwarmLibp2p } from '../net/node.ts'
 import { TASK_MAX_STREAMS, TASK_REQUEST_MAX_BYTES, TASK_RESPONSE_MAX_BYTES, TASK_STREAM_IO_TIMEOUT_MS } from './constants.ts'
 
@@ -29,18 +29,45 @@ export async function handleTaskStreams (libp2p: SwarmLibp2p, handle: InboundTas
     stream.addEventListener('close', onClose, { once: true })
     try {
       const lp = lpStream(stream, { maxDataLength: TASK_REQUEST_MAX_BYTES })
-      const request = await lp.read({ signal: withTimeout(gone.signal, TASK_STREAM_IO_TIMEOUT_MS) })
+      const reading = scopedSignal([gone.signal], TASK_STREAM_IO_TIMEOUT_MS)
+      const request = await lp.read({ signal: reading.signal }).finally(reading.done)
       const response = await handle({ request: request.subarray(), from: connection.remotePeer, connection, signal: gone.signal })
       stream.removeEventListener('close', onClose)
-      const io = AbortSignal.timeout(TASK_STREAM_IO_TIMEOUT_MS)
-      await lp.write(response, { signal: io })
-      await stream.close({ signal: io })
+      const io = scopedSignal([], TASK_STREAM_IO_TIMEOUT_MS)
+      try {
+        await lp.write(response, { signal: io.signal })
+        await stream.close({ signal: io.signal })
+      } finally {
+        io.done()
+      }
     } catch (err: any) {
       stream.abort(err instanceof Error ? err : new Error(String(err)))
     } finally {
       stream.removeEventListener('close', onClose)
     }
   }, { maxInboundStreams: TASK_MAX_STREAMS, maxOutboundStreams: TASK_MAX_STREAMS, runOnLimitedConnection: true })
+}
+
+/**
+ * A signal that aborts when any of `parents` does or after `ms`; `done()` drops the timer and
+ * the listeners. Cheaper than AbortSignal.any + AbortSignal.timeout on the per-task path, and
+ * it leaves nothing registered on long-lived parents.
+ */
+export function scopedSignal (parents: Array<AbortSignal | undefined>, ms: number): { signal: AbortSignal, done: () => void } {
+  const ac = new AbortController()
+  const live = parents.filter((p): p is AbortSignal => p !== undefined)
+  const onAbort = function (this: AbortSignal): void { ac.abort(this.reason) }
+  const timer = setTimeout(() => { ac.abort(new SwarmError('timeout', `timed out after ${ms} ms`)) }, ms)
+  const done = (): void => {
+    clearTimeout(timer)
+    for (const p of live) p.removeEventListener('abort', onAbort)
+  }
+  for (const p of live) {
+    if (p.aborted) { ac.abort(p.reason); break }
+    p.addEventListener('abort', onAbort, { once: true })
+  }
+  ac.signal.addEventListener('abort', done, { once: true })
+  return { signal: ac.signal, done }
 }
 
 export async function unhandleTaskStreams (libp2p: SwarmLibp2p): Promise<void> {
@@ -53,7 +80,8 @@ export async function unhandleTaskStreams (libp2p: SwarmLibp2p): Promise<void> {
  * (dial or stream error, e.g. the peer died mid-task).
  */
 export async function sendTask (libp2p: SwarmLibp2p, peer: PeerId, request: Uint8Array, opts: { signal?: AbortSignal, timeoutMs: number }): Promise<Uint8Array> {
-  const signal = withTimeout(opts.signal, opts.timeoutMs)
+  const scope = scopedSignal([opts.signal], opts.timeoutMs)
+  const signal = scope.signal
   let stream: Stream | undefined
   try {
     stream = await libp2p.dialProtocol(peer, PROTOCOL_TASK, { signal, runOnLimitedConnection: true })
@@ -69,5 +97,7 @@ export async function sendTask (libp2p: SwarmLibp2p, peer: PeerId, request: Uint
     if (opts.signal?.aborted === true) throw new SwarmError('aborted', 'the task was cancelled')
     if (signal.aborted) throw new SwarmError('timeout', `no answer within ${Math.round(opts.timeoutMs / 1000)} s`)
     throw new SwarmError('stream-failed', `task stream failed: ${err?.message as string}`, { cause: err })
+  } finally {
+    scope.done()
   }
 }

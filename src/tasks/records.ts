@@ -111,7 +111,7 @@ export class TaskRecords {
 
   private write (key: string, rec: TaskRecord): void {
     this.unsaved.push({ key, rec })
-    this.saveTimer ??= setTimeout(() => { this.save() }, SAVE_DELAY_MS)
+    this.saveTimer ??= setTimeout(() => { this.save() }, SAVE_DELAY_MS).unref()
   }
 
   // Batches are chained so they land in order; they are not synced (the audit log is).

@@ -24,7 +24,7 @@ import { CapabilityAdverts } from './adverts.ts'
 import { checkTaskAcceptable, detectCapabilities, isTaskType, TASK_REQUIREMENTS, type Capabilities } from './capabilities.ts'
 import { checkTaskData, executeTask, fitResult, type ExecutorSettings } from './execute.ts'
 import type { OpenAIEndpoint } from './executors/code-generation.ts'
-import { handleTaskStreams, sendTask, unhandleTaskStreams, type InboundTask } from './protocol.ts'
+import { handleTaskStreams, scopedSignal, sendTask, unhandleTaskStreams, type InboundTask } from './protocol.ts'
 import { RunQueue } from './queue.ts'
 import { taskId } from './ids.ts'
 import { TaskRecords, type TaskRecord } from './records.ts'
@@ -305,7 +305,8 @@ export class TaskService implements SwarmService {
     const ac = new AbortController()
     const remaining = Date.parse(req.deadline) - Date.now()
     // The executor stops at the deadline itself; this is the backstop, and the caller's giving up.
-    const signal = AbortSignal.any([task.signal, ac.signal, AbortSignal.timeout(remaining + 1000)])
+    const scope = scopedSignal([task.signal, ac.signal], remaining + 1000)
+    const signal = scope.signal
     this.inbound.add(ac)
     let outcome: { result?: Record<string, unknown>, error?: { code: string, message: string } }
     try {
@@ -321,6 +322,7 @@ export class TaskService implements SwarmService {
       if (e.code === 'busy') return await this.refuse(rec, e, started)
       outcome = { error: { code: e.code, message: e.message.slice(0, 4000) } }
     } finally {
+      scope.done()
       this.inbound.delete(ac)
     }
     const durationMs = Math.round(performance.now() - started)
