@@ -169,6 +169,8 @@ export class AuditLog {
 
   /** Without `since`: the latest `limit` matches; with it: the first `limit` after it. Oldest first. */
   async list (query: AuditQuery = {}): Promise<AuditEntry[]> {
+    // Appends issued before this call are listed (they may still be in flight).
+    await this.queue
     const limit = Math.max(0, Math.floor(query.limit ?? LIST_DEFAULT_LIMIT))
     if (limit === 0) return []
     const { since, kind, correlationId, signal } = query

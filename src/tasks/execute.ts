@@ -77,6 +77,15 @@ function formatSec (ms: number): string {
  * truncated), anything else that is too big becomes a `too-large` error.
  */
 export function fitResult (result: Record<string, unknown>, maxBytes: number): Record<string, unknown> {
+  // A flat result whose worst-case JSON (6 bytes per UTF-16 unit, "\u0000") fits needs no
+  // measuring: the common case costs no second JSON.stringify.
+  let bound = 2
+  for (const [k, v] of Object.entries(result)) {
+    if (typeof v === 'string') bound += 6 * v.length + k.length + 8
+    else if (v === null || typeof v === 'number' || typeof v === 'boolean' || v === undefined) bound += k.length + 32
+    else { bound = Infinity; break }
+  }
+  if (bound <= maxBytes) return result
   const size = (v: unknown): number => Buffer.byteLength(JSON.stringify(v))
   let total = size(result)
   if (total <= maxBytes) return result

@@ -36,7 +36,8 @@ export class TaskRecords {
   private readonly active = new Map<string, { key: string, rec: TaskRecord }>()
   private lastKeyMs = 0
   private keySeq = 0
-  private writes = 0
+  /** Stored records (counted once, then kept up to date), so pruning deletes only the excess. */
+  private stored?: number
   private chain: Promise<unknown> = Promise.resolve()
   /** Finished records not yet stored: written together, a moment later, in one batch. */
   private unsaved: Array<{ key: string, rec: TaskRecord }> = []
@@ -123,18 +124,18 @@ export class TaskRecords {
     this.unsaved = []
     this.chain = this.chain.then(async () => {
       await this.bucket.batch(batch.map(({ key, rec }) => ({ type: 'put' as const, key, value: rec })))
-      const before = this.writes
-      this.writes += batch.length
-      if (Math.floor(this.writes / PRUNE_EVERY) > Math.floor(before / PRUNE_EVERY)) await this.prune()
+      this.stored ??= (await this.bucket.keys().all()).length - batch.length
+      this.stored += batch.length
+      if (this.stored >= TASK_RECORDS_KEEP + PRUNE_EVERY) await this.prune()
     }).catch(() => {})
   }
 
+  /** Deletes the oldest records beyond TASK_RECORDS_KEEP (run every PRUNE_EVERY stores). */
   private async prune (): Promise<void> {
-    let seen = 0
-    const old: string[] = []
-    for await (const key of this.bucket.keys({ reverse: true })) {
-      if (++seen > TASK_RECORDS_KEEP) old.push(String(key))
-    }
-    if (old.length > 0) await this.bucket.batch(old.map((key) => ({ type: 'del' as const, key })))
+    const excess = (this.stored ?? 0) - TASK_RECORDS_KEEP
+    if (excess <= 0) return
+    const old = await this.bucket.keys({ limit: excess }).all()
+    await this.bucket.batch(old.map((key) => ({ type: 'del' as const, key: String(key) })))
+    this.stored = (this.stored ?? 0) - old.length
   }
 }

@@ -113,7 +113,6 @@ describe('TaskService between two in-process nodes', () => {
     const r = await caller.tasks.run({ type: 'echo', data: { x: 1 } })
     expect(r).toMatchObject({ success: true, attempts: 1, executedBy: executor.libp2p.peerId.toString(), result: { echo: { x: 1 } } })
     const cid = r.correlationId
-    await until(() => true)
     const mine = (await caller.audit.list({ correlationId: cid })).map((e) => e.kind)
     const theirs = (await executor.audit.list({ correlationId: cid })).map((e) => e.kind)
     expect(mine).toEqual(['task.delegated', 'task.done'])
