@@ -39,7 +39,12 @@ async function answerWhenReceived (c: ControlClient, id: string, text: string): 
   }, { timeoutMs: 30_000, intervalMs: 50, what: `answer to ${id}` })
 }
 
-const cfg = { presence: { heartbeatSec: 2 }, log: { level: 'info' } }
+// Soak traffic is one node asking hundreds of questions a second: lift the per-sender limit.
+const cfg = {
+  presence: { heartbeatSec: 2 },
+  log: { level: 'info' },
+  rateLimit: { perSender: { ratePerSec: 100_000, burst: 100_000 }, perScope: { ratePerSec: 100_000, burst: 100_000 } }
+}
 
 describe('soak: five daemons, steady questions with contributions', () => {
   const daemons: TestDaemon[] = []
