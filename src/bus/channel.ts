@@ -7,6 +7,8 @@ import type { CloseEnvelope, ContributionEnvelope, PresenceEnvelope, QuestionEnv
 import { preferClaim, type ClaimRef } from './secretary.ts'
 
 export type QuestionState = 'open' | 'answered' | 'resolved' | 'handed-off' | 'expired' | 'withdrawn'
+/** The lifecycle step (`swarm show` `phase`): the state, refined while open by two derived steps. */
+export type QuestionPhase = 'open' | 'clarifying' | 'answered' | 'summarized' | 'resolved' | 'handed-off' | 'expired' | 'withdrawn'
 /** This node's relation to a question. */
 export type Role = 'asker' | 'receiver' | 'participant' | 'watcher' | 'shadow' | 'secretary'
 export type PresenceRole = PresenceEnvelope['role']
@@ -104,6 +106,34 @@ export class Channel {
     if (this.close !== undefined) return resolutionState(this.close.resolution)
     if (now > this.deadline) return 'expired'
     return this.contributions().some((e) => ANSWER_KINDS.has((e.envelope as ContributionEnvelope).kind)) ? 'answered' : 'open'
+  }
+
+  /**
+   * open → clarifying (a clarification request awaits its clarification) → answered → summarized
+   * (a summary newer than every answer) → resolved | handed-off | expired | withdrawn. Derived from
+   * the signed envelopes, never stored.
+   */
+  phase (now = Date.now()): QuestionPhase {
+    const s = this.state(now)
+    if (s !== 'open' && s !== 'answered') return s
+    const pending = new Set<string>()
+    let lastAnswer = 0
+    let lastSummary = 0
+    for (const e of this.entries) {
+      if (e.excluded !== undefined) continue
+      if (e.type === 'swarm/summary') { lastSummary = e.seq; continue }
+      if (e.type !== 'swarm/contribution') continue
+      const c = e.envelope as ContributionEnvelope
+      if (c.kind === 'clarification-request') pending.add(c.id)
+      else if (c.kind === 'clarification') {
+        const to = c['in-reply-to']
+        if (to !== undefined && pending.has(to)) pending.delete(to)
+        else if (to === undefined) pending.clear()
+      } else if (ANSWER_KINDS.has(c.kind)) lastAnswer = e.seq
+    }
+    if (pending.size > 0) return 'clarifying'
+    if (lastSummary > 0 && lastSummary > lastAnswer) return 'summarized'
+    return s
   }
 
   closedOrExpired (now = Date.now()): boolean {

@@ -3,13 +3,15 @@
 
 import { performance } from 'node:perf_hooks'
 import type { MethodRegistry } from '../control/server.ts'
-import { CONTRIBUTION_KINDS, RESOLUTIONS, URGENCIES } from '../envelope/schemas.ts'
+import { CONTRIBUTION_KINDS, ORIGINS, RESOLUTIONS, URGENCIES } from '../envelope/schemas.ts'
 import { UsageError } from '../errors.ts'
 import type { QuestionBus, AskInit, ContributionKind } from './service.ts'
 import type { Scope } from './topics.ts'
 
 const SCOPES: readonly string[] = ['private', 'federation-local', 'cross-federation', 'global']
 export const BENCH_RAW_TOPIC = 'swarm/1/bench/raw'
+const QUESTION_ID = /^question:[0-9A-HJKMNP-TV-Z]{26}$/
+type ContributionOrigin = typeof ORIGINS[number]
 
 const str = (v: unknown, name: string, required = false): string | undefined => {
   if (v === undefined || v === null) { if (required) throw new UsageError(`${name} is required`); return undefined }
@@ -34,12 +36,16 @@ const oneOf = <T extends string>(v: unknown, name: string, choices: readonly str
 
 export function registerBusMethods (control: MethodRegistry, bus: QuestionBus): void {
   control.register('ask', async (p: Record<string, unknown>) => {
+    // a sub-question names its parent with a `parent:<question id>` tag: the envelope keeps its exact shape
+    const parent = str(p.parent, 'parent')
+    if (parent !== undefined && !QUESTION_ID.test(parent)) throw new UsageError(`parent must be a question id, got ${parent}`)
+    const tags = strs(p.tags, 'tags')
     const a: AskInit = {
       text: str(p.text, 'text', true) as string,
       scope: oneOf<Scope>(p.scope, 'scope', SCOPES),
       ttlSec: num(p.ttlSec, 'ttlSec', 1, 30 * 86400),
       urgency: oneOf(p.urgency, 'urgency', URGENCIES),
-      tags: strs(p.tags, 'tags'),
+      tags: parent === undefined ? tags : [...new Set([...(tags ?? []), `parent:${parent}`])],
       followUps: typeof p.followUps === 'boolean' ? p.followUps : undefined,
       requireModels: strs(p.requireModels, 'requireModels'),
       excludeModels: strs(p.excludeModels, 'excludeModels'),
@@ -64,7 +70,9 @@ export function registerBusMethods (control: MethodRegistry, bus: QuestionBus): 
       text: str(p.text, 'text', true) as string,
       confidence: num(p.confidence, 'confidence', 0, 1) ?? 0.5,
       sources: strs(p.sources, 'sources'),
-      replyTo: str(p.replyTo, 'replyTo')
+      replyTo: str(p.replyTo, 'replyTo'),
+      // typed by the operator and signed by the node: node-mediated-human unless told otherwise
+      origin: oneOf<ContributionOrigin>(p.origin, 'origin', ORIGINS) ?? 'node-mediated-human'
     }, ctx.signal)
     return { id: res.id, questionId: id, envelope: res.envelope }
   })

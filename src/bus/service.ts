@@ -11,7 +11,7 @@ import {
   type EnvelopeBase, type Verdict
 } from '../envelope/index.ts'
 import type {
-  CloseEnvelope, ContributionEnvelope, PresenceEnvelope, QuestionEnvelope, SecretaryClaimEnvelope
+  CloseEnvelope, ContributionEnvelope, PresenceEnvelope, QuestionEnvelope, SecretaryClaimEnvelope, SummaryEnvelope
 } from '../envelope/schemas.ts'
 import { normalizeScope } from '../envelope/schemas.ts'
 import { NotFoundError, SwarmError } from '../errors.ts'
@@ -22,6 +22,7 @@ import { ReputationBook } from '../synthesis/reputation.ts'
 import type { SwarmComponents, SwarmService } from '../daemon/components.ts'
 import { APPOINT_PREFIX, Channel, type Applied, type ChannelEntry, type PresenceRole, type QuestionState, type Role } from './channel.ts'
 import { checkEligibility } from './eligibility.ts'
+import { effectiveModels } from '../config/models.ts'
 import { ChannelStore, fetchHistory, serveHistory, type HistoryPage, type QuestionRecord } from './history.ts'
 import { createOpener, isRecipient, open, seal, SEALED_TYPE, type Opener, type SealedEnvelope } from './private.ts'
 import { claimDelayMs, isAbsent } from './secretary.ts'
@@ -92,6 +93,19 @@ const now = (): number => Date.now()
 /** Expired questions stay in memory this long (then only in the store). */
 const PRUNE_AFTER_MS = 10 * 60_000
 const hrNow = (): number => performance.timeOrigin + performance.now()
+/**
+ * Catch-up after a (re)subscription (see catchUp): a peer newly seen subscribed to a channel is
+ * pushed, this long after the subscription arrived (about one gossipsub heartbeat, so that it is
+ * in the mesh by then and what this node forwarded meanwhile is included), the envelopes this
+ * node stored in the window before it — its own, or all of them if it is the acting node.
+ */
+const CATCH_UP_DELAY_MS = 1200
+const CATCH_UP_MIN_WINDOW_MS = 15_000
+const CATCH_UP_MAX = 64
+/** A daemon that rejoined its channels at start pulls their history once more this long after the first backfill served. */
+const SETTLE_BACKFILL_MS = 2500
+/** Channels backfilled at once (a restarted asker may rejoin hundreds; the history server takes 32 streams at a time). */
+const BACKFILL_CONCURRENCY = 4
 
 export class QuestionBus implements SwarmService {
   readonly name = 'bus'
@@ -109,7 +123,13 @@ export class QuestionBus implements SwarmService {
   /** Shadow appointments that arrived before their question. */
   private readonly pendingAppointments = new Map<string, Deliverable>()
   private readonly needsBackfill = new Set<string>()
+  /** Channels rejoined at start that still owe their second ("settle") backfill. */
+  private readonly settleBackfill = new Set<string>()
+  /** Pending catch-up pushes, by `<peer> <question id>`. */
+  private readonly catchUps = new Map<string, NodeJS.Timeout>()
   private readonly backfilling = new Map<string, Promise<void>>()
+  private backfillFree = BACKFILL_CONCURRENCY
+  private readonly backfillQueue: Array<() => void> = []
   private readonly expiryTimers = new Map<string, NodeJS.Timeout>()
   private readonly claimAt = new Map<string, number>()
   private readonly lastState = new Map<string, QuestionState>()
@@ -119,7 +139,10 @@ export class QuestionBus implements SwarmService {
   private started = false
   private readonly skewMs: number
   private readonly heartbeatSec: number
-  private readonly onSubscriptionChange = (evt: CustomEvent<any>): void => { this.reannounce(evt.detail.peerId, evt.detail.subscriptions) }
+  private readonly onSubscriptionChange = (evt: CustomEvent<any>): void => {
+    this.reannounce(evt.detail.peerId, evt.detail.subscriptions)
+    this.catchUp(evt.detail.peerId, evt.detail.subscriptions)
+  }
   private readonly onPeerConnect = (): void => { this.kickBackfill() }
 
   constructor (c: BusComponents) {
@@ -178,6 +201,8 @@ export class QuestionBus implements SwarmService {
     clearInterval(this.tick)
     for (const t of this.expiryTimers.values()) clearTimeout(t)
     this.expiryTimers.clear()
+    for (const t of this.catchUps.values()) clearTimeout(t)
+    this.catchUps.clear()
     this.c.libp2p.services.pubsub.removeEventListener('subscription-change', this.onSubscriptionChange)
     this.c.libp2p.removeEventListener('peer:connect', this.onPeerConnect)
     await this.c.libp2p.unhandle(PROTOCOL_DELIVERY).catch(() => {})
@@ -216,6 +241,7 @@ export class QuestionBus implements SwarmService {
       this.subscribeChannel(rec.id)
       this.joinedAt.set(rec.id, now())
       this.needsBackfill.add(rec.id)
+      this.settleBackfill.add(rec.id)
       if (!ch.closedOrExpired()) {
         await this.publishChannel(ch, buildPresence(this.c.identity, { questionId: rec.id, event: 'join', role: this.presenceRole(rec) }))
         if (rec.role === 'asker' && ch.secretary !== null) await this.publishChannel(ch, buildSecretaryClaim(this.c.identity, { questionId: rec.id, mode: 'resume', askerNodeId: this.me, reason: 'asker restarted; resuming' }))
@@ -287,7 +313,7 @@ export class QuestionBus implements SwarmService {
     if (this.records.has(q.id)) return 'duplicate'
     if (q.sender['node/id'] === this.me) return 'duplicate'
     const { config } = this.c
-    const elig = checkEligibility(q.filters, { models: config.node.models, languages: config.node.languages, reputation: config.reputation.default })
+    const elig = checkEligibility(q.filters, { models: effectiveModels(config), languages: config.node.languages, reputation: config.reputation.default })
     const rec: QuestionRecord = {
       id: q.id,
       envelope: q,
@@ -485,6 +511,7 @@ export class QuestionBus implements SwarmService {
     const e = v.envelope
     const wire = v.text ?? new TextDecoder().decode(req)
     let why: string | undefined
+    let relay: { qid: string, held: number } | undefined
     try {
       if (type === 'swarm/question') {
         const at = directArrival(e as QuestionEnvelope, this.listens())
@@ -493,18 +520,54 @@ export class QuestionBus implements SwarmService {
       } else if (isAppointment(e)) {
         why = await this.ingestAppointment(e, wire)
       } else if (type === SEALED_TYPE) {
+        const inner = this.sealedChannel(e as SealedEnvelope)
+        if (inner !== undefined) relay = await this.heldBefore(inner)
         why = await this.ingestSealedDirect(e as SealedEnvelope, wire)
       } else {
         const qid = (e as { 'question/id'?: string })['question/id'] ?? ''
+        relay = await this.heldBefore(qid)
         why = await this.ingestChannel(qid, e, wire, 'direct', false)
       }
     } finally {
       // let the gossip copy through too, so this node still forwards it to its mesh
       this.validator.forget(e.id)
     }
+    if (why === undefined && relay !== undefined) this.relayIfNew(relay, wire)
     if (why === 'wrong-scope' || why === 'wrong-channel') this.c.counters.inc('envelopes.rejected', why)
     this.log.debug('direct delivery', { from: from.toString(), id: e.id, verdict: why ?? 'accepted' })
     return why === undefined ? { ok: true } : { ok: false, reason: why }
+  }
+
+  /** The channel a sealed envelope belongs to, if it is a channel envelope addressed to this node. */
+  private sealedChannel (sealed: SealedEnvelope): string | undefined {
+    if (!isRecipient(sealed, this.me)) return undefined
+    try {
+      const payload = open(sealed, this.opener)
+      return payload?.envelope.type === 'swarm/question' ? undefined : (payload?.envelope as { 'question/id'?: string } | undefined)?.['question/id']
+    } catch { return undefined }
+  }
+
+  /** How many entries a channel this node is a member of holds (undefined when not a member). */
+  private async heldBefore (qid: string): Promise<{ qid: string, held: number } | undefined> {
+    const rec = await this.record(qid)
+    if (rec === undefined || !rec.joined) return undefined
+    return { qid, held: (await this.loadChannel(rec)).entries.length }
+  }
+
+  /**
+   * A channel envelope that reached this member first by direct push (a catch-up, or a
+   * contribution handed to the acting node) is relayed on the channel topic, as gossip would
+   * have forwarded it: its author's own publish may have reached nobody (published before any
+   * subscriber was known). The bytes are the author's, so it stays one gossipsub message.
+   */
+  private relayIfNew (before: { qid: string, held: number }, wire: string): void {
+    const ch = this.channels.get(before.qid)
+    if (ch === undefined || ch.entries.length <= before.held) return
+    this.c.topics.publish(channelTopic(before.qid), new TextEncoder().encode(wire)).then(
+      (n) => { this.c.counters.inc('bus.relayed', n > 0 ? 'sent' : 'no-peers') },
+      // PublishError.Duplicate: the gossip copy got here first and was forwarded already
+      (err) => { this.log.debug('relay skipped', { qid: before.qid, err: (err as Error).message }) }
+    )
   }
 
   /** A sealed push: a question (no channel known) or a channel envelope of a private question we hold. */
@@ -584,6 +647,7 @@ export class QuestionBus implements SwarmService {
     const topic = channelTopic(qid)
     if (this.c.topics.subscribed(topic)) this.c.topics.unsubscribe(topic)
     this.needsBackfill.delete(qid)
+    this.settleBackfill.delete(qid)
   }
 
   /** Signs nothing itself: takes a built envelope, seals it for private channels, admits it locally, publishes it. */
@@ -676,25 +740,46 @@ export class QuestionBus implements SwarmService {
     const running = this.backfilling.get(qid)
     if (running !== undefined) return running
     const p = (async () => {
-      const topic = channelTopic(qid)
-      const subs = this.c.topics.subscribers(topic).map((p) => p.toString())
-      const conns = this.c.libp2p.getConnections().map((x) => x.remotePeer)
-      const peers = [...new Map(conns.map((p) => [p.toString(), p])).values()].sort((a, b) => Number(subs.includes(b.toString())) - Number(subs.includes(a.toString())))
-      let served = 0
-      for (const peer of peers.slice(0, 6)) {
-        try {
-          let had = false
-          await fetchHistory(this.c.libp2p, peer, qid, async (page) => { if (page.question !== null) had = true; await this.ingestHistoryPage(qid, page) })
-          if (had) served++
-        } catch (err) {
-          this.log.debug('history fetch failed', { qid, peer: peer.toString(), err: (err as Error).message })
-        }
-        if (served >= 2) break
+      if (this.backfillFree > 0) this.backfillFree--
+      else await new Promise<void>((resolve) => { this.backfillQueue.push(resolve) })
+      try {
+        await this.backfillFrom(qid)
+      } finally {
+        const next = this.backfillQueue.shift()
+        if (next !== undefined) next()
+        else this.backfillFree++
       }
-      if (served > 0) this.needsBackfill.delete(qid)
     })().finally(() => { this.backfilling.delete(qid) })
     this.backfilling.set(qid, p)
     return p
+  }
+
+  private async backfillFrom (qid: string): Promise<void> {
+    if (!this.started || this.records.get(qid)?.joined !== true) return
+    const topic = channelTopic(qid)
+    const subs = this.c.topics.subscribers(topic).map((p) => p.toString())
+    const conns = this.c.libp2p.getConnections().map((x) => x.remotePeer)
+    const peers = [...new Map(conns.map((p) => [p.toString(), p])).values()].sort((a, b) => Number(subs.includes(b.toString())) - Number(subs.includes(a.toString())))
+    let served = 0
+    for (const peer of peers.slice(0, 6)) {
+      try {
+        // only a peer that holds the channel counts (a member always holds at least the asker's join);
+        // one that merely received the question serves it with an empty channel
+        let had = false
+        await fetchHistory(this.c.libp2p, peer, qid, async (page) => { if (page.envelopes.length > 0) had = true; await this.ingestHistoryPage(qid, page) })
+        if (had) served++
+      } catch (err) {
+        this.log.debug('history fetch failed', { qid, peer: peer.toString(), err: (err as Error).message })
+      }
+      if (served >= 2) break
+    }
+    if (served > 0) {
+      this.needsBackfill.delete(qid)
+      // a rejoin after a restart backfills at the first connection, before any peer knows this
+      // node is subscribed again: pull once more after the subscription has spread and the mesh
+      // has formed, for what was forwarded in between (catch-up pushes cover the authors' own)
+      if (this.settleBackfill.delete(qid)) setTimeout(() => { void this.backfill(qid) }, SETTLE_BACKFILL_MS).unref()
+    }
   }
 
   private async ingestHistoryPage (qid: string, page: HistoryPage): Promise<void> {
@@ -789,6 +874,55 @@ export class QuestionBus implements SwarmService {
         this.c.counters.inc('bus.reannounced', res?.ok === true ? 'accepted' : res?.reason ?? 'failed')
       }
     })()
+  }
+
+  // ---------------------------------------------------------------- catch-up for peers newly subscribed to a channel
+
+  /**
+   * A peer's subscription to a channel this node is in has just arrived (it joined, connected,
+   * or restarted and resubscribed). Anything this node published or forwarded before it knew of
+   * that subscription, or before the peer entered its mesh, did not reach the peer, and gossipsub
+   * never retransmits it (identical bytes are a duplicate, IHAVE skips mesh peers). So after one
+   * gossipsub heartbeat, push the peer the envelopes this node stored in the window before: its
+   * own (each author covers its envelopes), or all of them from the acting node (which holds
+   * everything accepted). Duplicates cost the receiver one replay-cache lookup.
+   */
+  private catchUp (peer: PeerId, subs: Array<{ topic: string, subscribe: boolean }>): void {
+    if (!this.started) return
+    const since = now() - Math.max(CATCH_UP_MIN_WINDOW_MS, 3 * this.heartbeatSec * 1000)
+    for (const s of subs) {
+      if (!s.subscribe) continue
+      const at = topicKind(s.topic)
+      if (at.kind !== 'channel') continue
+      const qid = at.questionId
+      if (this.records.get(qid)?.joined !== true || !this.channels.has(qid)) continue
+      const key = `${peer.toString()} ${qid}`
+      if (this.catchUps.has(key)) continue
+      const timer = setTimeout(() => {
+        this.catchUps.delete(key)
+        void this.pushRecent(peer, qid, since).catch((err) => { this.log.debug('catch-up failed', { qid, err: (err as Error).message }) })
+      }, CATCH_UP_DELAY_MS)
+      timer.unref()
+      this.catchUps.set(key, timer)
+    }
+  }
+
+  private async pushRecent (peer: PeerId, qid: string, since: number): Promise<void> {
+    const ch = this.channels.get(qid)
+    if (!this.started || ch === undefined || this.records.get(qid)?.joined !== true) return
+    if (this.c.libp2p.getConnections(peer).length === 0) return
+    const peerNode = nodeIdFromPeerId(peer)
+    if (ch.private && (peerNode === undefined || !ch.to.includes(peerNode))) return
+    const acting = ch.acting === this.me
+    const out = ch.entries.filter((e) => {
+      const from = e.envelope.sender['node/id']
+      return e.at >= since && from !== peerNode && (acting || from === this.me)
+    }).slice(-CATCH_UP_MAX)
+    for (const e of out) {
+      const res = await this.push(peer, new TextEncoder().encode(e.wire))
+      this.c.counters.inc('bus.caught-up', res?.ok === true ? 'accepted' : res?.reason ?? 'failed')
+    }
+    this.log.debug('catch-up pushed', { qid, peer: peer.toString(), envelopes: out.length, DBGmesh: (this.c.libp2p.services.pubsub as any).getMeshPeers(channelTopic(qid)), DBGsubs: this.c.topics.subscribers(channelTopic(qid)).map(String) })
   }
 
   // ---------------------------------------------------------------- heartbeats, absence, expiry
@@ -1011,6 +1145,7 @@ export class QuestionBus implements SwarmService {
         scope: q.delivery.scope,
         urgency: q.question.urgency,
         state,
+        phase: this.channels.get(rec.id)?.phase() ?? state,
         role: rec.role,
         contributions: this.channels.get(rec.id)?.contributions().length ?? 0,
         expiresAt: new Date(this.deadlineOf(q)).toISOString(),
@@ -1032,6 +1167,7 @@ export class QuestionBus implements SwarmService {
       id: qid,
       envelope: rec.envelope,
       state: ch.state(t),
+      phase: ch.phase(t),
       role: rec.role,
       secretary: ch.secretary,
       shadow: ch.shadow,
@@ -1047,6 +1183,18 @@ export class QuestionBus implements SwarmService {
       summaries: ch.entries.filter((e) => e.type === 'swarm/summary').map((e) => e.envelope),
       close: ch.close ?? null
     }
+  }
+
+  /**
+   * Publishes a summary built and signed elsewhere (the synthesis part) in the channel, joining it
+   * as a participant first if this node is not in it. Who may publish a final one is the caller's
+   * rule; the channel stores every summary.
+   */
+  async publishSummary (qid: string, e: SummaryEnvelope, signal?: AbortSignal): Promise<void> {
+    if (e['question/id'] !== qid) throw new SwarmError('wrong-channel', `summary ${e.id} is for ${e['question/id']}, not ${qid}`)
+    await this.resolve(qid, signal)
+    const ch = await this.join(qid, 'participant')
+    await this.publishChannel(ch, e)
   }
 
   /** Every contribution of a channel in order, excluded ones marked (for synthesis). */

@@ -8,6 +8,7 @@ import { TaskService } from '../tasks/service.ts'
 import { createReflectionService } from '../reflections/service.ts'
 import { WebService } from '../web/server.ts'
 import { FederationService } from '../federation/service.ts'
+import { assistanceService } from '../synthesis/index.ts'
 
 export function createServices (c: SwarmComponents): SwarmService[] {
   const services: SwarmService[] = []
@@ -16,6 +17,8 @@ export function createServices (c: SwarmComponents): SwarmService[] {
   // before the bus: its reflections answerer reads this service's store
   services.push(createReflectionService(c))
   services.push(questionBus(c))
+  // after the bus and reflections: it runs answerers on the bus's questions and reads reflections
+  services.push(assistanceService(c))
   services.push(createConsensusService(c))
   services.push(new TaskService(c))
   services.push(new WebService(c))

@@ -1,7 +1,7 @@
 // Local reputation: this node's score in [0,1] for each node id it has dealt with, kept in the
 // `reputation` bucket. Strangers start at the configured default (`reputation.default`). Scores
-// move by small signed adjustments with a reason (an accepted answer, an objection upheld, …);
-// later issues add the policies that decide the deltas.
+// move by small signed adjustments with a reason; the policies that decide the deltas are in
+// src/synthesis/outcomes.ts (an accepted contribution's +0.05 is applied by the bus's close).
 
 import type { Bucket } from '../store/db.ts'
 
@@ -12,6 +12,8 @@ export interface ReputationRecord {
   accepted: number
   /** Objections against this node's contributions that stood. */
   objected: number
+  /** Invalid messages attributed to this node (absent in records written before it was counted). */
+  invalid?: number
   updatedAt?: string
   lastReason?: string
 }
@@ -20,6 +22,7 @@ export interface AdjustOptions {
   /** Also count an accepted contribution / an objection that stood. */
   accepted?: boolean
   objected?: boolean
+  invalid?: boolean
 }
 
 const clamp = (x: number): number => Math.min(1, Math.max(0, x))
@@ -57,6 +60,7 @@ export class ReputationBook {
       score: clamp(prev.score + delta),
       accepted: prev.accepted + (opts.accepted === true ? 1 : 0),
       objected: prev.objected + (opts.objected === true ? 1 : 0),
+      invalid: (prev.invalid ?? 0) + (opts.invalid === true ? 1 : 0),
       updatedAt: new Date().toISOString(),
       lastReason: reason
     }

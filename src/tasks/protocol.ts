@@ -27,23 +27,27 @@ export async function handleTaskStreams (libp2p: SwarmLibp2p, handle: InboundTas
     const gone = new AbortController()
     const onClose = (): void => { gone.abort(new SwarmError('aborted', 'the caller closed the task stream')) }
     stream.addEventListener('close', onClose, { once: true })
+    // One I/O deadline, re-armed for each step: read the request, then write the answer.
+    const io = new AbortController()
+    const timer = setTimeout(() => { io.abort(new SwarmError('timeout', 'task stream I/O timed out')) }, TASK_STREAM_IO_TIMEOUT_MS)
+    const onGone = (): void => { io.abort(gone.signal.reason) }
+    gone.signal.addEventListener('abort', onGone, { once: true })
     try {
       const lp = lpStream(stream, { maxDataLength: TASK_REQUEST_MAX_BYTES })
-      const reading = scopedSignal([gone.signal], TASK_STREAM_IO_TIMEOUT_MS)
-      const request = await lp.read({ signal: reading.signal }).finally(reading.done)
+      const request = await lp.read({ signal: io.signal })
+      clearTimeout(timer)
       const response = await handle({ request: request.subarray(), from: connection.remotePeer, connection, signal: gone.signal })
       stream.removeEventListener('close', onClose)
-      const io = scopedSignal([], TASK_STREAM_IO_TIMEOUT_MS)
-      try {
-        await lp.write(response, { signal: io.signal })
-        await stream.close({ signal: io.signal })
-      } finally {
-        io.done()
-      }
+      gone.signal.removeEventListener('abort', onGone)
+      timer.refresh()
+      await lp.write(response, { signal: io.signal })
+      await stream.close({ signal: io.signal })
     } catch (err: any) {
       stream.abort(err instanceof Error ? err : new Error(String(err)))
     } finally {
+      clearTimeout(timer)
       stream.removeEventListener('close', onClose)
+      gone.signal.removeEventListener('abort', onGone)
     }
   }, { maxInboundStreams: TASK_MAX_STREAMS, maxOutboundStreams: TASK_MAX_STREAMS, runOnLimitedConnection: true })
 }

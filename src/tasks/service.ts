@@ -11,7 +11,7 @@ import { stat } from 'node:fs/promises'
 import { peerIdFromString } from '@libp2p/peer-id'
 import type { PeerId } from '@libp2p/interface'
 import {
-  buildTaskRequest, buildTaskResponse, catalogue, EnvelopeValidator,
+  buildTaskRequest, buildTaskResponse, catalogue, EnvelopeValidator, envelopeSchema, fields as envelopeFields,
   type TaskRequestEnvelope, type TaskResponseEnvelope
 } from '../envelope/index.ts'
 import { SwarmError, toSwarmError, UsageError } from '../errors.ts'
@@ -20,6 +20,7 @@ import type { SwarmComponents, SwarmService } from '../daemon/components.ts'
 import type { SwarmConfig } from '../config/schema.ts'
 import type { DirectoryEntry } from '../net/directory.ts'
 import { ReputationBook } from '../synthesis/reputation.ts'
+import { effectiveModels } from '../config/models.ts'
 import { CapabilityAdverts } from './adverts.ts'
 import { checkTaskAcceptable, detectCapabilities, isTaskType, TASK_REQUIREMENTS, type Capabilities } from './capabilities.ts'
 import { checkTaskData, executeTask, fitResult, type ExecutorSettings } from './execute.ts'
@@ -79,7 +80,7 @@ function settingsOf (config: SwarmConfig): { accept: string[], safePrefixes: str
     safePrefixes: [...config.tasks.safePrefixes],
     // code-generation endpoints are the `openai` answerers: one list of models per node
     endpoints: config.answerers.flatMap((a) => a.kind === 'openai' ? [{ baseUrl: a.baseUrl, model: a.model, ...(a.apiKeyEnv === undefined ? {} : { apiKeyEnv: a.apiKeyEnv }) }] : []),
-    models: [...config.node.models],
+    models: effectiveModels(config),
     languages: [...config.node.languages],
     python: config.tasks.python,
     timeoutSec: config.tasks.timeoutSec,
@@ -97,6 +98,7 @@ export class TaskService implements SwarmService {
   readonly name = 'tasks'
   private readonly c: TaskServiceComponents
   private readonly env: Record<string, string | undefined>
+  private readonly log: SwarmComponents['log']
   private readonly extra: ReadonlyMap<string, ExtraExecutor>
   private settings: Settings
   private local: Capabilities
@@ -110,12 +112,14 @@ export class TaskService implements SwarmService {
   private readonly rtt = new Map<string, number>()
   private configMtime = 0
   private book?: { at: number, book: ReputationBook }
+  private readonly nodeIds = new Map<string, string>()
   private started = false
   private readonly counts = { received: 0, completed: 0, failed: 0, refused: 0, delegated: 0, delegatedOk: 0, delegatedFailed: 0 }
 
   constructor (components: TaskServiceComponents, init: TaskServiceInit = {}) {
     this.c = components
     this.env = init.env ?? process.env
+    this.log = components.log.child('tasks')
     this.extra = new Map(Object.entries(init.executors ?? {}))
     this.settings = settingsOf(components.config)
     this.local = { capabilities: [], taskTypes: [], models: this.settings.models, languages: this.settings.languages }
@@ -128,6 +132,10 @@ export class TaskService implements SwarmService {
       const row = catalogue.get(type)
       if (row !== undefined) big.set(type, { ...row, maxBytes: max })
     }
+    // The response schema without its result-xor-error refinement, which the validator's compiled
+    // fast path cannot express (zod would run on every response); attempt() checks it instead.
+    const res = big.get('swarm/task-response')
+    if (res !== undefined) big.set('swarm/task-response', { ...res, schema: envelopeSchema('swarm/task-response', 'task-result', envelopeFields.taskResponse) })
     const skew = config.bus.clockSkewSec
     this.requests = new EnvelopeValidator({ clockSkewSec: skew, maxBytes: TASK_REQUEST_MAX_BYTES, catalogue: big })
     this.responses = new EnvelopeValidator({ clockSkewSec: skew, maxBytes: TASK_RESPONSE_MAX_BYTES, catalogue: big })
@@ -136,7 +144,7 @@ export class TaskService implements SwarmService {
       topics: components.topics,
       identity: components.identity,
       directory: components.directory,
-      log: components.log.child('adverts'),
+      log: components.log.child('tasks:adverts'),
       intervalMs: config.tasks.advertIntervalSec * 1000,
       ttlSec: config.tasks.advertTtlSec,
       clockSkewSec: skew,
@@ -148,7 +156,6 @@ export class TaskService implements SwarmService {
     })
   }
 
-  private get log (): SwarmComponents['log'] { return this.c.log }
 
   async start (): Promise<void> {
     const interrupted = await this.records.recover()
@@ -320,7 +327,7 @@ export class TaskService implements SwarmService {
     } catch (err) {
       const e = toSwarmError(err)
       if (e.code === 'busy') return await this.refuse(rec, e, started)
-      outcome = { error: { code: e.code, message: e.message.slice(0, 4000) } }
+      outcome = { error: { code: /^[a-z0-9][a-z0-9._-]{0,63}$/i.test(e.code) ? e.code : 'internal', message: e.message.slice(0, 4000) } }
     } finally {
       scope.done()
       this.inbound.delete(ac)
@@ -340,7 +347,7 @@ export class TaskService implements SwarmService {
   /** Why this node will not run `req`, or null. */
   private judge (req: TaskRequestEnvelope, from: PeerId): SwarmError | null {
     // The envelope is signed by the node on the other end of this stream, nobody else.
-    if (req.sender['node/id'] !== nodeIdFromPeerId(from)) return new SwarmError('bad-request', 'the request is not signed by the peer that sent it')
+    if (req.sender['node/id'] !== this.nodeIdOf(from)) return new SwarmError('bad-request', 'the request is not signed by the peer that sent it')
     if (req.sender['federation/id'] !== this.c.identity.federation) {
       return new SwarmError('not-accepted', `this node takes tasks only from federation ${this.c.identity.federation}`)
     }
@@ -364,15 +371,21 @@ export class TaskService implements SwarmService {
   }
 
   private respond (correlationId: string, started: number, outcome: { result?: Record<string, unknown>, error?: { code: string, message: string } }): Uint8Array {
-    const envelope = buildTaskResponse(this.c.identity, {
+    const build = (o: typeof outcome): Uint8Array => new TextEncoder().encode(JSON.stringify(buildTaskResponse(this.c.identity, {
       correlationId: correlationId.slice(0, 256),
-      success: outcome.error === undefined,
-      result: outcome.error === undefined ? outcome.result ?? {} : undefined,
-      error: outcome.error,
+      success: o.error === undefined,
+      result: o.error === undefined ? o.result ?? {} : undefined,
+      error: o.error,
       executedBy: this.c.identity.peerId.toString(),
       durationMs: Math.round(performance.now() - started)
-    }, { id: taskId('task-result') })
-    return new TextEncoder().encode(JSON.stringify(envelope))
+    }, { id: taskId('task-result') })))
+    try {
+      return build(outcome)
+    } catch (err) {
+      // a result that cannot be signed or encoded (not JSON, nested too deep): say so, signed
+      this.log.warn('task result not encodable', { correlationId, err: (err as Error).message })
+      return build({ error: { code: 'internal', message: `the result could not be encoded: ${(err as Error).message}`.slice(0, 4000) } })
+    }
   }
 
   private executorSettings (): ExecutorSettings {
@@ -437,8 +450,8 @@ export class TaskService implements SwarmService {
         // the successful attempt's outcome is the task.done entry
         return await finish({ success: true, correlationId, executedBy: peerId, attempts, durationMs: outcome.durationMs, result: outcome.result })
       }
-      void this.audit('task.attempt', correlationId, { attempt: attempts, peerId, outcome: 'failed', code: outcome.error.code, message: outcome.error.message.slice(0, 500), durationMs: outcome.durationMs })
       const code = outcome.error.code === 'timeout-no-answer' ? 'timeout' : outcome.error.code
+      void this.audit('task.attempt', correlationId, { attempt: attempts, peerId, outcome: 'failed', code, answered: outcome.answered, message: outcome.error.message.slice(0, 500), durationMs: outcome.durationMs })
       last = { error: { code, message: outcome.error.message }, executedBy: outcome.answered ? peerId : undefined }
       this.log.debug('task attempt failed', { correlationId, peerId, code: outcome.error.code })
       if (!RETRYABLE.has(outcome.error.code)) break
@@ -479,6 +492,18 @@ export class TaskService implements SwarmService {
   }
 
   /** The pinned peer (a peer id, or the node id of a known advert); throws a UsageError. */
+  /** The node id of a peer (the same Ed25519 key), memoised: it is checked on every task. */
+  private nodeIdOf (peer: PeerId): string | undefined {
+    const key = peer.toString()
+    let id = this.nodeIds.get(key)
+    if (id === undefined) {
+      id = nodeIdFromPeerId(peer)
+      if (this.nodeIds.size >= 4096) this.nodeIds.clear()
+      if (id !== undefined) this.nodeIds.set(key, id)
+    }
+    return id
+  }
+
   /** A reputation book re-opened every few seconds, so scores others adjust are seen. */
   private reputation (): ReputationBook {
     const now = Date.now()
@@ -534,9 +559,10 @@ export class TaskService implements SwarmService {
       return badResponse(`${verdict.reason}: ${verdict.detail}`)
     }
     const res = verdict.envelope as TaskResponseEnvelope
-    if (res.sender['node/id'] !== nodeIdFromPeerId(peer)) return badResponse('not signed by that peer')
+    if (res.sender['node/id'] !== this.nodeIdOf(peer)) return badResponse('not signed by that peer')
     if (res['correlation-id'] !== correlationId) return badResponse('another correlation id')
     if (res['executed-by'] !== peer.toString()) return badResponse('executed-by names another peer')
+    if (res.success ? res.error !== undefined : res.error === undefined || res.result !== undefined) return badResponse('needs a result or an error, not both')
     if (res.success) return { ok: true, result: res.result ?? {}, durationMs: elapsed() }
     return { ok: false, answered: true, error: res.error ?? { code: 'internal', message: 'failed without an error' }, durationMs: elapsed() }
   }

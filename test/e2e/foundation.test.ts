@@ -1,7 +1,8 @@
 import { afterAll, describe, expect, it } from 'vitest'
 import { stat, writeFile, readFile, chmod, mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
-import { cleanupHomes, createDaemon, startDaemons, stopAll, swarm, tempHome, eventually, alive, type TestDaemon } from '../helpers/daemons.ts'
+import { spawn } from 'node:child_process'
+import { BIN, NODE, ROOT, cleanupHomes, createDaemon, startDaemons, stopAll, swarm, tempHome, eventually, alive, type TestDaemon } from '../helpers/daemons.ts'
 
 describe('foundation: three daemons driven through the CLI', () => {
   const daemons: TestDaemon[] = []
@@ -164,6 +165,43 @@ describe('foundation: bad input gets one clear message', () => {
     await d.start()
     expect((await d.json(['status'])).running).toBe(true)
     await d.stop()
+  })
+
+  it('start (what npm start runs) creates a missing home and runs the daemon in the foreground', async () => {
+    const home = join(await tempHome(), 'fresh')
+    const child = spawn(NODE, [BIN, '--home', home, 'start', '--listen', '/ip4/127.0.0.1/tcp/0'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+    try {
+      let out = ''
+      child.stdout.on('data', (d: Buffer) => { out += d.toString() })
+      await eventually(() => out.includes('swarmd ready'), { what: 'foreground daemon ready' })
+      expect(out).toContain(`created home ${home}`)
+      const st = await swarm(['--home', home, 'status', '--json'])
+      expect(st.json.running).toBe(true)
+      // first SIGTERM stops gracefully
+      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => { resolve(code) }))
+      child.kill('SIGTERM')
+      expect(await exited).toBe(0)
+    } finally {
+      child.kill('SIGKILL')
+    }
+  })
+
+  it('bin/swarm started by an older system Node re-runs itself with the pinned runtime', async () => {
+    const { spawnSync } = await import('node:child_process')
+    const path = (process.env.PATH ?? '').split(':').filter((p) => !p.includes('node_modules')).join(':')
+    const sys = spawnSync('node', ['--version'], { env: { PATH: path }, encoding: 'utf8' })
+    if (sys.status !== 0) return // no system node at all: nothing to check
+    const home = join(await tempHome(), 'h')
+    const r = spawnSync('node', [BIN, '--home', home, 'init', '--json'], { env: { PATH: path }, encoding: 'utf8' })
+    expect(r.status).toBe(0)
+    expect(JSON.parse(r.stdout).home).toBe(home)
+    if (Number(sys.stdout.slice(1).split('.')[0]) < 24) {
+      // without the pinned runtime, one clear line says what to install
+      const r2 = spawnSync('node', [BIN, 'id'], { env: { PATH: path, SWARM_REEXEC: '1' }, encoding: 'utf8' })
+      expect(r2.status).toBe(1)
+      expect(r2.stderr.trim().split('\n')).toHaveLength(1)
+      expect(r2.stderr).toMatch(/needs Node\.js 24 or newer .*npm ci/)
+    }
   })
 
   it('the home key must be private', async () => {

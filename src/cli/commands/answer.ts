@@ -2,6 +2,7 @@ import type { Command } from 'commander'
 import { collect, createContext, numberIn, oneOf, type CliIO } from '../context.ts'
 
 const KINDS = ['partial-answer', 'fact', 'hypothesis', 'recommendation', 'clarification-request', 'clarification', 'objection'] as const
+const ORIGINS = ['node-mediated-human', 'human-live', 'node-generated'] as const
 
 export default function register (program: Command, io: CliIO): void {
   program.command('answer')
@@ -12,9 +13,10 @@ export default function register (program: Command, io: CliIO): void {
     .option('--confidence <x>', 'how sure, 0..1', numberIn('--confidence', 0, 1), 0.5)
     .option('--source <ref>', 'a source it rests on (repeatable)', collect)
     .option('--reply-to <cid>', 'the contribution this answers')
-    .action(async (id: string, text: string, opts: { kind: string, confidence: number, source?: string[], replyTo?: string }, cmd: Command) => {
+    .option('--origin <o>', `how it was made: ${ORIGINS.join(', ')}`, oneOf('--origin', ORIGINS), 'node-mediated-human')
+    .action(async (id: string, text: string, opts: { kind: string, confidence: number, source?: string[], replyTo?: string, origin: string }, cmd: Command) => {
       const ctx = createContext(cmd, io)
-      const res = await ctx.withClient(async (c) => await c.call('answer', { id, text, kind: opts.kind, confidence: opts.confidence, sources: opts.source, replyTo: opts.replyTo }))
+      const res = await ctx.withClient(async (c) => await c.call('answer', { id, text, kind: opts.kind, confidence: opts.confidence, sources: opts.source, replyTo: opts.replyTo, origin: opts.origin }))
       ctx.out.result({ id: res.id, questionId: res.questionId }, (r) => `contributed ${r.id as string}`)
     })
 }

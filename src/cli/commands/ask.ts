@@ -19,6 +19,7 @@ interface AskOptions {
   federation?: string[]
   shadow?: string
   wait?: number
+  parent?: string
 }
 
 export default function register (program: Command, io: CliIO): void {
@@ -37,6 +38,7 @@ export default function register (program: Command, io: CliIO): void {
     .option('--to <nodeId>', 'a recipient of a private question (repeatable; implies --scope private)', collect)
     .option('--federation <fed>', 'another federation for a cross-federation question (repeatable)', collect)
     .option('--shadow <nodeId>', 'a node that follows the channel and takes over if this node goes quiet')
+    .option('--parent <questionId>', 'a sub-question of this question (tagged parent:ID; its summary feeds the parent\'s)')
     .option('--wait <sec>', 'then show contributions live for up to SEC seconds', numberIn('--wait', 0, 86400))
     .addHelpText('after', '\nExamples:\n  swarm ask "How do I rotate a federation trust root safely?" --wait 60\n  swarm ask "…" --scope private --to node:did:key:z6Mk…\n  swarm ask "…" --scope cross-federation --federation fed:other --lang en --lang pl')
     .action(async (text: string, opts: AskOptions, cmd: Command) => {
@@ -55,7 +57,8 @@ export default function register (program: Command, io: CliIO): void {
         languages: opts.lang,
         to: opts.to,
         federations: opts.federation,
-        shadow: opts.shadow
+        shadow: opts.shadow,
+        parent: opts.parent
       }
       await ctx.withClient(async (c) => {
         const res = await c.call('ask', params)

@@ -28,12 +28,16 @@ import audit from './audit.ts'
 import reflect from './reflect.ts'
 import knowledge from './knowledge.ts'
 import federation from './federation.ts'
+import summarize from './summarize.ts'
+import decompose from './decompose.ts'
+import reputation from './reputation.ts'
 
 export type RegisterCommand = (program: Command, io: CliIO) => void
 
 export const commands: RegisterCommand[] = [
   init, daemon, start, stop, status, id, connect, peers, ping, stats, config, events, log, envelope,
   ask, questions, show, answer, watch, close,
+  summarize, decompose, reputation,
   consensus,
   reflect, knowledge,
   task, capabilities, audit,

@@ -2,7 +2,7 @@
 // executor's refusals with their stable codes, busy, cancellation, adverts and withdrawal.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { mkdir, mkdtemp, rm } from 'node:fs/promises'
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { defaults } from '../../../src/config/load.ts'
@@ -162,6 +162,16 @@ describe('TaskService between two in-process nodes', () => {
     await until(() => aborted === 1)
     const list = await executor.tasks['records'].list({ direction: 'in', limit: 10 })
     expect(list.find((t) => t.type === 'hold' && t.state === 'failed')?.error?.code).toBe('aborted')
+  })
+
+  it('re-reads config.json when it changes and advertises the new capabilities', async () => {
+    expect(caller.tasks.capabilities().taskTypes).toEqual([])
+    const shared = join(dir, 'shared')
+    await mkdir(shared, { recursive: true })
+    await writeFile(join(dir, 'home-1', 'config.json'), JSON.stringify({ node: { federation: 'fed:it' }, tasks: { accept: ['file-analysis'], safePrefixes: [shared] } }))
+    await until(() => caller.tasks.capabilities().taskTypes.includes('file-analysis'))
+    expect(caller.tasks.capabilities().capabilities).toContain('file-management')
+    await until(() => executor.directory.byPeer(caller.libp2p.peerId.toString())?.taskTypes.includes('file-analysis'))
   })
 
   it('no capable peer, then a withdrawn advert on stop', async () => {

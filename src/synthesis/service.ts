@@ -1,0 +1,301 @@
+// The assistance service: this node's answerers (runner.ts), the synthesis of a channel into a
+// signed summary (summary.ts, optionally phrased by an `openai` answerer), decomposition into
+// sub-questions, and reputation from outcomes (outcomes.ts). It owns no protocol of its own:
+// everything it says travels as bus envelopes (contributions, questions, summaries).
+//
+// Control methods: summarize {id, final?, phrase?}, decompose {id, questions[], tags?,
+// requireModels?, ttlSec?}, reputation {nodeIds?}. Events: answerer:ran, answerer:failed,
+// summary:published, reputation:changed.
+
+import type { QuestionBus, QuestionNotice } from '../bus/index.ts'
+import type { SwarmComponents, SwarmService } from '../daemon/components.ts'
+import type { Logger } from '../daemon/logger.ts'
+import { checkEligibility } from '../bus/eligibility.ts'
+import { buildSummary } from '../envelope/index.ts'
+import { normalizeScope } from '../envelope/schemas.ts'
+import type { CloseEnvelope, QuestionEnvelope, SummaryEnvelope } from '../envelope/schemas.ts'
+import { NotFoundError, SwarmError, UsageError } from '../errors.ts'
+import { nodeIdFromPeerId } from '../identity/index.ts'
+import { CommandAnswerer } from './answerers/command.ts'
+import { OpenAIAnswerer } from './answerers/openai.ts'
+import { ReflectionsAnswerer, type KnowledgeSource } from './answerers/reflections.ts'
+import type { Answerer } from './answerers/types.ts'
+import { INVALID_MESSAGE_DELTA, INVALID_MIN_INTERVAL_MS, isInvalidMessage, UPHELD_OBJECTION_DELTA, upheldObjections } from './outcomes.ts'
+import { AnswerRunner } from './runner.ts'
+import { summarize, type SubSummary, type SummaryContent } from './summary.ts'
+
+export type AssistanceComponents = Pick<SwarmComponents, 'config' | 'identity' | 'control' | 'events' | 'counters' | 'log' | 'services' | 'directory' | 'topics' | 'libp2p'>
+
+/** The tag that links a sub-question to its parent (the question envelope keeps its exact shape). */
+export const PARENT_TAG = 'parent:'
+const QUESTION_ID = /^question:[0-9A-HJKMNP-TV-Z]{26}$/
+/** A summary envelope must stay under the 64 KiB cap; item texts are cut to this when it would not. */
+const SHORT_TEXT = 400
+const MAX_SUMMARY_BYTES = 60 * 1024
+
+export interface SummarizeOptions { final?: boolean, phrase?: boolean, signal?: AbortSignal }
+export interface DecomposeOptions { questions: string[], tags?: string[], requireModels?: string[], ttlSec?: number }
+
+export class AssistanceService implements SwarmService {
+  readonly name = 'assistance'
+  private readonly c: AssistanceComponents
+  private readonly log: Logger
+  private readonly answerers: Answerer[]
+  private runner?: AnswerRunner
+  private readonly offs: Array<() => void> = []
+  private readonly lastInvalid = new Map<string, number>()
+  private readonly numbers = { summaries: 0, decomposed: 0, upheld: 0, invalid: 0 }
+
+  constructor (c: AssistanceComponents) {
+    this.c = c
+    this.log = c.log.child('assistance')
+    this.answerers = c.config.answerers.map((a): Answerer => {
+      switch (a.kind) {
+        case 'command': return new CommandAnswerer(a)
+        case 'openai': return new OpenAIAnswerer(a)
+        case 'reflections': return new ReflectionsAnswerer(a, () => c.services.get('reflections') as unknown as KnowledgeSource | undefined)
+      }
+    })
+  }
+
+  private get bus (): QuestionBus {
+    const bus = this.c.services.get('bus') as QuestionBus | undefined
+    if (bus === undefined) throw new SwarmError('internal', 'the question bus is not running')
+    return bus
+  }
+
+  private get me (): string { return this.c.identity.nodeId }
+
+  async start (): Promise<void> {
+    const bus = this.bus
+    this.runner = new AnswerRunner({ bus, nodeId: this.me, events: this.c.events, counters: this.c.counters, log: this.log }, this.answerers)
+    this.runner.start()
+    this.offs.push(bus.onQuestion((n) => { void this.followChild(n) }))
+    this.offs.push(this.c.events.on((e) => {
+      if (e.type === 'question:state' && typeof e.id === 'string' && e.state !== 'open' && e.state !== 'answered') void this.judgeClose(e.id)
+    }))
+    this.offs.push(this.c.topics.onReject((reason, _topic, from) => { void this.chargeInvalid(reason, nodeIdFromPeerId(from)) }))
+    const { control } = this.c
+    control.register('summarize', async (p: Record<string, unknown>, ctx) => {
+      return await this.summarize(needQuestionId(p.id), { final: p.final === true, phrase: p.phrase !== false, signal: ctx.signal })
+    })
+    control.register('decompose', async (p: Record<string, unknown>) => {
+      const questions = p.questions
+      if (!Array.isArray(questions) || questions.length === 0 || questions.some((x) => typeof x !== 'string' || x.trim() === '')) throw new UsageError('decompose needs at least one sub-question text')
+      const ttlSec = p.ttlSec
+      if (ttlSec !== undefined && ttlSec !== null && (typeof ttlSec !== 'number' || !Number.isInteger(ttlSec) || ttlSec < 1)) throw new UsageError('ttlSec must be a whole number of seconds ≥ 1')
+      return await this.decompose(needQuestionId(p.id), { questions: questions as string[], tags: strings(p.tags, 'tags'), requireModels: strings(p.requireModels, 'requireModels'), ttlSec: ttlSec as number | undefined })
+    })
+    control.register('reputation', async (p: Record<string, unknown>) => await this.reputation(strings(p?.nodeIds, 'nodeIds')))
+    if (process.env.SWARM_TEST_HOOKS === '1') {
+      const { registerSynthesisTestHooks } = await import('./test-hooks.ts')
+      registerSynthesisTestHooks(this.c)
+    }
+  }
+
+  async stop (): Promise<void> {
+    for (const off of this.offs.splice(0)) off()
+    await this.runner?.stop()
+  }
+
+  stats (): Record<string, unknown> {
+    return { answerers: this.answerers.map((a) => a.label), ...this.runner?.numbers, ...this.numbers }
+  }
+
+  // ---------------------------------------------------------------- synthesis
+
+  /** Builds, signs and publishes a summary of the channel; returns the envelope. */
+  async summarize (qid: string, o: SummarizeOptions = {}): Promise<SummaryEnvelope> {
+    const bus = this.bus
+    await bus.resolve(qid, o.signal)
+    const shown = await bus.show(qid) as { envelope: QuestionEnvelope, secretary: string | null }
+    const acting = shown.secretary ?? shown.envelope.sender['node/id']
+    if (o.final === true && acting !== this.me) {
+      throw new SwarmError('not-authorized', `only the asker or the acting secretary may publish a final summary of ${qid} (acting: ${acting})`, { detail: { id: qid, acting } })
+    }
+    const contributions = await bus.channelContributions(qid)
+    const reputations: Record<string, number> = {}
+    for (const c of contributions) {
+      const id = c.envelope.sender['node/id']
+      if (!(id in reputations)) reputations[id] = await bus.reputation.score(id)
+    }
+    const result = summarize({ contributions, reputations, defaultReputation: this.c.config.reputation.default, subSummaries: await this.subSummaries(qid) })
+    let content = result.content
+    if (o.phrase !== false) content = await this.phrase(shown.envelope, content, o.signal)
+    const build = (c: SummaryContent): SummaryEnvelope => buildSummary(this.c.identity, {
+      questionId: qid, status: o.final === true ? 'final' : 'intermediate', ...c, contributors: result.contributors, excluded: result.excluded
+    })
+    let e = build(content)
+    if (JSON.stringify(e).length > MAX_SUMMARY_BYTES) e = build(shorten(content))
+    if (JSON.stringify(e).length > MAX_SUMMARY_BYTES) throw new SwarmError('too-large', `the summary of ${qid} does not fit in one envelope`)
+    await bus.publishSummary(qid, e, o.signal)
+    this.numbers.summaries++
+    this.c.counters.inc('assistance.summaries', e.status)
+    this.c.events.emit('summary:published', { questionId: qid, id: e.id, status: e.status, uncertainty: e.content.uncertainty })
+    return e
+  }
+
+  /** The latest summary of each sub-question (`parent:<qid>` tag) by its asker or secretary; a final one is preferred. */
+  private async subSummaries (qid: string): Promise<SubSummary[]> {
+    const bus = this.bus
+    const out: SubSummary[] = []
+    for (const rec of await bus.store.allQuestions()) {
+      if (!rec.envelope.question.tags.includes(PARENT_TAG + qid)) continue
+      const shown = await bus.show(rec.id) as { summaries: SummaryEnvelope[], secretary: string | null }
+      const trusted = new Set([rec.envelope.sender['node/id'], ...(shown.secretary === null ? [] : [shown.secretary])])
+      const best = shown.summaries
+        .filter((s) => trusted.has(s.sender['node/id']))
+        .sort((a, b) => (Number(b.status === 'final') - Number(a.status === 'final')) || (a['created-at'] < b['created-at'] ? 1 : a['created-at'] > b['created-at'] ? -1 : 0) || (a.id < b.id ? 1 : -1))[0]
+      if (best !== undefined) out.push({ id: best.id, content: best.content })
+    }
+    return out
+  }
+
+  /** An `openai` answerer may reword the items; structure, confidences and sources stay as computed. */
+  private async phrase (q: QuestionEnvelope, content: SummaryContent, signal?: AbortSignal): Promise<SummaryContent> {
+    const llm = this.answerers.find((a): a is OpenAIAnswerer => a instanceof OpenAIAnswerer)
+    if (llm === undefined) return content
+    const items = [...content.facts, ...content.hypotheses, ...content.recommendations]
+    try {
+      const texts = await llm.phrase(q.question.text, items.map((i) => i.text), signal)
+      if (texts === undefined) { this.log.info('summary phrasing did not fit; keeping the computed text', { id: q.id }); return content }
+      let i = 0
+      const re = (list: SummaryContent['facts']): SummaryContent['facts'] => list.map((item) => ({ ...item, text: texts[i++] }))
+      return { facts: re(content.facts), hypotheses: re(content.hypotheses), recommendations: re(content.recommendations), uncertainty: content.uncertainty }
+    } catch (err) {
+      this.log.info('summary phrasing failed; keeping the computed text', { id: q.id, err: (err as Error).message })
+      return content
+    }
+  }
+
+  // ---------------------------------------------------------------- decomposition
+
+  /** Publishes sub-questions linked to `qid` (tag `parent:<qid>`), in the parent's scope, with its filters. */
+  async decompose (qid: string, o: DecomposeOptions): Promise<{ parent: string, questions: Array<{ id: string, text: string, tags: string[], routes: string[] }> }> {
+    const bus = this.bus
+    const rec = await bus.store.getQuestion(qid)
+    if (rec === undefined) throw new NotFoundError('question', qid)
+    const shown = await bus.show(qid) as { state: string }
+    if (shown.state !== 'open' && shown.state !== 'answered') throw new SwarmError('closed', `question ${qid} is ${shown.state}: no sub-questions any more`, { detail: { id: qid } })
+    const parent = rec.envelope
+    const remaining = Math.floor((Date.parse(parent['created-at']) + parent['ttl-sec'] * 1000 - Date.now()) / 1000)
+    if (remaining < 1) throw new SwarmError('late', `question ${qid} has expired`, { detail: { id: qid } })
+    const scope = normalizeScope(parent.delivery.scope) as 'private' | 'federation-local' | 'cross-federation' | 'global'
+    const base = o.tags !== undefined && o.tags.length > 0 ? o.tags : parent.question.tags.filter((t) => !t.startsWith(PARENT_TAG))
+    const tags = [...new Set([...base, PARENT_TAG + qid])]
+    const filters = parent.filters
+    const requireModels = o.requireModels ?? filters['models/require']
+    const out = []
+    for (const text of o.questions) {
+      const asked = await bus.ask({
+        text,
+        scope,
+        ttlSec: Math.min(o.ttlSec ?? remaining, remaining),
+        urgency: parent.question.urgency,
+        tags,
+        followUps: parent.delivery['follow-ups?'] !== false,
+        requireModels,
+        excludeModels: filters['models/exclude'],
+        minReputation: filters['responder/min-reputation'],
+        languages: filters.languages,
+        to: scope === 'private' ? (rec.to ?? []).filter((n) => n !== this.me) : undefined,
+        federations: scope === 'cross-federation' ? rec.federations : undefined
+      })
+      out.push({ id: asked.id, text, tags, routes: this.routes(asked.envelope) })
+    }
+    this.numbers.decomposed += out.length
+    return { parent: qid, questions: out }
+  }
+
+  /**
+   * Nodes of the peer directory a sub-question suits: they pass its filters (models, languages),
+   * and when it has tags other than the parent link, one of them names a capability, task type
+   * or model the node advertises. Informational: delivery is the bus's scope, and each node's
+   * eligibility and answerer filters decide.
+   */
+  private routes (q: QuestionEnvelope): string[] {
+    const norm = (s: string): string => s.replace(/^model:/, '').toLowerCase()
+    const tags = q.question.tags.filter((t) => !t.startsWith(PARENT_TAG)).map(norm)
+    return this.c.directory.list().filter((e) => {
+      if (!checkEligibility(q.filters, { models: e.models, languages: e.languages }).ok) return false
+      if (tags.length === 0) return true
+      const offers = new Set([...e.capabilities, ...e.taskTypes, ...e.models].map(norm))
+      return tags.some((t) => offers.has(t))
+    }).map((e) => e.nodeId).sort()
+  }
+
+  /** A sub-question of a question this node asks (or acts for): follow its channel, so its summaries reach the parent's synthesis. */
+  private async followChild (n: QuestionNotice): Promise<void> {
+    if (n.kind !== 'question') return
+    const tag = n.question.question.tags.find((t) => t.startsWith(PARENT_TAG))
+    if (tag === undefined) return
+    try {
+      const parent = await this.bus.store.getQuestion(tag.slice(PARENT_TAG.length))
+      if (parent === undefined || (parent.role !== 'asker' && parent.role !== 'secretary')) return
+      await this.bus.join(n.question.id, 'watcher')
+    } catch (err) {
+      this.log.debug('cannot follow sub-question', { id: n.question.id, err: (err as Error).message })
+    }
+  }
+
+  // ---------------------------------------------------------------- reputation from outcomes
+
+  /** After this node's own close: each objection it accepted lowers the objected author's score. */
+  private async judgeClose (qid: string): Promise<void> {
+    try {
+      const bus = this.bus
+      const shown = await bus.show(qid) as { close: CloseEnvelope | null }
+      const close = shown.close
+      if (close === null || close.sender['node/id'] !== this.me || close.accepted.length === 0) return
+      const contributions = (await bus.channelContributions(qid)).filter((c) => c.excluded === undefined).map((c) => c.envelope)
+      for (const u of upheldObjections(close, contributions)) {
+        const rec = await bus.reputation.adjust(u.author, UPHELD_OBJECTION_DELTA, `objection ${u.objection} upheld against ${u.target}`, { objected: true })
+        this.numbers.upheld++
+        this.c.events.emit('reputation:changed', { nodeId: u.author, score: rec.score, reason: 'objection-upheld', questionId: qid, contribution: u.target })
+      }
+    } catch (err) {
+      this.log.warn('reputation update after close failed', { id: qid, err: (err as Error).message })
+    }
+  }
+
+  /** An invalid message (a reject, not a policy refusal) lowers the sending peer's score, once a second at most. */
+  private async chargeInvalid (reason: string, nodeId: string | undefined): Promise<void> {
+    if (nodeId === undefined || nodeId === this.me || !isInvalidMessage(reason)) return
+    const now = Date.now()
+    if (now - (this.lastInvalid.get(nodeId) ?? 0) < INVALID_MIN_INTERVAL_MS) return
+    if (this.lastInvalid.size >= 4096) this.lastInvalid.clear()
+    this.lastInvalid.set(nodeId, now)
+    try {
+      const rec = await this.bus.reputation.adjust(nodeId, INVALID_MESSAGE_DELTA, `invalid message: ${reason}`, { invalid: true })
+      this.numbers.invalid++
+      this.c.events.emit('reputation:changed', { nodeId, score: rec.score, reason: 'invalid-message', detail: reason })
+    } catch (err) {
+      this.log.debug('reputation charge failed', { nodeId, err: (err as Error).message })
+    }
+  }
+
+  /** `swarm reputation`: every node this node has a record of (or the ones asked for, strangers at the default). */
+  async reputation (nodeIds?: string[]): Promise<Array<{ nodeId: string, score: number, accepted: number, objected: number, invalid: number }>> {
+    const book = this.bus.reputation
+    const records = nodeIds !== undefined && nodeIds.length > 0 ? await Promise.all(nodeIds.map(async (id) => await book.record(id))) : await book.list()
+    return records
+      .map((r) => ({ nodeId: r.nodeId, score: Math.round(r.score * 1000) / 1000, accepted: r.accepted, objected: r.objected, invalid: r.invalid ?? 0 }))
+      .sort((a, b) => a.nodeId < b.nodeId ? -1 : a.nodeId > b.nodeId ? 1 : 0)
+  }
+}
+
+function shorten (content: SummaryContent): SummaryContent {
+  const cut = (list: SummaryContent['facts']): SummaryContent['facts'] => list.map((i) => ({ ...i, text: i.text.length > SHORT_TEXT ? i.text.slice(0, SHORT_TEXT - 1) + '…' : i.text }))
+  return { facts: cut(content.facts), hypotheses: cut(content.hypotheses), recommendations: cut(content.recommendations), uncertainty: content.uncertainty }
+}
+
+function needQuestionId (v: unknown): string {
+  if (typeof v !== 'string' || !QUESTION_ID.test(v)) throw new UsageError(`not a question id: ${String(v)}`)
+  return v
+}
+
+function strings (v: unknown, name: string): string[] | undefined {
+  if (v === undefined || v === null) return undefined
+  if (!Array.isArray(v) || v.some((x) => typeof x !== 'string' || x === '')) throw new UsageError(`${name} must be a list of strings`)
+  return v as string[]
+}
