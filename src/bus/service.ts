@@ -125,6 +125,8 @@ export class QuestionBus implements SwarmService {
   private readonly needsBackfill = new Set<string>()
   /** Channels rejoined at start that still owe their second ("settle") backfill. */
   private readonly settleBackfill = new Set<string>()
+  /** Channels rejoined at start, until that settle backfill is done: recent envelopes from history are relayed. */
+  private readonly rejoining = new Set<string>()
   /** Pending catch-up pushes, by `<peer> <question id>`. */
   private readonly catchUps = new Map<string, NodeJS.Timeout>()
   private readonly backfilling = new Map<string, Promise<void>>()
@@ -158,6 +160,7 @@ export class QuestionBus implements SwarmService {
   }
 
   private get me (): string { return this.c.identity.nodeId }
+  private get catchUpWindowMs (): number { return Math.max(CATCH_UP_MIN_WINDOW_MS, 3 * this.heartbeatSec * 1000) }
   private get log (): BusComponents['log'] { return this.c.log }
 
   // ---------------------------------------------------------------- lifecycle
@@ -242,6 +245,7 @@ export class QuestionBus implements SwarmService {
       this.joinedAt.set(rec.id, now())
       this.needsBackfill.add(rec.id)
       this.settleBackfill.add(rec.id)
+      this.rejoining.add(rec.id)
       if (!ch.closedOrExpired()) {
         await this.publishChannel(ch, buildPresence(this.c.identity, { questionId: rec.id, event: 'join', role: this.presenceRole(rec) }))
         if (rec.role === 'asker' && ch.secretary !== null) await this.publishChannel(ch, buildSecretaryClaim(this.c.identity, { questionId: rec.id, mode: 'resume', askerNodeId: this.me, reason: 'asker restarted; resuming' }))
@@ -445,7 +449,24 @@ export class QuestionBus implements SwarmService {
     }
     this.emitEntry(ch, entry)
     this.afterApplied(ch, applied)
+    if (o.source === 'direct' || (o.source === 'history' && this.rejoining.has(ch.questionId) && Date.parse(e['created-at']) >= now() - this.catchUpWindowMs)) this.relay(ch.questionId, wire)
     return entry.excluded
+  }
+
+  /**
+   * A member that learns a channel envelope outside gossip — pushed to it (a catch-up, or a
+   * contribution handed to the acting node), or, while it rejoins after a restart, a recent one
+   * from a history page — publishes it on the channel topic, as gossip would have forwarded it:
+   * its author's own publish may have reached nobody, and this node may be the only path to the
+   * others. The bytes are the author's, so peers that have it drop it as a gossipsub duplicate.
+   */
+  private relay (qid: string, wire: string): void {
+    if (this.records.get(qid)?.joined !== true) return
+    this.c.topics.publish(channelTopic(qid), new TextEncoder().encode(wire)).then(
+      (n) => { this.c.counters.inc('bus.relayed', n > 0 ? 'sent' : 'no-peers') },
+      // PublishError.Duplicate: the gossip copy got here first and was forwarded then
+      (err) => { this.log.debug('relay skipped', { qid, err: (err as Error).message }) }
+    )
   }
 
   private afterApplied (ch: Channel, a: Applied): void {
@@ -511,7 +532,6 @@ export class QuestionBus implements SwarmService {
     const e = v.envelope
     const wire = v.text ?? new TextDecoder().decode(req)
     let why: string | undefined
-    let relay: { qid: string, held: number } | undefined
     try {
       if (type === 'swarm/question') {
         const at = directArrival(e as QuestionEnvelope, this.listens())
@@ -520,54 +540,18 @@ export class QuestionBus implements SwarmService {
       } else if (isAppointment(e)) {
         why = await this.ingestAppointment(e, wire)
       } else if (type === SEALED_TYPE) {
-        const inner = this.sealedChannel(e as SealedEnvelope)
-        if (inner !== undefined) relay = await this.heldBefore(inner)
         why = await this.ingestSealedDirect(e as SealedEnvelope, wire)
       } else {
         const qid = (e as { 'question/id'?: string })['question/id'] ?? ''
-        relay = await this.heldBefore(qid)
         why = await this.ingestChannel(qid, e, wire, 'direct', false)
       }
     } finally {
       // let the gossip copy through too, so this node still forwards it to its mesh
       this.validator.forget(e.id)
     }
-    if (why === undefined && relay !== undefined) this.relayIfNew(relay, wire)
     if (why === 'wrong-scope' || why === 'wrong-channel') this.c.counters.inc('envelopes.rejected', why)
     this.log.debug('direct delivery', { from: from.toString(), id: e.id, verdict: why ?? 'accepted' })
     return why === undefined ? { ok: true } : { ok: false, reason: why }
-  }
-
-  /** The channel a sealed envelope belongs to, if it is a channel envelope addressed to this node. */
-  private sealedChannel (sealed: SealedEnvelope): string | undefined {
-    if (!isRecipient(sealed, this.me)) return undefined
-    try {
-      const payload = open(sealed, this.opener)
-      return payload?.envelope.type === 'swarm/question' ? undefined : (payload?.envelope as { 'question/id'?: string } | undefined)?.['question/id']
-    } catch { return undefined }
-  }
-
-  /** How many entries a channel this node is a member of holds (undefined when not a member). */
-  private async heldBefore (qid: string): Promise<{ qid: string, held: number } | undefined> {
-    const rec = await this.record(qid)
-    if (rec === undefined || !rec.joined) return undefined
-    return { qid, held: (await this.loadChannel(rec)).entries.length }
-  }
-
-  /**
-   * A channel envelope that reached this member first by direct push (a catch-up, or a
-   * contribution handed to the acting node) is relayed on the channel topic, as gossip would
-   * have forwarded it: its author's own publish may have reached nobody (published before any
-   * subscriber was known). The bytes are the author's, so it stays one gossipsub message.
-   */
-  private relayIfNew (before: { qid: string, held: number }, wire: string): void {
-    const ch = this.channels.get(before.qid)
-    if (ch === undefined || ch.entries.length <= before.held) return
-    this.c.topics.publish(channelTopic(before.qid), new TextEncoder().encode(wire)).then(
-      (n) => { this.c.counters.inc('bus.relayed', n > 0 ? 'sent' : 'no-peers') },
-      // PublishError.Duplicate: the gossip copy got here first and was forwarded already
-      (err) => { this.log.debug('relay skipped', { qid: before.qid, err: (err as Error).message }) }
-    )
   }
 
   /** A sealed push: a question (no channel known) or a channel envelope of a private question we hold. */
@@ -648,6 +632,7 @@ export class QuestionBus implements SwarmService {
     if (this.c.topics.subscribed(topic)) this.c.topics.unsubscribe(topic)
     this.needsBackfill.delete(qid)
     this.settleBackfill.delete(qid)
+    this.rejoining.delete(qid)
   }
 
   /** Signs nothing itself: takes a built envelope, seals it for private channels, admits it locally, publishes it. */
@@ -778,7 +763,7 @@ export class QuestionBus implements SwarmService {
       // a rejoin after a restart backfills at the first connection, before any peer knows this
       // node is subscribed again: pull once more after the subscription has spread and the mesh
       // has formed, for what was forwarded in between (catch-up pushes cover the authors' own)
-      if (this.settleBackfill.delete(qid)) setTimeout(() => { void this.backfill(qid) }, SETTLE_BACKFILL_MS).unref()
+      if (this.settleBackfill.delete(qid)) setTimeout(() => { void this.backfill(qid).finally(() => { this.rejoining.delete(qid) }) }, SETTLE_BACKFILL_MS).unref()
     }
   }
 
@@ -889,7 +874,7 @@ export class QuestionBus implements SwarmService {
    */
   private catchUp (peer: PeerId, subs: Array<{ topic: string, subscribe: boolean }>): void {
     if (!this.started) return
-    const since = now() - Math.max(CATCH_UP_MIN_WINDOW_MS, 3 * this.heartbeatSec * 1000)
+    const since = now() - this.catchUpWindowMs
     for (const s of subs) {
       if (!s.subscribe) continue
       const at = topicKind(s.topic)

@@ -69,7 +69,10 @@ export class LineSplitter {
   }
 }
 
+/** Exit statuses that belong to a code, so an error keeps its meaning across the socket. */
+const EXIT_BY_CODE: Record<string, number> = { usage: 2, 'not-running': 3 }
+
 export function rpcErrorToSwarm (error: NonNullable<RpcResponse['error']>): SwarmError {
-  if (error.data != null && typeof error.data.code === 'string') return SwarmError.fromJSON(error.data)
+  if (error.data != null && typeof error.data.code === 'string') return SwarmError.fromJSON(error.data, EXIT_BY_CODE[error.data.code])
   return new SwarmError('rpc-error', error.message)
 }

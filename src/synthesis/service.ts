@@ -99,7 +99,7 @@ export class AssistanceService implements SwarmService {
   }
 
   stats (): Record<string, unknown> {
-    return { answerers: this.answerers.map((a) => a.label), ...this.runner?.numbers, ...this.numbers }
+    return { assistance: { answerers: this.answerers.map((a) => a.label), ...this.runner?.numbers, ...this.numbers } }
   }
 
   // ---------------------------------------------------------------- synthesis

@@ -44,7 +44,6 @@ Examples:
       try {
         // The daemon bounds the run (attempts × time limit); the client waits as long as it takes.
         const res = await ctx.withClient(async (c) => await c.call('task.run', params, { signal: ac.signal, timeoutMs: 24 * 3600 * 1000 }))
-          .catch((err: any) => { throw err?.code === 'usage' ? new UsageError(err.message) : err })
         ctx.out.result(res, human)
         if (res.success !== true) process.exitCode = 1
       } finally {
