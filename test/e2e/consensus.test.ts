@@ -1,27 +1,8 @@
 import { afterAll, describe, expect, it } from 'vitest'
-import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { BIN, NODE, ROOT, cleanupHomes, connectDaemons, eventually, startDaemons, stopAll, tempHome, type TestDaemon } from '../helpers/daemons.ts'
-
-/** `swarm events --json` as a child process, collecting its NDJSON lines. */
-function watchEvents (d: TestDaemon, type: string): { events: any[], stop: () => void } {
-  const events: any[] = []
-  const child: ChildProcess = spawn(NODE, [BIN, '--home', d.home, 'events', '--json', '--type', type], { cwd: ROOT, stdio: ['ignore', 'pipe', 'ignore'] })
-  let buf = ''
-  child.stdout?.setEncoding('utf8')
-  child.stdout?.on('data', (chunk: string) => {
-    buf += chunk
-    let i
-    while ((i = buf.indexOf('\n')) !== -1) {
-      const line = buf.slice(0, i)
-      buf = buf.slice(i + 1)
-      try { events.push(JSON.parse(line)) } catch {}
-    }
-  })
-  return { events, stop: () => { child.kill('SIGKILL') } }
-}
+import { BIN, NODE, ROOT, cleanupHomes, connectDaemons, eventually, startDaemons, stopAll, tempHome, watchEvents, type TestDaemon } from '../helpers/daemons.ts'
 
 async function contentFile (text: string): Promise<string> {
   const path = join(await tempHome('swarm-content-'), 'content.txt')

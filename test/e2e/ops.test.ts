@@ -1,22 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest'
-import { spawn } from 'node:child_process'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { BIN, NODE, ROOT, cleanupHomes, createDaemon, eventually, stopAll, type TestDaemon } from '../helpers/daemons.ts'
-
-/** Runs a streaming CLI command and collects its NDJSON lines until stopped. */
-function streamLines (args: string[]): { lines: any[], stop: () => void } {
-  const child = spawn(NODE, [BIN, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'ignore'] })
-  const lines: any[] = []
-  let buf = ''
-  child.stdout.on('data', (d: Buffer) => {
-    buf += d.toString()
-    const parts = buf.split('\n')
-    buf = parts.pop() ?? ''
-    for (const p of parts) { try { lines.push(JSON.parse(p)) } catch {} }
-  })
-  return { lines, stop: () => { child.kill('SIGKILL') } }
-}
+import { cleanupHomes, createDaemon, eventually, stopAll, streamCli, type TestDaemon } from '../helpers/daemons.ts'
 
 describe('operations: events, metrics, logs', () => {
   const daemons: TestDaemon[] = []
@@ -29,7 +14,7 @@ describe('operations: events, metrics, logs', () => {
     await a.start()
     await b.start()
 
-    const events = streamLines(['--home', a.home, 'events', '--json'])
+    const events = streamCli(['--home', a.home, 'events', '--json'])
     try {
       // the stream is subscribed once the CLI is connected; retry the connect until seen
       await eventually(async () => {

@@ -1,24 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest'
-import { spawn, type ChildProcess } from 'node:child_process'
-import { BIN, NODE, ROOT, cleanupHomes, connectDaemons, createDaemon, eventually, startDaemons, stopAll, type TestDaemon } from '../helpers/daemons.ts'
-
-/** `swarm events --json --type T` as a child process, collecting its NDJSON lines. */
-function watchEvents (d: TestDaemon, type: string): { events: any[], stop: () => void } {
-  const events: any[] = []
-  const child: ChildProcess = spawn(NODE, [BIN, '--home', d.home, 'events', '--json', '--type', type], { cwd: ROOT, stdio: ['ignore', 'pipe', 'ignore'] })
-  let buf = ''
-  child.stdout?.setEncoding('utf8')
-  child.stdout?.on('data', (chunk: string) => {
-    buf += chunk
-    let i
-    while ((i = buf.indexOf('\n')) !== -1) {
-      const line = buf.slice(0, i)
-      buf = buf.slice(i + 1)
-      try { events.push(JSON.parse(line)) } catch {}
-    }
-  })
-  return { events, stop: () => { child.kill('SIGKILL') } }
-}
+import { cleanupHomes, connectDaemons, createDaemon, eventually, startDaemons, stopAll, watchEvents, type TestDaemon } from '../helpers/daemons.ts'
 
 const sleep = async (ms: number): Promise<void> => { await new Promise((resolve) => setTimeout(resolve, ms)) }
 const swarmList = async (d: TestDaemon): Promise<any[]> => await d.json(['reflect', 'list', '--source', 'swarm'])

@@ -2,7 +2,7 @@
 // through the CLI as a user would. Every spawned daemon is tracked and killed at teardown, and
 // on process exit as a last resort, so no test leaves a process behind.
 
-import { execFile, spawnSync } from 'node:child_process'
+import { execFile, spawn, spawnSync } from 'node:child_process'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -229,4 +229,32 @@ export async function eventually<T> (fn: () => Promise<T | undefined | null | fa
 /** Kills stray daemons of a home by pid file (belt and braces for crashed tests). */
 export function killHome (home: string): void {
   spawnSync('pkill', ['-9', '-f', home])
+}
+
+/**
+ * A streaming CLI command (`swarm events --json`, `swarm watch ID --json`) as a child process,
+ * collecting its NDJSON lines until `stop()`; the child is tracked like a daemon.
+ */
+export function streamCli (args: string[]): { lines: any[], stop: () => void } {
+  const child = spawn(NODE, [BIN, ...args], { cwd: ROOT, env: cleanEnv(), stdio: ['ignore', 'pipe', 'ignore'] })
+  if (child.pid !== undefined) trackPid(child.pid)
+  const lines: any[] = []
+  let buf = ''
+  child.stdout.setEncoding('utf8')
+  child.stdout.on('data', (chunk: string) => {
+    buf += chunk
+    let i
+    while ((i = buf.indexOf('\n')) !== -1) {
+      const line = buf.slice(0, i)
+      buf = buf.slice(i + 1)
+      try { lines.push(JSON.parse(line)) } catch {}
+    }
+  })
+  return { lines, stop: () => { child.kill('SIGKILL'); if (child.pid !== undefined) livePids.delete(child.pid) } }
+}
+
+/** `swarm events --json [--type T]` of one daemon. */
+export function watchEvents (d: TestDaemon, type?: string): { events: any[], stop: () => void } {
+  const s = streamCli(['--home', d.home, 'events', '--json', ...(type === undefined ? [] : ['--type', type])])
+  return { events: s.lines, stop: s.stop }
 }
