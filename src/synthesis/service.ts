@@ -32,6 +32,8 @@ const QUESTION_ID = /^question:[0-9A-HJKMNP-TV-Z]{26}$/
 /** A summary envelope must stay under the 64 KiB cap; item texts are cut to this when it would not. */
 const SHORT_TEXT = 400
 const MAX_SUMMARY_BYTES = 60 * 1024
+const MAX_ITEMS = 256
+const MAX_LISTED = 1024
 
 export interface SummarizeOptions { final?: boolean, phrase?: boolean, signal?: AbortSignal }
 export interface DecomposeOptions { questions: string[], tags?: string[], requireModels?: string[], ttlSec?: number }
@@ -122,8 +124,16 @@ export class AssistanceService implements SwarmService {
     const result = summarize({ contributions, reputations, defaultReputation: this.c.config.reputation.default, subSummaries: await this.subSummaries(qid) })
     let content = result.content
     if (o.phrase !== false) content = await this.phrase(shown.envelope, content, o.signal)
+    // the schema's caps: 256 items a section (the most confident kept), 1024 contributors and exclusions
     const build = (c: SummaryContent): SummaryEnvelope => buildSummary(this.c.identity, {
-      questionId: qid, status: o.final === true ? 'final' : 'intermediate', ...c, contributors: result.contributors, excluded: result.excluded
+      questionId: qid,
+      status: o.final === true ? 'final' : 'intermediate',
+      facts: c.facts.slice(0, MAX_ITEMS),
+      hypotheses: c.hypotheses.slice(0, MAX_ITEMS),
+      recommendations: c.recommendations.slice(0, MAX_ITEMS),
+      uncertainty: c.uncertainty,
+      contributors: result.contributors.slice(0, MAX_LISTED),
+      excluded: result.excluded.slice(0, MAX_LISTED)
     })
     let e = build(content)
     if (JSON.stringify(e).length > MAX_SUMMARY_BYTES) e = build(shorten(content))
