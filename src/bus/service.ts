@@ -449,7 +449,8 @@ export class QuestionBus implements SwarmService {
     }
     this.emitEntry(ch, entry)
     this.afterApplied(ch, applied)
-    if (o.source === 'direct' || (o.source === 'history' && this.rejoining.has(ch.questionId) && Date.parse(e['created-at']) >= now() - this.catchUpWindowMs)) this.relay(ch.questionId, wire)
+    // an excluded envelope (refused by the acting node: filtered-out, late, closed) is not spread
+    if (entry.excluded === undefined && (o.source === 'direct' || (o.source === 'history' && this.rejoining.has(ch.questionId) && Date.parse(e['created-at']) >= now() - this.catchUpWindowMs))) this.relay(ch.questionId, wire)
     return entry.excluded
   }
 
@@ -907,7 +908,7 @@ export class QuestionBus implements SwarmService {
       const res = await this.push(peer, new TextEncoder().encode(e.wire))
       this.c.counters.inc('bus.caught-up', res?.ok === true ? 'accepted' : res?.reason ?? 'failed')
     }
-    this.log.debug('catch-up pushed', { qid, peer: peer.toString(), envelopes: out.length, DBGmesh: (this.c.libp2p.services.pubsub as any).getMeshPeers(channelTopic(qid)), DBGsubs: this.c.topics.subscribers(channelTopic(qid)).map(String) })
+    if (out.length > 0) this.log.debug('catch-up pushed', { qid, peer: peer.toString(), envelopes: out.length })
   }
 
   // ---------------------------------------------------------------- heartbeats, absence, expiry

@@ -61,7 +61,7 @@ describe('reflections: sharing across daemons', () => {
         description: 'Rotated the federation trust root with a 24 h overlap window',
         recommendations: ['keep both roots valid for a day']
       })
-      expect(r.tags).toEqual(['trust-root', `shared_from_${a.nodeId}`.toLowerCase()])
+      expect(r.tags).toEqual(['trust-root', `shared_from_${a.nodeId}`])
       expect(r.provenance).toEqual([`shared_from_${a.nodeId}`])
       expect(r.signature).toMatch(/^base64url:/)
       // the signed envelope is kept, with the same id

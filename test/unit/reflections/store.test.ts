@@ -60,7 +60,7 @@ describe('ReflectionStore add/get/list', () => {
     expect(first.stored).toBe(true)
     const got = await store.get(theirs.id)
     expect(got).toMatchObject({ source: 'swarm', author: from, signature: 'base64url:abc', provenance: [`shared_from_${from}`] })
-    expect(got?.tags).toEqual(['relay', `shared_from_${from}`.toLowerCase()])
+    expect(got?.tags).toEqual(['relay', `shared_from_${from}`])
     expect((await store.import(theirs, { from })).stored).toBe(false)
     expect((await store.search('relay dialing', { source: 'swarm' }))[0].reflection.id).toBe(theirs.id)
     expect((await store.list({ tag: `shared_from_${from}` })).map(r => r.id)).toEqual([theirs.id])
