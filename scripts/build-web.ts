@@ -8,6 +8,7 @@
 //   a dozen libp2p packages; each bare import is resolved to one copy per name@version (−146 KB).
 // - zod subset: the envelope schemas import `{ z } from 'zod'`, which keeps every locale and the
 //   JSON-Schema converters; the browser gets zod's own builders through src/web/zod-subset.ts.
+import { PACKAGE_ROOT } from '../src/root.ts'
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises'
 import { dirname, join, relative, resolve, sep } from 'node:path'
@@ -15,7 +16,7 @@ import { fileURLToPath } from 'node:url'
 import { build } from 'esbuild'
 import type { Metafile, Plugin } from 'esbuild'
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
+const ROOT = PACKAGE_ROOT
 export const WEB_ENTRY = join(ROOT, 'src/web/entry.ts')
 export const WEB_OUTDIR = join(ROOT, 'dist/web')
 export const WEB_BUNDLE_NAME = 'swarm.js'

@@ -3,12 +3,13 @@
 // so `--detach` exits 0 only once the daemon really serves).
 
 import { spawn } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
+import { join } from 'node:path'
+import { PACKAGE_ROOT } from '../root.ts'
 import type { CliContext } from './context.ts'
 import type { DaemonFlags } from '../daemon/index.ts'
 import { SwarmError, toSwarmError } from '../errors.ts'
 
-const BIN = fileURLToPath(new URL('../../bin/swarm', import.meta.url))
+const BIN = join(PACKAGE_ROOT, 'bin', 'swarm')
 /** Same as bin/swarm's: a small young generation keeps an idle daemon's memory down. */
 const DAEMON_NODE_FLAGS = ['--max-semi-space-size=1', '--optimize-for-size']
 

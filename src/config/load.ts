@@ -4,14 +4,15 @@
 
 import { readFileSync } from 'node:fs'
 import { readFile, writeFile, rename } from 'node:fs/promises'
-import { fileURLToPath } from 'node:url'
+import { join } from 'node:path'
+import { PACKAGE_ROOT } from '../root.ts'
 import { ConfigError } from '../errors.ts'
 import { configSchema, type SwarmConfig } from './schema.ts'
 
-const DEFAULTS_PATH = fileURLToPath(new URL('../../config/default.json', import.meta.url))
+const DEFAULTS_PATH = join(PACKAGE_ROOT, 'config', 'default.json')
 
 /** Environment variables that are not config keys. */
-const RESERVED_ENV = new Set(['SWARM_HOME', 'SWARM_REEXEC', 'SWARM_DEBUG', 'SWARM_BENCH', 'SWARM_TEST_HOOKS', 'SWARM_SKIP_BROWSER'])
+const RESERVED_ENV = new Set(['SWARM_HOME', 'SWARM_REEXEC', 'SWARM_DEBUG', 'SWARM_BENCH', 'SWARM_TEST_HOOKS', 'SWARM_SKIP_BROWSER', 'SWARM_NO_BUNDLE'])
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json }
 type JsonObject = { [k: string]: Json }

@@ -3,6 +3,7 @@
 // webrtc-direct and websocket addresses, its federation and the topics to use). The bundle is
 // built in the background when missing or stale (dist/web/, else <home>/web/), so daemon start
 // does not wait for esbuild; a request for /swarm.js waits for it instead.
+import { PACKAGE_ROOT } from '../root.ts'
 import { createHash } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
@@ -18,7 +19,7 @@ import type { Bootstrap } from './swarm-api.ts'
 
 export type WebComponents = Pick<SwarmComponents, 'config' | 'identity' | 'libp2p' | 'paths' | 'log' | 'topics' | 'services'>
 
-const PAGE_FILE = join(import.meta.dirname, 'page.html')
+const PAGE_FILE = join(PACKAGE_ROOT, 'src', 'web', 'page.html')
 
 interface Bundle { body: Buffer, gzip: Buffer, etag: string, file: string, built: boolean }
 
