@@ -79,3 +79,17 @@ export function oneOf (name: string, choices: readonly string[]): (value: string
     return value
   }
 }
+
+const RFC3339 = /^(\d{4}-\d{2}-\d{2})[Tt ](\d{2}:\d{2}:\d{2})(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$/
+
+/** A commander argument parser for an RFC 3339 time; an offset is turned into the UTC form
+ *  (`2027-03-17T20:42:11+02:00` → `2027-03-17T18:42:11Z`) that envelopes carry. */
+export function timestampIn (name: string): (value: string) => string {
+  return (value: string) => {
+    const m = RFC3339.exec(value.trim())
+    const ms = m === null ? NaN : Date.parse(value.trim())
+    if (m === null || Number.isNaN(ms)) throw new InvalidArgumentError(`${name} must be an RFC 3339 time like 2027-03-17T18:42:11Z, got '${value}'`)
+    if (m[4] === 'Z' && m[0].includes('T')) return m[0]
+    return new Date(ms).toISOString().replace(/\.000Z$/, 'Z')
+  }
+}

@@ -11,10 +11,11 @@ export function buildProgram (io: CliIO): Command {
     .option('--home <dir>', 'home directory (default: $SWARM_HOME or ~/.swarmd)')
     .option('--json', 'machine-readable output (one JSON document, or NDJSON for streams)')
     .option('--debug', 'show stack traces on errors')
-    .showHelpAfterError('(run swarm --help for usage)')
     .configureOutput({
       writeOut: (s) => { io.stdout.write(s) },
-      writeErr: (s) => { io.stderr.write(s) }
+      writeErr: (s) => { io.stderr.write(s) },
+      // Usage errors are printed by run() as one line (and as JSON with --json).
+      outputError: () => {}
     })
     .exitOverride()
   for (const register of commands) register(program, io)
@@ -24,6 +25,6 @@ export function buildProgram (io: CliIO): Command {
 }
 
 function inherit (cmd: Command, root: Command): void {
-  cmd.configureOutput(root.configureOutput()).exitOverride().showHelpAfterError('(run swarm --help for usage)')
+  cmd.configureOutput(root.configureOutput()).exitOverride()
   for (const sub of cmd.commands) inherit(sub, root)
 }

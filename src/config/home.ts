@@ -2,6 +2,7 @@
 // unless forced, and says plainly when the directory cannot be written.
 
 import { mkdir, writeFile, access, rm, stat } from 'node:fs/promises'
+import { dirname } from 'node:path'
 import { SwarmError } from '../errors.ts'
 import { createKeyFile, loadIdentity } from '../identity/index.ts'
 import type { HomePaths } from './paths.ts'
@@ -25,7 +26,7 @@ export async function initHome (paths: HomePaths, opts: { federation?: string, f
     if (opts.force !== true) throw new SwarmError('home-exists', `home ${paths.home} already exists; use --force to replace its key and config`)
   }
   try {
-    await mkdir(paths.home, { recursive: true, mode: 0o700 })
+    await mkdirp(paths.home, 0o700)
     const st = await stat(paths.home)
     if (!st.isDirectory()) throw new SwarmError('home-unwritable', `home ${paths.home} is not a directory`)
     if (opts.force === true) {
@@ -41,4 +42,24 @@ export async function initHome (paths: HomePaths, opts: { federation?: string, f
   }
   const id = await loadIdentity(paths.key, federation)
   return { nodeId: id.nodeId, peerId: id.peerId.toString(), pubkey: id.pubkey, home: paths.home, federation }
+}
+
+/**
+ * `mkdir -p`, one level at a time. Node's own `recursive: true` never settles where mkdir keeps
+ * answering ENOENT under an existing parent (e.g. /proc/x): here that is an error.
+ */
+async function mkdirp (dir: string, mode: number): Promise<void> {
+  try {
+    await mkdir(dir, { mode })
+    return
+  } catch (err: any) {
+    if (err.code === 'EEXIST') return
+    if (err.code !== 'ENOENT' || dirname(dir) === dir) throw err
+  }
+  await mkdirp(dirname(dir), mode)
+  try {
+    await mkdir(dir, { mode })
+  } catch (err: any) {
+    if (err.code !== 'EEXIST') throw err
+  }
 }

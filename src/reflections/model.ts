@@ -68,9 +68,13 @@ export function normalizeOutcome (input: unknown): Outcome {
   throw new BadOutcomeError(input)
 }
 
-/** Lowercased, trimmed, inner whitespace runs become `-` ("Error Handling" → "error-handling"). */
+/** Lowercased, trimmed, inner whitespace runs become `-` ("Error Handling" → "error-handling").
+ *  A provenance tag `shared_from_<node id>` keeps its node id exactly: did:key ids are
+ *  case-sensitive base58, and users match the tag against the id `swarm id` prints. */
 export function normalizeTag (input: string): string {
-  return input.trim().toLowerCase().replace(/\s+/g, '-')
+  const t = input.trim()
+  if (/^shared_from_/i.test(t)) return `shared_from_${t.slice('shared_from_'.length).replace(/\s+/g, '-')}`
+  return t.toLowerCase().replace(/\s+/g, '-')
 }
 
 function checkTag (raw: unknown, field: string): string {

@@ -68,8 +68,8 @@ export class ReflectionStore {
   async import (raw: unknown, options: ImportOptions = {}): Promise<{ stored: boolean, reflection: ReflectionRecord }> {
     const r = validateRecord(raw)
     const origin = sharedFrom(options.from ?? r.author)
-    // The tag is lowercased like every tag (did:key ids are case-sensitive base58: the exact id
-    // stays in provenance) and exempt from the 64-character limit, which is for user input.
+    // The tag keeps the node id's case (did:key ids are case-sensitive base58) and is exempt
+    // from the 64-character limit, which is for user input.
     const tag = normalizeTag(origin)
     const reflection: ReflectionRecord = {
       ...r,

@@ -1,6 +1,6 @@
 import type { Command } from 'commander'
 import { collect, createContext, numberIn, oneOf, type CliIO } from '../context.ts'
-import { humanChannelEvent, followChannel } from './watch.ts'
+import { channelEnd, humanChannelEvent, followChannel } from './watch.ts'
 
 const SCOPES = ['federation-local', 'cross-federation', 'global', 'private'] as const
 const URGENCIES = ['low', 'normal', 'high', 'critical'] as const
@@ -26,7 +26,7 @@ export default function register (program: Command, io: CliIO): void {
   program.command('ask')
     .description('broadcast a signed question to the swarm; its response channel opens at once')
     .argument('<text>', 'the question')
-    .option('--scope <scope>', `who may see it: ${SCOPES.join(', ')}`, oneOf('--scope', SCOPES), 'federation-local')
+    .option('--scope <scope>', `who may see it: ${SCOPES.join(', ')} (private-to-swarm means private)`, (v: string) => v === 'private-to-swarm' ? 'private' : oneOf('--scope', SCOPES)(v), 'federation-local')
     .option('--ttl <sec>', 'seconds the asker accepts contributions (default: config bus.defaultTtlSec)', numberIn('--ttl', 1, 30 * 86400, true))
     .option('--urgency <u>', `${URGENCIES.join(', ')}`, oneOf('--urgency', URGENCIES), 'normal')
     .option('--tag <tag>', 'a tag (repeatable)', collect)
@@ -67,7 +67,8 @@ export default function register (program: Command, io: CliIO): void {
           return
         }
         ctx.out.event(res, (r) => `asked ${r.id as string} (${scope}); waiting up to ${String(opts.wait)} s for contributions`)
-        await followChannel(ctx, c, res.id, { timeoutSec: opts.wait, replay: false, human: humanChannelEvent })
+        const end = await followChannel(ctx, c, res.id, { timeoutSec: opts.wait, replay: false, human: humanChannelEvent })
+        ctx.out.line(channelEnd(res.id, end))
       })
     })
 }

@@ -1,5 +1,5 @@
-import { Option, type Command } from 'commander'
-import { collect, createContext, type CliIO } from '../context.ts'
+import type { Command } from 'commander'
+import { collect, createContext, oneOf, type CliIO } from '../context.ts'
 import type { DaemonCliOptions } from '../run-daemon.ts'
 
 /** The daemon flags, shared by `daemon` and `start`. */
@@ -9,7 +9,7 @@ export function daemonOptions (cmd: Command): Command {
     .option('--bootstrap <multiaddr>', 'peer to dial at start (repeatable; overrides config bootstrap)', collect)
     .option('--web <addr>', 'serve the browser page on host:port (config web.listen)')
     .option('--metrics <addr>', 'serve Prometheus /metrics on host:port (config metrics.listen)')
-    .addOption(new Option('--log-level <level>', 'log level').choices(['trace', 'debug', 'info', 'warn', 'error']))
+    .option('--log-level <level>', 'log level: trace, debug, info, warn, error', oneOf('--log-level', ['trace', 'debug', 'info', 'warn', 'error']))
 }
 
 export default function register (program: Command, io: CliIO): void {

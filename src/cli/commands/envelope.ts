@@ -2,23 +2,18 @@
 // helpers (signing-input, sign) work on any JSON object and domain, e.g. the Orbiplex vectors.
 
 import { InvalidArgumentError, type Command } from 'commander'
-import { collect, createContext, numberIn, oneOf, type CliContext, type CliIO } from '../context.ts'
+import { collect, createContext, numberIn, oneOf, timestampIn, type CliContext, type CliIO } from '../context.ts'
 import { SwarmError } from '../../errors.ts'
 
 // Literal copies of the schema enums, so `swarm --help` does not load zod (a test keeps them equal).
 export const SCOPE_CHOICES = ['private', 'federation-local', 'cross-federation', 'global', 'private-to-swarm'] as const
 export const URGENCY_CHOICES = ['low', 'normal', 'high', 'critical'] as const
-const RFC3339_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?Z$/
 
 function secretKeyHex (value: string): string {
-  if (!/^[0-9a-fA-F]{64}$/.test(value)) throw new InvalidArgumentError(`secret key must be 64 hex characters (32 bytes), got ${value.length} characters`)
+  if (!/^[0-9a-fA-F]{64}$/.test(value)) throw new InvalidArgumentError(`--secret-key-hex must be 64 hex characters (32 bytes), got ${value.length} characters`)
   return value.toLowerCase()
 }
 
-function timestampArg (value: string): string {
-  if (!RFC3339_UTC.test(value) || Number.isNaN(Date.parse(value))) throw new InvalidArgumentError(`must be an RFC 3339 UTC time like 2026-03-17T18:42:11Z, got '${value}'`)
-  return value
-}
 
 async function readInput (ctx: CliContext, file: string): Promise<Uint8Array> {
   if (file === '-') {
@@ -99,16 +94,16 @@ export default function register (program: Command, io: CliIO): void {
   envelope.command('question')
     .description('a signed swarm/question envelope made with this home\'s key (printed, not published)')
     .argument('<text>', 'the question')
-    .option('--scope <scope>', `who may see it: ${SCOPE_CHOICES.slice(0, 4).join(', ')}`, oneOf('scope', SCOPE_CHOICES), 'federation-local')
-    .option('--ttl <sec>', 'seconds the asker accepts answers', numberIn('ttl', 1, 30 * 24 * 3600, true), 1800)
-    .option('--urgency <level>', URGENCY_CHOICES.join(', '), oneOf('urgency', URGENCY_CHOICES), 'normal')
+    .option('--scope <scope>', `who may see it: ${SCOPE_CHOICES.slice(0, 4).join(', ')}`, oneOf('--scope', SCOPE_CHOICES), 'federation-local')
+    .option('--ttl <sec>', 'seconds the asker accepts answers', numberIn('--ttl', 1, 30 * 24 * 3600, true), 1800)
+    .option('--urgency <level>', URGENCY_CHOICES.join(', '), oneOf('--urgency', URGENCY_CHOICES), 'normal')
     .option('--tag <tag>', 'a topic tag (repeatable)', collect)
     .option('--no-follow-ups', 'responders may not ask follow-up questions')
     .option('--require-model <model>', 'only responders running this model (repeatable)', collect)
     .option('--exclude-model <model>', 'no responders running this model (repeatable)', collect)
-    .option('--min-reputation <x>', 'lowest responder reputation, 0..1', numberIn('min-reputation', 0, 1))
+    .option('--min-reputation <x>', 'lowest responder reputation, 0..1', numberIn('--min-reputation', 0, 1))
     .option('--lang <code>', 'an answer language (repeatable)', collect)
-    .option('--created-at <time>', 'RFC 3339 UTC creation time (default now)', timestampArg)
+    .option('--created-at <time>', 'RFC 3339 creation time (default now)', timestampIn('--created-at'))
     .addHelpText('after', '\nExample:\n  swarm envelope question "How do I rotate a federation trust root safely?" --tag trust --lang en > q.json')
     .action(async (text: string, opts: QuestionOptions, cmd: Command) => {
       const ctx = createContext(cmd, io)

@@ -2,16 +2,10 @@
 // revoke work on the home's files (no daemon needed) and then ask a running daemon to reload;
 // status asks the daemon.
 
-import { InvalidArgumentError, type Command } from 'commander'
-import { createContext, numberIn, type CliContext, type CliIO } from '../context.ts'
+import type { Command } from 'commander'
+import { createContext, numberIn, timestampIn, type CliContext, type CliIO } from '../context.ts'
 import { SwarmError } from '../../errors.ts'
 
-const RFC3339_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?Z$/
-
-function timestampArg (value: string): string {
-  if (!RFC3339_UTC.test(value) || Number.isNaN(Date.parse(value))) throw new InvalidArgumentError(`must be an RFC 3339 UTC time like 2027-03-17T18:42:11Z, got '${value}'`)
-  return value
-}
 
 /** Asks a running daemon to re-read the federation files; false when none runs. */
 async function reloadDaemon (ctx: CliContext): Promise<boolean> {
@@ -61,7 +55,7 @@ export default function register (program: Command, io: CliIO): void {
     .argument('<id>', 'federation id, fed:name')
     .option('--force', 'replace an existing root key')
     .option('--open', 'keep federation.mode open (certificates are then only informative)')
-    .option('--expires <time>', 'this node\'s certificate expiry (RFC 3339 UTC; default one year)', timestampArg)
+    .option('--expires <time>', 'this node\'s certificate expiry (RFC 3339; default one year)', timestampIn('--expires'))
     .addHelpText('after', '\nExample:\n  swarm federation create fed:orbiplex-pl\n  swarm federation issue node:did:key:z6Mk… > member.cert.json')
     .action(async (id: string, opts: { force?: boolean, open?: boolean, expires?: string }, cmd: Command) => {
       const ctx = createContext(cmd, io)
@@ -82,8 +76,8 @@ export default function register (program: Command, io: CliIO): void {
   fed.command('issue')
     .description('print a membership certificate for NODE_ID, signed by this home\'s root')
     .argument('<node-id>', 'the member\'s node id (node:did:key:z6Mk…; swarm id shows it)')
-    .option('--expires <time>', 'not-after (RFC 3339 UTC; default one year)', timestampArg)
-    .option('--not-before <time>', 'not-before (RFC 3339 UTC; default now)', timestampArg)
+    .option('--expires <time>', 'not-after (RFC 3339; default one year)', timestampIn('--expires'))
+    .option('--not-before <time>', 'not-before (RFC 3339; default now)', timestampIn('--not-before'))
     .action(async (nodeId: string, opts: { expires?: string, notBefore?: string }, cmd: Command) => {
       const ctx = createContext(cmd, io)
       const { issueCertificate } = await import('../../federation/admin.ts')
@@ -107,7 +101,7 @@ export default function register (program: Command, io: CliIO): void {
   fed.command('rotate')
     .description('replace this home\'s root: the new root is signed by the old one, both validate until the overlap ends')
     .option('--overlap <sec>', 'overlap window in seconds (default 7 days)', numberIn('--overlap', 1, 365 * 86400))
-    .option('--overlap-until <time>', 'end of the overlap (RFC 3339 UTC)', timestampArg)
+    .option('--overlap-until <time>', 'end of the overlap (RFC 3339)', timestampIn('--overlap-until'))
     .action(async (opts: { overlap?: number, overlapUntil?: string }, cmd: Command) => {
       const ctx = createContext(cmd, io)
       const { rotateRoot } = await import('../../federation/admin.ts')

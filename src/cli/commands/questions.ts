@@ -1,11 +1,13 @@
 import type { Command } from 'commander'
-import { createContext, type CliIO } from '../context.ts'
+import { createContext, oneOf, type CliIO } from '../context.ts'
+
+const STATES = ['open', 'answered', 'resolved', 'handed-off', 'expired', 'withdrawn'] as const
 
 export default function register (program: Command, io: CliIO): void {
   program.command('questions')
     .description('questions this node asked, received (and may answer) or joined, most urgent first')
     .option('--all', 'also list questions whose filters leave this node out')
-    .option('--state <state>', 'only this state (open, answered, resolved, handed-off, expired, withdrawn)')
+    .option('--state <state>', `only this state: ${STATES.join(', ')}`, oneOf('--state', STATES))
     .action(async (opts: { all?: boolean, state?: string }, cmd: Command) => {
       const ctx = createContext(cmd, io)
       const list = await ctx.withClient(async (c) => await c.call('questions', { all: opts.all === true, state: opts.state }))

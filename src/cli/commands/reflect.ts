@@ -23,6 +23,11 @@ interface FilterOptions {
 }
 
 const OUTCOMES = 'success or failure (also: successful, failed)'
+/** The outcomes the store accepts (it normalizes them); anything else is a usage error here. */
+const outcome = (value: string): string => {
+  oneOf('--outcome', ['success', 'failure', 'successful', 'failed'])(value.trim().toLowerCase())
+  return value
+}
 
 const short = (s: string, n: number): string => {
   const one = s.replace(/\s+/g, ' ')
@@ -41,7 +46,7 @@ export default function register (program: Command, io: CliIO): void {
   reflect.command('add')
     .description('store a reflection (answers once it is on disk); --share also sends it to the federation')
     .requiredOption('--description <text>', 'what was done and what came of it')
-    .requiredOption('--outcome <outcome>', OUTCOMES)
+    .requiredOption('--outcome <outcome>', OUTCOMES, outcome)
     .option('--category <name>', 'a category (default: general)')
     .option('--tag <tag>', 'a tag (repeatable)', collect)
     .option('--recommendation <text>', 'advice for next time (repeatable)', collect)
@@ -78,7 +83,13 @@ Examples:
     .argument('<id>', 'reflection:<ULID>')
     .action(async (id: string, _opts, cmd: Command) => {
       const ctx = createContext(cmd, io)
-      ctx.out.result(await ctx.withClient(async (c) => await c.call('reflect.get', { id })))
+      ctx.out.result(await ctx.withClient(async (c) => await c.call('reflect.get', { id })), (r) => [
+        `${r.id as string}  ${r.outcome as string}  ${r.category as string}  (${r.source as string}, ${r.createdAt as string})`,
+        `  ${r.description as string}`,
+        ...(r.recommendations as string[]).map((x) => `  - ${x}`),
+        `  tags: ${(r.tags as string[]).join(', ') || 'none'}`,
+        `  author ${r.author as string}${(r.provenance as string[]).length > 0 ? `; ${(r.provenance as string[]).join(', ')}` : ''}`
+      ].join('\n'))
     })
 
   reflect.command('search')
@@ -86,7 +97,7 @@ Examples:
     .argument('<query...>', 'words to look for')
     .option('--tag <tag>', 'only reflections with this tag (repeatable: all of them)', collect)
     .option('--category <name>', 'only this category')
-    .option('--outcome <outcome>', `only this outcome: ${OUTCOMES}`)
+    .option('--outcome <outcome>', `only this outcome: ${OUTCOMES}`, outcome)
     .option('--source <source>', 'only local or swarm', oneOf('--source', ['local', 'swarm']))
     .option('--limit <n>', 'how many (default 10)', numberIn('--limit', 1, 200, true))
     .action(async (words: string[], opts: FilterOptions, cmd: Command) => {
@@ -101,7 +112,7 @@ Examples:
     .option('--source <source>', 'only local or swarm', oneOf('--source', ['local', 'swarm']))
     .option('--tag <tag>', 'only reflections with this tag')
     .option('--category <name>', 'only this category')
-    .option('--outcome <outcome>', `only this outcome: ${OUTCOMES}`)
+    .option('--outcome <outcome>', `only this outcome: ${OUTCOMES}`, outcome)
     .option('--limit <n>', 'how many (default 50)', numberIn('--limit', 1, 1000, true))
     .option('--after <id>', 'the page after this id (the last id of the previous page)')
     .action(async (opts: Omit<FilterOptions, 'tag'> & { tag?: string, after?: string }, cmd: Command) => {

@@ -1,6 +1,8 @@
 import type { Command } from 'commander'
 import { createContext, type CliIO } from '../context.ts'
 
+const short = (id: unknown): string => typeof id !== 'string' ? '?' : id.length > 28 ? `${id.slice(0, 16)}…${id.slice(-6)}` : id
+
 export default function register (program: Command, io: CliIO): void {
   program.command('show')
     .description('a question, its state, secretary, participants and contributions')
@@ -14,7 +16,7 @@ export default function register (program: Command, io: CliIO): void {
           `${r.id as string}  ${r.state as string}${r.phase !== undefined && r.phase !== r.state ? ` (${r.phase as string})` : ''}  (${e.delivery.scope as string}, ${e.question.urgency as string}, you: ${r.role as string})`,
           `  ${e.question.text as string}`,
           `  asker ${e.sender['node/id'] as string}; secretary ${r.secretary as string ?? 'none'}; expires ${r.expiresAt as string}`,
-          `  participants: ${(r.participants as any[]).map((p) => `${p.role as string}${p.present === true ? '' : ' (away)'}`).join(', ') || 'none'}`
+          `  participants: ${(r.participants as any[]).map((p) => `${short(p.nodeId)} ${p.role as string}${p.present === true ? '' : ' (away)'}`).join(', ') || 'none'}`
         ]
         for (const c of r.contributions) lines.push(`  - ${c.kind as string} (${String(c.confidence)}) ${c.text as string}  ${c.id as string}`)
         for (const x of r.excluded) lines.push(`  x ${x.envelope.kind as string}: excluded (${x.reason as string}) ${x.id as string}`)

@@ -1,5 +1,5 @@
 import type { Command } from 'commander'
-import { createContext, numberIn, type CliIO } from '../context.ts'
+import { createContext, numberIn, oneOf, type CliIO } from '../context.ts'
 
 interface RunOptions {
   code?: string
@@ -55,13 +55,9 @@ Examples:
   task.command('list')
     .description('recent tasks received (in) and delegated (out), newest first, with their states')
     .option('--limit <n>', 'how many', numberIn('--limit', 1, 1000, true), 50)
-    .option('--direction <dir>', 'only in or out')
+    .option('--direction <dir>', 'only in or out', oneOf('--direction', ['in', 'out']))
     .action(async (opts: { limit: number, direction?: string }, cmd: Command) => {
       const ctx = createContext(cmd, io)
-      if (opts.direction !== undefined && opts.direction !== 'in' && opts.direction !== 'out') {
-        const { UsageError } = await import('../../errors.ts')
-        throw new UsageError('--direction must be in or out')
-      }
       const list = await ctx.withClient(async (c) => await c.call('task.list', { limit: opts.limit, direction: opts.direction }))
       ctx.out.result(list, (rows: any[]) => rows.length === 0
         ? 'no tasks yet'
@@ -96,6 +92,9 @@ function human (r: any): string {
     if (typeof res.stderr === 'string' && res.stderr !== '') lines.push(res.stderr.replace(/\n$/, ''))
   } else if (typeof res.code === 'string') {
     lines.push(res.code.replace(/\n$/, ''))
+  } else if (typeof res.sha256 === 'string') {
+    lines.push(`${String(res.path ?? 'file')}: ${String(res.type)}${typeof res.mime === 'string' ? ` (${res.mime as string})` : ''}, ${String(res.length)} bytes, ${String(res.lines)} line${res.lines === 1 ? '' : 's'}`)
+    lines.push(`sha256 ${res.sha256 as string}`)
   } else {
     lines.push(JSON.stringify(res, null, 2))
   }

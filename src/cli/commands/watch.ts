@@ -21,14 +21,22 @@ export function humanChannelEvent (e: any): string {
   }
 }
 
-/** Streams a channel: NDJSON with --json; human lines plus a spinner with counts otherwise. */
+/** The closing human line of a followed channel: its state and what was seen. */
+export function channelEnd (id: string, res: any): string {
+  const n = Number(res?.contributions ?? 0)
+  const x = Number(res?.excluded ?? 0)
+  return `${id}: ${String(res?.state)}, ${n} contribution${n === 1 ? '' : 's'}${x > 0 ? ` (${x} excluded)` : ''} seen`
+}
+
+/** Streams a channel: NDJSON with --json; human lines plus a spinner with counts otherwise.
+ *  Resolves with the daemon's answer ({id, state}) and the contributions counted on the way. */
 export async function followChannel (ctx: CliContext, c: ControlClient, id: string, o: { timeoutSec?: number, replay: boolean, human: (e: any) => string }): Promise<any> {
   let contributions = 0
   let excluded = 0
   let state = 'open'
   const spin = setInterval(() => { ctx.out.progress(`${state}: ${contributions} contribution${contributions === 1 ? '' : 's'}${excluded > 0 ? `, ${excluded} excluded` : ''}`) }, 120)
   try {
-    return await c.stream('watch', { id, timeoutSec: o.timeoutSec, replay: o.replay }, (e) => {
+    const res = await c.stream('watch', { id, timeoutSec: o.timeoutSec, replay: o.replay }, (e) => {
       if (e.type === 'contribution') { if (e.excluded !== undefined) excluded++; else contributions++ }
       if (e.type === 'state') state = e.state
       if (ctx.json) { ctx.out.event(e); return }
@@ -36,6 +44,7 @@ export async function followChannel (ctx: CliContext, c: ControlClient, id: stri
       const line = o.human(e)
       if (line !== '') ctx.out.event(e, () => line)
     })
+    return { ...(res ?? {}), contributions, excluded }
   } finally {
     clearInterval(spin)
     ctx.out.done()
@@ -52,7 +61,7 @@ export default function register (program: Command, io: CliIO): void {
       const ctx = createContext(cmd, io)
       await ctx.withClient(async (c) => {
         const res = await followChannel(ctx, c, id, { timeoutSec: opts.timeout, replay: opts.replay, human: humanChannelEvent })
-        if (!ctx.json) ctx.out.line(`${id}: ${String(res?.state)}`)
+        ctx.out.line(channelEnd(id, res))
       })
     })
 }
