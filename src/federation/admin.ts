@@ -116,13 +116,16 @@ export interface JoinResult {
   notAfter: string
   mode: 'closed'
   rootAdded: boolean
+  /** The issuer became this node's first root because it trusted none. */
+  trustedOnFirstUse: boolean
 }
 
 /**
  * Installs a certificate as this home's `membership.json` after checking it: a signed
  * certificate envelope, for this node, of the configured federation, from a trusted root
  * (configured, learned by the running daemon through a rotation, or `root`, which adds one:
- * check it out of band). Sets the mode to closed.
+ * check it out of band; a node with no root at all trusts the issuer on first use). Sets the
+ * mode to closed.
  */
 export async function joinFederation (paths: HomePaths, certText: string, opts: { root?: string, trusted?: readonly string[] } = {}): Promise<JoinResult> {
   const v = new EnvelopeValidator({ bindKey: bindRootKey, replayCacheSize: 0 }).validateSync(certText, { expectType: CERTIFICATE_TYPE })
@@ -141,6 +144,15 @@ export async function joinFederation (paths: HomePaths, certText: string, opts: 
     roots = [...roots, { pubkey: opts.root }]
     rootAdded = true
   }
+  // A node that trusts no root yet takes the issuer of the certificate its operator chose to
+  // install (trust on first use, said in the result); one that already trusts roots never lets
+  // a certificate add another.
+  let trustedOnFirstUse = false
+  if (roots.length === 0 && (opts.trusted ?? []).length === 0) {
+    roots = [{ pubkey: cert.issuer }]
+    rootAdded = true
+    trustedOnFirstUse = true
+  }
   // `trusted`: roots a running daemon learned through rotations (not in config.json)
   if (!roots.some((r) => r.pubkey === cert.issuer) && opts.trusted?.includes(cert.issuer) !== true) {
     throw new SwarmError('unknown-issuer', `the certificate's issuer ${cert.issuer} is not among federation.roots; after checking it with the federation's operator, run again with --root ${cert.issuer}`)
@@ -148,7 +160,7 @@ export async function joinFederation (paths: HomePaths, certText: string, opts: 
   if (rootAdded) await setRoots(paths, roots)
   await setConfigValue(paths.config, 'federation.mode', '"closed"')
   await writePrivate(paths.membership, cert)
-  return { federation: cert['federation/id'], nodeId: me.nodeId, certificate: cert.id, issuer: cert.issuer, notAfter: cert['not-after'], mode: 'closed', rootAdded }
+  return { federation: cert['federation/id'], nodeId: me.nodeId, certificate: cert.id, issuer: cert.issuer, notAfter: cert['not-after'], mode: 'closed', rootAdded, trustedOnFirstUse }
 }
 
 export interface RotateResult {

@@ -62,14 +62,19 @@ describe('federation: closed membership, revocation, control socket', () => {
       sender: { pubkey: rootPub, 'federation/id': FED }
     })
     expect(cert.sender['node/id']).toMatch(/^root:did:key:z6Mk/)
-    // join needs the issuer to be trusted
+    // a node that already trusts another root refuses a certificate from this one…
     const file = join(member.home, '..', 'member.cert.json')
     await writeFile(file, issued.stdout)
+    await member.json(['config', 'set', 'federation.roots', JSON.stringify([{ pubkey: 'ed25519:' + '11'.repeat(32) }])])
     const untrusted = await member.cli(['federation', 'join', file, '--json'])
     expect(untrusted.code).toBe(1)
     expect(untrusted.stdout + untrusted.stderr).toContain('--root')
     const joined = await member.json(['federation', 'join', file, '--root', rootPub])
-    expect(joined).toMatchObject({ federation: FED, mode: 'closed', issuer: rootPub, rootAdded: true })
+    expect(joined).toMatchObject({ federation: FED, mode: 'closed', issuer: rootPub, rootAdded: true, trustedOnFirstUse: false })
+    // …while a node that trusts no root yet takes the issuer of the certificate it installs
+    await member.json(['config', 'set', 'federation.roots', '[]'])
+    const fresh = await member.json(['federation', 'join', file])
+    expect(fresh).toMatchObject({ federation: FED, issuer: rootPub, rootAdded: true, trustedOnFirstUse: true })
     // the outsider runs closed with the same root but has no certificate
     await writeFile(join(outsider.home, 'config.json'), JSON.stringify({ node: { federation: FED }, listen: ['/ip4/127.0.0.1/tcp/0'], ...fast, federation: { ...fast.federation, mode: 'closed', roots: [{ pubkey: rootPub }] } }))
 

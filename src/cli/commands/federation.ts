@@ -95,7 +95,7 @@ export default function register (program: Command, io: CliIO): void {
       const { joinFederation } = await import('../../federation/admin.ts')
       const res = await joinFederation(ctx.paths, await readText(ctx, file), { ...opts, trusted: await daemonRoots(ctx) })
       const reloaded = await reloadDaemon(ctx)
-      ctx.out.result({ ...res, reloaded }, (r) => `joined ${r.federation as string} as ${r.nodeId as string}\n  certificate ${r.certificate as string}, valid until ${r.notAfter as string}\n  issuer ${r.issuer as string}${r.reloaded === true ? '\n  the running daemon reloaded it' : ''}`)
+      ctx.out.result({ ...res, reloaded }, (r) => `joined ${r.federation as string} as ${r.nodeId as string}\n  certificate ${r.certificate as string}, valid until ${r.notAfter as string}\n  issuer ${r.issuer as string}${r.trustedOnFirstUse === true ? ' (now trusted as this node\'s root: check it with the federation\'s operator)' : ''}${r.reloaded === true ? '\n  the running daemon reloaded it' : ''}`)
     })
 
   fed.command('rotate')
