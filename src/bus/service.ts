@@ -5,7 +5,7 @@
 
 import { performance } from 'node:perf_hooks'
 import type { PeerId } from '@libp2p/interface'
-import { PROTOCOL_DELIVERY } from '../constants.ts'
+import { PROTOCOL_DELIVERY, topics } from '../constants.ts'
 import {
   buildClose, buildContribution, buildPresence, buildQuestion, buildSecretaryClaim, EnvelopeValidator,
   type EnvelopeBase, type Verdict
@@ -470,6 +470,21 @@ export class QuestionBus implements SwarmService {
     )
   }
 
+  /**
+   * A question pushed to this node (a re-announce to a just-subscribed peer) never passed through
+   * gossipsub here, so gossipsub will not forward it: publish the same bytes on the topic it
+   * arrived for, as gossip would have. In a sparse mesh this node may be the only way on to the
+   * nodes behind it; peers that already have it drop the bytes as a duplicate.
+   */
+  private relayQuestion (at: TopicKind, wire: string): void {
+    const topic = at.kind === 'global' ? topics.globalQuestions() : at.kind === 'federation' ? topics.questions(at.federation) : undefined
+    if (topic === undefined || !this.c.topics.subscribed(topic)) return
+    this.c.topics.publish(topic, new TextEncoder().encode(wire)).then(
+      (n) => { this.c.counters.inc('bus.relayed', n > 0 ? 'question-sent' : 'question-no-peers') },
+      (err) => { this.log.debug('question relay skipped', { err: (err as Error).message }) }
+    )
+  }
+
   private afterApplied (ch: Channel, a: Applied): void {
     const rec = this.records.get(ch.questionId)
     if (rec === undefined) return
@@ -538,6 +553,7 @@ export class QuestionBus implements SwarmService {
         const at = directArrival(e as QuestionEnvelope, this.listens())
         why = at === undefined ? 'wrong-scope' : checkQuestionScope(e as QuestionEnvelope, at)
         if (why === undefined) why = await this.ingestQuestion(e as QuestionEnvelope, wire, at)
+        if (why === undefined && at !== undefined) this.relayQuestion(at, wire)
       } else if (isAppointment(e)) {
         why = await this.ingestAppointment(e, wire)
       } else if (type === SEALED_TYPE) {

@@ -19,7 +19,9 @@ export interface MetricsHandle {
 }
 
 export async function createMetrics (counters: Counters, log: Logger): Promise<MetricsHandle> {
-  const prom = await import('prom-client')
+  // prom-client is CommonJS: take module.exports whether loaded natively or from the bundle.
+  const promModule: any = await import('prom-client')
+  const prom: typeof import('prom-client') = promModule.default ?? promModule
   const { prometheusMetrics } = await import('@libp2p/prometheus-metrics')
   const registry = new prom.Registry()
   prom.collectDefaultMetrics({ register: registry, prefix: 'swarmd_process_' })
