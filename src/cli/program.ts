@@ -1,6 +1,9 @@
 // The commander program: global flags, then one file per command under commands/. Building it
 // imports only the command descriptors; each handler loads what it needs when it runs.
 
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { PACKAGE_ROOT } from '../root.ts'
 import { Command } from 'commander'
 import type { CliIO } from './context.ts'
 import { commands } from './commands/index.ts'
@@ -8,6 +11,7 @@ import { commands } from './commands/index.ts'
 export function buildProgram (io: CliIO): Command {
   const program = new Command('swarm')
     .description('swarmd: ask the swarm for help, and help it')
+    .version(packageVersion(), '-V, --version', 'the swarmd version')
     .option('--home <dir>', 'home directory (default: $SWARM_HOME or ~/.swarmd)')
     .option('--json', 'machine-readable output (one JSON document, or NDJSON for streams)')
     .option('--debug', 'show stack traces on errors')
@@ -27,4 +31,12 @@ export function buildProgram (io: CliIO): Command {
 function inherit (cmd: Command, root: Command): void {
   cmd.configureOutput(root.configureOutput()).exitOverride()
   for (const sub of cmd.commands) inherit(sub, root)
+}
+
+function packageVersion (): string {
+  try {
+    return JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')).version
+  } catch {
+    return 'unknown'
+  }
 }

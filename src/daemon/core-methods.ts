@@ -116,6 +116,8 @@ export function registerCoreMethods (c: SwarmComponents, init: CoreMethodsInit):
       c.events.until(ctx.signal, (event) => {
         if (types === undefined || types.has(event.type)) ctx.notify(event)
       })
+      // First line: the stream is live, so a script can act knowing it will see what follows.
+      if (types === undefined || types.has('events:subscribed')) ctx.notify({ type: 'events:subscribed', at: new Date().toISOString() })
       ctx.signal.addEventListener('abort', () => { resolve() }, { once: true })
     })
     return null

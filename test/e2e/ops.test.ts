@@ -16,11 +16,10 @@ describe('operations: events, metrics, logs', () => {
 
     const events = streamCli(['--home', a.home, 'events', '--json'])
     try {
-      // the stream is subscribed once the CLI is connected; retry the connect until seen
-      await eventually(async () => {
-        await b.json(['connect', a.tcpAddr])
-        return events.lines.find((e) => e.type === 'peer:joined' && e.peerId === b.peerId)
-      }, { what: 'peer:joined event' })
+      // the first line says the stream is live; a connect after it is seen
+      await eventually(() => events.lines.find((e) => e.type === 'events:subscribed'), { what: 'events stream live' })
+      await b.json(['connect', a.tcpAddr])
+      await eventually(() => events.lines.find((e) => e.type === 'peer:joined' && e.peerId === b.peerId), { what: 'peer:joined event' })
     } finally {
       events.stop()
     }

@@ -1,20 +1,9 @@
 import type { Command } from 'commander'
-import { collect, createContext, numberIn, oneOf, type CliIO } from '../context.ts'
+import { collect, createContext, numberIn, type CliIO } from '../context.ts'
+import { questionFields, questionOptions, type QuestionFlags } from '../question-options.ts'
 import { channelEnd, humanChannelEvent, followChannel } from './watch.ts'
 
-const SCOPES = ['federation-local', 'cross-federation', 'global', 'private'] as const
-const URGENCIES = ['low', 'normal', 'high', 'critical'] as const
-
-interface AskOptions {
-  scope: string
-  ttl?: number
-  urgency: string
-  tag?: string[]
-  followUps: boolean
-  requireModel?: string[]
-  excludeModel?: string[]
-  minReputation?: number
-  lang?: string[]
+interface AskOptions extends QuestionFlags {
   to?: string[]
   federation?: string[]
   shadow?: string
@@ -23,18 +12,9 @@ interface AskOptions {
 }
 
 export default function register (program: Command, io: CliIO): void {
-  program.command('ask')
+  questionOptions(program.command('ask')
     .description('broadcast a signed question to the swarm; its response channel opens at once')
-    .argument('<text>', 'the question')
-    .option('--scope <scope>', `who may see it: ${SCOPES.join(', ')} (private-to-swarm means private)`, (v: string) => v === 'private-to-swarm' ? 'private' : oneOf('--scope', SCOPES)(v), 'federation-local')
-    .option('--ttl <sec>', 'seconds the asker accepts contributions (default: config bus.defaultTtlSec)', numberIn('--ttl', 1, 30 * 86400, true))
-    .option('--urgency <u>', `${URGENCIES.join(', ')}`, oneOf('--urgency', URGENCIES), 'normal')
-    .option('--tag <tag>', 'a tag (repeatable)', collect)
-    .option('--no-follow-ups', 'refuse clarification requests')
-    .option('--require-model <model>', 'responders need one of these models (repeatable)', collect)
-    .option('--exclude-model <model>', 'responders must not run this model (repeatable)', collect)
-    .option('--min-reputation <x>', 'lowest responder reputation in this node\'s view, 0..1', numberIn('--min-reputation', 0, 1))
-    .option('--lang <code>', 'responders must speak one of these languages (repeatable)', collect)
+    .argument('<text>', 'the question'), { help: 'seconds the asker accepts contributions (default: config bus.defaultTtlSec)' })
     .option('--to <nodeId>', 'a recipient of a private question (repeatable; implies --scope private)', collect)
     .option('--federation <fed>', 'another federation for a cross-federation question (repeatable)', collect)
     .option('--shadow <nodeId>', 'a node that follows the channel and takes over if this node goes quiet')
@@ -46,15 +26,8 @@ export default function register (program: Command, io: CliIO): void {
       const scope = opts.to !== undefined && opts.to.length > 0 && opts.scope === 'federation-local' ? 'private' : opts.scope
       const params = {
         text,
+        ...questionFields(opts),
         scope,
-        ttlSec: opts.ttl,
-        urgency: opts.urgency,
-        tags: opts.tag,
-        followUps: opts.followUps,
-        requireModels: opts.requireModel,
-        excludeModels: opts.excludeModel,
-        minReputation: opts.minReputation,
-        languages: opts.lang,
         to: opts.to,
         federations: opts.federation,
         shadow: opts.shadow,

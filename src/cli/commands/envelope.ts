@@ -1,13 +1,12 @@
 // swarm envelope …: build, sign and verify envelopes locally, no daemon needed. Conformance
 // helpers (signing-input, sign) work on any JSON object and domain, e.g. the Orbiplex vectors.
 
+import { questionFields, questionOptions, type QuestionFlags } from '../question-options.ts'
 import { InvalidArgumentError, type Command } from 'commander'
-import { collect, createContext, numberIn, oneOf, timestampIn, type CliContext, type CliIO } from '../context.ts'
+import { collect, createContext, timestampIn, type CliContext, type CliIO } from '../context.ts'
 import { SwarmError } from '../../errors.ts'
 
 // Literal copies of the schema enums, so `swarm --help` does not load zod (a test keeps them equal).
-export const SCOPE_CHOICES = ['private', 'federation-local', 'cross-federation', 'global', 'private-to-swarm'] as const
-export const URGENCY_CHOICES = ['low', 'normal', 'high', 'critical'] as const
 
 function secretKeyHex (value: string): string {
   if (!/^[0-9a-fA-F]{64}$/.test(value)) throw new InvalidArgumentError(`--secret-key-hex must be 64 hex characters (32 bytes), got ${value.length} characters`)
@@ -46,16 +45,7 @@ function unsignedFields (extra: string[] | undefined): string[] {
   return [...new Set(['signature', ...(extra ?? [])])]
 }
 
-interface QuestionOptions {
-  scope: string
-  ttl: number
-  urgency: 'low' | 'normal' | 'high' | 'critical'
-  tag?: string[]
-  followUps: boolean
-  requireModel?: string[]
-  excludeModel?: string[]
-  minReputation?: number
-  lang?: string[]
+interface QuestionOptions extends QuestionFlags {
   createdAt?: string
 }
 
@@ -91,18 +81,9 @@ export default function register (program: Command, io: CliIO): void {
       ctx.out.result(ctx.json ? { domain: opts.domain, signature, pubkey: signer.pubkey } : signature)
     })
 
-  envelope.command('question')
+  questionOptions(envelope.command('question')
     .description('a signed swarm/question envelope made with this home\'s key (printed, not published)')
-    .argument('<text>', 'the question')
-    .option('--scope <scope>', `who may see it: ${SCOPE_CHOICES.slice(0, 4).join(', ')}`, oneOf('--scope', SCOPE_CHOICES), 'federation-local')
-    .option('--ttl <sec>', 'seconds the asker accepts answers', numberIn('--ttl', 1, 30 * 24 * 3600, true), 1800)
-    .option('--urgency <level>', URGENCY_CHOICES.join(', '), oneOf('--urgency', URGENCY_CHOICES), 'normal')
-    .option('--tag <tag>', 'a topic tag (repeatable)', collect)
-    .option('--no-follow-ups', 'responders may not ask follow-up questions')
-    .option('--require-model <model>', 'only responders running this model (repeatable)', collect)
-    .option('--exclude-model <model>', 'no responders running this model (repeatable)', collect)
-    .option('--min-reputation <x>', 'lowest responder reputation, 0..1', numberIn('--min-reputation', 0, 1))
-    .option('--lang <code>', 'an answer language (repeatable)', collect)
+    .argument('<text>', 'the question'), { default: 1800, help: 'seconds the asker accepts answers' })
     .option('--created-at <time>', 'RFC 3339 creation time (default now)', timestampIn('--created-at'))
     .addHelpText('after', '\nExample:\n  swarm envelope question "How do I rotate a federation trust root safely?" --tag trust --lang en > q.json')
     .action(async (text: string, opts: QuestionOptions, cmd: Command) => {
@@ -112,19 +93,7 @@ export default function register (program: Command, io: CliIO): void {
       ])
       const config = await loadConfig({ file: ctx.paths.config, env: ctx.io.env })
       const identity = await loadIdentity(ctx.paths.key, config.node.federation)
-      const question = buildQuestion(identity, {
-        text,
-        scope: opts.scope,
-        ttlSec: opts.ttl,
-        urgency: opts.urgency,
-        tags: opts.tag,
-        followUps: opts.followUps,
-        requireModels: opts.requireModel,
-        excludeModels: opts.excludeModel,
-        minReputation: opts.minReputation,
-        languages: opts.lang,
-        createdAt: opts.createdAt
-      })
+      const question = buildQuestion(identity, { text, ...questionFields(opts), createdAt: opts.createdAt } as Parameters<typeof buildQuestion>[1])
       ctx.out.result(question)
     })
 
