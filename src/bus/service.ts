@@ -8,7 +8,7 @@ import type { PeerId } from '@libp2p/interface'
 import { PROTOCOL_DELIVERY, topics } from '../constants.ts'
 import {
   buildClose, buildContribution, buildPresence, buildQuestion, buildSecretaryClaim, EnvelopeValidator,
-  type EnvelopeBase, type Verdict
+  type EnvelopeBase, type QuestionInit, type Verdict
 } from '../envelope/index.ts'
 import type {
   CloseEnvelope, ContributionEnvelope, PresenceEnvelope, QuestionEnvelope, SecretaryClaimEnvelope, SummaryEnvelope
@@ -34,17 +34,9 @@ export type BusComponents = Pick<SwarmComponents, 'config' | 'identity' | 'db' |
 
 export type ContributionKind = ContributionEnvelope['kind']
 
-export interface AskInit {
-  text: string
+/** What the question builder takes, with the bus's own routing on top. */
+export interface AskInit extends Omit<QuestionInit, 'scope' | 'createdAt' | 'responseChannelMode' | 'reward'> {
   scope?: Scope
-  ttlSec?: number
-  urgency?: QuestionEnvelope['question']['urgency']
-  tags?: string[]
-  followUps?: boolean
-  requireModels?: string[]
-  excludeModels?: string[]
-  minReputation?: number
-  languages?: string[]
   /** Private: recipients' node ids. */
   to?: string[]
   /** Cross-federation: the other federations. */
