@@ -7,7 +7,7 @@ import { lpStream } from '@libp2p/utils'
 import type { Libp2p, PeerId, Stream, Connection } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import { MAX_FRAME_BYTES, STREAM_TIMEOUT_MS } from '../constants.ts'
-import { SwarmError, withTimeout } from '../errors.ts'
+import { SwarmError, scopedSignal } from '../errors.ts'
 
 export interface RequestHandlerOptions {
   maxDataLength?: number
@@ -49,9 +49,15 @@ export interface RequestOptions {
   maxDataLength?: number
 }
 
-/** Sends one request frame and returns the one response frame. */
+/**
+ * Sends one request frame and returns the one response frame. Rejects with a SwarmError:
+ * `timeout`, `aborted` (the caller's signal) or `stream-failed`; any failure aborts (resets)
+ * the stream, so the handler on the other side stops its work.
+ */
 export async function request (libp2p: Libp2p<any>, peer: PeerId | Multiaddr, protocol: string, data: Uint8Array, opts: RequestOptions = {}): Promise<Uint8Array> {
-  const signal = withTimeout(opts.signal, opts.timeoutMs ?? STREAM_TIMEOUT_MS)
+  const timeoutMs = opts.timeoutMs ?? STREAM_TIMEOUT_MS
+  const scope = scopedSignal([opts.signal], timeoutMs)
+  const signal = scope.signal
   let stream: Stream | undefined
   try {
     stream = await libp2p.dialProtocol(peer, protocol, { signal, runOnLimitedConnection: true })
@@ -63,8 +69,11 @@ export async function request (libp2p: Libp2p<any>, peer: PeerId | Multiaddr, pr
   } catch (err: any) {
     stream?.abort(err instanceof Error ? err : new Error(String(err)))
     if (err instanceof SwarmError) throw err
-    if (signal.aborted) throw new SwarmError(opts.signal?.aborted === true ? 'aborted' : 'timeout', `${protocol} request ${opts.signal?.aborted === true ? 'aborted' : 'timed out'}`)
+    if (opts.signal?.aborted === true) throw new SwarmError('aborted', `${protocol} request aborted`)
+    if (signal.aborted) throw new SwarmError('timeout', `${protocol}: no answer within ${Math.round(timeoutMs / 1000)} s`)
     throw new SwarmError('stream-failed', `${protocol} request failed: ${err?.message as string}`, { cause: err })
+  } finally {
+    scope.done()
   }
 }
 

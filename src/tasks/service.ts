@@ -14,7 +14,7 @@ import {
   buildTaskRequest, buildTaskResponse, catalogue, EnvelopeValidator, envelopeSchema, fields as envelopeFields,
   type TaskRequestEnvelope, type TaskResponseEnvelope
 } from '../envelope/index.ts'
-import { SwarmError, toSwarmError, UsageError } from '../errors.ts'
+import { SwarmError, scopedSignal, toSwarmError, UsageError } from '../errors.ts'
 import { nodeIdFromPeerId } from '../identity/index.ts'
 import type { SwarmComponents, SwarmService } from '../daemon/components.ts'
 import type { SwarmConfig } from '../config/schema.ts'
@@ -25,7 +25,7 @@ import { CapabilityAdverts } from './adverts.ts'
 import { checkTaskAcceptable, detectCapabilities, isTaskType, TASK_REQUIREMENTS, type Capabilities } from './capabilities.ts'
 import { checkTaskData, executeTask, fitResult, type ExecutorSettings } from './execute.ts'
 import type { OpenAIEndpoint } from './executors/code-generation.ts'
-import { handleTaskStreams, scopedSignal, sendTask, unhandleTaskStreams, type InboundTask } from './protocol.ts'
+import { handleTaskStreams, sendTask, unhandleTaskStreams, type InboundTask } from './protocol.ts'
 import { RunQueue } from './queue.ts'
 import { taskId } from './ids.ts'
 import { TaskRecords, type TaskRecord } from './records.ts'

@@ -82,7 +82,7 @@ describe('soak: five daemons, steady questions with contributions', () => {
     }
     const stats = await clients[0].call('stats')
     expect(stats.peers.connected).toBe(4)
-  })
+  }, 60_000 + QUESTIONS * 200)
 })
 
 describe('crash: kill -9 during steady traffic', () => {
