@@ -6,8 +6,12 @@
 // sealed envelope is signed by its sender like any envelope; the payload is the real signed
 // inner envelope plus the list of node ids the sender sealed it to (whom replies go to).
 
-import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto'
+// Isomorphic (the daemon and the page share it): @noble/hashes and @noble/ciphers, randomness
+// from crypto.getRandomValues.
 import { z } from 'zod'
+import { gcm } from '@noble/ciphers/aes.js'
+import { hkdf } from '@noble/hashes/hkdf.js'
+import { sha256 } from '@noble/hashes/sha2.js'
 import { ed25519, x25519 } from '@noble/curves/ed25519.js'
 import {
   base64urlDecode, base64urlEncode, buildEnvelope, bytesToHex, defineEnvelopeType, envelopeSchema, hexToBytes, publicKeyFromNodeId,
@@ -64,28 +68,36 @@ export function x25519SecretFromSeed (seed: Uint8Array): Uint8Array {
   return ed25519.utils.toMontgomerySecret(seed)
 }
 
+const utf8 = new TextEncoder()
+
+function concatBytes (...parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
+  let at = 0
+  for (const p of parts) { out.set(p, at); at += p.length }
+  return out
+}
+
+function randomBytes (n: number): Uint8Array {
+  return globalThis.crypto.getRandomValues(new Uint8Array(n))
+}
+
 function recipientHash (ephemeral: Uint8Array, nodeId: string): string {
-  return createHash('sha256').update('swarm/sealed.v1 recipient\0').update(ephemeral).update(nodeId).digest('hex')
+  return bytesToHex(sha256(concatBytes(utf8.encode('swarm/sealed.v1 recipient\0'), ephemeral, utf8.encode(nodeId))))
 }
 
-function wrappingKey (shared: Uint8Array, ephemeral: Uint8Array, recipient: Uint8Array): Buffer {
-  const salt = Buffer.concat([ephemeral, recipient])
-  return Buffer.from(hkdfSync('sha256', shared, salt, HKDF_INFO, 32))
+function wrappingKey (shared: Uint8Array, ephemeral: Uint8Array, recipient: Uint8Array): Uint8Array {
+  return hkdf(sha256, shared, concatBytes(ephemeral, recipient), utf8.encode(HKDF_INFO), 32)
 }
 
+/** AES-256-GCM: ciphertext ‖ 16-byte tag. */
 function gcmSeal (key: Uint8Array, nonce: Uint8Array, plain: Uint8Array, aad: Uint8Array): Uint8Array {
-  const c = createCipheriv('aes-256-gcm', key, nonce)
-  c.setAAD(aad)
-  return Buffer.concat([c.update(plain), c.final(), c.getAuthTag()])
+  return gcm(key, nonce, aad).encrypt(plain)
 }
 
 function gcmOpen (key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array, aad: Uint8Array): Uint8Array | undefined {
-  if (sealed.length < 16) return undefined
+  if (sealed.length < 16 || key.length !== 32 || nonce.length !== 12) return undefined
   try {
-    const d = createDecipheriv('aes-256-gcm', key, nonce)
-    d.setAAD(aad)
-    d.setAuthTag(sealed.subarray(sealed.length - 16))
-    return Buffer.concat([d.update(sealed.subarray(0, sealed.length - 16)), d.final()])
+    return gcm(key, nonce, aad).decrypt(sealed)
   } catch {
     return undefined
   }

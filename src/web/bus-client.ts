@@ -3,9 +3,10 @@
 // src/envelope. A page asks (question on its scope's topics, presence join and heartbeats as
 // asker), answers (contribution pushed to the acting node, then gossiped on the channel),
 // follows channels, and judges contributions to its own questions (late, closed, follow-ups).
-// Not here: private scope (sealing needs node:crypto today), secretary takeover, history serving.
+// Private scope too (src/bus/private.ts: sealed on swarm/1/private and on the channel). Not here:
+// secretary takeover, history serving.
 import { TopicValidatorResult } from '@libp2p/gossipsub'
-import { PROTOCOL_DELIVERY } from '../constants.ts'
+import { PROTOCOL_DELIVERY, topics as topicNames } from '../constants.ts'
 import {
   buildClose, buildContribution, buildPresence, buildQuestion, createWebCryptoEd25519, encodeSignature, envelopeSigningInput,
   EnvelopeValidator, formatPubkey, nobleEd25519, nodeIdFromPublicKey
@@ -17,6 +18,8 @@ import type {
 import { CHANNEL_PREFIX, channelTopic, publishTopics, topicKind } from '../bus/topics.ts'
 import type { Scope, TopicKind } from '../bus/topics.ts'
 import { CHANNEL_TYPES, checkChannelEnvelope, checkQuestionScope, directArrival } from '../bus/validator.ts'
+import { createOpener, open, seal, SEALED_TYPE } from '../bus/private.ts'
+import type { Opener, SealedEnvelope, SealedPayload } from '../bus/private.ts'
 import { decodeJson, encodeJson, handleRequests, request } from '../net/rpc.ts'
 import type { BrowserNode } from './node.ts'
 import type { PeerId, PrivateKey } from '@libp2p/interface'
@@ -43,6 +46,10 @@ export interface QuestionView {
   receivedAt: number
   joined: boolean
   items: ChannelItem[]
+  /** Private questions: the node ids the channel is sealed to (asker included). */
+  to?: string[]
+  /** Private questions this page asked: the sealed question as sent (re-announced as is). */
+  sealedWire?: string
 }
 
 export interface BusClientInit {
@@ -66,7 +73,7 @@ export interface AskOptions {
   urgency?: QuestionEnvelope['question']['urgency']
   tags?: string[]
   followUps?: boolean
-  /** Private recipients: not available in the browser yet. */
+  /** Private recipients (node ids): the question and its channel are sealed to them and this page. */
   to?: string[]
   lang?: string | string[]
 }
@@ -89,7 +96,9 @@ export class BusError extends Error {
 
 const ANSWER_KINDS = new Set(['partial-answer', 'fact', 'hypothesis', 'recommendation'])
 const QUESTION_TOPIC_TYPES = ['swarm/question', 'swarm/secretary-claim']
-const DELIVERY_TYPES = [...QUESTION_TOPIC_TYPES, ...CHANNEL_TYPES]
+const DELIVERY_TYPES = [...QUESTION_TOPIC_TYPES, ...CHANNEL_TYPES, SEALED_TYPE]
+const CHANNEL_TOPIC_TYPES = [...CHANNEL_TYPES, SEALED_TYPE]
+const PRIVATE_TOPIC = topicNames.privateInbox()
 const encoder = new TextEncoder()
 
 export class BusClient extends EventTarget {
@@ -100,6 +109,9 @@ export class BusClient extends EventTarget {
   firstQuestionAt?: number
   private readonly node: BrowserNode
   private readonly signer: Signer
+  /** Signs synchronously (noble): seal() signs the sealed wrapper inside the builder. */
+  private readonly sealSigner: Signer
+  private readonly opener: Opener
   private readonly seed: Uint8Array
   private readonly ed: Ed25519Backend
   private readonly validator: EnvelopeValidator
@@ -130,6 +142,8 @@ export class BusClient extends EventTarget {
     // Builders sign synchronously; the browser signs asynchronously (WebCrypto), so builders get
     // a placeholder signature that sign() replaces (see signed()).
     this.signer = { nodeId: this.nodeId, federation: init.federation, publicKey, pubkey: formatPubkey(publicKey), sign: () => new Uint8Array(64) }
+    this.sealSigner = { ...this.signer, sign: (data) => nobleEd25519.signSync!(this.seed, data) }
+    this.opener = createOpener(this.nodeId, this.seed)
     this.validator = new EnvelopeValidator({ verifier: this.ed, clockSkewSec: init.clockSkewSec })
   }
 
@@ -139,6 +153,8 @@ export class BusClient extends EventTarget {
       pubsub.topicValidators.set(topic, async (_peer, msg) => await this.onQuestionTopic(topic, msg.data))
       pubsub.subscribe(topic)
     }
+    pubsub.topicValidators.set(PRIVATE_TOPIC, async (_peer, msg) => await this.onPrivateTopic(msg.data))
+    pubsub.subscribe(PRIVATE_TOPIC)
     await handleRequests(this.node, PROTOCOL_DELIVERY, async (req) => encodeJson(await this.onDelivery(req)), { maxInboundStreams: 32, timeoutMs: 10_000 })
     pubsub.addEventListener('subscription-change', this.onSubscriptionChange)
     this.tick = setInterval(() => { void this.heartbeat() }, this.heartbeatSec * 1000)
@@ -154,8 +170,10 @@ export class BusClient extends EventTarget {
   // ------------------------------------------------------------------ asking and answering
 
   async ask (text: string, o: AskOptions = {}): Promise<QuestionEnvelope> {
-    const scope = o.scope ?? 'federation-local'
-    if (scope === 'private' || (o.to?.length ?? 0) > 0) throw new BusError('unsupported', 'private questions need a daemon: sealing is not available in the browser yet')
+    const to = [...new Set(o.to ?? [])]
+    const scope = o.scope ?? (to.length > 0 ? 'private' : 'federation-local')
+    if (scope === 'private' && to.length === 0) throw new BusError('usage', 'a private question needs at least one recipient (to: [nodeId])')
+    if (scope !== 'private' && to.length > 0) throw new BusError('usage', '`to` is for scope private')
     const q = await this.signed(buildQuestion(this.signer, {
       text,
       scope,
@@ -167,10 +185,14 @@ export class BusClient extends EventTarget {
     }))
     this.validator.remember(q)
     const view = this.record(q, true, 'self')
+    let wire = JSON.stringify(q)
+    if (scope === 'private') {
+      view.to = [...new Set([...to, this.nodeId])]
+      wire = view.sealedWire = this.sealWire(view.to, q, q['ttl-sec'] + 3600)
+    }
     view.joined = true
     this.joinChannel(q.id)
     await this.publishChannel(view, await this.signed(buildPresence(this.signer, { questionId: q.id, event: 'join', role: 'asker' })))
-    const wire = JSON.stringify(q)
     const topics = publishTopics(scope, this.federation)
     for (let i = 0; i < topics.length; i++) {
       // identical bytes are one gossipsub message: each extra topic gets trailing whitespace (as the daemon does)
@@ -202,13 +224,14 @@ export class BusClient extends EventTarget {
     }
     // the acting node's verdict counts: ask it first when connected (as a daemon does)
     const acting = this.acting(view)
+    const wire = this.wireOf(view, c)
     if (acting !== this.nodeId) {
-      const verdict = await this.pushToNode(acting, JSON.stringify(c))
+      const verdict = await this.pushToNode(acting, wire)
       if (verdict !== undefined && !verdict.ok && verdict.reason !== undefined && verdict.reason !== 'duplicate' && verdict.reason !== 'not-found') {
         throw new BusError(verdict.reason, `refused by the asker: ${verdict.reason}`)
       }
     }
-    const excluded = await this.publishChannel(view, c)
+    const excluded = await this.publishChannel(view, c, wire)
     if (excluded !== undefined) throw new BusError(excluded, `question ${questionId}: ${excluded}`)
     return c
   }
@@ -278,8 +301,13 @@ export class BusClient extends EventTarget {
   }
 
   private async onChannelTopic (questionId: string, data: Uint8Array): Promise<TopicValidatorResult> {
-    const v = await this.validator.validate(data, { expectType: CHANNEL_TYPES })
+    const v = await this.validator.validate(data, { expectType: CHANNEL_TOPIC_TYPES })
     if (!v.ok) return v.action === 'reject' ? TopicValidatorResult.Reject : TopicValidatorResult.Ignore
+    if (v.envelope.type === SEALED_TYPE) {
+      // sealed to the channel's members: take it if it is for this page, forward it either way
+      await this.ingestSealed(v.envelope as SealedEnvelope, questionId)
+      return TopicValidatorResult.Accept
+    }
     if (checkChannelEnvelope(v.envelope, questionId) !== undefined) {
       this.validator.forget(v.envelope.id)
       return TopicValidatorResult.Reject
@@ -288,12 +316,52 @@ export class BusClient extends EventTarget {
     return TopicValidatorResult.Accept
   }
 
+  /** swarm/1/private: sealed questions (and carried channel envelopes); relayed whoever they are for. */
+  private async onPrivateTopic (data: Uint8Array): Promise<TopicValidatorResult> {
+    const v = await this.validator.validate(data, { expectType: SEALED_TYPE })
+    if (!v.ok) return v.action === 'reject' ? TopicValidatorResult.Reject : TopicValidatorResult.Ignore
+    await this.ingestSealed(v.envelope as SealedEnvelope, undefined)
+    return TopicValidatorResult.Accept
+  }
+
+  /** Opens a sealed envelope (outer signature already verified) and handles what it carries; why it was not taken, if it was not. */
+  private async ingestSealed (sealed: SealedEnvelope, channel: string | undefined): Promise<string | undefined> {
+    let payload: SealedPayload | undefined
+    try {
+      payload = open(sealed, this.opener)
+    } catch {
+      return 'bad-seal'
+    }
+    if (payload === undefined) return 'not-recipient'
+    const inner = await this.validator.validate(payload.envelope)
+    if (!inner.ok) return inner.reason
+    const e = inner.envelope
+    if (e.type === 'swarm/question') {
+      const q = e as QuestionEnvelope
+      if (channel !== undefined || q.delivery.scope !== 'private') return 'wrong-scope'
+      this.ingestQuestion(q, 'private', payload.to)
+      return undefined
+    }
+    if (e.type === 'swarm/secretary-claim' && (e as { mode?: string }).mode === 'shadow' && channel === undefined) return undefined
+    const qid = channel ?? (e as { 'question/id'?: string })['question/id'] ?? ''
+    if (!(CHANNEL_TYPES as readonly string[]).includes(e.type) || checkChannelEnvelope(e, qid) !== undefined) return 'wrong-channel'
+    const view = this.questions.get(qid)
+    if (view === undefined) return 'not-found'
+    // a channel envelope carried on the private inbox is for channel members only
+    if (channel === undefined && !view.joined) return 'not-member'
+    return this.admit(qid, e)
+  }
+
   /** /swarm/deliver/1.0.0: the same checks as gossip; the answer is the verdict. */
   private async onDelivery (req: Uint8Array): Promise<{ ok: boolean, reason?: string, detail?: string }> {
     const v: Verdict = await this.validator.validate(req, { expectType: DELIVERY_TYPES })
     if (!v.ok) return { ok: false, reason: v.reason, detail: v.detail }
     const e = v.envelope
     try {
+      if (e.type === SEALED_TYPE) {
+        const why = await this.ingestSealed(e as SealedEnvelope, undefined)
+        return why === undefined ? { ok: true } : { ok: false, reason: why }
+      }
       if (e.type === 'swarm/question') {
         const q = e as QuestionEnvelope
         const at = directArrival(q, { federations: [this.federation], global: this.questionTopics.includes('swarm/1/global/questions') })
@@ -313,10 +381,11 @@ export class BusClient extends EventTarget {
     }
   }
 
-  private ingestQuestion (q: QuestionEnvelope, via: string): void {
+  private ingestQuestion (q: QuestionEnvelope, via: string, to?: string[]): void {
     if (this.questions.has(q.id) || q.sender['node/id'] === this.nodeId) return
     this.firstQuestionAt ??= performance.now()
-    this.record(q, false, via)
+    const view = this.record(q, false, via)
+    if (to !== undefined) view.to = [...new Set([...to, q.sender['node/id']])]
     this.dispatchEvent(new CustomEvent('question', { detail: { id: q.id, envelope: q } }))
     this.changed(q.id)
   }
@@ -377,10 +446,9 @@ export class BusClient extends EventTarget {
   }
 
   /** Admits locally, then gossips on the channel; falls back to a direct push to the acting node when no peer is subscribed yet. */
-  private async publishChannel (view: QuestionView, e: EnvelopeBase): Promise<string | undefined> {
+  private async publishChannel (view: QuestionView, e: EnvelopeBase, wire = this.wireOf(view, e)): Promise<string | undefined> {
     this.validator.remember(e)
     const excluded = this.admit(view.id, e)
-    const wire = JSON.stringify(e)
     const n = await this.publish(channelTopic(view.id), wire)
     if (n === 0 && this.acting(view) !== this.nodeId) await this.pushToNode(this.acting(view), wire)
     return excluded
@@ -403,7 +471,7 @@ export class BusClient extends EventTarget {
       if (s !== 'open' && s !== 'answered') continue
       const e = await this.signed(buildPresence(this.signer, { questionId: view.id, event: 'heartbeat', role: 'asker' }))
       this.validator.remember(e)
-      await this.publish(channelTopic(view.id), JSON.stringify(e))
+      await this.publish(channelTopic(view.id), this.wireOf(view, e))
     }
   }
 
@@ -427,7 +495,7 @@ export class BusClient extends EventTarget {
       const s = this.state(view, now)
       if (s !== 'open' && s !== 'answered') continue
       const on = publishTopics(view.envelope.delivery.scope as Scope, this.federation)
-      if (on.some((t) => topics.has(t))) void this.push(peer, JSON.stringify(view.envelope))
+      if (on.some((t) => topics.has(t))) void this.push(peer, view.sealedWire ?? JSON.stringify(view.envelope))
     }
   }
 
@@ -446,6 +514,16 @@ export class BusClient extends EventTarget {
     } catch {
       return undefined // not connected any more, or a peer without the bus (another page without it, say)
     }
+  }
+
+  /** What goes on the wire for a channel envelope: sealed to the recipients for a private question. */
+  private wireOf (view: QuestionView, e: EnvelopeBase): string {
+    if (view.to === undefined) return JSON.stringify(e)
+    return this.sealWire(view.to, e, Math.max(60, Math.ceil((deadlineOf(view.envelope) - Date.now()) / 1000) + 3600))
+  }
+
+  private sealWire (to: string[], e: EnvelopeBase, ttlSec: number): string {
+    return JSON.stringify(seal(this.sealSigner, { to, envelope: e, ttlSec }))
   }
 
   /** Replaces a builder's placeholder signature with the real one (WebCrypto, else noble). */

@@ -115,6 +115,24 @@ describe.skipIf(findChromium() == null)('browser bridge: pages and bin/swarm dae
     expect(show.state).toBe('answered')
   }, 90_000)
 
+  it('a private question from the page is sealed to its recipient: it answers, the serving daemon only relays', async () => {
+    const text = 'Private: which of our staging keys leaked last week?'
+    const id = await a.page.evaluate(([t, to]) => window.swarm.ask(t, { to: [to], ttl: 600 }), [text, other.nodeId] as const)
+    expect(id).toMatch(/^question:/)
+    // `other` hears it only through `web`, which cannot open it
+    const seen = await eventually(async () => (await other.json(['questions'])).find((q: any) => q.id === id), { what: 'the private question at its recipient' })
+    expect(seen).toMatchObject({ scope: 'private', from: a.nodeId })
+    const answered = await other.json(['answer', id, 'The one on the CI runner; rotate it.', '--kind', 'fact', '--confidence', '0.7'])
+    const got = await eventually(async () => (await a.page.evaluate((q) => window.swarm.contributions(q), id)).find((c) => c.id === answered.id),
+      { what: 'the recipient\'s sealed contribution in the page', timeoutMs: 30_000 })
+    expect(got).toMatchObject({ kind: 'fact', text: 'The one on the CI runner; rotate it.', 'question/id': id })
+    expect(got.sender['node/id']).toBe(other.nodeId)
+    // the relaying daemon knows neither the text nor the answer
+    const listed = JSON.stringify(await web.json(['questions', '--all']))
+    expect(listed).not.toContain(text)
+    expect(listed).not.toContain('CI runner')
+  }, 90_000)
+
   it('two pages talk directly over WebRTC, the daemon relaying only the signalling', async () => {
     b = await openPage()
     const target = await eventually(async () => (await a.page.evaluate(() => window.swarm.addrs())).find((x) => x.includes('/p2p-circuit/webrtc/')),
