@@ -1,14 +1,13 @@
 // Soak and crash: five real daemons under steady question traffic. Driven through each
 // daemon's control socket directly (a CLI process per question would measure process spawns,
-// not swarmd). Size: SOAK_QUESTIONS — 1000 in `npm test` (fits the suite's 10-minute budget on
-// two cores), 5000 with `npm run soak`.
+// not swarmd). Size: SOAK_QUESTIONS, default 5000 (about 2.5 minutes on two cores).
 
 import { afterAll, describe, expect, it } from 'vitest'
 import { join } from 'node:path'
 import { ControlClient } from '../../src/control/client.ts'
 import { cleanupHomes, eventually, startDaemons, stopAll, type TestDaemon } from '../helpers/daemons.ts'
 
-const QUESTIONS = Number(process.env.SOAK_QUESTIONS ?? 1000)
+const QUESTIONS = Number(process.env.SOAK_QUESTIONS ?? 5000)
 const IN_FLIGHT = 16
 
 async function client (d: TestDaemon): Promise<ControlClient> {
