@@ -2,7 +2,7 @@
 // from the swarm. Validation here is the single gate for both `reflect add` input and records
 // imported from peers (which may be hostile), so every limit is enforced in one place.
 
-import { monotonicFactory } from 'ulid'
+import { newId } from '../envelope/build.ts'
 import { BadOutcomeError, BadReflectionError } from './errors.ts'
 
 export type Outcome = 'success' | 'failure'
@@ -48,11 +48,9 @@ const RFC3339_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}
 // `!` separates the parts of index keys and whitespace/control characters make tags unreadable.
 const TAG_FORBIDDEN_RE = /[!\p{Cc}]/u
 
-const nextUlid = monotonicFactory()
-
 /** A fresh `reflection:<ULID>`; monotonic so ids made in one millisecond still sort by creation. */
 export function newReflectionId (): string {
-  return `reflection:${nextUlid()}`
+  return newId('reflection')
 }
 
 export function isReflectionId (id: unknown): id is string {

@@ -11,7 +11,7 @@ import { stat } from 'node:fs/promises'
 import { peerIdFromString } from '@libp2p/peer-id'
 import type { PeerId } from '@libp2p/interface'
 import {
-  buildTaskRequest, buildTaskResponse, catalogue, EnvelopeValidator, envelopeSchema, fields as envelopeFields,
+  buildTaskRequest, buildTaskResponse, catalogue, newId, EnvelopeValidator, envelopeSchema, fields as envelopeFields,
   type TaskRequestEnvelope, type TaskResponseEnvelope
 } from '../envelope/index.ts'
 import { SwarmError, scopedSignal, toSwarmError, UsageError } from '../errors.ts'
@@ -27,7 +27,6 @@ import { checkTaskData, executeTask, fitResult, type ExecutorSettings } from './
 import type { OpenAIEndpoint } from './executors/code-generation.ts'
 import { handleTaskStreams, sendTask, unhandleTaskStreams, type InboundTask } from './protocol.ts'
 import { RunQueue } from './queue.ts'
-import { taskId } from './ids.ts'
 import { TaskRecords, type TaskRecord } from './records.ts'
 import { selectPeers, type Candidate } from './selection.ts'
 import {
@@ -289,7 +288,7 @@ export class TaskService implements SwarmService {
     const verdict = this.requests.validateSync(task.request, { expectType: 'swarm/task-request' })
     if (!verdict.ok) {
       // Unverified: nothing in it is trusted, not even its correlation id.
-      const cid = `unverified:${taskId('task')}`
+      const cid = `unverified:${newId('task')}`
       this.counts.refused++
       this.c.counters.inc('tasks.refused', 'bad-request')
       void this.audit('task.refused', cid, { from, code: 'bad-request', reason: verdict.reason, message: verdict.detail })
@@ -378,7 +377,7 @@ export class TaskService implements SwarmService {
       error: o.error,
       executedBy: this.c.identity.peerId.toString(),
       durationMs: Math.round(performance.now() - started)
-    }, { id: taskId('task-result') })))
+    }, { id: newId('task-result') })))
     try {
       return build(outcome)
     } catch (err) {
@@ -401,7 +400,7 @@ export class TaskService implements SwarmService {
     const data = params.data ?? {}
     const pinnedTarget = params.peer === undefined ? undefined : this.resolvePinned(params.peer)
     const timeoutMs = Math.round((params.timeoutSec ?? this.settings.timeoutSec) * 1000)
-    const correlationId = taskId('task')
+    const correlationId = newId('task')
     const started = performance.now()
     const rec = this.records.create({ correlationId, direction: 'out', type, state: 'delegating', attempts: 0 })
     const ac = new AbortController()
@@ -531,7 +530,7 @@ export class TaskService implements SwarmService {
     try {
       // Whole seconds (envelope time precision), rounded up so the peer gets all of timeoutMs.
       const deadline = Math.ceil((Date.now() + timeoutMs) / 1000) * 1000
-      request = buildTaskRequest(this.c.identity, { correlationId, taskType: type, data, requirements, deadline }, { id: taskId('task') })
+      request = buildTaskRequest(this.c.identity, { correlationId, taskType: type, data, requirements, deadline }, { id: newId('task') })
     } catch (err) {
       const e = toSwarmError(err)
       return { ok: false, answered: false, error: { code: e.code === 'bad-schema' ? 'bad-request' : e.code, message: e.message }, durationMs: elapsed() }
