@@ -33,20 +33,22 @@ function runVitest (label: string, prefix: string[], extra: string[]): Tally {
 const total: Tally = { passed: 0, failed: 0 }
 const add = (t: Tally): void => { total.passed += t.passed; total.failed += t.failed }
 
+// System packages first (Chromium, bubblewrap, iproute2, iptables): the jail and simulated-network
+// tests in the main suite need them as much as the browser suite does.
+const setup = spawnSync('bash', [join(root, 'scripts', 'setup-system.sh')], { stdio: ['ignore', 'ignore', 'inherit'], cwd: root })
+if (setup.status !== 0) console.error('setup-system: some system packages could not be installed; tests that need them will fail')
+
 if (args.length > 0) {
   add(runVitest('selected', [], args))
 } else {
   add(runVitest('main', [], []))
   if (process.env.SWARM_SKIP_BROWSER === '1') {
     console.error('browser suite skipped (SWARM_SKIP_BROWSER=1)')
+  } else if (setup.status !== 0) {
+    console.error('browser suite: Chromium could not be installed')
+    total.failed++
   } else {
-    const setup = spawnSync('bash', [join(root, 'scripts', 'setup-chromium.sh')], { stdio: ['ignore', 'inherit', 'inherit'], cwd: root })
-    if (setup.status !== 0) {
-      console.error('browser suite: Chromium could not be installed')
-      total.failed++
-    } else {
-      add(runVitest('browser', ['bash', join(root, 'scripts', 'in-netns.sh')], ['--config', 'vitest.browser.config.ts']))
-    }
+    add(runVitest('browser', ['bash', join(root, 'scripts', 'in-netns.sh')], ['--config', 'vitest.browser.config.ts']))
   }
 }
 

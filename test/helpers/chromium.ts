@@ -21,7 +21,7 @@ export const CHROMIUM_ARGS = [
   '--allow-loopback-in-peer-connection'
 ]
 
-/** The chromium binary: $SWARM_CHROMIUM, else the Debian paths (scripts/setup-chromium.sh installs it). */
+/** The chromium binary: $SWARM_CHROMIUM, else the Debian paths (scripts/setup-system.sh installs it). */
 export function findChromium (): string | undefined {
   const fromEnv = process.env.SWARM_CHROMIUM
   if (fromEnv != null && fromEnv !== '') return existsSync(fromEnv) ? fromEnv : undefined
@@ -38,7 +38,7 @@ export interface ChromiumSession {
 
 export async function launchChromium (options: { executablePath?: string, args?: string[] } = {}): Promise<ChromiumSession> {
   const executablePath = options.executablePath ?? findChromium()
-  if (executablePath == null) throw new Error('chromium not found: run scripts/setup-chromium.sh (or set SWARM_CHROMIUM)')
+  if (executablePath == null) throw new Error('chromium not found: run scripts/setup-system.sh (or set SWARM_CHROMIUM)')
   const browser = await chromium.launch({ executablePath, args: [...CHROMIUM_ARGS, ...(options.args ?? [])], timeout: 30_000 })
   const contexts: BrowserContext[] = []
   const consoles = new WeakMap<Page, string[]>()
