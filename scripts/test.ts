@@ -3,8 +3,10 @@
 // installed first when missing). Ends with one line: `N passed, N failed`.
 
 import { spawnSync } from 'node:child_process'
+import { randomUUID } from 'node:crypto'
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs'
 import { join, resolve } from 'node:path'
+import { killMarked, RUN_VAR } from '../test/helpers/procs.ts'
 
 const root = resolve(import.meta.dirname, '..')
 const out = join(root, 'test-artifacts')
@@ -15,11 +17,17 @@ const args = process.argv.slice(2)
 
 interface Tally { passed: number, failed: number }
 
+// Every process a run starts inherits this marker; whatever still carries it when vitest has
+// exited outlived its test, and fails the run (after it is killed).
+const run = randomUUID()
+
 function runVitest (label: string, prefix: string[], extra: string[]): Tally {
   const report = join(out, `vitest-${label}.json`)
   rmSync(report, { force: true })
   const cmd = [...prefix, process.execPath, vitest, 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...extra]
-  const res = spawnSync(cmd[0], cmd.slice(1), { stdio: 'inherit', cwd: root, env: process.env })
+  const res = spawnSync(cmd[0], cmd.slice(1), { stdio: 'inherit', cwd: root, env: { ...process.env, [RUN_VAR]: run } })
+  const leftovers = killMarked(RUN_VAR, run)
+  if (leftovers > 0) console.error(`${label}: ${leftovers} process(es) started by the tests outlived them (killed now); counted as a failure`)
   if (!existsSync(report)) {
     console.error(`${label}: vitest produced no report (exit ${String(res.status)})`)
     return { passed: 0, failed: 1 }
@@ -27,7 +35,7 @@ function runVitest (label: string, prefix: string[], extra: string[]): Tally {
   const json = JSON.parse(readFileSync(report, 'utf8'))
   // A file that failed to load counts as a failure even though it ran no test.
   const failedSuites = (json.testResults as any[]).filter((r) => r.status === 'failed' && r.assertionResults.length === 0).length
-  return { passed: json.numPassedTests, failed: json.numFailedTests + failedSuites + (res.status !== 0 && json.numFailedTests === 0 && failedSuites === 0 ? 1 : 0) }
+  return { passed: json.numPassedTests, failed: json.numFailedTests + failedSuites + (res.status !== 0 && json.numFailedTests === 0 && failedSuites === 0 ? 1 : 0) + (leftovers > 0 ? 1 : 0) }
 }
 
 const total: Tally = { passed: 0, failed: 0 }

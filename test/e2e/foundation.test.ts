@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { stat, writeFile, readFile, chmod, mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { spawn } from 'node:child_process'
-import { BIN, NODE, ROOT, cleanupHomes, createDaemon, startDaemons, stopAll, swarm, tempHome, eventually, alive, type TestDaemon } from '../helpers/daemons.ts'
+import { BIN, NODE, ROOT, cleanupHomes, createDaemon, harnessEnv, startDaemons, stopAll, swarm, tempHome, eventually, alive, type TestDaemon } from '../helpers/daemons.ts'
 
 describe('foundation: three daemons driven through the CLI', () => {
   const daemons: TestDaemon[] = []
@@ -169,7 +169,7 @@ describe('foundation: bad input gets one clear message', () => {
 
   it('start (what npm start runs) creates a missing home and runs the daemon in the foreground', async () => {
     const home = join(await tempHome(), 'fresh')
-    const child = spawn(NODE, [BIN, '--home', home, 'start', '--listen', '/ip4/127.0.0.1/tcp/0'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(NODE, [BIN, '--home', home, 'start', '--listen', '/ip4/127.0.0.1/tcp/0'], { cwd: ROOT, env: harnessEnv(), stdio: ['ignore', 'pipe', 'pipe'] })
     try {
       let out = ''
       child.stdout.on('data', (d: Buffer) => { out += d.toString() })

@@ -7,16 +7,14 @@ import { spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { mkdir, symlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { BIN, NODE, ROOT, cleanupHomes, eventually, startDaemons, stopAll, tempHome, type CliResult, type TestDaemon } from '../helpers/daemons.ts'
+import { BIN, NODE, ROOT, cleanupHomes, harnessEnv, eventually, startDaemons, stopAll, tempHome, type CliResult, type TestDaemon } from '../helpers/daemons.ts'
 import { reply, startChatServer, type ChatServer } from '../unit/synthesis/chat-server.ts'
 
 const HELLO = 'hello\nworld\n'
 
 /** `swarm task run …` as a child we can interrupt (SIGINT), like a user pressing Ctrl-C. */
 function runInterruptible (d: TestDaemon, args: string[]): { child: ReturnType<typeof spawn>, done: Promise<CliResult> } {
-  const env: NodeJS.ProcessEnv = {}
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('SWARM_')) env[k] = v
-  const child = spawn(NODE, [BIN, '--home', d.home, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(NODE, [BIN, '--home', d.home, ...args], { cwd: ROOT, env: harnessEnv(), stdio: ['ignore', 'pipe', 'pipe'] })
   let stdout = ''
   let stderr = ''
   child.stdout.on('data', (b: Buffer) => { stdout += b.toString() })

@@ -6,6 +6,8 @@ import { execFile, spawn, spawnSync } from 'node:child_process'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
+import { randomUUID } from 'node:crypto'
+import { killMarked, OWNER_VAR } from './procs.ts'
 
 export const ROOT = resolve(import.meta.dirname, '..', '..')
 export const NODE = process.execPath
@@ -44,10 +46,20 @@ export async function swarm (args: string[], opts: CliOptions = {}): Promise<Cli
   })
 }
 
+/** This test file's marker: every process spawned through the harness inherits it (procs.ts). */
+const OWNER = randomUUID()
+
 function cleanEnv (): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {}
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('SWARM_')) env[k] = v
+  env[OWNER_VAR] = OWNER
+  armExitHook()
   return env
+}
+
+/** The harness environment for tests that spawn `bin/swarm` themselves (so teardown finds them). */
+export function harnessEnv (extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  return { ...cleanEnv(), ...extra }
 }
 
 function parseJson (s: string): any {
@@ -64,9 +76,17 @@ let exitHook = false
 
 function trackPid (pid: number): void {
   livePids.add(pid)
+  armExitHook()
+}
+
+/** Last resort when a test file ends without teardown: kill what it started. */
+function armExitHook (): void {
   if (!exitHook) {
     exitHook = true
-    process.on('exit', () => { for (const p of livePids) { try { process.kill(p, 'SIGKILL') } catch {} } })
+    process.on('exit', () => {
+      for (const p of livePids) { try { process.kill(p, 'SIGKILL') } catch {} }
+      killMarked(OWNER_VAR, OWNER)
+    })
   }
 }
 
@@ -208,6 +228,9 @@ export async function stopAll (daemons: TestDaemon[]): Promise<void> {
 export async function cleanupHomes (): Promise<void> {
   for (const pid of livePids) { try { process.kill(pid, 'SIGKILL') } catch {} }
   livePids.clear()
+  // Daemons the harness did not start itself (a test's own `start`, a restart after kill -9)
+  // carry this file's marker too.
+  killMarked(OWNER_VAR, OWNER)
   for (const dir of tempDirs) await rm(dir, { recursive: true, force: true }).catch(() => {})
   tempDirs.clear()
 }
