@@ -80,6 +80,7 @@ export class SwarmClient {
     return await this.control.call('answer', params, opts)
   }
 
+  /** Closes a question; answers with the close envelope (`id` is the close's id). */
   async close (id: string, params: CloseParams = {}, opts?: CallOptions): Promise<{ id: string, state: QuestionState, envelope: Envelope }> {
     return await this.control.call('close', { id, ...params }, opts)
   }

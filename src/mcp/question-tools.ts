@@ -116,7 +116,7 @@ export function registerQuestionTools (server: McpServer, client: SwarmClient): 
   }, async (a, extra) => {
     try {
       const res = await client.close(a.id, { resolution: a.resolution, accept: a.accept, note: a.note }, { signal: extra.signal })
-      return toolResult({ id: res.id, state: res.state, closeId: res.envelope.id })
+      return toolResult({ id: a.id, state: res.state, closeId: res.envelope.id })
     } catch (err) { return toolError(err) }
   })
 
