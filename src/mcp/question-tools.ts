@@ -9,6 +9,7 @@ import { toolError, toolResult } from './errors.ts'
 import * as s from './schemas.ts'
 
 const DEFAULT_WAIT_SEC = 30
+const KEEPALIVE_MS = 10_000
 
 /** What the list of questions an answering agent sees leaves out: its own, the closed, the filtered-out. */
 export function answerable (rows: QuestionRow[]): QuestionRow[] {
@@ -52,6 +53,9 @@ export function registerQuestionTools (server: McpServer, client: SwarmClient): 
     let state = 'open'
     let live = false
     const stream = client.watch(a.id, { timeoutSec: a.wait ?? DEFAULT_WAIT_SEC, replay: true, signal: extra.signal })
+    // a quiet channel still reports progress now and then, so a client that resets its request
+    // timeout on progress waits the whole `wait`
+    const keepalive = token === undefined ? undefined : setInterval(() => { void notify('waiting') }, KEEPALIVE_MS)
     try {
       for await (const e of stream) {
         if (e.type === 'state') {
@@ -68,7 +72,7 @@ export function registerQuestionTools (server: McpServer, client: SwarmClient): 
         if (state !== 'open' && state !== 'answered') break
       }
       await stream.end
-    } catch (err) { return toolError(err) } finally { stream.cancel() }
+    } catch (err) { return toolError(err) } finally { stream.cancel(); clearInterval(keepalive) }
     const d = channelDelta(events, cursor)
     const out: Record<string, unknown> = {
       id: a.id, state, closed: d.close !== undefined || (state !== 'open' && state !== 'answered'),

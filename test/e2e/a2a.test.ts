@@ -79,6 +79,11 @@ describe('A2A endpoint: the SDK client asks the swarm and streams its answers', 
     expect(noMessage.json.error).toBeDefined()
     const legacyBad = await rpc(url, { jsonrpc: '2.0', id: 3, method: 'message/send', params: { message: 'nope' } }, { Authorization: auth.Authorization })
     expect(legacyBad.json.error.code).toBe(-32602)
+    // unknown tasks: typed errors
+    expect((await rpc(url, { jsonrpc: '2.0', id: 4, method: 'GetTask', params: { id: 'no-such-task' } }, auth)).json.error.code).toBe(-32001)
+    expect((await rpc(url, { jsonrpc: '2.0', id: 5, method: 'tasks/cancel', params: { id: 'no-such-task' } }, { Authorization: auth.Authorization })).json.error.code).toBe(-32001)
+    expect((await fetch(`${url}/a2a/jsonrpc`, { headers: auth })).status).toBe(405)
+    expect((await fetch(`${url}/elsewhere`)).status).toBe(404)
     // the operator's SDK client: an empty message is a request error (no task is made)
     const client = await a2aClient(url, await a2aToken(a))
     await expect(client.sendMessage(userMessage(''))).rejects.toThrow(/usage|no text|parts/i)
