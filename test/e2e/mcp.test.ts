@@ -87,6 +87,11 @@ describe('swarm mcp: the MCP SDK client asks, watches and answers in a 3-daemon 
     const own: any = await asker.client.callTool({ name: 'swarm_questions', arguments: {} })
     expect(own.structuredContent.questions.map((q: any) => q.id)).not.toContain(qid)
 
+    // an agent that starts serving later is told of the questions already open
+    const late = await mcpSession(c, ['--serve'])
+    sessions.push(late)
+    await eventually(() => late.logs.find((l) => l.data?.type === 'question' && l.data.id === qid), { what: 'open question announced to a late --serve session' })
+
     const progress: any[] = []
     const watching = asker.client.callTool({ name: 'swarm_watch', arguments: { id: qid, wait: 60, min: 2 } }, undefined, { onprogress: (p) => { progress.push(p) }, timeout: 90_000 })
     const answered: any = await answerer.client.callTool({ name: 'swarm_answer', arguments: { id: qid, text: 'Cross-sign the new root with the old one for a transition period.', kind: 'recommendation', confidence: 0.8, sources: ['rfc:5011'] } })
