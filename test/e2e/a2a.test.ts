@@ -31,12 +31,13 @@ function listeningPorts (pid: number): number[] {
 
 /** Answers the first question `d` sees that `a` asked after `since`, as `kind`. */
 async function answerWhenSeen (d: TestDaemon, exclude: Set<string>, text: string, kind = 'fact'): Promise<string> {
-  const q = await eventually(async () => (await d.json(['questions'])).find((x: any) => !exclude.has(x.id) && x.state === 'open'), { what: 'question reaches a peer', timeoutMs: 30_000 })
+  const q = await eventually(async () => (await d.json(['questions'])).find((x: any) => !exclude.has(x.id) && x.state === 'open'), { what: 'question reaches a peer', timeoutMs: 60_000 })
   const res = await d.json(['answer', q.id, text, '--kind', kind, '--confidence', '0.8'])
   return res.id
 }
 
-describe('A2A endpoint: the SDK client asks the swarm and streams its answers', () => {
+// generous: the suite shares two cores with many daemons
+describe('A2A endpoint: the SDK client asks the swarm and streams its answers', { timeout: 300_000 }, () => {
   const daemons: TestDaemon[] = []
   afterAll(async () => { await stopAll(daemons); await cleanupHomes() })
   const done = new Set<string>()
@@ -96,7 +97,7 @@ describe('A2A endpoint: the SDK client asks the swarm and streams its answers', 
     const client = await a2aClient(await a2aUrl(a), await a2aToken(a))
     const events: any[] = []
     const answers = Promise.all([answerWhenSeen(b, done, 'Cross-sign the new root with the old one.', 'recommendation'), answerWhenSeen(c, done, 'Old nodes pin the root key.', 'fact')])
-    for await (const e of client.sendMessageStream(userMessage('How do I rotate a federation trust root safely?', { swarmd: { contributions: 2, wait: 60, ttl: 300, tags: ['trust'] } }))) events.push(e.payload)
+    for await (const e of client.sendMessageStream(userMessage('How do I rotate a federation trust root safely?', { swarmd: { contributions: 2, wait: 150, ttl: 300, tags: ['trust'] } }))) events.push(e.payload)
     const cids = await answers
     const cases = events.map((p) => p?.$case)
     expect(cases[0]).toBe('task')
@@ -127,7 +128,7 @@ describe('A2A endpoint: the SDK client asks the swarm and streams its answers', 
     const client = await a2aClient(await a2aUrl(a), await a2aToken(a))
     const first: any[] = []
     const asking = answerWhenSeen(b, done, 'Which federation: the closed one or the open one?', 'clarification-request')
-    for await (const e of client.sendMessageStream(userMessage('Should we rotate now?', { swarmd: { contributions: 2, wait: 60 } }))) first.push(e.payload)
+    for await (const e of client.sendMessageStream(userMessage('Should we rotate now?', { swarmd: { contributions: 2, wait: 150 } }))) first.push(e.payload)
     const requestId = await asking
     const end = first[first.length - 1]
     expect(end.value.status.state).toBe(TaskState.TASK_STATE_INPUT_REQUIRED)
@@ -138,7 +139,7 @@ describe('A2A endpoint: the SDK client asks the swarm and streams its answers', 
     // the reply: a clarification in the channel; the task follows on to c's answer and the summary
     const second: any[] = []
     const answering = (async () => {
-      await eventually(async () => (await a.json(['show', qid])).contributions.some((x: any) => x.kind === 'clarification'), { what: 'the clarification is in the channel' })
+      await eventually(async () => (await a.json(['show', qid])).contributions.some((x: any) => x.kind === 'clarification'), { what: 'the clarification is in the channel', timeoutMs: 60_000 })
       return (await c.json(['answer', qid, 'Rotate after the closed federation signs off.', '--kind', 'recommendation'])).id
     })()
     for await (const e of client.sendMessageStream(userMessage('The closed one.', undefined, taskId, contextId))) second.push(e.payload)

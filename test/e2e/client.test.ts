@@ -11,7 +11,8 @@ import { cleanupHomes, NODE, ROOT, startDaemons, stopAll, tempHome, type TestDae
 
 const fast = { presence: { heartbeatSec: 0.5 } }
 
-describe('client library: connect, typed calls, async-iterator streams', () => {
+// generous: the suite shares two cores with many daemons
+describe('client library: connect, typed calls, async-iterator streams', { timeout: 300_000 }, () => {
   const daemons: TestDaemon[] = []
   afterAll(async () => { await stopAll(daemons); await cleanupHomes() })
 

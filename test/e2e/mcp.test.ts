@@ -36,7 +36,8 @@ function socketInodes (pid: number): string[] {
   return out
 }
 
-describe('swarm mcp: the MCP SDK client asks, watches and answers in a 3-daemon swarm', () => {
+// generous: the suite shares two cores with many daemons
+describe('swarm mcp: the MCP SDK client asks, watches and answers in a 3-daemon swarm', { timeout: 300_000 }, () => {
   const daemons: TestDaemon[] = []
   const sessions: McpSession[] = []
   afterAll(async () => {
@@ -78,7 +79,7 @@ describe('swarm mcp: the MCP SDK client asks, watches and answers in a 3-daemon 
     await asker.client.subscribeResource({ uri: `swarm://question/${qid}` })
 
     // --serve: the answering agent is told of the new question, finds it in swarm_questions, answers
-    const notice = await eventually(() => answerer.logs.find((l) => l.data?.type === 'question' && l.data.id === qid), { what: 'question notice on the serving agent' })
+    const notice = await eventually(() => answerer.logs.find((l) => l.data?.type === 'question' && l.data.id === qid), { what: 'question notice on the serving agent', timeoutMs: 60_000 })
     expect(notice).toMatchObject({ level: 'notice', logger: 'swarmd', data: { text: 'How do I rotate a federation trust root safely?', from: a.nodeId } })
     expect(answerer.listChanged).toBeGreaterThan(0)
     const listed: any = await answerer.client.callTool({ name: 'swarm_questions', arguments: {} })
@@ -90,10 +91,10 @@ describe('swarm mcp: the MCP SDK client asks, watches and answers in a 3-daemon 
     // an agent that starts serving later is told of the questions already open
     const late = await mcpSession(c, ['--serve'])
     sessions.push(late)
-    await eventually(() => late.logs.find((l) => l.data?.type === 'question' && l.data.id === qid), { what: 'open question announced to a late --serve session' })
+    await eventually(() => late.logs.find((l) => l.data?.type === 'question' && l.data.id === qid), { what: 'open question announced to a late --serve session', timeoutMs: 60_000 })
 
     const progress: any[] = []
-    const watching = asker.client.callTool({ name: 'swarm_watch', arguments: { id: qid, wait: 60, min: 2 } }, undefined, { onprogress: (p) => { progress.push(p) }, timeout: 90_000 })
+    const watching = asker.client.callTool({ name: 'swarm_watch', arguments: { id: qid, wait: 150, min: 2 } }, undefined, { onprogress: (p) => { progress.push(p) }, timeout: 180_000 })
     const answered: any = await answerer.client.callTool({ name: 'swarm_answer', arguments: { id: qid, text: 'Cross-sign the new root with the old one for a transition period.', kind: 'recommendation', confidence: 0.8, sources: ['rfc:5011'] } })
     expect(answered.isError).toBeFalsy()
     expect(answered.structuredContent).toMatchObject({ questionId: qid })
@@ -112,7 +113,7 @@ describe('swarm mcp: the MCP SDK client asks, watches and answers in a 3-daemon 
     expect(progress.length).toBeGreaterThan(0)
 
     // the subscription told the asker; the resource shows the channel
-    await eventually(() => asker.updated.includes(`swarm://question/${qid}`), { what: 'resources/updated for the channel' })
+    await eventually(() => asker.updated.includes(`swarm://question/${qid}`), { what: 'resources/updated for the channel', timeoutMs: 60_000 })
     const res = await asker.client.readResource({ uri: `swarm://question/${qid}` })
     const view = JSON.parse(String((res.contents[0] as any).text))
     expect(view).toMatchObject({ id: qid, text: 'How do I rotate a federation trust root safely?', role: 'asker' })
@@ -154,7 +155,7 @@ describe('swarm mcp: the MCP SDK client asks, watches and answers in a 3-daemon 
     // a well-formed call the daemon refuses: its stable code comes through
     const q: any = await sessions[1].client.callTool({ name: 'swarm_ask', arguments: { text: 'Only b may close this', ttl: 120 } })
     const qid = q.structuredContent.id
-    await eventually(async () => (await a.json(['questions'])).some((x: any) => x.id === qid), { what: 'question reaches a' })
+    await eventually(async () => (await a.json(['questions'])).some((x: any) => x.id === qid), { what: 'question reaches a', timeoutMs: 60_000 })
     const refused: any = await asker.client.callTool({ name: 'swarm_close', arguments: { id: qid } })
     expect(refused.isError).toBe(true)
     const e = toolErrorOf(refused)
