@@ -1,6 +1,6 @@
 // The A2A service of the daemon. Off unless `a2a.listen` is set; then an HTTP endpoint (loopback
 // when the host is left out) serves the Agent Card and A2A JSON-RPC behind the bearer token in
-// `<home>/a2a-token`. It drives the node like any other client, through the control socket.
+// `<home>/a2a-token`. It drives the node like any other client, through the control methods.
 // Built on @a2a-js/sdk: its DefaultRequestHandler, task store and transport handlers.
 
 import { readFileSync } from 'node:fs'
@@ -11,6 +11,7 @@ import { PACKAGE_ROOT } from '../root.ts'
 import type { SwarmComponents, SwarmService } from '../daemon/components.ts'
 import { ControlClient } from '../control/client.ts'
 import { SwarmClient } from '../client/swarm-client.ts'
+import { LocalControl } from '../client/transport.ts'
 import { SwarmError } from '../errors.ts'
 import { loadOrCreateToken, tokenPath } from './token.ts'
 
@@ -91,11 +92,15 @@ export class A2AService implements SwarmService {
     return { a2a: { url: this.url, ...this.numbers, activeTasks: this.active() } }
   }
 
-  /** The daemon's own control socket (it opens after the services start, so on first use). */
+  /** The daemon's method table in-process (no socket hop, no JSON round trip per event), else its
+   *  own control socket (which opens after the services start, so on first use). */
   private async control (): Promise<SwarmClient> {
     const existing = this.client === undefined ? undefined : await this.client.catch(() => undefined)
     if (existing !== undefined && !existing.control.isClosed) return existing
-    this.client = ControlClient.connect(this.c.paths.socket, this.c.paths.home, AbortSignal.timeout(5000)).then((cc) => new SwarmClient(cc))
+    const { control } = this.c
+    this.client = control.dispatch !== undefined
+      ? Promise.resolve(new SwarmClient(new LocalControl(control.dispatch.bind(control))))
+      : ControlClient.connect(this.c.paths.socket, this.c.paths.home, AbortSignal.timeout(5000)).then((cc) => new SwarmClient(cc))
     return await this.client
   }
 

@@ -14,4 +14,5 @@
  */
 export { connect, SwarmClient, type ConnectOptions } from './swarm-client.ts'
 export type { SwarmStream } from './stream.ts'
+export type { ControlTransport } from './transport.ts'
 export type * from './types.ts'

@@ -2,7 +2,7 @@
 // until the consumer pulls them; leaving the loop early (break, return, throw) cancels the
 // stream on the daemon. The daemon's final answer is `end`.
 
-import type { ControlClient } from '../control/client.ts'
+import type { ControlTransport } from './transport.ts'
 import { SwarmError } from '../errors.ts'
 
 export interface SwarmStream<E, R> extends AsyncIterableIterator<E> {
@@ -12,7 +12,7 @@ export interface SwarmStream<E, R> extends AsyncIterableIterator<E> {
   cancel: () => void
 }
 
-export function openStream<E, R> (control: ControlClient, method: string, params: unknown, signal?: AbortSignal): SwarmStream<E, R> {
+export function openStream<E, R> (control: ControlTransport, method: string, params: unknown, signal?: AbortSignal): SwarmStream<E, R> {
   const ac = new AbortController()
   const onOuterAbort = (): void => { ac.abort() }
   if (signal?.aborted === true) ac.abort()

@@ -5,6 +5,7 @@ import { homePaths, resolveHome } from '../config/paths.ts'
 import { ControlClient, type CallOptions } from '../control/client.ts'
 import { withTimeout } from '../errors.ts'
 import { openStream, type SwarmStream } from './stream.ts'
+import type { ControlTransport } from './transport.ts'
 import type {
   AnswerParams, AnswerResult, AskParams, AskResult, ChannelEvent, CloseParams, Envelope, KnowledgeAnswer,
   QuestionRow, QuestionState, ReflectionParams, SwarmEvent, TaskRunParams, TaskRunResult, WatchEnd, WatchOptions
@@ -31,10 +32,10 @@ export async function connect (opts: ConnectOptions = {}): Promise<SwarmClient> 
 }
 
 export class SwarmClient {
-  /** The raw JSON-RPC connection, for methods this class does not type. */
-  readonly control: ControlClient
+  /** The connection (the control socket, or the method table in-process), for methods this class does not type. */
+  readonly control: ControlTransport
 
-  constructor (control: ControlClient) {
+  constructor (control: ControlTransport) {
     this.control = control
   }
 

@@ -9,16 +9,17 @@ import { ControlServer } from '../../../src/control/server.ts'
 import { ControlClient } from '../../../src/control/client.ts'
 import { SwarmClient } from '../../../src/client/swarm-client.ts'
 import { openStream } from '../../../src/client/stream.ts'
+import { LocalControl, type ControlTransport } from '../../../src/client/transport.ts'
 import { SwarmError } from '../../../src/errors.ts'
 
-describe('client streams (async iterators over control-socket streams)', () => {
+describe.each(['socket', 'in-process'] as const)('client streams (async iterators) over the %s transport', (transport) => {
   let dir = ''
   let server: ControlServer | undefined
-  let control: ControlClient | undefined
+  let control: ControlTransport | undefined
   const cancelled: string[] = []
   afterEach(async () => { control?.close(); await server?.stop(); await rm(dir, { recursive: true, force: true }) })
 
-  async function start (): Promise<ControlClient> {
+  async function start (): Promise<ControlTransport> {
     dir = await mkdtemp(join(tmpdir(), 'swarm-client-'))
     const path = join(dir, 'swarm.sock')
     server = new ControlServer({ socketPath: path })
@@ -33,8 +34,12 @@ describe('client streams (async iterators over control-socket streams)', () => {
       return null
     })
     server.register('broken', async (_p, ctx) => { ctx.notify({ type: 'x' }); throw new SwarmError('not-found', 'question question:x not found') })
-    await server.start()
-    control = await ControlClient.connect(path, dir)
+    if (transport === 'socket') {
+      await server.start()
+      control = await ControlClient.connect(path, dir)
+    } else {
+      control = new LocalControl(server.dispatch.bind(server))
+    }
     return control
   }
 
@@ -89,5 +94,16 @@ describe('client streams (async iterators over control-socket streams)', () => {
     await expect(w.end).resolves.toEqual({ id: 'question:x', state: 'expired' })
     const ev = client.events({ types: ['question:received'] })
     expect((await ev.next()).value).toEqual({ type: 'events:subscribed', types: ['question:received'] })
+  })
+
+  it('calls answer, time out and end with the connection', async () => {
+    const c = await start()
+    server!.register('slow', async () => await new Promise((resolve) => setTimeout(resolve, 5000)))
+    await expect(c.call('echo-missing')).rejects.toMatchObject({ code: 'unknown-method' })
+    await expect(c.call('slow', {}, { timeoutMs: 20 })).rejects.toMatchObject({ code: 'timeout' })
+    const pending = c.call('slow')
+    c.close()
+    await expect(pending).rejects.toMatchObject({ code: expect.stringMatching(/daemon-gone|socket-error/) })
+    expect(c.isClosed).toBe(true)
   })
 })
