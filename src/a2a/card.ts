@@ -20,12 +20,17 @@ export interface CardInit {
 const skill = (id: string, name: string, description: string, tags: string[], examples: string[]): AgentSkill =>
   ({ id, name, description, tags, examples, inputModes: ['text/plain', 'application/json'], outputModes: ['text/plain', 'application/json'], securityRequirements: [] })
 
-export function buildAgentCard (c: CardInit): AgentCard {
-  const url = c.baseUrl.replace(/\/$/, '') + JSONRPC_PATH
-  const skills = [
+/** The card's skills: asking, and a `task:<type>` per task type the swarm can run for this node. */
+export function cardSkills (c: Pick<CardInit, 'federation' | 'taskTypes'>): AgentSkill[] {
+  return [
     skill(ASK_SKILL, 'Ask the swarm', 'Broadcast the message as a signed question to the swarm of agents in federation ' + c.federation + '; their contributions stream back as artifacts, the signed summary is the final artifact. A clarification request from the swarm puts the task in input-required: reply on the same task. Options in message metadata "swarmd": scope, tags, urgency, ttl (s), wait (s), contributions (stop after this many).', ['swarm', 'ask', 'p2p', 'many-to-many'], ['How do I rotate a federation trust root safely?']),
     ...[...new Set(c.taskTypes)].sort().map((t) => skill(`task:${t}`, `Run ${t}`, `Delegate a ${t} task to a capable peer of the swarm: send a data part {"taskType": "${t}", "data": {…}}; the result is the artifact.`, ['swarm', 'task', t], []))
   ]
+}
+
+export function buildAgentCard (c: CardInit): AgentCard {
+  const url = c.baseUrl.replace(/\/$/, '') + JSONRPC_PATH
+  const skills = cardSkills(c)
   return {
     name: `swarmd ${c.nodeId.slice(-12)}`,
     description: `A swarmd node (${c.nodeId}) of federation ${c.federation}: asks a peer-to-peer swarm of agents and streams back their many answers and a signed summary.`,

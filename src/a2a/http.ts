@@ -18,6 +18,8 @@ export interface EndpointInit {
   token: string
   /** Counts for stats: requests, refused (no or bad token), bad (unreadable bodies). */
   numbers: { requests: number, unauthorized: number, bad: number }
+  /** Brings the card up to date before it is served (the task types the swarm offers change). */
+  refreshCard?: () => Promise<void>
 }
 
 const operator: User = { get isAuthenticated () { return true }, get userName () { return 'operator' } }
@@ -50,6 +52,7 @@ export function createEndpoint (init: EndpointInit): (req: IncomingMessage, res:
   return async (req, res) => {
     const path = (req.url ?? '/').split('?')[0]
     if (req.method === 'GET' && path === `/${AGENT_CARD_PATH}`) {
+      await init.refreshCard?.().catch(() => {})
       sendJson(res, 200, AgentCard.toJSON(await init.handler.getAgentCard()), { 'Cache-Control': 'no-cache' })
       return
     }

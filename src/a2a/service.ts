@@ -48,7 +48,7 @@ export class A2AService implements SwarmService {
     const { host, port } = parseA2AListen(listen)
     if (!LOOPBACK.test(host)) this.c.log.warn('a2a endpoint listens beyond loopback', { host })
     // the SDK is loaded only when the endpoint is on
-    const [{ InMemoryTaskStore }, { SwarmRequestHandler }, { SwarmAgentExecutor }, { buildAgentCard }, { createEndpoint }] = await Promise.all([
+    const [{ InMemoryTaskStore }, { SwarmRequestHandler }, { SwarmAgentExecutor }, { buildAgentCard, cardSkills }, { createEndpoint }] = await Promise.all([
       import('@a2a-js/sdk/server'), import('./handler.ts'), import('./executor.ts'), import('./card.ts'), import('./http.ts')
     ])
     const token = await loadOrCreateToken(this.c.paths.home)
@@ -61,9 +61,15 @@ export class A2AService implements SwarmService {
     })
     const addr = server.address() as AddressInfo
     this.url = `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`
-    const card = buildAgentCard({ baseUrl: this.url, nodeId: this.c.identity.nodeId, federation: this.c.identity.federation, version: this.version(), taskTypes: this.c.config.tasks.accept })
+    const federation = this.c.identity.federation
+    const card = buildAgentCard({ baseUrl: this.url, nodeId: this.c.identity.nodeId, federation, version: this.version(), taskTypes: this.c.config.tasks.accept })
     const handler = new SwarmRequestHandler(card, new InMemoryTaskStore(), executor)
-    const endpoint = createEndpoint({ handler, token, numbers: this.numbers })
+    // the task skills are what this node and its peers advertise now (the handler keeps this card object)
+    const refreshCard = async (): Promise<void> => {
+      const caps = await (await this.control()).call<{ local: { taskTypes: string[] }, peers: Array<{ taskTypes: string[] }> }>('capabilities')
+      card.skills = cardSkills({ federation, taskTypes: [...caps.local.taskTypes, ...caps.peers.flatMap((p) => p.taskTypes)] })
+    }
+    const endpoint = createEndpoint({ handler, token, numbers: this.numbers, refreshCard })
     server.on('request', (req, res) => {
       endpoint(req, res).catch((err: Error) => {
         this.c.log.warn('a2a request failed', { err: err.message })

@@ -5,11 +5,13 @@
 // off unless configured, and on loopback when it is.
 
 import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs'
+import { mkdir, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import { TaskState } from '@a2a-js/sdk'
 import { afterAll, describe, expect, it } from 'vitest'
 import { connect } from '../../src/index.ts'
-import { cleanupHomes, eventually, startDaemons, stopAll, type TestDaemon } from '../helpers/daemons.ts'
-import { a2aClient, a2aToken, a2aUrl, rpc, userMessage } from '../helpers/a2a.ts'
+import { cleanupHomes, eventually, startDaemons, stopAll, tempHome, type TestDaemon } from '../helpers/daemons.ts'
+import { a2aClient, a2aToken, a2aUrl, dataMessage, rpc, userMessage } from '../helpers/a2a.ts'
 
 const fast = { presence: { heartbeatSec: 0.5 } }
 
@@ -41,9 +43,14 @@ describe('A2A endpoint: the SDK client asks the swarm and streams its answers', 
   const daemons: TestDaemon[] = []
   afterAll(async () => { await stopAll(daemons); await cleanupHomes() })
   const done = new Set<string>()
+  let shared = ''
 
   it('is off by default and on loopback when configured', async () => {
-    daemons.push(...await startDaemons([{ config: { ...fast, a2a: { listen: ':0' } } }, { config: fast }, { config: fast }], 'full'))
+    shared = join(await tempHome('swarm-a2a-share-'), 'shared')
+    await mkdir(shared)
+    await writeFile(join(shared, 'hello.txt'), 'hello\nswarm\n')
+    const executor = { tasks: { accept: ['file-analysis'], safePrefixes: [shared], advertIntervalSec: 2 } }
+    daemons.push(...await startDaemons([{ config: { ...fast, a2a: { listen: ':0' } } }, { config: { ...fast, ...executor } }, { config: fast }], 'full'))
     const [a, b] = daemons
     const url = await a2aUrl(a)
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/)
@@ -181,5 +188,24 @@ describe('A2A endpoint: the SDK client asks the swarm and streams its answers', 
     const got = await rpc(url, { jsonrpc: '2.0', id: 8, method: 'tasks/get', params: { id: sent.json.result.id } }, auth)
     expect(got.json.result.id).toBe(sent.json.result.id)
     expect(got.json.result.artifacts.some((x: any) => x.name === 'summary')).toBe(true)
+  })
+
+  it('a data part with a task type runs the task on a capable peer; the card lists the swarm\'s task types', async () => {
+    const [a, b] = daemons
+    const url = await a2aUrl(a)
+    await eventually(async () => (await a.json(['capabilities'])).peers.some((p: any) => p.taskTypes.includes('file-analysis')), { what: 'a sees b\'s advert', timeoutMs: 60_000 })
+    const card = await (await fetch(`${url}/.well-known/agent-card.json`)).json()
+    expect(card.skills.map((s: any) => s.id)).toContain('task:file-analysis')
+    const client = await a2aClient(url, await a2aToken(a))
+    const res: any = await client.sendMessage(dataMessage({ taskType: 'file-analysis', data: { path: 'hello.txt' } }))
+    expect(res.status.state).toBe(TaskState.TASK_STATE_COMPLETED)
+    const result = res.artifacts[0]
+    expect(result.name).toBe('task-result')
+    expect(result.metadata.swarmd.executedBy).toBe(b.peerId)
+    expect(result.parts[1].content.value).toMatchObject({ length: 12, lines: 2, type: 'text' })
+    // a refused task fails with the swarm's code
+    const bad: any = await client.sendMessage(dataMessage({ taskType: 'file-analysis', data: { path: '/etc/passwd' } }))
+    expect(bad.status.state).toBe(TaskState.TASK_STATE_FAILED)
+    expect(bad.status.message.parts[1].content.value.error.code).toMatch(/^[a-z-]+$/)
   })
 })

@@ -47,3 +47,10 @@ export async function rpc (url: string, body: unknown, headers: Record<string, s
   try { json = JSON.parse(text) } catch {}
   return { status: res.status, json, text }
 }
+
+/** A new message whose one part is data (a task: {taskType, data}). */
+export function dataMessage (value: unknown): SendMessageRequest {
+  const m = userMessage('')
+  m.message!.parts = [{ content: { $case: 'data', value }, metadata: undefined, filename: '', mediaType: 'application/json' }]
+  return m
+}
