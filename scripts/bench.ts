@@ -13,6 +13,7 @@ const parts: Array<[string, () => Promise<Figure[]>]> = [
   ['tasks', async () => (await import('./bench/tasks.ts')).benchTasks()],
   ['reflections', async () => (await import('./bench/reflections.ts')).benchReflections()],
   ['browser', async () => (await import('./bench/browser.ts')).benchBrowser()],
+  ['agents', async () => (await import('./bench/agents.ts')).benchAgents()],
   ['scale', async () => (await import('./bench/scale.ts')).benchScale()]
 ]
 

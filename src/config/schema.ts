@@ -90,6 +90,12 @@ export const configSchema = z.strictObject({
   }),
   answerers: z.array(answererSchema),
   web: z.strictObject({ listen: z.string().nullable() }),
+  /** The A2A endpoint (docs/agents.md): off unless listen is set (HOST:PORT, :PORT means loopback). */
+  a2a: z.strictObject({
+    listen: z.string().nullable(),
+    /** How long an A2A task gathers contributions before its final summary (a message may ask for less). */
+    waitSec: z.number().positive().max(86400)
+  }),
   metrics: z.strictObject({ listen: z.string().nullable() }),
   log: z.strictObject({
     level: z.enum(['trace', 'debug', 'info', 'warn', 'error']),

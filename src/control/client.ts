@@ -124,6 +124,9 @@ export class ControlClient {
     })
   }
 
+  /** True once the connection is closed (by us, the daemon or an error). */
+  get isClosed (): boolean { return this.closed }
+
   close (): void {
     this.closed = true
     this.socket.end()

@@ -22,6 +22,8 @@ export type MethodHandler = (params: any, ctx: MethodContext) => Promise<unknown
 
 export interface MethodRegistry {
   register: (method: string, handler: MethodHandler) => void
+  /** Runs a method in-process, as a socket client's call would (for parts that drive the daemon like a client). */
+  dispatch?: (method: string, params: unknown, ctx: MethodContext) => Promise<unknown>
 }
 
 export interface ControlServerInit {
@@ -46,6 +48,12 @@ export class ControlServer implements MethodRegistry {
   register (method: string, handler: MethodHandler): void {
     if (this.methods.has(method)) throw new Error(`control method ${method} registered twice`)
     this.methods.set(method, handler)
+  }
+
+  async dispatch (method: string, params: unknown, ctx: MethodContext): Promise<unknown> {
+    const handler = this.methods.get(method)
+    if (handler === undefined) throw new SwarmError('unknown-method', `unknown method ${method}`)
+    return await handler(params ?? {}, ctx)
   }
 
   async start (): Promise<void> {

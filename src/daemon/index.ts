@@ -203,7 +203,8 @@ export class Daemon {
       peerId: identity.peerId.toString(),
       addresses: this.libp2p.getMultiaddrs().map((a) => a.toString()),
       metrics: this.metricsUrl ?? null,
-      web: (serviceMap.get('web') as { url?: string } | undefined)?.url ?? null
+      web: (serviceMap.get('web') as { url?: string } | undefined)?.url ?? null,
+      a2a: (serviceMap.get('a2a') as { url?: string } | undefined)?.url ?? null
     }, null, 2) + '\n', { mode: 0o600 })
     log.info('daemon ready', { nodeId: identity.nodeId, peerId: identity.peerId.toString(), addresses: this.libp2p.getMultiaddrs().map((a) => a.toString()) })
   }

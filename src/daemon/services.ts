@@ -9,6 +9,7 @@ import { createReflectionService } from '../reflections/service.ts'
 import { WebService } from '../web/server.ts'
 import { FederationService } from '../federation/service.ts'
 import { assistanceService } from '../synthesis/index.ts'
+import { A2AService } from '../a2a/service.ts'
 
 export function createServices (c: SwarmComponents): SwarmService[] {
   const services: SwarmService[] = []
@@ -22,5 +23,7 @@ export function createServices (c: SwarmComponents): SwarmService[] {
   services.push(createConsensusService(c))
   services.push(new TaskService(c))
   services.push(new WebService(c))
+  // last: it drives the others through the control socket, like any client
+  services.push(new A2AService(c))
   return services
 }

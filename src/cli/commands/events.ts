@@ -1,4 +1,5 @@
 import type { Command } from 'commander'
+import { SwarmClient } from '../../client/swarm-client.ts'
 import { collect, createContext, type CliIO } from '../context.ts'
 
 export default function register (program: Command, io: CliIO): void {
@@ -7,17 +8,16 @@ export default function register (program: Command, io: CliIO): void {
     .option('--type <type>', 'only this event type (repeatable), e.g. peer:joined, question:received', collect)
     .action(async (opts: { type?: string[] }, cmd: Command) => {
       const ctx = createContext(cmd, io)
-      const client = await ctx.client()
+      // the typed client library's stream: an interrupt ends the loop and cancels it upstream
+      const swarm = new SwarmClient(await ctx.client())
       const ac = new AbortController()
       process.once('SIGINT', () => { ac.abort() })
       try {
-        await client.stream('events', { types: opts.type ?? [] }, (event) => {
+        for await (const event of swarm.events({ types: opts.type ?? [], signal: ac.signal })) {
           ctx.out.event(event, (e) => `${e.at as string}  ${e.type as string}  ${JSON.stringify(Object.fromEntries(Object.entries(e).filter(([k]) => k !== 'at' && k !== 'type')))}`)
-        }, { signal: ac.signal })
-      } catch (err: any) {
-        if (err?.code !== 'aborted') throw err
+        }
       } finally {
-        client.close()
+        swarm.disconnect()
       }
     })
 }

@@ -1,5 +1,6 @@
 import type { Command } from 'commander'
 import type { ControlClient } from '../../control/client.ts'
+import { SwarmClient } from '../../client/swarm-client.ts'
 import { createContext, numberIn, type CliContext, type CliIO } from '../context.ts'
 
 const short = (id: string | undefined): string => id === undefined ? '?' : id.length > 28 ? `${id.slice(0, 16)}…${id.slice(-6)}` : id
@@ -36,14 +37,17 @@ export async function followChannel (ctx: CliContext, c: ControlClient, id: stri
   let state = 'open'
   const spin = setInterval(() => { ctx.out.progress(`${state}: ${contributions} contribution${contributions === 1 ? '' : 's'}${excluded > 0 ? `, ${excluded} excluded` : ''}`) }, 120)
   try {
-    const res = await c.stream('watch', { id, timeoutSec: o.timeoutSec, replay: o.replay }, (e) => {
+    // the typed client library's watch: the same stream a program gets from `swarm.watch(id)`
+    const stream = new SwarmClient(c).watch(id, { timeoutSec: o.timeoutSec, replay: o.replay })
+    for await (const e of stream) {
       if (e.type === 'contribution') { if (e.excluded !== undefined) excluded++; else contributions++ }
-      if (e.type === 'state') state = e.state
-      if (ctx.json) { ctx.out.event(e); return }
-      if (e.type === 'presence' && e.envelope?.event === 'heartbeat') return
+      if (e.type === 'state') state = e.state ?? state
+      if (ctx.json) { ctx.out.event(e); continue }
+      if (e.type === 'presence' && e.envelope?.event === 'heartbeat') continue
       const line = o.human(e)
       if (line !== '') ctx.out.event(e, () => line)
-    })
+    }
+    const res = await stream.end
     return { ...(res ?? {}), contributions, excluded }
   } finally {
     clearInterval(spin)
