@@ -108,8 +108,8 @@ async function propose (ctx: CliContext, opts: ProposeOptions): Promise<any> {
     content = await read(opts.contentFile, '--content-file')
     if (content === undefined) throw new UsageError(`--content-file ${opts.contentFile} does not exist`)
   }
-  // The current version (relative to this shell's directory) sizes a modify; it is not sent as-is
-  // to voters, only used for the proposer's risk assessment.
+  // The current version (relative to this shell's directory) sizes a modify: the proposer's
+  // assessment uses it and voters receive it beside the new content to size the change themselves.
   const current = await read(opts.file, '--file').catch(() => undefined)
   const operation = opts.operation ?? (current === undefined ? 'create' : 'modify')
   const params = {
