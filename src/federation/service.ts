@@ -12,7 +12,7 @@ import type { SwarmComponents, SwarmService } from '../daemon/components.ts'
 import type { TopicVerdict } from '../net/topics.ts'
 import { decodeJson, encodeJson, handleRequests, request } from '../net/rpc.ts'
 import type { EnvelopeBase } from '../envelope/index.ts'
-import { CERTIFICATE_TYPE, type FederationEnvelope } from './envelopes.ts'
+import { CERTIFICATE_TYPE, rootFingerprint, type FederationEnvelope } from './envelopes.ts'
 import type { Membership } from './membership.ts'
 import type { Admission } from './admission.ts'
 import type { PeerGuard } from '../net/peer-guard.ts'
@@ -106,6 +106,7 @@ export class FederationService implements SwarmService {
         revoked: this.m.book.revoked().size,
         roots: this.m.book.roots().size,
         hello: { sent: this.helloSent, received: this.helloReceived, rateLimited: this.helloLimited },
+        refused: this.c.counters.byLabel('federation.refused'),
         pruned: this.m.pruned
       },
       admission: { ...this.c.admission?.stats(), streamsRefused: this.c.counters.byLabel('streams.refused'), ...this.c.guard?.stats() }
@@ -196,6 +197,7 @@ export class FederationService implements SwarmService {
       certificate: own === undefined ? null : { id: own.id, issuer: own.issuer, notBefore: own['not-before'], notAfter: own['not-after'] },
       roots: [...book.roots().values()].map((r) => ({
         pubkey: r.pubkey,
+        fingerprint: rootFingerprint(r.pubkey) ?? null,
         notBefore: iso(r.notBefore),
         notAfter: iso(r.notAfter),
         via: r.via,
