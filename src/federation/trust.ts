@@ -198,14 +198,6 @@ export class MembershipBook {
     return true
   }
 
-  /** Whether `rotationId` teaches anything now (a restored rotation that does not is junk). */
-  rotationUsed (rotationId: string): boolean {
-    for (const w of this.roots().values()) if (w.via === rotationId) return true
-    const r = this.rotations.get(rotationId)
-    // a forward rotation whose new root was already configured still ends its old root's window
-    return r !== undefined && this.roots().get(r['old-root'])?.notAfter === Date.parse(r['overlap-until'])
-  }
-
   /**
    * Adds a revocation signed by a root trusted at its `created-at` (and, for one arriving now,
    * still trusted at `now`); the reason when it is not kept.
