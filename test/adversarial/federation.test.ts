@@ -8,7 +8,7 @@ import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { hexToBytes } from '../../src/envelope/index.ts'
 import { buildRotation, createRootSigner, rootIdOf } from '../../src/federation/envelopes.ts'
-import { PROTOCOL_HELLO } from '../../src/constants.ts'
+import { PROTOCOL_HELLO, topics } from '../../src/constants.ts'
 import { cleanupHomes, connectDaemons, createDaemon, eventually, stopAll, tempHome, type TestDaemon } from '../helpers/daemons.ts'
 import { hostilePeer, type HostilePeer } from './hostile-peer.ts'
 
@@ -94,6 +94,18 @@ describe('adversarial: trust roots', () => {
       const refused = (await d.json(['stats'])).membership.refused
       expect((refused['competing-rotation'] ?? 0) + (refused['root-expired'] ?? 0)).toBeGreaterThanOrEqual(1)
     }
+
+    // the same attack on the membership topic, raw gossipsub from the hostile peer: refused alike
+    const topic = topics.federation(FED)
+    h2.subscribe(topic)
+    const before2 = (await member.json(['stats'])).membership.refused['competing-rotation'] ?? 0
+    await eventually(async () => {
+      if (!h2.libp2p.services.pubsub.getSubscribers(topic).some((p: any) => p.toString() === member.peerId)) return false
+      // a fresh signature each try: gossipsub drops a repeat of the same bytes as a duplicate
+      await h2.publish(topic, buildRotation(stolen, r3, Date.now() + 365 * 86400_000, { createdAt: rotatedAt - 1000 }))
+      return ((await member.json(['stats'])).membership.refused['competing-rotation'] ?? 0) > before2
+    }, { what: 'gossiped back-dated rotation refused', timeoutMs: 20_000, intervalMs: 1000 })
+    expect((await member.json(['federation', 'status'])).roots.map((r: any) => r.pubkey)).not.toContain(r3.pubkey)
 
     // honest rotation R2→R4 by the root holder: learned by the member
     const next = await root.json(['federation', 'rotate', '--overlap', '60', '--destroy-old'])
