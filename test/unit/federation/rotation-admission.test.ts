@@ -96,3 +96,33 @@ describe('Membership bundles', () => {
     expect(m.book.whyNot(member.nodeId)).toBe('revoked')
   })
 })
+
+describe('Membership persistence', () => {
+  it('keeps what it admitted across a restart and deletes junk an older version stored', async () => {
+    const { mkdtemp, rm } = await import('node:fs/promises')
+    const { tmpdir } = await import('node:os')
+    const { join } = await import('node:path')
+    const { openDb } = await import('../../../src/store/db.ts')
+    const dir = await mkdtemp(join(tmpdir(), 'swarmd-membership-'))
+    const db = await openDb(join(dir, 'db'))
+    try {
+      const r1 = root(1)
+      const init = { federation: FED, config: { mode: 'closed' as const, roots: [{ pubkey: r1.pubkey }], announceSec: 300 }, clockSkewSec: 30, bucket: db.bucket('federation') }
+      const honest = buildRotation(r1, root(2), NOW + H, { createdAt: NOW })
+      const first = new Membership(init)
+      expect((await first.ingestAll([honest])).added).toEqual([honest])
+      // what an older version persisted from a hello bomb: rotations signed by strangers, naming our root
+      const junk = { ...buildRotation(root(7), root(8), NOW + H), 'old-root': r1.pubkey }
+      await db.bucket('federation').put(`rotation:${junk.id}`, junk)
+      const second = new Membership(init)
+      await second.load('node:nobody')
+      expect(second.book.roots().has(root(2).pubkey)).toBe(true)
+      expect(second.pruned).toBe(1)
+      expect(await db.bucket('federation').get(`rotation:${junk.id}`)).toBeUndefined()
+      expect(await db.bucket('federation').get(`rotation:${honest.id}`)).toMatchObject({ id: honest.id })
+    } finally {
+      await db.close()
+      await rm(dir, { recursive: true, force: true })
+    }
+  })
+})
