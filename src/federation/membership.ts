@@ -89,6 +89,23 @@ export class Membership implements MembershipView {
     return this.book.whyNot(nodeId, this.now())
   }
 
+  /**
+   * Refuses without verifying a signature what could never be kept: a rotation not signed as
+   * its own old root (reject), a revocation or certificate of our federation from a root not
+   * trusted now (ignore: it may become trusted later), an envelope held already (ignore).
+   */
+  precheck (data: Uint8Array): { action: 'reject' | 'ignore', reason: string, detail: string } | undefined {
+    let e: any
+    try { e = JSON.parse(new TextDecoder().decode(data)) } catch { return undefined }
+    if (e === null || typeof e !== 'object' || typeof e.id !== 'string') return undefined
+    if (this.book.has(e.id)) return { action: 'ignore', reason: 'duplicate', detail: `${e.id} is held already` }
+    if (e['federation/id'] !== this.federation) return undefined
+    if (e.type === ROTATION_TYPE && e.sender?.pubkey !== e['old-root']) return { action: 'reject', reason: 'bad-issuer', detail: 'a rotation must be signed by its old root' }
+    const signer = e.type === CERTIFICATE_TYPE ? e.issuer : e.type === REVOCATION_TYPE ? e.sender?.pubkey : undefined
+    if (signer !== undefined && !this.book.roots().has(signer)) return { action: 'ignore', reason: 'unknown-issuer', detail: 'not signed by a root trusted now' }
+    return undefined
+  }
+
   /** Validates a federation envelope (object or text) from a bundle or file. */
   validate (input: unknown, gossip = false): Verdict {
     const v = gossip ? this.gossipValidator : this.bundleValidator

@@ -115,6 +115,9 @@ export class FederationService implements SwarmService {
 
   /** The membership topic's validator: federation envelopes only, signed by roots. */
   private judge (data: Uint8Array): TopicVerdict<FederationEnvelope> {
+    // cheap refusals before any signature is verified: a flood of junk costs a JSON parse each
+    const early = this.m.precheck(data)
+    if (early !== undefined) return early
     const v = this.m.validate(data, true)
     if (!v.ok) return { action: v.action, reason: v.reason, detail: v.detail }
     return { action: 'accept', value: v.envelope as FederationEnvelope }

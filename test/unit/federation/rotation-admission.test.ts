@@ -83,6 +83,21 @@ describe('Membership bundles', () => {
     expect(ok.added).toEqual([honest])
   })
 
+  it('the membership topic refuses junk before verifying any signature', async () => {
+    const m = membership()
+    const bytes = (e: unknown): Uint8Array => new TextEncoder().encode(JSON.stringify(e))
+    const junk = { ...buildRotation(root(7), root(8), NOW + H), 'old-root': r1.pubkey }
+    expect(m.precheck(bytes(junk))).toMatchObject({ action: 'reject', reason: 'bad-issuer' })
+    const member = createSigner(seed(102), FED)
+    const stranger = buildCertificate(root(5), { federation: FED, memberNodeId: member.nodeId, memberPubkey: member.pubkey, notAfter: NOW + H })
+    expect(m.precheck(bytes(stranger))).toMatchObject({ action: 'ignore', reason: 'unknown-issuer' })
+    const honest = buildRotation(r1, root(2), NOW + H, { createdAt: NOW })
+    expect(m.precheck(bytes(honest))).toBeUndefined()
+    await m.ingestAll([honest])
+    expect(m.precheck(bytes(honest))).toMatchObject({ action: 'ignore', reason: 'duplicate' })
+    expect(m.precheck(new TextEncoder().encode('not json'))).toBeUndefined()
+  })
+
   it('revocations must come from a root trusted now; certificates from unknown issuers are skipped', async () => {
     const m = membership()
     const member = createSigner(seed(101), FED)
