@@ -92,7 +92,7 @@ describe('federation: closed membership, revocation, control socket', () => {
     await eventually(async () => await knowsMember(root, memberId) && await knowsMember(member, rootId) && await knowsMember(outsider, memberId), { what: 'members learn each other by hello' })
     const st = await outsider.json(['federation', 'status'])
     expect(st).toMatchObject({ mode: 'closed', member: false, problem: 'no-certificate' })
-  })
+  }, 240_000) // many CLI runs (create, issue, three joins) on a shared, loaded machine
 
   it('a non-member\'s question is rejected (not-member, counted); a member\'s passes', async () => {
     const bad = await outsider.json(['ask', 'Can an outsider ask?', '--scope', 'federation-local'])
