@@ -111,5 +111,5 @@ describe('adversarial: an outsider\'s vote in a closed federation is not counted
     const risky = await root.json(['consensus', 'propose', '--file', 'notes/b.js', '--operation', 'create', '--content-file', await contentFile("globalThis['ev'+'al']('1')\n"), '--timeout', '8'])
     expect(risky).toMatchObject({ consensus: false, eligible: 2, yes: 0, no: 2 })
     expect(asked).toBe(0)
-  })
+  }, 240_000)
 })

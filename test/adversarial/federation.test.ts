@@ -112,5 +112,5 @@ describe('adversarial: trust roots', () => {
     expect(next).toMatchObject({ oldRoot: rot.newRoot, exported: null, destroyed: true })
     await eventually(async () => (await member.json(['federation', 'status'])).roots.some((r: any) => r.pubkey === next.newRoot && r.valid), { what: 'member learns R4' })
     expect((await member.json(['federation', 'status'])).roots.map((r: any) => r.pubkey)).not.toContain(r3.pubkey)
-  })
+  }, 300_000) // two daemons, two hostile peers, two rotations, a 3 s wait: room for a loaded machine
 })
