@@ -19,6 +19,7 @@ import { decideVote, type Vote, type VoteDecision, type VotePolicy } from './pol
 import { ProposalStore, type ConsensusResult, type ConsensusVote, type VoterRecord } from './proposals.ts'
 import { askVoter, contentFrame, handleProposals, type ContentFrame, type StatusFrame, type VoterAnswer, type VoterSession } from './protocol.ts'
 import { fixElectorate, peerIdOfNode, type ConnectedPeer } from './electorate.ts'
+import { TokenBuckets } from '../federation/token-bucket.ts'
 import { assessRisk, type Operation, type Risk } from './risk.ts'
 import { fallbackResult, tally } from './tally.ts'
 
@@ -27,6 +28,8 @@ export const MAX_CONSENSUS_TIMEOUT_SEC = 3600
 /** Largest content a proposal may be assessed on (the control line is 1 MiB). */
 const MAX_CONTENT_CHARS = 512 * 1024
 const RISK_ORDER: Record<Risk, number> = { low: 0, medium: 1, high: 2 }
+/** Proposals judged per proposer: parsing a large change costs real CPU, and proposals are human-paced. */
+const PROPOSAL_RATE = { ratePerSec: 1, burst: 10 }
 
 export type ConsensusComponents = Pick<SwarmComponents, 'config' | 'identity' | 'db' | 'libp2p' | 'control' | 'events' | 'counters' | 'log' | 'audit' | 'directory' | 'membership'>
 
@@ -52,6 +55,7 @@ export class ConsensusService implements SwarmService {
   private readonly store: ProposalStore
   private readonly pending = new PendingVotes()
   private readonly validator: EnvelopeValidator
+  private readonly proposalBuckets = new TokenBuckets(PROPOSAL_RATE, { maxKeys: 4096 })
   private stopper = new AbortController()
   private started = false
   private readonly numbers = { proposed: 0, approved: 0, rejected: 0, fallback: 0, votesCast: 0, refused: 0 }
@@ -263,6 +267,7 @@ export class ConsensusService implements SwarmService {
     const now = Date.now()
     if (deadline <= now) return refuse('expired', `the deadline ${env.deadline} has passed`)
     if (deadline > now + (MAX_CONSENSUS_TIMEOUT_SEC + config.bus.clockSkewSec) * 1000) return refuse('bad-deadline', `the deadline ${env.deadline} is more than ${MAX_CONSENSUS_TIMEOUT_SEC} s away`)
+    if (!this.proposalBuckets.take(env.sender['node/id'])) return refuse('rate-limited', 'too many proposals from this proposer; try again shortly')
     const body = readContent(contentBytes, env['content-hash'])
     if (typeof body === 'string') return refuse('bad-content', body)
     this.c.counters.inc('envelopes.accepted', 'swarm/proposal')
@@ -355,6 +360,7 @@ function readContent (bytes: Uint8Array, contentHash: string | null): { content?
   const { content, 'previous-content': previous } = frame
   if ((content !== null && typeof content !== 'string') || (previous !== null && previous !== undefined && typeof previous !== 'string')) return 'the content frame has non-text content'
   const previousContent = typeof previous === 'string' ? previous : undefined
+  if ((content?.length ?? 0) > MAX_CONTENT_CHARS || (previousContent?.length ?? 0) > MAX_CONTENT_CHARS) return `the content frame carries more than ${MAX_CONTENT_CHARS} characters per text`
   if (contentHash === null) {
     if (typeof content === 'string') return 'content sent for a proposal without a content-hash'
     return { previousContent }

@@ -65,6 +65,12 @@ describe('adversarial: a hostile proposer cannot pass evasive dynamic code as lo
     // honest traffic: a small plain change from the same peer is approved
     const honest = await propose(h, voter, { file: 'notes/helper.js', content: 'export const greeting = "hello"\n' })
     expect(honest).toMatchObject({ type: 'swarm/vote', vote: 'yes', sender: { 'node/id': voter.nodeId } })
+
+    // judging costs CPU: a proposer that keeps proposing is refused for a while, then heard again
+    // all at once, so the refill during the burst cannot matter however slow the machine
+    const burst = await Promise.all(Array.from({ length: 16 }, async (_, i) => await propose(h, voter, { file: `notes/n${i}.md`, content: `note ${i}\n` })))
+    expect(burst.some((a) => a.status === 'refused' && a.reason === 'rate-limited')).toBe(true)
+    await eventually(async () => (await propose(h, voter, { file: 'notes/later.md', content: 'later\n' })).vote === 'yes', { what: 'heard again', timeoutMs: 20_000, intervalMs: 1500 })
   })
 })
 
