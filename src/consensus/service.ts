@@ -29,7 +29,7 @@ export const MAX_CONSENSUS_TIMEOUT_SEC = 3600
 const MAX_CONTENT_CHARS = 512 * 1024
 const RISK_ORDER: Record<Risk, number> = { low: 0, medium: 1, high: 2 }
 /** Proposals judged per proposer: parsing a large change costs real CPU, and proposals are human-paced. */
-const PROPOSAL_RATE = { ratePerSec: 1, burst: 10 }
+const PROPOSAL_RATE = { ratePerSec: 0.5, burst: 10 }
 
 export type ConsensusComponents = Pick<SwarmComponents, 'config' | 'identity' | 'db' | 'libp2p' | 'control' | 'events' | 'counters' | 'log' | 'audit' | 'directory' | 'membership'>
 
