@@ -14,7 +14,8 @@ const parts: Array<[string, () => Promise<Figure[]>]> = [
   ['reflections', async () => (await import('./bench/reflections.ts')).benchReflections()],
   ['browser', async () => (await import('./bench/browser.ts')).benchBrowser()],
   ['agents', async () => (await import('./bench/agents.ts')).benchAgents()],
-  ['scale', async () => (await import('./bench/scale.ts')).benchScale()]
+  ['scale', async () => (await import('./bench/scale.ts')).benchScale()],
+  ['trust', async () => (await import('./bench/trust.ts')).benchTrust()]
 ]
 
 const args = process.argv.slice(2)

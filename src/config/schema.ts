@@ -86,7 +86,9 @@ export const configSchema = z.strictObject({
     rules: z.array(consensusRuleSchema),
     timeoutSec: z.number().positive().max(3600),
     fallback: z.enum(['allow', 'deny']),
-    coreFiles: z.array(z.string())
+    coreFiles: z.array(z.string()),
+    /** The open-federation electorate, node ids; [] = connected peers whose signed advert names the federation. */
+    voters: z.array(z.string().regex(/^node:[A-Za-z0-9:._-]{1,200}$/, 'a node id like node:did:key:z6Mk…')).max(1000)
   }),
   answerers: z.array(answererSchema),
   web: z.strictObject({ listen: z.string().nullable() }),

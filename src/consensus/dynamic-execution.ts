@@ -1,6 +1,10 @@
 // Patterns that mark code able to run code it was not reviewed as: strings turned into code,
-// other programs started, modules chosen at run time. Matched on raw text, comments included: a
-// false alarm costs a vote, a miss could let a change rewrite the agent unreviewed.
+// other programs started, modules chosen at run time. JavaScript and TypeScript files are judged
+// on their syntax tree (js-dynamic.ts), where names assembled at run time cannot hide; every
+// other file (Python, shell, notes) on its raw text, comments included: a false alarm costs a
+// vote, a miss could let a change rewrite the agent unreviewed.
+
+import { findJsDynamicExecution, isJsFile } from './js-dynamic.ts'
 
 export interface DynamicExecutionPattern {
   id: string
@@ -48,4 +52,17 @@ function countLines (text: string, index: number): number {
   let line = 1
   for (let i = text.indexOf('\n'); i !== -1 && i < index; i = text.indexOf('\n', i + 1)) line++
   return line
+}
+
+export interface DynamicExecutionReport {
+  findings: DynamicExecutionFinding[]
+  /** Set when a JavaScript/TypeScript file does not parse: its behaviour cannot be judged. */
+  unparseable?: string
+}
+
+/** Dynamic execution in `content` as the file `file`: parsed for JS/TS, text patterns otherwise. */
+export function findDynamicExecutionIn (file: string, content: string): DynamicExecutionReport {
+  if (!isJsFile(file)) return { findings: findDynamicExecution(content) }
+  const r = findJsDynamicExecution(file, content)
+  return r.ok ? { findings: r.findings } : { findings: [], unparseable: r.error }
 }

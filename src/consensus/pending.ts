@@ -16,6 +16,10 @@ export interface PendingProposal {
   risk: string
   reasons: string[]
   contentHash: string | null
+  /** The proposed text (verified against contentHash), so the operator judges what it votes on. */
+  content: string | null
+  /** The previous text as the proposer sent it (unsigned: it only sizes the change). */
+  previousContent: string | null
   /** RFC 3339; the vote must be cast before it. */
   deadline: string
   receivedAt: string

@@ -24,6 +24,10 @@ export interface ConsensusResult {
   dynamicExecution: boolean
   contentHash: string | null
   deadline: string
+  /** How the electorate was fixed: `closed` (certified members), `voters` (consensus.voters) or `open` (signed adverts). */
+  electorate: string
+  /** The node ids allowed to vote, fixed when the proposal opened, the proposer first. */
+  electors: string[]
   /** Counted votes, the proposer's first. */
   votes: ConsensusVote[]
   yes: number
@@ -32,7 +36,7 @@ export interface ConsensusResult {
   silent: string[]
   /** Eligible voters, the proposer included. */
   eligible: number
-  /** Connected peers not counted as voters, and why (wrong-federation, no answer and federation unknown). */
+  /** Connected peers that are not electors, and why (not-member, not-a-voter, wrong-federation, no-advert). */
   excluded: Array<{ peerId: string, nodeId: string | null, reason: string }>
   /** Why an eligible voter has no counted vote (deadline, refused: no-vote, bad-vote: …). */
   notes: Array<{ nodeId: string, note: string }>
@@ -71,7 +75,8 @@ export class ProposalStore {
   }
 
   async put (record: ConsensusRecord): Promise<void> {
-    await this.bucket.put(record.id, record)
+    // synced: an acknowledged vote or result survives a crash (classic-level honours `sync`)
+    await this.bucket.put(record.id, record, { sync: true } as object)
   }
 
   /** The latest `limit` records, newest first (ids are ULIDs, so key order is time order). */

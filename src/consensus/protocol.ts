@@ -1,5 +1,6 @@
 // /swarm/consensus/1.0.0: one stream per voter and proposal. The proposer writes the signed
-// proposal (one length-prefixed frame, the envelope's JSON text); the voter answers on the same
+// proposal (one length-prefixed frame, the envelope's JSON text), then the proposed content (a
+// second frame, checked by the voter against the proposal's content-hash); the voter answers on the same
 // stream with its signed vote envelope, or a status frame: `waiting` (its operator decides;
 // repeated as a keep-alive until the vote) or `refused` (wrong-federation, bad proposal, …).
 // Both ends use the proposal's deadline as the stream's time limit.
@@ -11,6 +12,8 @@ import { withTimeout } from '../errors.ts'
 
 /** A proposal or vote envelope is small; a frame is capped well below the stream default. */
 export const MAX_CONSENSUS_FRAME_BYTES = 128 * 1024
+/** The content frame carries the new and previous file text (each at most 512 Ki characters). */
+export const MAX_CONTENT_FRAME_BYTES = 4 * 1024 * 1024
 /** How often a waiting voter repeats `waiting`: below libp2p's 120 s stream inactivity limit. */
 export const WAITING_KEEPALIVE_MS = 30_000
 /** Concurrent inbound proposals per connection and in all (each may wait for an operator). */
@@ -34,8 +37,23 @@ export function encodeFrame (value: unknown): Uint8Array {
   return encoder.encode(typeof value === 'string' ? value : JSON.stringify(value))
 }
 
-/** Sends the proposal to one peer and waits (until the deadline) for its answer. */
-export async function askVoter (libp2p: Libp2p<any>, peer: PeerId, proposal: string, opts: { deadline: number, signal?: AbortSignal }): Promise<VoterAnswer> {
+/** What the voter needs to judge the change itself: the text the proposal's content-hash covers. */
+export interface ContentFrame {
+  content: string | null
+  'previous-content': string | null
+  /** Set when the content was left out (`too-large`): the voter cannot judge it. */
+  omitted?: string
+}
+
+/** The content frame's text, or one saying the content was left out when it does not fit. */
+export function contentFrame (content: string | undefined, previousContent: string | undefined): string {
+  const text = JSON.stringify({ content: content ?? null, 'previous-content': previousContent ?? null } satisfies ContentFrame)
+  if (Buffer.byteLength(text) <= MAX_CONTENT_FRAME_BYTES) return text
+  return JSON.stringify({ content: null, 'previous-content': null, omitted: 'too-large' } satisfies ContentFrame)
+}
+
+/** Sends the proposal and its content to one peer and waits (until the deadline) for its answer. */
+export async function askVoter (libp2p: Libp2p<any>, peer: PeerId, proposal: string, content: string, opts: { deadline: number, signal?: AbortSignal }): Promise<VoterAnswer> {
   const signal = withTimeout(opts.signal, Math.max(0, opts.deadline - Date.now()))
   let stream: Stream | undefined
   let reached = false
@@ -45,6 +63,7 @@ export async function askVoter (libp2p: Libp2p<any>, peer: PeerId, proposal: str
     const lp = lpStream(stream, { maxDataLength: MAX_CONSENSUS_FRAME_BYTES })
     await lp.write(encodeFrame(proposal), { signal })
     reached = true
+    await lp.write(encodeFrame(content), { signal })
     for (;;) {
       const text = decoder.decode((await lp.read({ signal })).subarray())
       let frame: any
@@ -82,8 +101,8 @@ export interface VoterSession {
   written?: (ok: boolean) => void
 }
 
-/** Answers one proposal: a vote envelope's JSON text or a status frame. */
-export type ProposalHandler = (proposal: Uint8Array, from: PeerId, session: VoterSession) => Promise<string | StatusFrame>
+/** Answers one proposal (with its content frame): a vote envelope's JSON text or a status frame. */
+export type ProposalHandler = (proposal: Uint8Array, content: Uint8Array, from: PeerId, session: VoterSession) => Promise<string | StatusFrame>
 
 /**
  * Registers the voter side. The first frame must arrive within the stream timeout; the answer may
@@ -106,10 +125,12 @@ export async function handleProposals (libp2p: Libp2p<any>, handler: ProposalHan
         keepAlive = setInterval(send, WAITING_KEEPALIVE_MS)
       }
     }
-    const lp = lpStream(stream, { maxDataLength: MAX_CONSENSUS_FRAME_BYTES })
+    const lp = lpStream(stream, { maxDataLength: MAX_CONTENT_FRAME_BYTES })
     try {
       const first = await lp.read({ signal: withTimeout(signal, STREAM_TIMEOUT_MS) })
-      const answer = await handler(first.subarray(), connection.remotePeer, session)
+      if (first.byteLength > MAX_CONSENSUS_FRAME_BYTES) throw new Error('proposal frame too large')
+      const content = await lp.read({ signal: withTimeout(signal, STREAM_TIMEOUT_MS) })
+      const answer = await handler(first.subarray(), content.subarray(), connection.remotePeer, session)
       if (keepAlive !== undefined) clearInterval(keepAlive)
       answered = true
       await lp.write(encodeFrame(answer), { signal: withTimeout(signal, STREAM_TIMEOUT_MS) })

@@ -5,7 +5,7 @@
 import { matchesGlob, posix } from 'node:path'
 import { LOW_RISK_MAX_CHANGED_BYTES, LOW_RISK_MAX_CHANGED_LINES } from './constants.ts'
 import { lineChanges } from './diff.ts'
-import { findDynamicExecution } from './dynamic-execution.ts'
+import { findDynamicExecutionIn } from './dynamic-execution.ts'
 
 export type Risk = 'low' | 'medium' | 'high'
 export type Operation = 'create' | 'modify' | 'delete'
@@ -34,8 +34,10 @@ export function assessRisk (p: ModificationProposal): RiskAssessment {
   if (core !== undefined) high.push(`${file} is a core file (matches ${core})`)
   if (p.operation === 'delete') high.push(`deleting ${file} removes code the agent may depend on`)
 
-  const findings = p.operation === 'delete' || p.content === undefined ? [] : findDynamicExecution(p.content)
-  const before = p.previousContent === undefined ? [] : findDynamicExecution(p.previousContent)
+  const report = p.operation === 'delete' || p.content === undefined ? { findings: [] } : findDynamicExecutionIn(file, p.content)
+  const findings = report.findings
+  const before = p.previousContent === undefined || findings.length === 0 ? [] : findDynamicExecutionIn(file, p.previousContent).findings
+  if (report.unparseable !== undefined) high.push(`unparseable code: ${file} does not parse as JavaScript/TypeScript (${report.unparseable}), so what it runs cannot be judged`)
   for (const f of findings) {
     const old = before.some(b => b.id === f.id) ? '; also in the previous version' : ''
     high.push(`dynamic execution: ${f.description} (line ${f.line}: ${f.match}${old})`)

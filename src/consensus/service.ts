@@ -1,8 +1,9 @@
 // The consensus service: before a risky change to its own code a node asks its federation to
-// vote. Proposer side: assess the risk, sign the proposal, ask every connected voter of the
-// federation over /swarm/consensus/1.0.0 until the deadline, tally, store, audit and emit
-// `swarm:consensus-result`. Voter side: verify the proposal, vote by policy (auto, rules) or
-// put it to the operator (ask) and answer with a signed vote on the same stream.
+// vote. Proposer side: assess the risk, sign the proposal, fix the electorate (electorate.ts),
+// send each elector the proposal and its content over /swarm/consensus/1.0.0 until the
+// deadline, tally, store, audit and emit `swarm:consensus-result`. Voter side: verify the
+// proposal and its content, judge the risk itself, vote by policy (auto, rules) or put it to
+// the operator (ask) and answer with a signed vote on the same stream.
 
 import { createHash } from 'node:crypto'
 import type { PeerId } from '@libp2p/interface'
@@ -16,7 +17,9 @@ import { CONSENSUS_TIMEOUT_MS } from './constants.ts'
 import { PendingVotes, type PendingProposal } from './pending.ts'
 import { decideVote, type Vote, type VoteDecision, type VotePolicy } from './policy.ts'
 import { ProposalStore, type ConsensusResult, type ConsensusVote, type VoterRecord } from './proposals.ts'
-import { askVoter, handleProposals, type StatusFrame, type VoterAnswer, type VoterSession } from './protocol.ts'
+import { askVoter, contentFrame, handleProposals, type ContentFrame, type StatusFrame, type VoterAnswer, type VoterSession } from './protocol.ts'
+import { fixElectorate, peerIdOfNode, type ConnectedPeer } from './electorate.ts'
+import { TokenBuckets } from '../federation/token-bucket.ts'
 import { assessRisk, type Operation, type Risk } from './risk.ts'
 import { fallbackResult, tally } from './tally.ts'
 
@@ -25,8 +28,10 @@ export const MAX_CONSENSUS_TIMEOUT_SEC = 3600
 /** Largest content a proposal may be assessed on (the control line is 1 MiB). */
 const MAX_CONTENT_CHARS = 512 * 1024
 const RISK_ORDER: Record<Risk, number> = { low: 0, medium: 1, high: 2 }
+/** Proposals judged per proposer: parsing a large change costs real CPU, and proposals are human-paced. */
+const PROPOSAL_RATE = { ratePerSec: 0.5, burst: 10 }
 
-export type ConsensusComponents = Pick<SwarmComponents, 'config' | 'identity' | 'db' | 'libp2p' | 'control' | 'events' | 'counters' | 'log' | 'audit' | 'directory'>
+export type ConsensusComponents = Pick<SwarmComponents, 'config' | 'identity' | 'db' | 'libp2p' | 'control' | 'events' | 'counters' | 'log' | 'audit' | 'directory' | 'membership'>
 
 export interface ProposeParams {
   file: string
@@ -41,8 +46,6 @@ interface Voter {
   peer: PeerId
   peerId: string
   nodeId: string
-  /** Federation from the peer directory (its capability advert), when known. */
-  advertised?: string
 }
 
 export class ConsensusService implements SwarmService {
@@ -52,6 +55,7 @@ export class ConsensusService implements SwarmService {
   private readonly store: ProposalStore
   private readonly pending = new PendingVotes()
   private readonly validator: EnvelopeValidator
+  private readonly proposalBuckets = new TokenBuckets(PROPOSAL_RATE, { maxKeys: 4096 })
   private stopper = new AbortController()
   private started = false
   private readonly numbers = { proposed: 0, approved: 0, rejected: 0, fallback: 0, votesCast: 0, refused: 0 }
@@ -76,7 +80,7 @@ export class ConsensusService implements SwarmService {
       return { ...rec, audit: await this.c.audit.list({ correlationId: params.id, limit: 1000 }) }
     })
     control.register('consensus.list', async (params: any) => await this.store.list(typeof params?.limit === 'number' ? params.limit : 50))
-    await handleProposals(this.c.libp2p, async (bytes, from, session) => await this.onProposal(bytes, from, session), { signal: this.stopper.signal })
+    await handleProposals(this.c.libp2p, async (bytes, content, from, session) => await this.onProposal(bytes, content, from, session), { signal: this.stopper.signal })
     this.started = true
   }
 
@@ -119,24 +123,33 @@ export class ConsensusService implements SwarmService {
     this.log.info('proposal sent', { id: proposal.id, file: p.file, risk: assessment.risk })
 
     const text = JSON.stringify(proposal)
-    const excluded: ConsensusResult['excluded'] = []
+    // fixed now: whoever connects, disconnects or claims a federation later changes nothing
+    const membership = this.c.membership
+    const electorate = fixElectorate({
+      self: identity.nodeId,
+      federation: identity.federation,
+      closed: membership?.closed() === true,
+      whyNotMember: (id) => membership === undefined ? 'no membership book' : membership.whyNot(id),
+      voters: config.consensus.voters ?? [],
+      connected: this.connectedPeers()
+    })
+    const excluded: ConsensusResult['excluded'] = electorate.excluded
     const voters: Voter[] = []
-    for (const v of this.connectedVoters()) {
-      if (v.advertised !== undefined && v.advertised !== identity.federation) excluded.push({ peerId: v.peerId, nodeId: v.nodeId, reason: `wrong-federation: advertises ${v.advertised}` })
-      else voters.push(v)
+    const notes: ConsensusResult['notes'] = []
+    for (const nodeId of electorate.ask) {
+      const peer = peerIdOfNode(nodeId)
+      if (peer === undefined) notes.push({ nodeId, note: 'not a did:key node id: cannot be asked' })
+      else voters.push({ peer, peerId: peer.toString(), nodeId })
     }
     const opSignal = signal === undefined ? this.stopper.signal : AbortSignal.any([signal, this.stopper.signal])
-    const answers = await Promise.all(voters.map(async (v) => await askVoter(this.c.libp2p, v.peer, text, { deadline, signal: opSignal })))
+    const frame = contentFrame(content, p.previousContent)
+    const answers = await Promise.all(voters.map(async (v) => await askVoter(this.c.libp2p, v.peer, text, frame, { deadline, signal: opSignal })))
 
-    const eligible: string[] = []
-    const notes: ConsensusResult['notes'] = []
     const votes: ConsensusVote[] = []
     let reached = 0
     for (let i = 0; i < voters.length; i++) {
       const v = voters[i]
       const verdict = this.judgeAnswer(v, answers[i], proposal.id)
-      if (!verdict.member) { excluded.push({ peerId: v.peerId, nodeId: v.nodeId, reason: verdict.why }); continue }
-      eligible.push(v.nodeId)
       if (verdict.reached) reached++
       if (verdict.vote !== undefined) {
         votes.push(verdict.vote)
@@ -157,6 +170,8 @@ export class ConsensusService implements SwarmService {
       dynamicExecution: assessment.dynamicExecution,
       contentHash,
       deadline: proposal.deadline,
+      electorate: electorate.kind,
+      electors: electorate.electors,
       excluded,
       notes,
       decidedAt: new Date().toISOString()
@@ -164,12 +179,12 @@ export class ConsensusService implements SwarmService {
     let result: ConsensusResult
     const ownVote: ConsensusVote = { voter: identity.nodeId, vote: own.vote, reason: own.reason }
     if (reached === 0) {
-      // Nobody of the federation could be asked: the operator's fallback decides, labelled.
+      // No elector could be asked: the operator's fallback decides, labelled.
       const fb = fallbackResult(this.c.config.consensus.fallback)
       this.numbers.fallback++
       result = { ...base, consensus: fb.consensus, reason: fb.reason, votes: [ownVote], yes: own.vote === 'yes' ? 1 : 0, no: own.vote === 'no' ? 1 : 0, silent: [], eligible: 1 }
     } else {
-      const t = tally({ eligible: [identity.nodeId, ...eligible], votes, proposer: identity.nodeId, proposerVote: own.vote })
+      const t = tally({ eligible: electorate.electors, votes, proposer: identity.nodeId, proposerVote: own.vote })
       const counted = new Set<string>([identity.nodeId])
       const list: ConsensusVote[] = [ownVote]
       for (const v of votes) if (!counted.has(v.voter)) { counted.add(v.voter); list.push(v) }
@@ -194,50 +209,45 @@ export class ConsensusService implements SwarmService {
     return cfg.vote === 'rules' ? cfg.rules : cfg.vote
   }
 
-  /** Every connected peer with an Ed25519 key (its node id), once, with its advertised federation. */
-  private connectedVoters (): Voter[] {
-    const seen = new Map<string, Voter>()
+  /** Every connected peer with an Ed25519 key (its node id), once, with the federation its signed advert names. */
+  private connectedPeers (): ConnectedPeer[] {
+    const seen = new Map<string, ConnectedPeer>()
     for (const conn of this.c.libp2p.getConnections()) {
       const peerId = conn.remotePeer.toString()
       if (seen.has(peerId)) continue
       const nodeId = nodeIdFromPeerId(conn.remotePeer)
       if (nodeId === undefined) continue
       const advert = this.c.directory.get(nodeId)
-      seen.set(peerId, { peer: conn.remotePeer, peerId, nodeId, advertised: advert?.federation })
+      // the directory holds adverts that verified, keyed by their signer: the advert is the peer's own word, signed
+      seen.set(peerId, advert !== undefined ? { peerId, nodeId, advertised: advert.federation } : { peerId, nodeId })
     }
     return [...seen.values()]
   }
 
   /**
-   * Whether a peer is an eligible voter and what it voted. Membership: its advert, else its own
-   * word on the stream (a vote or a `waiting`/refusal frame naming our federation); a peer that
-   * never said and has no advert is not counted (it may be of another federation).
+   * What an elector answered. Its vote counts only when signed by the elector itself, as a
+   * member of our federation, for this proposal; anything else leaves it silent, with a note.
    */
-  private judgeAnswer (v: Voter, a: VoterAnswer, proposalId: string): { member: boolean, reached: boolean, why: string, vote?: ConsensusVote, envelope?: VoteEnvelope } {
+  private judgeAnswer (v: Voter, a: VoterAnswer, proposalId: string): { reached: boolean, why: string, vote?: ConsensusVote, envelope?: VoteEnvelope } {
     const ours = this.c.identity.federation
-    const declared = a.federation ?? v.advertised
-    const known = declared === ours
-    if (a.kind === 'refused') {
-      if (a.reason === 'wrong-federation') return { member: false, reached: true, why: `wrong-federation: ${a.detail}` }
-      return { member: known, reached: known, why: `refused: ${a.reason}${a.detail === '' ? '' : ` (${a.detail})`}` }
-    }
-    if (a.kind === 'silent') return { member: known, reached: known && a.reached, why: known ? a.error : `no answer and federation unknown: ${a.error}` }
+    if (a.kind === 'refused') return { reached: true, why: `refused: ${a.reason}${a.detail === '' ? '' : ` (${a.detail})`}` }
+    if (a.kind === 'silent') return { reached: a.reached, why: a.error }
     const verdict = this.validator.validateSync(a.text, { expectType: 'swarm/vote', checkExpiry: false })
     if (!verdict.ok) {
       this.c.counters.inc('envelopes.rejected', verdict.reason)
-      return { member: known, reached: known, why: `bad-vote: ${verdict.reason} ${verdict.detail}` }
+      return { reached: true, why: `bad-vote: ${verdict.reason} ${verdict.detail}` }
     }
     const env = verdict.envelope as VoteEnvelope
-    if (env.sender['node/id'] !== v.nodeId) return { member: known, reached: known, why: `bad-vote: signed by ${env.sender['node/id']}, not the connected peer` }
-    if (env.sender['federation/id'] !== ours) return { member: false, reached: true, why: `wrong-federation: voted as ${env.sender['federation/id']}` }
-    if (env['proposal/id'] !== proposalId) return { member: true, reached: true, why: `bad-vote: for ${env['proposal/id']}` }
+    if (env.sender['node/id'] !== v.nodeId) return { reached: true, why: `bad-vote: signed by ${env.sender['node/id']}, not the elector` }
+    if (env.sender['federation/id'] !== ours) return { reached: true, why: `bad-vote: voted as ${env.sender['federation/id']}` }
+    if (env['proposal/id'] !== proposalId) return { reached: true, why: `bad-vote: for ${env['proposal/id']}` }
     this.c.counters.inc('envelopes.accepted', 'swarm/vote')
-    return { member: true, reached: true, why: '', vote: { voter: v.nodeId, vote: env.vote, reason: env.reason }, envelope: env }
+    return { reached: true, why: '', vote: { voter: v.nodeId, vote: env.vote, reason: env.reason }, envelope: env }
   }
 
   // ---- voter side ----
 
-  private async onProposal (bytes: Uint8Array, from: PeerId, session: VoterSession): Promise<string | StatusFrame> {
+  private async onProposal (bytes: Uint8Array, contentBytes: Uint8Array, from: PeerId, session: VoterSession): Promise<string | StatusFrame> {
     const { identity, config } = this.c
     const ours = identity.federation
     const refuse = (reason: string, detail: string): StatusFrame => {
@@ -257,14 +267,19 @@ export class ConsensusService implements SwarmService {
     const now = Date.now()
     if (deadline <= now) return refuse('expired', `the deadline ${env.deadline} has passed`)
     if (deadline > now + (MAX_CONSENSUS_TIMEOUT_SEC + config.bus.clockSkewSec) * 1000) return refuse('bad-deadline', `the deadline ${env.deadline} is more than ${MAX_CONSENSUS_TIMEOUT_SEC} s away`)
+    if (!this.proposalBuckets.take(env.sender['node/id'])) return refuse('rate-limited', 'too many proposals from this proposer; try again shortly')
+    const body = readContent(contentBytes, env['content-hash'])
+    if (typeof body === 'string') return refuse('bad-content', body)
     this.c.counters.inc('envelopes.accepted', 'swarm/proposal')
 
-    // Our own reading of the path (our core files, deletes) can only raise the proposer's risk.
-    const mine = assessRisk({ file: env.file, operation: env.operation, coreFiles: config.consensus.coreFiles })
-    const raise = mine.risk === 'high' && RISK_ORDER[env.risk] < RISK_ORDER.high
-    const risk: Risk = raise ? 'high' : env.risk
-    const reasons = raise ? [...env.reasons, ...mine.reasons.filter((r) => !env.reasons.includes(r))] : env.reasons
-    const dynamicExecution = env.reasons.some((r) => r.startsWith('dynamic execution'))
+    // We judge the change ourselves, on its content and our own core files; the proposer's
+    // verdict can only raise ours (a proposer may know more about its file), never lower it.
+    const mine = body.missing !== undefined
+      ? { risk: 'high' as Risk, reasons: [body.missing], dynamicExecution: false }
+      : assessRisk({ file: env.file, operation: env.operation, content: body.content, previousContent: body.previousContent, coreFiles: config.consensus.coreFiles })
+    const risk: Risk = RISK_ORDER[mine.risk] >= RISK_ORDER[env.risk] ? mine.risk : env.risk
+    const reasons = [...mine.reasons, ...env.reasons.filter((r) => !mine.reasons.includes(r)).map((r) => `proposer: ${r}`)]
+    const dynamicExecution = mine.dynamicExecution || env.reasons.some((r) => r.startsWith('dynamic execution'))
     const receivedAt = new Date().toISOString()
     const record: VoterRecord = { role: 'voter', id: env.id, proposal: env as unknown as Record<string, unknown>, state: 'waiting', receivedAt }
     await this.store.put(record)
@@ -283,6 +298,8 @@ export class ConsensusService implements SwarmService {
         risk,
         reasons,
         contentHash: env['content-hash'],
+        content: body.content ?? null,
+        previousContent: body.previousContent ?? null,
         deadline: env.deadline,
         receivedAt
       }
@@ -330,6 +347,28 @@ export class ConsensusService implements SwarmService {
       this.log.warn('audit append failed', { kind, id: correlationId, err: err.message })
     }
   }
+}
+
+/**
+ * The content frame, checked against the signed content-hash: the text to judge, `missing` when
+ * the proposer could not send it, or a string saying why the frame is refused.
+ */
+function readContent (bytes: Uint8Array, contentHash: string | null): { content?: string, previousContent?: string, missing?: string } | string {
+  let frame: Partial<ContentFrame>
+  try { frame = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes)) } catch { return 'the content frame is not JSON' }
+  if (frame === null || typeof frame !== 'object') return 'the content frame is not an object'
+  const { content, 'previous-content': previous } = frame
+  if ((content !== null && typeof content !== 'string') || (previous !== null && previous !== undefined && typeof previous !== 'string')) return 'the content frame has non-text content'
+  const previousContent = typeof previous === 'string' ? previous : undefined
+  if ((content?.length ?? 0) > MAX_CONTENT_CHARS || (previousContent?.length ?? 0) > MAX_CONTENT_CHARS) return `the content frame carries more than ${MAX_CONTENT_CHARS} characters per text`
+  if (contentHash === null) {
+    if (typeof content === 'string') return 'content sent for a proposal without a content-hash'
+    return { previousContent }
+  }
+  if (typeof content !== 'string') return { missing: `the proposed content did not arrive (${String(frame.omitted ?? 'not sent')}), so it cannot be judged`, previousContent }
+  const hash = `sha256:${createHash('sha256').update(content, 'utf8').digest('hex')}`
+  if (hash !== contentHash) return `the content does not match the proposal's content-hash ${contentHash}`
+  return { content, previousContent }
 }
 
 function parsePropose (params: any): ProposeParams {

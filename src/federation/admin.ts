@@ -4,15 +4,16 @@
 // running daemon to `federation.reload`.
 
 import { readFile, rename, writeFile } from 'node:fs/promises'
+import { isAbsolute, relative, resolve } from 'node:path'
 import type { HomePaths } from '../config/paths.ts'
 import { loadConfig, setConfigValue } from '../config/load.ts'
 import { SwarmError, UsageError } from '../errors.ts'
 import { createSigner, EnvelopeValidator, formatPubkey, hexToBytes, publicKeyFromNodeId, toTimestamp, type EnvelopeBase } from '../envelope/index.ts'
 import {
-  bindRootKey, buildCertificate, buildRevocation, buildRotation, CERTIFICATE_TYPE,
+  bindRootKey, buildCertificate, buildRevocation, buildRotation, CERTIFICATE_TYPE, rootFingerprint,
   type CertificateEnvelope, type RevocationEnvelope, type RotationEnvelope
 } from './envelopes.ts'
-import { archiveRootKey, loadRootKey, newRootKey, writeRootKey } from './root-key.ts'
+import { exportRootKey, loadRootKey, newRootKey, writeRootKey } from './root-key.ts'
 import type { RootSpec } from './trust.ts'
 
 export const DEFAULT_CERT_DAYS = 365
@@ -65,6 +66,8 @@ async function appendLog (paths: HomePaths, e: EnvelopeBase): Promise<void> {
 export interface CreateResult {
   federation: string
   root: string
+  /** What members check `federation join --trust-issuer` against. */
+  fingerprint: string
   rootFile: string
   mode: 'open' | 'closed'
   certificate: string
@@ -90,7 +93,7 @@ export async function createFederation (paths: HomePaths, id: string, opts: { fo
   const me = await homeNode(paths)
   const cert = buildCertificate(key.signer, { federation, memberNodeId: me.nodeId, memberPubkey: me.pubkey, notAfter: expiry(opts.expires) })
   await writePrivate(paths.membership, cert)
-  return { federation, root: key.signer.pubkey, rootFile: paths.federationRoot, mode, certificate: cert.id, config: { federation: { mode: 'closed', roots: [{ pubkey: key.signer.pubkey }] } } }
+  return { federation, root: key.signer.pubkey, fingerprint: rootFingerprint(key.signer.pubkey) as string, rootFile: paths.federationRoot, mode, certificate: cert.id, config: { federation: { mode: 'closed', roots: [{ pubkey: key.signer.pubkey }] } } }
 }
 
 function expiry (expires: string | undefined): string {
@@ -116,18 +119,19 @@ export interface JoinResult {
   notAfter: string
   mode: 'closed'
   rootAdded: boolean
-  /** The issuer became this node's first root because it trusted none. */
-  trustedOnFirstUse: boolean
+  /** The issuer's fingerprint (SHA256:…), as the operator should have it from the federation. */
+  issuerFingerprint: string
 }
 
 /**
  * Installs a certificate as this home's `membership.json` after checking it: a signed
  * certificate envelope, for this node, of the configured federation, from a trusted root
- * (configured, learned by the running daemon through a rotation, or `root`, which adds one:
- * check it out of band; a node with no root at all trusts the issuer on first use). Sets the
- * mode to closed.
+ * (configured, learned by the running daemon through a rotation, or added by `root` or
+ * `trustIssuer`, the issuer's fingerprint as the operator got it out of band). A certificate
+ * never brings its own trust: an unknown issuer is refused with its fingerprint, to be checked
+ * and given back. Sets the mode to closed.
  */
-export async function joinFederation (paths: HomePaths, certText: string, opts: { root?: string, trusted?: readonly string[] } = {}): Promise<JoinResult> {
+export async function joinFederation (paths: HomePaths, certText: string, opts: { root?: string, trustIssuer?: string, trusted?: readonly string[] } = {}): Promise<JoinResult> {
   const v = new EnvelopeValidator({ bindKey: bindRootKey, replayCacheSize: 0 }).validateSync(certText, { expectType: CERTIFICATE_TYPE })
   if (!v.ok) throw new SwarmError(v.reason, `not a valid membership certificate: ${v.detail}`)
   const cert = v.envelope as CertificateEnvelope
@@ -137,6 +141,7 @@ export async function joinFederation (paths: HomePaths, certText: string, opts: 
   if (cert['federation/id'] !== cfg.node.federation) {
     throw new SwarmError('wrong-federation', `the certificate is for ${cert['federation/id']}, this node is in ${cfg.node.federation}; run: swarm config set node.federation ${cert['federation/id']}`)
   }
+  const fingerprint = rootFingerprint(cert.issuer) as string
   let roots = cfg.federation.roots as RootSpec[]
   let rootAdded = false
   if (opts.root !== undefined && !roots.some((r) => r.pubkey === opts.root)) {
@@ -144,23 +149,20 @@ export async function joinFederation (paths: HomePaths, certText: string, opts: 
     roots = [...roots, { pubkey: opts.root }]
     rootAdded = true
   }
-  // A node that trusts no root yet takes the issuer of the certificate its operator chose to
-  // install (trust on first use, said in the result); one that already trusts roots never lets
-  // a certificate add another.
-  let trustedOnFirstUse = false
-  if (roots.length === 0 && (opts.trusted ?? []).length === 0) {
-    roots = [{ pubkey: cert.issuer }]
+  const trusted = roots.some((r) => r.pubkey === cert.issuer) || opts.trusted?.includes(cert.issuer) === true
+  if (!trusted && opts.trustIssuer !== undefined) {
+    if (opts.trustIssuer !== fingerprint && opts.trustIssuer !== cert.issuer) {
+      throw new SwarmError('fingerprint-mismatch', `the certificate's issuer has fingerprint ${fingerprint}, not ${opts.trustIssuer}: this certificate was not issued by the root you were given`)
+    }
+    roots = [...roots, { pubkey: cert.issuer }]
     rootAdded = true
-    trustedOnFirstUse = true
-  }
-  // `trusted`: roots a running daemon learned through rotations (not in config.json)
-  if (!roots.some((r) => r.pubkey === cert.issuer) && opts.trusted?.includes(cert.issuer) !== true) {
-    throw new SwarmError('unknown-issuer', `the certificate's issuer ${cert.issuer} is not among federation.roots; after checking it with the federation's operator, run again with --root ${cert.issuer}`)
+  } else if (!trusted) {
+    throw new SwarmError('unknown-issuer', `the certificate's issuer ${cert.issuer} (fingerprint ${fingerprint}) is not a root this node trusts; check that fingerprint with the federation's operator, then run again with --trust-issuer ${fingerprint}`)
   }
   if (rootAdded) await setRoots(paths, roots)
   await setConfigValue(paths.config, 'federation.mode', '"closed"')
   await writePrivate(paths.membership, cert)
-  return { federation: cert['federation/id'], nodeId: me.nodeId, certificate: cert.id, issuer: cert.issuer, notAfter: cert['not-after'], mode: 'closed', rootAdded, trustedOnFirstUse }
+  return { federation: cert['federation/id'], nodeId: me.nodeId, certificate: cert.id, issuer: cert.issuer, notAfter: cert['not-after'], mode: 'closed', rootAdded, issuerFingerprint: fingerprint }
 }
 
 export interface RotateResult {
@@ -168,30 +170,40 @@ export interface RotateResult {
   oldRoot: string
   newRoot: string
   overlapUntil: string
-  archived: string
+  /** Where the old root key went (`--export-old`), or null when it was destroyed. */
+  exported: string | null
 }
 
 /**
  * A new root for this home's federation: signed over by the old root (which also gets
- * countersigned by the new one), the old key archived, config roots updated (the old root
- * valid until the overlap ends), and the rotation left in federation-log.json for the daemon
- * to spread.
+ * countersigned by the new one), config roots updated (the old root valid until the overlap
+ * ends), and the rotation left in federation-log.json for the daemon to spread. The old key
+ * leaves the home: exported to `exportOld` (outside the home, 0600, never overwriting) or
+ * destroyed; one of the two must be chosen, since a key left beside the new one can still sign.
  */
-export async function rotateRoot (paths: HomePaths, opts: { overlapUntil?: string, overlapSec?: number } = {}): Promise<RotateResult> {
+export async function rotateRoot (paths: HomePaths, opts: { overlapUntil?: string, overlapSec?: number, exportOld?: string, destroyOld?: boolean } = {}): Promise<RotateResult> {
+  if ((opts.exportOld === undefined) === (opts.destroyOld !== true)) throw new UsageError('say where the old root key goes: --export-old PATH (outside the home) or --destroy-old')
+  let exportTo: string | undefined
+  if (opts.exportOld !== undefined) {
+    exportTo = resolve(opts.exportOld)
+    const rel = relative(resolve(paths.home), exportTo)
+    if (rel === '' || (!rel.startsWith('..') && !isAbsolute(rel))) throw new UsageError(`--export-old ${opts.exportOld} is inside the home; the old key must leave it`)
+  }
   const old = await loadRootKey(paths.federationRoot)
   const overlapUntil = opts.overlapUntil !== undefined ? toTimestamp(opts.overlapUntil) : toTimestamp(Date.now() + (opts.overlapSec ?? DEFAULT_OVERLAP_SEC) * 1000)
   if (Date.parse(overlapUntil) <= Date.now()) throw new UsageError(`the overlap must end in the future, got ${overlapUntil}`)
   const next = newRootKey(old.file.federation)
   const rotation = buildRotation(old.signer, next.signer, overlapUntil)
-  const archived = await archiveRootKey(paths.federationRoot, old)
-  await writeRootKey(paths.federationRoot, next)
+  // the old key is safe elsewhere before anything in the home changes
+  if (exportTo !== undefined) await exportRootKey(exportTo, old)
+  await writeRootKey(paths.federationRoot, next, { force: true })
   const cfg = await currentConfig(paths)
   const roots: RootSpec[] = cfg.federation.roots.map((r) => r.pubkey === old.signer.pubkey ? { ...r, notAfter: overlapUntil } : r)
   if (!roots.some((r) => r.pubkey === old.signer.pubkey)) roots.push({ pubkey: old.signer.pubkey, notAfter: overlapUntil })
   roots.push({ pubkey: next.signer.pubkey })
   await setRoots(paths, roots)
   await appendLog(paths, rotation)
-  return { rotation, oldRoot: old.signer.pubkey, newRoot: next.signer.pubkey, overlapUntil, archived }
+  return { rotation, oldRoot: old.signer.pubkey, newRoot: next.signer.pubkey, overlapUntil, exported: exportTo ?? null }
 }
 
 export async function revokeMember (paths: HomePaths, nodeId: string, reason = ''): Promise<RevocationEnvelope> {

@@ -3,6 +3,7 @@
 // `{node/id: "root:did:key:z6Mk…", federation/id, pubkey: <root key>}`, and validators accept
 // that id through `bindRootKey` (the id is derived from the key, as a node's is).
 
+import { createHash } from 'node:crypto'
 import { z } from 'zod'
 import {
   defineEnvelopeType, buildEnvelope, createSigner, didKeyFromPublicKey, parsePubkey, encodeSignature, decodeSignature, signingInput,
@@ -58,6 +59,15 @@ defineEnvelopeType({ type: REVOCATION_TYPE, idKind: 'revocation', schema: revoca
 export function rootIdOf (rootPubkey: string): string | undefined {
   const raw = parsePubkey(rootPubkey)
   return raw === undefined ? undefined : ROOT_ID_PREFIX + didKeyFromPublicKey(raw)
+}
+
+/**
+ * A root's fingerprint as shown to people: `SHA256:` and the unpadded base64 of the SHA-256 of
+ * the raw 32-byte key (the ssh-keygen -l form), short enough to read out over the phone.
+ */
+export function rootFingerprint (rootPubkey: string): string | undefined {
+  const raw = parsePubkey(rootPubkey)
+  return raw === undefined ? undefined : 'SHA256:' + createHash('sha256').update(raw).digest('base64').replace(/=+$/, '')
 }
 
 /** The validator hook that binds `root:did:key:…` ids to their key. */

@@ -35,6 +35,18 @@ export interface MembershipInit {
   now?: () => number
 }
 
+/** What one bundle may carry and cost (hello bundles, files, the db). */
+export const BUNDLE_LIMITS = { envelopes: 2000, rotations: 32, revocations: 256, badSignatures: 16 }
+
+export interface BundleReport {
+  added: FederationEnvelope[]
+  refused: Array<{ id: string, type: string, reason: string }>
+}
+
+function keyOf (e: FederationEnvelope): string {
+  return `${e.type === CERTIFICATE_TYPE ? 'cert' : e.type === ROTATION_TYPE ? 'rotation' : 'revocation'}:${e.id}`
+}
+
 const ORDER: Record<string, number> = { [ROTATION_TYPE]: 0, [REVOCATION_TYPE]: 1, [CERTIFICATE_TYPE]: 2 }
 
 /** Rotations first (they decide which roots count), then revocations, then certificates. */
@@ -50,6 +62,8 @@ export class Membership implements MembershipView {
   /** Why our own certificate does not make us a member (undefined when it does). */
   ownProblem?: string
   private readonly now: () => number
+  /** Junk entries deleted from the db at the last load. */
+  pruned = 0
   private readonly bucket?: Bucket
   private readonly paths?: MembershipInit['paths']
   /** For gossip: remembers ids, so echoes are duplicates. */
@@ -75,50 +89,128 @@ export class Membership implements MembershipView {
     return this.book.whyNot(nodeId, this.now())
   }
 
+  /**
+   * Refuses without verifying a signature what could never be kept: a rotation not signed as
+   * its own old root (reject), a revocation or certificate of our federation from a root not
+   * trusted now (ignore: it may become trusted later), an envelope held already (ignore).
+   */
+  precheck (data: Uint8Array): { action: 'reject' | 'ignore', reason: string, detail: string } | undefined {
+    let e: any
+    try { e = JSON.parse(new TextDecoder().decode(data)) } catch { return undefined }
+    if (e === null || typeof e !== 'object' || typeof e.id !== 'string') return undefined
+    if (this.book.has(e.id)) return { action: 'ignore', reason: 'duplicate', detail: `${e.id} is held already` }
+    if (e['federation/id'] !== this.federation) return undefined
+    if (e.type === ROTATION_TYPE && e.sender?.pubkey !== e['old-root']) return { action: 'reject', reason: 'bad-issuer', detail: 'a rotation must be signed by its old root' }
+    const signer = e.type === CERTIFICATE_TYPE ? e.issuer : e.type === REVOCATION_TYPE ? e.sender?.pubkey : undefined
+    if (signer !== undefined && !this.book.roots().has(signer)) return { action: 'ignore', reason: 'unknown-issuer', detail: 'not signed by a root trusted now' }
+    return undefined
+  }
+
   /** Validates a federation envelope (object or text) from a bundle or file. */
   validate (input: unknown, gossip = false): Verdict {
     const v = gossip ? this.gossipValidator : this.bundleValidator
     return v.validateSync(input as object, { expectType: FEDERATION_TYPES })
   }
 
-  /** Takes in a validated federation envelope; persists what it keeps. */
+  /** Takes in a validated federation envelope (gossip); persists what it keeps. */
   async ingest (e: FederationEnvelope): Promise<IngestResult> {
-    let added = false
-    let reason: string | undefined
+    const reason = this.keep(e, this.now())
+    if (reason === undefined) {
+      await this.persist([e])
+      if (e.type !== CERTIFICATE_TYPE) this.checkOwn()
+      return { added: true }
+    }
+    return { added: false, reason, action: reason === 'wrong-federation' || reason === 'bad-issuer' ? 'reject' : 'ignore' }
+  }
+
+  /** Why `e` is not kept (undefined: kept). Rotations and revocations must chain to a root trusted at `now`. */
+  private keep (e: FederationEnvelope, now: number): string | undefined {
     if (e.type === ROTATION_TYPE) {
-      added = this.book.addRotation(e as RotationEnvelope)
-      if (!added) reason = e['federation/id'] !== this.federation ? 'wrong-federation' : 'duplicate'
-    } else if (e.type === REVOCATION_TYPE) {
-      added = this.book.addRevocation(e as RevocationEnvelope)
-      if (!added) reason = e['federation/id'] !== this.federation ? 'wrong-federation' : 'duplicate'
-    } else {
-      const problem = this.book.addCertificate(e as CertificateEnvelope)
-      added = problem === undefined
-      reason = problem
+      if (this.book.has(e.id)) return 'duplicate'
+      const d = this.book.admitRotations([e as RotationEnvelope], now)
+      return d.accepted.length === 1 ? undefined : d.refused[0]?.reason ?? 'unknown-root'
     }
-    if (added) await this.bucket?.put(`${e.type === CERTIFICATE_TYPE ? 'cert' : e.type === ROTATION_TYPE ? 'rotation' : 'revocation'}:${e.id}`, e)
-    if (added && e.type !== CERTIFICATE_TYPE) this.checkOwn()
-    return added ? { added } : { added, reason, action: reason === 'duplicate' ? 'ignore' : reason === 'wrong-federation' || reason === 'bad-issuer' ? 'reject' : 'ignore' }
+    if (e.type === REVOCATION_TYPE) return this.book.addRevocation(e as RevocationEnvelope, now)
+    return this.book.addCertificate(e as CertificateEnvelope)
   }
 
-  /** Validates then ingests each envelope of a bundle, in trust order; returns the ones added. */
-  async ingestAll (list: unknown[]): Promise<FederationEnvelope[]> {
-    const valid: FederationEnvelope[] = []
-    for (const item of list) {
-      const v = this.validate(item)
-      if (v.ok) valid.push(v.envelope as FederationEnvelope)
+  /**
+   * Takes in a bundle (hello, files, or the db when `restoring`). Bounded: at most
+   * BUNDLE_LIMITS.envelopes items, rotations and revocations capped apart; cheap checks (our
+   * federation, signed by a root we trust or the rotation's own old root, not held yet) come
+   * before any signature is verified, and the bundle is dropped after BUNDLE_LIMITS.badSignatures
+   * failed verifications. Rotations first (they decide which roots count), then revocations,
+   * then certificates; the roots are recomputed once per phase, not per envelope.
+   */
+  async ingestAll (list: unknown[], opts: { restoring?: boolean } = {}): Promise<BundleReport> {
+    const now = this.now()
+    const report: BundleReport = { added: [], refused: [] }
+    const byType = new Map<string, any[]>()
+    for (const item of list.slice(0, BUNDLE_LIMITS.envelopes)) {
+      if (item === null || typeof item !== 'object' || typeof (item as any).type !== 'string') continue
+      const t = (item as any).type as string
+      const group = byType.get(t) ?? []
+      group.push(item)
+      byType.set(t, group)
     }
-    const added: FederationEnvelope[] = []
-    for (const e of inTrustOrder(valid)) if ((await this.ingest(e)).added) added.push(e)
-    if (added.length > 0) this.checkOwn()
-    return added
+    let bad = 0
+    const verified = <E>(items: any[], cap: number, pre: (x: any) => boolean): E[] => {
+      const out: E[] = []
+      for (const [i, x] of items.entries()) {
+        if (i >= cap) { report.refused.push({ id: String(x.id), type: String(x.type), reason: 'too-many' }); continue }
+        if (typeof x.id !== 'string' || this.book.has(x.id) || !pre(x)) continue
+        if (bad >= BUNDLE_LIMITS.badSignatures) { report.refused.push({ id: x.id, type: x.type, reason: 'bundle-dropped' }); continue }
+        const v = this.validate(x)
+        if (v.ok) out.push(v.envelope as E)
+        else { bad++; report.refused.push({ id: x.id, type: x.type, reason: v.reason }) }
+      }
+      return out
+    }
+    const ours = (x: any): boolean => x['federation/id'] === this.federation && x.sender?.['federation/id'] === this.federation
+    const rotations = verified<RotationEnvelope>(byType.get(ROTATION_TYPE) ?? [], BUNDLE_LIMITS.rotations, (x) => ours(x) && x.sender?.pubkey === x['old-root'])
+    if (opts.restoring === true) {
+      for (const r of rotations) if (this.book.addRotation(r)) report.added.push(r)
+    } else if (rotations.length > 0) {
+      const d = this.book.admitRotations(rotations, now)
+      report.added.push(...d.accepted)
+      for (const { rotation, reason } of d.refused) report.refused.push({ id: rotation.id, type: ROTATION_TYPE, reason })
+    }
+    const roots = this.book.roots()
+    const revocations = verified<RevocationEnvelope>(byType.get(REVOCATION_TYPE) ?? [], BUNDLE_LIMITS.revocations, (x) => ours(x) && roots.has(x.sender?.pubkey))
+    for (const r of revocations) {
+      const why = this.book.addRevocation(r, opts.restoring === true ? undefined : now)
+      if (why === undefined) report.added.push(r)
+      else report.refused.push({ id: r.id, type: REVOCATION_TYPE, reason: why })
+    }
+    const certificates = verified<CertificateEnvelope>(byType.get(CERTIFICATE_TYPE) ?? [], BUNDLE_LIMITS.envelopes, (x) => ours(x) && roots.has(x.issuer) && x.sender?.pubkey === x.issuer)
+    for (const c of certificates) {
+      const why = this.book.addCertificate(c)
+      if (why === undefined) report.added.push(c)
+      else if (why !== 'duplicate') report.refused.push({ id: c.id, type: CERTIFICATE_TYPE, reason: why })
+    }
+    if (opts.restoring !== true) await this.persist(report.added)
+    if (report.added.length > 0) this.checkOwn()
+    return report
   }
 
-  /** Restores the book from the db, then reads membership.json and federation-log.json. */
+  private async persist (list: FederationEnvelope[]): Promise<void> {
+    if (this.bucket === undefined || list.length === 0) return
+    await this.bucket.batch(list.map((e) => ({ type: 'put' as const, key: keyOf(e), value: e })), { sync: true } as object)
+  }
+
+  /**
+   * Restores the book from the db, then reads membership.json and federation-log.json. Stored
+   * envelopes the book no longer keeps (junk an older version persisted) are deleted.
+   */
   async load (selfNodeId: string): Promise<FederationEnvelope[]> {
-    const stored: unknown[] = []
-    if (this.bucket !== undefined) for await (const [, v] of this.bucket.iterator()) stored.push(v)
-    await this.ingestAll(stored)
+    if (this.bucket !== undefined) {
+      const stored: Array<[string, unknown]> = []
+      for await (const entry of this.bucket.iterator()) stored.push(entry as [string, unknown])
+      await this.ingestAll(stored.map(([, v]) => v), { restoring: true })
+      const junk = stored.filter(([, v]) => typeof (v as any)?.id !== 'string' || !this.book.has((v as any).id)).map(([k]) => k)
+      if (junk.length > 0) await this.bucket.batch(junk.map((key) => ({ type: 'del' as const, key })))
+      this.pruned = junk.length
+    }
     return await this.reloadFiles(selfNodeId)
   }
 
@@ -126,7 +218,9 @@ export class Membership implements MembershipView {
   async reloadFiles (selfNodeId: string): Promise<FederationEnvelope[]> {
     const added: FederationEnvelope[] = []
     const log = await readJson(this.paths?.federationLog)
-    if (Array.isArray(log)) added.push(...await this.ingestAll(log))
+    // the root holder's own log: rotations it signed itself (restored like the db, not re-judged on the clock)
+    if (Array.isArray(log)) added.push(...(await this.ingestAll(log, { restoring: true })).added)
+    if (added.length > 0) await this.persist(added)
     const cert = await readJson(this.paths?.membership)
     this.own = undefined
     this.ownProblem = cert === undefined ? 'no-certificate' : undefined

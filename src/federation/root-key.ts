@@ -1,7 +1,7 @@
 // The federation root key file (`federation-root` in the home, mode 0600, written atomically):
-// the Ed25519 secret that issues certificates, rotations and revocations. A rotation keeps the
-// previous key beside it as `federation-root.<created-at>.old` (still 0600) instead of deleting
-// it, so an operator can still revoke with it during the overlap if the new key is lost.
+// the Ed25519 secret that issues certificates, rotations and revocations. A rotation moves the
+// previous key out of the home (exported where the operator says, or destroyed): a key left
+// beside the new one could still sign a competing rotation or back-dated envelopes.
 
 import { randomBytes } from 'node:crypto'
 import { readFile, rename, stat, writeFile } from 'node:fs/promises'
@@ -64,9 +64,12 @@ export async function loadRootKey (path: string): Promise<RootKey> {
   return { file, signer }
 }
 
-/** Moves the current root key aside (kept, 0600) so a new one can take its place. */
-export async function archiveRootKey (path: string, key: RootKey): Promise<string> {
-  const archived = `${path}.${key.file.createdAt.replace(/[:.]/g, '')}.old`
-  await rename(path, archived)
-  return archived
+/** Writes `key` to `path` (0600), never over an existing file. */
+export async function exportRootKey (path: string, key: RootKey): Promise<void> {
+  try {
+    await writeFile(path, JSON.stringify(key.file, null, 2) + '\n', { mode: 0o600, flag: 'wx' })
+  } catch (err: any) {
+    if (err.code === 'EEXIST') throw new SwarmError('export-exists', `${path} already exists; choose a new path for the old root key`)
+    throw new SwarmError('export-failed', `cannot write the old root key to ${path}: ${err.message as string}`)
+  }
 }

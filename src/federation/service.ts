@@ -12,10 +12,11 @@ import type { SwarmComponents, SwarmService } from '../daemon/components.ts'
 import type { TopicVerdict } from '../net/topics.ts'
 import { decodeJson, encodeJson, handleRequests, request } from '../net/rpc.ts'
 import type { EnvelopeBase } from '../envelope/index.ts'
-import { CERTIFICATE_TYPE, type FederationEnvelope } from './envelopes.ts'
+import { CERTIFICATE_TYPE, rootFingerprint, type FederationEnvelope } from './envelopes.ts'
 import type { Membership } from './membership.ts'
 import type { Admission } from './admission.ts'
 import type { PeerGuard } from '../net/peer-guard.ts'
+import { TokenBuckets } from './token-bucket.ts'
 
 export type FederationComponents = Pick<SwarmComponents, 'config' | 'identity' | 'paths' | 'libp2p' | 'topics' | 'control' | 'counters' | 'log' | 'events'> & {
   membership: Membership
@@ -26,6 +27,12 @@ export type FederationComponents = Pick<SwarmComponents, 'config' | 'identity' |
 interface HelloMessage { envelopes: unknown[] }
 
 const HELLO_LIMIT = 2000
+/** Hello bundles taken in per peer: a few on connecting, then one per 10 s (reconnect churn). */
+const HELLO_RATE = { ratePerSec: 0.1, burst: 3 }
+/** A hello frame's size cap (2,000 certificates of ~1.2 KiB fit). */
+const HELLO_MAX_BYTES = 4 * 1024 * 1024
+/** Refusals worth a warning: someone holding a root key is trying something, or a clock is wrong. */
+const LOUD_REFUSALS = new Set(['competing-rotation', 'root-expired', 'outside-root-window', 'bad-countersignature'])
 const encoder = new TextEncoder()
 
 export class FederationService implements SwarmService {
@@ -36,6 +43,8 @@ export class FederationService implements SwarmService {
   private started = false
   private helloSent = 0
   private helloReceived = 0
+  private helloLimited = 0
+  private readonly helloBuckets = new TokenBuckets(HELLO_RATE, { maxKeys: 4096 })
   private readonly onPeerConnect = (evt: CustomEvent<PeerId>): void => { void this.hello(evt.detail) }
 
   constructor (c: FederationComponents) {
@@ -57,10 +66,17 @@ export class FederationService implements SwarmService {
     topics.subscribe(this.topic)
     await handleRequests(libp2p, PROTOCOL_HELLO, async (req, from) => {
       this.helloReceived++
-      const msg = decodeJson(req) as HelloMessage
+      // over its rate a peer gets nothing and gives nothing: neither side's bundle is built or read
+      if (!this.helloBuckets.take(from.toString())) {
+        this.helloLimited++
+        this.c.counters.inc('federation.hello', 'rate-limited')
+        return encodeJson({ envelopes: [] } satisfies HelloMessage)
+      }
+      let msg: HelloMessage | undefined
+      try { msg = decodeJson(req) as HelloMessage } catch {}
       if (Array.isArray(msg?.envelopes)) await this.takeBundle(msg.envelopes.slice(0, HELLO_LIMIT), from.toString())
       return encodeJson({ envelopes: this.m.bundle(HELLO_LIMIT) } satisfies HelloMessage)
-    }, { maxInboundStreams: 16, timeoutMs: 10_000 })
+    }, { maxInboundStreams: 16, timeoutMs: 10_000, maxDataLength: HELLO_MAX_BYTES })
     libp2p.addEventListener('peer:connect', this.onPeerConnect)
     control.register('federation.status', async () => this.status())
     control.register('federation.reload', async () => await this.reload())
@@ -89,7 +105,9 @@ export class FederationService implements SwarmService {
         members: this.m.book.memberIds().filter((id) => this.m.book.isMember(id)).length,
         revoked: this.m.book.revoked().size,
         roots: this.m.book.roots().size,
-        hello: { sent: this.helloSent, received: this.helloReceived }
+        hello: { sent: this.helloSent, received: this.helloReceived, rateLimited: this.helloLimited },
+        refused: this.c.counters.byLabel('federation.refused'),
+        pruned: this.m.pruned
       },
       admission: { ...this.c.admission?.stats(), streamsRefused: this.c.counters.byLabel('streams.refused'), ...this.c.guard?.stats() }
     }
@@ -97,6 +115,9 @@ export class FederationService implements SwarmService {
 
   /** The membership topic's validator: federation envelopes only, signed by roots. */
   private judge (data: Uint8Array): TopicVerdict<FederationEnvelope> {
+    // cheap refusals before any signature is verified: a flood of junk costs a JSON parse each
+    const early = this.m.precheck(data)
+    if (early !== undefined) return early
     const v = this.m.validate(data, true)
     if (!v.ok) return { action: v.action, reason: v.reason, detail: v.detail }
     return { action: 'accept', value: v.envelope as FederationEnvelope }
@@ -104,6 +125,10 @@ export class FederationService implements SwarmService {
 
   private async accept (e: FederationEnvelope, via: string): Promise<void> {
     const r = await this.m.ingest(e)
+    if (!r.added && r.reason !== undefined && r.reason !== 'duplicate') {
+      this.c.counters.inc('federation.refused', r.reason)
+      if (LOUD_REFUSALS.has(r.reason)) this.c.log.warn('federation envelope refused', { type: e.type, id: e.id, reason: r.reason, via })
+    }
     if (r.added) {
       this.c.counters.inc('federation.learned', e.type)
       if (e.type !== CERTIFICATE_TYPE) this.c.log.info('federation envelope learned', { type: e.type, id: e.id, via })
@@ -112,10 +137,14 @@ export class FederationService implements SwarmService {
   }
 
   private async takeBundle (list: unknown[], from: string): Promise<void> {
-    const added = await this.m.ingestAll(list)
+    const { added, refused } = await this.m.ingestAll(list)
     for (const e of added) {
       this.c.counters.inc('federation.learned', e.type)
       if (e.type !== CERTIFICATE_TYPE) this.c.log.info('federation envelope learned', { type: e.type, id: e.id, via: `hello:${from}` })
+    }
+    for (const r of refused) {
+      this.c.counters.inc('federation.refused', r.reason)
+      if (LOUD_REFUSALS.has(r.reason)) this.c.log.warn('federation envelope refused', { type: r.type, id: r.id, reason: r.reason, via: `hello:${from}` })
     }
   }
 
@@ -124,8 +153,9 @@ export class FederationService implements SwarmService {
     if (!this.started) return
     try {
       this.helloSent++
-      const res = decodeJson(await request(this.c.libp2p, peer, PROTOCOL_HELLO, encodeJson({ envelopes: this.m.bundle(HELLO_LIMIT) } satisfies HelloMessage), { timeoutMs: 10_000 })) as HelloMessage
-      if (Array.isArray(res?.envelopes)) await this.takeBundle(res.envelopes.slice(0, HELLO_LIMIT), peer.toString())
+      const res = decodeJson(await request(this.c.libp2p, peer, PROTOCOL_HELLO, encodeJson({ envelopes: this.m.bundle(HELLO_LIMIT) } satisfies HelloMessage), { timeoutMs: 10_000, maxDataLength: HELLO_MAX_BYTES })) as HelloMessage
+      // the same per-peer budget as inbound: a peer that reconnects in a loop cannot make us read its bundle each time
+      if (Array.isArray(res?.envelopes) && this.helloBuckets.take(peer.toString())) await this.takeBundle(res.envelopes.slice(0, HELLO_LIMIT), peer.toString())
     } catch (err) {
       this.c.log.debug('hello failed', { peerId: peer.toString(), err: (err as Error).message })
       if (attempt === 0) setTimeout(() => { void this.hello(peer, 1) }, 1000).unref()
@@ -170,6 +200,7 @@ export class FederationService implements SwarmService {
       certificate: own === undefined ? null : { id: own.id, issuer: own.issuer, notBefore: own['not-before'], notAfter: own['not-after'] },
       roots: [...book.roots().values()].map((r) => ({
         pubkey: r.pubkey,
+        fingerprint: rootFingerprint(r.pubkey) ?? null,
         notBefore: iso(r.notBefore),
         notAfter: iso(r.notAfter),
         via: r.via,

@@ -4,7 +4,9 @@
 // rotation countersignature is checked through the `countersigned` function handed in.
 
 import { nodeIdFromPublicKey, parsePubkey } from '../envelope/keys.ts'
+import { LruMap } from '../envelope/replay.ts'
 import { rootIdOf, type CertificateEnvelope, type RevocationEnvelope, type RotationEnvelope } from './envelopes.ts'
+import { admitRotations, type RotationDecision } from './rotation-admission.ts'
 
 /** A root as configured: `federation.roots[]` (times RFC 3339). */
 export interface RootSpec {
@@ -38,43 +40,47 @@ function signedByRoot (e: { sender: { 'node/id': string, pubkey: string } }, roo
 }
 
 /**
- * The roots to trust: the configured ones plus every root a trusted root vouched for, to a
- * fixpoint. A rotation signed by a root trusted at the rotation's `created-at` adds its new
- * root and ends the old root's window at `overlap-until`. A rotation whose new root is trusted
- * and whose countersignature verifies also vouches backwards for the old root until
- * `overlap-until`, so a node that only knows the new root accepts old certificates during the
- * overlap. Every added root needs a signature by an already trusted root.
+ * The roots to trust: the configured ones plus every root a trusted root vouched for. A
+ * rotation signed by its old root, countersigned by its new one, adds the new root when the old
+ * root was trusted at the rotation's `created-at`, and ends the old root's window at
+ * `overlap-until`; the same rotation vouches backwards for the old root until `overlap-until`
+ * when only the new root is trusted. A root rotates once: two rotations from one old root
+ * cancel each other (neither is followed). A worklist over roots: each rotation is looked at
+ * once per root it touches, so the work is linear in the rotations held.
  */
 export function effectiveRoots (federation: string, config: readonly RootSpec[], rotations: readonly RotationEnvelope[], countersigned: (r: RotationEnvelope) => boolean): Map<string, RootWindow> {
   const roots = new Map<string, RootWindow>()
   for (const r of config) roots.set(r.pubkey, { pubkey: r.pubkey, notBefore: ms(r.notBefore), notAfter: ms(r.notAfter), via: 'config' })
-  const mine = rotations.filter((r) => r['federation/id'] === federation && r.sender['federation/id'] === federation && signedByRoot(r, r['old-root']) && r['old-root'] !== r['new-root'])
-  const checked = new Map<string, boolean>()
-  const counter = (r: RotationEnvelope): boolean => {
-    let ok = checked.get(r.id)
-    if (ok === undefined) { ok = countersigned(r); checked.set(r.id, ok) }
-    return ok
+  const byOld = new Map<string, RotationEnvelope[]>()
+  for (const r of rotations) {
+    if (r['federation/id'] !== federation || r.sender['federation/id'] !== federation || !signedByRoot(r, r['old-root']) || r['old-root'] === r['new-root']) continue
+    const list = byOld.get(r['old-root']) ?? []
+    if (!list.some((x) => x.id === r.id)) list.push(r)
+    byOld.set(r['old-root'], list)
   }
-  for (let changed = true, rounds = 0; changed && rounds <= mine.length; rounds++) {
-    changed = false
-    for (const r of mine) {
-      const at = Date.parse(r['created-at'])
-      const until = Date.parse(r['overlap-until'])
-      const oldRoot = roots.get(r['old-root'])
-      const newRoot = roots.get(r['new-root'])
-      if (oldRoot !== undefined && inWindow(oldRoot, at)) {
-        if (newRoot === undefined) {
-          roots.set(r['new-root'], { pubkey: r['new-root'], via: r.id })
-          changed = true
-        }
-        if (oldRoot.notAfter === undefined || oldRoot.notAfter > until) {
-          oldRoot.notAfter = until
-          changed = true
-        }
-      } else if (oldRoot === undefined && newRoot !== undefined && counter(r)) {
-        roots.set(r['old-root'], { pubkey: r['old-root'], notAfter: until, via: r.id })
-        changed = true
-      }
+  const fromOld = new Map<string, RotationEnvelope>()
+  const toNew = new Map<string, RotationEnvelope[]>()
+  for (const [old, list] of byOld) {
+    if (list.length !== 1) continue
+    fromOld.set(old, list[0])
+    const back = toNew.get(list[0]['new-root']) ?? []
+    back.push(list[0])
+    toNew.set(list[0]['new-root'], back)
+  }
+  const queue = [...roots.keys()]
+  for (let i = 0; i < queue.length; i++) {
+    const key = queue[i]
+    const w = roots.get(key) as RootWindow
+    const f = fromOld.get(key)
+    if (f !== undefined && inWindow(w, Date.parse(f['created-at'])) && countersigned(f)) {
+      const until = Date.parse(f['overlap-until'])
+      if (w.notAfter === undefined || w.notAfter > until) w.notAfter = until
+      if (!roots.has(f['new-root'])) { roots.set(f['new-root'], { pubkey: f['new-root'], via: f.id }); queue.push(f['new-root']) }
+    }
+    for (const b of toNew.get(key) ?? []) {
+      if (roots.has(b['old-root']) || !countersigned(b)) continue
+      roots.set(b['old-root'], { pubkey: b['old-root'], notAfter: Date.parse(b['overlap-until']), via: b.id })
+      queue.push(b['old-root'])
     }
   }
   return roots
@@ -119,7 +125,10 @@ export class MembershipBook {
   readonly federation: string
   private config: RootSpec[]
   private readonly countersigned: (r: RotationEnvelope) => boolean
+  /** Countersignature verdicts by rotation id and signature: a rotation is verified once. */
+  private readonly countersignCache = new LruMap<string, boolean>(4096)
   private readonly certs = new Map<string, CertificateEnvelope[]>()
+  private readonly certIds = new Set<string>()
   private readonly rotations = new Map<string, RotationEnvelope>()
   private readonly revocations = new Map<string, RevocationEnvelope>()
   private rootCache?: Map<string, RootWindow>
@@ -130,7 +139,12 @@ export class MembershipBook {
   constructor (federation: string, config: readonly RootSpec[], countersigned: (r: RotationEnvelope) => boolean) {
     this.federation = federation
     this.config = [...config]
-    this.countersigned = countersigned
+    this.countersigned = (r) => {
+      const key = `${r.id}|${r.countersignature.value}`
+      let ok = this.countersignCache.get(key)
+      if (ok === undefined) { ok = countersigned(r); this.countersignCache.set(key, ok) }
+      return ok
+    }
   }
 
   setConfigRoots (config: readonly RootSpec[]): void {
@@ -156,7 +170,27 @@ export class MembershipBook {
     this.revokedCache = undefined
   }
 
-  /** Adds a rotation; true when it is new and concerns this federation. */
+  /** Whether an envelope with this id is held (certificate, rotation or revocation). */
+  has (id: string): boolean {
+    return this.rotations.has(id) || this.revocations.has(id) || this.certIds.has(id)
+  }
+
+  /**
+   * Takes in new rotations that chain to a root trusted at `now` (rotation-admission.ts); the
+   * roots are recomputed once for the whole batch.
+   */
+  admitRotations (candidates: readonly RotationEnvelope[], now: number): RotationDecision {
+    const fresh = candidates.filter((r) => !this.rotations.has(r.id))
+    const decision = admitRotations(this.federation, this.roots(), [...this.rotations.values()], fresh, now, this.countersigned)
+    for (const r of decision.accepted) this.rotations.set(r.id, r)
+    if (decision.accepted.length > 0) this.invalidate()
+    return decision
+  }
+
+  /**
+   * Restores a rotation accepted earlier (from the db or the root holder's own log), without
+   * the clock rule it passed when it arrived; `effectiveRoots` still decides what it teaches.
+   */
   addRotation (r: RotationEnvelope): boolean {
     if (r['federation/id'] !== this.federation || this.rotations.has(r.id)) return false
     this.rotations.set(r.id, r)
@@ -164,11 +198,19 @@ export class MembershipBook {
     return true
   }
 
-  addRevocation (r: RevocationEnvelope): boolean {
-    if (r['federation/id'] !== this.federation || this.revocations.has(r.id)) return false
+  /**
+   * Adds a revocation signed by a root trusted at its `created-at` (and, for one arriving now,
+   * still trusted at `now`); the reason when it is not kept.
+   */
+  addRevocation (r: RevocationEnvelope, now?: number): 'wrong-federation' | 'duplicate' | 'unknown-root' | undefined {
+    if (r['federation/id'] !== this.federation) return 'wrong-federation'
+    if (this.revocations.has(r.id)) return 'duplicate'
+    const roots = this.roots()
+    if (!revocationValid(r, this.federation, roots)) return 'unknown-root'
+    if (now !== undefined && !inWindow(roots.get(r.sender.pubkey) as RootWindow, now)) return 'unknown-root'
     this.revocations.set(r.id, r)
-    this.invalidate()
-    return true
+    this.revokedCache = undefined
+    return undefined
   }
 
   /**
@@ -185,7 +227,10 @@ export class MembershipBook {
     if (list.some((c) => c.id === cert.id)) return 'duplicate'
     list.push(cert)
     list.sort((a, b) => Date.parse(b['not-after']) - Date.parse(a['not-after']))
-    this.certs.set(member, list.slice(0, MembershipBook.CERTS_PER_MEMBER))
+    const kept = list.slice(0, MembershipBook.CERTS_PER_MEMBER)
+    for (const c of list.slice(MembershipBook.CERTS_PER_MEMBER)) this.certIds.delete(c.id)
+    this.certs.set(member, kept)
+    if (kept.includes(cert)) this.certIds.add(cert.id)
     return undefined
   }
 

@@ -1,6 +1,8 @@
 import { afterAll, describe, expect, it } from 'vitest'
 import { existsSync } from 'node:fs'
-import { writeFile } from 'node:fs/promises'
+import { execFile } from 'node:child_process'
+import { mkdir, writeFile } from 'node:fs/promises'
+import { promisify } from 'node:util'
 import { join } from 'node:path'
 import { BIN, NODE, ROOT, cleanupHomes, connectDaemons, eventually, startDaemons, stopAll, tempHome, watchEvents, type TestDaemon } from '../helpers/daemons.ts'
 
@@ -11,6 +13,18 @@ async function contentFile (text: string): Promise<string> {
 }
 
 const SMALL = 'A note for the agent.\nIt says hello.\n'
+const GREETING = "export function greeting (name: string): string {\n  return `Hello, ${name}!`\n}\n"
+
+/** `swarm --home … ARGS --json` run from `cwd` (the CLI reads --file there as the previous version). */
+async function cliIn (cwd: string, d: TestDaemon, args: string[]): Promise<any> {
+  const { stdout } = await promisify(execFile)(NODE, [BIN, '--home', d.home, ...args, '--json'], { cwd, env: Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('SWARM_'))), timeout: 60_000 })
+  return JSON.parse(stdout)
+}
+
+/** The open-federation electorate is the connected peers whose signed advert names it: wait for the adverts. */
+async function adverts (d: TestDaemon, n: number): Promise<void> {
+  await eventually(async () => (await d.json(['capabilities'])).peers.length >= n, { what: `${n} adverts known`, timeoutMs: 20_000 })
+}
 const EVAL = 'export function run (code) {\n  return eval(code)\n}\n'
 
 describe('consensus: three auto voters, another federation beside them', () => {
@@ -25,6 +39,7 @@ describe('consensus: three auto voters, another federation beside them', () => {
     daemons.push(other)
     await connectDaemons([a, other], 'full')
     await eventually(async () => (await a.json(['peers'])).length === 3, { what: 'a sees three peers' })
+    await adverts(a, 2)
 
     const events = watchEvents(a, 'swarm:consensus-result')
     watchers.push(events)
@@ -36,14 +51,15 @@ describe('consensus: three auto voters, another federation beside them', () => {
     await new Promise((resolve) => setTimeout(resolve, 500))
 
     const low = await a.json(['consensus', 'propose', '--file', 'notes/hello.md', '--operation', 'create', '--content-file', await contentFile(SMALL), '--rationale', 'greet', '--timeout', '5'])
-    expect(low).toMatchObject({ consensus: true, reason: 'approved', risk: 'low', yes: 3, eligible: 3 })
+    expect(low).toMatchObject({ consensus: true, reason: 'approved', risk: 'low', yes: 3, eligible: 3, electorate: 'open' })
+    expect([...low.electors].sort()).toEqual([a.nodeId, b.nodeId, c.nodeId].sort())
     expect(low.id).toMatch(/^proposal:[0-9A-Z]{26}$/)
     expect(low.reasons.length).toBeGreaterThan(0)
     expect(low.votes.map((v: any) => v.voter).sort()).toEqual([a.nodeId, b.nodeId, c.nodeId].sort())
     for (const v of low.votes) expect(v).toMatchObject({ vote: 'yes', reason: expect.any(String) })
     expect(low.silent).toEqual([])
-    // the peer of another federation refused and is not a voter
-    expect(low.excluded).toEqual([expect.objectContaining({ peerId: other.peerId, reason: expect.stringContaining('wrong-federation') })])
+    // the peer of another federation has no advert naming ours: not an elector, never asked
+    expect(low.excluded).toEqual([expect.objectContaining({ peerId: other.peerId, reason: expect.stringMatching(/no-advert|wrong-federation/) })])
 
     const risky = await a.json(['consensus', 'propose', '--file', 'notes/run.js', '--operation', 'create', '--content-file', await contentFile(EVAL), '--timeout', '5'])
     expect(risky).toMatchObject({ consensus: false, reason: 'rejected', risk: 'high', yes: 0, no: 3, eligible: 3, dynamicExecution: true })
@@ -95,6 +111,7 @@ describe('consensus: ask voters', () => {
     const ask = { config: { consensus: { vote: 'ask' } } }
     daemons.push(...await startDaemons([{}, ask, ask], 'full'))
     const [a, b, c] = daemons
+    await adverts(a, 2)
 
     // nobody answers: the deadline passes and both ask voters are silent
     const first = a.json(['consensus', 'propose', '--file', 'notes/a.md', '--operation', 'create', '--content-file', await contentFile(SMALL), '--timeout', '3'])
@@ -151,9 +168,35 @@ describe('consensus: no federation peer to ask', () => {
     await eventually(async () => (await lone.json(['peers'])).length === 1, { what: 'connected' })
     const stillAlone = await lone.json(['consensus', 'propose', '--file', 'notes/x.md', '--timeout', '3'])
     expect(stillAlone).toMatchObject({ consensus: true, reason: 'swarm-unavailable', eligible: 1 })
-    expect(stillAlone.excluded).toEqual([expect.objectContaining({ peerId: denier.peerId, reason: expect.stringContaining('wrong-federation') })])
+    expect(stillAlone.excluded).toEqual([expect.objectContaining({ peerId: denier.peerId, reason: expect.stringMatching(/no-advert|wrong-federation/) })])
     const gated = await denier.cli(['consensus', 'gate', '--file', 'notes/x.md', '--timeout', '3', '--', 'true'])
     expect(gated.code).toBe(4)
     expect(gated.stderr).toContain('swarm-unavailable')
+  })
+})
+
+describe('consensus: the honest default (three daemons with the shipped config)', () => {
+  const daemons: TestDaemon[] = []
+  afterAll(async () => { await stopAll(daemons); await cleanupHomes() })
+
+  it('approves a small change to an ordinary source file and rejects a change to a core file', async () => {
+    daemons.push(...await startDaemons([{}, {}, {}], 'full'))
+    const [a, b, c] = daemons
+    await adverts(a, 2)
+    const previous = await contentFile(GREETING)
+    const changed = await contentFile(GREETING.replace('Hello', 'Hi'))
+    const args = (file: string): string[] => ['consensus', 'propose', '--file', file, '--operation', 'modify', '--content-file', changed, '--timeout', '10']
+    // the CLI reads --file itself as the previous version when it exists: run it where the file is
+    const cwd = join(previous, '..')
+    await mkdir(join(cwd, 'src'), { recursive: true })
+    await writeFile(join(cwd, 'src', 'greeting.ts'), GREETING)
+    const low = await cliIn(cwd, a, args('src/greeting.ts'))
+    expect(low).toMatchObject({ consensus: true, reason: 'approved', risk: 'low', yes: 3, no: 0, eligible: 3, electorate: 'open' })
+    expect([...low.electors].sort()).toEqual([a.nodeId, b.nodeId, c.nodeId].sort())
+
+    const core = await a.json(['consensus', 'propose', '--file', 'src/index.ts', '--operation', 'modify', '--content-file', changed, '--timeout', '10'])
+    expect(core).toMatchObject({ consensus: false, reason: 'rejected', risk: 'high', yes: 0, no: 3, eligible: 3 })
+    expect(core.reasons.some((r: string) => r.includes('core file'))).toBe(true)
+    for (const v of core.votes) expect(v.reason).toMatch(/core file/)
   })
 })

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest'
-import { readFile, writeFile } from 'node:fs/promises'
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises'
 import { connect } from 'node:net'
 import { join } from 'node:path'
 import { cleanupHomes, connectDaemons, createDaemon, eventually, stopAll, type TestDaemon } from '../helpers/daemons.ts'
@@ -68,13 +68,20 @@ describe('federation: closed membership, revocation, control socket', () => {
     await member.json(['config', 'set', 'federation.roots', JSON.stringify([{ pubkey: 'ed25519:' + '11'.repeat(32) }])])
     const untrusted = await member.cli(['federation', 'join', file, '--json'])
     expect(untrusted.code).toBe(1)
-    expect(untrusted.stdout + untrusted.stderr).toContain('--root')
+    expect(untrusted.stdout + untrusted.stderr).toContain('--trust-issuer')
     const joined = await member.json(['federation', 'join', file, '--root', rootPub])
-    expect(joined).toMatchObject({ federation: FED, mode: 'closed', issuer: rootPub, rootAdded: true, trustedOnFirstUse: false })
-    // …while a node that trusts no root yet takes the issuer of the certificate it installs
+    expect(joined).toMatchObject({ federation: FED, mode: 'closed', issuer: rootPub, rootAdded: true })
+    // a node that trusts no root yet does not take the certificate's word for its issuer: it shows
+    // the issuer's fingerprint and wants it back, checked against what the operator handed out
     await member.json(['config', 'set', 'federation.roots', '[]'])
-    const fresh = await member.json(['federation', 'join', file])
-    expect(fresh).toMatchObject({ federation: FED, issuer: rootPub, rootAdded: true, trustedOnFirstUse: true })
+    const refused = await member.cli(['federation', 'join', file, '--json'])
+    expect(refused.code).toBe(1)
+    expect(refused.json.error.code).toBe('unknown-issuer')
+    expect(refused.stdout + refused.stderr).toContain(created.fingerprint)
+    const wrong = await member.cli(['federation', 'join', file, '--trust-issuer', 'SHA256:' + 'A'.repeat(43), '--json'])
+    expect(wrong.json.error.code).toBe('fingerprint-mismatch')
+    const fresh = await member.json(['federation', 'join', file, '--trust-issuer', created.fingerprint])
+    expect(fresh).toMatchObject({ federation: FED, issuer: rootPub, rootAdded: true, issuerFingerprint: created.fingerprint })
     // the outsider runs closed with the same root but has no certificate
     await writeFile(join(outsider.home, 'config.json'), JSON.stringify({ node: { federation: FED }, listen: ['/ip4/127.0.0.1/tcp/0'], ...fast, federation: { ...fast.federation, mode: 'closed', roots: [{ pubkey: rootPub }] } }))
 
@@ -85,7 +92,7 @@ describe('federation: closed membership, revocation, control socket', () => {
     await eventually(async () => await knowsMember(root, memberId) && await knowsMember(member, rootId) && await knowsMember(outsider, memberId), { what: 'members learn each other by hello' })
     const st = await outsider.json(['federation', 'status'])
     expect(st).toMatchObject({ mode: 'closed', member: false, problem: 'no-certificate' })
-  })
+  }, 240_000) // many CLI runs (create, issue, three joins) on a shared, loaded machine
 
   it('a non-member\'s question is rejected (not-member, counted); a member\'s passes', async () => {
     const bad = await outsider.json(['ask', 'Can an outsider ask?', '--scope', 'federation-local'])
@@ -178,9 +185,15 @@ describe('federation: root rotation without breaking older nodes', () => {
 
     // rotate on the running root: the rotation is published and the older node (old root only) learns the new root
     const overlapSec = 30
-    const rot = await root.json(['federation', 'rotate', '--overlap', String(overlapSec)])
+    // the old key must leave the home: refused without saying where
+    expect((await root.cli(['federation', 'rotate', '--overlap', String(overlapSec)])).code).toBe(2)
+    const exportTo = join(root.home, '..', 'old-root.key')
+    const rot = await root.json(['federation', 'rotate', '--overlap', String(overlapSec), '--export-old', exportTo])
     const rotatedAt = Date.now()
-    expect(rot).toMatchObject({ oldRoot, published: true, envelope: { type: 'swarm/root-rotation', 'old-root': oldRoot, 'new-root': rot.newRoot } })
+    expect(rot).toMatchObject({ oldRoot, published: true, exported: exportTo, envelope: { type: 'swarm/root-rotation', 'old-root': oldRoot, 'new-root': rot.newRoot } })
+    expect(JSON.parse(await readFile(exportTo, 'utf8')).pubkey).toBe(oldRoot)
+    expect((await stat(exportTo)).mode & 0o777).toBe(0o600)
+    expect((await readdir(root.home)).filter((f) => f.startsWith('federation-root'))).toEqual(['federation-root'])
     expect(rot.envelope.sender.pubkey).toBe(oldRoot)
     await eventually(async () => (await older.json(['federation', 'status'])).roots.some((r: any) => r.pubkey === rot.newRoot && r.valid && r.via === rot.id), { what: 'older node accepts the new root through the rotation' })
 

@@ -45,7 +45,7 @@ export default function register (program: Command, io: CliIO): void {
       const list = await ctx.withClient(async (c) => await c.call('consensus.pending', {}))
       ctx.out.result(list, (l: any[]) => l.length === 0
         ? 'no proposals waiting'
-        : l.map((p) => `${p.id as string}  ${p.operation as string} ${p.file as string}  risk ${p.risk as string}  until ${p.deadline as string}\n  from ${p.proposer as string}: ${p.rationale as string}${(p.reasons as string[]).map((r) => `\n  - ${r}`).join('')}`).join('\n'))
+        : l.map((p) => `${p.id as string}  ${p.operation as string} ${p.file as string}  risk ${p.risk as string}  until ${p.deadline as string}\n  from ${p.proposer as string}: ${p.rationale as string}${(p.reasons as string[]).map((r) => `\n  - ${r}`).join('')}${typeof p.content === 'string' ? `\n  content (${Buffer.byteLength(p.content as string)} bytes, verified against ${p.contentHash as string}; --json shows it)` : ''}`).join('\n'))
     })
 
   consensus.command('vote')
@@ -108,8 +108,8 @@ async function propose (ctx: CliContext, opts: ProposeOptions): Promise<any> {
     content = await read(opts.contentFile, '--content-file')
     if (content === undefined) throw new UsageError(`--content-file ${opts.contentFile} does not exist`)
   }
-  // The current version (relative to this shell's directory) sizes a modify; it is not sent as-is
-  // to voters, only used for the proposer's risk assessment.
+  // The current version (relative to this shell's directory) sizes a modify: the proposer's
+  // assessment uses it and voters receive it beside the new content to size the change themselves.
   const current = await read(opts.file, '--file').catch(() => undefined)
   const operation = opts.operation ?? (current === undefined ? 'create' : 'modify')
   const params = {
@@ -131,7 +131,7 @@ async function propose (ctx: CliContext, opts: ProposeOptions): Promise<any> {
 
 function why (r: any): string {
   if (r.reason === 'swarm-unavailable') return `no federation peer could be asked (swarm-unavailable): fallback ${r.consensus === true ? 'allows' : 'denies'}`
-  return `consensus ${r.reason as string} (${r.yes as number} of ${r.eligible as number} eligible voted yes, risk ${r.risk as string})`
+  return `consensus ${r.reason as string} (${r.yes as number} of ${r.eligible as number} eligible voted yes, electorate ${String(r.electorate ?? 'open')}, risk ${r.risk as string})`
 }
 
 function describe (r: any): string {
@@ -139,6 +139,7 @@ function describe (r: any): string {
   for (const reason of r.reasons as string[]) lines.push(`  risk: ${reason}`)
   for (const v of r.votes as any[]) lines.push(`  ${v.vote as string}  ${v.voter as string}  ${v.reason as string}`)
   for (const s of r.silent as string[]) lines.push(`  silent  ${s}`)
+  for (const x of (r.excluded ?? []) as any[]) lines.push(`  not a voter  ${String(x.nodeId ?? x.peerId)}  ${String(x.reason)}`)
   return lines.join('\n')
 }
 

@@ -65,6 +65,7 @@ export default function register (program: Command, io: CliIO): void {
       ctx.out.result({ ...res, daemonRunning: running }, (r) => [
         `federation ${r.federation as string} created (mode ${r.mode as string})`,
         `  root      ${r.root as string}`,
+        `  fingerprint ${r.fingerprint as string} (members check it: swarm federation join CERT --trust-issuer ${r.fingerprint as string})`,
         `  key file  ${r.rootFile as string} (0600; keep it safe, offline if you can)`,
         `  this node is a member (certificate ${r.certificate as string})`,
         'members trust the root with this in their config.json:',
@@ -90,26 +91,31 @@ export default function register (program: Command, io: CliIO): void {
     .description('verify and install a membership certificate (membership.json); sets federation.mode closed')
     .argument('<cert-file>', 'the certificate (- for stdin)')
     .option('--root <pubkey>', 'trust this root (ed25519:<hex>) too; check it with the federation\'s operator')
-    .action(async (file: string, opts: { root?: string }, cmd: Command) => {
+    .option('--trust-issuer <fingerprint>', 'trust the certificate\'s issuer if its fingerprint is this (SHA256:…, from the federation\'s operator)')
+    .addHelpText('after', '\nA certificate from a root this node does not trust is refused, with the issuer\'s fingerprint:\ncheck it with the federation\'s operator, then run again with --trust-issuer SHA256:…')
+    .action(async (file: string, opts: { root?: string, trustIssuer?: string }, cmd: Command) => {
       const ctx = createContext(cmd, io)
       const { joinFederation } = await import('../../federation/admin.ts')
       const res = await joinFederation(ctx.paths, await readText(ctx, file), { ...opts, trusted: await daemonRoots(ctx) })
       const reloaded = await reloadDaemon(ctx)
-      ctx.out.result({ ...res, reloaded }, (r) => `joined ${r.federation as string} as ${r.nodeId as string}\n  certificate ${r.certificate as string}, valid until ${r.notAfter as string}\n  issuer ${r.issuer as string}${r.trustedOnFirstUse === true ? ' (now trusted as this node\'s root: check it with the federation\'s operator)' : ''}${r.reloaded === true ? '\n  the running daemon reloaded it' : ''}`)
+      ctx.out.result({ ...res, reloaded }, (r) => `joined ${r.federation as string} as ${r.nodeId as string}\n  certificate ${r.certificate as string}, valid until ${r.notAfter as string}\n  issuer ${r.issuer as string} (${r.issuerFingerprint as string})${r.rootAdded === true ? ', now a trusted root' : ''}${r.reloaded === true ? '\n  the running daemon reloaded it' : ''}`)
     })
 
   fed.command('rotate')
     .description('replace this home\'s root: the new root is signed by the old one, both validate until the overlap ends')
     .option('--overlap <sec>', 'overlap window in seconds (default 7 days)', numberIn('--overlap', 1, 365 * 86400))
     .option('--overlap-until <time>', 'end of the overlap (RFC 3339)', timestampIn('--overlap-until'))
-    .action(async (opts: { overlap?: number, overlapUntil?: string }, cmd: Command) => {
+    .option('--export-old <path>', 'move the old root key to PATH (outside the home, 0600, never overwritten)')
+    .option('--destroy-old', 'delete the old root key')
+    .addHelpText('after', '\nThe old root key leaves the home: one of --export-old PATH or --destroy-old is required.\nExample:\n  swarm federation rotate --overlap 604800 --export-old /media/offline/root-2026.key')
+    .action(async (opts: { overlap?: number, overlapUntil?: string, exportOld?: string, destroyOld?: boolean }, cmd: Command) => {
       const ctx = createContext(cmd, io)
       const { rotateRoot } = await import('../../federation/admin.ts')
-      const res = await rotateRoot(ctx.paths, { overlapSec: opts.overlap, overlapUntil: opts.overlapUntil })
+      const res = await rotateRoot(ctx.paths, { overlapSec: opts.overlap, overlapUntil: opts.overlapUntil, exportOld: opts.exportOld, destroyOld: opts.destroyOld })
       const published = await reloadDaemon(ctx)
-      ctx.out.result({ id: res.rotation.id, oldRoot: res.oldRoot, newRoot: res.newRoot, overlapUntil: res.overlapUntil, archived: res.archived, published, envelope: res.rotation }, (r) => [
+      ctx.out.result({ id: res.rotation.id, oldRoot: res.oldRoot, newRoot: res.newRoot, overlapUntil: res.overlapUntil, exported: res.exported, destroyed: res.exported === null, published, envelope: res.rotation }, (r) => [
         `root rotated: ${r.id as string}`,
-        `  old root  ${r.oldRoot as string} (valid until ${r.overlapUntil as string}; key kept in ${r.archived as string})`,
+        `  old root  ${r.oldRoot as string} (valid until ${r.overlapUntil as string}; key ${r.exported === null ? 'destroyed' : `moved to ${r.exported as string}`})`,
         `  new root  ${r.newRoot as string}`,
         r.published === true ? '  published by the running daemon' : '  the daemon publishes it when it starts',
         're-issue members\' certificates with the new root before the overlap ends'

@@ -3,7 +3,7 @@ import { PendingVotes, type PendingProposal } from '../../../src/consensus/pendi
 
 const info = (id: string, deadline = '2030-01-01T00:00:00Z'): PendingProposal => ({
   id, proposer: 'node:x', peerId: 'p', federation: 'fed:test', file: 'f', operation: 'create', rationale: 'r',
-  risk: 'low', reasons: [], contentHash: null, deadline, receivedAt: '2029-01-01T00:00:00Z'
+  risk: 'low', reasons: [], contentHash: null, content: null, previousContent: null, deadline, receivedAt: '2029-01-01T00:00:00Z'
 })
 
 describe('PendingVotes', () => {

@@ -1,5 +1,5 @@
-// The consensus service with stub components: who is asked and who counts, decided from the
-// peer directory (capability adverts) before any stream is opened.
+// The consensus service with stub components: who is asked and who counts (the electorate),
+// decided from certificates, consensus.voters or signed adverts before any stream is opened.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -28,9 +28,9 @@ beforeEach(async () => {
 })
 afterEach(async () => { await db.close(); await rm(dir, { recursive: true, force: true }) })
 
-async function service (opts: { advertised?: string, vote?: string } = {}): Promise<{ svc: ConsensusService, dial: ReturnType<typeof vi.fn>, events: any[], methods: Map<string, any> }> {
+async function service (opts: { advertised?: string, vote?: string, voters?: string[], membership?: { closed: () => boolean, whyNot: (id: string) => string | undefined } } = {}): Promise<{ svc: ConsensusService, dial: ReturnType<typeof vi.fn>, events: any[], methods: Map<string, any> }> {
   const defaults = JSON.parse(await readFile(resolve(import.meta.dirname, '../../../config/default.json'), 'utf8'))
-  const config = { ...defaults, consensus: { ...defaults.consensus, vote: opts.vote ?? 'auto' } }
+  const config = { ...defaults, consensus: { ...defaults.consensus, vote: opts.vote ?? 'auto', voters: opts.voters ?? [] } }
   const directory = new PeerDirectory()
   if (opts.advertised !== undefined) {
     directory.upsert({
@@ -46,7 +46,7 @@ async function service (opts: { advertised?: string, vote?: string } = {}): Prom
   events.on((e) => { seen.push(e) })
   const svc = new ConsensusService({
     config, identity: me, db, libp2p, control: { register: (m: string, h: any) => { methods.set(m, h) } }, events,
-    counters: new Counters(), log, audit: new AuditLog(db.bucket('audit')), directory
+    counters: new Counters(), log, audit: new AuditLog(db.bucket('audit')), directory, membership: opts.membership as any
   })
   await svc.start()
   return { svc, dial, events: seen, methods }
@@ -71,11 +71,39 @@ describe('ConsensusService eligibility', () => {
     await svc.stop()
   })
 
-  it('a peer of unknown federation that never answers is not counted', async () => {
-    const { svc } = await service()
+  it('a peer without a signed advert is not asked and not counted; the electorate is recorded as open', async () => {
+    const { svc, dial } = await service()
     const r = await svc.propose({ file: 'notes/a.md', operation: 'create', content: 'hi\n', timeoutSec: 1 })
-    expect(r.eligible).toBe(1)
-    expect(r.excluded[0].reason).toContain('federation unknown')
+    expect(dial).not.toHaveBeenCalled()
+    expect(r).toMatchObject({ eligible: 1, electorate: 'open', electors: [me.nodeId] })
+    expect(r.excluded[0].reason).toContain('no-advert')
+    await svc.stop()
+  })
+
+  it('closed federation: a connected peer advertising our federation but holding no certificate is no elector', async () => {
+    const { svc, dial } = await service({ advertised: 'fed:test', membership: { closed: () => true, whyNot: () => 'no-certificate' } })
+    const r = await svc.propose({ file: 'notes/a.md', operation: 'create', content: 'hi\n', timeoutSec: 1 })
+    expect(dial).not.toHaveBeenCalled()
+    expect(r).toMatchObject({ electorate: 'closed', electors: [me.nodeId], eligible: 1 })
+    expect(r.excluded).toEqual([{ peerId: peer.peerId.toString(), nodeId: peer.nodeId, reason: 'not-member: no-certificate' }])
+    await svc.stop()
+  })
+
+  it('closed federation: a certified member is an elector and is asked', async () => {
+    const { svc, dial } = await service({ membership: { closed: () => true, whyNot: () => undefined } })
+    const r = await svc.propose({ file: 'notes/a.md', operation: 'create', content: 'hi\n', timeoutSec: 1 })
+    expect(dial).toHaveBeenCalledTimes(1)
+    expect(r).toMatchObject({ electorate: 'closed', electors: [me.nodeId, peer.nodeId] })
+    await svc.stop()
+  })
+
+  it('consensus.voters fixes the electorate, connected or not', async () => {
+    const absent = await identityFromSeed(seed(3), 'fed:test')
+    const { svc, dial } = await service({ advertised: 'fed:test', voters: [absent.nodeId] })
+    const r = await svc.propose({ file: 'notes/a.md', operation: 'create', content: 'hi\n', timeoutSec: 1 })
+    expect(dial).toHaveBeenCalledTimes(1)
+    expect(r).toMatchObject({ electorate: 'voters', electors: [me.nodeId, absent.nodeId] })
+    expect(r.excluded).toEqual([{ peerId: peer.peerId.toString(), nodeId: peer.nodeId, reason: 'not-a-voter: not in consensus.voters' }])
     await svc.stop()
   })
 

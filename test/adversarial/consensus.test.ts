@@ -1,0 +1,121 @@
+// Hostile peers against consensus: an outsider's vote in a closed federation, a proposer that
+// lies about risk and hides dynamic execution, content that does not match its hash. Each test
+// also shows honest traffic still flowing (the member's vote counts, an honest proposal passes).
+import { afterAll, describe, expect, it } from 'vitest'
+import { createHash } from 'node:crypto'
+import { readFile, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { lpStream } from '@libp2p/utils'
+import { buildProposal, buildVote } from '../../src/envelope/index.ts'
+import { PROTOCOL_CONSENSUS } from '../../src/constants.ts'
+import { cleanupHomes, connectDaemons, createDaemon, eventually, startDaemons, stopAll, tempHome, type TestDaemon } from '../helpers/daemons.ts'
+import { hostilePeer, type HostilePeer } from './hostile-peer.ts'
+
+const FED = 'fed:acme'
+const sha = (t: string): string => `sha256:${createHash('sha256').update(t, 'utf8').digest('hex')}`
+
+async function contentFile (text: string): Promise<string> {
+  const path = join(await tempHome('swarm-content-'), 'content.txt')
+  await writeFile(path, text)
+  return path
+}
+
+/** A signed proposal from `h` plus its content frame, sent to `d`; the answer frame parsed. */
+async function propose (h: HostilePeer, d: TestDaemon, p: { file: string, content: string, claimedRisk?: 'low' | 'medium' | 'high', hashOf?: string }): Promise<any> {
+  const proposal = buildProposal(h.identity, {
+    file: p.file,
+    operation: 'create',
+    rationale: 'trust me',
+    risk: p.claimedRisk ?? 'low',
+    reasons: ['small change to a non-core file'],
+    contentHash: sha(p.hashOf ?? p.content),
+    deadline: Math.ceil((Date.now() + 20_000) / 1000) * 1000
+  })
+  const [answer] = await h.exchange(`${d.tcpAddr}`, PROTOCOL_CONSENSUS, [JSON.stringify(proposal), JSON.stringify({ content: p.content, 'previous-content': null })])
+  return JSON.parse(answer)
+}
+
+describe('adversarial: a hostile proposer cannot pass evasive dynamic code as low risk', () => {
+  const daemons: TestDaemon[] = []
+  let h: HostilePeer
+  afterAll(async () => { await h?.stop(); await stopAll(daemons); await cleanupHomes() })
+
+  it('the voter judges the content itself: evasive eval voted no, a mismatched hash refused, an honest change voted yes', async () => {
+    daemons.push(...await startDaemons([{}], 'none'))
+    const [voter] = daemons
+    h = await hostilePeer({ federation: 'fed:test' })
+    await h.connect(voter.tcpAddr)
+
+    for (const evasive of [
+      "export const run = (s) => globalThis['ev' + 'al'](s)\n",
+      "export const make = (s) => Reflect.construct(Function, [s])\n",
+      "export const sh = (c) => process.getBuiltinModule('child_' + 'process').execSync(c)\n"
+    ]) {
+      const vote = await propose(h, voter, { file: 'notes/helper.js', content: evasive })
+      expect(vote).toMatchObject({ type: 'swarm/vote', vote: 'no' })
+      expect(vote.reason).toMatch(/high risk/)
+    }
+    const unparseable = await propose(h, voter, { file: 'src/tools/x.js', content: 'function (' })
+    expect(unparseable).toMatchObject({ vote: 'no' })
+    expect(unparseable.reason).toMatch(/unparseable/)
+
+    const swapped = await propose(h, voter, { file: 'notes/helper.js', content: "globalThis['ev' + 'al'](x)", hashOf: 'export const x = 1\n' })
+    expect(swapped).toMatchObject({ status: 'refused', reason: 'bad-content' })
+
+    // honest traffic: a small plain change from the same peer is approved
+    const honest = await propose(h, voter, { file: 'notes/helper.js', content: 'export const greeting = "hello"\n' })
+    expect(honest).toMatchObject({ type: 'swarm/vote', vote: 'yes', sender: { 'node/id': voter.nodeId } })
+
+    // judging costs CPU: a proposer that keeps proposing is refused for a while, then heard again
+    // all at once, so the refill during the burst cannot matter however slow the machine
+    const burst = await Promise.all(Array.from({ length: 16 }, async (_, i) => await propose(h, voter, { file: `notes/n${i}.md`, content: `note ${i}\n` })))
+    expect(burst.some((a) => a.status === 'refused' && a.reason === 'rate-limited')).toBe(true)
+    await eventually(async () => (await propose(h, voter, { file: 'notes/later.md', content: 'later\n' })).vote === 'yes', { what: 'heard again', timeoutMs: 20_000, intervalMs: 1500 })
+  })
+})
+
+describe('adversarial: an outsider\'s vote in a closed federation is not counted', () => {
+  const daemons: TestDaemon[] = []
+  let h: HostilePeer
+  afterAll(async () => { await h?.stop(); await stopAll(daemons); await cleanupHomes() })
+
+  it('the electorate is the certified members; the member\'s vote counts, the stranger is never asked', async () => {
+    const root = await createDaemon({ federation: FED })
+    const member = await createDaemon({ federation: FED })
+    daemons.push(root, member)
+    const created = await root.json(['federation', 'create', FED])
+    const memberId = JSON.parse(await readFile(join(member.home, 'key'), 'utf8')).nodeId
+    const issued = await root.cli(['federation', 'issue', memberId])
+    const certFile = join(member.home, '..', 'member.cert.json')
+    await writeFile(certFile, issued.stdout)
+    await member.json(['federation', 'join', certFile, '--trust-issuer', created.fingerprint])
+    await Promise.all([root.start(), member.start()])
+    await connectDaemons([root, member], 'full')
+    await eventually(async () => (await root.json(['federation', 'status'])).members.some((m: any) => m.nodeId === member.nodeId && m.valid), { what: 'root knows the member' })
+
+    // the stranger claims the federation and answers any proposal with a yes signed as fed:acme
+    h = await hostilePeer({ federation: FED })
+    let asked = 0
+    await h.libp2p.handle(PROTOCOL_CONSENSUS, async (stream: any) => {
+      asked++
+      const lp = lpStream(stream)
+      const proposal = JSON.parse(new TextDecoder().decode((await lp.read()).subarray()))
+      await lp.read()
+      await lp.write(new TextEncoder().encode(JSON.stringify(buildVote(h.identity, { proposalId: proposal.id, vote: 'yes', reason: 'I am a member, honest' }))))
+      await stream.close()
+    }, { runOnLimitedConnection: true })
+    await h.connect(root.tcpAddr)
+    await eventually(async () => (await root.json(['peers'])).some((p: any) => p.peerId === h.libp2p.peerId.toString()), { what: 'stranger connected' })
+
+    const low = await root.json(['consensus', 'propose', '--file', 'notes/a.md', '--operation', 'create', '--content-file', await contentFile('hello\n'), '--timeout', '8'])
+    expect(low).toMatchObject({ electorate: 'closed', electors: [root.nodeId, member.nodeId], eligible: 2, yes: 2, consensus: true, reason: 'approved' })
+    expect(low.votes.map((v: any) => v.voter).sort()).toEqual([root.nodeId, member.nodeId].sort())
+    expect(low.excluded).toContainEqual(expect.objectContaining({ nodeId: h.identity.nodeId, reason: expect.stringMatching(/^not-member/) }))
+    expect(asked).toBe(0)
+
+    // with a change the member rejects, the stranger's yes would have tipped nothing either
+    const risky = await root.json(['consensus', 'propose', '--file', 'notes/b.js', '--operation', 'create', '--content-file', await contentFile("globalThis['ev'+'al']('1')\n"), '--timeout', '8'])
+    expect(risky).toMatchObject({ consensus: false, eligible: 2, yes: 0, no: 2 })
+    expect(asked).toBe(0)
+  }, 240_000)
+})
