@@ -89,6 +89,10 @@ export const configSchema = z.strictObject({
     coreFiles: z.array(z.string())
   }),
   answerers: z.array(answererSchema),
+  /** What leaves this node: per federation id, `none` | `shared` | `all` (default: own federation `shared`, others `none`). */
+  reflections: z.strictObject({
+    serve: z.record(z.string().regex(/^fed:[A-Za-z0-9._-]{1,64}$/, 'a federation id like fed:name'), z.enum(['none', 'shared', 'all']))
+  }),
   web: z.strictObject({ listen: z.string().nullable() }),
   metrics: z.strictObject({ listen: z.string().nullable() }),
   log: z.strictObject({

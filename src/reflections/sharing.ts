@@ -179,7 +179,8 @@ export class ReflectionSharing {
 
   /** Stores an accepted reflection once; a known id is a duplicate (no event). */
   async integrate (value: IncomingReflection): Promise<boolean> {
-    const { stored, reflection } = await this.c.store.import(value.record, { from: value.from })
+    // shared into the sender's federation (the topic's: judge refused any other), it stays there
+    const { stored, reflection } = await this.c.store.import(value.record, { from: value.from, federation: value.envelope.sender['federation/id'] })
     if (!stored) {
       this.numbers.duplicates++
       return false
