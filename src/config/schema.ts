@@ -98,7 +98,9 @@ export const configSchema = z.strictObject({
   log: z.strictObject({
     level: z.enum(['trace', 'debug', 'info', 'warn', 'error']),
     maxBytes: z.number().int().min(4096),
-    files: z.number().int().min(1).max(100)
+    files: z.number().int().min(1).max(100),
+    /** libp2p's own log namespaces, written into daemon.log at this level (`off`: not at all). */
+    libp2p: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'off'])
   }),
   federation: z.strictObject({
     mode: z.enum(['open', 'closed']),

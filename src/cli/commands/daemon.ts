@@ -7,7 +7,7 @@ export function daemonOptions (cmd: Command): Command {
   return cmd
     .option('--listen <multiaddr>', 'listen address (repeatable; overrides config listen)', collect)
     .option('--bootstrap <multiaddr>', 'peer to dial at start (repeatable; overrides config bootstrap)', collect)
-    .option('--web <addr>', 'serve the browser page on host:port (config web.listen)')
+    .option('--web [addr]', 'serve the browser page on host:port (config web.listen); alone: 127.0.0.1:7780')
     .option('--metrics <addr>', 'serve Prometheus /metrics on host:port (config metrics.listen)')
     .option('--log-level <level>', 'log level: trace, debug, info, warn, error', oneOf('--log-level', ['trace', 'debug', 'info', 'warn', 'error']))
 }
