@@ -79,6 +79,7 @@ export class ReflectionService implements SwarmService {
       events: c.events,
       counters: c.counters,
       log: c.log,
+      membership: c.membership,
       store: this.store,
       clockSkewSec: c.config.bus.clockSkewSec,
       maxEnvelopeBytes: c.config.bus.maxEnvelopeBytes
