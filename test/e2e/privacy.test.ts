@@ -110,8 +110,10 @@ describe('privacy: a stranger in the open federation', () => {
     await relay.stop()
     // a positive control: what was shared legitimately is readable in the relay's files
     expect((await filesContaining(relay.home, 'zebrafinch quasar')).length).toBeGreaterThan(0)
-    expect(await filesContaining(relay.home, 'marmoset obsidian')).toEqual([])
+    // (the stranger's question carried the words "marmoset obsidian" itself; the reflection's own text never travelled)
+    expect(await filesContaining(relay.home, 'obsidian host')).toEqual([])
     expect(await filesContaining(relay.home, 'db7.internal.example')).toEqual([])
+    expect(await filesContaining(relay.home, 'ask finance first')).toEqual([])
     expect(await filesContaining(relay.home, 'pangolin tessellate')).toEqual([])
   })
 })
