@@ -41,7 +41,8 @@ export class CommandAnswerer implements Answerer {
     const stdout = await runProcess(this.config.command, this.config.args ?? [], JSON.stringify(input), { timeoutMs, cap, signal })
     let parsed: unknown
     try { parsed = JSON.parse(stdout) } catch {
-      throw new SwarmError('bad-answer', `${this.config.command} did not print JSON`, { detail: { stdout: stdout.slice(0, 200) } })
+      // the output is answer text: its size is logged, never its content
+      throw new SwarmError('bad-answer', `${this.config.command} did not print JSON`, { detail: { stdoutBytes: Buffer.byteLength(stdout) } })
     }
     try {
       return toDrafts(parsed)
