@@ -87,6 +87,9 @@ export function toDrafts (parsed: unknown): { drafts: Draft[], rejected: string[
 /** Whether an answerer serves a question: each of its lists (scopes, tags, urgencies), when given and non-empty, must match. */
 export function serves (cfg: AnswererConfig, q: QuestionEnvelope): boolean {
   const scope = q.delivery.scope === 'private-to-swarm' ? 'private' : q.delivery.scope
+  // a global or cross-federation channel may be read by anyone: no reflection may be served
+  // there (DESIGN.md "What leaves a node"), so the reflections answerer does not even run
+  if (cfg.kind === 'reflections' && scope !== 'federation-local' && scope !== 'private') return false
   if (cfg.scopes !== undefined && cfg.scopes.length > 0 && !(cfg.scopes as string[]).includes(scope)) return false
   if (cfg.urgencies !== undefined && cfg.urgencies.length > 0 && !(cfg.urgencies as string[]).includes(q.question.urgency)) return false
   if (cfg.tags !== undefined && cfg.tags.length > 0) {

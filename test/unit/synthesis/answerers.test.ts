@@ -106,4 +106,13 @@ describe('reflections answerer and filters', () => {
     expect(serves({ kind: 'reflections', urgencies: ['normal'], scopes: ['federation-local'] }, question)).toBe(true)
     expect(() => toDrafts({})).toThrow(/JSON array/)
   })
+
+  it('the reflections answerer never runs on a channel anyone may read', () => {
+    const scoped = (scope: string): typeof question => ({ ...question, delivery: { ...question.delivery, scope } } as typeof question)
+    expect(serves({ kind: 'reflections' }, scoped('global'))).toBe(false)
+    expect(serves({ kind: 'reflections' }, scoped('cross-federation'))).toBe(false)
+    expect(serves({ kind: 'reflections' }, scoped('private'))).toBe(true)
+    expect(serves({ kind: 'reflections' }, scoped('federation-local'))).toBe(true)
+    expect(serves({ kind: 'command', command: '/bin/true' }, scoped('global'))).toBe(true)
+  })
 })
