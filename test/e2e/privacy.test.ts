@@ -104,9 +104,19 @@ describe('privacy: a stranger in the open federation', () => {
     for (const i of after.filter((x: any) => x.id === later.id)) expect(i.sources).not.toContain(a.nodeId)
   })
 
-  it('the relay wrote no plaintext of a local reflection or of a private question it is not a recipient of', async () => {
+  it('a reflection learned from a private question is served to its recipients only', async () => {
     const p = await stranger.json(['ask', PRIVATE, '--scope', 'private', '--to', a.nodeId])
     await eventually(async () => (await a.json(['questions'])).some((x: any) => x.id === p.id), { what: 'the private question reaches a' })
+    const learned = await a.json(['reflect', 'add', '--description', 'pangolin tessellate: the ledger drifts because node seven skips leap seconds', '--outcome', 'success', '--question', p.id, '--share'])
+    expect(learned).toMatchObject({ shared: true, recipients: 0, direct: 0, visibility: 'shared' })
+    expect((await a.json(['reflect', 'show', learned.id])).scope).toEqual({ federation: 'fed:test', question: p.id, recipients: expect.arrayContaining([stranger.nodeId]) })
+    // the asker (a recipient) is served it; the relay, a member of the same federation, is not
+    const asker = await stranger.json(['knowledge', 'pangolin', 'tessellate', 'leap'])
+    expect(asker.find((i: any) => i.id === learned.id)?.sources).toContain(a.nodeId)
+    expect((await relay.json(['knowledge', 'pangolin', 'tessellate', 'leap'])).map((i: any) => i.id)).not.toContain(learned.id)
+  })
+
+  it('the relay wrote no plaintext of a local reflection or of a private question it is not a recipient of', async () => {
     await relay.stop()
     // a positive control: what was shared legitimately is readable in the relay's files
     expect((await filesContaining(relay.home, 'zebrafinch quasar')).length).toBeGreaterThan(0)
@@ -115,6 +125,7 @@ describe('privacy: a stranger in the open federation', () => {
     expect(await filesContaining(relay.home, 'db7.internal.example')).toEqual([])
     expect(await filesContaining(relay.home, 'ask finance first')).toEqual([])
     expect(await filesContaining(relay.home, 'pangolin tessellate')).toEqual([])
+    expect(await filesContaining(relay.home, 'leap seconds')).toEqual([])
   })
 })
 
