@@ -4,6 +4,7 @@
 
 import { afterAll, describe, expect, it } from 'vitest'
 import { spawn, type ChildProcess } from 'node:child_process'
+import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { BIN, cleanupHomes, createDaemon, eventually, NODE, ROOT, stopAll, swarm, tempHome, type TestDaemon } from '../helpers/daemons.ts'
 import { daemonArgv, DEFAULT_WEB_LISTEN } from '../../src/cli/run-daemon.ts'
@@ -83,5 +84,24 @@ describe('quickstart: a newcomer\'s first hour', () => {
     ]))
     expect(mine.some((c: any) => c.sources.includes(local.id))).toBe(false)
     expect(JSON.stringify(mine)).not.toContain('vault path')
+  })
+
+  it('on a terminal the foreground daemon prints readable lines, daemon.log stays JSON', async () => {
+    // `script` gives the daemon a pseudo-terminal, as a user's shell would
+    const tty = await createDaemon({ federation: 'fed:default', config: { log: { level: 'info' } } })
+    const cmd = [NODE, BIN, '--home', tty.home, 'start', '--listen', '/ip4/127.0.0.1/tcp/0'].map((a) => `'${a}'`).join(' ')
+    const child = spawn('script', ['-qfec', cmd, '/dev/null'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'ignore'] })
+    let out = ''
+    child.stdout?.setEncoding('utf8').on('data', (c: string) => { out += c })
+    try {
+      await eventually(() => out.includes('swarmd ready') && /\d\d:\d\d:\d\d\.\d{3} .*INFO.* \[/.test(out), { what: 'readable lines on the terminal', timeoutMs: 60_000 })
+      expect(out).not.toContain('{"level"')
+    } finally {
+      await swarm(['--home', tty.home, 'stop'], { timeoutMs: 30_000 }).catch(() => {})
+      await new Promise((resolve) => { const t = setTimeout(() => { child.kill('SIGKILL'); resolve(null) }, 15_000); child.once('exit', () => { clearTimeout(t); resolve(null) }) })
+    }
+    const log = (await readFile(join(tty.home, 'daemon.log'), 'utf8')).trim().split('\n')
+    expect(log.length).toBeGreaterThan(0)
+    for (const line of log) expect(() => JSON.parse(line)).not.toThrow()
   })
 })
