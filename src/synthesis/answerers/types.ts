@@ -5,6 +5,7 @@
 import { CONTRIBUTION_KINDS } from '../../envelope/schemas.ts'
 import type { ContributionEnvelope, QuestionEnvelope } from '../../envelope/schemas.ts'
 import type { AnswererConfig } from '../../config/schema.ts'
+import type { ReflectionContext } from './context.ts'
 
 export type ContributionKind = typeof CONTRIBUTION_KINDS[number]
 
@@ -24,6 +25,12 @@ export interface AnswerInput {
   contributions: ContributionEnvelope[]
   /** Why this run happens: a new question, or a clarification in its channel. */
   trigger: 'question' | 'clarification'
+}
+
+/** What a command answerer reads on stdin: the input plus the reflections it may use as context. */
+export interface AnswerRequest extends AnswerInput {
+  /** Shared reflections servable to this question's channel (answerers/context.ts); never local ones. */
+  reflections: ReflectionContext[]
 }
 
 export interface Answerer {
