@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import fc from 'fast-check'
 import { mergeKnowledge, parseKnowledgeReply, parseKnowledgeRequest, replyFrame, type KnowledgeWireItem, type VerifyReflection } from '../../../src/reflections/knowledge.ts'
 import { buildReflection, createSigner, EnvelopeValidator, senderOf, type ReflectionEnvelope } from '../../../src/envelope/index.ts'
 import { MAX_KNOWLEDGE_ITEMS } from '../../../src/reflections/constants.ts'
@@ -66,6 +67,17 @@ describe('knowledge reply', () => {
     }, 'node:b', verify)
     expect(res.items.map((i) => i.description)).toEqual(['the real text'])
     expect(res.dropped).toBe(9)
+  })
+
+  it('property: any change to a signed field of the envelope drops the item, the untouched copy is kept', () => {
+    const e = env('the signed original text')
+    const fields = ['description', 'outcome', 'category', 'tags', 'recommendations', 'created-at', 'id'] as const
+    fc.assert(fc.property(fc.constantFrom(...fields), fc.string({ minLength: 1, maxLength: 40 }), (field, junk) => {
+      const changed: Record<string, unknown> = { ...e }
+      changed[field] = Array.isArray(e[field]) ? [...(e[field] as string[]), junk] : field === 'outcome' ? (e.outcome === 'success' ? 'failure' : 'success') : field === 'created-at' ? '2020-01-01T00:00:00.000Z' : field === 'id' ? 'reflection:01JD00000000000000000000ZZ' : `${String(e[field])}${junk}`
+      const res = parseKnowledgeReply({ from: 'node:b', items: [{ id: changed.id, score: 1, envelope: changed }, wire(e)] }, 'node:b', verify)
+      return res.dropped === 1 && res.items.length === 1 && res.items[0].description === 'the signed original text'
+    }), { numRuns: 100 })
   })
 
   it('drops a whole reply that names another sender or is over the item cap', () => {
