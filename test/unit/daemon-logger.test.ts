@@ -1,11 +1,20 @@
-import { describe, expect, it } from 'vitest'
-import { mkdtemp, readFile, readdir } from 'node:fs/promises'
+import { afterAll, describe, expect, it } from 'vitest'
+import { mkdtemp as mkdtempRaw, readFile, readdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createLogger } from '../../src/daemon/logger.ts'
 import { prettyLine } from '../../src/daemon/log-pretty.ts'
 import { Counters } from '../../src/daemon/counters.ts'
 import { SwarmEvents } from '../../src/daemon/events.ts'
+
+const made: string[] = []
+/** Temp dirs of this file, removed when it ends. */
+async function mkdtemp (prefix: string): Promise<string> {
+  const d = await mkdtempRaw(prefix)
+  made.push(d)
+  return d
+}
+afterAll(async () => { for (const d of made) await rm(d, { recursive: true, force: true }) })
 
 describe('daemon logger', () => {
   it('writes JSON lines with levels, redacts secrets, and rotates by size', async () => {
