@@ -64,7 +64,7 @@ export async function runForeground (ctx: CliContext, opts: DaemonCliOptions): P
   process.on('unhandledRejection', (err) => { daemon.log.error('unhandled rejection', { err: (err as Error)?.stack ?? String(err) }) })
   if (process.send !== undefined) {
     const id = daemon.identity
-    process.send({ ready: true, pid: process.pid, nodeId: id.nodeId, peerId: id.peerId.toString(), addresses: daemon.node.getMultiaddrs().map((a) => a.toString()) })
+    process.send({ ready: true, pid: process.pid, nodeId: id.nodeId, peerId: id.peerId.toString(), addresses: daemon.node.getMultiaddrs().map((a) => a.toString()), web: await webUrl(ctx) })
     process.disconnect()
   } else {
     ctx.out.line(`swarmd ready: node ${daemon.identity.nodeId} (pid ${process.pid}); stop with Ctrl-C or: swarm stop`)
@@ -90,7 +90,7 @@ export async function runDetached (ctx: CliContext, argv: string[]): Promise<Rec
       clearTimeout(timer)
       child.unref()
       child.disconnect?.()
-      if (msg?.ready === true) resolve({ pid: msg.pid, nodeId: msg.nodeId, peerId: msg.peerId, addresses: msg.addresses, home: ctx.home })
+      if (msg?.ready === true) resolve({ pid: msg.pid, nodeId: msg.nodeId, peerId: msg.peerId, addresses: msg.addresses, home: ctx.home, web: msg.web ?? null })
       else reject(SwarmError.fromJSON(msg?.error ?? { code: 'start-failed', message: 'the daemon failed to start' }))
     })
     child.once('exit', (code) => {

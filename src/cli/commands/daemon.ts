@@ -22,7 +22,7 @@ export default function register (program: Command, io: CliIO): void {
       const run = await import('../run-daemon.ts')
       if (opts.detach === true) {
         const res = await run.runDetached(ctx, run.daemonArgv(opts))
-        ctx.out.result(res, (r) => `swarmd started (pid ${r.pid as number}), node ${r.nodeId as string}`)
+        ctx.out.result(res, (r) => `swarmd started (pid ${r.pid as number}), node ${r.nodeId as string}${typeof r.web === 'string' ? `\nweb page: ${r.web}` : ''}`)
         return
       }
       await run.runForeground(ctx, opts)
