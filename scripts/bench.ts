@@ -15,7 +15,8 @@ const parts: Array<[string, () => Promise<Figure[]>]> = [
   ['browser', async () => (await import('./bench/browser.ts')).benchBrowser()],
   ['agents', async () => (await import('./bench/agents.ts')).benchAgents()],
   ['scale', async () => (await import('./bench/scale.ts')).benchScale()],
-  ['trust', async () => (await import('./bench/trust.ts')).benchTrust()]
+  ['trust', async () => (await import('./bench/trust.ts')).benchTrust()],
+  ['logger', async () => (await import('./bench/logger.ts')).benchLogger()]
 ]
 
 const args = process.argv.slice(2)

@@ -91,6 +91,10 @@ export const configSchema = z.strictObject({
     voters: z.array(z.string().regex(/^node:[A-Za-z0-9:._-]{1,200}$/, 'a node id like node:did:key:z6Mk…')).max(1000)
   }),
   answerers: z.array(answererSchema),
+  /** What leaves this node: per federation id, `none` | `shared` | `all` (default: own federation `shared`, others `none`). */
+  reflections: z.strictObject({
+    serve: z.record(z.string().regex(/^fed:[A-Za-z0-9._-]{1,64}$/, 'a federation id like fed:name'), z.enum(['none', 'shared', 'all']))
+  }),
   web: z.strictObject({ listen: z.string().nullable() }),
   /** The A2A endpoint (docs/agents.md): off unless listen is set (HOST:PORT, :PORT means loopback). */
   a2a: z.strictObject({
@@ -102,7 +106,9 @@ export const configSchema = z.strictObject({
   log: z.strictObject({
     level: z.enum(['trace', 'debug', 'info', 'warn', 'error']),
     maxBytes: z.number().int().min(4096),
-    files: z.number().int().min(1).max(100)
+    files: z.number().int().min(1).max(100),
+    /** libp2p's own log namespaces, written into daemon.log at this level (`off`: not at all). */
+    libp2p: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'off'])
   }),
   federation: z.strictObject({
     mode: z.enum(['open', 'closed']),

@@ -50,4 +50,6 @@ export interface SwarmService {
   stop: () => Promise<void>
   /** Numbers merged into `swarm stats` under the service's name. */
   stats?: () => Record<string, unknown>
+  /** Fields merged into `swarm status` (settings an operator should see at a glance). */
+  status?: () => Record<string, unknown>
 }

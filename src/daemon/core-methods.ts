@@ -21,13 +21,17 @@ export function registerCoreMethods (c: SwarmComponents, init: CoreMethodsInit):
 
   const addresses = (): string[] => libp2p.getMultiaddrs().map((a) => a.toString())
 
-  control.register('status', async () => ({
-    running: true,
-    pid: process.pid,
-    nodeId: identity.nodeId,
-    peerId: identity.peerId.toString(),
-    uptimeSec: uptimeSec(init.startedAt)
-  }))
+  control.register('status', async () => {
+    const out: Record<string, unknown> = {
+      running: true,
+      pid: process.pid,
+      nodeId: identity.nodeId,
+      peerId: identity.peerId.toString(),
+      uptimeSec: uptimeSec(init.startedAt)
+    }
+    for (const svc of c.services.values()) Object.assign(out, svc.status?.())
+    return out
+  })
 
   control.register('id', async () => ({
     nodeId: identity.nodeId,

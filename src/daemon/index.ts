@@ -44,6 +44,8 @@ export interface DaemonOptions {
   env?: NodeJS.ProcessEnv
   /** Also log to stderr (foreground daemons). */
   logToStderr?: boolean
+  /** Readable lines instead of JSON on stderr (a terminal). */
+  prettyStderr?: boolean
 }
 
 function flagsToConfig (flags: DaemonFlags): Record<string, unknown> {
@@ -92,7 +94,7 @@ export class Daemon {
     if (!(await homeExists(paths))) throw new SwarmError('no-home', `no swarmd home at ${paths.home}; create it with: swarm init --home ${paths.home}`)
     const config = await loadConfig({ file: paths.config, env: opts.env ?? process.env, flags: flagsToConfig(opts.flags ?? {}) })
     const identity = await loadIdentity(paths.key, config.node.federation)
-    const log = createLogger({ level: config.log.level, file: paths.log, maxBytes: config.log.maxBytes, files: config.log.files, stderr: opts.logToStderr })
+    const log = createLogger({ level: config.log.level, file: paths.log, maxBytes: config.log.maxBytes, files: config.log.files, stderr: opts.logToStderr, pretty: opts.prettyStderr, libp2p: config.log.libp2p })
     const lock = await acquireHomeLock(paths, (err) => { log.error('home lock compromised', { err: err.message }) })
     const daemon = new Daemon(paths, config, identity, lock, log)
     daemon.env = opts.env ?? process.env
@@ -245,6 +247,7 @@ export class Daemon {
       await step('api', async () => await rm(this.paths.api, { force: true }))
       await step('lock', async () => await this.lock.release())
       this.log.info('daemon stopped')
+      await step('log', async () => await this.log.close?.())
       this.stopped.resolve()
     })()
     await this.stopping

@@ -1,5 +1,8 @@
-// Knowledge queries over /swarm/knowledge/1.0.0: one request frame `{query, limit}`, one reply
-// frame `{items, from}` with the responder's curated top reflections. The asker checks each
+// Knowledge queries over /swarm/knowledge/1.0.0: one request frame `{query, limit, federation}`,
+// one reply frame `{items, from}` with the responder's curated top reflections, each item
+// `{id, score, envelope}`: the reflection's signed `swarm/reflection` envelope, which the asker
+// verifies and reads the reflection from, so a responder can neither change a reflection's text
+// nor credit it to another author (issue 15 item 6). The asker checks each
 // reply against hard bounds, scales each source's BM25 scores by its own top score (scores of
 // different corpora are not comparable), and merges them with its local results: one entry per
 // reflection id, the best-scoring copy kept and every node that returned it listed.
@@ -14,11 +17,16 @@ import {
   MAX_ITEM_RECOMMENDATIONS, MAX_ITEM_TAG_CHARS, MAX_ITEM_TAGS, MAX_KNOWLEDGE_ITEMS, MAX_KNOWLEDGE_REPLY_BYTES,
   MAX_KNOWLEDGE_REQUEST_BYTES, MAX_QUERY_CHARS
 } from './constants.ts'
-import { isReflectionId, MAX_NODE_ID_CHARS, type Outcome } from './model.ts'
+import type { ReflectionEnvelope } from '../envelope/index.ts'
+import { isReflectionId, type Outcome } from './model.ts'
 
-export interface KnowledgeRequest { query: string, limit: number }
+/** `federation`: the asker's own (its word is what membership is in an open federation; admission checks it in a closed one). */
+export interface KnowledgeRequest { query: string, limit: number, federation?: string }
 
-/** One item of a reply on the wire. */
+/** Reads a reflection envelope and returns it if its signature and schema hold (else undefined). */
+export type VerifyReflection = (envelope: unknown) => ReflectionEnvelope | undefined
+
+/** One reflection of an answer, read from its verified envelope (or from the local store). */
 export interface KnowledgeWireItem {
   id: string
   description: string
@@ -29,9 +37,14 @@ export interface KnowledgeWireItem {
   recommendations?: string[]
   /** The node that wrote the reflection (the responder may have it from the swarm). */
   author?: string
+  /** The signed envelope it was read from (remote items always have one). */
+  envelope?: object
 }
 
-export interface KnowledgeReply { items: KnowledgeWireItem[], from: string }
+/** An item as it travels. */
+export interface KnowledgeReplyItem { id: string, score: number, envelope: object }
+
+export interface KnowledgeReply { items: KnowledgeReplyItem[], from: string }
 
 /** A merged result: `from` is the node whose copy ranked best (this node for local ones). */
 export interface KnowledgeResult {
@@ -58,40 +71,49 @@ export function parseKnowledgeRequest (bytes: Uint8Array): KnowledgeRequest {
   if (bytes.length > MAX_KNOWLEDGE_REQUEST_BYTES) throw new SwarmError('too-large', `knowledge request over ${MAX_KNOWLEDGE_REQUEST_BYTES} bytes`)
   const body = decodeJson(bytes) as Record<string, unknown> | null
   if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new SwarmError('bad-request', 'a knowledge request is {"query", "limit"}')
-  const { query, limit } = body
+  const { query, limit, federation } = body
+  if (federation !== undefined && (typeof federation !== 'string' || !/^fed:[A-Za-z0-9._-]{1,64}$/.test(federation))) throw new SwarmError('bad-request', 'federation must be a federation id like fed:name')
   if (typeof query !== 'string' || query.trim() === '' || query.length > MAX_QUERY_CHARS) throw new SwarmError('bad-request', `query must be text of 1..${MAX_QUERY_CHARS} characters`)
   const n = limit === undefined ? MAX_KNOWLEDGE_ITEMS : limit
   if (typeof n !== 'number' || !Number.isInteger(n) || n < 1) throw new SwarmError('bad-request', 'limit must be a positive integer')
-  return { query, limit: Math.min(n, MAX_KNOWLEDGE_ITEMS) }
+  const req: KnowledgeRequest = { query, limit: Math.min(n, MAX_KNOWLEDGE_ITEMS) }
+  if (federation !== undefined) req.federation = federation as string
+  return req
 }
 
-function checkItem (raw: unknown): KnowledgeWireItem | undefined {
+/**
+ * One reply item: its envelope must verify, be the reflection the item names, and stay within
+ * the item bounds; everything shown is read from the envelope, never from the item's own fields.
+ */
+function checkItem (raw: unknown, verify: VerifyReflection): KnowledgeWireItem | undefined {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return undefined
   const o = raw as Record<string, unknown>
   if (!isReflectionId(o.id)) return undefined
-  if (typeof o.description !== 'string' || o.description === '' || bytesOf(o.description) > MAX_ITEM_DESCRIPTION_BYTES) return undefined
-  if (o.outcome !== 'success' && o.outcome !== 'failure') return undefined
-  if (!Array.isArray(o.tags) || o.tags.length > MAX_ITEM_TAGS || !o.tags.every((t) => typeof t === 'string' && t.length <= MAX_ITEM_TAG_CHARS)) return undefined
   if (typeof o.score !== 'number' || !Number.isFinite(o.score) || o.score < 0) return undefined
-  const item: KnowledgeWireItem = { id: o.id, description: o.description, outcome: o.outcome, tags: o.tags as string[], score: o.score }
-  if (o.recommendations !== undefined) {
-    const r = o.recommendations
-    if (!Array.isArray(r) || r.length > MAX_ITEM_RECOMMENDATIONS || !r.every((x) => typeof x === 'string' && bytesOf(x) <= MAX_ITEM_RECOMMENDATION_BYTES)) return undefined
-    item.recommendations = r as string[]
+  const env = verify(o.envelope)
+  if (env === undefined || env.id !== o.id) return undefined
+  if (env.outcome !== 'success' && env.outcome !== 'failure') return undefined
+  if (bytesOf(env.description) > MAX_ITEM_DESCRIPTION_BYTES) return undefined
+  if (env.tags.length > MAX_ITEM_TAGS || !env.tags.every((t) => t.length <= MAX_ITEM_TAG_CHARS)) return undefined
+  if (env.recommendations.length > MAX_ITEM_RECOMMENDATIONS || !env.recommendations.every((x) => bytesOf(x) <= MAX_ITEM_RECOMMENDATION_BYTES)) return undefined
+  return {
+    id: env.id,
+    description: env.description,
+    outcome: env.outcome,
+    tags: [...env.tags],
+    score: o.score,
+    recommendations: [...env.recommendations],
+    author: env.sender['node/id'],
+    envelope: env
   }
-  if (o.author !== undefined) {
-    if (typeof o.author !== 'string' || o.author === '' || o.author.length > MAX_NODE_ID_CHARS) return undefined
-    item.author = o.author
-  }
-  return item
 }
 
 /**
  * Checks a peer's reply: it must name the connected peer as `from` and hold at most
- * `MAX_KNOWLEDGE_ITEMS` items (else the whole reply is dropped); items outside the bounds are
- * dropped one by one, and so are repeated ids.
+ * `MAX_KNOWLEDGE_ITEMS` items (else the whole reply is dropped); items whose envelope does not
+ * verify or is outside the bounds are dropped one by one, and so are repeated ids.
  */
-export function parseKnowledgeReply (value: unknown, expectedFrom: string): { items: KnowledgeWireItem[], dropped: number } {
+export function parseKnowledgeReply (value: unknown, expectedFrom: string, verify: VerifyReflection): { items: KnowledgeWireItem[], dropped: number } {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new SwarmError('bad-reply', 'a knowledge reply is {"items", "from"}')
   const { items, from } = value as Record<string, unknown>
   if (from !== expectedFrom) throw new SwarmError('bad-reply', `reply names ${String(from).slice(0, 100)} as its sender, not the connected peer`)
@@ -100,7 +122,7 @@ export function parseKnowledgeReply (value: unknown, expectedFrom: string): { it
   const out: KnowledgeWireItem[] = []
   const seen = new Set<string>()
   for (const raw of items) {
-    const item = checkItem(raw)
+    const item = checkItem(raw, verify)
     if (item === undefined || seen.has(item.id)) continue
     seen.add(item.id)
     out.push(item)
@@ -155,12 +177,31 @@ export function mergeKnowledge (sources: KnowledgeSource[], limit: number): Know
   ).slice(0, Math.max(0, limit))
 }
 
-/** Registers the responder: `answer` gives this node's curated items for a query. */
-export async function serveKnowledge (libp2p: SwarmLibp2p, from: string, answer: (q: KnowledgeRequest, signal: AbortSignal) => Promise<KnowledgeWireItem[]>): Promise<void> {
-  await handleRequests(libp2p, PROTOCOL_KNOWLEDGE, async (bytes, _peer, signal) => {
+/**
+ * The reply frame for `items`: only signed ones travel (the asker could not verify the others),
+ * and no more than fit the asker's frame cap.
+ */
+export function replyFrame (items: KnowledgeWireItem[], limit: number, from: string): KnowledgeReply {
+  const out: KnowledgeReplyItem[] = []
+  let bytes = 64 + from.length
+  for (const i of items) {
+    if (out.length >= limit) break
+    if (i.envelope === undefined) continue
+    const item = { id: i.id, score: i.score, envelope: i.envelope }
+    const size = bytesOf(JSON.stringify(item)) + 1
+    if (bytes + size > MAX_KNOWLEDGE_REPLY_BYTES) break
+    bytes += size
+    out.push(item)
+  }
+  return { items: out, from }
+}
+
+/** Registers the responder: `answer` gives this node's curated items for a query from `peer`. */
+export async function serveKnowledge (libp2p: SwarmLibp2p, from: string, answer: (q: KnowledgeRequest, peer: PeerId, signal: AbortSignal) => Promise<KnowledgeWireItem[]>): Promise<void> {
+  await handleRequests(libp2p, PROTOCOL_KNOWLEDGE, async (bytes, peer, signal) => {
     const q = parseKnowledgeRequest(bytes)
-    const items = await answer(q, signal)
-    return encodeJson({ items: items.slice(0, q.limit), from } satisfies KnowledgeReply)
+    const items = await answer(q, peer, signal)
+    return encodeJson(replyFrame(items, q.limit, from))
   }, {
     maxDataLength: MAX_KNOWLEDGE_REQUEST_BYTES,
     timeoutMs: KNOWLEDGE_HANDLER_TIMEOUT_MS,
@@ -169,7 +210,7 @@ export async function serveKnowledge (libp2p: SwarmLibp2p, from: string, answer:
 }
 
 /** Asks one peer; the reply is checked against `expectedFrom` (the peer's node id). */
-export async function askKnowledge (libp2p: SwarmLibp2p, peer: PeerId, expectedFrom: string, q: KnowledgeRequest, opts: { signal?: AbortSignal, timeoutMs: number }): Promise<{ items: KnowledgeWireItem[], dropped: number }> {
+export async function askKnowledge (libp2p: SwarmLibp2p, peer: PeerId, expectedFrom: string, q: KnowledgeRequest, opts: { signal?: AbortSignal, timeoutMs: number, verify: VerifyReflection }): Promise<{ items: KnowledgeWireItem[], dropped: number }> {
   const res = await request(libp2p, peer, PROTOCOL_KNOWLEDGE, encodeJson(q), { signal: opts.signal, timeoutMs: opts.timeoutMs, maxDataLength: MAX_KNOWLEDGE_REPLY_BYTES })
-  return parseKnowledgeReply(decodeJson(res), expectedFrom)
+  return parseKnowledgeReply(decodeJson(res), expectedFrom, opts.verify)
 }

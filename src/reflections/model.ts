@@ -7,6 +7,18 @@ import { BadOutcomeError, BadReflectionError } from './errors.ts'
 
 export type Outcome = 'success' | 'failure'
 export type ReflectionSource = 'local' | 'swarm'
+/** `local`: this node's own use only; `shared`: may be served within `scope` (DESIGN.md "What leaves a node"). */
+export type Visibility = 'local' | 'shared'
+
+/**
+ * Where a reflection may be served once shared: to members of `federation`, and, for one
+ * learned from a private question, only to that question's `recipients` (asker included).
+ */
+export interface ReflectionScope {
+  federation: string
+  question?: string
+  recipients?: string[]
+}
 
 export interface ReflectionRecord {
   id: string
@@ -20,7 +32,15 @@ export interface ReflectionRecord {
   signature: string | null
   source: ReflectionSource
   provenance: string[]
+  /** Missing on records written before visibility existed: read as `local` unless imported (see visibilityOf). */
+  visibility?: Visibility
+  scope?: ReflectionScope
   envelope?: object
+}
+
+/** A stored record's visibility: imported ones count as shared within the scope they came from. */
+export function visibilityOf (r: Pick<ReflectionRecord, 'visibility' | 'source'>): Visibility {
+  return r.visibility ?? (r.source === 'swarm' ? 'shared' : 'local')
 }
 
 /** What `reflect add` accepts; everything but description and outcome has a default. */
@@ -144,6 +164,8 @@ export interface RecordOrigin {
   envelope?: object
   source?: ReflectionSource
   provenance?: string[]
+  visibility?: Visibility
+  scope?: ReflectionScope
 }
 
 /** A new record from `add` input: fresh id and timestamp unless the input carries them. */
@@ -171,6 +193,9 @@ export function validateRecord (raw: unknown): ReflectionRecord {
   if (o.source !== undefined && o.source !== 'local' && o.source !== 'swarm') {
     throw new BadReflectionError('source', 'must be local or swarm')
   }
+  if (o.visibility !== undefined && o.visibility !== 'local' && o.visibility !== 'shared') {
+    throw new BadReflectionError('visibility', 'must be local or shared')
+  }
   const provenance = checkList(o.provenance, 'provenance', MAX_PROVENANCE)
     .map((p, i) => checkText(p, `provenance[${i}]`, MAX_NODE_ID_CHARS + 32))
   return withOrigin({ id: o.id, ...content, createdAt: checkTimestamp(o.createdAt, 'createdAt') }, {
@@ -178,8 +203,21 @@ export function validateRecord (raw: unknown): ReflectionRecord {
     signature: (o.signature as string | null | undefined) ?? null,
     envelope: o.envelope as object | undefined,
     source: (o.source as ReflectionSource | undefined) ?? 'local',
-    provenance
+    provenance,
+    visibility: o.visibility as Visibility | undefined,
+    scope: o.scope === undefined ? undefined : checkScope(o.scope)
   })
+}
+
+function checkScope (raw: unknown): ReflectionScope {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new BadReflectionError('scope', 'must be an object')
+  const o = raw as Record<string, unknown>
+  const scope: ReflectionScope = { federation: checkNodeId(o.federation, 'scope.federation') }
+  if (o.question !== undefined) scope.question = checkNodeId(o.question, 'scope.question')
+  if (o.recipients !== undefined) {
+    scope.recipients = checkList(o.recipients, 'scope.recipients', MAX_PROVENANCE * 8).map((r, i) => checkNodeId(r, `scope.recipients[${i}]`))
+  }
+  return scope
 }
 
 function withOrigin (base: Omit<ReflectionRecord, 'author' | 'signature' | 'source' | 'provenance' | 'envelope'>, origin: RecordOrigin): ReflectionRecord {
@@ -190,6 +228,8 @@ function withOrigin (base: Omit<ReflectionRecord, 'author' | 'signature' | 'sour
     source: origin.source ?? 'local',
     provenance: origin.provenance ?? []
   }
+  if (origin.visibility !== undefined) record.visibility = origin.visibility
+  if (origin.scope !== undefined) record.scope = origin.scope
   if (origin.envelope !== undefined) record.envelope = origin.envelope
   return record
 }

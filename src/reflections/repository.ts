@@ -66,6 +66,21 @@ export class ReflectionRepository {
     return { stored, duplicates: total - stored }
   }
 
+  /**
+   * Rewrites a stored record whose searchable content is unchanged (visibility and scope are
+   * not indexed), synced; resolves false when the id is not stored.
+   */
+  async replace (record: ReflectionRecord, options: PutOptions = {}): Promise<boolean> {
+    options.signal?.throwIfAborted()
+    const run = this.queue.then(async () => {
+      if (!(await this.records.has(record.id))) return false
+      await this.db.level.batch([{ type: 'put', sublevel: this.records, key: record.id, value: record }], { sync: options.sync ?? true })
+      return true
+    })
+    this.queue = run.catch(() => {})
+    return await run
+  }
+
   async get (id: string, options: { signal?: AbortSignal } = {}): Promise<ReflectionRecord | undefined> {
     options.signal?.throwIfAborted()
     return await this.records.get(id) as ReflectionRecord | undefined

@@ -1,22 +1,27 @@
 // The reflections service: one ReflectionStore per daemon, sharing over gossipsub (sharing.ts),
-// knowledge queries over /swarm/knowledge/1.0.0 (knowledge.ts), and the control methods
-// `reflect.add|share|get|search|list` and `knowledge`. Other services (the question bus's
-// reflections answerer) use `store` and `knowledge()` through `services.get('reflections')`.
+// knowledge queries over /swarm/knowledge/1.0.0 (knowledge.ts), the control methods
+// (methods.ts) and what leaves the node (visibility.ts): reflections are `local` until shared,
+// and peers and remote questions are served only what may reach them. The reflections answerer
+// uses `answerFor()` through `services.get('reflections')`.
 
 import type { PeerId } from '@libp2p/interface'
 import { PROTOCOL_KNOWLEDGE } from '../constants.ts'
-import { NotFoundError, SwarmError, UsageError, withTimeout } from '../errors.ts'
-import { buildReflection, envelopeType } from '../envelope/index.ts'
+import { NotFoundError, SwarmError, withTimeout } from '../errors.ts'
+import { NotShareableError } from './errors.ts'
+import { buildReflection, EnvelopeValidator, envelopeType, type ReflectionEnvelope } from '../envelope/index.ts'
+import type { QuestionEnvelope } from '../envelope/schemas.ts'
 import { nodeIdFromPeerId } from '../identity/index.ts'
 import type { SwarmComponents, SwarmService } from '../daemon/components.ts'
 import type { Logger } from '../daemon/logger.ts'
-import { DEFAULT_KNOWLEDGE_ITEMS, KNOWLEDGE_TIMEOUT_MS, MAX_KNOWLEDGE_ITEMS, MAX_KNOWLEDGE_TIMEOUT_MS, MAX_QUERY_CHARS } from './constants.ts'
-import { askKnowledge, mergeKnowledge, serveKnowledge, type KnowledgeResult, type KnowledgeSource, type KnowledgeWireItem } from './knowledge.ts'
-import { newReflectionId, normalizeOutcome, validateContent, type Outcome, type ReflectionRecord, type ReflectionSource } from './model.ts'
+import { DEFAULT_KNOWLEDGE_ITEMS, KNOWLEDGE_TIMEOUT_MS, MAX_KNOWLEDGE_ITEMS } from './constants.ts'
+import { askKnowledge, mergeKnowledge, serveKnowledge, type KnowledgeRequest, type KnowledgeResult, type KnowledgeSource, type KnowledgeWireItem, type VerifyReflection } from './knowledge.ts'
+import { registerReflectionMethods } from './methods.ts'
+import { newReflectionId, validateContent, visibilityOf, type ReflectionRecord, type ReflectionScope } from './model.ts'
 import { ReflectionSharing, type ShareResult } from './sharing.ts'
 import { ReflectionStore } from './store.ts'
+import { describePolicy, questionAudience, type Audience, type ServePolicy } from './visibility.ts'
 
-export type ReflectionComponents = Pick<SwarmComponents, 'config' | 'identity' | 'db' | 'libp2p' | 'topics' | 'control' | 'events' | 'counters' | 'log'>
+export type ReflectionComponents = Pick<SwarmComponents, 'config' | 'identity' | 'db' | 'libp2p' | 'topics' | 'control' | 'events' | 'counters' | 'log' | 'services' | 'membership'>
 
 export interface AddParams {
   description: string
@@ -24,6 +29,8 @@ export interface AddParams {
   category?: string
   tags?: string[]
   recommendations?: string[]
+  /** The question it was learned from: one from a private question stays within its recipients. */
+  question?: string
   share?: boolean
 }
 
@@ -39,61 +46,32 @@ export interface KnowledgeAnswer {
   peers: { asked: number, answered: number, failed: Array<{ nodeId: string, error: string }> }
 }
 
-/** A record as the control socket shows it: without the bulky envelope unless asked. */
-function view (r: ReflectionRecord, withEnvelope = false): Record<string, unknown> {
-  const { envelope, ...rest } = r
-  return withEnvelope && envelope !== undefined ? { ...r } : rest
-}
-
-function optionalString (v: unknown, name: string): string | undefined {
-  if (v === undefined || v === null) return undefined
-  if (typeof v !== 'string') throw new UsageError(`${name} must be a string`)
-  return v
-}
-
-function optionalStrings (v: unknown, name: string): string[] | undefined {
-  if (v === undefined || v === null) return undefined
-  if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) throw new UsageError(`${name} must be a list of strings`)
-  return v
-}
-
-function optionalLimit (v: unknown, max: number): number | undefined {
-  if (v === undefined || v === null) return undefined
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > max) throw new UsageError(`limit must be an integer from 1 to ${max}`)
-  return v
-}
-
-function optionalSource (v: unknown): ReflectionSource | undefined {
-  if (v === undefined || v === null) return undefined
-  if (v !== 'local' && v !== 'swarm') throw new UsageError('source must be local or swarm')
-  return v
-}
-
-function optionalOutcome (v: unknown): Outcome | undefined {
-  return v === undefined || v === null ? undefined : normalizeOutcome(v)
-}
-
-function needId (params: any, method: string): string {
-  if (typeof params?.id !== 'string' || params.id === '') throw new UsageError(`${method} needs a reflection id`)
-  return params.id
+/** What this service needs of the bus to scope a reflection by its question (looked up late: the bus starts after). */
+interface QuestionLookup {
+  store: { getQuestion: (id: string) => Promise<{ envelope: QuestionEnvelope, to?: string[] } | undefined> }
 }
 
 export class ReflectionService implements SwarmService {
   readonly name = 'reflections'
   readonly store: ReflectionStore
+  /** Who may be served what (config `reflections.serve` over the defaults). */
+  readonly policy: ServePolicy
   private readonly c: ReflectionComponents
   private readonly log: Logger
   private readonly sharing: ReflectionSharing
+  /** Checks envelopes in peers' knowledge replies; no replay memory (the same reflection comes back often). */
+  private readonly replyValidator: EnvelopeValidator
   private started = false
   private serving = false
   /** Counts by source, read once at start and kept up to date (stats must stay cheap). */
   private counts = { local: 0, swarm: 0 }
-  private readonly numbers = { knowledgeServed: 0, knowledgeAsked: 0 }
+  private readonly numbers = { knowledgeServed: 0, knowledgeAsked: 0, knowledgeItemsRejected: 0 }
 
   constructor (c: ReflectionComponents) {
     this.c = c
     this.log = c.log.child('reflections')
     this.store = new ReflectionStore(c.db)
+    this.policy = { federation: c.identity.federation, overrides: { ...(c.config.reflections?.serve ?? {}) } }
     this.sharing = new ReflectionSharing({
       identity: c.identity,
       libp2p: c.libp2p,
@@ -101,10 +79,12 @@ export class ReflectionService implements SwarmService {
       events: c.events,
       counters: c.counters,
       log: c.log,
+      membership: c.membership,
       store: this.store,
       clockSkewSec: c.config.bus.clockSkewSec,
       maxEnvelopeBytes: c.config.bus.maxEnvelopeBytes
     })
+    this.replyValidator = new EnvelopeValidator({ clockSkewSec: c.config.bus.clockSkewSec, maxBytes: c.config.bus.maxEnvelopeBytes, replayCacheSize: 0 })
     // imports are counted where they happen
     c.events.on((e) => { if (e.type === 'reflection:integrated') this.counts.swarm++ })
   }
@@ -112,57 +92,11 @@ export class ReflectionService implements SwarmService {
   async start (): Promise<void> {
     const counts = await this.store.countBySource()
     this.counts = { local: counts.local, swarm: counts.swarm }
-    const { control } = this.c
-    control.register('reflect.add', async (params: any, ctx) => await this.addMethod(params, ctx.signal))
-    control.register('reflect.share', async (params: any, ctx) => await this.share(needId(params, 'reflect.share'), ctx.signal))
-    control.register('reflect.get', async (params: any) => {
-      const id = needId(params, 'reflect.get')
-      const r = await this.store.get(id)
-      if (r === undefined) throw new NotFoundError('reflection', id)
-      return view(r, true)
-    })
-    control.register('reflect.search', async (params: any, ctx) => {
-      const query = optionalString(params?.query, 'query')
-      if (query === undefined || query.trim() === '') throw new UsageError('reflect.search needs a query')
-      const found = await this.store.search(query, {
-        tags: optionalStrings(params.tags, 'tags'),
-        category: optionalString(params.category, 'category'),
-        outcome: optionalOutcome(params.outcome),
-        source: optionalSource(params.source),
-        limit: optionalLimit(params.limit, 200),
-        signal: ctx.signal
-      })
-      return found.map(({ reflection, score }) => ({ ...view(reflection), score: Math.round(score * 1000) / 1000 }))
-    })
-    control.register('reflect.list', async (params: any, ctx) => {
-      const list = await this.store.list({
-        source: optionalSource(params?.source),
-        tag: optionalString(params?.tag, 'tag'),
-        category: optionalString(params?.category, 'category'),
-        outcome: optionalOutcome(params?.outcome),
-        limit: optionalLimit(params?.limit, 1000),
-        after: optionalString(params?.after, 'after'),
-        signal: ctx.signal
-      })
-      return list.map((r) => view(r))
-    })
-    control.register('knowledge', async (params: any, ctx) => {
-      const query = optionalString(params?.query, 'query')
-      if (query === undefined || query.trim() === '' || query.length > MAX_QUERY_CHARS) throw new UsageError(`knowledge needs a query of 1..${MAX_QUERY_CHARS} characters`)
-      const timeoutSec = params?.timeoutSec
-      if (timeoutSec !== undefined && (typeof timeoutSec !== 'number' || !(timeoutSec > 0) || timeoutSec * 1000 > MAX_KNOWLEDGE_TIMEOUT_MS)) {
-        throw new UsageError(`timeoutSec must be a number from 0 to ${MAX_KNOWLEDGE_TIMEOUT_MS / 1000}`)
-      }
-      return await this.knowledge(query, {
-        limit: optionalLimit(params?.limit, MAX_KNOWLEDGE_ITEMS),
-        timeoutMs: timeoutSec === undefined ? undefined : timeoutSec * 1000,
-        signal: ctx.signal
-      })
-    })
+    registerReflectionMethods(this.c.control, this)
     await this.sharing.start()
-    await serveKnowledge(this.c.libp2p, this.c.identity.nodeId, async (q, signal) => {
+    await serveKnowledge(this.c.libp2p, this.c.identity.nodeId, async (q, peer, signal) => {
       this.numbers.knowledgeServed++
-      return await this.curated(q.query, q.limit, signal)
+      return await this.curated(q.query, q.limit, this.peerAudience(q, nodeIdFromPeerId(peer)), signal)
     })
     this.serving = true
     this.started = true
@@ -180,13 +114,21 @@ export class ReflectionService implements SwarmService {
     return { reflections: { count: local + swarm, local, swarm, ...this.sharing.numbers, ...this.numbers } }
   }
 
+  /** What `swarm status` reports: who is served what, and whether the operator widened it. */
+  status (): Record<string, unknown> {
+    return { reflections: { serve: describePolicy(this.policy) } }
+  }
+
   /**
-   * Stores a local reflection, signed as the `swarm/reflection` envelope it would be shared as
-   * (same id and created-at), and answers once the write is synced.
+   * Stores a reflection, `local` unless `visibility` says otherwise, signed as the
+   * `swarm/reflection` envelope it would be shared as (same id and created-at), and answers once
+   * the write is synced. `question` scopes it: one learned from a private question keeps that
+   * question's recipients.
    */
-  async add (input: Omit<AddParams, 'share'>, signal?: AbortSignal): Promise<ReflectionRecord> {
+  async add (input: Omit<AddParams, 'share'>, signal?: AbortSignal, visibility: 'local' | 'shared' = 'local'): Promise<ReflectionRecord> {
     const { identity } = this.c
     const content = validateContent(input)
+    const scope = input.question === undefined ? { federation: identity.federation } : await this.scopeOfQuestion(input.question)
     const id = newReflectionId()
     const createdAt = new Date().toISOString()
     const env = buildReflection(identity, content, { id, createdAt })
@@ -194,32 +136,21 @@ export class ReflectionService implements SwarmService {
     // the 64 KiB cap): such a reflection is kept unsigned and cannot be shared.
     const fits = envelopeType('swarm/reflection')?.schema.safeParse(env).success === true &&
       new TextEncoder().encode(JSON.stringify(env)).length <= Math.min(this.c.config.bus.maxEnvelopeBytes, 64 * 1024)
-    const record = await this.store.add({ ...content, id, createdAt }, identity.nodeId, fits ? { signature: env.signature.value, envelope: env, signal } : { signal })
+    const signed = fits ? { signature: env.signature.value, envelope: env } : {}
+    const record = await this.store.add({ ...content, id, createdAt }, identity.nodeId, { ...signed, visibility, scope, signal })
     this.counts.local++
-    this.log.info('reflection added', { id, outcome: record.outcome, signed: fits })
+    this.log.info('reflection added', { id, outcome: record.outcome, signed: fits, visibility })
     return record
   }
 
-  /** Shares a stored reflection (a local one, or re-announces one from the swarm). */
-  async share (id: string, signal?: AbortSignal): Promise<ShareResult> {
-    const record = await this.store.get(id)
-    if (record === undefined) throw new NotFoundError('reflection', id)
-    return await this.sharing.share(record, signal)
-  }
-
-  private async addMethod (params: any, signal: AbortSignal): Promise<Record<string, unknown>> {
-    if (params === null || typeof params !== 'object') throw new UsageError('reflect.add needs {description, outcome}')
-    const record = await this.add({
-      description: params.description,
-      outcome: params.outcome,
-      category: optionalString(params.category, 'category'),
-      tags: optionalStrings(params.tags, 'tags'),
-      recommendations: optionalStrings(params.recommendations, 'recommendations')
-    }, signal)
-    const out: Record<string, unknown> = { id: record.id, outcome: record.outcome, category: record.category, tags: record.tags, createdAt: record.createdAt }
-    if (params.share !== true) return out
+  /** `reflect add` with `--share`: stored shared (and durable) first, then sent. */
+  async addAndMaybeShare (params: AddParams, signal: AbortSignal): Promise<Record<string, unknown>> {
+    const { share, ...input } = params
+    const record = await this.add(input, signal, share === true && looksSuccessful(input.outcome) ? 'shared' : 'local')
+    const out: Record<string, unknown> = { id: record.id, outcome: record.outcome, category: record.category, tags: record.tags, createdAt: record.createdAt, visibility: visibilityOf(record) }
+    if (share !== true) return out
     try {
-      return { ...out, ...await this.sharing.share(record, signal) }
+      return { ...out, ...await this.share(record.id, signal) }
     } catch (err) {
       // stored (and durable) even though the share was refused: say so in the error
       if (err instanceof SwarmError) {
@@ -231,16 +162,92 @@ export class ReflectionService implements SwarmService {
     }
   }
 
-  /** This node's curated answer (successes first), in wire form. */
-  private async curated (query: string, limit: number, signal?: AbortSignal): Promise<KnowledgeWireItem[]> {
-    const items = await this.store.knowledge(query, limit, { signal })
-    return items.map((i) => ({ id: i.id, description: i.description, outcome: i.outcome, tags: i.tags, score: i.score, recommendations: i.recommendations, author: i.from }))
+  /**
+   * Marks a stored reflection shared and sends it: to the federation's reflections topic, or, for
+   * one learned from a private question, nowhere (it is then served to that question's
+   * recipients only). A stored one from the swarm is re-announced.
+   */
+  async share (id: string, signal?: AbortSignal): Promise<ShareResult & { visibility: 'shared' }> {
+    const record = await this.store.get(id)
+    if (record === undefined) throw new NotFoundError('reflection', id)
+    if (record.scope?.recipients !== undefined) {
+      if (record.outcome !== 'success') throw new NotShareableError(id, 'only successful reflections are shared, and this one is a failure', { outcome: record.outcome })
+      await this.store.setVisibility(id, 'shared', record.scope, { signal })
+      this.log.info('reflection shared with its question\'s recipients', { id })
+      return { id, shared: true, recipients: 0, direct: 0, visibility: 'shared' }
+    }
+    const res = await this.sharing.share(record, signal)
+    if (visibilityOf(record) !== 'shared' || record.scope === undefined) {
+      await this.store.setVisibility(id, 'shared', record.scope ?? { federation: this.c.identity.federation }, { signal })
+    }
+    return { ...res, visibility: 'shared' }
+  }
+
+  /** Stops serving a reflection (what peers already hold stays theirs). */
+  async unshare (id: string, signal?: AbortSignal): Promise<{ id: string, visibility: 'local' }> {
+    const r = await this.store.setVisibility(id, 'local', undefined, { signal })
+    if (r === undefined) throw new NotFoundError('reflection', id)
+    this.log.info('reflection unshared', { id })
+    return { id, visibility: 'local' }
+  }
+
+  /** The scope of a reflection learned from question `qid`, as this node's bus knows it. */
+  private async scopeOfQuestion (qid: string): Promise<ReflectionScope> {
+    const bus = this.c.services.get('bus') as unknown as QuestionLookup | undefined
+    const rec = await bus?.store.getQuestion(qid)
+    if (rec === undefined) throw new NotFoundError('question', qid)
+    const q = rec.envelope
+    const scope: ReflectionScope = { federation: q.sender['federation/id'], question: qid }
+    if (q.delivery.scope === 'private' || q.delivery.scope === 'private-to-swarm') {
+      scope.recipients = [...new Set([q.sender['node/id'], ...(rec.to ?? [])])]
+    }
+    return scope
+  }
+
+  /** Who a knowledge request reads for: the asking peer, of the federation it names (and holds, in a closed one). */
+  private peerAudience (q: KnowledgeRequest, nodeId: string | undefined): Audience {
+    if (nodeId === undefined) return { self: false, federation: undefined }
+    let federation = q.federation
+    const m = this.c.membership
+    if (federation !== undefined && federation === this.c.identity.federation && m?.closed() === true && m.whyNot(nodeId) !== undefined) federation = undefined
+    return { self: false, federation, readers: [nodeId] }
+  }
+
+  /** This node's curated answer (successes first) for `audience`, in wire form. */
+  private async curated (query: string, limit: number, audience: Audience, signal?: AbortSignal): Promise<KnowledgeWireItem[]> {
+    const items = await this.store.knowledge(query, limit, { audience, policy: this.policy, signal })
+    return items.map((i) => ({ id: i.id, description: i.description, outcome: i.outcome, tags: i.tags, score: i.score, recommendations: i.recommendations, author: i.from, envelope: i.envelope }))
   }
 
   /**
-   * Local knowledge merged with the curated answers of every connected peer that speaks the
-   * protocol, asked in parallel until the deadline (default 5 s); late or bad replies are left out.
-   * `knowledge(query, 5)` or `knowledge(query, { limit, timeoutMs, signal })`.
+   * What the reflections answerer may contribute to a remote question: only what may be served
+   * to that question's channel (its federation's members, or a private question's recipients),
+   * from this node's own store. Peers are not asked: each runs its own answerer.
+   */
+  async answerFor (q: QuestionEnvelope, o: { limit?: number, signal?: AbortSignal } = {}): Promise<{ items: KnowledgeResult[] }> {
+    let to: string[] | undefined
+    if (q.delivery.scope === 'private' || q.delivery.scope === 'private-to-swarm') {
+      const bus = this.c.services.get('bus') as unknown as QuestionLookup | undefined
+      to = (await bus?.store.getQuestion(q.id))?.to ?? []
+    }
+    const audience = questionAudience(q, to)
+    const text = [q.question.text, ...q.question.tags.filter((t) => !t.startsWith('parent:'))].join(' ').slice(0, 1024)
+    const limit = Math.max(1, Math.min(MAX_KNOWLEDGE_ITEMS, o.limit ?? 3))
+    const items = await this.curated(text, limit, audience, o.signal)
+    return { items: mergeKnowledge([{ from: this.c.identity.nodeId, items }], limit) }
+  }
+
+  private readonly verify: VerifyReflection = (envelope) => {
+    if (envelope === null || typeof envelope !== 'object' || Array.isArray(envelope)) return undefined
+    const v = this.replyValidator.validateSync(envelope, { expectType: 'swarm/reflection', checkExpiry: false })
+    return v.ok ? v.envelope as ReflectionEnvelope : undefined
+  }
+
+  /**
+   * Local knowledge (all of it: this is the node's own query) merged with the curated answers of
+   * every connected peer that speaks the protocol, asked in parallel until the deadline (default
+   * 5 s); late or bad replies are left out, and so is every item whose signed envelope does not
+   * verify. `knowledge(query, 5)` or `knowledge(query, { limit, timeoutMs, signal })`.
    */
   async knowledge (query: string, limitOrOptions: number | KnowledgeOptions = {}): Promise<KnowledgeAnswer> {
     const opts = typeof limitOrOptions === 'number' ? { limit: limitOrOptions } : limitOrOptions
@@ -249,11 +256,12 @@ export class ReflectionService implements SwarmService {
     const signal = withTimeout(opts.signal, timeoutMs)
     this.numbers.knowledgeAsked++
     const peers = await this.knowledgePeers()
+    const federation = this.c.identity.federation
     const [local, ...answers] = await Promise.all([
-      this.curated(query, limit, opts.signal),
+      this.curated(query, limit, { self: true }, opts.signal),
       ...peers.map(async (p) => {
         try {
-          return { ok: true as const, ...p, ...await askKnowledge(this.c.libp2p, p.peer, p.nodeId, { query, limit }, { signal, timeoutMs }) }
+          return { ok: true as const, ...p, ...await askKnowledge(this.c.libp2p, p.peer, p.nodeId, { query, limit, federation }, { signal, timeoutMs, verify: this.verify }) }
         } catch (err) {
           return { ok: false as const, ...p, error: err instanceof SwarmError ? `${err.code}: ${err.message}` : String(err) }
         }
@@ -262,8 +270,14 @@ export class ReflectionService implements SwarmService {
     const sources: KnowledgeSource[] = [{ from: this.c.identity.nodeId, items: local }]
     const failed: Array<{ nodeId: string, error: string }> = []
     for (const a of answers) {
-      if (a.ok) sources.push({ from: a.nodeId, items: a.items })
-      else failed.push({ nodeId: a.nodeId, error: a.error })
+      if (a.ok) {
+        sources.push({ from: a.nodeId, items: a.items })
+        if (a.dropped > 0) {
+          this.numbers.knowledgeItemsRejected += a.dropped
+          this.c.counters.inc('envelopes.rejected', 'bad-knowledge-item')
+          this.log.info('knowledge: reply items dropped', { from: a.nodeId, dropped: a.dropped })
+        }
+      } else failed.push({ nodeId: a.nodeId, error: a.error })
     }
     if (failed.length > 0) this.log.debug('knowledge: peers left out', { failed })
     return { query, items: mergeKnowledge(sources, limit), peers: { asked: peers.length, answered: peers.length - failed.length, failed } }
@@ -288,6 +302,11 @@ export class ReflectionService implements SwarmService {
     }
     return out
   }
+}
+
+/** `--share` of a failure stores it local: the share is then refused with the reason. */
+function looksSuccessful (outcome: unknown): boolean {
+  return typeof outcome === 'string' && /^success/i.test(outcome.trim())
 }
 
 export function createReflectionService (c: ReflectionComponents): ReflectionService {

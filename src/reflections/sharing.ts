@@ -4,6 +4,11 @@
 // stream is brand new, and it drops identical bytes as duplicates, so delivery is completed
 // over a direct stream (/swarm/reflections/1.0.0): to the subscribed peers a publish did not
 // reach, and to a peer that subscribes later (the recent shares, re-announced).
+//
+// In a closed federation nothing goes over gossip: anyone may subscribe to a topic, and a
+// non-member that trusts the root would be sent every shared reflection. There a share is pushed
+// over the direct stream to connected members only, and each member that stores it pushes it on
+// to its own connected members (a flood over member links, ended by duplicates).
 
 import type { PeerId } from '@libp2p/interface'
 import type { SubscriptionChangeData } from '@libp2p/gossipsub'
@@ -21,6 +26,8 @@ import { validateRecord, type ReflectionRecord } from './model.ts'
 import type { ReflectionStore } from './store.ts'
 
 export type SharingComponents = Pick<SwarmComponents, 'identity' | 'libp2p' | 'topics' | 'events' | 'counters' | 'log'> & {
+  /** Closed-federation membership: who may be sent this federation's reflections. */
+  membership?: { closed: () => boolean, whyNot: (nodeId: string) => string | undefined }
   store: ReflectionStore
   clockSkewSec: number
   maxEnvelopeBytes?: number
@@ -136,6 +143,14 @@ export class ReflectionSharing {
     if (bytes.length > this.maxBytes) throw new NotShareableError(record.id, `its envelope is ${bytes.length} bytes, over the ${this.maxBytes}-byte cap`)
     // Our own envelope coming back (a peer's re-announce, gossip) is then a duplicate.
     this.validator.remember(env)
+    if (this.closed()) {
+      this.remember(record.id, env.sender['node/id'], text)
+      const members = this.memberPeers().filter((p) => nodeIdFromPeerId(p) !== env.sender['node/id'])
+      const pushed = await Promise.all(members.map(async (p) => await this.push(p, [text], signal)))
+      this.numbers.shared++
+      this.log.info('reflection shared with members', { id: record.id, direct: pushed.filter(Boolean).length })
+      return { id: record.id, shared: true, recipients: 0, direct: pushed.filter(Boolean).length }
+    }
     let recipients: PeerId[]
     try {
       // Identical bytes are a duplicate to gossipsub (content-hash id): it returns no recipients
@@ -179,7 +194,8 @@ export class ReflectionSharing {
 
   /** Stores an accepted reflection once; a known id is a duplicate (no event). */
   async integrate (value: IncomingReflection): Promise<boolean> {
-    const { stored, reflection } = await this.c.store.import(value.record, { from: value.from })
+    // shared into the sender's federation (the topic's: judge refused any other), it stays there
+    const { stored, reflection } = await this.c.store.import(value.record, { from: value.from, federation: value.envelope.sender['federation/id'] })
     if (!stored) {
       this.numbers.duplicates++
       return false
@@ -188,7 +204,27 @@ export class ReflectionSharing {
     this.remember(reflection.id, value.from, value.text)
     this.c.events.emit('reflection:integrated', { id: reflection.id, from: value.from })
     this.log.info('reflection integrated', { id: reflection.id, from: value.from })
+    if (this.closed() && this.running) {
+      // no gossip here: pass it on to the members this node is connected to
+      const on = this.memberPeers().filter((p) => nodeIdFromPeerId(p) !== value.from)
+      for (const p of on) void this.push(p, [value.text])
+    }
     return true
+  }
+
+  private closed (): boolean {
+    return this.c.membership?.closed() === true
+  }
+
+  /** Connected peers that are members now, once each (closed federations). */
+  private memberPeers (): PeerId[] {
+    const out = new Map<string, PeerId>()
+    for (const conn of this.c.libp2p.getConnections()) {
+      const nodeId = nodeIdFromPeerId(conn.remotePeer)
+      if (nodeId === undefined || nodeId === this.c.identity.nodeId || this.c.membership?.whyNot(nodeId) !== undefined) continue
+      out.set(conn.remotePeer.toString(), conn.remotePeer)
+    }
+    return [...out.values()]
   }
 
   private remember (id: string, author: string, text: string): void {
@@ -213,6 +249,8 @@ export class ReflectionSharing {
       if (!this.running) return
       const now = Date.now()
       const peerNode = nodeIdFromPeerId(peer)
+      // a closed federation's reflections go to its members only
+      if (this.closed() && (peerNode === undefined || this.c.membership?.whyNot(peerNode) !== undefined)) return
       const texts = this.recent.filter((r) => now - r.at <= RECENT_SHARE_MAX_AGE_MS && r.author !== peerNode).map((r) => r.text)
       if (texts.length === 0) return
       void this.push(peer, texts)

@@ -2,17 +2,21 @@
 // and ranked search (index) behind one object the daemon constructs once over its SwarmDb.
 
 import type { SwarmDb } from '../store/db.ts'
-import type { Outcome, ReflectionInput, ReflectionRecord, ReflectionSource } from './model.ts'
+import type { Outcome, ReflectionInput, ReflectionRecord, ReflectionScope, ReflectionSource, Visibility } from './model.ts'
 import { createRecord, normalizeTag, sharedFrom, validateRecord } from './model.ts'
 import type { ListOptions } from './repository.ts'
 import { ReflectionRepository } from './repository.ts'
-import type { SearchOptions } from './search.ts'
+import { MAX_SEARCH_LIMIT, type SearchOptions } from './search.ts'
+import { mayServe, type Audience, type ServePolicy } from './visibility.ts'
 
 export interface AddOptions {
   signature?: string | null
   envelope?: object
   source?: ReflectionSource
   provenance?: string[]
+  /** default `local`: nothing leaves the node until its operator shares it. */
+  visibility?: Visibility
+  scope?: ReflectionScope
   /** default true: `add` answers only once the record is on disk. */
   sync?: boolean
   signal?: AbortSignal
@@ -21,6 +25,8 @@ export interface AddOptions {
 export interface ImportOptions {
   /** The node the record came from (default: its author); becomes `shared_from_<node id>`. */
   from?: string
+  /** The federation it was shared into (its sender's): it stays shared within that scope here. */
+  federation?: string
   sync?: boolean
   signal?: AbortSignal
 }
@@ -36,6 +42,8 @@ export interface KnowledgeItem {
   recommendations: string[]
   score: number
   from: string
+  /** The signed `swarm/reflection` envelope, when the reflection has one. */
+  envelope?: object
 }
 
 export const DEFAULT_KNOWLEDGE_LIMIT = 5
@@ -55,7 +63,9 @@ export class ReflectionStore {
       signature: options.signature,
       envelope: options.envelope,
       source: options.source,
-      provenance: options.provenance
+      provenance: options.provenance,
+      visibility: options.visibility ?? 'local',
+      scope: options.scope
     })
     await this.repository.put(record, { sync: options.sync ?? true, signal: options.signal })
     return record
@@ -75,14 +85,26 @@ export class ReflectionStore {
       ...r,
       source: 'swarm',
       tags: r.tags.includes(tag) ? r.tags : [...r.tags, tag],
-      provenance: r.provenance.includes(origin) ? r.provenance : [...r.provenance, origin]
+      provenance: r.provenance.includes(origin) ? r.provenance : [...r.provenance, origin],
+      visibility: 'shared'
     }
+    if (options.federation !== undefined) reflection.scope = { federation: options.federation }
     const { stored } = await this.repository.put(reflection, { sync: options.sync ?? true, signal: options.signal })
     return { stored, reflection }
   }
 
   async get (id: string, options: { signal?: AbortSignal } = {}): Promise<ReflectionRecord | undefined> {
     return await this.repository.get(id, options)
+  }
+
+  /** Sets a stored reflection's visibility (and scope); resolves the updated record, undefined if unknown. */
+  async setVisibility (id: string, visibility: Visibility, scope: ReflectionScope | undefined, options: { signal?: AbortSignal } = {}): Promise<ReflectionRecord | undefined> {
+    const r = await this.repository.get(id, options)
+    if (r === undefined) return undefined
+    const next: ReflectionRecord = { ...r, visibility }
+    if (scope !== undefined) next.scope = scope
+    await this.repository.replace(next, { signal: options.signal })
+    return next
   }
 
   async list (options: ListOptions = {}): Promise<ReflectionRecord[]> {
@@ -116,12 +138,10 @@ export class ReflectionStore {
    * ones only fill the remaining slots, because "this did not work" still saves the asker a
    * dead end, but a success is what they asked for. Items carry the original author as `from`.
    */
-  async knowledge (query: string, limit = DEFAULT_KNOWLEDGE_LIMIT, options: { signal?: AbortSignal } = {}): Promise<KnowledgeItem[]> {
+  async knowledge (query: string, limit = DEFAULT_KNOWLEDGE_LIMIT, options: KnowledgeFilter = {}): Promise<KnowledgeItem[]> {
     const n = Math.max(1, Math.min(MAX_KNOWLEDGE_LIMIT, Math.floor(limit)))
-    const found = await this.search(query, { outcome: 'success', limit: n, signal: options.signal })
-    if (found.length < n) {
-      found.push(...await this.search(query, { outcome: 'failure', limit: n - found.length, signal: options.signal }))
-    }
+    const found = await this.servable(query, 'success', n, options)
+    if (found.length < n) found.push(...await this.servable(query, 'failure', n - found.length, options))
     return found.map(({ reflection: r, score }) => ({
       id: r.id,
       description: r.description,
@@ -129,7 +149,32 @@ export class ReflectionStore {
       tags: r.tags,
       recommendations: r.recommendations,
       score: Math.round(score * 1000) / 1000,
-      from: r.author
+      from: r.author,
+      ...(r.envelope !== undefined ? { envelope: r.envelope } : {})
     }))
   }
+
+  /**
+   * The best `n` matches the audience may see. Visibility is not indexed (it changes), so the
+   * search over-fetches and filters, widening up to the search cap while hits are being dropped:
+   * a node whose local reflections crowd the top may serve fewer, never more.
+   */
+  private async servable (query: string, outcome: Outcome, n: number, o: KnowledgeFilter): Promise<SearchResult[]> {
+    const { audience, policy } = o
+    if (audience === undefined || audience.self || policy === undefined) return await this.search(query, { outcome, limit: n, signal: o.signal })
+    let fetch = Math.min(MAX_SEARCH_LIMIT, n * 4)
+    for (;;) {
+      const hits = await this.search(query, { outcome, limit: fetch, signal: o.signal })
+      const ok = hits.filter((h) => mayServe(h.reflection, audience, policy))
+      if (ok.length >= n || hits.length < fetch || fetch >= MAX_SEARCH_LIMIT) return ok.slice(0, n)
+      fetch = Math.min(MAX_SEARCH_LIMIT, fetch * 4)
+    }
+  }
+}
+
+/** Who the knowledge is for; without an audience (or for the node itself) everything is served. */
+export interface KnowledgeFilter {
+  audience?: Audience
+  policy?: ServePolicy
+  signal?: AbortSignal
 }

@@ -51,11 +51,13 @@ export class AssistanceService implements SwarmService {
   constructor (c: AssistanceComponents) {
     this.c = c
     this.log = c.log.child('assistance')
+    // every answerer sees only what may reach the question's channel (reflections.answerFor)
+    const reflections = (): KnowledgeSource | undefined => c.services.get('reflections') as unknown as KnowledgeSource | undefined
     this.answerers = c.config.answerers.map((a): Answerer => {
       switch (a.kind) {
-        case 'command': return new CommandAnswerer(a)
-        case 'openai': return new OpenAIAnswerer(a)
-        case 'reflections': return new ReflectionsAnswerer(a, () => c.services.get('reflections') as unknown as KnowledgeSource | undefined)
+        case 'command': return new CommandAnswerer(a, reflections)
+        case 'openai': return new OpenAIAnswerer(a, process.env, reflections)
+        case 'reflections': return new ReflectionsAnswerer(a, reflections)
       }
     })
   }

@@ -122,8 +122,11 @@ describe('reflections: knowledge queries', () => {
   afterAll(async () => { await stopAll(daemons); await cleanupHomes() })
 
   it('merges local and remote results, deduplicated, ranked, with provenance', async () => {
-    daemons.push(...await startDaemons([{}, {}, {}], 'full'))
+    // b's operator serves its local reflections to the federation too (config reflections.serve)
+    daemons.push(...await startDaemons([{}, { config: { reflections: { serve: { 'fed:test': 'all' } } } }, {}], 'full'))
     const [a, b, c] = daemons
+    expect((await b.json(['status'])).reflections.serve.overrides).toEqual({ 'fed:test': 'all' })
+    expect((await b.cli(['status'])).stdout).toContain('LOCAL and shared served to members of fed:test (config reflections.serve)')
     await eventually(async () => (await a.json(['peers'])).length === 2, { what: 'a sees two peers' })
 
     const local = await a.json(['reflect', 'add', '--description', 'Rotate the trust root with a day of overlap so clients pick up the new key', '--outcome', 'success', '--tag', 'trust-root'])

@@ -63,7 +63,8 @@ describe('synthesis: answerers, clarification, decomposition, summaries, reputat
       { federation: 'fed:a', config: { ...fast, answerers: [{ kind: 'reflections', tags: ['trust'] }] } }
     ], 'full'))
     ;[a, b, c, d] = daemons
-    const refl = await d.json(['reflect', 'add', '--description', 'Rotated the federation trust root with a 30-day overlap window', '--outcome', 'success', '--tag', 'trust', '--recommendation', 'Keep both roots valid during the overlap'])
+    // shared: a remote question is only ever answered from shared reflections (issue 23)
+    const refl = await d.json(['reflect', 'add', '--description', 'Rotated the federation trust root with a 30-day overlap window', '--outcome', 'success', '--tag', 'trust', '--recommendation', 'Keep both roots valid during the overlap', '--share'])
 
     const q1 = await a.json(['ask', 'disagree: how do I rotate the federation trust root?', '--tag', 'trust', '--ttl', '20'])
     const q2 = await a.json(['ask', 'agree: how do I rotate the federation trust root?', '--tag', 'trust', '--ttl', '120'])

@@ -7,7 +7,7 @@ export function daemonOptions (cmd: Command): Command {
   return cmd
     .option('--listen <multiaddr>', 'listen address (repeatable; overrides config listen)', collect)
     .option('--bootstrap <multiaddr>', 'peer to dial at start (repeatable; overrides config bootstrap)', collect)
-    .option('--web <addr>', 'serve the browser page on host:port (config web.listen)')
+    .option('--web [addr]', 'serve the browser page on host:port (config web.listen); alone: 127.0.0.1:7780')
     .option('--metrics <addr>', 'serve Prometheus /metrics on host:port (config metrics.listen)')
     .option('--log-level <level>', 'log level: trace, debug, info, warn, error', oneOf('--log-level', ['trace', 'debug', 'info', 'warn', 'error']))
 }
@@ -22,7 +22,7 @@ export default function register (program: Command, io: CliIO): void {
       const run = await import('../run-daemon.ts')
       if (opts.detach === true) {
         const res = await run.runDetached(ctx, run.daemonArgv(opts))
-        ctx.out.result(res, (r) => `swarmd started (pid ${r.pid as number}), node ${r.nodeId as string}`)
+        ctx.out.result(res, (r) => `swarmd started (pid ${r.pid as number}), node ${r.nodeId as string}${typeof r.web === 'string' ? `\nweb page: ${r.web}` : ''}`)
         return
       }
       await run.runForeground(ctx, opts)

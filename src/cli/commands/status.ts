@@ -2,6 +2,14 @@ import type { Command } from 'commander'
 import { createContext, type CliIO } from '../context.ts'
 import { DaemonNotRunningError } from '../../errors.ts'
 
+/** What leaves the node, said when the operator widened or narrowed it (config reflections.serve). */
+function serveLines (serve: { federation: string, overrides: Record<string, string> } | undefined): string[] {
+  if (serve === undefined) return []
+  const entries = Object.entries(serve.overrides)
+  if (entries.length === 0) return [`reflections: shared ones served to members of ${serve.federation} (default)`]
+  return entries.map(([fed, level]) => `reflections: ${level === 'all' ? 'LOCAL and shared' : level === 'shared' ? 'shared' : 'none'} served to members of ${fed} (config reflections.serve)`)
+}
+
 export default function register (program: Command, io: CliIO): void {
   program.command('status')
     .description('is the daemon running? (exit 3 when not)')
@@ -9,7 +17,7 @@ export default function register (program: Command, io: CliIO): void {
       const ctx = createContext(cmd, io)
       try {
         const status = await ctx.withClient(async (c) => await c.call('status'))
-        ctx.out.result(status, (s) => `running (pid ${s.pid as number}), node ${s.nodeId as string}, up ${s.uptimeSec as number}s`)
+        ctx.out.result(status, (s) => [`running (pid ${s.pid as number}), node ${s.nodeId as string}, up ${s.uptimeSec as number}s`, ...serveLines(s.reflections?.serve)].join('\n'))
       } catch (err) {
         if (!(err instanceof DaemonNotRunningError)) throw err
         ctx.out.result({ running: false }, () => `not running on home ${ctx.home}; start it with: swarm daemon --detach`)

@@ -1,12 +1,15 @@
 // The `command` answerer: an operator's executable, run without a shell. It reads
-// `{"question": <envelope>, "contributions": [<envelopes>…], "trigger": "question"|"clarification"}`
-// on stdin and prints a JSON array of `{"kind","text","confidence","sources"}` on stdout. It runs
+// `{"question": <envelope>, "contributions": [<envelopes>…], "trigger": "question"|"clarification",
+// "reflections": [{id, description, outcome, recommendations, author}…]}` on stdin (the
+// reflections are the shared ones servable to that question, never local ones) and prints a JSON array of `{"kind","text","confidence","sources"}` on stdout. It runs
 // in its own process group so a time limit kills its children too; its output is capped.
 
 import { spawn } from 'node:child_process'
 import type { AnswererConfig } from '../../config/schema.ts'
 import { SwarmError } from '../../errors.ts'
-import { toDrafts, type AnswerInput, type Answerer, type Draft } from './types.ts'
+import { sharedContext } from './context.ts'
+import type { KnowledgeSource } from './reflections.ts'
+import { toDrafts, type AnswerInput, type AnswerRequest, type Answerer, type Draft } from './types.ts'
 
 export type CommandAnswererConfig = Extract<AnswererConfig, { kind: 'command' }>
 
@@ -21,9 +24,12 @@ export class CommandAnswerer implements Answerer {
   readonly kind = 'command' as const
   readonly label: string
   readonly config: CommandAnswererConfig
+  private readonly context?: () => KnowledgeSource | undefined
 
-  constructor (config: CommandAnswererConfig) {
+  /** `context`: where the shared reflections given to the command come from (none without it). */
+  constructor (config: CommandAnswererConfig, context?: () => KnowledgeSource | undefined) {
     this.config = config
+    this.context = context
     this.label = `command:${config.command}`
   }
 
@@ -38,10 +44,12 @@ export class CommandAnswerer implements Answerer {
   async run (input: AnswerInput, signal: AbortSignal): Promise<RunResult> {
     const timeoutMs = (this.config.timeoutSec ?? COMMAND_TIMEOUT_SEC) * 1000
     const cap = this.config.outputBytes ?? COMMAND_OUTPUT_BYTES
-    const stdout = await runProcess(this.config.command, this.config.args ?? [], JSON.stringify(input), { timeoutMs, cap, signal })
+    const request: AnswerRequest = { ...input, reflections: await sharedContext(this.context, input.question, signal) }
+    const stdout = await runProcess(this.config.command, this.config.args ?? [], JSON.stringify(request), { timeoutMs, cap, signal })
     let parsed: unknown
     try { parsed = JSON.parse(stdout) } catch {
-      throw new SwarmError('bad-answer', `${this.config.command} did not print JSON`, { detail: { stdout: stdout.slice(0, 200) } })
+      // the output is answer text: its size is logged, never its content
+      throw new SwarmError('bad-answer', `${this.config.command} did not print JSON`, { detail: { stdoutBytes: Buffer.byteLength(stdout) } })
     }
     try {
       return toDrafts(parsed)

@@ -6,6 +6,8 @@
 
 import type { AnswererConfig } from '../../config/schema.ts'
 import { chatComplete, type ChatMessage } from '../openai.ts'
+import { sharedContext, type ReflectionContext } from './context.ts'
+import type { KnowledgeSource } from './reflections.ts'
 import { MAX_DRAFT_TEXT, toDrafts, type AnswerInput, type Answerer, type Draft } from './types.ts'
 
 export type OpenAIAnswererConfig = Extract<AnswererConfig, { kind: 'openai' }>
@@ -37,10 +39,13 @@ export class OpenAIAnswerer implements Answerer {
   readonly label: string
   readonly config: OpenAIAnswererConfig
   private readonly env: NodeJS.ProcessEnv
+  private readonly context?: () => KnowledgeSource | undefined
 
-  constructor (config: OpenAIAnswererConfig, env: NodeJS.ProcessEnv = process.env) {
+  /** `context`: where the shared reflections put in the prompt come from (none without it). */
+  constructor (config: OpenAIAnswererConfig, env: NodeJS.ProcessEnv = process.env, context?: () => KnowledgeSource | undefined) {
     this.config = config
     this.env = env
+    this.context = context
     this.label = `openai:${config.model}@${config.baseUrl}`
   }
 
@@ -53,7 +58,7 @@ export class OpenAIAnswerer implements Answerer {
   async answer (input: AnswerInput, signal: AbortSignal): Promise<Draft[]> {
     const res = await chatComplete({
       baseUrl: this.config.baseUrl, model: this.config.model, apiKey: this.apiKey, signal, timeoutMs: this.timeoutMs, temperature: 0.2,
-      messages: [{ role: 'system', content: ANSWER_SYSTEM_PROMPT }, { role: 'user', content: answerPrompt(input) }]
+      messages: [{ role: 'system', content: ANSWER_SYSTEM_PROMPT }, { role: 'user', content: answerPrompt(input, await sharedContext(this.context, input.question, signal)) }]
     })
     return parseAnswer(res.text, `model:${this.config.model}`)
   }
@@ -72,7 +77,7 @@ export class OpenAIAnswerer implements Answerer {
   }
 }
 
-export function answerPrompt (input: AnswerInput): string {
+export function answerPrompt (input: AnswerInput, reflections: ReflectionContext[] = []): string {
   const q = input.question
   const lines = [
     `Question: ${q.question.text}`,
@@ -87,6 +92,14 @@ export function answerPrompt (input: AnswerInput): string {
     seen.push(line)
   }
   if (seen.length > 0) lines.push('', 'Contributions so far (clarifications from the asker refine the question):', ...seen)
+  const learned: string[] = []
+  for (const r of reflections) {
+    const line = `- [${r.id}] ${r.outcome === 'success' ? 'worked' : 'did not work'}: ${r.description}${r.recommendations.length > 0 ? ` (advice: ${r.recommendations.join('; ')})` : ''}`
+    if (line.length > budget) break
+    budget -= line.length
+    learned.push(line)
+  }
+  if (learned.length > 0) lines.push('', 'What this swarm learned before (cite the [reflection:…] id as a source when you use one):', ...learned)
   if (input.trigger === 'clarification') lines.push('', 'The asker has just clarified the question; answer with that in mind.')
   return lines.join('\n')
 }

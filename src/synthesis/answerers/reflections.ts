@@ -1,8 +1,12 @@
-// The `reflections` answerer: what this node (and, through the knowledge protocol, its connected
-// peers) learned before. It looks the question's text and tags up and contributes each matching
-// reflection as a fact (what happened) and its recommendations, citing `reflection:<id>`.
+// The `reflections` answerer, on by default: what this node learned before, offered to a remote
+// question. It only ever sees what may leave the node for that question's channel (DESIGN.md
+// "What leaves a node"): shared reflections, to the members of the federation they were shared
+// into, or a private question's recipients; a global channel gets none. The reflections service
+// decides (`answerFor`); this answerer turns its items into a fact (what happened) and its
+// recommendations, citing `reflection:<id>`.
 
 import type { AnswererConfig } from '../../config/schema.ts'
+import type { QuestionEnvelope } from '../../envelope/schemas.ts'
 import type { KnowledgeResult } from '../../reflections/knowledge.ts'
 import { MAX_DRAFT_TEXT, type AnswerInput, type Answerer, type Draft } from './types.ts'
 
@@ -10,11 +14,10 @@ export type ReflectionsAnswererConfig = Extract<AnswererConfig, { kind: 'reflect
 
 /** What this answerer needs of the reflections service. */
 export interface KnowledgeSource {
-  knowledge: (query: string, o: { limit?: number, timeoutMs?: number, signal?: AbortSignal }) => Promise<{ items: KnowledgeResult[] }>
+  answerFor: (question: QuestionEnvelope, o: { limit?: number, signal?: AbortSignal }) => Promise<{ items: KnowledgeResult[] }>
 }
 
 export const REFLECTIONS_LIMIT = 3
-const KNOWLEDGE_TIMEOUT_MS = 3000
 
 export class ReflectionsAnswerer implements Answerer {
   readonly kind = 'reflections' as const
@@ -30,9 +33,7 @@ export class ReflectionsAnswerer implements Answerer {
   async answer (input: AnswerInput, signal: AbortSignal): Promise<Draft[]> {
     const src = this.source()
     if (src === undefined) return []
-    const q = input.question.question
-    const query = [q.text, ...q.tags.filter((t) => !t.startsWith('parent:'))].join(' ').slice(0, 1024)
-    const { items } = await src.knowledge(query, { limit: this.config.limit ?? REFLECTIONS_LIMIT, timeoutMs: KNOWLEDGE_TIMEOUT_MS, signal })
+    const { items } = await src.answerFor(input.question, { limit: this.config.limit ?? REFLECTIONS_LIMIT, signal })
     return reflectionDrafts(items)
   }
 }

@@ -5,6 +5,7 @@
 import { CONTRIBUTION_KINDS } from '../../envelope/schemas.ts'
 import type { ContributionEnvelope, QuestionEnvelope } from '../../envelope/schemas.ts'
 import type { AnswererConfig } from '../../config/schema.ts'
+import type { ReflectionContext } from './context.ts'
 
 export type ContributionKind = typeof CONTRIBUTION_KINDS[number]
 
@@ -24,6 +25,12 @@ export interface AnswerInput {
   contributions: ContributionEnvelope[]
   /** Why this run happens: a new question, or a clarification in its channel. */
   trigger: 'question' | 'clarification'
+}
+
+/** What a command answerer reads on stdin: the input plus the reflections it may use as context. */
+export interface AnswerRequest extends AnswerInput {
+  /** Shared reflections servable to this question's channel (answerers/context.ts); never local ones. */
+  reflections: ReflectionContext[]
 }
 
 export interface Answerer {
@@ -87,6 +94,9 @@ export function toDrafts (parsed: unknown): { drafts: Draft[], rejected: string[
 /** Whether an answerer serves a question: each of its lists (scopes, tags, urgencies), when given and non-empty, must match. */
 export function serves (cfg: AnswererConfig, q: QuestionEnvelope): boolean {
   const scope = q.delivery.scope === 'private-to-swarm' ? 'private' : q.delivery.scope
+  // a global or cross-federation channel may be read by anyone: no reflection may be served
+  // there (DESIGN.md "What leaves a node"), so the reflections answerer does not even run
+  if (cfg.kind === 'reflections' && scope !== 'federation-local' && scope !== 'private') return false
   if (cfg.scopes !== undefined && cfg.scopes.length > 0 && !(cfg.scopes as string[]).includes(scope)) return false
   if (cfg.urgencies !== undefined && cfg.urgencies.length > 0 && !(cfg.urgencies as string[]).includes(q.question.urgency)) return false
   if (cfg.tags !== undefined && cfg.tags.length > 0) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { createRecord, normalizeOutcome, normalizeTags, validateRecord } from '../../../src/reflections/model.ts'
+import { createRecord, normalizeOutcome, normalizeTags, validateRecord, visibilityOf } from '../../../src/reflections/model.ts'
 import { SwarmError } from '../../../src/errors.ts'
 import { tokenize } from '../../../src/reflections/tokenize.ts'
 
@@ -60,6 +60,16 @@ describe('reflection validation', () => {
     expect(codeAndField(() => validateRecord({ ...r, author: '' })).field).toBe('author')
     expect(codeAndField(() => validateRecord({ ...r, signature: 5 })).field).toBe('signature')
     expect(codeAndField(() => validateRecord('nope')).field).toBe('input')
+  })
+
+  it('keeps visibility and scope, and refuses bad ones', () => {
+    const r = createRecord(base, { author: 'node:a', visibility: 'shared', scope: { federation: 'fed:x', question: 'question:01ARZ3NDEKTSV4RRFFQ69G5FAV', recipients: ['node:a', 'node:b'] } })
+    expect(validateRecord(JSON.parse(JSON.stringify(r)))).toEqual(r)
+    expect(visibilityOf(createRecord(base, { author: 'node:a' }))).toBe('local')
+    expect(visibilityOf({ source: 'swarm' })).toBe('shared')
+    expect(codeAndField(() => validateRecord({ ...r, visibility: 'public' })).field).toBe('visibility')
+    expect(codeAndField(() => validateRecord({ ...r, scope: { recipients: [] } })).field).toBe('scope.federation')
+    expect(codeAndField(() => validateRecord({ ...r, scope: { federation: 'fed:x', recipients: [3] } })).field).toBe('scope.recipients[0]')
   })
 })
 

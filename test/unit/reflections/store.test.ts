@@ -149,3 +149,38 @@ describe('ReflectionStore search', () => {
     expect((await store.search('zephyr'))[0].reflection.id).toBe(more.id)
   })
 })
+
+describe('ReflectionStore visibility', () => {
+  const policy = { federation: 'fed:t', overrides: {} }
+  const member = { self: false as const, federation: 'fed:t', readers: ['node:peer'] }
+
+  it('serves a member only shared reflections, even when local ones outrank them', async () => {
+    // 40 local reflections that match the query better than the one shared reflection
+    for (let i = 0; i < 40; i++) await store.add({ description: `heron heron heron sluice ${i}`, outcome: 'success' }, 'node:me', { sync: false })
+    const shared = await store.add({ description: 'heron sluice gate maintenance schedule', outcome: 'success' }, 'node:me', { visibility: 'shared', scope: { federation: 'fed:t' } })
+    const served = await store.knowledge('heron sluice', 5, { audience: member, policy })
+    expect(served.map((i) => i.id)).toEqual([shared.id])
+    expect((await store.knowledge('heron sluice', 5, { audience: { self: true }, policy })).length).toBe(5)
+    expect(await store.knowledge('heron sluice', 5, { audience: { self: false, federation: 'fed:other', readers: ['node:x'] }, policy })).toEqual([])
+  })
+
+  it('share and unshare rewrite the record durably and keep it searchable', async () => {
+    const r = await store.add({ description: 'ibis weir: open the second gate first', outcome: 'success' }, 'node:me')
+    expect(r.visibility).toBe('local')
+    expect((await store.setVisibility(r.id, 'shared', { federation: 'fed:t' }))?.visibility).toBe('shared')
+    expect(await store.get(r.id)).toMatchObject({ visibility: 'shared', scope: { federation: 'fed:t' } })
+    expect((await store.knowledge('ibis weir', 5, { audience: member, policy })).map((i) => i.id)).toEqual([r.id])
+    await store.setVisibility(r.id, 'local', undefined)
+    expect(await store.knowledge('ibis weir', 5, { audience: member, policy })).toEqual([])
+    expect((await store.search('ibis weir')).map((h) => h.reflection.id)).toEqual([r.id])
+    expect(await store.count()).toBe(1)
+    expect(await store.setVisibility('reflection:01ARZ3NDEKTSV4RRFFQ69G5FAV', 'shared', undefined)).toBeUndefined()
+  })
+
+  it('an import is shared within the federation it came from', async () => {
+    const rec = createRecord({ description: 'egret pump: prime it before the dry season', outcome: 'success' }, { author: 'node:far' })
+    const { reflection } = await store.import(rec, { from: 'node:far', federation: 'fed:t' })
+    expect(reflection).toMatchObject({ source: 'swarm', visibility: 'shared', scope: { federation: 'fed:t' } })
+    expect((await store.knowledge('egret pump', 5, { audience: member, policy })).map((i) => i.id)).toEqual([reflection.id])
+  })
+})

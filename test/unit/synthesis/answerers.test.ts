@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { buildQuestion, createSigner } from '../../../src/envelope/index.ts'
 import { CommandAnswerer } from '../../../src/synthesis/answerers/command.ts'
-import { OpenAIAnswerer, parseAnswer, parseJsonLoose } from '../../../src/synthesis/answerers/openai.ts'
+import { answerPrompt, OpenAIAnswerer, parseAnswer, parseJsonLoose } from '../../../src/synthesis/answerers/openai.ts'
 import { reflectionDrafts } from '../../../src/synthesis/answerers/reflections.ts'
 import { serves, toDrafts } from '../../../src/synthesis/answerers/types.ts'
 import { reply, startChatServer } from './chat-server.ts'
@@ -41,9 +41,27 @@ describe('command answerer', () => {
     expect(res.rejected).toHaveLength(3)
   })
 
+  it('is given as context only what its reflections source serves to that question', async () => {
+    const cmd = await script(`let s='';process.stdin.on('data',d=>s+=d).on('end',()=>{const i=JSON.parse(s);console.log(JSON.stringify(i.reflections.map(r=>({kind:'fact',text:r.description,confidence:0.5,sources:[r.id]}))))})`)
+    const asked: unknown[] = []
+    const source = {
+      answerFor: async (q: unknown) => {
+        asked.push(q)
+        return { items: [{ id: 'reflection:01JNY6M2X6Y8M1G5R4Z3K7Q2P9', description: 'a shared one', outcome: 'success' as const, tags: [], score: 1, from: 'node:me', recommendations: [], author: 'node:me', sources: ['node:me'] }] }
+      }
+    }
+    const withContext = new CommandAnswerer({ kind: 'command', command: cmd }, () => source)
+    expect(await withContext.answer(input, AbortSignal.timeout(10_000))).toEqual([{ kind: 'fact', text: 'a shared one', confidence: 0.5, sources: ['reflection:01JNY6M2X6Y8M1G5R4Z3K7Q2P9'] }])
+    expect(asked).toEqual([question])
+    // no source (or a failing one): an empty list, the run goes on
+    expect(await new CommandAnswerer({ kind: 'command', command: cmd }).answer(input, AbortSignal.timeout(10_000))).toEqual([])
+    const failing = { answerFor: async () => { throw new Error('store closed') } }
+    expect(await new CommandAnswerer({ kind: 'command', command: cmd }, () => failing).answer(input, AbortSignal.timeout(10_000))).toEqual([])
+  })
+
   it('fails cleanly: non-JSON, non-zero exit, timeout (process group killed), output cap, missing binary', async () => {
     const garbage = new CommandAnswerer({ kind: 'command', command: await script('console.log("hello")') })
-    await expect(garbage.answer(input, AbortSignal.timeout(10_000))).rejects.toMatchObject({ code: 'bad-answer' })
+    await expect(garbage.answer(input, AbortSignal.timeout(10_000))).rejects.toMatchObject({ code: 'bad-answer', detail: { stdoutBytes: 6 } })
     const exit = new CommandAnswerer({ kind: 'command', command: await script('console.error("boom"); process.exit(3)') })
     await expect(exit.answer(input, AbortSignal.timeout(10_000))).rejects.toMatchObject({ code: 'answerer-failed', detail: { stderr: 'boom' } })
     // a child that would outlive its parent: killing the group stops both
@@ -85,6 +103,14 @@ describe('openai answerer', () => {
   })
 })
 
+describe('openai prompt', () => {
+  it('puts the servable reflections in the prompt, citable by id', () => {
+    const p = answerPrompt(input, [{ id: 'reflection:01JNY6M2X6Y8M1G5R4Z3K7Q2P9', description: 'Rotated with overlap.', outcome: 'success', recommendations: ['keep both'], author: 'node:x' }])
+    expect(p).toContain('[reflection:01JNY6M2X6Y8M1G5R4Z3K7Q2P9] worked: Rotated with overlap. (advice: keep both)')
+    expect(answerPrompt(input)).not.toContain('learned before')
+  })
+})
+
 describe('reflections answerer and filters', () => {
   it('turns knowledge into cited facts and recommendations', () => {
     const drafts = reflectionDrafts([
@@ -105,5 +131,14 @@ describe('reflections answerer and filters', () => {
     expect(serves({ kind: 'reflections', scopes: ['global'] }, question)).toBe(false)
     expect(serves({ kind: 'reflections', urgencies: ['normal'], scopes: ['federation-local'] }, question)).toBe(true)
     expect(() => toDrafts({})).toThrow(/JSON array/)
+  })
+
+  it('the reflections answerer never runs on a channel anyone may read', () => {
+    const scoped = (scope: string): typeof question => ({ ...question, delivery: { ...question.delivery, scope } } as typeof question)
+    expect(serves({ kind: 'reflections' }, scoped('global'))).toBe(false)
+    expect(serves({ kind: 'reflections' }, scoped('cross-federation'))).toBe(false)
+    expect(serves({ kind: 'reflections' }, scoped('private'))).toBe(true)
+    expect(serves({ kind: 'reflections' }, scoped('federation-local'))).toBe(true)
+    expect(serves({ kind: 'command', command: '/bin/true' }, scoped('global'))).toBe(true)
   })
 })
