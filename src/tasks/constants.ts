@@ -79,6 +79,5 @@ export const JAIL_PROBE_TIMEOUT_MS = 10_000
 /** Isolation classes an advert may declare for its python executor, strongest first. */
 export const ISOLATION_CLASSES = ['bwrap', 'wasm', 'none'] as const
 
-/** Peer directory: adverts kept at most (the oldest-expiring go first), and the longest expiry taken. */
-export const DIRECTORY_MAX_ENTRIES = 4096
+/** The longest a peer's advert is believed, whatever its `expires-at` says (the directory caps it). */
 export const ADVERT_MAX_TTL_SEC = 3600

@@ -117,8 +117,8 @@ async function tryJail (plan: JailPlan): Promise<string | undefined> {
       timeout: JAIL_PROBE_TIMEOUT_MS,
       ...(plan.uid === undefined ? {} : { uid: plan.uid, gid: plan.gid })
     })
-    child.stdout.setEncoding('utf8').on('data', (s: string) => { if (out.length < 4096) out += s })
-    child.stderr.setEncoding('utf8').on('data', (s: string) => { if (err.length < 4096) err += s })
+    child.stdout?.setEncoding('utf8').on('data', (s: string) => { if (out.length < 4096) out += s })
+    child.stderr?.setEncoding('utf8').on('data', (s: string) => { if (err.length < 4096) err += s })
     child.once('error', (e) => { resolve(e.message) })
     child.once('close', (code) => {
       resolve(code === 0 && out.trim() === 'jail-ok' ? undefined : (err.trim().split('\n').pop() ?? `exit ${String(code)}`).slice(0, 300))
