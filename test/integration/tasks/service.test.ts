@@ -6,6 +6,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { defaults } from '../../../src/config/load.ts'
+import { inputHash, verifyReceiptSignature } from '../../../src/tasks/receipts.ts'
 import { homePaths } from '../../../src/config/paths.ts'
 import { identityFromSeed, newSeed, type Identity } from '../../../src/identity/index.ts'
 import { openDb, type SwarmDb } from '../../../src/store/db.ts'
@@ -115,8 +116,14 @@ describe('TaskService between two in-process nodes', () => {
     const cid = r.correlationId
     const mine = (await caller.audit.list({ correlationId: cid })).map((e) => e.kind)
     const theirs = (await executor.audit.list({ correlationId: cid })).map((e) => e.kind)
-    expect(mine).toEqual(['task.delegated', 'task.done'])
+    expect(mine).toEqual(['task.delegated', 'task.receipt', 'task.done'])
     expect(theirs).toEqual(['task.received', 'task.run'])
+    // the executor's signed receipt binds this task and this outcome, and stays verifiable in the log
+    const kept = (await caller.audit.list({ correlationId: cid, kind: 'task.receipt' }))[0].detail as any
+    expect(kept.receipt).toMatchObject({ 'correlation-id': cid, 'task/type': 'echo', isolation: 'none', 'executed-by': executor.identity.nodeId, 'input-hash': inputHash('echo', { x: 1 }) })
+    expect(verifyReceiptSignature(kept.receipt, kept.pubkey)).toBe(true)
+    expect(verifyReceiptSignature({ ...kept.receipt, isolation: 'bwrap' }, kept.pubkey)).toBe(false)
+    expect(r.success && r.receipt?.['output-hash']).toBe(kept.receipt['output-hash'])
     expect(await caller.audit.verify()).toMatchObject({ intact: true })
   })
 
