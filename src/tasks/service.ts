@@ -348,6 +348,8 @@ export class TaskService implements SwarmService {
     } catch (err) {
       const e = toSwarmError(err)
       if (e.code === 'busy') return await this.refuse(rec, e, started, req)
+      // The detail (endpoint URLs, provider errors, paths) is for this node's operator only.
+      if (e.detail !== undefined) this.log.warn('task failed', { correlationId: cid, type, code: e.code, detail: e.detail })
       outcome = { error: { code: /^[a-z0-9][a-z0-9._-]{0,63}$/i.test(e.code) ? e.code : 'internal', message: e.message.slice(0, 4000) } }
     } finally {
       scope.done()
