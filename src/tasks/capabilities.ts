@@ -4,7 +4,7 @@
 
 import { SwarmError } from '../errors.ts'
 import { pythonAvailable } from './executors/python.ts'
-import { probeJail, type IsolationClass, type JailPlan } from './executors/jail.ts'
+import { probeJail, type IsolationClass, type JailPlan, type JailProbe } from './executors/jail.ts'
 import type { OpenAIEndpoint } from './executors/code-generation.ts'
 import { TASK_TYPES } from './constants.ts'
 
@@ -30,6 +30,8 @@ export interface CapabilityInput {
   unsafeHostExecution?: boolean
   /** Whether the daemon runs as root (default: process.getuid() === 0). */
   root?: boolean
+  /** How the jail is probed (default probeJail; tests pass a jail that is missing). */
+  probe?: (python: string) => Promise<JailProbe>
 }
 
 /** How python-computation would run here, and why (for the operator's log). */
@@ -48,7 +50,7 @@ export interface PythonExecutor {
  */
 export async function pythonExecutor (input: CapabilityInput): Promise<PythonExecutor> {
   const python = input.python ?? 'python3'
-  const probe = await probeJail(python)
+  const probe = await (input.probe ?? probeJail)(python)
   if (probe.ok) return { isolation: 'bwrap', jail: probe.plan, usable: true, why: `jailed with bubblewrap (${probe.plan.layout.exe})` }
   const noJail = `no jail: ${probe.reason}`
   if (input.unsafeHostExecution !== true) return { isolation: 'none', usable: false, why: `${noJail}; remote python refused (tasks.unsafeHostExecution is false)` }
