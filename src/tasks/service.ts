@@ -98,6 +98,8 @@ function settingsOf (config: SwarmConfig): { accept: string[], safePrefixes: str
 type Settings = ReturnType<typeof settingsOf>
 
 const REPUTATION_REFRESH_MS = 5_000
+/** Reputation lost by a peer whose own signed response carries a missing or lying receipt. */
+const RECEIPT_LIE_PENALTY = 0.2
 
 export class TaskService implements SwarmService {
   readonly name = 'tasks'
@@ -519,6 +521,12 @@ export class TaskService implements SwarmService {
         // the successful attempt's outcome is the task.done entry
         return await finish({ success: true, correlationId, executedBy: peerId, attempts, durationMs: outcome.durationMs, result: outcome.result, receipt: outcome.receipt })
       }
+      if (outcome.proven === true) {
+        // A response signed by that peer whose receipt lies is evidence, not an accident: the
+        // peer's standing drops, so reputation (ranked before self-reported load) sidelines it.
+        void this.reputation().adjust(target.nodeId, -RECEIPT_LIE_PENALTY, 'task-receipt-invalid', { invalid: true })
+          .catch((err: Error) => { this.log.warn('reputation not adjusted', { nodeId: target.nodeId, err: err.message }) })
+      }
       const code = outcome.error.code === 'timeout-no-answer' ? 'timeout' : outcome.error.code
       void this.audit('task.attempt', correlationId, { attempt: attempts, peerId, outcome: 'failed', code, answered: outcome.answered, message: outcome.error.message.slice(0, 500), durationMs: outcome.durationMs })
       last = { error: { code, message: outcome.error.message }, executedBy: outcome.answered ? peerId : undefined }
@@ -594,7 +602,7 @@ export class TaskService implements SwarmService {
 
   private async attempt (peer: PeerId, correlationId: string, type: string, data: Record<string, unknown>, requirements: string[], timeoutMs: number, signal: AbortSignal, isolation?: string): Promise<
     | { ok: true, result: Record<string, unknown>, durationMs: number, receipt: TaskReceipt, pubkey: string }
-    | { ok: false, answered: boolean, error: { code: string, message: string }, durationMs: number, receipt?: TaskReceipt, pubkey?: string }> {
+    | { ok: false, answered: boolean, error: { code: string, message: string }, durationMs: number, receipt?: TaskReceipt, pubkey?: string, proven?: boolean }> {
     const t0 = performance.now()
     const elapsed = (): number => Math.round(performance.now() - t0)
     let request: TaskRequestEnvelope
@@ -634,7 +642,7 @@ export class TaskService implements SwarmService {
     if (res['executed-by'] !== peer.toString()) return badResponse('executed-by names another peer')
     if (res.success ? res.error !== undefined : res.error === undefined || res.result !== undefined) return badResponse('needs a result or an error, not both')
     // The receipt must bind this request and exactly this outcome, signed by the same key.
-    if (res.receipt === undefined) return badResponse('no receipt')
+    if (res.receipt === undefined) return { ...badResponse('no receipt'), proven: true }
     const bad = checkReceipt(res.receipt, {
       pubkey: res.sender.pubkey,
       nodeId: res.sender['node/id'],
@@ -642,10 +650,11 @@ export class TaskService implements SwarmService {
       correlationId,
       taskType: type,
       inputHash: inputHash(type, data),
-      outputHash: outputHash({ success: res.success, result: res.result, error: res.error }),
-      isolation
+      outputHash: outputHash({ success: res.success, result: res.result, error: res.error })
     })
-    if (bad !== null) return badResponse(bad)
+    if (bad !== null) return { ...badResponse(bad), proven: true }
+    // an honest receipt of weaker isolation than required: not this peer's fault (it was pinned)
+    if (isolation !== undefined && res.receipt.isolation !== isolation) return badResponse(`receipt isolation ${res.receipt.isolation} is not the required ${isolation}`)
     const receipt = res.receipt
     const pubkey = res.sender.pubkey
     if (res.success) return { ok: true, result: res.result ?? {}, durationMs: elapsed(), receipt, pubkey }

@@ -79,7 +79,7 @@ describe('task protocol against hostile peers', () => {
   })
 
   afterAll(async () => {
-    for (const p of peers) await p.libp2p.stop().catch(() => {})
+    for (const p of peers) { try { await p.libp2p.stop() } catch {} }
     await stopAll(daemons)
     await cleanupHomes()
   })
@@ -131,5 +131,9 @@ describe('task protocol against hostile peers', () => {
     expect(audit.intact).toBe(true)
     // only the honest executor's receipt was kept
     expect(audit.log.filter((e: any) => e.kind === 'task.receipt').map((e: any) => e.detail.peerId)).toEqual([executor.peerId])
+    // and the liar's standing dropped (three proven lies), the honest executor's did not
+    const rep = await delegator.json(['reputation', forger.identity.nodeId, executor.nodeId])
+    const scores = new Map((Array.isArray(rep) ? rep : rep.records ?? rep.nodes ?? []).map((r: any) => [r.nodeId, r.score]))
+    expect(scores.get(forger.identity.nodeId)).toBeLessThan(scores.get(executor.nodeId) as number)
   })
 })
