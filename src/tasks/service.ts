@@ -11,8 +11,8 @@ import { stat } from 'node:fs/promises'
 import { peerIdFromString } from '@libp2p/peer-id'
 import type { PeerId } from '@libp2p/interface'
 import {
-  buildTaskRequest, buildTaskResponse, catalogue, newId, EnvelopeValidator, envelopeSchema, fields as envelopeFields,
-  type TaskRequestEnvelope, type TaskResponseEnvelope
+  buildTaskResponse, catalogue, newId, EnvelopeValidator, envelopeSchema, fields as envelopeFields,
+  type TaskReceipt, type TaskRequestEnvelope
 } from '../envelope/index.ts'
 import { SwarmError, scopedSignal, toSwarmError, UsageError } from '../errors.ts'
 import { nodeIdFromPeerId } from '../identity/index.ts'
@@ -23,16 +23,16 @@ import { ReputationBook } from '../synthesis/reputation.ts'
 import { effectiveModels } from '../config/models.ts'
 import { CapabilityAdverts } from './adverts.ts'
 import { checkTaskAcceptable, detectCapabilities, isTaskType, pythonExecutor, TASK_REQUIREMENTS, type Capabilities, type PythonExecutor } from './capabilities.ts'
-import { checkReceipt, inputHash, outputHash, signReceipt } from './receipts.ts'
-import type { TaskReceipt } from '../envelope/index.ts'
+import { inputHash, outputHash, signReceipt } from './receipts.ts'
 import { checkTaskData, executeTask, fitResult, type ExecutorSettings } from './execute.ts'
 import type { OpenAIEndpoint } from './executors/code-generation.ts'
-import { handleTaskStreams, sendTask, unhandleTaskStreams, type InboundTask } from './protocol.ts'
+import { handleTaskStreams, unhandleTaskStreams, type InboundTask } from './protocol.ts'
 import { RunQueue } from './queue.ts'
 import { TaskRecords, type TaskRecord } from './records.ts'
 import { selectPeers, type Candidate } from './selection.ts'
+import { attemptTask } from './attempt.ts'
 import {
-  TASK_RECORDS_KEEP, TASK_REQUEST_MAX_BYTES, TASK_RESPONSE_GRACE_MS, TASK_RESPONSE_MAX_BYTES
+  TASK_RECORDS_KEEP, TASK_REQUEST_MAX_BYTES, TASK_RESPONSE_MAX_BYTES
 } from './constants.ts'
 
 export type TaskServiceComponents = Pick<SwarmComponents,
@@ -512,7 +512,7 @@ export class TaskService implements SwarmService {
       this.c.events.emit('task:delegated', { correlationId, taskType: type, peerId, nodeId: target.nodeId, attempt: attempts })
       void this.audit('task.delegated', correlationId, { type, attempt: attempts, peerId, nodeId: target.nodeId })
 
-      const outcome = await this.attempt(target.peerId, correlationId, type, data, requirements, timeoutMs, stop, params.requireIsolation)
+      const outcome = await attemptTask({ libp2p: this.c.libp2p, identity: this.c.identity, responses: this.responses, nodeIdOf: (p) => this.nodeIdOf(p) }, { peer: target.peerId, correlationId, type, data, requirements, timeoutMs, signal: stop, isolation: params.requireIsolation })
       if (outcome.receipt !== undefined) {
         // verified: kept with the executor's key, so the audit log can be re-checked without it
         void this.audit('task.receipt', correlationId, { peerId, pubkey: outcome.pubkey, receipt: outcome.receipt })
@@ -599,67 +599,6 @@ export class TaskService implements SwarmService {
     if (peerId.equals(this.c.identity.peerId)) throw new UsageError('--peer: that is this node; tasks are delegated to peers')
     return { peerId, nodeId: entry?.nodeId ?? nodeIdFromPeerId(peerId) ?? '' }
   }
-
-  private async attempt (peer: PeerId, correlationId: string, type: string, data: Record<string, unknown>, requirements: string[], timeoutMs: number, signal: AbortSignal, isolation?: string): Promise<
-    | { ok: true, result: Record<string, unknown>, durationMs: number, receipt: TaskReceipt, pubkey: string }
-    | { ok: false, answered: boolean, error: { code: string, message: string }, durationMs: number, receipt?: TaskReceipt, pubkey?: string, proven?: boolean }> {
-    const t0 = performance.now()
-    const elapsed = (): number => Math.round(performance.now() - t0)
-    let request: TaskRequestEnvelope
-    try {
-      // Whole seconds (envelope time precision), rounded up so the peer gets all of timeoutMs.
-      const deadline = Math.ceil((Date.now() + timeoutMs) / 1000) * 1000
-      request = buildTaskRequest(this.c.identity, { correlationId, taskType: type, data, requirements, deadline }, { id: newId('task') })
-    } catch (err) {
-      const e = toSwarmError(err)
-      return { ok: false, answered: false, error: { code: e.code === 'bad-schema' ? 'bad-request' : e.code, message: e.message }, durationMs: elapsed() }
-    }
-    const bytes = new TextEncoder().encode(JSON.stringify(request))
-    if (bytes.length > TASK_REQUEST_MAX_BYTES) {
-      return { ok: false, answered: false, error: { code: 'too-large', message: `the request is larger than ${TASK_REQUEST_MAX_BYTES} bytes` }, durationMs: elapsed() }
-    }
-    let raw: Uint8Array
-    try {
-      raw = await sendTask(this.c.libp2p, peer, bytes, { signal, timeoutMs: timeoutMs + TASK_RESPONSE_GRACE_MS })
-    } catch (err) {
-      const e = toSwarmError(err)
-      // Our own wait ran out: retryable, unlike a peer's verdict that the task hit its limit.
-      const code = e.code === 'timeout' ? 'timeout-no-answer' : e.code === 'aborted' ? 'aborted' : 'stream-failed'
-      return { ok: false, answered: false, error: { code, message: `${peer.toString()}: ${e.message}` }, durationMs: elapsed() }
-    }
-    const verdict = this.responses.validateSync(raw, { expectType: 'swarm/task-response' })
-    const badResponse = (why: string): { ok: false, answered: false, error: { code: string, message: string }, durationMs: number } =>
-      ({ ok: false, answered: false, error: { code: 'bad-response', message: `${peer.toString()} answered with a bad response: ${why}` }, durationMs: elapsed() })
-    if (!verdict.ok) {
-      // The stream gate (closed federations) answers a refused stream with a plain status frame.
-      const gate = refusalFrame(raw)
-      if (gate !== undefined) return { ok: false, answered: false, error: { code: 'not-accepted', message: `${peer.toString()} refused the stream: ${gate}` }, durationMs: elapsed() }
-      return badResponse(`${verdict.reason}: ${verdict.detail}`)
-    }
-    const res = verdict.envelope as TaskResponseEnvelope
-    if (res.sender['node/id'] !== this.nodeIdOf(peer)) return badResponse('not signed by that peer')
-    if (res['correlation-id'] !== correlationId) return badResponse('another correlation id')
-    if (res['executed-by'] !== peer.toString()) return badResponse('executed-by names another peer')
-    if (res.success ? res.error !== undefined : res.error === undefined || res.result !== undefined) return badResponse('needs a result or an error, not both')
-    // The receipt must bind this request and exactly this outcome, signed by the same key.
-    if (res.receipt === undefined) return { ...badResponse('no receipt'), proven: true }
-    const bad = checkReceipt(res.receipt, {
-      pubkey: res.sender.pubkey,
-      nodeId: res.sender['node/id'],
-      taskId: request.id,
-      correlationId,
-      taskType: type,
-      inputHash: inputHash(type, data),
-      outputHash: outputHash({ success: res.success, result: res.result, error: res.error })
-    })
-    if (bad !== null) return { ...badResponse(bad), proven: true }
-    // an honest receipt of weaker isolation than required: not this peer's fault (it was pinned)
-    if (isolation !== undefined && res.receipt.isolation !== isolation) return badResponse(`receipt isolation ${res.receipt.isolation} is not the required ${isolation}`)
-    const receipt = res.receipt
-    const pubkey = res.sender.pubkey
-    if (res.success) return { ok: true, result: res.result ?? {}, durationMs: elapsed(), receipt, pubkey }
-    return { ok: false, answered: true, error: res.error ?? { code: 'internal', message: 'failed without an error' }, durationMs: elapsed(), receipt, pubkey }
-  }
 }
 
 /** Checks `task.run` params from the control socket. */
@@ -675,16 +614,5 @@ export function parseRunParams (p: Record<string, unknown>): RunTaskParams {
     peer: p.peer as string | undefined,
     timeoutSec: p.timeoutSec as number | undefined,
     ...(p.requireIsolation === undefined ? {} : { requireIsolation: p.requireIsolation as string })
-  }
-}
-
-/** The reason of a stream-gate refusal frame (`{"status":"refused","reason":…}`), if it is one. */
-function refusalFrame (raw: Uint8Array): string | undefined {
-  if (raw.length > 4096) return undefined
-  try {
-    const v = JSON.parse(new TextDecoder().decode(raw))
-    return v?.status === 'refused' && typeof v.reason === 'string' ? v.reason : undefined
-  } catch {
-    return undefined
   }
 }
