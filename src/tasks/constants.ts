@@ -75,6 +75,8 @@ export const BWRAP_PATHS = ['/usr/bin/bwrap', '/usr/local/bin/bwrap']
 export const JAIL_FALLBACK_PYTHONS = ['/usr/bin/python3', '/usr/local/bin/python3']
 /** How long probing the jail may take before it counts as unavailable. */
 export const JAIL_PROBE_TIMEOUT_MS = 10_000
+/** A failed jail probe is tried again after this long (a working one is kept). */
+export const JAIL_REPROBE_MS = 5 * 60_000
 
 /** Isolation classes an advert may declare for its python executor, strongest first. */
 export const ISOLATION_CLASSES = ['bwrap', 'wasm', 'none'] as const

@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process'
 import { access, constants as fsc } from 'node:fs/promises'
 import { delimiter, join } from 'node:path'
 import {
-  BWRAP_PATHS, JAIL_FALLBACK_PYTHONS, JAIL_GID, JAIL_PROBE_TIMEOUT_MS, JAIL_SCRATCH, JAIL_SCRATCH_BYTES, JAIL_UID,
+  BWRAP_PATHS, JAIL_FALLBACK_PYTHONS, JAIL_GID, JAIL_PROBE_TIMEOUT_MS, JAIL_REPROBE_MS, JAIL_SCRATCH, JAIL_SCRATCH_BYTES, JAIL_UID,
   PYTHON_SANDBOX_PATH
 } from '../constants.ts'
 import { pythonLayout, type PythonLayout } from './python-layout.ts'
@@ -70,20 +70,24 @@ export async function findBwrap (env: Record<string, string | undefined> = proce
   return undefined
 }
 
-const probes = new Map<string, Promise<JailProbe>>()
+const probes = new Map<string, { at: number, result: Promise<JailProbe> }>()
 
 /**
- * Whether the jail works here for `python` (cached per name): bwrap is installed, namespaces can
- * be made, and the interpreter runs inside as the jail user. The configured default `python3` may
- * live where the jail user cannot reach (pyenv under /root); then a system python3 is tried.
+ * Whether the jail works here for `python`: bwrap is installed, namespaces can be made, and the
+ * interpreter runs inside as the jail user. The configured default `python3` may live where the
+ * jail user cannot reach (pyenv under /root); then a system python3 is tried. A working jail is
+ * cached for good; a failure (perhaps a probe that timed out on a loaded machine, or bwrap not
+ * yet installed) is probed again after JAIL_REPROBE_MS, so capabilities recover on their own.
  */
 export async function probeJail (python = 'python3'): Promise<JailProbe> {
+  const now = Date.now()
   let p = probes.get(python)
+  if (p !== undefined && now - p.at > JAIL_REPROBE_MS && !(await p.result).ok) p = undefined
   if (p === undefined) {
-    p = probeUncached(python)
+    p = { at: now, result: probeUncached(python) }
     probes.set(python, p)
   }
-  return await p
+  return await p.result
 }
 
 async function probeUncached (python: string): Promise<JailProbe> {
