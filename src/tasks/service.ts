@@ -72,7 +72,7 @@ export type RunTaskResult =
  * (an exception, its time limit, a refused path) is not retried: another peer would do the same.
  */
 const RETRYABLE = new Set([
-  'busy', 'not-accepted', 'not-capable', 'unsupported-task', 'expired', 'python-unavailable', 'python-failed',
+  'busy', 'not-accepted', 'not-allowed', 'not-capable', 'unsupported-task', 'expired', 'python-unavailable', 'python-failed',
   'llm-unavailable', 'internal', 'stream-failed', 'bad-response', 'timeout-no-answer'
 ])
 

@@ -26,7 +26,7 @@ interface Node { identity: Identity, libp2p: SwarmLibp2p, db: SwarmDb, tasks: Ta
 let dir: string
 const nodes: Node[] = []
 
-async function startNode (tasks: Record<string, unknown>, init: TaskServiceInit = {}): Promise<Node> {
+async function startNode (tasks: Record<string, unknown>, init: TaskServiceInit = {}, membership?: { closed: () => boolean, whyNot: (nodeId: string) => string | undefined }): Promise<Node> {
   const home = join(dir, `home-${nodes.length}`)
   await mkdir(home, { recursive: true })
   const config = defaults()
@@ -41,7 +41,8 @@ async function startNode (tasks: Record<string, unknown>, init: TaskServiceInit 
   const audit = new AuditLog(db.bucket('audit'))
   const events = new SwarmEvents()
   const service = new TaskService({
-    paths: homePaths(home), config, identity, db, libp2p, topics, control: { register: () => {} }, events, counters, log: silentLogger, audit, directory
+    paths: homePaths(home), config, identity, db, libp2p, topics, control: { register: () => {} }, events, counters, log: silentLogger, audit, directory,
+    ...(membership === undefined ? {} : { membership: membership as any })
   }, init)
   await libp2p.start()
   topics.start()
@@ -191,5 +192,39 @@ describe('TaskService between two in-process nodes', () => {
     await until(() => caller.directory.byPeer(executor.libp2p.peerId.toString()) === undefined)
     const after = await caller.tasks.run({ type: 'echo', data: {} })
     expect(after).toMatchObject({ success: false, error: { code: 'unsupported-task' } })
+  })
+})
+
+describe('who may send python: members of a closed federation', () => {
+  let executor: Node
+  let member: Node
+  let outsider: Node
+  const members = new Set<string>()
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'swarm-it-tasks-closed-'))
+    // A closed federation as admission sees it: membership is the certificate book's verdict.
+    executor = await startNode({ accept: ['python-computation'] }, {}, { closed: () => true, whyNot: (id) => members.has(id) ? undefined : 'no-certificate' })
+    member = await startNode({})
+    outsider = await startNode({})
+    members.add(member.identity.nodeId)
+    for (const n of [member, outsider]) {
+      await n.libp2p.dial(executor.libp2p.getMultiaddrs()[0])
+      await until(() => n.directory.byPeer(executor.libp2p.peerId.toString()))
+    }
+  })
+
+  afterAll(async () => {
+    for (const n of [executor, member, outsider]) if (n !== undefined) await stopNode(n).catch(() => {})
+    await rm(dir, { recursive: true, force: true })
+  })
+
+  it('runs a member\'s python jailed (tasks.allowFrom is not needed) and refuses a non-member not-allowed', async () => {
+    expect(executor.tasks.capabilities().isolation).toBe('bwrap')
+    const denied = await outsider.tasks.run({ type: 'python-computation', data: { code: 'print(1)' } })
+    expect(denied).toMatchObject({ success: false, attempts: 1, error: { code: 'not-allowed' } })
+    expect(denied.success === false && denied.error.message).toContain('no-certificate')
+    const ok = await member.tasks.run({ type: 'python-computation', data: { code: 'print(6*7)' } })
+    expect(ok).toMatchObject({ success: true, result: { stdout: '42\n' }, receipt: { isolation: 'bwrap' } })
   })
 })
