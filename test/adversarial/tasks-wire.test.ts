@@ -9,9 +9,9 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { createSwarmNode, type SwarmLibp2p } from '../../src/net/node.ts'
 import { handleRequests } from '../../src/net/rpc.ts'
-import { PROTOCOL_TASK } from '../../src/constants.ts'
+import { PROTOCOL_TASK, topics as topicNames } from '../../src/constants.ts'
 import { identityFromSeed, newSeed, type Identity } from '../../src/identity/index.ts'
-import { buildTaskRequest, buildTaskResponse, createSigner, EnvelopeValidator, newId, type TaskRequestEnvelope } from '../../src/envelope/index.ts'
+import { buildCapabilityAdvert, buildTaskRequest, buildTaskResponse, createSigner, EnvelopeValidator, newId, type TaskRequestEnvelope } from '../../src/envelope/index.ts'
 import { sendTask } from '../../src/tasks/protocol.ts'
 import { checkReceipt, inputHash, outputHash, signReceipt } from '../../src/tasks/receipts.ts'
 import { cleanupHomes, createDaemon, eventually, stopAll, type TestDaemon } from '../helpers/daemons.ts'
@@ -135,5 +135,33 @@ describe('task protocol against hostile peers', () => {
     const rep = await delegator.json(['reputation', forger.identity.nodeId, executor.nodeId])
     const scores = new Map((Array.isArray(rep) ? rep : rep.records ?? rep.nodes ?? []).map((r: any) => [r.nodeId, r.score]))
     expect(scores.get(forger.identity.nodeId)).toBeLessThan(scores.get(executor.nodeId) as number)
+  })
+
+  it('a fake advert (expires in 9999, load 0) is believed for an hour at most and does not capture tasks from a reputable busy peer', async () => {
+    const topic = topicNames.capabilities(FED)
+    const pubsub = forger.libp2p.services.pubsub
+    pubsub.subscribe(topic)
+    const advert = (): Uint8Array => encode(buildCapabilityAdvert(forger.identity, {
+      peerId: forger.libp2p.peerId.toString(), capabilities: ['python-execution'], taskTypes: ['python-computation'],
+      queueLength: 0, running: 0, sequence: Date.now(), expiresAt: Date.parse('9999-12-31T00:00:00Z'), isolation: 'bwrap'
+    }))
+    // re-published: a publish made as a peer subscribes can be dropped
+    const timer = setInterval(() => { void pubsub.publish(topic, advert()).catch(() => {}) }, 300)
+    try {
+      const fake = await eventually(async () => (await delegator.json(['capabilities'])).peers.find((p: any) => p.peerId === forger.libp2p.peerId.toString()),
+        { what: 'the delegator hears the fake advert' })
+      expect(Date.parse(fake.expiresAt)).toBeLessThanOrEqual(Date.now() + 3600_000 + 5_000)
+
+      // the honest executor is busy (one long task of the allowed node), the fake claims an empty queue
+      const long = ask(allowed, executor, pythonRequest(allowed.identity, 'import time; time.sleep(8)'))
+      await eventually(async () => (await delegator.json(['capabilities'])).peers.find((p: any) => p.peerId === executor.peerId)?.running >= 1,
+        { what: 'the executor advertises its running task' })
+      // the liar has lost standing for its lying receipts: reputation ranks before self-reported load
+      const r = await delegator.cli(['task', 'run', 'python-computation', '--code', 'print(6*7)', '--json'])
+      expect(r.json).toMatchObject({ success: true, attempts: 1, executedBy: executor.peerId, result: { stdout: '42\n' } })
+      expect(await long).toMatchObject({ success: true })
+    } finally {
+      clearInterval(timer)
+    }
   })
 })
