@@ -15,8 +15,11 @@ export const PYTHON_OUTPUT_BYTES = 1024 * 1024
 export const PYTHON_FILE_BYTES = 64 * 1024 * 1024
 /** Largest program accepted (bytes of UTF-8 source). */
 export const PYTHON_CODE_BYTES = 256 * 1024
-/** How long probing an interpreter may take before it counts as absent. */
-export const PYTHON_PROBE_TIMEOUT_MS = 5_000
+/**
+ * How long probing an interpreter may take before it counts as absent. Generous: a pyenv shim is
+ * a shell script (~1.4 s here idle) and took over 5 s under a load average of 20.
+ */
+export const PYTHON_PROBE_TIMEOUT_MS = 15_000
 /** The only PATH the sandboxed interpreter sees. */
 export const PYTHON_SANDBOX_PATH = '/usr/local/bin:/usr/bin:/bin'
 
@@ -74,7 +77,7 @@ export const BWRAP_PATHS = ['/usr/bin/bwrap', '/usr/local/bin/bwrap']
 /** Interpreters tried for the jail when the configured `python3` cannot run there (pyenv under /root). */
 export const JAIL_FALLBACK_PYTHONS = ['/usr/bin/python3', '/usr/local/bin/python3']
 /** How long probing the jail may take before it counts as unavailable. */
-export const JAIL_PROBE_TIMEOUT_MS = 10_000
+export const JAIL_PROBE_TIMEOUT_MS = 15_000
 /** A failed jail probe is tried again after this long (a working one is kept). */
 export const JAIL_REPROBE_MS = 5 * 60_000
 
