@@ -8,7 +8,13 @@
 // selection, signed request, verify, audit, queue, signed response, verify, audit) with no
 // executor work, so the ratio measures delegation overhead, not an executor. A file-analysis of
 // a 12-byte file (the cheapest real type: no process, six filesystem calls) is reported beside
-// it. Python is never used: its start-up (~20 ms) would swamp what is measured.
+// it. Python is kept out of those figures: its start-up (~20 ms) would swamp what is measured.
+//
+// Python has figures of its own (issue 14): a trivial `print(6*7)` delegated to an executor that
+// runs it in the bubblewrap jail (the real python-computation path), against the same program
+// run unjailed on the host by the same executor in the same run (an extra `python-host` type the
+// benchmark hands it; the daemon never has one, and refuses unjailed python as root), and
+// jailed tasks/s with 2 in flight.
 // Run alone: node_modules/.bin/node scripts/bench/tasks.ts (prints JSON).
 
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
@@ -30,6 +36,9 @@ import { SwarmEvents } from '../../src/daemon/events.ts'
 import { Counters } from '../../src/daemon/counters.ts'
 import { silentLogger } from '../../src/daemon/logger.ts'
 import { TaskService, type TaskServiceInit } from '../../src/tasks/service.ts'
+import { runPython } from '../../src/tasks/executors/python.ts'
+import { probeJail } from '../../src/tasks/executors/jail.ts'
+import type { Identity } from '../../src/identity/index.ts'
 
 const ROUNDS = Number(process.env.BENCH_TASK_ROUNDS ?? 400)
 const WARMUP = 50
@@ -37,8 +46,14 @@ const INFLIGHT = 16
 const THROUGHPUT_MS = 5_000
 const RATIO_TARGET = 2
 const ECHO = '/swarm/bench-echo/1.0.0'
+const PY_ROUNDS = Number(process.env.BENCH_PY_ROUNDS ?? 40)
+const PY_WARMUP = 5
+const PY_INFLIGHT = 2
+const PY_THROUGHPUT_MS = 5_000
+/** Jailed vs unjailed python round trip (issue 14: ≤ 3×, or ≤ 50 ms absolute with a warm pool). */
+const PY_RATIO_TARGET = 3
 
-interface BenchNode { libp2p: SwarmLibp2p, db: SwarmDb, tasks: TaskService, topics: TopicRouter, directory: PeerDirectory }
+interface BenchNode { libp2p: SwarmLibp2p, db: SwarmDb, tasks: TaskService, topics: TopicRouter, directory: PeerDirectory, identity: Identity }
 
 async function startNode (dir: string, tasks: Record<string, unknown>, executors?: TaskServiceInit['executors']): Promise<BenchNode> {
   const home = join(dir, `home-${Math.random().toString(36).slice(2)}`)
@@ -69,7 +84,7 @@ async function startNode (dir: string, tasks: Record<string, unknown>, executors
   await libp2p.start()
   topics.start()
   await service.start()
-  return { libp2p, db, tasks: service, topics, directory }
+  return { libp2p, db, tasks: service, topics, directory, identity }
 }
 
 async function stopNode (n: BenchNode | undefined): Promise<void> {
@@ -140,7 +155,12 @@ export async function benchTasks (): Promise<Figure[]> {
     const p50 = median(taskMs)
     const rawP50 = median(rawMs)
     const ratio = p50 / rawP50
+    // no jail here (bwrap missing): the python figures fail, the others still count
+    const python = await benchPython(dir, call).catch((err: Error) => [
+      figure('task-rtt-p50-ratio-python-jailed', NaN, `x (not measured: ${err.message})`, { max: PY_RATIO_TARGET })
+    ])
     return [
+      ...python,
       figure('task-rtt-p50-ms', p50, 'ms (trivial echo task: signed both ways, verified, audited; baseline = raw)', {}, { baseline: rawP50 }),
       figure('task-rtt-p99-ms', percentile(taskMs, 99), 'ms (baseline = raw p99)', {}, { baseline: percentile(rawMs, 99) }),
       figure('task-rtt-p50-ratio', ratio, 'x raw libp2p request/response on a fresh stream, same nodes, same run', { max: RATIO_TARGET }, { baseline: rawP50, ratio }),
@@ -151,6 +171,62 @@ export async function benchTasks (): Promise<Figure[]> {
     await stopNode(caller)
     await stopNode(executor)
     await rm(dir, { recursive: true, force: true })
+  }
+}
+
+/** print(6*7) delegated: jailed (python-computation) vs the same program unjailed (python-host). */
+async function benchPython (dir: string, call: BenchNode): Promise<Figure[]> {
+  let exec: BenchNode | undefined
+  try {
+    // the baseline runs the very interpreter the jail runs, so only the jail differs
+    const probe = await probeJail('python3')
+    if (!probe.ok) throw new Error(`no bubblewrap jail here (run scripts/setup-system.sh): ${probe.reason}`)
+    const exe = probe.plan.layout.exe
+    exec = await startNode(dir, { accept: ['python-computation'], allowFrom: [call.identity.nodeId], maxConcurrent: PY_INFLIGHT, maxQueued: 8 }, {
+      'python-host': async (data, opts) => {
+        const r = await runPython(String(data.code), { python: exe, signal: opts.signal, timeoutMs: opts.timeoutMs })
+        return { stdout: r.stdout, stderr: r.stderr, exitCode: r.exitCode, truncated: r.truncated, durationMs: r.durationMs }
+      }
+    })
+    const e = exec
+    if (e.tasks.capabilities().isolation !== 'bwrap') throw new Error('no bubblewrap jail here (run scripts/setup-system.sh)')
+    await call.libp2p.dial(e.libp2p.getMultiaddrs()[0])
+    const peer = e.libp2p.peerId.toString()
+    const deadline = Date.now() + 20_000
+    while (call.directory.byPeer(peer)?.isolation !== 'bwrap') {
+      if (Date.now() > deadline) throw new Error('no bwrap advert from the python executor within 20 s')
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    }
+    const run = async (type: string): Promise<number> => {
+      const t = performance.now()
+      const r = await call.tasks.run({ type, data: { code: 'print(6*7)' }, peer, timeoutSec: 20 })
+      if (!r.success || r.result.stdout !== '42\n') throw new Error(`${type} failed: ${JSON.stringify(r)}`)
+      return performance.now() - t
+    }
+    for (let i = 0; i < PY_WARMUP; i++) { await run('python-computation'); await run('python-host') }
+    const jailed: number[] = []
+    const host: number[] = []
+    for (let i = 0; i < PY_ROUNDS; i++) {
+      if (i % 2 === 0) { jailed.push(await run('python-computation')); host.push(await run('python-host')) } else { host.push(await run('python-host')); jailed.push(await run('python-computation')) }
+    }
+    const rate = async (type: string): Promise<number> => {
+      let done = 0
+      const stopAt = performance.now() + PY_THROUGHPUT_MS
+      const t0 = performance.now()
+      await Promise.all(Array.from({ length: PY_INFLIGHT }, async () => { while (performance.now() < stopAt) { await run(type); done++ } }))
+      return done / ((performance.now() - t0) / 1000)
+    }
+    const jailedRate = await rate('python-computation')
+    const hostRate = await rate('python-host')
+    const j50 = median(jailed)
+    const h50 = median(host)
+    return [
+      figure('task-rtt-p50-ms-python-jailed', j50, 'ms (print(6*7) delegated, run in the bubblewrap jail; baseline = the same task unjailed on the host)', {}, { baseline: h50, ratio: j50 / h50 }),
+      figure('task-rtt-p50-ratio-python-jailed', j50 / h50, 'x the unjailed python round trip, same nodes, same run', { max: PY_RATIO_TARGET }, { baseline: h50, ratio: j50 / h50 }),
+      figure('python-jailed-tasks-per-sec-2-inflight', jailedRate, 'tasks/s (print(6*7), jailed, 2 in flight; baseline = unjailed)', {}, { baseline: hostRate, ratio: jailedRate / hostRate })
+    ]
+  } finally {
+    await stopNode(exec)
   }
 }
 

@@ -79,7 +79,11 @@ export const configSchema = z.strictObject({
     maxQueued: z.number().int().min(0).max(1024),
     /** Capability adverts: re-published this often, and valid this long. */
     advertIntervalSec: z.number().min(0.2).max(3600),
-    advertTtlSec: z.number().min(1).max(86400)
+    advertTtlSec: z.number().min(1).max(86400),
+    /** Run remote python on the host when no jail is available (never as root; loudly logged). */
+    unsafeHostExecution: z.boolean(),
+    /** Node ids whose python-computation tasks are taken in an open federation (closed: members). */
+    allowFrom: z.array(z.string().min(1).max(256))
   }),
   consensus: z.strictObject({
     vote: z.enum(['auto', 'ask', 'rules']),

@@ -195,6 +195,8 @@ export interface CapabilityAdvertInit {
   queueLength?: number
   running?: number
   sequence: number
+  /** The python executor's isolation class, when python-computation is offered. */
+  isolation?: string
   /** Absolute expiry, else created-at + ttlSec (default 300 s). */
   expiresAt?: TimeInput
   ttlSec?: number
@@ -211,7 +213,8 @@ export function buildCapabilityAdvert (signer: Signer, a: CapabilityAdvertInit, 
     'queue-length': a.queueLength ?? 0,
     running: a.running ?? 0,
     sequence: a.sequence,
-    'expires-at': toTimestamp(a.expiresAt ?? base + (a.ttlSec ?? 300) * 1000)
+    'expires-at': toTimestamp(a.expiresAt ?? base + (a.ttlSec ?? 300) * 1000),
+    ...(a.isolation === undefined ? {} : { isolation: a.isolation })
   }, signer, opts)
 }
 
@@ -291,6 +294,7 @@ export interface TaskResponseInit {
   error?: { code: string, message: string }
   executedBy: string
   durationMs: number
+  receipt?: s.TaskReceipt
 }
 
 export function buildTaskResponse (signer: Signer, t: TaskResponseInit, opts?: BuildOptions): s.TaskResponseEnvelope {
@@ -300,6 +304,7 @@ export function buildTaskResponse (signer: Signer, t: TaskResponseInit, opts?: B
     result: t.result,
     error: t.error,
     'executed-by': t.executedBy,
-    'duration-ms': t.durationMs
+    'duration-ms': t.durationMs,
+    ...(t.receipt === undefined ? {} : { receipt: t.receipt })
   }, signer, opts)
 }

@@ -102,6 +102,25 @@ export function envelopeSchema<S extends Shape> (type: string, idKind: string, f
   })
 }
 
+/**
+ * A task receipt, signed by the executor on its own (domain `swarm/task-receipt.v1`), so the
+ * delegator's audit log keeps a small self-verifying record of what ran where, how jailed.
+ */
+export const taskReceipt = z.strictObject({
+  'task/id': idOf('task'),
+  'correlation-id': label,
+  'task/type': label,
+  'input-hash': z.string().regex(/^sha256:[0-9a-f]{64}$/, 'must be sha256:<64 lowercase hex>'),
+  'output-hash': z.string().regex(/^sha256:[0-9a-f]{64}$/, 'must be sha256:<64 lowercase hex>'),
+  isolation: label,
+  'executed-by': nodeId,
+  'started-at': timestamp,
+  'finished-at': timestamp,
+  'duration-ms': count,
+  signature
+})
+export type TaskReceipt = z.infer<typeof taskReceipt>
+
 // type-specific fields, one shape per envelope type
 
 const contentItem = z.strictObject({ text: text(), confidence: unit, sources: z.array(label).min(1).max(256) })
@@ -172,7 +191,9 @@ export const fields = {
     'queue-length': count,
     running: count,
     sequence: count,
-    'expires-at': timestamp
+    'expires-at': timestamp,
+    /** The python executor's isolation class (`bwrap`, `wasm`, `none`), when python is offered. */
+    isolation: label.optional()
   },
   reflection: {
     category: label,
@@ -208,7 +229,8 @@ export const fields = {
     result: jsonObject.optional(),
     error: z.strictObject({ code: label, message: z.string().max(4096) }).optional(),
     'executed-by': peerId,
-    'duration-ms': z.number().min(0).max(Number.MAX_SAFE_INTEGER)
+    'duration-ms': z.number().min(0).max(Number.MAX_SAFE_INTEGER),
+    receipt: taskReceipt.optional()
   }
 } satisfies Record<string, Shape>
 

@@ -1,6 +1,10 @@
 // Who is out there: the latest unexpired capability advert per node, kept by the tasks service
 // (which publishes and receives adverts) and read by the parts that pick peers — task
-// delegation, consensus voters, sub-question routing.
+// delegation, consensus voters, sub-question routing. Bounded: a flood of fresh keys evicts the
+// entries heard from least recently, and honest nodes re-advertise every interval.
+
+/** Entries kept at most by default. */
+export const DIRECTORY_MAX_ENTRIES = 4096
 
 export interface DirectoryEntry {
   nodeId: string
@@ -12,6 +16,8 @@ export interface DirectoryEntry {
   languages: string[]
   queueLength: number
   running: number
+  /** The python executor's isolation class (`bwrap`, `wasm`, `none`), when declared. */
+  isolation?: string
   sequence: number
   /** ms since epoch */
   expiresAt: number
@@ -22,13 +28,22 @@ export interface DirectoryEntry {
 export class PeerDirectory {
   private readonly entries = new Map<string, DirectoryEntry>()
   private readonly now: () => number
+  private readonly maxEntries: number
+  /** Entries dropped to stay within maxEntries (a flood of adverts shows here). */
+  evicted = 0
 
-  constructor (now: () => number = Date.now) { this.now = now }
+  constructor (now: () => number = Date.now, maxEntries = DIRECTORY_MAX_ENTRIES) {
+    this.now = now
+    this.maxEntries = maxEntries
+  }
 
   /** Keeps the newest advert per node (higher sequence, or later expiry on a tie). */
   upsert (entry: DirectoryEntry): boolean {
     const old = this.entries.get(entry.nodeId)
     if (old !== undefined && (old.sequence > entry.sequence || (old.sequence === entry.sequence && old.expiresAt >= entry.expiresAt))) return false
+    // Re-inserted at the end: Map order is then least recently heard first.
+    this.entries.delete(entry.nodeId)
+    if (this.entries.size >= this.maxEntries) this.evict()
     this.entries.set(entry.nodeId, entry)
     return true
   }
@@ -57,4 +72,18 @@ export class PeerDirectory {
   }
 
   remove (nodeId: string): void { this.entries.delete(nodeId) }
+
+  get size (): number { return this.entries.size }
+
+  /** Drops the expired entries, else the one heard from least recently. */
+  private evict (): void {
+    const now = this.now()
+    for (const [id, e] of this.entries) if (e.expiresAt <= now) this.entries.delete(id)
+    while (this.entries.size >= this.maxEntries) {
+      const oldest = this.entries.keys().next()
+      if (oldest.done === true) break
+      this.entries.delete(oldest.value)
+      this.evicted++
+    }
+  }
 }

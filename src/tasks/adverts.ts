@@ -12,7 +12,7 @@ import type { TopicRouter, TopicVerdict } from '../net/topics.ts'
 import type { SwarmLibp2p } from '../net/node.ts'
 import type { Logger } from '../daemon/logger.ts'
 import type { Capabilities } from './capabilities.ts'
-import { ADVERT_LOAD_DEBOUNCE_MS, ADVERT_PUSH_DELAY_MS } from './constants.ts'
+import { ADVERT_LOAD_DEBOUNCE_MS, ADVERT_MAX_TTL_SEC, ADVERT_PUSH_DELAY_MS } from './constants.ts'
 
 export interface AdvertLoad {
   queueLength: number
@@ -157,6 +157,7 @@ export class CapabilityAdverts {
       queueLength: load.queueLength,
       running: load.running,
       sequence: this.sequence,
+      ...(opts.withdraw === true || local.isolation === undefined ? {} : { isolation: local.isolation }),
       // created-at and expires-at have second precision: round the expiry up, not down
       expiresAt: opts.withdraw === true ? now : Math.ceil((now + ttlSec * 1000) / 1000) * 1000
     })
@@ -173,7 +174,7 @@ export class CapabilityAdverts {
     if (e.sender['federation/id'] !== federation) return { action: 'reject', reason: 'wrong-scope', detail: `advert of ${e.sender['federation/id']} on the ${federation} topic` }
     // The advertised peer id must be the sender's own key: nobody advertises for another node.
     if (nodeIdFromPeerId(e['peer/id']) !== e.sender['node/id']) return { action: 'reject', reason: 'key-mismatch', detail: 'peer/id is not the sender\'s key' }
-    return { action: 'accept', value: toEntry(e) }
+    return { action: 'accept', value: toEntry(e, Date.now()) }
   }
 
   private accept (entry: DirectoryEntry): void {
@@ -186,7 +187,11 @@ export class CapabilityAdverts {
   }
 }
 
-export function toEntry (e: CapabilityAdvertEnvelope): DirectoryEntry {
+/**
+ * The directory entry of a checked advert. Its expiry is capped at ADVERT_MAX_TTL_SEC from `now`:
+ * an advert dated to expire in years must not keep a vanished (or invented) node selectable.
+ */
+export function toEntry (e: CapabilityAdvertEnvelope, now = Date.now()): DirectoryEntry {
   return {
     nodeId: e.sender['node/id'],
     peerId: e['peer/id'],
@@ -198,7 +203,8 @@ export function toEntry (e: CapabilityAdvertEnvelope): DirectoryEntry {
     queueLength: e['queue-length'],
     running: e.running,
     sequence: e.sequence,
-    expiresAt: Date.parse(e['expires-at']),
+    expiresAt: Math.min(Date.parse(e['expires-at']), now + ADVERT_MAX_TTL_SEC * 1000),
+    ...(e.isolation === undefined ? {} : { isolation: e.isolation }),
     advert: e as unknown as Record<string, unknown>
   }
 }

@@ -4,6 +4,7 @@
 
 import { SwarmError } from '../errors.ts'
 import { pythonAvailable } from './executors/python.ts'
+import { probeJail, type IsolationClass, type JailPlan, type JailProbe } from './executors/jail.ts'
 import type { OpenAIEndpoint } from './executors/code-generation.ts'
 import { TASK_TYPES } from './constants.ts'
 
@@ -25,6 +26,37 @@ export interface CapabilityInput {
   languages: string[]
   /** Interpreter for python-computation (default python3). */
   python?: string
+  /** tasks.unsafeHostExecution: python on the host when no jail works (refused as root). */
+  unsafeHostExecution?: boolean
+  /** Whether the daemon runs as root (default: process.getuid() === 0). */
+  root?: boolean
+  /** How the jail is probed (default probeJail; tests pass a jail that is missing). */
+  probe?: (python: string) => Promise<JailProbe>
+}
+
+/** How python-computation would run here, and why (for the operator's log). */
+export interface PythonExecutor {
+  isolation: IsolationClass
+  /** Set for `bwrap`. */
+  jail?: JailPlan
+  /** False when remote python is refused here; `why` says why. */
+  usable: boolean
+  why: string
+}
+
+/**
+ * The python executor this node can offer: the bubblewrap jail when it works, else the host only
+ * when the operator said tasks.unsafeHostExecution and the daemon is not root, else none.
+ */
+export async function pythonExecutor (input: CapabilityInput): Promise<PythonExecutor> {
+  const python = input.python ?? 'python3'
+  const probe = await (input.probe ?? probeJail)(python)
+  if (probe.ok) return { isolation: 'bwrap', jail: probe.plan, usable: true, why: `jailed with bubblewrap (${probe.plan.layout.exe})` }
+  const noJail = `no jail: ${probe.reason}`
+  if (input.unsafeHostExecution !== true) return { isolation: 'none', usable: false, why: `${noJail}; remote python refused (tasks.unsafeHostExecution is false)` }
+  if (input.root ?? process.getuid?.() === 0) return { isolation: 'none', usable: false, why: `${noJail}; tasks.unsafeHostExecution is refused when the daemon runs as root` }
+  if (!await pythonAvailable(python)) return { isolation: 'none', usable: false, why: `no usable Python 3 interpreter "${python}"` }
+  return { isolation: 'none', usable: true, why: `${noJail}; UNSAFE: remote python runs on the host as the daemon's user (tasks.unsafeHostExecution)` }
 }
 
 export interface Capabilities {
@@ -33,18 +65,22 @@ export interface Capabilities {
   taskTypes: string[]
   models: string[]
   languages: string[]
+  /** The python executor's isolation class, when python-computation is offered. */
+  isolation?: IsolationClass
 }
 
-export async function detectCapabilities (input: CapabilityInput): Promise<Capabilities> {
+export async function detectCapabilities (input: CapabilityInput, executor?: PythonExecutor): Promise<Capabilities> {
   const capabilities: string[] = []
+  let isolation: IsolationClass | undefined
   // Python is probed only when python tasks are accepted: no advert for a power nobody may use.
-  if (input.tasksAccept.includes('python-computation') && await pythonAvailable(input.python ?? 'python3')) {
-    capabilities.push('python-execution')
+  if (input.tasksAccept.includes('python-computation')) {
+    const py = executor ?? await pythonExecutor(input)
+    if (py.usable) { capabilities.push('python-execution'); isolation = py.isolation }
   }
   if (input.openaiEndpoints.length > 0) capabilities.push('code-generation')
   if (input.safePrefixes.length > 0) capabilities.push('file-management')
   const taskTypes = TASK_TYPES.filter(t => input.tasksAccept.includes(t) && TASK_REQUIREMENTS[t].every(c => capabilities.includes(c)))
-  return { capabilities, taskTypes, models: [...input.models], languages: [...input.languages] }
+  return { capabilities, taskTypes, models: [...input.models], languages: [...input.languages], ...(isolation === undefined ? {} : { isolation }) }
 }
 
 export function isTaskType (type: string): type is TaskType {

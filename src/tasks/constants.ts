@@ -15,8 +15,11 @@ export const PYTHON_OUTPUT_BYTES = 1024 * 1024
 export const PYTHON_FILE_BYTES = 64 * 1024 * 1024
 /** Largest program accepted (bytes of UTF-8 source). */
 export const PYTHON_CODE_BYTES = 256 * 1024
-/** How long probing an interpreter may take before it counts as absent. */
-export const PYTHON_PROBE_TIMEOUT_MS = 5_000
+/**
+ * How long probing an interpreter may take before it counts as absent. Generous: a pyenv shim is
+ * a shell script (~1.4 s here idle) and took over 5 s under a load average of 20.
+ */
+export const PYTHON_PROBE_TIMEOUT_MS = 15_000
 /** The only PATH the sandboxed interpreter sees. */
 export const PYTHON_SANDBOX_PATH = '/usr/local/bin:/usr/bin:/bin'
 
@@ -56,3 +59,30 @@ export const ADVERT_PUSH_DELAY_MS = 300
 /** Task records kept in the `tasks` bucket (older ones are pruned). */
 export const TASK_RECORDS_KEEP = 1000
 export const TASK_LIST_DEFAULT = 50
+
+/**
+ * The python jail (bubblewrap, see docs/tasks.md "The jail"). When the daemon runs as root the
+ * jail runs as this unprivileged uid/gid: RLIMIT_NPROC does not bind a process whose real user is
+ * root, and a non-root user cannot read the root-owned home even if a path leaked into the jail.
+ */
+export const JAIL_UID = 65534
+export const JAIL_GID = 65534
+/** The tmpfs scratch directory (cwd, HOME, TMPDIR) inside the jail, and its size. */
+export const JAIL_SCRATCH = '/tmp'
+export const JAIL_SCRATCH_BYTES = 64 * 1024 * 1024
+/** Processes (and threads) one jailed task may have at once (RLIMIT_NPROC in its user namespace). */
+export const JAIL_MAX_PROCESSES = 32
+/** Where bwrap is looked for (a PATH lookup comes after these). */
+export const BWRAP_PATHS = ['/usr/bin/bwrap', '/usr/local/bin/bwrap']
+/** Interpreters tried for the jail when the configured `python3` cannot run there (pyenv under /root). */
+export const JAIL_FALLBACK_PYTHONS = ['/usr/bin/python3', '/usr/local/bin/python3']
+/** How long probing the jail may take before it counts as unavailable. */
+export const JAIL_PROBE_TIMEOUT_MS = 15_000
+/** A failed jail probe is tried again after this long (a working one is kept). */
+export const JAIL_REPROBE_MS = 5 * 60_000
+
+/** Isolation classes an advert may declare for its python executor, strongest first. */
+export const ISOLATION_CLASSES = ['bwrap', 'wasm', 'none'] as const
+
+/** The longest a peer's advert is believed, whatever its `expires-at` says (the directory caps it). */
+export const ADVERT_MAX_TTL_SEC = 3600

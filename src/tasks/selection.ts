@@ -1,5 +1,7 @@
-// Which peers to offer a task to, best first (pure). Least loaded wins, then reputation, then
+// Which peers to offer a task to, best first (pure). Reputation wins, then the least loaded, then
 // round-trip time; the peer id breaks ties so every node ranks the same adverts the same way.
+// Reputation comes first because load is self-reported: a fake advert claiming an empty queue
+// must not outrank peers that earned their standing.
 
 export interface Candidate {
   peerId: string
@@ -34,8 +36,8 @@ export function isCapable<C extends Candidate> (c: C, opts: SelectOptions): bool
 
 /** Negative if `a` should be tried before `b`. Nonsense numbers in an advert rank it last. */
 export function compareCandidates (a: Candidate, b: Candidate): number {
-  return cmp(load(a), load(b)) ||
-    cmp(finiteOr(b.reputation, -Infinity), finiteOr(a.reputation, -Infinity)) ||
+  return cmp(finiteOr(b.reputation, -Infinity), finiteOr(a.reputation, -Infinity)) ||
+    cmp(load(a), load(b)) ||
     cmp(finiteOr(a.rttMs, Infinity), finiteOr(b.rttMs, Infinity)) ||
     // Code-unit order, not localeCompare: the same on every node whatever its locale.
     cmp(a.peerId, b.peerId)

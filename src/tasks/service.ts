@@ -11,8 +11,8 @@ import { stat } from 'node:fs/promises'
 import { peerIdFromString } from '@libp2p/peer-id'
 import type { PeerId } from '@libp2p/interface'
 import {
-  buildTaskRequest, buildTaskResponse, catalogue, newId, EnvelopeValidator, envelopeSchema, fields as envelopeFields,
-  type TaskRequestEnvelope, type TaskResponseEnvelope
+  buildTaskResponse, catalogue, newId, EnvelopeValidator, envelopeSchema, fields as envelopeFields,
+  type TaskReceipt, type TaskRequestEnvelope
 } from '../envelope/index.ts'
 import { SwarmError, scopedSignal, toSwarmError, UsageError } from '../errors.ts'
 import { nodeIdFromPeerId } from '../identity/index.ts'
@@ -22,19 +22,21 @@ import type { DirectoryEntry } from '../net/directory.ts'
 import { ReputationBook } from '../synthesis/reputation.ts'
 import { effectiveModels } from '../config/models.ts'
 import { CapabilityAdverts } from './adverts.ts'
-import { checkTaskAcceptable, detectCapabilities, isTaskType, TASK_REQUIREMENTS, type Capabilities } from './capabilities.ts'
+import { checkTaskAcceptable, detectCapabilities, isTaskType, pythonExecutor, TASK_REQUIREMENTS, type Capabilities, type PythonExecutor } from './capabilities.ts'
+import { inputHash, outputHash, signReceipt } from './receipts.ts'
 import { checkTaskData, executeTask, fitResult, type ExecutorSettings } from './execute.ts'
 import type { OpenAIEndpoint } from './executors/code-generation.ts'
-import { handleTaskStreams, sendTask, unhandleTaskStreams, type InboundTask } from './protocol.ts'
+import { handleTaskStreams, unhandleTaskStreams, type InboundTask } from './protocol.ts'
 import { RunQueue } from './queue.ts'
 import { TaskRecords, type TaskRecord } from './records.ts'
 import { selectPeers, type Candidate } from './selection.ts'
+import { attemptTask } from './attempt.ts'
 import {
-  TASK_RECORDS_KEEP, TASK_REQUEST_MAX_BYTES, TASK_RESPONSE_GRACE_MS, TASK_RESPONSE_MAX_BYTES
+  TASK_RECORDS_KEEP, TASK_REQUEST_MAX_BYTES, TASK_RESPONSE_MAX_BYTES
 } from './constants.ts'
 
 export type TaskServiceComponents = Pick<SwarmComponents,
-  'paths' | 'config' | 'identity' | 'db' | 'libp2p' | 'topics' | 'control' | 'events' | 'counters' | 'log' | 'audit' | 'directory'>
+  'paths' | 'config' | 'identity' | 'db' | 'libp2p' | 'topics' | 'control' | 'events' | 'counters' | 'log' | 'audit' | 'directory' | 'membership'>
 
 /** An executor for an extra task type: gets the request's data, returns the result object. */
 export type ExtraExecutor = (data: Record<string, unknown>, opts: { signal: AbortSignal, timeoutMs: number }) => Promise<Record<string, unknown>>
@@ -56,10 +58,12 @@ export interface RunTaskParams {
   peer?: string
   /** Time limit per attempt (default tasks.timeoutSec). */
   timeoutSec?: number
+  /** Only peers whose advert declares this isolation class (`bwrap`, `wasm`, `none`); the receipt must say it too. */
+  requireIsolation?: string
 }
 
 export type RunTaskResult =
-  | { success: true, correlationId: string, executedBy: string, attempts: number, durationMs: number, result: Record<string, unknown> }
+  | { success: true, correlationId: string, executedBy: string, attempts: number, durationMs: number, result: Record<string, unknown>, receipt?: TaskReceipt }
   | { success: false, correlationId: string, attempts: number, executedBy?: string, error: { code: string, message: string } }
 
 /**
@@ -68,13 +72,15 @@ export type RunTaskResult =
  * (an exception, its time limit, a refused path) is not retried: another peer would do the same.
  */
 const RETRYABLE = new Set([
-  'busy', 'not-accepted', 'not-capable', 'unsupported-task', 'expired', 'python-unavailable', 'python-failed',
+  'busy', 'not-accepted', 'not-allowed', 'not-capable', 'unsupported-task', 'expired', 'python-unavailable', 'python-failed',
   'llm-unavailable', 'internal', 'stream-failed', 'bad-response', 'timeout-no-answer'
 ])
 
 /** The task-settings part of the config, re-read when config.json changes. */
-function settingsOf (config: SwarmConfig): { accept: string[], safePrefixes: string[], endpoints: OpenAIEndpoint[], models: string[], languages: string[], python: string, timeoutSec: number, memoryMb: number, outputBytes: number, maxAttempts: number } {
+function settingsOf (config: SwarmConfig): { accept: string[], safePrefixes: string[], endpoints: OpenAIEndpoint[], models: string[], languages: string[], python: string, timeoutSec: number, memoryMb: number, outputBytes: number, maxAttempts: number, unsafeHostExecution: boolean, allowFrom: string[] } {
   return {
+    unsafeHostExecution: config.tasks.unsafeHostExecution,
+    allowFrom: [...config.tasks.allowFrom],
     accept: [...config.tasks.accept],
     safePrefixes: [...config.tasks.safePrefixes],
     // code-generation endpoints are the `openai` answerers: one list of models per node
@@ -92,6 +98,8 @@ function settingsOf (config: SwarmConfig): { accept: string[], safePrefixes: str
 type Settings = ReturnType<typeof settingsOf>
 
 const REPUTATION_REFRESH_MS = 5_000
+/** Reputation lost by a peer whose own signed response carries a missing or lying receipt. */
+const RECEIPT_LIE_PENALTY = 0.2
 
 export class TaskService implements SwarmService {
   readonly name = 'tasks'
@@ -113,6 +121,8 @@ export class TaskService implements SwarmService {
   private book?: { at: number, book: ReputationBook }
   private readonly nodeIds = new Map<string, string>()
   private started = false
+  /** How python-computation runs here (jail plan, or why it is refused); re-probed on refresh. */
+  private python?: PythonExecutor
   private readonly counts = { received: 0, completed: 0, failed: 0, refused: 0, delegated: 0, delegatedOk: 0, delegatedFailed: 0 }
 
   constructor (components: TaskServiceComponents, init: TaskServiceInit = {}) {
@@ -197,7 +207,20 @@ export class TaskService implements SwarmService {
 
   private async detect (): Promise<Capabilities> {
     const s = this.settings
-    const caps = await detectCapabilities({ tasksAccept: s.accept, safePrefixes: s.safePrefixes, openaiEndpoints: s.endpoints, models: s.models, languages: s.languages, python: s.python })
+    const input = { tasksAccept: s.accept, safePrefixes: s.safePrefixes, openaiEndpoints: s.endpoints, models: s.models, languages: s.languages, python: s.python, unsafeHostExecution: s.unsafeHostExecution }
+    if (s.accept.includes('python-computation')) {
+      const py = await pythonExecutor(input)
+      if (py.why !== this.python?.why) {
+        // Said once per change, loudly when remote code would run unjailed or is refused.
+        if (py.usable && py.isolation === 'none') this.log.error(`python-computation: ${py.why}`)
+        else if (!py.usable) this.log.warn(`python-computation not offered: ${py.why}`)
+        else this.log.info(`python-computation ${py.why}`)
+      }
+      this.python = py
+    } else {
+      this.python = undefined
+    }
+    const caps = await detectCapabilities(input, this.python)
     return this.extra.size === 0 ? caps : { ...caps, taskTypes: [...caps.taskTypes, ...this.extra.keys()] }
   }
 
@@ -247,7 +270,7 @@ export class TaskService implements SwarmService {
       return await this.records.list({ limit, direction })
     })
     control.register('capabilities', async () => ({
-      local: { capabilities: this.local.capabilities, taskTypes: this.local.taskTypes, models: this.local.models, languages: this.local.languages },
+      local: { capabilities: this.local.capabilities, taskTypes: this.local.taskTypes, models: this.local.models, languages: this.local.languages, isolation: this.local.isolation ?? null },
       peers: this.c.directory.list({ federation: this.c.identity.federation }).map((e) => ({
         nodeId: e.nodeId,
         peerId: e.peerId,
@@ -258,6 +281,7 @@ export class TaskService implements SwarmService {
         languages: e.languages,
         queueLength: e.queueLength,
         running: e.running,
+        isolation: e.isolation ?? null,
         expiresAt: new Date(e.expiresAt).toISOString()
       }))
     }))
@@ -306,7 +330,7 @@ export class TaskService implements SwarmService {
     void this.audit('task.received', cid, { type, from, nodeId, requestId: req.id, deadline: req.deadline })
 
     const refusal = this.judge(req, task.from)
-    if (refusal !== null) return await this.refuse(rec, refusal, started)
+    if (refusal !== null) return await this.refuse(rec, refusal, started, req)
 
     const ac = new AbortController()
     const remaining = Date.parse(req.deadline) - Date.now()
@@ -320,12 +344,14 @@ export class TaskService implements SwarmService {
         const left = Date.parse(req.deadline) - Date.now()
         const extra = this.extra.get(type)
         if (extra !== undefined) return await extra(req.data, { signal, timeoutMs: left })
-        return await executeTask(type, req.data, this.executorSettings(), { signal, timeoutMs: left })
+        return await executeTask(type, req.data, this.executorSettings(), { signal, timeoutMs: left, remote: true })
       }, { signal, onStart: () => { this.records.update(rec, { state: 'running' }) } })
       outcome = { result: fitResult(result, TASK_RESPONSE_MAX_BYTES - 4096) }
     } catch (err) {
       const e = toSwarmError(err)
-      if (e.code === 'busy') return await this.refuse(rec, e, started)
+      if (e.code === 'busy') return await this.refuse(rec, e, started, req)
+      // The detail (endpoint URLs, provider errors, paths) is for this node's operator only.
+      if (e.detail !== undefined) this.log.warn('task failed', { correlationId: cid, type, code: e.code, detail: e.detail })
       outcome = { error: { code: /^[a-z0-9][a-z0-9._-]{0,63}$/i.test(e.code) ? e.code : 'internal', message: e.message.slice(0, 4000) } }
     } finally {
       scope.done()
@@ -340,7 +366,7 @@ export class TaskService implements SwarmService {
     const exitCode = outcome.result?.exitCode
     void this.audit('task.run', cid, { type, from, outcome: ok ? 'succeeded' : 'failed', code: outcome.error?.code, exitCode, durationMs })
     this.c.events.emit('task:completed', { correlationId: cid, taskType: type, direction: 'in', success: ok, from, durationMs, error: outcome.error })
-    return this.respond(cid, started, outcome)
+    return this.respond(cid, started, outcome, req)
   }
 
   /** Why this node will not run `req`, or null. */
@@ -352,6 +378,10 @@ export class TaskService implements SwarmService {
     }
     const notTaken = this.extra.has(req['task/type']) ? null : checkTaskAcceptable(req['task/type'], this.settings.accept, this.local.capabilities)
     if (notTaken !== null) return notTaken
+    if (req['task/type'] === 'python-computation') {
+      const why = this.whyNotAllowed(req.sender['node/id'])
+      if (why !== undefined) return new SwarmError('not-allowed', why)
+    }
     if (Date.parse(req.deadline) <= Date.now()) return new SwarmError('expired', `the deadline ${req.deadline} has passed`)
     const bad = checkTaskData(req['task/type'], req.data)
     if (bad !== null) return bad
@@ -359,25 +389,63 @@ export class TaskService implements SwarmService {
     return null
   }
 
-  private async refuse (rec: TaskRecord, err: SwarmError, started: number): Promise<Uint8Array> {
+  /**
+   * Who may send python-computation: members in a closed federation; in an open one only the
+   * node ids in tasks.allowFrom (a stranger's code is not run because it asked nicely).
+   */
+  private whyNotAllowed (nodeId: string): string | undefined {
+    const membership = this.c.membership
+    if (membership?.closed() === true) {
+      const why = membership.whyNot(nodeId)
+      return why === undefined ? undefined : `python tasks are taken from members only (${why})`
+    }
+    if (this.settings.allowFrom.includes(nodeId)) return undefined
+    return 'python tasks are taken only from the node ids in tasks.allowFrom'
+  }
+
+  /** The isolation class of the executor that runs (or would run) `type`. */
+  private isolationOf (type: string): string {
+    return type === 'python-computation' ? this.python?.isolation ?? 'none' : 'none'
+  }
+
+  private async refuse (rec: TaskRecord, err: SwarmError, started: number, req?: TaskRequestEnvelope): Promise<Uint8Array> {
     this.counts.refused++
     this.c.counters.inc('tasks.refused', err.code)
     const error = { code: err.code, message: err.message.slice(0, 4000) }
     this.records.update(rec, { state: 'refused', error })
     void this.audit('task.refused', rec.correlationId, { type: rec.type, from: rec.peerId, code: err.code, message: error.message })
     this.c.events.emit('task:completed', { correlationId: rec.correlationId, taskType: rec.type, direction: 'in', success: false, from: rec.peerId, refused: true, error })
-    return this.respond(rec.correlationId, started, { error })
+    return this.respond(rec.correlationId, started, { error }, req)
   }
 
-  private respond (correlationId: string, started: number, outcome: { result?: Record<string, unknown>, error?: { code: string, message: string } }): Uint8Array {
-    const build = (o: typeof outcome): Uint8Array => new TextEncoder().encode(JSON.stringify(buildTaskResponse(this.c.identity, {
-      correlationId: correlationId.slice(0, 256),
-      success: o.error === undefined,
-      result: o.error === undefined ? o.result ?? {} : undefined,
-      error: o.error,
-      executedBy: this.c.identity.peerId.toString(),
-      durationMs: Math.round(performance.now() - started)
-    }, { id: newId('task-result') })))
+  /** The signed response; for a verified request it carries the signed receipt of the outcome. */
+  private respond (correlationId: string, started: number, outcome: { result?: Record<string, unknown>, error?: { code: string, message: string } }, req?: TaskRequestEnvelope): Uint8Array {
+    const startedAt = Date.now() - (performance.now() - started)
+    const build = (o: typeof outcome): Uint8Array => {
+      const success = o.error === undefined
+      const result = success ? o.result ?? {} : undefined
+      const receipt = req === undefined
+        ? undefined
+        : signReceipt(this.c.identity, {
+          taskId: req.id,
+          correlationId: req['correlation-id'],
+          taskType: req['task/type'],
+          inputHash: inputHash(req['task/type'], req.data),
+          outputHash: outputHash({ success, result, error: o.error }),
+          isolation: this.isolationOf(req['task/type']),
+          startedAt,
+          finishedAt: Date.now()
+        })
+      return new TextEncoder().encode(JSON.stringify(buildTaskResponse(this.c.identity, {
+        correlationId: correlationId.slice(0, 256),
+        success,
+        result,
+        error: o.error,
+        executedBy: this.c.identity.peerId.toString(),
+        durationMs: Math.round(performance.now() - started),
+        receipt
+      }, { id: newId('task-result') })))
+    }
     try {
       return build(outcome)
     } catch (err) {
@@ -389,7 +457,7 @@ export class TaskService implements SwarmService {
 
   private executorSettings (): ExecutorSettings {
     const s = this.settings
-    return { python: s.python, timeoutMs: s.timeoutSec * 1000, memoryMb: s.memoryMb, outputBytes: s.outputBytes, safePrefixes: s.safePrefixes, endpoints: s.endpoints, env: this.env }
+    return { python: s.python, timeoutMs: s.timeoutSec * 1000, memoryMb: s.memoryMb, outputBytes: s.outputBytes, safePrefixes: s.safePrefixes, endpoints: s.endpoints, env: this.env, pythonExecutor: this.python }
   }
 
   // ---- delegating side -------------------------------------------------------------------
@@ -434,7 +502,7 @@ export class TaskService implements SwarmService {
     const maxAttempts = pinned === undefined ? this.settings.maxAttempts : 1
 
     while (attempts < maxAttempts && !stop.aborted) {
-      const target = pinnedTarget ?? await this.nextPeer(type, requirements, tried)
+      const target = pinnedTarget ?? await this.nextPeer(type, requirements, tried, params.requireIsolation)
       if (target === undefined) break
       attempts++
       tried.add(target.peerId.toString())
@@ -444,10 +512,20 @@ export class TaskService implements SwarmService {
       this.c.events.emit('task:delegated', { correlationId, taskType: type, peerId, nodeId: target.nodeId, attempt: attempts })
       void this.audit('task.delegated', correlationId, { type, attempt: attempts, peerId, nodeId: target.nodeId })
 
-      const outcome = await this.attempt(target.peerId, correlationId, type, data, requirements, timeoutMs, stop)
+      const outcome = await attemptTask({ libp2p: this.c.libp2p, identity: this.c.identity, responses: this.responses, nodeIdOf: (p) => this.nodeIdOf(p) }, { peer: target.peerId, correlationId, type, data, requirements, timeoutMs, signal: stop, isolation: params.requireIsolation })
+      if (outcome.receipt !== undefined) {
+        // verified: kept with the executor's key, so the audit log can be re-checked without it
+        void this.audit('task.receipt', correlationId, { peerId, pubkey: outcome.pubkey, receipt: outcome.receipt })
+      }
       if (outcome.ok) {
         // the successful attempt's outcome is the task.done entry
-        return await finish({ success: true, correlationId, executedBy: peerId, attempts, durationMs: outcome.durationMs, result: outcome.result })
+        return await finish({ success: true, correlationId, executedBy: peerId, attempts, durationMs: outcome.durationMs, result: outcome.result, receipt: outcome.receipt })
+      }
+      if (outcome.proven === true) {
+        // A response signed by that peer whose receipt lies is evidence, not an accident: the
+        // peer's standing drops, so reputation (ranked before self-reported load) sidelines it.
+        void this.reputation().adjust(target.nodeId, -RECEIPT_LIE_PENALTY, 'task-receipt-invalid', { invalid: true })
+          .catch((err: Error) => { this.log.warn('reputation not adjusted', { nodeId: target.nodeId, err: err.message }) })
       }
       const code = outcome.error.code === 'timeout-no-answer' ? 'timeout' : outcome.error.code
       void this.audit('task.attempt', correlationId, { attempt: attempts, peerId, outcome: 'failed', code, answered: outcome.answered, message: outcome.error.message.slice(0, 500), durationMs: outcome.durationMs })
@@ -457,13 +535,14 @@ export class TaskService implements SwarmService {
     }
     if (stop.aborted) return await fail('aborted', 'the task was cancelled')
     if (last !== undefined) return await fail(last.error.code, last.error.message, last.executedBy === undefined ? {} : { executedBy: last.executedBy })
-    return await fail('no-capable-peer', `no peer advertises ${type}${requirements.length > 0 ? ` (needs ${requirements.join(', ')})` : ''}`)
+    const jailed = params.requireIsolation === undefined ? '' : ` with isolation ${params.requireIsolation}`
+    return await fail('no-capable-peer', `no peer advertises ${type}${jailed}${requirements.length > 0 ? ` (needs ${requirements.join(', ')})` : ''}`)
   }
 
   /** The best untried peer for the task, from the directory. */
-  private async nextPeer (type: string, requirements: string[], tried: ReadonlySet<string>): Promise<{ peerId: PeerId, nodeId: string } | undefined> {
+  private async nextPeer (type: string, requirements: string[], tried: ReadonlySet<string>, isolation?: string): Promise<{ peerId: PeerId, nodeId: string } | undefined> {
     const entries = this.c.directory.list({ federation: this.c.identity.federation })
-      .filter((e) => e.nodeId !== this.c.identity.nodeId && e.taskTypes.includes(type))
+      .filter((e) => e.nodeId !== this.c.identity.nodeId && e.taskTypes.includes(type) && (isolation === undefined || e.isolation === isolation))
     if (entries.length === 0) return undefined
     const book = this.reputation()
     const candidates: Array<Candidate & { entry: DirectoryEntry }> = []
@@ -520,51 +599,6 @@ export class TaskService implements SwarmService {
     if (peerId.equals(this.c.identity.peerId)) throw new UsageError('--peer: that is this node; tasks are delegated to peers')
     return { peerId, nodeId: entry?.nodeId ?? nodeIdFromPeerId(peerId) ?? '' }
   }
-
-  private async attempt (peer: PeerId, correlationId: string, type: string, data: Record<string, unknown>, requirements: string[], timeoutMs: number, signal: AbortSignal): Promise<
-    | { ok: true, result: Record<string, unknown>, durationMs: number }
-    | { ok: false, answered: boolean, error: { code: string, message: string }, durationMs: number }> {
-    const t0 = performance.now()
-    const elapsed = (): number => Math.round(performance.now() - t0)
-    let request: TaskRequestEnvelope
-    try {
-      // Whole seconds (envelope time precision), rounded up so the peer gets all of timeoutMs.
-      const deadline = Math.ceil((Date.now() + timeoutMs) / 1000) * 1000
-      request = buildTaskRequest(this.c.identity, { correlationId, taskType: type, data, requirements, deadline }, { id: newId('task') })
-    } catch (err) {
-      const e = toSwarmError(err)
-      return { ok: false, answered: false, error: { code: e.code === 'bad-schema' ? 'bad-request' : e.code, message: e.message }, durationMs: elapsed() }
-    }
-    const bytes = new TextEncoder().encode(JSON.stringify(request))
-    if (bytes.length > TASK_REQUEST_MAX_BYTES) {
-      return { ok: false, answered: false, error: { code: 'too-large', message: `the request is larger than ${TASK_REQUEST_MAX_BYTES} bytes` }, durationMs: elapsed() }
-    }
-    let raw: Uint8Array
-    try {
-      raw = await sendTask(this.c.libp2p, peer, bytes, { signal, timeoutMs: timeoutMs + TASK_RESPONSE_GRACE_MS })
-    } catch (err) {
-      const e = toSwarmError(err)
-      // Our own wait ran out: retryable, unlike a peer's verdict that the task hit its limit.
-      const code = e.code === 'timeout' ? 'timeout-no-answer' : e.code === 'aborted' ? 'aborted' : 'stream-failed'
-      return { ok: false, answered: false, error: { code, message: `${peer.toString()}: ${e.message}` }, durationMs: elapsed() }
-    }
-    const verdict = this.responses.validateSync(raw, { expectType: 'swarm/task-response' })
-    const badResponse = (why: string): { ok: false, answered: false, error: { code: string, message: string }, durationMs: number } =>
-      ({ ok: false, answered: false, error: { code: 'bad-response', message: `${peer.toString()} answered with a bad response: ${why}` }, durationMs: elapsed() })
-    if (!verdict.ok) {
-      // The stream gate (closed federations) answers a refused stream with a plain status frame.
-      const gate = refusalFrame(raw)
-      if (gate !== undefined) return { ok: false, answered: false, error: { code: 'not-accepted', message: `${peer.toString()} refused the stream: ${gate}` }, durationMs: elapsed() }
-      return badResponse(`${verdict.reason}: ${verdict.detail}`)
-    }
-    const res = verdict.envelope as TaskResponseEnvelope
-    if (res.sender['node/id'] !== this.nodeIdOf(peer)) return badResponse('not signed by that peer')
-    if (res['correlation-id'] !== correlationId) return badResponse('another correlation id')
-    if (res['executed-by'] !== peer.toString()) return badResponse('executed-by names another peer')
-    if (res.success ? res.error !== undefined : res.error === undefined || res.result !== undefined) return badResponse('needs a result or an error, not both')
-    if (res.success) return { ok: true, result: res.result ?? {}, durationMs: elapsed() }
-    return { ok: false, answered: true, error: res.error ?? { code: 'internal', message: 'failed without an error' }, durationMs: elapsed() }
-  }
 }
 
 /** Checks `task.run` params from the control socket. */
@@ -573,16 +607,12 @@ export function parseRunParams (p: Record<string, unknown>): RunTaskParams {
   if (p.data !== undefined && (p.data === null || typeof p.data !== 'object' || Array.isArray(p.data))) throw new UsageError('task data must be a JSON object')
   if (p.peer !== undefined && (typeof p.peer !== 'string' || p.peer === '')) throw new UsageError('peer must be a peer id or node id')
   if (p.timeoutSec !== undefined && (typeof p.timeoutSec !== 'number' || !(p.timeoutSec > 0) || p.timeoutSec > 3600)) throw new UsageError('timeoutSec must be a number from 0 to 3600')
-  return { type: p.type, data: p.data as Record<string, unknown> | undefined, peer: p.peer as string | undefined, timeoutSec: p.timeoutSec as number | undefined }
-}
-
-/** The reason of a stream-gate refusal frame (`{"status":"refused","reason":…}`), if it is one. */
-function refusalFrame (raw: Uint8Array): string | undefined {
-  if (raw.length > 4096) return undefined
-  try {
-    const v = JSON.parse(new TextDecoder().decode(raw))
-    return v?.status === 'refused' && typeof v.reason === 'string' ? v.reason : undefined
-  } catch {
-    return undefined
+  if (p.requireIsolation !== undefined && (typeof p.requireIsolation !== 'string' || !/^[a-z0-9-]{1,32}$/.test(p.requireIsolation))) throw new UsageError('requireIsolation must be an isolation class such as bwrap, wasm or none')
+  return {
+    type: p.type,
+    data: p.data as Record<string, unknown> | undefined,
+    peer: p.peer as string | undefined,
+    timeoutSec: p.timeoutSec as number | undefined,
+    ...(p.requireIsolation === undefined ? {} : { requireIsolation: p.requireIsolation as string })
   }
 }

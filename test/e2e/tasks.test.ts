@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
+import { readFileSync } from 'node:fs'
 import { mkdir, symlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { BIN, NODE, ROOT, cleanupHomes, harnessEnv, eventually, startDaemons, stopAll, tempHome, type CliResult, type TestDaemon } from '../helpers/daemons.ts'
@@ -53,6 +54,10 @@ describe('tasks: delegation between real daemons', () => {
       { config: executor({ answerers: [{ kind: 'openai', baseUrl: chat.baseUrl, model: 'test-model' }] }) }
     ], 'full')
     ;[a, b, c] = daemons
+    // open federation: python is taken only from tasks.allowFrom (here a), re-read without a restart
+    for (const d of [b, c]) await d.json(['config', 'set', 'tasks.allowFrom', JSON.stringify([a.nodeId])])
+    await eventually(() => [b, c].every((d) => readFileSync(join(d.home, 'daemon.log'), 'utf8').includes('task settings reloaded')),
+      { what: 'b and c reload tasks.allowFrom', timeoutMs: 20_000 })
     await eventually(async () => {
       const caps = await a.json(['capabilities'])
       const peers = caps.peers.filter((p: any) => p.taskTypes.includes('python-computation'))
@@ -108,7 +113,9 @@ describe('tasks: delegation between real daemons', () => {
 
   it('code generation goes to the peer with an endpoint', async () => {
     const r = await a.cli(['task', 'run', 'code-generation', '--prompt', 'print hi', '--language', 'python', '--json'])
-    expect(r.json).toMatchObject({ success: true, executedBy: c.peerId, result: { code: 'print("hi")', provider: `test-model@${chat.baseUrl}` } })
+    expect(r.json).toMatchObject({ success: true, executedBy: c.peerId, result: { code: 'print("hi")', provider: 'test-model' } })
+    // the endpoint's URL never reaches the remote caller
+    expect(r.stdout).not.toContain(chat.baseUrl)
   })
 
   it('unsupported and not-accepted task types are refused', async () => {

@@ -10,12 +10,12 @@ export default function register (program: Command, io: CliIO): void {
       ctx.out.result(res, (r) => {
         const list = (xs: string[]): string => xs.length === 0 ? '-' : xs.join(', ')
         const lines = [
-          `this node: ${list(r.local.capabilities)}`,
+          `this node: ${list(r.local.capabilities)}${r.local.isolation == null ? '' : `   isolation: ${String(r.local.isolation)}`}`,
           `  task types: ${list(r.local.taskTypes)}   models: ${list(r.local.models)}   languages: ${list(r.local.languages)}`
         ]
         if (r.peers.length === 0) lines.push('no peer adverts yet')
         for (const p of r.peers) {
-          lines.push(`${String(p.peerId)}  ${list(p.capabilities)}`)
+          lines.push(`${String(p.peerId)}  ${list(p.capabilities)}${p.isolation == null ? '' : `   isolation: ${String(p.isolation)}`}`)
           lines.push(`  task types: ${list(p.taskTypes)}   queue ${String(p.queueLength)}, running ${String(p.running)}   until ${String(p.expiresAt)}`)
         }
         return lines.join('\n')

@@ -9,6 +9,7 @@ interface RunOptions {
   language?: string
   peer?: string
   timeout?: number
+  requireIsolation?: string
 }
 
 const TASK_TYPES = 'python-computation, code-generation, file-analysis'
@@ -26,6 +27,7 @@ export default function register (program: Command, io: CliIO): void {
     .option('--data <json>', 'the task data as a JSON object (instead of the options above)')
     .option('--peer <peerId>', 'ask only this peer (peer id or node id), whatever its advert says')
     .option('--timeout <sec>', 'time limit per attempt (default: the daemon\'s tasks.timeoutSec)', numberIn('--timeout', 0.1, 3600))
+    .option('--require-isolation <class>', 'only peers whose python executor is isolated so (bwrap, wasm, none); their signed receipt must say it too', oneOf('--require-isolation', ['bwrap', 'wasm', 'none']))
     .addHelpText('after', `
 Examples:
   swarm task run python-computation --code 'print(6*7)'
@@ -36,7 +38,7 @@ Examples:
       const ctx = createContext(cmd, io)
       const { UsageError } = await import('../../errors.ts')
       const data = taskData(type, opts, (m) => new UsageError(m))
-      const params = { type, data, peer: opts.peer, timeoutSec: opts.timeout }
+      const params = { type, data, peer: opts.peer, timeoutSec: opts.timeout, ...(opts.requireIsolation === undefined ? {} : { requireIsolation: opts.requireIsolation }) }
       const ac = new AbortController()
       const onSigint = (): void => { ac.abort() }
       process.once('SIGINT', onSigint)
@@ -99,6 +101,7 @@ function human (r: any): string {
     lines.push(JSON.stringify(res, null, 2))
   }
   const exit = typeof res.exitCode === 'number' && res.exitCode !== 0 ? `, exit code ${String(res.exitCode)}` : ''
-  lines.push(`— executed by ${String(r.executedBy)} in ${String(r.durationMs)} ms (attempt ${String(r.attempts)}${exit})`)
+  const isolation = typeof r.receipt?.isolation === 'string' ? `, isolation ${String(r.receipt.isolation)}` : ''
+  lines.push(`— executed by ${String(r.executedBy)} in ${String(r.durationMs)} ms (attempt ${String(r.attempts)}${exit}${isolation})`)
   return lines.join('\n')
 }

@@ -1,5 +1,7 @@
 // Code-generation executor: asks the configured OpenAI-compatible endpoints in order and takes
-// the first usable answer, so a local model can be first and a hosted one the fallback.
+// the first usable answer, so a local model can be first and a hosted one the fallback. What
+// goes back to the remote peer names models and stable codes only: endpoint URLs and the
+// providers' own error texts stay in `detail`, which only this node's log sees.
 
 import { SwarmError } from '../../errors.ts'
 import { chatComplete, type ChatMessage } from '../../synthesis/openai.ts'
@@ -27,7 +29,7 @@ export interface GenerateCodeOptions {
 
 export interface GeneratedCode {
   code: string
-  /** `${model}@${baseUrl}` of the endpoint that answered. */
+  /** The model of the endpoint that answered (never its URL). */
   provider: string
 }
 
@@ -57,7 +59,7 @@ export async function generateCode (request: string | CodeRequest, endpoints: Op
         attempts.push({ provider, code: 'llm-bad-response', message: 'the answer held no code' })
         continue
       }
-      return { code, provider }
+      return { code, provider: ep.model }
     } catch (err) {
       const e = err instanceof SwarmError ? err : new SwarmError('internal', String(err))
       // The caller giving up is not an endpoint failure: stop instead of trying the next one.
@@ -65,7 +67,8 @@ export async function generateCode (request: string | CodeRequest, endpoints: Op
       attempts.push({ provider, code: e.code, message: e.message })
     }
   }
-  const summary = attempts.map(a => `${a.provider}: ${a.code}`).join('; ')
+  // model names and codes only: `attempts` (URLs, raw provider errors) stays in the local detail
+  const summary = endpoints.map((ep, i) => `${ep.model}: ${attempts[i]?.code ?? 'not tried'}`).join('; ')
   throw new SwarmError('llm-unavailable', endpoints.length === 0
     ? 'no code-generation endpoint is configured'
     : `every code-generation endpoint failed (${summary})`, { detail: { attempts } })

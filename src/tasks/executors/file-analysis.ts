@@ -1,11 +1,14 @@
 // File-analysis executor: length, line count, text/binary guess and SHA-256 of one file, for a
-// peer that may only look inside the operator's safe prefixes. Paths are judged after realpath,
-// so neither `..` nor a symlink can lead outside.
+// peer that may only look inside the operator's safe prefixes. The spelled path is judged first,
+// then its realpath, and then — because a directory can be swapped for a symlink between the
+// check and the open — the opened descriptor itself: its real path (/proc/self/fd) must lie
+// inside, and name the same device and inode. Anything outside is `path-refused`, whether or
+// not it exists; `not-found` only ever describes a place inside a prefix.
 
 import { createHash } from 'node:crypto'
 import { constants as fsc } from 'node:fs'
-import { open, realpath, type FileHandle } from 'node:fs/promises'
-import { extname, resolve, sep } from 'node:path'
+import { lstat, open, readlink, realpath, stat, type FileHandle } from 'node:fs/promises'
+import { dirname, extname, resolve, sep } from 'node:path'
 import { SwarmError } from '../../errors.ts'
 import { FILE_ANALYSIS_MAX_BYTES, FILE_ANALYSIS_TIMEOUT_MS, FILE_SNIFF_BYTES } from '../constants.ts'
 
@@ -52,7 +55,7 @@ export async function analyzeFile (path: string, safePrefixes: string[], options
   try {
     real = await realpath(wanted)
   } catch (err: any) {
-    if (err?.code === 'ENOENT' || err?.code === 'ENOTDIR') throw new SwarmError('not-found', `no such file: ${path}`, { detail: { path } })
+    if (err?.code === 'ENOENT' || err?.code === 'ENOTDIR') throw await whyMissing(path, wanted, prefixes)
     throw new SwarmError('path-refused', `cannot resolve ${path}: ${String(err?.code ?? err)}`, { detail: { path } })
   }
   if (!prefixes.some(p => isUnder(real, p.real))) throw refused(path)
@@ -69,6 +72,8 @@ export async function analyzeFile (path: string, safePrefixes: string[], options
   }
   try {
     const st = await fh.stat()
+    // What was opened, not what was checked: the race ends here.
+    if (!await opensInside(fh, st, prefixes)) throw refused(path)
     if (!st.isFile()) throw notAFile(path)
     if (st.size > maxBytes) throw new SwarmError('too-large', `${path} is ${st.size} bytes; the limit is ${maxBytes}`, { detail: { path, length: st.size, maxBytes } })
     return await digest(fh, real, maxBytes, signal)
@@ -124,6 +129,49 @@ function isBinary (head: Buffer): boolean {
     return false
   } catch {
     return true
+  }
+}
+
+/**
+ * The opened descriptor's own path (the kernel's answer, after every symlink and rename) lies
+ * inside a prefix and still names this very file (same device and inode). Linux /proc; where
+ * it cannot be read, the answer is no.
+ */
+async function opensInside (fh: FileHandle, st: { dev: number, ino: number }, prefixes: Prefix[]): Promise<boolean> {
+  let actual: string
+  try { actual = await readlink(`/proc/self/fd/${fh.fd}`) } catch { return false }
+  if (!prefixes.some(p => isUnder(actual, p.real))) return false
+  try {
+    const now = await stat(actual)
+    return now.dev === st.dev && now.ino === st.ino
+  } catch {
+    return false
+  }
+}
+
+/**
+ * A path that does not resolve: `not-found` only when the first missing component sits in a
+ * real directory inside a prefix; a dangling symlink, or a missing place outside, is refused
+ * (so a peer cannot learn what exists outside through the difference).
+ */
+async function whyMissing (path: string, wanted: string, prefixes: Prefix[]): Promise<SwarmError> {
+  let at = wanted
+  for (;;) {
+    try {
+      await lstat(at)
+      // it exists as an entry yet does not resolve: a dangling (or swapped) symlink
+      return refused(path)
+    } catch { /* missing: look at its parent */ }
+    const parent = dirname(at)
+    if (parent === at) return refused(path)
+    try {
+      const real = await realpath(parent)
+      return prefixes.some(p => isUnder(real, p.real))
+        ? new SwarmError('not-found', `no such file: ${path}`, { detail: { path } })
+        : refused(path)
+    } catch {
+      at = parent
+    }
   }
 }
 

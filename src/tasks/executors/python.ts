@@ -1,15 +1,17 @@
-// Python executor for `python-computation` tasks: runs untrusted code from a peer in a fresh
-// empty directory with no inherited environment, a wall-clock limit, an address-space limit and
-// capped output. It bounds what a task can cost; it is not a jail against a hostile root user
-// (see docs/tasks.md: run the daemon unprivileged, or in a container, for isolation).
+// Python executor for `python-computation` tasks: runs untrusted code from a peer with no
+// inherited environment, a wall-clock limit, rlimits (address space, file size, CPU time and, in
+// the jail, processes) and capped output. With a JailPlan it runs inside the bubblewrap jail
+// (jail.ts) and the deadline kills the jail's pid namespace; without one it runs on the host in a
+// fresh directory, which only an operator's explicit tasks.unsafeHostExecution allows.
 
 import { spawn } from 'node:child_process'
 import { mkdtemp, rm, chmod, readdir, lstat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { SwarmError } from '../../errors.ts'
+import { jailArgs, type JailPlan } from './jail.ts'
 import {
-  PYTHON_CODE_BYTES, PYTHON_FILE_BYTES, PYTHON_MEMORY_MB, PYTHON_OUTPUT_BYTES,
+  JAIL_MAX_PROCESSES, PYTHON_CODE_BYTES, PYTHON_FILE_BYTES, PYTHON_MEMORY_MB, PYTHON_OUTPUT_BYTES,
   PYTHON_PROBE_TIMEOUT_MS, PYTHON_SANDBOX_PATH, PYTHON_TIMEOUT_MS
 } from '../constants.ts'
 
@@ -21,6 +23,8 @@ export interface RunPythonOptions {
   /** Cap for stdout and for stderr, each. */
   outputBytes?: number
   signal?: AbortSignal
+  /** Run inside this jail (probeJail); without it the code runs on the host. */
+  jail?: JailPlan
 }
 
 export interface PythonResult {
@@ -45,6 +49,8 @@ def _limit(which, value):
 _limit(resource.RLIMIT_AS, int(sys.argv[1]))
 _limit(resource.RLIMIT_FSIZE, int(sys.argv[2]))
 _limit(resource.RLIMIT_CORE, 0)
+_limit(resource.RLIMIT_CPU, int(sys.argv[3]))
+if int(sys.argv[4]) > 0: _limit(resource.RLIMIT_NPROC, int(sys.argv[4]))
 _src = sys.stdin.buffer.read()
 sys.argv = ['<task>']
 try:
@@ -97,50 +103,98 @@ async function probe (python: string): Promise<string | undefined> {
 
 /** Runs `code` under the limits above; resolves even on timeout (timedOut), rejects on abort. */
 export async function runPython (code: string, options: RunPythonOptions = {}): Promise<PythonResult> {
-  const { python = 'python3', timeoutMs = PYTHON_TIMEOUT_MS, memoryMb = PYTHON_MEMORY_MB, outputBytes = PYTHON_OUTPUT_BYTES, signal } = options
+  const { python = 'python3', timeoutMs = PYTHON_TIMEOUT_MS, memoryMb = PYTHON_MEMORY_MB, outputBytes = PYTHON_OUTPUT_BYTES, signal, jail } = options
   if (Buffer.byteLength(code) > PYTHON_CODE_BYTES) {
     throw new SwarmError('too-large', `the program is larger than ${PYTHON_CODE_BYTES} bytes`)
   }
   throwIfAborted(signal)
+  const limits = { timeoutMs, memoryMb, outputBytes, signal }
+  // Beyond its wall-clock limit a task has no use for CPU; a second's margin keeps the kill ours.
+  const rlimits = (nproc: number): string[] => [String(memoryMb * 1024 * 1024), String(PYTHON_FILE_BYTES), String(Math.ceil(timeoutMs / 1000) + 1), String(nproc)]
+  if (jail !== undefined) {
+    // -S: the stdlib only (no site-packages are in the jail anyway)
+    const argv = [jail.layout.exe, '-I', '-S', '-c', PREAMBLE, ...rlimits(JAIL_MAX_PROCESSES)]
+    return await execute({
+      file: jail.bwrap,
+      args: jailArgs(jail, argv),
+      env: {},
+      ...(jail.uid === undefined ? {} : { uid: jail.uid, gid: jail.gid }),
+      jailed: true
+    }, code, limits)
+  }
   const exe = await resolvePython(python)
   if (exe === undefined) throw new SwarmError('python-unavailable', `no usable Python 3 interpreter "${python}" on this node`)
   throwIfAborted(signal)
 
   const dir = await mkdtemp(join(tmpdir(), 'swarmd-py-'))
   try {
-    return await execute(exe, code, dir, { timeoutMs, memoryMb, outputBytes, signal })
+    // RLIMIT_NPROC on the host would count every process of the daemon's user: not set there.
+    return await execute({
+      file: exe,
+      args: ['-I', '-c', PREAMBLE, ...rlimits(0)],
+      cwd: dir,
+      // Nothing of the daemon's environment (keys, tokens) reaches the task.
+      env: { PATH: PYTHON_SANDBOX_PATH, HOME: dir, TMPDIR: dir, LANG: 'C.UTF-8' },
+      jailed: false
+    }, code, limits)
   } finally {
     await removeDir(dir)
   }
 }
 
+interface Launch {
+  file: string
+  args: string[]
+  env: Record<string, string>
+  cwd?: string
+  uid?: number
+  gid?: number
+  /** bwrap with --info-fd 3: the pid namespace's init is read from fd 3 and killed at the end. */
+  jailed: boolean
+}
+
 interface ExecuteLimits { timeoutMs: number, memoryMb: number, outputBytes: number, signal?: AbortSignal }
 
-async function execute (exe: string, code: string, dir: string, limits: ExecuteLimits): Promise<PythonResult> {
+async function execute (launch: Launch, code: string, limits: ExecuteLimits): Promise<PythonResult> {
   const started = performance.now()
   const stdout = new CappedBuffer(limits.outputBytes)
   const stderr = new CappedBuffer(limits.outputBytes)
-  const memoryBytes = String(limits.memoryMb * 1024 * 1024)
 
   return await new Promise((resolve, reject) => {
-    const child = spawn(exe, ['-I', '-c', PREAMBLE, memoryBytes, String(PYTHON_FILE_BYTES)], {
-      cwd: dir,
-      // Nothing of the daemon's environment (keys, tokens) reaches the task.
-      env: { PATH: PYTHON_SANDBOX_PATH, HOME: dir, TMPDIR: dir, LANG: 'C.UTF-8' },
-      stdio: ['pipe', 'pipe', 'pipe'],
-      // Own process group, so a kill also reaches whatever the task forked.
+    const child = spawn(launch.file, launch.args, {
+      ...(launch.cwd === undefined ? {} : { cwd: launch.cwd }),
+      env: launch.env,
+      stdio: launch.jailed ? ['pipe', 'pipe', 'pipe', 'pipe'] : ['pipe', 'pipe', 'pipe'],
+      ...(launch.uid === undefined ? {} : { uid: launch.uid, gid: launch.gid }),
+      // Own process group, so a kill also reaches whatever the task forked (on the host).
       detached: true
     })
     let timedOut = false
     let aborted = false
     let exitCode: number | null = null
+    // The jail's pid-namespace init (host pid): killing it kills every process in the namespace,
+    // including a setsid'd daemon the task left behind, wherever it moved its process group.
+    let nsInit: number | undefined
+    if (launch.jailed) {
+      let info = ''
+      const fd3 = child.stdio[3] as NodeJS.ReadableStream | null
+      fd3?.setEncoding('utf8')
+      fd3?.on('data', (s: string) => {
+        if (info.length > 4096) return
+        info += s
+        const m = /"child-pid"\s*:\s*(\d+)/.exec(info)
+        if (m !== null) nsInit = Number(m[1])
+      })
+      fd3?.on('error', () => {})
+    }
 
-    const killGroup = (): void => {
+    const killAll = (): void => {
+      if (nsInit !== undefined) { try { process.kill(nsInit, 'SIGKILL') } catch { /* namespace already gone */ } }
       if (child.pid === undefined) return
       try { process.kill(-child.pid, 'SIGKILL') } catch { /* group already gone */ }
     }
-    const timer = setTimeout(() => { timedOut = true; killGroup() }, limits.timeoutMs)
-    const onAbort = (): void => { aborted = true; killGroup() }
+    const timer = setTimeout(() => { timedOut = true; killAll() }, limits.timeoutMs)
+    const onAbort = (): void => { aborted = true; killAll() }
     limits.signal?.addEventListener('abort', onAbort, { once: true })
     let straggler: NodeJS.Timeout | undefined
 
@@ -150,22 +204,22 @@ async function execute (exe: string, code: string, dir: string, limits: ExecuteL
       limits.signal?.removeEventListener('abort', onAbort)
     }
 
-    child.stdout.on('data', (b: Buffer) => { stdout.push(b) })
-    child.stderr.on('data', (b: Buffer) => { stderr.push(b) })
+    child.stdout?.on('data', (b: Buffer) => { stdout.push(b) })
+    child.stderr?.on('data', (b: Buffer) => { stderr.push(b) })
     // The task may exit without reading its stdin; that EPIPE is not our failure.
-    child.stdin.on('error', () => {})
-    child.stdin.end(code)
+    child.stdin?.on('error', () => {})
+    child.stdin?.end(code)
 
     child.once('error', (err) => {
       finish()
-      reject(new SwarmError('python-failed', `cannot start ${exe}: ${err.message}`, { cause: err }))
+      reject(new SwarmError('python-failed', `cannot start ${launch.file}: ${err.message}`, { cause: err }))
     })
     child.once('exit', (code) => {
       exitCode = code
-      // Children left behind in the group die with it; one that escaped the group could hold
-      // the pipes open, so stop waiting for them after a moment.
-      killGroup()
-      straggler = setTimeout(() => { child.stdout.destroy(); child.stderr.destroy() }, 1000)
+      // Children left behind die with the group (host) or the namespace (jail); one that escaped
+      // the group could hold the pipes open, so stop waiting for them after a moment.
+      killAll()
+      straggler = setTimeout(() => { child.stdout?.destroy(); child.stderr?.destroy(); (child.stdio[3] as any)?.destroy?.() }, 1000)
     })
     child.once('close', () => {
       finish()

@@ -6,6 +6,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { defaults } from '../../../src/config/load.ts'
+import { inputHash, verifyReceiptSignature } from '../../../src/tasks/receipts.ts'
 import { homePaths } from '../../../src/config/paths.ts'
 import { identityFromSeed, newSeed, type Identity } from '../../../src/identity/index.ts'
 import { openDb, type SwarmDb } from '../../../src/store/db.ts'
@@ -25,7 +26,7 @@ interface Node { identity: Identity, libp2p: SwarmLibp2p, db: SwarmDb, tasks: Ta
 let dir: string
 const nodes: Node[] = []
 
-async function startNode (tasks: Record<string, unknown>, init: TaskServiceInit = {}): Promise<Node> {
+async function startNode (tasks: Record<string, unknown>, init: TaskServiceInit = {}, membership?: { closed: () => boolean, whyNot: (nodeId: string) => string | undefined }): Promise<Node> {
   const home = join(dir, `home-${nodes.length}`)
   await mkdir(home, { recursive: true })
   const config = defaults()
@@ -40,7 +41,8 @@ async function startNode (tasks: Record<string, unknown>, init: TaskServiceInit 
   const audit = new AuditLog(db.bucket('audit'))
   const events = new SwarmEvents()
   const service = new TaskService({
-    paths: homePaths(home), config, identity, db, libp2p, topics, control: { register: () => {} }, events, counters, log: silentLogger, audit, directory
+    paths: homePaths(home), config, identity, db, libp2p, topics, control: { register: () => {} }, events, counters, log: silentLogger, audit, directory,
+    ...(membership === undefined ? {} : { membership: membership as any })
   }, init)
   await libp2p.start()
   topics.start()
@@ -115,8 +117,14 @@ describe('TaskService between two in-process nodes', () => {
     const cid = r.correlationId
     const mine = (await caller.audit.list({ correlationId: cid })).map((e) => e.kind)
     const theirs = (await executor.audit.list({ correlationId: cid })).map((e) => e.kind)
-    expect(mine).toEqual(['task.delegated', 'task.done'])
+    expect(mine).toEqual(['task.delegated', 'task.receipt', 'task.done'])
     expect(theirs).toEqual(['task.received', 'task.run'])
+    // the executor's signed receipt binds this task and this outcome, and stays verifiable in the log
+    const kept = (await caller.audit.list({ correlationId: cid, kind: 'task.receipt' }))[0].detail as any
+    expect(kept.receipt).toMatchObject({ 'correlation-id': cid, 'task/type': 'echo', isolation: 'none', 'executed-by': executor.identity.nodeId, 'input-hash': inputHash('echo', { x: 1 }) })
+    expect(verifyReceiptSignature(kept.receipt, kept.pubkey)).toBe(true)
+    expect(verifyReceiptSignature({ ...kept.receipt, isolation: 'bwrap' }, kept.pubkey)).toBe(false)
+    expect(r.success && r.receipt?.['output-hash']).toBe(kept.receipt['output-hash'])
     expect(await caller.audit.verify()).toMatchObject({ intact: true })
   })
 
@@ -184,5 +192,39 @@ describe('TaskService between two in-process nodes', () => {
     await until(() => caller.directory.byPeer(executor.libp2p.peerId.toString()) === undefined)
     const after = await caller.tasks.run({ type: 'echo', data: {} })
     expect(after).toMatchObject({ success: false, error: { code: 'unsupported-task' } })
+  })
+})
+
+describe('who may send python: members of a closed federation', () => {
+  let executor: Node
+  let member: Node
+  let outsider: Node
+  const members = new Set<string>()
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'swarm-it-tasks-closed-'))
+    // A closed federation as admission sees it: membership is the certificate book's verdict.
+    executor = await startNode({ accept: ['python-computation'] }, {}, { closed: () => true, whyNot: (id) => members.has(id) ? undefined : 'no-certificate' })
+    member = await startNode({})
+    outsider = await startNode({})
+    members.add(member.identity.nodeId)
+    for (const n of [member, outsider]) {
+      await n.libp2p.dial(executor.libp2p.getMultiaddrs()[0])
+      await until(() => n.directory.byPeer(executor.libp2p.peerId.toString()))
+    }
+  })
+
+  afterAll(async () => {
+    for (const n of [executor, member, outsider]) if (n !== undefined) await stopNode(n).catch(() => {})
+    await rm(dir, { recursive: true, force: true })
+  })
+
+  it('runs a member\'s python jailed (tasks.allowFrom is not needed) and refuses a non-member not-allowed', async () => {
+    expect(executor.tasks.capabilities().isolation).toBe('bwrap')
+    const denied = await outsider.tasks.run({ type: 'python-computation', data: { code: 'print(1)' } })
+    expect(denied).toMatchObject({ success: false, attempts: 1, error: { code: 'not-allowed' } })
+    expect(denied.success === false && denied.error.message).toContain('no-certificate')
+    const ok = await member.tasks.run({ type: 'python-computation', data: { code: 'print(6*7)' } })
+    expect(ok).toMatchObject({ success: true, result: { stdout: '42\n' }, receipt: { isolation: 'bwrap' } })
   })
 })

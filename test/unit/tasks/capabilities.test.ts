@@ -1,5 +1,6 @@
 import { describe, it, expect } from 'vitest'
-import { detectCapabilities, checkTaskAcceptable, TASK_REQUIREMENTS } from '../../../src/tasks/capabilities.ts'
+import { detectCapabilities, checkTaskAcceptable, pythonExecutor, TASK_REQUIREMENTS } from '../../../src/tasks/capabilities.ts'
+import type { JailProbe } from '../../../src/tasks/executors/jail.ts'
 import { pythonAvailable } from '../../../src/tasks/executors/python.ts'
 
 const hasPython = await pythonAvailable('python3')
@@ -14,6 +15,8 @@ describe('detectCapabilities', () => {
     const yes = await detectCapabilities({ ...base, tasksAccept: ['python-computation'] })
     expect(yes.capabilities).toEqual(['python-execution'])
     expect(yes.taskTypes).toEqual(['python-computation'])
+    // bubblewrap is installed by scripts/setup-system.sh: the jail is what is offered
+    expect(yes.isolation).toBe('bwrap')
     const missing = await detectCapabilities({ ...base, tasksAccept: ['python-computation'], python: '/nonexistent/python3' })
     expect(missing).toMatchObject({ capabilities: [], taskTypes: [] })
   })
@@ -33,6 +36,37 @@ describe('detectCapabilities', () => {
   it('does not offer an accepted type it cannot run', async () => {
     const r = await detectCapabilities({ ...base, tasksAccept: ['code-generation', 'file-analysis', 'made-up'] })
     expect(r.taskTypes).toEqual([])
+  })
+})
+
+describe('pythonExecutor: no jail, no remote python unless the operator says so (never as root)', () => {
+  const noJail = async (): Promise<JailProbe> => ({ ok: false, reason: 'bubblewrap (bwrap) is not installed' })
+  const py = { ...base, tasksAccept: ['python-computation'], probe: noJail }
+
+  it('refuses without tasks.unsafeHostExecution', async () => {
+    const e = await pythonExecutor(py)
+    expect(e).toMatchObject({ isolation: 'none', usable: false })
+    expect(e.why).toContain('tasks.unsafeHostExecution is false')
+    expect(await detectCapabilities(py)).toMatchObject({ capabilities: [], taskTypes: [] })
+  })
+
+  it('refuses tasks.unsafeHostExecution as root', async () => {
+    const e = await pythonExecutor({ ...py, unsafeHostExecution: true, root: true })
+    expect(e).toMatchObject({ isolation: 'none', usable: false })
+    expect(e.why).toContain('root')
+  })
+
+  it.skipIf(!hasPython)('allows it, unjailed and declared none, when not root', async () => {
+    const e = await pythonExecutor({ ...py, unsafeHostExecution: true, root: false })
+    expect(e).toMatchObject({ isolation: 'none', usable: true })
+    expect(e.why).toContain('UNSAFE')
+    expect(await detectCapabilities({ ...py, unsafeHostExecution: true, root: false })).toMatchObject({ capabilities: ['python-execution'], isolation: 'none' })
+  })
+
+  it('uses the jail when it works, whatever unsafeHostExecution says', async () => {
+    const plan = { bwrap: '/usr/bin/bwrap', layout: { exe: '/usr/bin/python3', paths: ['/usr/bin/python3'] } }
+    const e = await pythonExecutor({ ...py, probe: async () => ({ ok: true, plan }), unsafeHostExecution: true, root: true })
+    expect(e).toMatchObject({ isolation: 'bwrap', usable: true, jail: plan })
   })
 })
 

@@ -19,7 +19,7 @@ describe('generateCode', () => {
       { baseUrl: broken.baseUrl, model: 'bad' },
       { baseUrl: working.baseUrl, model: 'good', apiKeyEnv: 'GOOD_KEY' }
     ], { env: { GOOD_KEY: 'k1' } })
-    expect(r).toEqual({ code: 'print(6*7)', provider: `good@${working.baseUrl}` })
+    expect(r).toEqual({ code: 'print(6*7)', provider: 'good' })
     expect(broken.calls).toHaveLength(1)
     expect(working.calls[0].headers.authorization).toBe('Bearer k1')
     expect(working.calls[0].body.messages[0].content).toContain('in python')
@@ -38,7 +38,7 @@ describe('generateCode', () => {
     const keyed = await server((_c, res) => { reply(res, 'never') })
     const open = await server((_c, res) => { reply(res, 'y = 2') })
     const r = await generateCode('y', [{ baseUrl: keyed.baseUrl, model: 'k', apiKeyEnv: 'MISSING' }, { baseUrl: open.baseUrl, model: 'o' }], { env: {} })
-    expect(r).toEqual({ code: 'y = 2', provider: `o@${open.baseUrl}` })
+    expect(r).toEqual({ code: 'y = 2', provider: 'o' })
     expect(keyed.calls).toHaveLength(0)
   })
 
@@ -46,7 +46,7 @@ describe('generateCode', () => {
     const slow = await server(() => {})
     const fast = await server((_c, res) => { reply(res, '```js\nok()\n```') })
     const r = await generateCode('x', [{ baseUrl: slow.baseUrl, model: 's' }, { baseUrl: fast.baseUrl, model: 'f' }], { timeoutMs: 200 })
-    expect(r.provider).toBe(`f@${fast.baseUrl}`)
+    expect(r.provider).toBe('f')
   })
 
   it('fails with llm-unavailable listing every attempt', async () => {
@@ -55,6 +55,9 @@ describe('generateCode', () => {
     const err = await generateCode('x', [{ baseUrl: a.baseUrl, model: 'a' }, { baseUrl: b.baseUrl, model: 'b' }]).catch(e => e)
     expect(err.code).toBe('llm-unavailable')
     expect(err.detail.attempts.map((x: any) => x.code)).toEqual(['llm-http-error', 'llm-bad-response'])
+    // what a remote peer gets: models and codes, never the endpoint URLs or the providers' texts
+    expect(err.message).toBe('every code-generation endpoint failed (a: llm-http-error; b: llm-bad-response)')
+    expect(err.message).not.toContain('127.0.0.1')
   })
 
   it('fails with llm-unavailable when nothing is configured, and bad-request on an empty prompt', async () => {

@@ -89,6 +89,14 @@ describe('analyzeFile', () => {
     await expect(analyzeFile(join(root, 'no-such-file'), [data])).rejects.toMatchObject({ code: 'path-refused' })
   })
 
+  it('does not reveal through a dangling symlink whether a place outside exists', async () => {
+    await symlink(join(root, 'nowhere', 'x'), join(data, 'dangling'))
+    await symlink(join(root, 'nowhere'), join(data, 'dangling-dir'))
+    await expect(analyzeFile('dangling', [data])).rejects.toMatchObject({ code: 'path-refused' })
+    await expect(analyzeFile('dangling-dir/x', [data])).rejects.toMatchObject({ code: 'path-refused' })
+    await expect(analyzeFile('missing-dir/x', [data])).rejects.toMatchObject({ code: 'not-found' })
+  })
+
   it('says not-found for a missing file inside', async () => {
     await expect(analyzeFile('missing.txt', [data])).rejects.toMatchObject({ code: 'not-found' })
     await expect(analyzeFile('notes.txt/child', [data])).rejects.toMatchObject({ code: 'not-found' })

@@ -27,7 +27,7 @@ describe('selectPeers', () => {
     expect(ids(selectPeers(cs, { ...opts, exclude: new Set(['excluded', 'node:excluded-by-node']) }))).toEqual(['ok'])
   })
 
-  it('orders by load, then reputation, then rtt (unknown last), then peer id', () => {
+  it('orders by reputation, then load, then rtt (unknown last), then peer id', () => {
     const cs = [
       peer('busy', { queueLength: 2, reputation: 100 }),
       peer('running', { running: 1 }),
@@ -37,8 +37,9 @@ describe('selectPeers', () => {
       peer('rep-high-unknown-b', { reputation: 5 }),
       peer('rep-high-unknown-a', { reputation: 5 })
     ]
+    // A reputable busy peer beats an unknown one claiming an empty queue: load is self-reported.
     expect(ids(selectPeers(cs, opts))).toEqual([
-      'rep-high-fast', 'rep-high-slow', 'rep-high-unknown-a', 'rep-high-unknown-b', 'rep-low', 'running', 'busy'
+      'busy', 'rep-high-fast', 'rep-high-slow', 'rep-high-unknown-a', 'rep-high-unknown-b', 'rep-low', 'running'
     ])
   })
 
@@ -54,7 +55,7 @@ describe('selectPeers', () => {
   it('ranks adverts with nonsense numbers last instead of breaking the sort', () => {
     const cs = [peer('nan', { queueLength: NaN }), peer('fine', { queueLength: 3 }), peer('inf-rep', { reputation: Infinity })]
     // NaN load counts as infinitely busy; a non-finite reputation as the worst reputation.
-    expect(ids(selectPeers(cs, opts))).toEqual(['inf-rep', 'fine', 'nan'])
+    expect(ids(selectPeers(cs, opts))).toEqual(['fine', 'nan', 'inf-rep'])
     expect(compareCandidates(peer('x', { reputation: Infinity }), peer('y', { reputation: -1 }))).toBeGreaterThan(0)
   })
 
@@ -99,7 +100,7 @@ describe('selectPeers properties', () => {
     }))
   })
 
-  it('respects the order: load, then reputation, then rtt, then peer id', () => {
+  it('respects the order: reputation, then load, then rtt, then peer id', () => {
     fc.assert(fc.property(candidatesArb, optsArb, (cs, o) => {
       const out = selectPeers(cs, o)
       for (let i = 1; i < out.length; i++) {
@@ -107,10 +108,10 @@ describe('selectPeers properties', () => {
         const b = out[i]
         const la = a.queueLength + a.running
         const lb = b.queueLength + b.running
-        expect(la).toBeLessThanOrEqual(lb)
-        if (la === lb) {
-          expect(a.reputation).toBeGreaterThanOrEqual(b.reputation)
-          if (a.reputation === b.reputation) {
+        expect(a.reputation).toBeGreaterThanOrEqual(b.reputation)
+        if (a.reputation === b.reputation) {
+          expect(la).toBeLessThanOrEqual(lb)
+          if (la === lb) {
             const ra = a.rttMs ?? Infinity
             const rb = b.rttMs ?? Infinity
             expect(ra).toBeLessThanOrEqual(rb)
