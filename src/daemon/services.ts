@@ -9,6 +9,7 @@ import { createReflectionService } from '../reflections/service.ts'
 import { WebService } from '../web/server.ts'
 import { FederationService } from '../federation/service.ts'
 import { assistanceService } from '../synthesis/index.ts'
+import { blobService } from '../blobs/service.ts'
 
 export function createServices (c: SwarmComponents): SwarmService[] {
   const services: SwarmService[] = []
@@ -22,5 +23,7 @@ export function createServices (c: SwarmComponents): SwarmService[] {
   services.push(createConsensusService(c))
   services.push(new TaskService(c))
   services.push(new WebService(c))
+  // attachments: fetches what the bus's accepted envelopes name
+  services.push(blobService(c))
   return services
 }

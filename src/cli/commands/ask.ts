@@ -11,6 +11,7 @@ interface AskOptions extends QuestionFlags {
   wait?: number
   parent?: string
   batch?: boolean
+  attach?: string[]
 }
 
 export default function register (program: Command, io: CliIO): void {
@@ -22,6 +23,7 @@ export default function register (program: Command, io: CliIO): void {
     .option('--shadow <nodeId>', 'a node that follows the channel and takes over if this node goes quiet')
     .option('--parent <questionId>', 'a sub-question of this question (tagged parent:ID; its summary feeds the parent\'s)')
     .option('--wait <sec>', 'then show contributions live for up to SEC seconds', numberIn('--wait', 0, 86400))
+    .option('--attach <file>', 'attach a file (repeatable): the envelope names it by content id, peers fetch it beside the gossip', collect)
     .option('--batch', 'read NDJSON questions from stdin (one object a line, fields named as these flags: {"text":…,"scope":…,"tag":[…]}); one result a line; the flags given here are every line\'s defaults')
     .addHelpText('after', '\nExamples:\n  swarm ask "How do I rotate a federation trust root safely?" --wait 60\n  swarm ask "…" --scope private --to node:did:key:z6Mk…\n  swarm ask "…" --scope cross-federation --federation fed:other --lang en --lang pl\n  printf \'%s\\n\' \'{"text":"one?"}\' \'{"text":"two?","scope":"global","tag":["x"]}\' | swarm ask --batch --json')
     .action(async (text: string | undefined, opts: AskOptions, cmd: Command) => {
@@ -45,7 +47,8 @@ export default function register (program: Command, io: CliIO): void {
         parent: opts.parent
       }
       await ctx.withClient(async (c) => {
-        const res = await c.call('ask', params)
+        const { prepareAttachments } = await import('../attach.ts')
+        const res = await c.call('ask', { ...params, attachments: await prepareAttachments(c, opts.attach) })
         if (opts.wait === undefined) {
           ctx.out.result(res, (r) => `asked ${r.id as string} (${scope}, ttl ${String(r.envelope['ttl-sec'])} s)`)
           return
