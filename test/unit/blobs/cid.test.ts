@@ -92,7 +92,7 @@ describe('attachments in envelopes', () => {
     const swapped = { ...q, attachments: [{ ...a, cid: rawCid(new Uint8Array([2])) }] }
     const v = await new EnvelopeValidator().validate(JSON.stringify(swapped))
     expect(v.action).toBe('reject')
-    expect(v.reason).toBe('bad-signature')
+    expect(v.action === 'accept' ? undefined : v.reason).toBe('bad-signature')
   })
 
   it('the schema refuses paths as names, bad media types and non-CIDs', () => {
