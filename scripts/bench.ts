@@ -13,7 +13,8 @@ const parts: Array<[string, () => Promise<Figure[]>]> = [
   ['bus', async () => (await import('./bench/bus.ts')).benchBus()],
   ['tasks', async () => (await import('./bench/tasks.ts')).benchTasks()],
   ['reflections', async () => (await import('./bench/reflections.ts')).benchReflections()],
-  ['browser', async () => (await import('./bench/browser.ts')).benchBrowser()]
+  ['browser', async () => (await import('./bench/browser.ts')).benchBrowser()],
+  ['speed', async () => (await import('./bench/speed.ts')).benchSpeed()]
 ]
 
 const args = process.argv.slice(2)

@@ -99,6 +99,7 @@ export class BlobFetcher {
 
     // the chunks, resumed at `next` from each holder in turn
     const writer = await this.c.store.partialWriter()
+    let writing: Promise<void> = Promise.resolve()
     let next = 0
     try {
       for (const peer of remaining) {
@@ -128,9 +129,12 @@ export class BlobFetcher {
               if (bytes.length !== end - start || !matches(manifest.chunks[next], bytes)) {
                 throw new BlobError('bad-hash', `chunk ${next} of ${cid} from ${peer.toString()} does not hash to ${manifest.chunks[next]}`)
               }
-              await writer.append(bytes)
+              // the disk write of this chunk overlaps the arrival of the next (one write in flight)
+              await writing
+              writing = writer.append(bytes)
               next++
             }
+            await writing
             await t.stream.close().catch(() => {})
           } catch (err) {
             t.stream.abort(err instanceof Error ? err : new Error(String(err)))
@@ -141,9 +145,11 @@ export class BlobFetcher {
           fail(peer, err)
         }
       }
+      await writing
       if (next < manifest.chunks.length) throw last ?? new BlobError('not-found', `no holder served all of ${cid}`)
       return await writer.commit(cid, manifest, manifestBytes)
     } catch (err) {
+      await writing.catch(() => {})
       await writer.discard()
       throw err
     }

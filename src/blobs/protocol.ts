@@ -3,7 +3,7 @@
 //   → {"cid": ROOT, "from": I, "count": K}       ← header, then chunks I…I+K-1, one frame each
 //   → {"cid": ROOT, "from": I+K, "count": K}     ← the next K chunks (no header), … until the last
 // The header is {"status":"ok","size":S,"chunks":N} or {"status":"not-found"}. The reader asks
-// for chunks in batches and keeps at most two batches outstanding: that, not the muxer, is the
+// for chunks in batches and keeps at most two batches (3 MiB) outstanding: that, not the muxer, is the
 // backpressure (a libp2p 3 stream's read buffer fails at 4 MiB rather than slowing the sender).
 // Each frame has its own timeout and any failure aborts the stream. The server sends only what
 // it holds whole; the client verifies everything (fetch.ts).
@@ -15,8 +15,8 @@ import { BlobError } from './errors.ts'
 import type { BlobStore } from './store.ts'
 
 export interface BlobRequest { cid: string, want?: 'manifest', from?: number, count?: number }
-/** Chunks per request: two outstanding batches (2 MiB) stay well inside a stream's read buffer. */
-export const BATCH_CHUNKS = 4
+/** Chunks per request: two outstanding batches (3 MiB) stay inside a stream's 4 MiB read buffer. */
+export const BATCH_CHUNKS = 6
 export interface BlobHeader { status: 'ok' | 'not-found', size?: number, chunks?: number }
 
 const encoder = new TextEncoder()
