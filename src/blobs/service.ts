@@ -105,6 +105,12 @@ export class BlobService implements SwarmService {
     return blob
   }
 
+  /** A verified local copy of an attachment (the task executor's way in): fetched from `from` first. */
+  async fetchToPath (cid: string, from: PeerId, size: number, signal: AbortSignal): Promise<string> {
+    const blob = await this.fetch(cid, [from], size, signal)
+    return this.store.dataPath(blob.cid)
+  }
+
   /** A channel member fetches what an accepted question or contribution names. */
   private onEvent (e: { type: string, [k: string]: unknown }): void {
     if (e.type !== 'question:received' && e.type !== 'contribution') return

@@ -43,11 +43,11 @@ export function checkTaskData (type: string, data: Record<string, unknown>): Swa
  * tasks.timeoutSec caps it). Rejects with a SwarmError: `timeout` when the task ran past its
  * limit and was killed, the executor's own codes (path-refused, llm-unavailable, …), `aborted`.
  */
-export async function executeTask (type: string, data: Record<string, unknown>, settings: ExecutorSettings, opts: { signal: AbortSignal, timeoutMs: number }): Promise<Record<string, unknown>> {
+export async function executeTask (type: string, data: Record<string, unknown>, settings: ExecutorSettings, opts: { signal: AbortSignal, timeoutMs: number, files?: Array<{ name: string, path: string }> }): Promise<Record<string, unknown>> {
   const limitMs = Math.max(1, Math.min(settings.timeoutMs, opts.timeoutMs))
   switch (type) {
     case 'python-computation': {
-      const r = await runPython(data.code as string, { python: settings.python, timeoutMs: limitMs, memoryMb: settings.memoryMb, outputBytes: settings.outputBytes, signal: opts.signal })
+      const r = await runPython(data.code as string, { python: settings.python, timeoutMs: limitMs, memoryMb: settings.memoryMb, outputBytes: settings.outputBytes, signal: opts.signal, files: opts.files })
       if (r.timedOut) {
         throw new SwarmError('timeout', `the task ran past its ${formatSec(limitMs)} time limit and was killed`, { detail: { limitMs } })
       }

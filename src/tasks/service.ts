@@ -12,7 +12,7 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import type { PeerId } from '@libp2p/interface'
 import {
   buildTaskRequest, buildTaskResponse, catalogue, newId, EnvelopeValidator, envelopeSchema, fields as envelopeFields,
-  type TaskRequestEnvelope, type TaskResponseEnvelope
+  type TaskRequestEnvelope, type TaskResponseEnvelope, attachments as attachmentsSchema, type Attachment
 } from '../envelope/index.ts'
 import { SwarmError, scopedSignal, toSwarmError, UsageError } from '../errors.ts'
 import { nodeIdFromPeerId } from '../identity/index.ts'
@@ -56,7 +56,12 @@ export interface RunTaskParams {
   peer?: string
   /** Time limit per attempt (default tasks.timeoutSec). */
   timeoutSec?: number
+  /** Files the request names by content id (blob.put gives them; docs/attachments.md). */
+  attachments?: Attachment[]
 }
+
+/** What the attachments part offers the executor: a held, verified copy of a named file. */
+interface AttachmentSource { fetchToPath: (cid: string, from: PeerId, size: number, signal: AbortSignal) => Promise<string> }
 
 export type RunTaskResult =
   | { success: true, correlationId: string, executedBy: string, attempts: number, durationMs: number, result: Record<string, unknown> }
@@ -320,7 +325,8 @@ export class TaskService implements SwarmService {
         const left = Date.parse(req.deadline) - Date.now()
         const extra = this.extra.get(type)
         if (extra !== undefined) return await extra(req.data, { signal, timeoutMs: left })
-        return await executeTask(type, req.data, this.executorSettings(), { signal, timeoutMs: left })
+        const files = await this.attachmentsOf(req, task.from, signal)
+        return await executeTask(type, req.data, this.executorSettings(), { signal, timeoutMs: left, files })
       }, { signal, onStart: () => { this.records.update(rec, { state: 'running' }) } })
       outcome = { result: fitResult(result, TASK_RESPONSE_MAX_BYTES - 4096) }
     } catch (err) {
@@ -341,6 +347,16 @@ export class TaskService implements SwarmService {
     void this.audit('task.run', cid, { type, from, outcome: ok ? 'succeeded' : 'failed', code: outcome.error?.code, exitCode, durationMs })
     this.c.events.emit('task:completed', { correlationId: cid, taskType: type, direction: 'in', success: ok, from, durationMs, error: outcome.error })
     return this.respond(cid, started, outcome)
+  }
+
+  /** The request's attachments, fetched (from the requester first) and verified, as files to hand the executor. */
+  private async attachmentsOf (req: TaskRequestEnvelope, from: PeerId, signal: AbortSignal): Promise<Array<{ name: string, path: string }> | undefined> {
+    if (req.attachments === undefined) return undefined
+    const source = (this.c as Partial<Pick<SwarmComponents, 'services'>>).services?.get('blobs') as (SwarmService & Partial<AttachmentSource>) | undefined
+    if (source?.fetchToPath === undefined) throw new SwarmError('attachments-unavailable', 'this node cannot fetch attachments')
+    const files: Array<{ name: string, path: string }> = []
+    for (const a of req.attachments) files.push({ name: a.name ?? a.cid, path: await source.fetchToPath(a.cid, from, a.size, signal) })
+    return files
   }
 
   /** Why this node will not run `req`, or null. */
@@ -444,7 +460,7 @@ export class TaskService implements SwarmService {
       this.c.events.emit('task:delegated', { correlationId, taskType: type, peerId, nodeId: target.nodeId, attempt: attempts })
       void this.audit('task.delegated', correlationId, { type, attempt: attempts, peerId, nodeId: target.nodeId })
 
-      const outcome = await this.attempt(target.peerId, correlationId, type, data, requirements, timeoutMs, stop)
+      const outcome = await this.attempt(target.peerId, correlationId, type, data, requirements, timeoutMs, stop, params.attachments)
       if (outcome.ok) {
         // the successful attempt's outcome is the task.done entry
         return await finish({ success: true, correlationId, executedBy: peerId, attempts, durationMs: outcome.durationMs, result: outcome.result })
@@ -521,7 +537,7 @@ export class TaskService implements SwarmService {
     return { peerId, nodeId: entry?.nodeId ?? nodeIdFromPeerId(peerId) ?? '' }
   }
 
-  private async attempt (peer: PeerId, correlationId: string, type: string, data: Record<string, unknown>, requirements: string[], timeoutMs: number, signal: AbortSignal): Promise<
+  private async attempt (peer: PeerId, correlationId: string, type: string, data: Record<string, unknown>, requirements: string[], timeoutMs: number, signal: AbortSignal, attachments?: Attachment[]): Promise<
     | { ok: true, result: Record<string, unknown>, durationMs: number }
     | { ok: false, answered: boolean, error: { code: string, message: string }, durationMs: number }> {
     const t0 = performance.now()
@@ -530,7 +546,7 @@ export class TaskService implements SwarmService {
     try {
       // Whole seconds (envelope time precision), rounded up so the peer gets all of timeoutMs.
       const deadline = Math.ceil((Date.now() + timeoutMs) / 1000) * 1000
-      request = buildTaskRequest(this.c.identity, { correlationId, taskType: type, data, requirements, deadline }, { id: newId('task') })
+      request = buildTaskRequest(this.c.identity, { correlationId, taskType: type, data, requirements, deadline, attachments }, { id: newId('task') })
     } catch (err) {
       const e = toSwarmError(err)
       return { ok: false, answered: false, error: { code: e.code === 'bad-schema' ? 'bad-request' : e.code, message: e.message }, durationMs: elapsed() }
@@ -573,7 +589,13 @@ export function parseRunParams (p: Record<string, unknown>): RunTaskParams {
   if (p.data !== undefined && (p.data === null || typeof p.data !== 'object' || Array.isArray(p.data))) throw new UsageError('task data must be a JSON object')
   if (p.peer !== undefined && (typeof p.peer !== 'string' || p.peer === '')) throw new UsageError('peer must be a peer id or node id')
   if (p.timeoutSec !== undefined && (typeof p.timeoutSec !== 'number' || !(p.timeoutSec > 0) || p.timeoutSec > 3600)) throw new UsageError('timeoutSec must be a number from 0 to 3600')
-  return { type: p.type, data: p.data as Record<string, unknown> | undefined, peer: p.peer as string | undefined, timeoutSec: p.timeoutSec as number | undefined }
+  let attachments: Attachment[] | undefined
+  if (p.attachments !== undefined && p.attachments !== null && !(Array.isArray(p.attachments) && p.attachments.length === 0)) {
+    const r = attachmentsSchema.safeParse(p.attachments)
+    if (!r.success) throw new UsageError('attachments must be a list of {cid, size, media-type, name?}')
+    attachments = r.data
+  }
+  return { type: p.type, data: p.data as Record<string, unknown> | undefined, peer: p.peer as string | undefined, timeoutSec: p.timeoutSec as number | undefined, attachments }
 }
 
 /** The reason of a stream-gate refusal frame (`{"status":"refused","reason":…}`), if it is one. */

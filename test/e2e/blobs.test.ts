@@ -37,7 +37,7 @@ beforeAll(async () => {
   for (const [name, bytes] of Object.entries(files)) await writeFile(join(dir, `${name}.bin`), bytes)
   await writeFile(join(dir, 'notes.txt'), 'plain text\n')
   // C takes attachments up to 11 MiB: 10 MiB fits, 12 MiB does not
-  ;[A, B, C] = await startDaemons([{}, {}, { config: { blobs: { maxBytes: 11 * MiB } } }], 'full')
+  ;[A, B, C] = await startDaemons([{}, { config: { tasks: { accept: ['python-computation'], advertIntervalSec: 2 } } }, { config: { blobs: { maxBytes: 11 * MiB } } }], 'full')
   await eventually(async () => (await A.json(['peers'])).length >= 2, { what: 'A sees B and C' })
 }, 120_000)
 
@@ -120,6 +120,13 @@ describe('attachments', () => {
     } finally {
       await hostile.stop()
     }
+  })
+
+  it('task run --attach: the python task reads verified copies from ./attachments/NAME', async () => {
+    const code = "import hashlib\nprint(open('attachments/notes.txt').read().strip(), hashlib.sha256(open('attachments/three.bin','rb').read()).hexdigest())"
+    const r = await A.cli(['task', 'run', 'python-computation', '--code', code, '--peer', B.peerId, '--attach', join(dir, 'notes.txt'), '--attach', join(dir, 'three.bin'), '--json'], { timeoutMs: 120_000 })
+    expect(r.json?.success, `${r.stdout} ${r.stderr}`).toBe(true)
+    expect(r.json.result.stdout.trim()).toBe(`plain text ${sha(files.three)}`)
   })
 
   it('a holder that goes away mid-transfer: the fetch resumes at the same chunk from another', async () => {

@@ -4,9 +4,9 @@
 // (see docs/tasks.md: run the daemon unprivileged, or in a container, for isolation).
 
 import { spawn } from 'node:child_process'
-import { mkdtemp, rm, chmod, readdir, lstat } from 'node:fs/promises'
+import { mkdtemp, rm, chmod, readdir, lstat, mkdir, copyFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { basename, join } from 'node:path'
 import { SwarmError } from '../../errors.ts'
 import {
   PYTHON_CODE_BYTES, PYTHON_FILE_BYTES, PYTHON_MEMORY_MB, PYTHON_OUTPUT_BYTES,
@@ -21,6 +21,8 @@ export interface RunPythonOptions {
   /** Cap for stdout and for stderr, each. */
   outputBytes?: number
   signal?: AbortSignal
+  /** The request's attachments (verified copies): the program finds them in ./attachments/NAME. */
+  files?: Array<{ name: string, path: string }>
 }
 
 export interface PythonResult {
@@ -108,6 +110,17 @@ export async function runPython (code: string, options: RunPythonOptions = {}): 
 
   const dir = await mkdtemp(join(tmpdir(), 'swarmd-py-'))
   try {
+    if (options.files !== undefined && options.files.length > 0) {
+      await mkdir(join(dir, 'attachments'))
+      const used = new Set<string>()
+      for (const f of options.files) {
+        // names come from a signed envelope but are still a stranger's: no paths, no clashes
+        let name = basename(f.name).replace(/^\.+/, '_') || 'attachment'
+        while (used.has(name)) name = `_${name}`
+        used.add(name)
+        await copyFile(f.path, join(dir, 'attachments', name))
+      }
+    }
     return await execute(exe, code, dir, { timeoutMs, memoryMb, outputBytes, signal })
   } finally {
     await removeDir(dir)
