@@ -92,6 +92,7 @@ export class BlobService implements SwarmService {
         fetched: this.fetched,
         servedBytes: this.served,
         rejected: this.c.counters.byLabel('blobs.rejected'),
+        refused: this.c.counters.byLabel('blobs.refused'),
         skipped: this.c.counters.byLabel('blobs.skipped')
       }
     }

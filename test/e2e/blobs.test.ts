@@ -14,6 +14,7 @@ import { tcp } from '@libp2p/tcp'
 import { lpStream } from '@libp2p/utils'
 import type { Stream } from '@libp2p/interface'
 import { createLibp2p, type Libp2p } from 'libp2p'
+import { multiaddr } from '@multiformats/multiaddr'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { chunkRange, rawCid, rootOf } from '../../src/blobs/cid.ts'
 import { CHUNK_BYTES, PROTOCOL_BLOB } from '../../src/blobs/constants.ts'
@@ -34,6 +35,7 @@ beforeAll(async () => {
   files.twelve = randomBytes(12 * MiB)
   files.three = randomBytes(3 * MiB + 17)
   files.resume = randomBytes(4 * MiB + 5)
+  files.fresh = randomBytes(2 * MiB + 3)
   for (const [name, bytes] of Object.entries(files)) await writeFile(join(dir, `${name}.bin`), bytes)
   await writeFile(join(dir, 'notes.txt'), 'plain text\n')
   // C takes attachments up to 11 MiB: 10 MiB fits, 12 MiB does not
@@ -117,6 +119,36 @@ describe('attachments', () => {
       // honest traffic still flows in the same run: a question from A reaches C
       const q = await A.json(['ask', 'still there?'])
       await eventually(async () => { const l = await C.json(['questions']); return JSON.stringify(l).includes(q.id) }, { what: 'question reaches C' })
+    } finally {
+      await hostile.stop()
+    }
+  })
+
+  it('a hostile requester (garbage, oversized frames, a reader that stalls) cannot hurt the holder; honest fetches go on', async () => {
+    const put = await A.json(['blob', 'put', join(dir, 'ten.bin')])
+    const fresh = await A.json(['blob', 'put', join(dir, 'fresh.bin')])
+    const hostile = await createLibp2p({ transports: [tcp()], connectionEncrypters: [noise()], streamMuxers: [yamux()], services: { identify: identify() } })
+    await hostile.start()
+    try {
+      const open = async (): Promise<Stream> => await hostile.dialProtocol(multiaddr(A.tcpAddr), PROTOCOL_BLOB)
+      const enc = (o: unknown): Uint8Array => new TextEncoder().encode(typeof o === 'string' ? o : JSON.stringify(o))
+      // not JSON; unknown fields; a frame far over the request cap
+      for (const bad of ['{{{', { cid: put.cid, from: 0, evil: true }, { cid: put.cid, from: 0, count: 100000 }]) {
+        const s = await open()
+        await lpStream(s).write(enc(bad))
+        await expect(lpStream(s).read({ signal: AbortSignal.timeout(15_000) })).rejects.toThrow()
+      }
+      const big = await open()
+      await lpStream(big, { maxDataLength: 8 * MiB }).write(new Uint8Array(5 * MiB)).catch(() => {})
+      // a reader that asks for the 10 MiB and never reads: held open only until the frame timeout
+      const stalls = await Promise.all([1, 2, 3].map(async () => { const s = await open(); await lpStream(s).write(enc({ cid: put.cid, from: 0, count: 6 })); return s }))
+      // meanwhile an honest member fetches something else from the same holder
+      const bytes = await getBytes(B, fresh.cid, ['--from', A.peerId])
+      expect(sha(bytes)).toBe(sha(files.fresh))
+      // every bad request was counted by its reason
+      await eventually(async () => ((await A.json(['stats'])).blobs.refused['bad-frame'] ?? 0) >= 3, { what: 'bad-frame refusals counted' })
+      for (const s of stalls) s.abort(new Error('done'))
+      expect((await A.cli(['status', '--json'])).json.running).toBe(true)
     } finally {
       await hostile.stop()
     }
