@@ -23,7 +23,8 @@ const EXTERNAL = ['classic-level', '@ipshipyard/node-datachannel', 'esbuild', 'p
 const builtinsWithoutFacades = {
   name: 'builtins-without-facades',
   setup (build: { onResolve: Function, onLoad: Function }): void {
-    build.onResolve({ filter: /^node:/ }, (args: { path: string }) => ({ path: args.path, namespace: 'swarm-builtin' }))
+    // A dynamic import() stays a real one: esbuild would give a CommonJS shim only a default export
+    build.onResolve({ filter: /^node:/ }, (args: { path: string, kind: string }) => args.kind === 'dynamic-import' ? { path: args.path, external: true } : { path: args.path, namespace: 'swarm-builtin' })
     build.onLoad({ filter: /.*/, namespace: 'swarm-builtin' }, (args: { path: string }) => ({ contents: `module.exports = process.getBuiltinModule(${JSON.stringify(args.path)})`, loader: 'js' }))
   }
 }
