@@ -4,6 +4,7 @@
 // failed figure instead of stopping the run. `-- --only foundation,envelope` runs a subset.
 
 import { cpus, totalmem, release } from 'node:os'
+import { fstatSync, ftruncateSync, writeFileSync, writeSync } from 'node:fs'
 import type { Figure } from './bench/figure.ts'
 
 const parts: Array<[string, () => Promise<Figure[]>]> = [
@@ -16,7 +17,8 @@ const parts: Array<[string, () => Promise<Figure[]>]> = [
   ['agents', async () => (await import('./bench/agents.ts')).benchAgents()],
   ['scale', async () => (await import('./bench/scale.ts')).benchScale()],
   ['trust', async () => (await import('./bench/trust.ts')).benchTrust()],
-  ['logger', async () => (await import('./bench/logger.ts')).benchLogger()]
+  ['logger', async () => (await import('./bench/logger.ts')).benchLogger()],
+  ['speed', async () => (await import('./bench/speed.ts')).benchSpeed()]
 ]
 
 const args = process.argv.slice(2)
@@ -48,7 +50,7 @@ const machine = {
 }
 
 if (json) {
-  console.log(JSON.stringify({ machine, figures }, null, 2))
+  writeJson(JSON.stringify({ machine, figures }, null, 2) + '\n')
 } else {
   const rows = figures.map((f) => [f.name, `${String(f.value)} ${f.unit}`, f.target, f.baseline === undefined ? '' : String(f.baseline), f.ratio === undefined ? '' : String(f.ratio), f.pass ? 'pass' : 'FAIL'])
   const head = ['figure', 'value', 'target', 'baseline', 'ratio', '']
@@ -59,3 +61,22 @@ if (json) {
   for (const r of rows) console.log(line(r))
 }
 process.exit(0)
+
+/** The JSON document alone: `--out FILE` writes it there; a stdout redirected to a file
+ *  (`npm run bench -- --json > f`) is rewritten from its start, because npm has already put its
+ *  `> swarmd@… bench` banner there and the file must hold one valid document. A pipe gets it
+ *  as is (use `npm run -s bench -- --json | …` to keep npm quiet). */
+function writeJson (doc: string): void {
+  const outIdx = args.indexOf('--out')
+  if (outIdx >= 0 && args[outIdx + 1] !== undefined) { writeFileSync(args[outIdx + 1], doc); return }
+  let file = false
+  try { file = fstatSync(1).isFile() } catch {}
+  if (file && process.env.npm_lifecycle_event === 'bench') {
+    try {
+      ftruncateSync(1, 0)
+      writeSync(1, doc, 0)
+      return
+    } catch {}
+  }
+  process.stdout.write(doc)
+}

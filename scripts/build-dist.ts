@@ -17,6 +17,18 @@ export const DIST_INPUTS = join(PACKAGE_ROOT, 'dist', 'swarm.inputs.json')
 /** Packages with native parts or their own binaries stay outside the bundle. */
 const EXTERNAL = ['classic-level', '@ipshipyard/node-datachannel', 'esbuild', 'playwright-core', 'fsevents']
 
+/** Node's built-in modules reached through process.getBuiltinModule(), not `import`: an ES import of a builtin
+ *  builds its module facade, which reads every export and so loads what the lazy getters guard
+ *  (fs.promises → readline, util → parse_args, process.report, streams): ~15 ms of `swarm id`. */
+const builtinsWithoutFacades = {
+  name: 'builtins-without-facades',
+  setup (build: { onResolve: Function, onLoad: Function }): void {
+    // A dynamic import() stays a real one: esbuild would give a CommonJS shim only a default export
+    build.onResolve({ filter: /^node:/ }, (args: { path: string, kind: string }) => args.kind === 'dynamic-import' ? { path: args.path, external: true } : { path: args.path, namespace: 'swarm-builtin' })
+    build.onLoad({ filter: /.*/, namespace: 'swarm-builtin' }, (args: { path: string }) => ({ contents: `module.exports = process.getBuiltinModule(${JSON.stringify(args.path)})`, loader: 'js' }))
+  }
+}
+
 export async function buildDist (): Promise<{ file: string, bytes: number }> {
   const esbuild = await import('esbuild')
   const tmp = `${DIST_DIR}.${process.pid}.tmp`
@@ -35,12 +47,14 @@ export async function buildDist (): Promise<{ file: string, bytes: number }> {
     splitting: true,
     external: EXTERNAL,
     metafile: true,
+    plugins: [builtinsWithoutFacades],
     logLevel: 'warning',
     legalComments: 'none',
     // CommonJS dependencies call require(); give the ES module bundle one.
     banner: { js: "import { createRequire as __swarmRequire } from 'node:module'; const require = __swarmRequire(import.meta.url);" }
   })
   const local = Object.keys(result.metafile.inputs)
+    .filter((p) => !p.startsWith('swarm-builtin:'))
     .map((p) => relative(PACKAGE_ROOT, join(PACKAGE_ROOT, p)))
     .filter((p) => !p.startsWith('node_modules') && !p.startsWith('..'))
   await writeFile(`${DIST_INPUTS}.tmp`, JSON.stringify({ inputs: [...local, 'package-lock.json'] }) + '\n')

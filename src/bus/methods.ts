@@ -3,7 +3,7 @@
 
 import { performance } from 'node:perf_hooks'
 import type { MethodRegistry } from '../control/server.ts'
-import { CONTRIBUTION_KINDS, ORIGINS, RESOLUTIONS, URGENCIES } from '../envelope/schemas.ts'
+import { CONTRIBUTION_KINDS, ORIGINS, RESOLUTIONS, URGENCIES, attachments as attachmentsSchema } from '../envelope/schemas.ts'
 import { UsageError } from '../errors.ts'
 import type { QuestionBus, AskInit, ContributionKind } from './service.ts'
 import type { Scope } from './topics.ts'
@@ -27,6 +27,13 @@ const num = (v: unknown, name: string, min: number, max: number): number | undef
   if (v === undefined || v === null) return undefined
   if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) throw new UsageError(`${name} must be a number from ${min} to ${max}`)
   return v
+}
+/** Attachments named by content id (blob.put gives them); checked against the envelope schema. */
+const attached = (v: unknown): Array<{ cid: string, size: number, 'media-type': string, name?: string }> | undefined => {
+  if (v === undefined || v === null || (Array.isArray(v) && v.length === 0)) return undefined
+  const r = attachmentsSchema.safeParse(v)
+  if (!r.success) throw new UsageError(`attachments must be a list of {cid, size, media-type, name?}: ${r.error.issues[0]?.message ?? 'bad shape'}`)
+  return r.data
 }
 const oneOf = <T extends string>(v: unknown, name: string, choices: readonly string[]): T | undefined => {
   if (v === undefined || v === null) return undefined
@@ -53,7 +60,8 @@ export function registerBusMethods (control: MethodRegistry, bus: QuestionBus): 
       languages: strs(p.languages, 'languages'),
       to: strs(p.to, 'to'),
       federations: strs(p.federations, 'federations'),
-      shadow: str(p.shadow, 'shadow')
+      shadow: str(p.shadow, 'shadow'),
+      attachments: attached(p.attachments)
     }
     if (a.ttlSec !== undefined && !Number.isInteger(a.ttlSec)) throw new UsageError('ttlSec must be a whole number of seconds')
     return await bus.ask(a)
@@ -72,7 +80,8 @@ export function registerBusMethods (control: MethodRegistry, bus: QuestionBus): 
       sources: strs(p.sources, 'sources'),
       replyTo: str(p.replyTo, 'replyTo'),
       // typed by the operator and signed by the node: node-mediated-human unless told otherwise
-      origin: oneOf<ContributionOrigin>(p.origin, 'origin', ORIGINS) ?? 'node-mediated-human'
+      origin: oneOf<ContributionOrigin>(p.origin, 'origin', ORIGINS) ?? 'node-mediated-human',
+      attachments: attached(p.attachments)
     }, ctx.signal)
     return { id: res.id, questionId: id, envelope: res.envelope }
   })

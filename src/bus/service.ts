@@ -52,6 +52,7 @@ export interface ContributeInit {
   sources?: string[]
   replyTo?: string
   origin?: ContributionEnvelope['origin']
+  attachments?: ContributionEnvelope['attachments']
 }
 
 /** One line of a channel's live feed (`swarm watch`). */
@@ -326,7 +327,7 @@ export class QuestionBus implements SwarmService {
     this.c.counters.inc('bus.questions', elig.ok ? 'received' : 'filtered-out')
     this.c.events.emit('question:received', {
       id: q.id, from: q.sender['node/id'], scope: q.delivery.scope, urgency: q.question.urgency, text: q.question.text,
-      eligible: elig.ok, via: at?.kind ?? 'history', t: hrNow()
+      eligible: elig.ok, via: at?.kind ?? 'history', t: hrNow(), attachments: q.attachments
     })
     await this.store.putQuestion(rec)
     if (!elig.ok) return undefined
@@ -433,7 +434,7 @@ export class QuestionBus implements SwarmService {
     if (entry.type === 'swarm/contribution') {
       const c = e as ContributionEnvelope
       this.c.counters.inc('bus.contributions', entry.excluded ?? 'accepted')
-      this.c.events.emit('contribution', { questionId: ch.questionId, id: e.id, kind: c.kind, from: e.sender['node/id'], excluded: entry.excluded ?? null })
+      this.c.events.emit('contribution', { questionId: ch.questionId, id: e.id, kind: c.kind, from: e.sender['node/id'], excluded: entry.excluded ?? null, attachments: c.attachments })
       const rec = this.records.get(ch.questionId)
       if (entry.excluded === undefined && rec !== undefined && (c.kind === 'clarification-request' || c.kind === 'clarification') && e.sender['node/id'] !== this.me) {
         this.notify({ kind: c.kind, question: ch.question, contribution: c, role: rec.role })
@@ -1009,7 +1010,8 @@ export class QuestionBus implements SwarmService {
       requireModels: a.requireModels,
       excludeModels: a.excludeModels,
       minReputation: a.minReputation,
-      languages: a.languages
+      languages: a.languages,
+      attachments: a.attachments
     })
     this.validator.remember(q)
     const federations = scope === 'cross-federation' ? [...new Set(a.federations ?? [])] : []
@@ -1069,7 +1071,7 @@ export class QuestionBus implements SwarmService {
     if (c.replyTo !== undefined && !ch.has(c.replyTo)) this.log.debug('reply to an unknown contribution', { id: c.replyTo })
     await this.join(qid, 'participant')
     const e = buildContribution(this.c.identity, {
-      questionId: qid, kind: c.kind, text: c.text, confidence: c.confidence, sources: c.sources, inReplyTo: c.replyTo, origin: c.origin
+      questionId: qid, kind: c.kind, text: c.text, confidence: c.confidence, sources: c.sources, inReplyTo: c.replyTo, origin: c.origin, attachments: c.attachments
     })
     // ask the acting node (asker or secretary) first when it is connected: its verdict is the one that counts
     if (ch.acting !== this.me) {

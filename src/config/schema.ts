@@ -133,6 +133,13 @@ export const configSchema = z.strictObject({
       disconnectAfterSec: z.number().min(0).max(3600),
       banSec: z.number().min(0).max(30 * 86400)
     })
+  }),
+  /** Attachments (docs/attachments.md): largest one stored or fetched, the store's bound, and
+   *  whether channel members fetch what accepted envelopes name. */
+  blobs: z.strictObject({
+    maxBytes: z.number().int().min(0).max(2 ** 40),
+    storeBytes: z.number().int().min(0).max(2 ** 50),
+    autoFetch: z.boolean()
   })
 })
 

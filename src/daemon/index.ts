@@ -28,6 +28,7 @@ import { gateInboundStreams } from '../net/stream-gate.ts'
 import { Admission } from '../federation/admission.ts'
 import { Membership } from '../federation/membership.ts'
 import { checkHomeOwnership, socketStillPrivate } from '../control/owner.ts'
+import { PROTOCOL_BLOB } from '../blobs/constants.ts'
 import type { SwarmComponents, SwarmService } from './components.ts'
 
 export interface DaemonFlags {
@@ -154,7 +155,7 @@ export class Daemon {
     this.topics.onReject((reason, topic, from) => { if (!scoredTopics.has(topic)) guard.penalize(from.toString(), reason === 'not-member' ? 0.1 : 1) })
     // every part's direct streams pass the admission (hello stays open: it is how members are learned)
     gateInboundStreams(this.libp2p, {
-      protocols: new Set([PROTOCOL_TASK, PROTOCOL_CONSENSUS, PROTOCOL_KNOWLEDGE, PROTOCOL_REFLECTIONS, PROTOCOL_DELIVERY, PROTOCOL_HISTORY]),
+      protocols: new Set([PROTOCOL_TASK, PROTOCOL_CONSENSUS, PROTOCOL_KNOWLEDGE, PROTOCOL_REFLECTIONS, PROTOCOL_DELIVERY, PROTOCOL_HISTORY, PROTOCOL_BLOB]),
       judge: (protocol, peer) => admission.judgeStream(protocol, nodeIdFromPeerId(peer)),
       onRefused: (protocol, _peer, v) => {
         this.counters.inc('envelopes.rejected', v.reason)

@@ -10,6 +10,7 @@ import { WebService } from '../web/server.ts'
 import { FederationService } from '../federation/service.ts'
 import { assistanceService } from '../synthesis/index.ts'
 import { A2AService } from '../a2a/service.ts'
+import { blobService } from '../blobs/service.ts'
 
 export function createServices (c: SwarmComponents): SwarmService[] {
   const services: SwarmService[] = []
@@ -25,5 +26,7 @@ export function createServices (c: SwarmComponents): SwarmService[] {
   services.push(new WebService(c))
   // last: it drives the others through the control socket, like any client
   services.push(new A2AService(c))
+  // attachments: fetches what the bus's accepted envelopes name
+  services.push(blobService(c))
   return services
 }

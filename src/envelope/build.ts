@@ -58,6 +58,11 @@ export function buildEnvelope<E extends EnvelopeBase> (type: string, fields: Rec
   return signEnvelope(unsigned as { type: string }, signer) as unknown as E
 }
 
+/** An empty attachment list is left out, so an envelope without attachments keeps its shape. */
+function nonEmpty<T> (list: T[] | undefined): T[] | undefined {
+  return list === undefined || list.length === 0 ? undefined : list
+}
+
 const CHANNEL_MODE: Record<string, string> = {
   private: 'private',
   'federation-local': 'federation',
@@ -80,6 +85,8 @@ export interface QuestionInit {
   /** Defaults from the scope: federation-local → `federation`, private → `private`, … */
   responseChannelMode?: string
   reward?: { kind: string, amount: number | null }
+  /** Named by content id; absent or empty leaves the field out (the seed shape). */
+  attachments?: s.Attachment[]
 }
 
 export function buildQuestion (signer: Signer, q: QuestionInit, opts: BuildOptions = {}): s.QuestionEnvelope {
@@ -100,7 +107,8 @@ export function buildQuestion (signer: Signer, q: QuestionInit, opts: BuildOptio
       'responder/min-reputation': q.minReputation ?? 0,
       languages: q.languages ?? []
     },
-    reward: q.reward ?? { kind: 'none', amount: null }
+    reward: q.reward ?? { kind: 'none', amount: null },
+    attachments: nonEmpty(q.attachments)
   }), signer, { ...opts, createdAt: opts.createdAt ?? q.createdAt })
 }
 
@@ -112,6 +120,7 @@ export interface ContributionInit {
   sources?: string[]
   inReplyTo?: string
   origin?: typeof s.ORIGINS[number]
+  attachments?: s.Attachment[]
 }
 
 export function buildContribution (signer: Signer, c: ContributionInit, opts?: BuildOptions): s.ContributionEnvelope {
@@ -122,7 +131,8 @@ export function buildContribution (signer: Signer, c: ContributionInit, opts?: B
     confidence: c.confidence,
     sources: c.sources ?? [],
     'in-reply-to': c.inReplyTo,
-    origin: c.origin ?? 'node-generated'
+    origin: c.origin ?? 'node-generated',
+    attachments: nonEmpty(c.attachments)
   }, signer, opts)
 }
 
@@ -156,6 +166,7 @@ export interface SummaryInit {
   uncertainty: number
   contributors?: string[]
   excluded?: Array<{ contribution: string, reason: string }>
+  attachments?: s.Attachment[]
 }
 
 export function buildSummary (signer: Signer, m: SummaryInit, opts?: BuildOptions): s.SummaryEnvelope {
@@ -164,7 +175,8 @@ export function buildSummary (signer: Signer, m: SummaryInit, opts?: BuildOption
     status: m.status,
     content: { facts: m.facts ?? [], hypotheses: m.hypotheses ?? [], recommendations: m.recommendations ?? [], uncertainty: m.uncertainty },
     contributors: m.contributors ?? [],
-    excluded: m.excluded ?? []
+    excluded: m.excluded ?? [],
+    attachments: nonEmpty(m.attachments)
   }, signer, opts)
 }
 
@@ -275,6 +287,7 @@ export interface TaskRequestInit {
   data: Record<string, unknown>
   requirements?: string[]
   deadline: TimeInput
+  attachments?: s.Attachment[]
 }
 
 export function buildTaskRequest (signer: Signer, t: TaskRequestInit, opts?: BuildOptions): s.TaskRequestEnvelope {
@@ -283,7 +296,8 @@ export function buildTaskRequest (signer: Signer, t: TaskRequestInit, opts?: Bui
     'task/type': t.taskType,
     data: t.data,
     requirements: t.requirements ?? [],
-    deadline: toTimestamp(t.deadline)
+    deadline: toTimestamp(t.deadline),
+    attachments: nonEmpty(t.attachments)
   }, signer, opts)
 }
 

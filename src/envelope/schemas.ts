@@ -120,6 +120,18 @@ export const taskReceipt = z.strictObject({
   signature
 })
 export type TaskReceipt = z.infer<typeof taskReceipt>
+/** An attachment, named by content id (CIDv1 sha2-256, base32) with its size and media type: the
+ *  signature covers the id, so the bytes fetched beside the gossip (/swarm/blob/1.0.0, see
+ *  docs/attachments.md) are the ones the sender meant. Optional on question, contribution,
+ *  summary and task request; absent, those envelopes keep their exact shape. */
+export const attachment = z.strictObject({
+  cid: z.string().regex(/^b[a-z2-7]{58,60}$/, 'must be a base32 CIDv1 (sha2-256)'),
+  size: count,
+  'media-type': z.string().regex(/^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}\/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}$/, 'must be a media type like text/plain'),
+  name: z.string().regex(/^[^/\\\u0000-\u001f]{1,255}$/, 'must be a file name without a path').optional()
+})
+export const attachments = z.array(attachment).min(1).max(16).optional()
+export type Attachment = z.infer<typeof attachment>
 
 // type-specific fields, one shape per envelope type
 
@@ -141,7 +153,8 @@ export const fields = {
       'responder/min-reputation': unit,
       languages: labels
     }),
-    reward: z.strictObject({ kind: label, amount: z.number().nullable() })
+    reward: z.strictObject({ kind: label, amount: z.number().nullable() }),
+    attachments
   },
   contribution: {
     'question/id': idOf('question'),
@@ -150,7 +163,8 @@ export const fields = {
     confidence: unit,
     sources: labels,
     'in-reply-to': idOf('contribution').optional(),
-    origin: z.enum(ORIGINS)
+    origin: z.enum(ORIGINS),
+    attachments
   },
   presence: {
     'question/id': idOf('question'),
@@ -173,7 +187,8 @@ export const fields = {
       uncertainty: unit
     }),
     contributors: z.array(nodeId).max(1024),
-    excluded: z.array(z.strictObject({ contribution: idOf('contribution'), reason: z.string().max(4096) })).max(1024)
+    excluded: z.array(z.strictObject({ contribution: idOf('contribution'), reason: z.string().max(4096) })).max(1024),
+    attachments
   },
   close: {
     'question/id': idOf('question'),
@@ -221,7 +236,8 @@ export const fields = {
     'task/type': label,
     data: jsonObject,
     requirements: labels,
-    deadline: timestamp
+    deadline: timestamp,
+    attachments
   },
   taskResponse: {
     'correlation-id': label,

@@ -5,7 +5,7 @@
 // lies: evidence against that peer, unlike a garbled or unsigned frame anyone could have sent.
 
 import type { PeerId } from '@libp2p/interface'
-import { buildTaskRequest, newId, type EnvelopeValidator, type TaskReceipt, type TaskRequestEnvelope, type TaskResponseEnvelope } from '../envelope/index.ts'
+import { buildTaskRequest, newId, type EnvelopeValidator, type TaskReceipt, type TaskRequestEnvelope, type TaskResponseEnvelope, type Attachment } from '../envelope/index.ts'
 import { toSwarmError } from '../errors.ts'
 import type { Identity } from '../identity/index.ts'
 import type { SwarmLibp2p } from '../net/node.ts'
@@ -32,6 +32,8 @@ export interface AttemptArgs {
   signal: AbortSignal
   /** The isolation class the receipt must declare, if any. */
   isolation?: string
+  /** Files the request names by content id (docs/attachments.md). */
+  attachments?: Attachment[]
 }
 
 export type AttemptOutcome =
@@ -39,14 +41,14 @@ export type AttemptOutcome =
   | { ok: false, answered: boolean, error: { code: string, message: string }, durationMs: number, receipt?: TaskReceipt, pubkey?: string, proven?: boolean }
 
 export async function attemptTask (deps: AttemptDeps, a: AttemptArgs): Promise<AttemptOutcome> {
-  const { peer, correlationId, type, data, requirements, timeoutMs, signal, isolation } = a
+  const { peer, correlationId, type, data, requirements, timeoutMs, signal, isolation, attachments } = a
   const t0 = performance.now()
   const elapsed = (): number => Math.round(performance.now() - t0)
   let request: TaskRequestEnvelope
   try {
     // Whole seconds (envelope time precision), rounded up so the peer gets all of timeoutMs.
     const deadline = Math.ceil((Date.now() + timeoutMs) / 1000) * 1000
-    request = buildTaskRequest(deps.identity, { correlationId, taskType: type, data, requirements, deadline }, { id: newId('task') })
+    request = buildTaskRequest(deps.identity, { correlationId, taskType: type, data, requirements, deadline, attachments }, { id: newId('task') })
   } catch (err) {
     const e = toSwarmError(err)
     return { ok: false, answered: false, error: { code: e.code === 'bad-schema' ? 'bad-request' : e.code, message: e.message }, durationMs: elapsed() }

@@ -46,14 +46,14 @@ export function checkTaskData (type: string, data: Record<string, unknown>): Swa
  * tasks.timeoutSec caps it). Rejects with a SwarmError: `timeout` when the task ran past its
  * limit and was killed, the executor's own codes (path-refused, llm-unavailable, …), `aborted`.
  */
-export async function executeTask (type: string, data: Record<string, unknown>, settings: ExecutorSettings, opts: { signal: AbortSignal, timeoutMs: number, remote?: boolean }): Promise<Record<string, unknown>> {
+export async function executeTask (type: string, data: Record<string, unknown>, settings: ExecutorSettings, opts: { signal: AbortSignal, timeoutMs: number, remote?: boolean, files?: Array<{ name: string, path: string }> }): Promise<Record<string, unknown>> {
   const limitMs = Math.max(1, Math.min(settings.timeoutMs, opts.timeoutMs))
   switch (type) {
     case 'python-computation': {
       const py = settings.pythonExecutor
       // A peer's code runs only in the jail, or on the host when the operator said so (not as root).
       if (opts.remote === true && py?.usable !== true) throw new SwarmError('not-capable', 'this node has no jail for python tasks')
-      const r = await runPython(data.code as string, { python: settings.python, timeoutMs: limitMs, memoryMb: settings.memoryMb, outputBytes: settings.outputBytes, signal: opts.signal, jail: py?.jail })
+      const r = await runPython(data.code as string, { python: settings.python, timeoutMs: limitMs, memoryMb: settings.memoryMb, outputBytes: settings.outputBytes, signal: opts.signal, jail: py?.jail, files: opts.files })
       if (r.timedOut) {
         throw new SwarmError('timeout', `the task ran past its ${formatSec(limitMs)} time limit and was killed`, { detail: { limitMs } })
       }

@@ -12,7 +12,7 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import type { PeerId } from '@libp2p/interface'
 import {
   buildTaskResponse, catalogue, newId, EnvelopeValidator, envelopeSchema, fields as envelopeFields,
-  type TaskReceipt, type TaskRequestEnvelope
+  type TaskReceipt, type TaskRequestEnvelope, attachments as attachmentsSchema, type Attachment
 } from '../envelope/index.ts'
 import { SwarmError, scopedSignal, toSwarmError, UsageError } from '../errors.ts'
 import { nodeIdFromPeerId } from '../identity/index.ts'
@@ -60,7 +60,12 @@ export interface RunTaskParams {
   timeoutSec?: number
   /** Only peers whose advert declares this isolation class (`bwrap`, `wasm`, `none`); the receipt must say it too. */
   requireIsolation?: string
+  /** Files the request names by content id (blob.put gives them; docs/attachments.md). */
+  attachments?: Attachment[]
 }
+
+/** What the attachments part offers the executor: a held, verified copy of a named file. */
+interface AttachmentSource { fetchToPath: (cid: string, from: PeerId, size: number, signal: AbortSignal) => Promise<string> }
 
 export type RunTaskResult =
   | { success: true, correlationId: string, executedBy: string, attempts: number, durationMs: number, result: Record<string, unknown>, receipt?: TaskReceipt }
@@ -344,7 +349,8 @@ export class TaskService implements SwarmService {
         const left = Date.parse(req.deadline) - Date.now()
         const extra = this.extra.get(type)
         if (extra !== undefined) return await extra(req.data, { signal, timeoutMs: left })
-        return await executeTask(type, req.data, this.executorSettings(), { signal, timeoutMs: left, remote: true })
+        const files = await this.attachmentsOf(req, task.from, signal)
+        return await executeTask(type, req.data, this.executorSettings(), { signal, timeoutMs: left, remote: true, files })
       }, { signal, onStart: () => { this.records.update(rec, { state: 'running' }) } })
       outcome = { result: fitResult(result, TASK_RESPONSE_MAX_BYTES - 4096) }
     } catch (err) {
@@ -367,6 +373,16 @@ export class TaskService implements SwarmService {
     void this.audit('task.run', cid, { type, from, outcome: ok ? 'succeeded' : 'failed', code: outcome.error?.code, exitCode, durationMs })
     this.c.events.emit('task:completed', { correlationId: cid, taskType: type, direction: 'in', success: ok, from, durationMs, error: outcome.error })
     return this.respond(cid, started, outcome, req)
+  }
+
+  /** The request's attachments, fetched (from the requester first) and verified, as files to hand the executor. */
+  private async attachmentsOf (req: TaskRequestEnvelope, from: PeerId, signal: AbortSignal): Promise<Array<{ name: string, path: string }> | undefined> {
+    if (req.attachments === undefined) return undefined
+    const source = (this.c as Partial<Pick<SwarmComponents, 'services'>>).services?.get('blobs') as (SwarmService & Partial<AttachmentSource>) | undefined
+    if (source?.fetchToPath === undefined) throw new SwarmError('attachments-unavailable', 'this node cannot fetch attachments')
+    const files: Array<{ name: string, path: string }> = []
+    for (const a of req.attachments) files.push({ name: a.name ?? a.cid, path: await source.fetchToPath(a.cid, from, a.size, signal) })
+    return files
   }
 
   /** Why this node will not run `req`, or null. */
@@ -512,7 +528,7 @@ export class TaskService implements SwarmService {
       this.c.events.emit('task:delegated', { correlationId, taskType: type, peerId, nodeId: target.nodeId, attempt: attempts })
       void this.audit('task.delegated', correlationId, { type, attempt: attempts, peerId, nodeId: target.nodeId })
 
-      const outcome = await attemptTask({ libp2p: this.c.libp2p, identity: this.c.identity, responses: this.responses, nodeIdOf: (p) => this.nodeIdOf(p) }, { peer: target.peerId, correlationId, type, data, requirements, timeoutMs, signal: stop, isolation: params.requireIsolation })
+      const outcome = await attemptTask({ libp2p: this.c.libp2p, identity: this.c.identity, responses: this.responses, nodeIdOf: (p) => this.nodeIdOf(p) }, { peer: target.peerId, correlationId, type, data, requirements, timeoutMs, signal: stop, isolation: params.requireIsolation, attachments: params.attachments })
       if (outcome.receipt !== undefined) {
         // verified: kept with the executor's key, so the audit log can be re-checked without it
         void this.audit('task.receipt', correlationId, { peerId, pubkey: outcome.pubkey, receipt: outcome.receipt })
@@ -608,11 +624,18 @@ export function parseRunParams (p: Record<string, unknown>): RunTaskParams {
   if (p.peer !== undefined && (typeof p.peer !== 'string' || p.peer === '')) throw new UsageError('peer must be a peer id or node id')
   if (p.timeoutSec !== undefined && (typeof p.timeoutSec !== 'number' || !(p.timeoutSec > 0) || p.timeoutSec > 3600)) throw new UsageError('timeoutSec must be a number from 0 to 3600')
   if (p.requireIsolation !== undefined && (typeof p.requireIsolation !== 'string' || !/^[a-z0-9-]{1,32}$/.test(p.requireIsolation))) throw new UsageError('requireIsolation must be an isolation class such as bwrap, wasm or none')
+  let attachments: Attachment[] | undefined
+  if (p.attachments !== undefined && p.attachments !== null && !(Array.isArray(p.attachments) && p.attachments.length === 0)) {
+    const r = attachmentsSchema.safeParse(p.attachments)
+    if (!r.success) throw new UsageError('attachments must be a list of {cid, size, media-type, name?}')
+    attachments = r.data
+  }
   return {
     type: p.type,
     data: p.data as Record<string, unknown> | undefined,
     peer: p.peer as string | undefined,
     timeoutSec: p.timeoutSec as number | undefined,
-    ...(p.requireIsolation === undefined ? {} : { requireIsolation: p.requireIsolation as string })
+    ...(p.requireIsolation === undefined ? {} : { requireIsolation: p.requireIsolation as string }),
+    ...(attachments === undefined ? {} : { attachments })
   }
 }

@@ -13,10 +13,15 @@ export default function register (program: Command, io: CliIO): void {
     .option('--confidence <x>', 'how sure, 0..1', numberIn('--confidence', 0, 1), 0.5)
     .option('--source <ref>', 'a source it rests on (repeatable)', collect)
     .option('--reply-to <cid>', 'the contribution this answers')
+    .option('--attach <file>', 'attach a file (repeatable), fetched by the channel\'s members beside the gossip', collect)
     .option('--origin <o>', `how it was made: ${ORIGINS.join(', ')}`, oneOf('--origin', ORIGINS), 'node-mediated-human')
-    .action(async (id: string, text: string, opts: { kind: string, confidence: number, source?: string[], replyTo?: string, origin: string }, cmd: Command) => {
+    .action(async (id: string, text: string, opts: { kind: string, confidence: number, source?: string[], replyTo?: string, origin: string, attach?: string[] }, cmd: Command) => {
       const ctx = createContext(cmd, io)
-      const res = await ctx.withClient(async (c) => await c.call('answer', { id, text, kind: opts.kind, confidence: opts.confidence, sources: opts.source, replyTo: opts.replyTo, origin: opts.origin }))
+      const res = await ctx.withClient(async (c) => {
+        const { prepareAttachments } = await import('../attach.ts')
+        const attachments = await prepareAttachments(c, opts.attach)
+        return await c.call('answer', { id, text, kind: opts.kind, confidence: opts.confidence, sources: opts.source, replyTo: opts.replyTo, origin: opts.origin, attachments })
+      })
       ctx.out.result({ id: res.id, questionId: res.questionId }, (r) => `contributed ${r.id as string}`)
     })
 }

@@ -32,6 +32,7 @@ import summarize from './summarize.ts'
 import decompose from './decompose.ts'
 import reputation from './reputation.ts'
 import mcp from './mcp.ts'
+import blob from './blob.ts'
 
 export type RegisterCommand = (program: Command, io: CliIO) => void
 
@@ -43,5 +44,6 @@ export const commands: RegisterCommand[] = [
   reflect, knowledge,
   task, capabilities, audit,
   federation,
-  mcp
+  mcp,
+  blob
 ]

@@ -1,5 +1,5 @@
 import type { Command } from 'commander'
-import { createContext, numberIn, oneOf, type CliIO } from '../context.ts'
+import { collect, createContext, numberIn, oneOf, type CliIO } from '../context.ts'
 
 interface RunOptions {
   code?: string
@@ -10,6 +10,7 @@ interface RunOptions {
   peer?: string
   timeout?: number
   requireIsolation?: string
+  attach?: string[]
 }
 
 const TASK_TYPES = 'python-computation, code-generation, file-analysis'
@@ -26,6 +27,7 @@ export default function register (program: Command, io: CliIO): void {
     .option('--language <lang>', 'code-generation: the language wanted')
     .option('--data <json>', 'the task data as a JSON object (instead of the options above)')
     .option('--peer <peerId>', 'ask only this peer (peer id or node id), whatever its advert says')
+    .option('--attach <file>', 'attach a file (repeatable); python tasks read it as ./attachments/NAME', collect)
     .option('--timeout <sec>', 'time limit per attempt (default: the daemon\'s tasks.timeoutSec)', numberIn('--timeout', 0.1, 3600))
     .option('--require-isolation <class>', 'only peers whose python executor is isolated so (bwrap, wasm, none); their signed receipt must say it too', oneOf('--require-isolation', ['bwrap', 'wasm', 'none']))
     .addHelpText('after', `
@@ -45,7 +47,11 @@ Examples:
       ctx.out.progress(`running ${type} on a peer…`)
       try {
         // The daemon bounds the run (attempts × time limit); the client waits as long as it takes.
-        const res = await ctx.withClient(async (c) => await c.call('task.run', params, { signal: ac.signal, timeoutMs: 24 * 3600 * 1000 }))
+        const res = await ctx.withClient(async (c) => {
+          const { prepareAttachments } = await import('../attach.ts')
+          const attachments = await prepareAttachments(c, opts.attach)
+          return await c.call('task.run', { ...params, attachments }, { signal: ac.signal, timeoutMs: 24 * 3600 * 1000 })
+        })
         ctx.out.result(res, human)
         if (res.success !== true) process.exitCode = 1
       } finally {

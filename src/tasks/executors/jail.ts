@@ -30,6 +30,8 @@ export type JailProbe =
 
 export interface JailLimits {
   scratchBytes?: number
+  /** A host directory of the task's attachments, bound read-only at <scratch>/attachments. */
+  attachments?: string
 }
 
 /**
@@ -49,6 +51,7 @@ export function jailArgs (plan: JailPlan, argv: readonly string[], limits: JailL
     '--proc', '/proc',
     '--dev', '/dev', '--remount-ro', '/dev',
     '--size', String(limits.scratchBytes ?? JAIL_SCRATCH_BYTES), '--tmpfs', JAIL_SCRATCH,
+    ...(limits.attachments === undefined ? [] : ['--ro-bind', limits.attachments, `${JAIL_SCRATCH}/attachments`]),
     '--remount-ro', '/',
     '--chdir', JAIL_SCRATCH,
     '--clearenv',

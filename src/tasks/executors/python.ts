@@ -5,9 +5,9 @@
 // fresh directory, which only an operator's explicit tasks.unsafeHostExecution allows.
 
 import { spawn } from 'node:child_process'
-import { mkdtemp, rm, chmod, readdir, lstat } from 'node:fs/promises'
+import { mkdtemp, rm, chmod, readdir, lstat, mkdir, copyFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { basename, join } from 'node:path'
 import { SwarmError } from '../../errors.ts'
 import { jailArgs, type JailPlan } from './jail.ts'
 import {
@@ -25,6 +25,25 @@ export interface RunPythonOptions {
   signal?: AbortSignal
   /** Run inside this jail (probeJail); without it the code runs on the host. */
   jail?: JailPlan
+  /** The request's attachments (verified copies): the program finds them in ./attachments/NAME. */
+  files?: Array<{ name: string, path: string }>
+}
+
+/**
+ * Copies the attachments into `dir` under safe names: they come from a signed envelope but are
+ * still a stranger's, so no paths and no clashes. Readable by the jail's unprivileged user.
+ */
+async function stageAttachments (dir: string, files: Array<{ name: string, path: string }>): Promise<void> {
+  await mkdir(dir, { recursive: true })
+  await chmod(dir, 0o755)
+  const used = new Set<string>()
+  for (const f of files) {
+    let name = basename(f.name).replace(/^\.+/, '_') || 'attachment'
+    while (used.has(name)) name = `_${name}`
+    used.add(name)
+    await copyFile(f.path, join(dir, name))
+    await chmod(join(dir, name), 0o644)
+  }
 }
 
 export interface PythonResult {
@@ -103,7 +122,7 @@ async function probe (python: string): Promise<string | undefined> {
 
 /** Runs `code` under the limits above; resolves even on timeout (timedOut), rejects on abort. */
 export async function runPython (code: string, options: RunPythonOptions = {}): Promise<PythonResult> {
-  const { python = 'python3', timeoutMs = PYTHON_TIMEOUT_MS, memoryMb = PYTHON_MEMORY_MB, outputBytes = PYTHON_OUTPUT_BYTES, signal, jail } = options
+  const { python = 'python3', timeoutMs = PYTHON_TIMEOUT_MS, memoryMb = PYTHON_MEMORY_MB, outputBytes = PYTHON_OUTPUT_BYTES, signal, jail, files = [] } = options
   if (Buffer.byteLength(code) > PYTHON_CODE_BYTES) {
     throw new SwarmError('too-large', `the program is larger than ${PYTHON_CODE_BYTES} bytes`)
   }
@@ -112,15 +131,22 @@ export async function runPython (code: string, options: RunPythonOptions = {}): 
   // Beyond its wall-clock limit a task has no use for CPU; a second's margin keeps the kill ours.
   const rlimits = (nproc: number): string[] => [String(memoryMb * 1024 * 1024), String(PYTHON_FILE_BYTES), String(Math.ceil(timeoutMs / 1000) + 1), String(nproc)]
   if (jail !== undefined) {
-    // -S: the stdlib only (no site-packages are in the jail anyway)
-    const argv = [jail.layout.exe, '-I', '-S', '-c', PREAMBLE, ...rlimits(JAIL_MAX_PROCESSES)]
-    return await execute({
-      file: jail.bwrap,
-      args: jailArgs(jail, argv),
-      env: {},
-      ...(jail.uid === undefined ? {} : { uid: jail.uid, gid: jail.gid }),
-      jailed: true
-    }, code, limits)
+    // attachments enter the jail read-only at ./attachments, bound over its scratch tmpfs
+    const staged = files.length > 0 ? await mkdtemp(join(tmpdir(), 'swarmd-att-')) : undefined
+    try {
+      if (staged !== undefined) await stageAttachments(staged, files)
+      // -S: the stdlib only (no site-packages are in the jail anyway)
+      const argv = [jail.layout.exe, '-I', '-S', '-c', PREAMBLE, ...rlimits(JAIL_MAX_PROCESSES)]
+      return await execute({
+        file: jail.bwrap,
+        args: jailArgs(jail, argv, { attachments: staged }),
+        env: {},
+        ...(jail.uid === undefined ? {} : { uid: jail.uid, gid: jail.gid }),
+        jailed: true
+      }, code, limits)
+    } finally {
+      if (staged !== undefined) await rm(staged, { recursive: true, force: true }).catch(() => {})
+    }
   }
   const exe = await resolvePython(python)
   if (exe === undefined) throw new SwarmError('python-unavailable', `no usable Python 3 interpreter "${python}" on this node`)
@@ -128,6 +154,7 @@ export async function runPython (code: string, options: RunPythonOptions = {}): 
 
   const dir = await mkdtemp(join(tmpdir(), 'swarmd-py-'))
   try {
+    if (files.length > 0) await stageAttachments(join(dir, 'attachments'), files)
     // RLIMIT_NPROC on the host would count every process of the daemon's user: not set there.
     return await execute({
       file: exe,

@@ -1,0 +1,231 @@
+// The attachment store: whole attachments on disk under <home>/blobs/<root cid>/ (`data`, and
+// `manifest` for multi-chunk ones), an in-memory index of them, and least-recently-used eviction
+// once the store passes its byte bound. Incoming transfers write to <home>/blobs/.partial/ and
+// move in with one rename, so a reader never sees half an attachment.
+
+import { createReadStream } from 'node:fs'
+import { mkdir, open, readdir, readFile, rename, rm, stat, type FileHandle } from 'node:fs/promises'
+import { join } from 'node:path'
+import { chunkCount, chunkRange, decodeManifest, parseCid, rawCid, rootOf, type Manifest } from './cid.ts'
+import { CHUNK_BYTES } from './constants.ts'
+import { BlobError } from './errors.ts'
+
+export interface HeldBlob {
+  cid: string
+  size: number
+  chunkBytes: number
+  chunks: string[]
+  manifestBytes?: Uint8Array
+  lastUsed: number
+}
+
+export interface BlobStoreInit {
+  dir: string
+  /** Bound of the store; least recently used attachments go past it. */
+  storeBytes: number
+  /** Largest single attachment. */
+  maxBytes: number
+}
+
+export class BlobStore {
+  private readonly dir: string
+  private readonly partial: string
+  private readonly held = new Map<string, HeldBlob>()
+  private total = 0
+  private tmpSeq = 0
+  readonly storeBytes: number
+  readonly maxBytes: number
+  evicted = 0
+
+  constructor (init: BlobStoreInit) {
+    this.dir = init.dir
+    this.partial = join(init.dir, '.partial')
+    this.storeBytes = init.storeBytes
+    this.maxBytes = init.maxBytes
+  }
+
+  /** Loads the index from disk; anything unreadable or half-written is removed. */
+  async open (): Promise<void> {
+    await mkdir(this.dir, { recursive: true, mode: 0o700 })
+    await rm(this.partial, { recursive: true, force: true })
+    await mkdir(this.partial, { recursive: true })
+    for (const name of await readdir(this.dir)) {
+      if (name.startsWith('.')) continue
+      try {
+        const codec = parseCid(name).codec
+        const path = join(this.dir, name)
+        const st = await stat(join(path, 'data'))
+        let blob: HeldBlob
+        if (codec === 0x55) {
+          blob = { cid: name, size: st.size, chunkBytes: CHUNK_BYTES, chunks: [name], lastUsed: st.mtimeMs }
+        } else {
+          const manifestBytes = new Uint8Array(await readFile(join(path, 'manifest')))
+          const m = decodeManifest(name, manifestBytes)
+          if (m.size !== st.size) throw new Error('size differs from manifest')
+          blob = { cid: name, size: m.size, chunkBytes: m.chunkBytes, chunks: m.chunks, manifestBytes, lastUsed: st.atimeMs }
+        }
+        this.held.set(name, blob)
+        this.total += blob.size
+      } catch {
+        await rm(join(this.dir, name), { recursive: true, force: true })
+      }
+    }
+  }
+
+  has (cid: string): boolean { return this.held.has(cid) }
+
+  get (cid: string): HeldBlob | undefined {
+    const b = this.held.get(cid)
+    if (b !== undefined) b.lastUsed = Date.now()
+    return b
+  }
+
+  list (): HeldBlob[] { return [...this.held.values()] }
+
+  stats (): { held: number, bytes: number, evicted: number } {
+    return { held: this.held.size, bytes: this.total, evicted: this.evicted }
+  }
+
+  dataPath (cid: string): string { return join(this.dir, cid, 'data') }
+
+  /** Chunk `i` of a held attachment. */
+  async readChunk (cid: string, i: number, fh?: FileHandle): Promise<Uint8Array> {
+    const b = this.held.get(cid)
+    if (b === undefined || i < 0 || i >= b.chunks.length) throw new BlobError('not-found', `${cid} chunk ${i} not held`)
+    const { start, end } = chunkRange(b, i)
+    const buf = new Uint8Array(end - start)
+    const own = fh === undefined
+    const handle = fh ?? await open(this.dataPath(cid), 'r')
+    try {
+      let at = 0
+      while (at < buf.length) {
+        const { bytesRead } = await handle.read(buf, at, buf.length - at, start + at)
+        if (bytesRead === 0) throw new BlobError('not-found', `${cid} is shorter than its size`)
+        at += bytesRead
+      }
+    } finally {
+      if (own) await handle.close()
+    }
+    return buf
+  }
+
+  async openData (cid: string): Promise<FileHandle> { return await open(this.dataPath(cid), 'r') }
+
+  /** Imports a local file: chunks, hashes and stores it; returns its id. Throws `too-large`, `bad-file`. */
+  async importFile (path: string): Promise<HeldBlob> {
+    let size: number
+    try {
+      const st = await stat(path)
+      if (!st.isFile()) throw new BlobError('bad-file', `${path} is not a regular file`)
+      size = st.size
+    } catch (err) {
+      if (err instanceof BlobError) throw err
+      throw new BlobError('bad-file', `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)
+    }
+    if (size > this.maxBytes) throw new BlobError('too-large', `${path} is ${size} bytes, over this node's attachment cap of ${this.maxBytes} (config blobs.maxBytes)`, { size, max: this.maxBytes })
+    const writer = await this.partialWriter()
+    const chunks: string[] = []
+    let total = 0
+    try {
+      const input = createReadStream(path, { highWaterMark: CHUNK_BYTES })
+      let pending: Uint8Array = new Uint8Array(0)
+      for await (const piece of input) {
+        pending = concat(pending, piece as Buffer)
+        while (pending.length >= CHUNK_BYTES) {
+          const chunk = pending.subarray(0, CHUNK_BYTES)
+          chunks.push(rawCid(chunk))
+          await writer.append(chunk)
+          total += chunk.length
+          pending = pending.slice(CHUNK_BYTES)
+        }
+        if (total + pending.length > this.maxBytes) throw new BlobError('too-large', `${path} grew past the attachment cap of ${this.maxBytes}`)
+      }
+      if (pending.length > 0 || chunks.length === 0) {
+        chunks.push(rawCid(pending))
+        await writer.append(pending)
+        total += pending.length
+      }
+    } catch (err) {
+      await writer.discard()
+      if (err instanceof BlobError) throw err
+      throw new BlobError('bad-file', `cannot read ${path}: ${(err as Error).message}`)
+    }
+    const root = rootOf(total, chunks)
+    return await writer.commit(root.cid, { size: total, chunkBytes: CHUNK_BYTES, chunks }, root.manifestBytes)
+  }
+
+  /** A place to write an incoming attachment chunk by chunk; commit() moves it in. */
+  async partialWriter (): Promise<PartialWriter> {
+    const dir = join(this.partial, `${process.pid}-${++this.tmpSeq}`)
+    await mkdir(dir)
+    const fh = await open(join(dir, 'data'), 'w')
+    let written = 0
+    return {
+      get written () { return written },
+      append: async (bytes) => {
+        let at = 0
+        while (at < bytes.length) {
+          const { bytesWritten } = await fh.write(bytes, at, bytes.length - at, written + at)
+          at += bytesWritten
+        }
+        written += bytes.length
+      },
+      discard: async () => {
+        await fh.close().catch(() => {})
+        await rm(dir, { recursive: true, force: true })
+      },
+      commit: async (cid, m, manifestBytes) => {
+        await fh.close()
+        if (written !== m.size) { await rm(dir, { recursive: true, force: true }); throw new BlobError('bad-frame', `wrote ${written} bytes of ${m.size}`) }
+        const existing = this.held.get(cid)
+        if (existing !== undefined) {
+          await rm(dir, { recursive: true, force: true })
+          existing.lastUsed = Date.now()
+          return existing
+        }
+        if (manifestBytes !== undefined) {
+          const mf = await open(join(dir, 'manifest'), 'w')
+          await mf.write(manifestBytes)
+          await mf.close()
+        }
+        await rm(join(this.dir, cid), { recursive: true, force: true })
+        await rename(dir, join(this.dir, cid))
+        const blob: HeldBlob = { cid, size: m.size, chunkBytes: m.chunkBytes, chunks: m.chunks, manifestBytes, lastUsed: Date.now() }
+        this.held.set(cid, blob)
+        this.total += m.size
+        await this.evict(cid)
+        return blob
+      }
+    }
+  }
+
+  /** Drops least recently used attachments until the store fits its bound (never `keep`). */
+  private async evict (keep: string): Promise<void> {
+    if (this.total <= this.storeBytes) return
+    const byAge = [...this.held.values()].filter((b) => b.cid !== keep).sort((a, b) => a.lastUsed - b.lastUsed)
+    for (const b of byAge) {
+      if (this.total <= this.storeBytes) break
+      this.held.delete(b.cid)
+      this.total -= b.size
+      this.evicted++
+      await rm(join(this.dir, b.cid), { recursive: true, force: true })
+    }
+  }
+}
+
+export interface PartialWriter {
+  readonly written: number
+  append: (bytes: Uint8Array) => Promise<void>
+  discard: () => Promise<void>
+  commit: (cid: string, m: Manifest, manifestBytes?: Uint8Array) => Promise<HeldBlob>
+}
+
+function concat (a: Uint8Array, b: Uint8Array): Uint8Array {
+  if (a.length === 0) return b
+  const out = new Uint8Array(a.length + b.length)
+  out.set(a, 0)
+  out.set(b, a.length)
+  return out
+}
+
+export { chunkCount }

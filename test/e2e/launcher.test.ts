@@ -1,0 +1,108 @@
+// bin/swarm as a user runs it: a sh launcher that hands over to the pinned Node 24 in one exec
+// (no second JavaScript runtime), the daemon flags on `daemon`, one clear line when no usable
+// runtime exists, and the same file still running as `node bin/swarm` (tests, npm start).
+
+import { spawn, spawnSync } from 'node:child_process'
+import { chmod, copyFile, mkdir, readFile, readlink, symlink, writeFile } from 'node:fs/promises'
+import { realpathSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterAll, describe, expect, it } from 'vitest'
+import { BIN, NODE, ROOT, cleanupHomes, eventually, tempHome } from '../helpers/daemons.ts'
+
+const PINNED = realpathSync(join(ROOT, 'node_modules', '.bin', 'node'))
+const VERSION = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')).version as string
+
+/** A directory holding a fake `node` that records being started, for PATH. */
+async function fakeNodeDir (): Promise<{ dir: string, marker: string }> {
+  const dir = await tempHome('swarm-fake-node-')
+  const marker = join(dir, 'started')
+  await writeFile(join(dir, 'node'), `#!/bin/sh\necho started >> '${marker}'\nexit 42\n`)
+  await chmod(join(dir, 'node'), 0o755)
+  return { dir, marker }
+}
+
+/** A copy of the launcher in a tree with no node_modules (what a broken or partial install looks like). */
+async function bareTree (): Promise<string> {
+  const root = await tempHome('swarm-bare-')
+  await mkdir(join(root, 'bin'))
+  await copyFile(BIN, join(root, 'bin', 'swarm'))
+  await chmod(join(root, 'bin', 'swarm'), 0o755)
+  await copyFile(join(ROOT, 'package.json'), join(root, 'package.json'))
+  return root
+}
+
+afterAll(async () => { await cleanupHomes() })
+
+describe('launcher', () => {
+  it('runs the pinned runtime directly, never a node from PATH', async () => {
+    const fake = await fakeNodeDir()
+    const r = spawnSync(BIN, ['--version'], { env: { PATH: `${fake.dir}:/usr/bin:/bin` }, encoding: 'utf8' })
+    expect(r.stderr).toBe('')
+    expect(r.status).toBe(0)
+    expect(r.stdout.trim()).toBe(VERSION)
+    await expect(readFile(fake.marker, 'utf8')).rejects.toThrow()
+    const help = spawnSync(BIN, ['--help'], { env: { PATH: `${fake.dir}:/usr/bin:/bin` }, encoding: 'utf8' })
+    expect(help.status).toBe(0)
+    expect(help.stdout).toContain('Usage: swarm')
+  })
+
+  it('the daemon is the launcher\'s own process: one exec into the pinned Node with the daemon flags', async () => {
+    const home = join(await tempHome(), 'h')
+    expect(spawnSync(BIN, ['--home', home, 'init', '--json'], { encoding: 'utf8' }).status).toBe(0)
+    await writeFile(join(home, 'config.json'), JSON.stringify({ listen: ['/ip4/127.0.0.1/tcp/0'] }))
+    const child = spawn(BIN, ['--home', home, 'daemon'], { stdio: ['ignore', 'pipe', 'pipe'] })
+    try {
+      let out = ''
+      child.stdout.on('data', (d: Buffer) => { out += d.toString() })
+      await eventually(() => out.includes('swarmd ready'), { what: 'daemon ready', timeoutMs: 60_000 })
+      // The pid we spawned is the daemon itself: sh exec'd node, no parent runtime in between.
+      expect(await readlink(`/proc/${child.pid!}/exe`)).toBe(PINNED)
+      const cmdline = (await readFile(`/proc/${child.pid!}/cmdline`, 'utf8')).split('\0')
+      expect(cmdline).toContain('--optimize-for-size')
+      expect(cmdline).toContain('--max-semi-space-size=1')
+      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => { resolve(code) }))
+      child.kill('SIGTERM')
+      expect(await exited).toBe(0)
+    } finally {
+      child.kill('SIGKILL')
+    }
+  })
+
+  it('found through a symlink (npm link, a bin directory): resolves its own tree', async () => {
+    const dir = await tempHome('swarm-link-')
+    await symlink(BIN, join(dir, 'swarm'))
+    const r = spawnSync(join(dir, 'swarm'), ['--version'], { env: { PATH: '/usr/bin:/bin' }, encoding: 'utf8' })
+    expect(r.status).toBe(0)
+    expect(r.stdout.trim()).toBe(VERSION)
+  })
+
+  it('without the pinned runtime and without any node: one line that says what to do', async () => {
+    const root = await bareTree()
+    const empty = await tempHome('swarm-empty-path-')
+    // /bin/sh itself must be reachable: run it by absolute path with a PATH holding no node.
+    const r = spawnSync('/bin/sh', [join(root, 'bin', 'swarm'), 'id'], { env: { PATH: empty }, encoding: 'utf8' })
+    expect(r.status).toBe(1)
+    expect(r.stdout).toBe('')
+    expect(r.stderr.trim().split('\n')).toHaveLength(1)
+    expect(r.stderr).toMatch(/^swarm: needs Node\.js 24 or newer \(none found\); run 'npm ci' in .* to install the pinned runtime/)
+  })
+
+  it('without the pinned runtime, an older node on PATH: the same one line, naming its version', async () => {
+    const sys = spawnSync('/usr/bin/node', ['--version'], { encoding: 'utf8' })
+    if (sys.status !== 0 || Number(sys.stdout.slice(1).split('.')[0]) >= 24) return // no older node here
+    const root = await bareTree()
+    const r = spawnSync(join(root, 'bin', 'swarm'), ['id'], { env: { PATH: '/usr/bin:/bin' }, encoding: 'utf8' })
+    expect(r.status).toBe(1)
+    expect(r.stderr.trim().split('\n')).toHaveLength(1)
+    expect(r.stderr).toMatch(/^swarm: needs Node\.js 24 or newer \(this is v\d+/)
+    expect(r.stderr).toContain("run 'npm ci'")
+  })
+
+  it('still runs as `node bin/swarm` (the file is JavaScript too)', async () => {
+    const r = spawnSync(NODE, [BIN, '--version'], { encoding: 'utf8' })
+    expect(r.status).toBe(0)
+    expect(r.stdout.trim()).toBe(VERSION)
+    const usage = spawnSync(NODE, [BIN, 'no-such-command'], { encoding: 'utf8' })
+    expect(usage.status).toBe(2)
+  })
+})

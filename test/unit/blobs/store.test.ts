@@ -1,0 +1,80 @@
+// The attachment store on disk: import chunks and names a file by its content id; the index
+// survives a restart and drops what is half-written or inconsistent; past its byte bound the
+// least recently used attachments go, never the one just added.
+import { randomBytes } from 'node:crypto'
+import { mkdtemp, readFile, rm, writeFile, mkdir } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { rawCid } from '../../../src/blobs/cid.ts'
+import { CHUNK_BYTES } from '../../../src/blobs/constants.ts'
+import { BlobStore } from '../../../src/blobs/store.ts'
+
+let dir: string
+beforeEach(async () => { dir = await mkdtemp(join(tmpdir(), 'swarm-blobstore-')) })
+afterEach(async () => { await rm(dir, { recursive: true, force: true }) })
+
+async function file (name: string, bytes: Uint8Array): Promise<string> {
+  const p = join(dir, name)
+  await writeFile(p, bytes)
+  return p
+}
+
+const store = (storeBytes = 1e9, maxBytes = 64 * 1024 * 1024): BlobStore => new BlobStore({ dir: join(dir, 'blobs'), storeBytes, maxBytes })
+
+describe('BlobStore', () => {
+  it('imports, reads back chunk by chunk, and reopens with the same index', async () => {
+    const bytes = randomBytes(2 * CHUNK_BYTES + 100)
+    const s = store()
+    await s.open()
+    const b = await s.importFile(await file('x', bytes))
+    expect(b.chunks).toHaveLength(3)
+    expect(b.chunks[2]).toBe(rawCid(bytes.subarray(2 * CHUNK_BYTES)))
+    expect(Buffer.from(await s.readChunk(b.cid, 1))).toEqual(bytes.subarray(CHUNK_BYTES, 2 * CHUNK_BYTES))
+    expect(await readFile(s.dataPath(b.cid))).toEqual(bytes)
+    // the same content again is the same id, stored once
+    expect((await s.importFile(await file('y', bytes))).cid).toBe(b.cid)
+    expect(s.stats()).toMatchObject({ held: 1, bytes: bytes.length })
+    const again = store()
+    await again.open()
+    expect(again.get(b.cid)?.chunks).toEqual(b.chunks)
+  })
+
+  it('refuses a file over the cap (too-large) and a missing one (bad-file)', async () => {
+    const s = store(1e9, 1000)
+    await s.open()
+    await expect(s.importFile(await file('big', randomBytes(1001)))).rejects.toMatchObject({ code: 'too-large' })
+    await expect(s.importFile(join(dir, 'nope'))).rejects.toMatchObject({ code: 'bad-file' })
+    await expect(s.importFile(dir)).rejects.toMatchObject({ code: 'bad-file' })
+    expect(s.stats().held).toBe(0)
+  })
+
+  it('evicts the least recently used past its bound, never the newest', async () => {
+    const s = store(3 * 1000)
+    await s.open()
+    const a = await s.importFile(await file('a', randomBytes(1000)))
+    const b = await s.importFile(await file('b', randomBytes(1000)))
+    await new Promise((resolve) => setTimeout(resolve, 5))
+    s.get(a.cid) // a used after b
+    const c = await s.importFile(await file('c', randomBytes(1000)))
+    expect(s.stats().held).toBe(3)
+    const d = await s.importFile(await file('d', randomBytes(1500)))
+    expect(s.has(d.cid)).toBe(true)
+    expect(s.has(b.cid)).toBe(false) // least recently used
+    expect(s.has(a.cid)).toBe(false)
+    expect(s.has(c.cid)).toBe(true)
+    expect(s.stats()).toMatchObject({ bytes: 2500, evicted: 2 })
+  })
+
+  it('at open, drops entries that are not content ids or are inconsistent, and any partial transfer', async () => {
+    const s = store()
+    await s.open()
+    const b = await s.importFile(await file('m', randomBytes(3 * CHUNK_BYTES)))
+    await mkdir(join(dir, 'blobs', 'not-a-cid'))
+    await writeFile(join(dir, 'blobs', b.cid, 'data'), 'truncated')
+    await mkdir(join(dir, 'blobs', '.partial', 'x'), { recursive: true })
+    const again = store()
+    await again.open()
+    expect(again.stats().held).toBe(0)
+  })
+})
