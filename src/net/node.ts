@@ -5,6 +5,7 @@
 // signatures would cost 4–5 extra checks per node per message (DESIGN.md, speed facts).
 
 import { createHash } from 'node:crypto'
+import { envelopeMsgId } from '../envelope/msg-id.ts'
 import { createLibp2p, type Libp2p } from 'libp2p'
 import { tcp } from '@libp2p/tcp'
 import type { TransportCertificate } from '@libp2p/webrtc'
@@ -95,12 +96,12 @@ export function scoreOptions (s: ScoringInit): { scoreParams: Record<string, unk
 }
 
 /**
- * Content-hash message id: identical bytes are one message (envelope ids keep them unique).
- * sha256(data) is gossipsub's own StrictNoSign id, so browser peers using the default agree
- * on every id in IHAVE/IWANT gossip; computing it synchronously spares a promise per message.
+ * Message id from the signed content (src/envelope/msg-id.ts): byte variants of one envelope are
+ * one message. The page computes the same id with noble's sha256; synchronous, so no promise
+ * per message.
  */
 export function contentMsgId (data: Uint8Array): Uint8Array {
-  return createHash('sha256').update(data).digest()
+  return envelopeMsgId(data, () => createHash('sha256'))
 }
 
 /**
