@@ -1,0 +1,92 @@
+// The flood gate: a peer whose traffic is mostly refused loses score, a relay whose refusals
+// are a minority never does, and one peer never takes more than its share of a scope.
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { FloodGate, mostlyBad, outcomeOf } from '../../../src/net/flood-gate.ts'
+import { PeerGuard, peerIdOfPubkey } from '../../../src/net/peer-guard.ts'
+import { createSigner } from '../../../src/envelope/index.ts'
+import { generateKeyPairFromSeed } from '@libp2p/crypto/keys'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+
+const TOPIC = 'swarm/1/fed/fed:x/questions'
+
+function gate (now: () => number): { gate: FloodGate, charged: Map<string, number> } {
+  const charged = new Map<string, number>()
+  const g = new FloodGate({ perPeer: { ratePerSec: 100, burst: 200 }, penalize: (p, w) => charged.set(p, (charged.get(p) ?? 0) + w), now })
+  return { gate: g, charged }
+}
+
+describe('flood gate', () => {
+  it('outcomes: accept good; rejects, rate-limited and duplicates bad; timing, equivocation and membership neutral', () => {
+    expect(outcomeOf('accept')).toBe('good')
+    for (const r of ['bad-json', 'bad-signature', 'wrong-scope']) expect(outcomeOf('reject', r)).toBe('bad')
+    for (const r of ['rate-limited', 'duplicate']) expect(outcomeOf('ignore', r)).toBe('bad')
+    for (const r of ['expired', 'from-future', 'equivocation']) expect(outcomeOf('ignore', r)).toBe('neutral')
+    expect(outcomeOf('reject', 'not-member')).toBe('neutral')
+  })
+
+  it('mostlyBad: never when bad is at most the share, always when well over it with enough volume', () => {
+    fc.assert(fc.property(fc.double({ min: 0, max: 1e6, noNaN: true }), fc.double({ min: 0, max: 1e6, noNaN: true }), (good, bad) => {
+      if (bad <= good) expect(mostlyBad(good, bad, 0.5, 20)).toBe(false)
+      if (bad < 20) expect(mostlyBad(good, bad, 0.5, 20)).toBe(false)
+      if (bad >= 20 && bad > 1.01 * good) expect(mostlyBad(good, bad, 0.5, 20)).toBe(true)
+    }))
+  })
+
+  it('a flooder at 1,000 msg/s is charged within a fraction of a second and kept to its share; a relay refused a third of the time never is', () => {
+    let t = 0
+    const { gate: g, charged } = gate(() => t)
+    let admitted = 0
+    for (let ms = 0; ms < 3000; ms++) {
+      t = ms
+      // flooder: one message a millisecond, every admitted one accepted downstream
+      if (g.admit('flooder', TOPIC)) { admitted++; g.note('flooder', 'accept') } else g.note('flooder', 'ignore', 'rate-limited')
+      // relay: 60 msg/s, every third refused by someone's rate limit or a stale copy
+      if (ms % 16 === 0) g.note('relay', ms % 48 === 0 ? 'ignore' : 'accept', ms % 48 === 0 ? 'rate-limited' : undefined)
+    }
+    expect(admitted).toBeLessThanOrEqual(200 + 100 * 3 + 1)
+    expect(charged.get('flooder') ?? 0).toBeGreaterThan(40)
+    expect(charged.has('relay')).toBe(false)
+  })
+
+  it('channel topics share one bucket per peer; other peers are untouched', () => {
+    const { gate: g } = gate(() => 0)
+    let n = 0
+    for (let i = 0; i < 500; i++) if (g.admit('p', `swarm/1/channel/question:${i}`)) n++
+    expect(n).toBe(200)
+    expect(g.admit('q', 'swarm/1/channel/question:1')).toBe(true)
+  })
+})
+
+describe('peer guard: bans by key', () => {
+  it('peerIdOfPubkey is the libp2p peer id of the same Ed25519 key', async () => {
+    const seed = new Uint8Array(32).fill(9)
+    const signer = createSigner(seed)
+    const peerId = peerIdFromPrivateKey(await generateKeyPairFromSeed('Ed25519', seed)).toString()
+    expect(peerIdOfPubkey(signer.pubkey)).toBe(peerId)
+    expect(peerIdOfPubkey('ed25519:zz')).toBeUndefined()
+  })
+
+  it('ban hangs up a connected peer and refuses it; stats name the reason', async () => {
+    const hung: string[] = []
+    const node = {
+      getConnections: () => [{ remotePeer: { toString: () => 'P1' } }, { remotePeer: { toString: () => 'P2' } }],
+      hangUp: async (p: any) => { hung.push(p.toString()) },
+      services: { pubsub: { getScore: () => 0 } }
+    }
+    let now = 1000
+    const guard = new PeerGuard({ graylistThreshold: -80, disconnectAfterSec: 2, banSec: 600, now: () => now })
+    guard.start(node)
+    guard.ban('P1', 'equivocation')
+    guard.ban('P1', 'equivocation')
+    guard.stop()
+    expect(hung).toEqual(['P1', 'P1'])
+    expect(guard.isBanned('P1')).toBe(true)
+    expect(guard.isBanned('P2')).toBe(false)
+    const s = guard.stats() as any
+    expect(s.banned).toEqual([{ peerId: 'P1', until: new Date(601_000).toISOString(), reason: 'equivocation' }])
+    expect(s.bannedByReason).toEqual({ equivocation: 1 })
+    now += 601_000
+    expect(guard.isBanned('P1')).toBe(false)
+  })
+})
