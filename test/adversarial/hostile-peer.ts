@@ -1,0 +1,81 @@
+// A hostile peer for the adversarial suite: a plain js-libp2p node with its own Ed25519 key that
+// speaks swarmd's wire directly. It can dial a daemon, publish raw gossipsub messages (to its
+// mesh, or to exactly one peer, bypassing its own duplicate cache), and sign envelopes with the
+// project's own builders, with its node key or with any number of fresh keys.
+
+import { createHash, randomBytes } from 'node:crypto'
+import { createLibp2p, type Libp2p } from 'libp2p'
+import { tcp } from '@libp2p/tcp'
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
+import { identify } from '@libp2p/identify'
+import { gossipsub, type GossipSub } from '@libp2p/gossipsub'
+import { generateKeyPairFromSeed } from '@libp2p/crypto/keys'
+import { multiaddr } from '@multiformats/multiaddr'
+import { createSigner, type Signer } from '../../src/envelope/index.ts'
+
+export interface HostilePeer {
+  node: Libp2p<{ pubsub: GossipSub, identify: unknown }>
+  peerId: string
+  /** Signs with the peer's own key (its envelopes' node id is its peer id). */
+  signer: Signer
+  /** A fresh key every call (free-key floods). */
+  freshSigner: (federation?: string) => Signer
+  dial: (addr: string) => Promise<void>
+  subscribe: (topic: string) => void
+  /** Resolves once `peerId` has a gossipsub stream open with us (so sendTo can reach it). */
+  ready: (peerId: string, timeoutMs?: number) => Promise<void>
+  /** One raw gossipsub message to one peer only (StrictNoSign shape: topic and data). */
+  sendTo: (peerId: string, topic: string, data: Uint8Array | string) => boolean
+  /** Many raw messages to one peer in a single RPC. */
+  sendManyTo: (peerId: string, topic: string, data: Array<Uint8Array | string>) => boolean
+  stop: () => Promise<void>
+}
+
+const enc = new TextEncoder()
+const bytes = (d: Uint8Array | string): Uint8Array => typeof d === 'string' ? enc.encode(d) : d
+
+export async function startHostilePeer (opts: { seed?: Uint8Array, federation?: string } = {}): Promise<HostilePeer> {
+  const seed = opts.seed ?? new Uint8Array(randomBytes(32))
+  const federation = opts.federation ?? 'fed:default'
+  const privateKey = await generateKeyPairFromSeed('Ed25519', seed)
+  const node = await createLibp2p({
+    privateKey,
+    addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
+    transports: [tcp()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    connectionGater: { denyDialMultiaddr: () => false },
+    services: {
+      identify: identify(),
+      pubsub: gossipsub({
+        globalSignaturePolicy: 'StrictNoSign',
+        allowPublishToZeroTopicPeers: true,
+        emitSelf: false,
+        // raw-bytes ids: the hostile peer never dedupes its own variants
+        msgIdFn: (msg) => createHash('sha256').update(msg.data).digest()
+      })
+    }
+  }) as unknown as HostilePeer['node']
+  const pubsub = node.services.pubsub as GossipSub & { sendRpc: (id: string, rpc: unknown) => boolean, streamsOutbound: Map<string, unknown> }
+  const many = (peerId: string, topic: string, data: Array<Uint8Array | string>): boolean =>
+    pubsub.sendRpc(peerId, { subscriptions: [], messages: data.map((d) => ({ topic, data: bytes(d) })) })
+  return {
+    node,
+    peerId: node.peerId.toString(),
+    signer: createSigner(seed, federation),
+    freshSigner: (fed = federation) => createSigner(new Uint8Array(randomBytes(32)), fed),
+    dial: async (addr) => { await node.dial(multiaddr(addr), { signal: AbortSignal.timeout(10_000) }) },
+    subscribe: (topic) => { pubsub.subscribe(topic) },
+    ready: async (peerId, timeoutMs = 10_000) => {
+      const deadline = Date.now() + timeoutMs
+      while (!pubsub.streamsOutbound.has(peerId)) {
+        if (Date.now() > deadline) throw new Error(`no gossipsub stream to ${peerId}`)
+        await new Promise((resolve) => setTimeout(resolve, 50))
+      }
+    },
+    sendTo: (peerId, topic, data) => many(peerId, topic, [data]),
+    sendManyTo: many,
+    stop: async () => { await node.stop() }
+  }
+}
