@@ -1,16 +1,20 @@
 // The flood gate: what a peer's gossip costs it when most of it is refused. Two parts:
 //
-// - Before any validator runs, each (peer, scope) has a token bucket at half the scope's rate,
-//   so one peer (whatever keys it signs with) can take at most half of a scope's admission and
-//   honest senders keep the rest; the refused copies cost no signature check. An honest relay
-//   forwards only what it accepted itself, under its own scope bucket, so it stays within this.
+// - Before any validator runs, each (peer, scope) is paced at half the scope's rate (GCRA, the
+//   token bucket as a schedule), so one peer (whatever keys it signs with) can take at most half
+//   of a scope's admission and honest senders keep the rest. A message over the pace waits for
+//   its slot, up to `maxDelayMs` (an honest relay's burst is delayed, not lost: a refused copy is
+//   lost for good, gossipsub has marked its id seen); beyond that it is refused at no cost. Pacing
+//   also makes a flood visible on a loaded machine: TCP back-pressure caps what a peer can push
+//   at what we read, and reading is cheap while validating is not, so a flooder's backlog
+//   overflows its wait and most of its traffic is refused.
 // - After judgement, each peer's recent messages are tallied good or bad (decaying). Once a peer's
 //   recent traffic is mostly bad (rate-limited, invalid, duplicate), every further bad message
 //   costs it application-specific score (gossipsub P5, through PeerGuard.penalize), so a flooder
 //   falls below the graylist threshold within a second or two, while a peer whose refusals are an
 //   occasional minority (a relay caught by timing, an honest node's stale copy) is never charged.
 
-import { TokenBuckets, type BucketRate } from '../federation/token-bucket.ts'
+import type { BucketRate } from '../federation/token-bucket.ts'
 import { LruMap } from '../envelope/replay.ts'
 
 export type Outcome = 'good' | 'bad' | 'neutral'
@@ -32,8 +36,10 @@ export function mostlyBad (good: number, bad: number, share: number, minBad: num
 }
 
 export interface FloodGateInit {
-  /** Each peer's bucket per scope (the daemon uses half of `rateLimit.perScope`). */
+  /** Each peer's pace per scope (the daemon uses half of `rateLimit.perScope`). */
   perPeer: BucketRate
+  /** Longest wait for a slot before a message is refused, ms (default 2000). */
+  maxDelayMs?: number
   /** Score penalty for one bad message from a peer whose traffic is mostly bad. */
   penalize: (peerId: string, weight: number) => void
   /** Share of recent messages that must be bad (default 0.5). */
@@ -54,25 +60,39 @@ interface Tally { good: number, bad: number, at: number }
 const CHANNEL_PREFIX = 'swarm/1/channel/'
 
 export class FloodGate {
-  private readonly buckets: TokenBuckets
+  /** Per (peer, scope): the theoretical arrival time of the next message (GCRA), ms. */
+  private readonly pace: LruMap<string, number>
+  private readonly intervalMs: number
+  private readonly toleranceMs: number
   private readonly tallies: LruMap<string, Tally>
   private readonly init: Required<Omit<FloodGateInit, 'perPeer' | 'penalize'>> & Pick<FloodGateInit, 'penalize'>
-  readonly numbers = { refused: 0, charged: 0 }
+  readonly numbers = { refused: 0, delayed: 0, charged: 0 }
   /** Peers charged at least once (for stats). */
   private readonly charged = new LruMap<string, number>(1000)
 
   constructor (init: FloodGateInit) {
-    this.init = { badShare: 0.5, minBad: 20, weight: 0.25, halfLifeSec: 5, maxPeers: 10_000, now: Date.now, ...init }
-    this.buckets = new TokenBuckets(init.perPeer, { now: this.init.now, maxKeys: this.init.maxPeers })
+    this.init = { badShare: 0.5, minBad: 20, weight: 0.25, halfLifeSec: 5, maxPeers: 10_000, maxDelayMs: 2000, now: Date.now, ...init }
+    if (!(init.perPeer.ratePerSec > 0) || !(init.perPeer.burst >= 1)) throw new RangeError('flood gate needs ratePerSec > 0 and burst >= 1')
+    this.intervalMs = 1000 / init.perPeer.ratePerSec
+    this.toleranceMs = (init.perPeer.burst - 1) * this.intervalMs
+    this.pace = new LruMap(this.init.maxPeers)
     this.tallies = new LruMap(this.init.maxPeers)
   }
 
-  /** Before validation: may `peerId` send one more message on `topic` now? */
-  admit (peerId: string, topic: string): boolean {
+  /**
+   * Before validation: how long one more message from `peerId` on `topic` must wait, in ms
+   * (0: go now), or -1 when it is refused (its wait would exceed `maxDelayMs`).
+   */
+  admit (peerId: string, topic: string): number {
     const scope = topic.startsWith(CHANNEL_PREFIX) ? CHANNEL_PREFIX : topic
-    if (this.buckets.take(`${peerId} ${scope}`)) return true
-    this.numbers.refused++
-    return false
+    const key = `${peerId} ${scope}`
+    const now = this.init.now()
+    const tat = Math.max(this.pace.get(key) ?? now, now)
+    const wait = Math.max(0, tat - now - this.toleranceMs)
+    if (wait > this.init.maxDelayMs) { this.numbers.refused++; return -1 }
+    this.pace.set(key, tat + this.intervalMs)
+    if (wait > 0) this.numbers.delayed++
+    return wait
   }
 
   /** After judgement: one message from `peerId` ended as `action` for `reason`. */
@@ -100,6 +120,6 @@ export class FloodGate {
   }
 
   stats (): Record<string, unknown> {
-    return { refused: this.numbers.refused, charged: this.numbers.charged, chargedPeers: this.charged.size }
+    return { refused: this.numbers.refused, delayed: this.numbers.delayed, charged: this.numbers.charged, chargedPeers: this.charged.size }
   }
 }

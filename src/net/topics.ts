@@ -34,8 +34,8 @@ export interface EquivocationListener { (pubkey: string, from: PeerId): void }
 
 /** Per-peer traffic accounting around the judgement (FloodGate). */
 export interface PeerTraffic {
-  /** Before validation: may this peer send one more message on `topic`? */
-  admit: (peerId: string, topic: string) => boolean
+  /** Before validation: ms this peer's next message on `topic` must wait (0: none), or -1: refused. */
+  admit: (peerId: string, topic: string) => number
   /** After judgement: what became of one message this peer relayed. */
   note: (peerId: string, action: 'accept' | 'reject' | 'ignore', reason?: string) => void
 }
@@ -111,8 +111,10 @@ export class TopicRouter {
 
   private async judge (route: TopicRoute, topic: string, from: PeerId, data: Uint8Array): Promise<Action> {
     const peer = from.toString()
-    // over its share: refused before any parse or signature check
-    if (this.traffic !== undefined && !this.traffic.admit(peer, topic)) return this.settle(peer, 'ignore', 'rate-limited')
+    // over its share: delayed to its pace, or refused before any parse or signature check
+    const wait = this.traffic?.admit(peer, topic) ?? 0
+    if (wait < 0) return this.settle(peer, 'ignore', 'rate-limited')
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait))
     let verdict: TopicVerdict<unknown>
     try {
       verdict = await route.validate(data, topic, from)

@@ -79,3 +79,31 @@ export async function startHostilePeer (opts: { seed?: Uint8Array, federation?: 
     stop: async () => { await node.stop() }
   }
 }
+
+export interface FloodOptions {
+  /** Peers to send to (each gets every message directly). */
+  targets: string[]
+  topic: string
+  /** Prepared message texts, sent in order and cycled if the flood outlasts them. */
+  messages: string[]
+  ratePerSec: number
+  durationMs: number
+  signal?: AbortSignal
+}
+
+/** Sends `messages` to every target at `ratePerSec` for `durationMs`, in 10 ms batches; resolves with the count sent. */
+export async function flood (h: HostilePeer, o: FloodOptions): Promise<{ sent: number, ms: number }> {
+  const t0 = Date.now()
+  let sent = 0
+  while (Date.now() - t0 < o.durationMs && o.signal?.aborted !== true) {
+    const due = Math.floor((Date.now() - t0) * o.ratePerSec / 1000)
+    if (due > sent) {
+      const batch: string[] = []
+      for (let i = sent; i < due; i++) batch.push(o.messages[i % o.messages.length])
+      for (const p of o.targets) h.sendManyTo(p, o.topic, batch)
+      sent = due
+    }
+    await new Promise((resolve) => setTimeout(resolve, 10))
+  }
+  return { sent, ms: Date.now() - t0 }
+}

@@ -40,21 +40,32 @@ describe('flood gate', () => {
     for (let ms = 0; ms < 3000; ms++) {
       t = ms
       // flooder: one message a millisecond, every admitted one accepted downstream
-      if (g.admit('flooder', TOPIC)) { admitted++; g.note('flooder', 'accept') } else g.note('flooder', 'ignore', 'rate-limited')
+      if (g.admit('flooder', TOPIC) >= 0) { admitted++; g.note('flooder', 'accept') } else g.note('flooder', 'ignore', 'rate-limited')
       // relay: 60 msg/s, every third refused by someone's rate limit or a stale copy
       if (ms % 16 === 0) g.note('relay', ms % 48 === 0 ? 'ignore' : 'accept', ms % 48 === 0 ? 'rate-limited' : undefined)
     }
-    expect(admitted).toBeLessThanOrEqual(200 + 100 * 3 + 1)
+    // the burst, the pace over 3 s, and at most 2 s of waiting slots
+    expect(admitted).toBeLessThanOrEqual(200 + 100 * 3 + 200 + 1)
     expect(charged.get('flooder') ?? 0).toBeGreaterThan(40)
     expect(charged.has('relay')).toBe(false)
   })
 
-  it('channel topics share one bucket per peer; other peers are untouched', () => {
+  it('channel topics share one pace per peer: a burst goes now, the next 2 s of slots wait their turn, the rest are refused; other peers are untouched', () => {
     const { gate: g } = gate(() => 0)
-    let n = 0
-    for (let i = 0; i < 500; i++) if (g.admit('p', `swarm/1/channel/question:${i}`)) n++
-    expect(n).toBe(200)
-    expect(g.admit('q', 'swarm/1/channel/question:1')).toBe(true)
+    const waits = Array.from({ length: 500 }, (_, i) => g.admit('p', `swarm/1/channel/question:${i}`))
+    expect(waits.filter((w) => w === 0)).toHaveLength(200)
+    const delayed = waits.filter((w) => w > 0)
+    expect(delayed).toHaveLength(200)
+    expect(delayed).toEqual([...delayed].sort((x, y) => x - y))
+    expect(Math.max(...delayed)).toBeLessThanOrEqual(2000)
+    expect(waits.filter((w) => w < 0)).toHaveLength(100)
+    expect(g.admit('q', 'swarm/1/channel/question:1')).toBe(0)
+  })
+
+  it('a peer within its pace is never delayed', () => {
+    let t = 0
+    const { gate: g } = gate(() => t)
+    for (let i = 0; i < 1000; i++) { t = i * 11; expect(g.admit('relay', TOPIC)).toBe(0) }
   })
 })
 
