@@ -4,7 +4,9 @@
 // are dropped as duplicates before any validator runs; anything that does not parse to a JSON
 // object without repeated member names is hashed as raw bytes under another domain, so it can
 // never share an id with a valid envelope (a hostile peer racing such a variant ahead of the
-// real one would otherwise make every node drop the real one as already seen).
+// real one would otherwise make every node drop the real one as already seen). The topic is
+// part of the id: one envelope published on two topics (a cross-federation question) is two
+// gossip messages, as gossipsub refuses to publish an id it has already seen.
 
 import { encodeCanonical } from './codec.ts'
 import { hasDuplicateNames } from './json-keys.ts'
@@ -38,16 +40,91 @@ export function canonicalContent (data: Uint8Array): Uint8Array | undefined {
   }
 }
 
-/** sha256(domain ‖ canonical CBOR) for an envelope-shaped message, else sha256(raw domain ‖ bytes). */
-export function envelopeMsgId (data: Uint8Array, hasher: () => Sha256Hasher): Uint8Array {
+/**
+ * sha256(domain ‖ topic ‖ 0 ‖ canonical CBOR) for an envelope-shaped message, else
+ * sha256(raw domain ‖ topic ‖ 0 ‖ bytes).
+ */
+export function envelopeMsgId (topic: string, data: Uint8Array, hasher: () => Sha256Hasher): Uint8Array {
   const canonical = canonicalContent(data)
   const h = hasher()
-  if (canonical === undefined) {
-    h.update(RAW)
-    h.update(data)
-  } else {
-    h.update(CANONICAL)
-    h.update(canonical)
+  h.update(canonical === undefined ? RAW : CANONICAL)
+  h.update(topicBytes(topic))
+  h.update(canonical ?? data)
+  return h.digest()
+}
+
+const topics = new Map<string, Uint8Array>()
+const textEncoder = new TextEncoder()
+
+/** The topic's UTF-8 bytes and a 0 byte (topics repeat: a small cache spares the encoding). */
+function topicBytes (topic: string): Uint8Array {
+  let b = topics.get(topic)
+  if (b === undefined) {
+    const t = textEncoder.encode(topic)
+    b = new Uint8Array(t.length + 1)
+    b.set(t)
+    if (topics.size >= 4096) topics.clear()
+    topics.set(topic, b)
   }
+  return b
+}
+
+let strip = new Uint8Array(4096)
+
+/** JSON's structural bytes: whitespace beside one of these is insignificant. */
+function structural (b: number): boolean {
+  return b === 0x7b || b === 0x7d || b === 0x5b || b === 0x5d || b === 0x3a || b === 0x2c
+}
+
+function isSpace (b: number): boolean {
+  return b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09
+}
+
+/**
+ * The bytes without whitespace that JSON ignores: runs outside strings at either end or beside a
+ * structural byte. A run between two other tokens (`18 00`, `tr ue`) is kept, so text that was
+ * not valid JSON never strips to the same bytes as text that was: two texts with one stripped
+ * form parse to one value, or neither parses. Returns a view into a shared buffer, valid until
+ * the next call.
+ */
+export function stripJsonSpace (data: Uint8Array): Uint8Array {
+  if (strip.length < data.length) strip = new Uint8Array(data.length * 2)
+  const out = strip
+  let o = 0
+  let inString = false
+  const n = data.length
+  for (let i = 0; i < n; i++) {
+    const b = data[i]
+    if (inString) {
+      out[o++] = b
+      if (b === 0x5c && i + 1 < n) out[o++] = data[++i]
+      else if (b === 0x22) inString = false
+      continue
+    }
+    if (isSpace(b)) {
+      let j = i
+      while (j + 1 < n && isSpace(data[j + 1])) j++
+      const before = o === 0 ? -1 : out[o - 1]
+      const after = j + 1 < n ? data[j + 1] : -1
+      if (before === -1 || after === -1 || structural(before) || structural(after)) { i = j; continue }
+      for (; i <= j; i++) out[o++] = data[i]
+      i = j
+      continue
+    }
+    if (b === 0x22) inString = true
+    out[o++] = b
+  }
+  return out.subarray(0, o)
+}
+
+/**
+ * Gossipsub's fast id (a local cache key in front of msgIdFn, never sent): a hash of the topic
+ * and the whitespace-stripped bytes, so whitespace variants of a message already seen are
+ * dropped without a parse. Only texts that parse to the same value share a fast id.
+ */
+export function fastEnvelopeId (topic: string, data: Uint8Array, hasher: () => Sha256Hasher): Uint8Array {
+  const h = hasher()
+  h.update(topicBytes(topic))
+  h.update(stripJsonSpace(data))
   return h.digest()
 }

@@ -95,10 +95,14 @@ export class FloodGate {
     return wait
   }
 
-  /** After judgement: one message from `peerId` ended as `action` for `reason`. */
-  note (peerId: string, action: 'accept' | 'reject' | 'ignore', reason?: string): void {
+  /**
+   * After judgement: one message from `peerId` ended as `action` for `reason`. A message that
+   * had to wait for its slot (`delayed`) counts as good for nobody: a flooder is always over its
+   * pace, so only its refusals count, and an honest relay's burst costs it nothing.
+   */
+  note (peerId: string, action: 'accept' | 'reject' | 'ignore', reason?: string, delayed = false): void {
     const outcome = outcomeOf(action, reason)
-    if (outcome === 'neutral') return
+    if (outcome === 'neutral' || (outcome === 'good' && delayed)) return
     const now = this.init.now()
     let t = this.tallies.get(peerId)
     if (t === undefined) {

@@ -5,7 +5,7 @@
 // signatures would cost 4–5 extra checks per node per message (DESIGN.md, speed facts).
 
 import { createHash } from 'node:crypto'
-import { envelopeMsgId } from '../envelope/msg-id.ts'
+import { envelopeMsgId, fastEnvelopeId } from '../envelope/msg-id.ts'
 import { createLibp2p, type Libp2p } from 'libp2p'
 import { tcp } from '@libp2p/tcp'
 import type { TransportCertificate } from '@libp2p/webrtc'
@@ -100,8 +100,13 @@ export function scoreOptions (s: ScoringInit): { scoreParams: Record<string, unk
  * one message. The page computes the same id with noble's sha256; synchronous, so no promise
  * per message.
  */
-export function contentMsgId (data: Uint8Array): Uint8Array {
-  return envelopeMsgId(data, () => createHash('sha256'))
+export function contentMsgId (topic: string, data: Uint8Array): Uint8Array {
+  return envelopeMsgId(topic, data, () => createHash('sha256'))
+}
+
+/** Gossipsub's local duplicate cache key: whitespace variants of a seen message skip the parse. */
+export function fastMsgId (topic: string, data: Uint8Array): string {
+  return Buffer.from(fastEnvelopeId(topic, data, () => createHash('sha256'))).toString('base64')
 }
 
 /**
@@ -153,8 +158,8 @@ export async function createSwarmNode (init: NetInit): Promise<SwarmLibp2p> {
         globalSignaturePolicy: 'StrictNoSign',
         allowPublishToZeroTopicPeers: true,
         emitSelf: false,
-        msgIdFn: (msg) => contentMsgId(msg.data),
-        fastMsgIdFn: (msg) => createHash('sha1').update(msg.data ?? new Uint8Array()).digest('base64'),
+        msgIdFn: (msg) => contentMsgId(msg.topic, msg.data),
+        fastMsgIdFn: (msg) => fastMsgId(msg.topic, msg.data ?? new Uint8Array()),
         // Envelopes are checked by our topic validators; gossipsub must wait for them.
         asyncValidation: false,
         ...(init.scoring === undefined ? {} : scoreOptions(init.scoring) as any)

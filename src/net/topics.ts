@@ -36,8 +36,8 @@ export interface EquivocationListener { (pubkey: string, from: PeerId): void }
 export interface PeerTraffic {
   /** Before validation: ms this peer's next message on `topic` must wait (0: none), or -1: refused. */
   admit: (peerId: string, topic: string) => number
-  /** After judgement: what became of one message this peer relayed. */
-  note: (peerId: string, action: 'accept' | 'reject' | 'ignore', reason?: string) => void
+  /** After judgement: what became of one message this peer relayed (`delayed`: it waited for its pace). */
+  note: (peerId: string, action: 'accept' | 'reject' | 'ignore', reason?: string, delayed?: boolean) => void
 }
 
 type Action = 'accept' | 'reject' | 'ignore'
@@ -130,25 +130,25 @@ export class TopicRouter {
         // counted as rejected whatever the action, as before (stats readers rely on it)
         this.counters.inc('envelopes.rejected', admitted.reason)
         if (admitted.action === 'reject') for (const l of this.rejectListeners) l(admitted.reason, topic, from, admitted.detail)
-        this.traffic?.note(peer, admitted.action, admitted.reason)
+        this.traffic?.note(peer, admitted.action, admitted.reason, wait > 0)
         return admitted.action
       }
       this.validated.set(data, verdict.value)
       this.counters.inc('envelopes.accepted', topic.split('/').slice(0, 3).join('/'))
-      this.traffic?.note(peer, 'accept')
+      this.traffic?.note(peer, 'accept', undefined, wait > 0)
       return 'accept'
     }
     if (verdict.reason === 'equivocation') this.equivocation(data, from)
     if (verdict.action === 'reject') {
       for (const l of this.rejectListeners) l(verdict.reason, topic, from, verdict.detail)
     }
-    return this.settle(peer, verdict.action, verdict.reason)
+    return this.settle(peer, verdict.action, verdict.reason, wait > 0)
   }
 
   /** Counts a refusal and notes it against the relaying peer. */
-  private settle (peer: string, action: 'reject' | 'ignore', reason: string): Action {
+  private settle (peer: string, action: 'reject' | 'ignore', reason: string, delayed = false): Action {
     this.counters.inc(action === 'reject' ? 'envelopes.rejected' : 'envelopes.ignored', reason)
-    this.traffic?.note(peer, action, reason)
+    this.traffic?.note(peer, action, reason, delayed)
     return action
   }
 

@@ -78,7 +78,7 @@ export async function createBrowserNode (init: BrowserNodeInit = {}): Promise<Br
         globalSignaturePolicy: StrictNoSign,
         fastMsgIdFn: contentMsgId,
         // the daemon's id (src/envelope/msg-id.ts): byte variants of one envelope are one message
-        msgIdFn: (msg) => envelopeMsgId(msg.data ?? new Uint8Array(0), () => sha256.create()),
+        msgIdFn: (msg) => envelopeMsgId(msg.topic, msg.data ?? new Uint8Array(0), () => sha256.create()),
         allowPublishToZeroTopicPeers: true
       })
     }

@@ -5,14 +5,15 @@ import { createHash } from 'node:crypto'
 import fc from 'fast-check'
 import { sha256 } from '@noble/hashes/sha2.js'
 import { describe, expect, it } from 'vitest'
-import { envelopeMsgId } from '../../../src/envelope/msg-id.ts'
+import { envelopeMsgId, stripJsonSpace } from '../../../src/envelope/msg-id.ts'
 import { contentMsgId } from '../../../src/net/node.ts'
 import { arbEnvelope, shuffleKeys } from './arbitraries.ts'
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s)
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex')
-const daemonId = (s: string): string => hex(contentMsgId(enc(s)))
-const pageId = (s: string): string => hex(envelopeMsgId(enc(s), () => sha256.create()))
+const T = 'swarm/1/fed/fed:x/questions'
+const daemonId = (s: string, topic = T): string => hex(contentMsgId(topic, enc(s)))
+const pageId = (s: string, topic = T): string => hex(envelopeMsgId(topic, enc(s), () => sha256.create()))
 
 describe('envelope message ids', () => {
   it('whitespace, key order and escapes of one envelope give one id, the same in daemon and page', () => {
@@ -44,5 +45,27 @@ describe('envelope message ids', () => {
     }
     expect(daemonId('{"a":1}')).not.toBe(daemonId('{"a":1,"a":1}'))
     expect(daemonId('{"a":1}')).toBe(daemonId(' { "a" : 1 } '))
+    // one envelope on two topics is two messages (gossipsub will not publish a seen id twice)
+    expect(daemonId('{"a":1}', 'swarm/1/global/questions')).not.toBe(daemonId('{"a":1}'))
+    expect(pageId('{"a":1}', 'swarm/1/global/questions')).toBe(daemonId('{"a":1}', 'swarm/1/global/questions'))
+  })
+
+  it('stripping: spaced JSON strips to the compact text; a text stripping to valid compact JSON parses to the same value', () => {
+    const dec = (b: Uint8Array): string => new TextDecoder().decode(b)
+    fc.assert(fc.property(fc.jsonValue({ maxDepth: 4 }), fc.constantFrom(1, 2, '\t', '\n '), (value, space) => {
+      const compact = JSON.stringify(value)
+      expect(dec(stripJsonSpace(enc(JSON.stringify(value, null, space))))).toBe(compact)
+      expect(dec(stripJsonSpace(enc(' \n' + compact + '\t ')))).toBe(compact)
+    }), { numRuns: 300 })
+    // whitespace dropped anywhere (inside numbers, literals, between strings): same stripped form ⇒ same value
+    fc.assert(fc.property(fc.jsonValue({ maxDepth: 3 }), fc.array(fc.nat(), { maxLength: 6 }), (value, cuts) => {
+      const compact = JSON.stringify(value)
+      let text = compact
+      for (const c of cuts) { const at = c % (text.length + 1); text = text.slice(0, at) + ' ' + text.slice(at) }
+      if (dec(stripJsonSpace(enc(text))) === compact) expect(JSON.parse(text)).toEqual(JSON.parse(compact))
+    }), { numRuns: 2000 })
+    expect(dec(stripJsonSpace(enc('{"n":18 00}')))).toBe('{"n":18 00}')
+    const tricky = { s: 'a  b\\', q: 'say "x" , y', t: [1, true] }
+    expect(dec(stripJsonSpace(enc(JSON.stringify(tricky, null, 2))))).toBe(JSON.stringify(tricky))
   })
 })

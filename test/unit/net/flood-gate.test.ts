@@ -37,16 +37,22 @@ describe('flood gate', () => {
     let t = 0
     const { gate: g, charged } = gate(() => t)
     let admitted = 0
+    let firstCharge = -1
     for (let ms = 0; ms < 3000; ms++) {
       t = ms
       // flooder: one message a millisecond, every admitted one accepted downstream
-      if (g.admit('flooder', TOPIC) >= 0) { admitted++; g.note('flooder', 'accept') } else g.note('flooder', 'ignore', 'rate-limited')
+      const wait = g.admit('flooder', TOPIC)
+      if (wait >= 0) { admitted++; g.note('flooder', 'accept', undefined, wait > 0) } else g.note('flooder', 'ignore', 'rate-limited')
+      if (firstCharge < 0 && charged.has('flooder')) firstCharge = ms
       // relay: 60 msg/s, every third refused by someone's rate limit or a stale copy
       if (ms % 16 === 0) g.note('relay', ms % 48 === 0 ? 'ignore' : 'accept', ms % 48 === 0 ? 'rate-limited' : undefined)
     }
     // the burst, the pace over 3 s, and at most 2 s of waiting slots
     expect(admitted).toBeLessThanOrEqual(200 + 100 * 3 + 200 + 1)
     expect(charged.get('flooder') ?? 0).toBeGreaterThan(40)
+    // refusals begin once 2 s of slots are queued (~0.6 s at 1,000/s); charging follows at once
+    expect(firstCharge).toBeGreaterThan(0)
+    expect(firstCharge).toBeLessThan(1000)
     expect(charged.has('relay')).toBe(false)
   })
 
