@@ -131,7 +131,13 @@ async function floodFigures (): Promise<Figure[]> {
     polling = false
     const graylistS = graylistedAt.size === N ? Math.max(...graylistedAt.values()) / 1000 : NaN
     const rate = sent.sent / (sent.ms / 1000)
-    if (process.env.BENCH_FLOOD_DEBUG === '1') process.stderr.write(`flood: sent ${sent.sent} in ${sent.ms} ms to each of ${N}; graylisted at ${JSON.stringify([...graylistedAt])}\n`)
+    if (process.env.BENCH_FLOOD_DEBUG === '1') {
+      process.stderr.write(`flood: sent ${sent.sent} in ${sent.ms} ms to each of ${N}; graylisted at ${JSON.stringify([...graylistedAt])}\n`)
+      for (const d of ds) {
+        const s = await d.client.call('stats', {}, { timeoutMs: 30_000 }) as any
+        process.stderr.write(`  ${JSON.stringify({ flood: s.admission.flood, graylistedTotal: s.admission.graylistedTotal, banned: s.admission.banned.length, envelopes: s.envelopes })}\n`)
+      }
+    }
     return [
       figure('flood-honest-delivery', share, 'share', { min: 0.99 }, { baseline, ratio: baseline > 0 ? share / baseline : undefined }),
       figure('flood-graylist-s', graylistS, 's', { max: 10 }),

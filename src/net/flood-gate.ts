@@ -1,8 +1,8 @@
 // The flood gate: what a peer's gossip costs it when most of it is refused. Two parts:
 //
-// - Before any validator runs, each (peer, scope) is paced at half the scope's rate (GCRA, the
-//   token bucket as a schedule), so one peer (whatever keys it signs with) can take at most half
-//   of a scope's admission and honest senders keep the rest. A message over the pace waits for
+// - Before any validator runs, each (peer, scope) is paced at a fraction of the scope's rate (GCRA, the
+//   token bucket as a schedule), so one peer (whatever keys it signs with) can take at most that
+//   share of a scope's admission and honest senders keep the rest. A message over the pace waits for
 //   its slot, up to `maxDelayMs` (an honest relay's burst is delayed, not lost: a refused copy is
 //   lost for good, gossipsub has marked its id seen); beyond that it is refused at no cost. Pacing
 //   also makes a flood visible on a loaded machine: TCP back-pressure caps what a peer can push
@@ -36,7 +36,7 @@ export function mostlyBad (good: number, bad: number, share: number, minBad: num
 }
 
 export interface FloodGateInit {
-  /** Each peer's pace per scope (the daemon uses half of `rateLimit.perScope`). */
+  /** Each peer's pace per scope (the daemon uses a quarter of `rateLimit.perScope`). */
   perPeer: BucketRate
   /** Longest wait for a slot before a message is refused, ms (default 2000). */
   maxDelayMs?: number
