@@ -132,18 +132,29 @@ export class PeerGuard {
     this.timer = undefined
   }
 
-  /** One look at every connected peer's score (exported for tests). */
+  /**
+   * One look at every connected peer's score, and at every peer whose own penalty alone is below
+   * the threshold even if it has gone (a flooder whose stream broke must not come back clean).
+   * Exported for tests.
+   */
   tick (): void {
     const node = this.node
     if (node === undefined) return
     const now = this.init.now()
     const seen = new Set<string>()
+    const looks: Array<{ id: string, peer?: unknown, score: number }> = []
     for (const conn of node.getConnections()) {
       const id = conn.remotePeer.toString()
       if (seen.has(id)) continue
       seen.add(id)
-      let score: number
-      try { score = node.services.pubsub.getScore(id) } catch { continue }
+      try { looks.push({ id, peer: conn.remotePeer, score: node.services.pubsub.getScore(id) }) } catch {}
+    }
+    for (const id of [...this.penalties.keys()]) {
+      if (seen.has(id) || this.isBanned(id)) continue
+      const score = this.appScore(id)
+      if (score < this.init.graylistThreshold) { seen.add(id); looks.push({ id, score }) }
+    }
+    for (const { id, peer, score } of looks) {
       if (score >= this.init.graylistThreshold) { this.below.delete(id); continue }
       const since = this.below.get(id)
       if (since === undefined) {
@@ -159,7 +170,7 @@ export class PeerGuard {
         this.disconnectedTotal++
         this.counters?.inc('peers.disconnected', 'graylisted')
         this.log?.warn('peer disconnected: graylisted too long', { peerId: id, score, banSec: this.init.banSec })
-        void node.hangUp(conn.remotePeer).catch(() => {})
+        if (peer !== undefined) void node.hangUp(peer).catch(() => {})
       }
     }
     for (const id of this.below.keys()) if (!seen.has(id)) this.below.delete(id)

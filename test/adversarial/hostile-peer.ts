@@ -29,6 +29,8 @@ export interface HostilePeer {
   sendTo: (peerId: string, topic: string, data: Uint8Array | string) => boolean
   /** Many raw messages to one peer in a single RPC. */
   sendManyTo: (peerId: string, topic: string, data: Array<Uint8Array | string>) => boolean
+  /** Bytes queued for `peerId` and not yet taken by it (libp2p aborts the stream past its cap). */
+  backlog: (peerId: string) => number
   stop: () => Promise<void>
 }
 
@@ -57,7 +59,7 @@ export async function startHostilePeer (opts: { seed?: Uint8Array, federation?: 
       })
     }
   }) as unknown as HostilePeer['node']
-  const pubsub = node.services.pubsub as GossipSub & { sendRpc: (id: string, rpc: unknown) => boolean, streamsOutbound: Map<string, unknown> }
+  const pubsub = node.services.pubsub as GossipSub & { sendRpc: (id: string, rpc: unknown) => boolean, streamsOutbound: Map<string, { rawStream?: { writeBufferLength?: number } }> }
   const many = (peerId: string, topic: string, data: Array<Uint8Array | string>): boolean =>
     pubsub.sendRpc(peerId, { subscriptions: [], messages: data.map((d) => ({ topic, data: bytes(d) })) })
   return {
@@ -76,6 +78,7 @@ export async function startHostilePeer (opts: { seed?: Uint8Array, federation?: 
     },
     sendTo: (peerId, topic, data) => many(peerId, topic, [data]),
     sendManyTo: many,
+    backlog: (peerId) => pubsub.streamsOutbound.get(peerId)?.rawStream?.writeBufferLength ?? 0,
     stop: async () => { await node.stop() }
   }
 }
@@ -91,19 +94,28 @@ export interface FloodOptions {
   signal?: AbortSignal
 }
 
-/** Sends `messages` to every target at `ratePerSec` for `durationMs`, in 10 ms batches; resolves with the count sent. */
-export async function flood (h: HostilePeer, o: FloodOptions): Promise<{ sent: number, ms: number }> {
+/**
+ * Offers `messages` to every target at `ratePerSec` for `durationMs`, in 10 ms batches. A batch
+ * is held back from a target that has not taken 1 MiB already queued for it (a real flooder keeps
+ * its connection too: libp2p aborts a stream whose write buffer overflows). Resolves with the
+ * count offered and the fewest any target was actually sent.
+ */
+export async function flood (h: HostilePeer, o: FloodOptions): Promise<{ sent: number, delivered: number, ms: number }> {
   const t0 = Date.now()
   let sent = 0
+  const perTarget = new Map(o.targets.map((p) => [p, 0]))
   while (Date.now() - t0 < o.durationMs && o.signal?.aborted !== true) {
     const due = Math.floor((Date.now() - t0) * o.ratePerSec / 1000)
     if (due > sent) {
       const batch: string[] = []
       for (let i = sent; i < due; i++) batch.push(o.messages[i % o.messages.length])
-      for (const p of o.targets) h.sendManyTo(p, o.topic, batch)
+      for (const p of o.targets) {
+        if (h.backlog(p) > 1024 * 1024) continue
+        if (h.sendManyTo(p, o.topic, batch)) perTarget.set(p, (perTarget.get(p) ?? 0) + batch.length)
+      }
       sent = due
     }
     await new Promise((resolve) => setTimeout(resolve, 10))
   }
-  return { sent, ms: Date.now() - t0 }
+  return { sent, delivered: Math.min(...perTarget.values()), ms: Date.now() - t0 }
 }

@@ -107,3 +107,21 @@ describe('peer guard: bans by key', () => {
     expect(guard.isBanned('P1')).toBe(false)
   })
 })
+
+describe('peer guard: a penalised peer that has gone is still graylisted and banned', () => {
+  it('bans on its own penalty alone, without a connection', () => {
+    let now = 0
+    const node = { getConnections: () => [], hangUp: async () => {}, services: { pubsub: { getScore: () => 0 } } }
+    const guard = new PeerGuard({ graylistThreshold: -80, disconnectAfterSec: 2, banSec: 600, now: () => now })
+    guard.start(node)
+    guard.stop()
+    for (let i = 0; i < 80; i++) guard.penalize('gone', 0.25)
+    guard.tick()
+    expect((guard.stats() as any).graylisted).toEqual(['gone'])
+    now += 2500
+    guard.tick()
+    expect(guard.isBanned('gone')).toBe(true)
+    guard.tick()
+    expect(guard.graylistedTotal).toBe(1)
+  })
+})
