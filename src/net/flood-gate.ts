@@ -84,9 +84,13 @@ export class FloodGate {
    * (0: go now), or -1 when it is refused (its wait would exceed `maxDelayMs`).
    */
   admit (peerId: string, topic: string): number {
+    const now = this.init.now()
+    // a peer already caught flooding gets nothing more until its record recovers: what it had
+    // admitted so far is all it gets (and all its neighbours have to relay)
+    const t = this.tallies.get(peerId)
+    if (t !== undefined && this.decay(t, now) && mostlyBad(t.good, t.bad, this.init.badShare, this.init.minBad)) { this.numbers.refused++; return -1 }
     const scope = topic.startsWith(CHANNEL_PREFIX) ? CHANNEL_PREFIX : topic
     const key = `${peerId} ${scope}`
-    const now = this.init.now()
     const tat = Math.max(this.pace.get(key) ?? now, now)
     const wait = Math.max(0, tat - now - this.toleranceMs)
     if (wait > this.init.maxDelayMs) { this.numbers.refused++; return -1 }
@@ -108,12 +112,7 @@ export class FloodGate {
     if (t === undefined) {
       t = { good: 0, bad: 0, at: now }
       this.tallies.set(peerId, t)
-    } else if (now > t.at) {
-      const f = Math.pow(0.5, (now - t.at) / 1000 / this.init.halfLifeSec)
-      t.good *= f
-      t.bad *= f
-      t.at = now
-    }
+    } else this.decay(t, now)
     if (outcome === 'good') { t.good++; return }
     t.bad++
     if (mostlyBad(t.good, t.bad, this.init.badShare, this.init.minBad)) {
@@ -121,6 +120,17 @@ export class FloodGate {
       this.charged.set(peerId, (this.charged.get(peerId) ?? 0) + 1)
       this.init.penalize(peerId, this.init.weight)
     }
+  }
+
+  /** Brings a tally's counts to `now`; true (for chaining). */
+  private decay (t: Tally, now: number): true {
+    if (now > t.at) {
+      const f = Math.pow(0.5, (now - t.at) / 1000 / this.init.halfLifeSec)
+      t.good *= f
+      t.bad *= f
+      t.at = now
+    }
+    return true
   }
 
   stats (): Record<string, unknown> {

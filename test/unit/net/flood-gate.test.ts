@@ -38,11 +38,12 @@ describe('flood gate', () => {
     const { gate: g, charged } = gate(() => t)
     let admitted = 0
     let firstCharge = -1
+    let afterCharge = 0
     for (let ms = 0; ms < 3000; ms++) {
       t = ms
       // flooder: one message a millisecond, every admitted one accepted downstream
       const wait = g.admit('flooder', TOPIC)
-      if (wait >= 0) { admitted++; g.note('flooder', 'accept', undefined, wait > 0) } else g.note('flooder', 'ignore', 'rate-limited')
+      if (wait >= 0) { admitted++; if (firstCharge >= 0) afterCharge++; g.note('flooder', 'accept', undefined, wait > 0) } else g.note('flooder', 'ignore', 'rate-limited')
       if (firstCharge < 0 && charged.has('flooder')) firstCharge = ms
       // relay: 60 msg/s, every third refused by someone's rate limit or a stale copy
       if (ms % 16 === 0) g.note('relay', ms % 48 === 0 ? 'ignore' : 'accept', ms % 48 === 0 ? 'rate-limited' : undefined)
@@ -53,6 +54,8 @@ describe('flood gate', () => {
     // refusals begin once 2 s of slots are queued (~0.6 s at 1,000/s); charging follows at once
     expect(firstCharge).toBeGreaterThan(0)
     expect(firstCharge).toBeLessThan(1000)
+    // once caught, it gets nothing more while it keeps flooding
+    expect(afterCharge).toBe(0)
     expect(charged.has('relay')).toBe(false)
   })
 
