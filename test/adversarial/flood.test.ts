@@ -40,6 +40,7 @@ describe('adversarial: free-key flood', () => {
     for (let i = 0; i < 4; i++) asked.push((await a.json(['ask', `Honest question ${i} during the flood`, '--scope', 'federation-local'])).id)
     const done = await running
     expect(done.sent).toBeGreaterThanOrEqual(5000)
+    if (process.env.HOSTILE_DEBUG === '1') for (const d of daemons) { const st = await d.json(['stats']); process.stderr.write(`flood ${JSON.stringify({ done, adm: st.admission, env: st.envelopes })}\n`) }
 
     for (const d of daemons) {
       const s = await eventually(async () => {
