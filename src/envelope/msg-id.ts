@@ -87,10 +87,13 @@ function isSpace (b: number): boolean {
  * form parse to one value, or neither parses. Returns a view into a shared buffer, valid until
  * the next call.
  */
-export function stripJsonSpace (data: Uint8Array): Uint8Array {
-  if (strip.length < data.length) strip = new Uint8Array(data.length * 2)
+export function stripJsonSpace (data: Uint8Array, prefix?: Uint8Array): Uint8Array {
+  const need = data.length + (prefix?.length ?? 0)
+  if (strip.length < need) strip = new Uint8Array(need * 2)
   const out = strip
   let o = 0
+  if (prefix !== undefined) { out.set(prefix); o = prefix.length }
+  const start = o
   let inString = false
   const n = data.length
   for (let i = 0; i < n; i++) {
@@ -104,7 +107,7 @@ export function stripJsonSpace (data: Uint8Array): Uint8Array {
     if (isSpace(b)) {
       let j = i
       while (j + 1 < n && isSpace(data[j + 1])) j++
-      const before = o === 0 ? -1 : out[o - 1]
+      const before = o === start ? -1 : out[o - 1]
       const after = j + 1 < n ? data[j + 1] : -1
       if (before === -1 || after === -1 || structural(before) || structural(after)) { i = j; continue }
       for (; i <= j; i++) out[o++] = data[i]
@@ -124,7 +127,11 @@ export function stripJsonSpace (data: Uint8Array): Uint8Array {
  */
 export function fastEnvelopeId (topic: string, data: Uint8Array, hasher: () => Sha256Hasher): Uint8Array {
   const h = hasher()
-  h.update(topicBytes(topic))
-  h.update(stripJsonSpace(data))
+  h.update(fastIdInput(topic, data))
   return h.digest()
+}
+
+/** What the fast id hashes: topic ‖ 0x00 ‖ the stripped bytes (a view, valid until the next call). */
+export function fastIdInput (topic: string, data: Uint8Array): Uint8Array {
+  return stripJsonSpace(data, topicBytes(topic))
 }

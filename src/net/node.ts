@@ -4,8 +4,8 @@
 // authenticity (checked once per node in the topic validator), and libp2p's per-message
 // signatures would cost 4–5 extra checks per node per message (DESIGN.md, speed facts).
 
-import { createHash } from 'node:crypto'
-import { envelopeMsgId, fastEnvelopeId } from '../envelope/msg-id.ts'
+import { createHash, hash } from 'node:crypto'
+import { envelopeMsgId, fastIdInput } from '../envelope/msg-id.ts'
 import { createLibp2p, type Libp2p } from 'libp2p'
 import { tcp } from '@libp2p/tcp'
 import type { TransportCertificate } from '@libp2p/webrtc'
@@ -106,7 +106,8 @@ export function contentMsgId (topic: string, data: Uint8Array): Uint8Array {
 
 /** Gossipsub's local duplicate cache key: whitespace variants of a seen message skip the parse. */
 export function fastMsgId (topic: string, data: Uint8Array): string {
-  return Buffer.from(fastEnvelopeId(topic, data, () => createHash('sha256'))).toString('base64')
+  // one-shot hash: a Hash object per message costs more than the hashing
+  return hash('sha256', fastIdInput(topic, data), 'base64')
 }
 
 /**

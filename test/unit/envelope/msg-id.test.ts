@@ -6,7 +6,7 @@ import fc from 'fast-check'
 import { sha256 } from '@noble/hashes/sha2.js'
 import { describe, expect, it } from 'vitest'
 import { envelopeMsgId, stripJsonSpace } from '../../../src/envelope/msg-id.ts'
-import { contentMsgId } from '../../../src/net/node.ts'
+import { contentMsgId, fastMsgId } from '../../../src/net/node.ts'
 import { arbEnvelope, shuffleKeys } from './arbitraries.ts'
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s)
@@ -67,5 +67,9 @@ describe('envelope message ids', () => {
     expect(dec(stripJsonSpace(enc('{"n":18 00}')))).toBe('{"n":18 00}')
     const tricky = { s: 'a  b\\', q: 'say "x" , y', t: [1, true] }
     expect(dec(stripJsonSpace(enc(JSON.stringify(tricky, null, 2))))).toBe(JSON.stringify(tricky))
+    // the daemon's fast id: one per topic and stripped form
+    expect(fastMsgId(T, enc(JSON.stringify(tricky, null, 2)))).toBe(fastMsgId(T, enc(JSON.stringify(tricky))))
+    expect(fastMsgId('other', enc(JSON.stringify(tricky)))).not.toBe(fastMsgId(T, enc(JSON.stringify(tricky))))
+    expect(fastMsgId(T, enc('{"n":18 00}'))).not.toBe(fastMsgId(T, enc('{"n":1800}')))
   })
 })
