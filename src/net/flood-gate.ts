@@ -42,7 +42,12 @@ export interface FloodGateInit {
   maxDelayMs?: number
   /** Score penalty for one bad message from a peer whose traffic is mostly bad. */
   penalize: (peerId: string, weight: number) => void
-  /** Share of recent messages that must be bad (default 0.5). */
+  /**
+   * Share of recent messages that must be bad (default 0.75). Not a bare majority: an honest
+   * relay forwards the share of a flood it accepted, and a neighbour paces that relay at the same
+   * share, so a relay can see up to about half its copies delayed or refused; a flooder sending
+   * many times its pace sees nearly all of them refused.
+   */
   badShare?: number
   /** Bad messages in the window before anything is charged (default 20). */
   minBad?: number
@@ -71,7 +76,7 @@ export class FloodGate {
   private readonly charged = new LruMap<string, number>(1000)
 
   constructor (init: FloodGateInit) {
-    this.init = { badShare: 0.5, minBad: 20, weight: 0.25, halfLifeSec: 5, maxPeers: 10_000, maxDelayMs: 2000, now: Date.now, ...init }
+    this.init = { badShare: 0.75, minBad: 20, weight: 0.25, halfLifeSec: 5, maxPeers: 10_000, maxDelayMs: 2000, now: Date.now, ...init }
     if (!(init.perPeer.ratePerSec > 0) || !(init.perPeer.burst >= 1)) throw new RangeError('flood gate needs ratePerSec > 0 and burst >= 1')
     this.intervalMs = 1000 / init.perPeer.ratePerSec
     this.toleranceMs = (init.perPeer.burst - 1) * this.intervalMs

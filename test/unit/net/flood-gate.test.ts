@@ -33,7 +33,7 @@ describe('flood gate', () => {
     }))
   })
 
-  it('a flooder at 1,000 msg/s is charged within a fraction of a second and kept to its share; a relay refused a third of the time never is', () => {
+  it('a flooder at 1,000 msg/s is charged within about a second of its first refusals and kept to its share; a relay refused a third of the time never is', () => {
     let t = 0
     const { gate: g, charged } = gate(() => t)
     let admitted = 0
@@ -51,9 +51,9 @@ describe('flood gate', () => {
     // the burst, the pace over 3 s, and at most 2 s of waiting slots
     expect(admitted).toBeLessThanOrEqual(200 + 100 * 3 + 200 + 1)
     expect(charged.get('flooder') ?? 0).toBeGreaterThan(40)
-    // refusals begin once 2 s of slots are queued (~0.6 s at 1,000/s); charging follows at once
+    // refusals begin once 2 s of slots are queued (~0.6 s at 1,000/s); charging follows within a second
     expect(firstCharge).toBeGreaterThan(0)
-    expect(firstCharge).toBeLessThan(1000)
+    expect(firstCharge).toBeLessThan(2000)
     // once caught, it gets nothing more while it keeps flooding
     expect(afterCharge).toBe(0)
     expect(charged.has('relay')).toBe(false)
