@@ -18,7 +18,8 @@ const parts: Array<[string, () => Promise<Figure[]>]> = [
   ['scale', async () => (await import('./bench/scale.ts')).benchScale()],
   ['trust', async () => (await import('./bench/trust.ts')).benchTrust()],
   ['logger', async () => (await import('./bench/logger.ts')).benchLogger()],
-  ['speed', async () => (await import('./bench/speed.ts')).benchSpeed()]
+  ['speed', async () => (await import('./bench/speed.ts')).benchSpeed()],
+  ['flood', async () => (await import('./bench/flood.ts')).benchFlood()]
 ]
 
 const args = process.argv.slice(2)

@@ -2,7 +2,9 @@
 // from the nodes' Ed25519 keys (RFC 7748 birational map), HKDF-SHA256 (RFC 5869) and
 // AES-256-GCM: one random content key encrypts the payload; for each recipient, an ephemeral
 // X25519 agreement → HKDF → a key that wraps the content key. Recipients are listed only by a
-// salted hash of their node id, so relays learn neither the content nor who it is for. The
+// tag derived from that agreement's secret, so relays learn neither the content nor who it is
+// for, and nobody holding a list of node ids can test one: only the recipient (and the sealer)
+// can compute its tag. The
 // sealed envelope is signed by its sender like any envelope; the payload is the real signed
 // inner envelope plus the list of node ids the sender sealed it to (whom replies go to).
 
@@ -23,6 +25,7 @@ import { SwarmError } from '../errors.ts'
 export const SEALED_TYPE = 'swarm/sealed'
 export const SEALED_ALG = 'x25519-hkdf-sha256-aes256gcm'
 const HKDF_INFO = 'swarm/sealed.v1 key-wrap'
+const RECIPIENT_INFO = 'swarm/sealed.v1 recipient-tag'
 const MAX_RECIPIENTS = 64
 
 const b64 = (min: number, max: number): z.ZodString => z.string().regex(new RegExp(`^base64url:[A-Za-z0-9_-]{${min},${max}}$`), 'must be base64url:<…>')
@@ -81,8 +84,12 @@ function randomBytes (n: number): Uint8Array {
   return globalThis.crypto.getRandomValues(new Uint8Array(n))
 }
 
-function recipientHash (ephemeral: Uint8Array, nodeId: string): string {
-  return bytesToHex(sha256(concatBytes(utf8.encode('swarm/sealed.v1 recipient\0'), ephemeral, utf8.encode(nodeId))))
+/**
+ * A recipient's tag: HKDF of the X25519 secret it shares with the ephemeral key (info apart from
+ * the wrapping key's), over both public keys. Without that secret the tag is a random string.
+ */
+function recipientTag (shared: Uint8Array, ephemeral: Uint8Array, recipient: Uint8Array): string {
+  return bytesToHex(hkdf(sha256, shared, concatBytes(ephemeral, recipient), utf8.encode(RECIPIENT_INFO), 32))
 }
 
 function wrappingKey (shared: Uint8Array, ephemeral: Uint8Array, recipient: Uint8Array): Uint8Array {
@@ -126,7 +133,7 @@ export function seal (signer: Signer, init: SealInit): SealedEnvelope {
     const pub = x25519PublicFromNodeId(nodeId)
     const shared = x25519.getSharedSecret(eph, pub)
     const kek = wrappingKey(shared, ephPub, pub)
-    return { 'node/hash': recipientHash(ephPub, nodeId), key: 'base64url:' + base64urlEncode(gcmSeal(kek, ZERO_NONCE, contentKey, new Uint8Array())) }
+    return { 'node/hash': recipientTag(shared, ephPub, pub), key: 'base64url:' + base64urlEncode(gcmSeal(kek, ZERO_NONCE, contentKey, new Uint8Array())) }
   })
   const plain = new TextEncoder().encode(JSON.stringify({ to, envelope: init.envelope } satisfies SealedPayload))
   return buildEnvelope<SealedEnvelope>(SEALED_TYPE, (id) => ({
@@ -150,11 +157,22 @@ export function createOpener (nodeId: string, seed: Uint8Array): Opener {
   return { nodeId, secret, publicKey: x25519.getPublicKey(secret) }
 }
 
-/** True when the sealed envelope lists `nodeId` among its recipients (cheap: one hash). */
-export function isRecipient (sealed: SealedEnvelope, nodeId: string): boolean {
+/** True when the sealed envelope lists `me` among its recipients (one X25519 agreement: only a recipient can tell). */
+export function isRecipient (sealed: SealedEnvelope, me: Opener): boolean {
+  return entryFor(sealed, me) !== undefined
+}
+
+function entryFor (sealed: SealedEnvelope, me: Opener): { entry: SealedEnvelope['recipients'][number], shared: Uint8Array, ephPub: Uint8Array } | undefined {
   const ephPub = hexToBytes(sealed.seal.ephemeral.slice('x25519:'.length))
-  const h = recipientHash(ephPub, nodeId)
-  return sealed.recipients.some((r) => r['node/hash'] === h)
+  let shared: Uint8Array
+  try {
+    shared = x25519.getSharedSecret(me.secret, ephPub)
+  } catch {
+    return undefined // a low-order ephemeral key: nobody's recipient
+  }
+  const tag = recipientTag(shared, ephPub, me.publicKey)
+  const entry = sealed.recipients.find((r) => r['node/hash'] === tag)
+  return entry === undefined ? undefined : { entry, shared, ephPub }
 }
 
 /**
@@ -162,11 +180,9 @@ export function isRecipient (sealed: SealedEnvelope, nodeId: string): boolean {
  * node is not a recipient; throws `bad-seal` when it is but the box does not open.
  */
 export function open (sealed: SealedEnvelope, me: Opener): SealedPayload | undefined {
-  const ephPub = hexToBytes(sealed.seal.ephemeral.slice('x25519:'.length))
-  const h = recipientHash(ephPub, me.nodeId)
-  const entry = sealed.recipients.find((r) => r['node/hash'] === h)
-  if (entry === undefined) return undefined
-  const shared = x25519.getSharedSecret(me.secret, ephPub)
+  const found = entryFor(sealed, me)
+  if (found === undefined) return undefined
+  const { entry, shared, ephPub } = found
   const kek = wrappingKey(shared, ephPub, me.publicKey)
   const contentKey = gcmOpen(kek, ZERO_NONCE, unb64(entry.key), new Uint8Array())
   if (contentKey === undefined) throw new SwarmError('bad-seal', 'sealed key does not open')

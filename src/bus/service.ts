@@ -366,7 +366,7 @@ export class QuestionBus implements SwarmService {
 
   /** A sealed envelope from the private inbox, a channel or a direct push: open it if it is for us. */
   private async ingestSealed (sealed: SealedEnvelope, wire: string, channel: string | undefined, source: 'gossip' | 'direct' | 'history' = 'gossip'): Promise<string | undefined> {
-    if (!isRecipient(sealed, this.me)) return 'not-recipient'
+    if (!isRecipient(sealed, this.opener)) return 'not-recipient'
     let payload
     try {
       payload = open(sealed, this.opener)
@@ -566,7 +566,7 @@ export class QuestionBus implements SwarmService {
 
   /** A sealed push: a question (no channel known) or a channel envelope of a private question we hold. */
   private async ingestSealedDirect (sealed: SealedEnvelope, wire: string): Promise<string | undefined> {
-    if (!isRecipient(sealed, this.me)) return 'not-recipient'
+    if (!isRecipient(sealed, this.opener)) return 'not-recipient'
     const payload = open(sealed, this.opener)
     const qid = (payload?.envelope as { 'question/id'?: string } | undefined)?.['question/id']
     return await this.ingestSealed(sealed, wire, payload?.envelope.type === 'swarm/question' || qid === undefined ? undefined : qid, 'direct')

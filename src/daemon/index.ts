@@ -153,6 +153,10 @@ export class Daemon {
     // a lapsed or revoked member's routine traffic (heartbeats) must not get it banned: not-member
     // weighs a tenth of an invalid message, so only a flood of it graylists
     this.topics.onReject((reason, topic, from) => { if (!scoredTopics.has(topic)) guard.penalize(from.toString(), reason === 'not-member' ? 0.1 : 1) })
+    // floods: each peer gets at most a quarter of a scope's rate, and a mostly-refused peer loses
+    // score; equivocation bans the signing key's own peer, never the relay (src/net/flood-gate.ts)
+    this.topics.setTraffic(guard.floodGate({ ratePerSec: config.rateLimit.perScope.ratePerSec / 4, burst: Math.max(1, config.rateLimit.perScope.burst / 4) }))
+    this.topics.onEquivocation((pubkey) => { guard.banKey(pubkey, 'equivocation') })
     // every part's direct streams pass the admission (hello stays open: it is how members are learned)
     gateInboundStreams(this.libp2p, {
       protocols: new Set([PROTOCOL_TASK, PROTOCOL_CONSENSUS, PROTOCOL_KNOWLEDGE, PROTOCOL_REFLECTIONS, PROTOCOL_DELIVERY, PROTOCOL_HISTORY, PROTOCOL_BLOB]),

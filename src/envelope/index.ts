@@ -34,3 +34,4 @@ export {
 } from './build.ts'
 export { LruMap, ReplayCache, type ReplayCheck } from './replay.ts'
 export { EnvelopeValidator, type ValidateOptions, type ValidatorOptions } from './validate.ts'
+export { envelopeMsgId, canonicalContent, type Sha256Hasher } from './msg-id.ts'

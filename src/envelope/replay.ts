@@ -1,5 +1,6 @@
-// Bounded memory of envelope ids already accepted, each with a fingerprint of its content, so
-// the same id with the same content is a duplicate and with other content a replay.
+// Bounded memory of envelopes already accepted, by (sender key, id), each with its signature, so
+// the same id signed the same way is a duplicate and signed differently by the same key is
+// equivocation.
 
 /** A Map used as an LRU: insertion order is recency; a hit moves the entry to the end. */
 export class LruMap<K, V> {
@@ -35,34 +36,45 @@ export class LruMap<K, V> {
   clear (): void { this.map.clear() }
 }
 
-export type ReplayCheck = 'new' | 'duplicate' | 'replay'
+/** `conflict`: the same sender already signed this id differently (equivocation, once verified). */
+export type ReplayCheck = 'new' | 'duplicate' | 'conflict'
 
 /**
- * The fingerprint is the signature text plus the key: Ed25519 is deterministic, so one key signs
- * one content one way, and a verified signature stands for its content.
+ * Keyed by (sender key, id) so that nobody can take another sender's id, and consulted before
+ * the signature is checked: a copy whose signature matches the remembered one is a duplicate and
+ * costs no verify. The fingerprint is the signature text (strict base64url, one spelling per
+ * signature): Ed25519 is deterministic, so one key signs one content one way, and a second valid
+ * signature over the same id can only come from the key's holder.
  */
 export class ReplayCache {
   private readonly seen: LruMap<string, string>
+  /** id → the sender last remembered for it, so forget(id) works without the key. */
+  private readonly senders: LruMap<string, string>
 
   constructor (limit = 100_000) {
     this.seen = new LruMap(limit)
+    this.senders = new LruMap(limit)
   }
 
   get size (): number { return this.seen.size }
 
-  check (id: string, fingerprint: string): ReplayCheck {
-    const prior = this.seen.get(id)
+  check (pubkey: string, id: string, signature: string): ReplayCheck {
+    const prior = this.seen.get(`${pubkey} ${id}`)
     if (prior === undefined) return 'new'
-    return prior === fingerprint ? 'duplicate' : 'replay'
+    return prior === signature ? 'duplicate' : 'conflict'
   }
 
-  remember (id: string, fingerprint: string): void {
-    this.seen.set(id, fingerprint)
+  remember (pubkey: string, id: string, signature: string): void {
+    this.seen.set(`${pubkey} ${id}`, signature)
+    this.senders.set(id, pubkey)
   }
 
-  forget (id: string): boolean {
-    return this.seen.delete(id)
+  forget (id: string, pubkey?: string): boolean {
+    const key = pubkey ?? this.senders.get(id)
+    if (key === undefined) return false
+    if (this.senders.get(id) === key) this.senders.delete(id)
+    return this.seen.delete(`${key} ${id}`)
   }
 
-  clear (): void { this.seen.clear() }
+  clear (): void { this.seen.clear(); this.senders.clear() }
 }

@@ -48,6 +48,8 @@ export type RejectReason =
   | 'replay'
   | 'duplicate'
   | 'unknown-type'
+  /** The sender signed two versions of one id (ignored: the relays are not at fault; the key is refused). */
+  | 'equivocation'
 
 export interface Accepted<E extends EnvelopeBase = EnvelopeBase> {
   ok: true
@@ -67,6 +69,8 @@ export interface Refused {
   path?: string
   type?: string
   id?: string
+  /** For `equivocation`: the key at fault (`ed25519:<hex>`). */
+  signer?: string
 }
 
 export type Verdict<E extends EnvelopeBase = EnvelopeBase> = Accepted<E> | Refused

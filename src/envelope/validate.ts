@@ -1,7 +1,9 @@
 // The envelope validator: bytes, text or object in, a verdict with a stable reason out, never an
-// exception. Order is cheapest first (size, JSON, schema, key binding, clock) so that garbage
-// costs no signature check; the replay memory records only envelopes whose signature verified,
-// so nobody can squat an id with a forgery.
+// exception. Order is cheapest first (size, JSON, duplicate names, replay memory, schema, key
+// binding, clock) so that garbage and copies cost no signature check; the replay memory records
+// only envelopes whose signature verified, so nobody can squat an id with a forgery. A second
+// valid signature by one key over one id is equivocation: the signer's fault, not the relay's,
+// so it is ignored (no forwarder is charged) and the key is refused from then on.
 
 import { MAX_ENVELOPE_BYTES } from '../constants.ts'
 import { catalogue as defaultCatalogue, type EnvelopeType } from './catalogue.ts'
@@ -9,6 +11,7 @@ import { signingInput, signingInputView } from './codec.ts'
 import { defaultEd25519, type Ed25519Backend } from './ed25519.ts'
 import { compileSchema, type Predicate } from './fast-schema.ts'
 import { nodeIdFromPublicKey, parsePubkey } from './keys.ts'
+import { hasDuplicateNames } from './json-keys.ts'
 import { LruMap, ReplayCache } from './replay.ts'
 import { decodeSignature, formatPath } from './sign.ts'
 import type { Accepted, BindKey, EnvelopeBase, Refused, RejectReason, Verdict } from './types.ts'
@@ -30,6 +33,10 @@ export interface ValidatorOptions {
   keyCacheSize?: number
   /** Envelope types known (default: the built-in catalogue). */
   catalogue?: ReadonlyMap<string, EnvelopeType>
+  /** Keys caught equivocating, refused from then on (default 10 000 remembered). */
+  equivocatorCacheSize?: number
+  /** Told once per key caught signing two versions of one id (the evidence is both verified). */
+  onEquivocation?: (pubkey: string, id: string) => void
 }
 
 export interface ValidateOptions {
@@ -42,7 +49,7 @@ export interface ValidateOptions {
 }
 
 /** Reasons that say "not now / already had it" rather than "bad message". */
-const IGNORED: ReadonlySet<RejectReason> = new Set(['duplicate', 'expired', 'from-future'])
+const IGNORED: ReadonlySet<RejectReason> = new Set(['duplicate', 'expired', 'from-future', 'equivocation'])
 
 interface SenderKey {
   publicKey: Uint8Array
@@ -56,7 +63,8 @@ interface Prepared {
   publicKey: Uint8Array
   domain: string
   signature: Uint8Array
-  fingerprint: string
+  /** The same key already signed this id differently: a valid signature makes it equivocation. */
+  conflict: boolean
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true })
@@ -73,9 +81,10 @@ function fastCheck (row: EnvelopeType): Predicate | null {
   return p
 }
 
-function refuse (reason: RejectReason, detail: string, at?: { type?: unknown, id?: unknown, path?: string }): Refused {
+function refuse (reason: RejectReason, detail: string, at?: { type?: unknown, id?: unknown, path?: string, signer?: string }): Refused {
   const out: Refused = { ok: false, action: IGNORED.has(reason) ? 'ignore' : 'reject', reason, detail }
   if (at?.path !== undefined) out.path = at.path
+  if (at?.signer !== undefined) out.signer = at.signer
   if (typeof at?.type === 'string' && at.type.length <= 128) out.type = at.type
   if (typeof at?.id === 'string' && at.id.length <= 128) out.id = at.id
   return out
@@ -106,6 +115,8 @@ export class EnvelopeValidator {
   private readonly replay?: ReplayCache
   private readonly keys: LruMap<string, SenderKey>
   private readonly types: ReadonlyMap<string, EnvelopeType>
+  private readonly equivocators: LruMap<string, true>
+  private readonly onEquivocation?: (pubkey: string, id: string) => void
 
   constructor (opts: ValidatorOptions = {}) {
     this.verifier = opts.verifier ?? defaultEd25519()
@@ -117,6 +128,13 @@ export class EnvelopeValidator {
     if (replaySize > 0) this.replay = new ReplayCache(replaySize)
     this.keys = new LruMap(opts.keyCacheSize ?? 10_000)
     this.types = opts.catalogue ?? defaultCatalogue
+    this.equivocators = new LruMap(opts.equivocatorCacheSize ?? 10_000)
+    this.onEquivocation = opts.onEquivocation
+  }
+
+  /** True when `pubkey` was caught signing two versions of one id. */
+  isEquivocator (pubkey: string): boolean {
+    return this.equivocators.has(pubkey)
   }
 
   /** True when validateSync works (the backend verifies synchronously). */
@@ -166,12 +184,12 @@ export class EnvelopeValidator {
 
   /** Records an envelope this node sent, so its echo is a duplicate, not news. */
   remember (envelope: EnvelopeBase): void {
-    this.replay?.remember(envelope.id, `${envelope.sender.pubkey} ${envelope.signature.value}`)
+    this.replay?.remember(envelope.sender.pubkey, envelope.id, envelope.signature.value)
   }
 
-  /** Forgets an id (e.g. when a question's channel is dropped). */
-  forget (id: string): boolean {
-    return this.replay?.forget(id) ?? false
+  /** Forgets an id (of `pubkey`, else of the sender last remembered for it). */
+  forget (id: string, pubkey?: string): boolean {
+    return this.replay?.forget(id, pubkey) ?? false
   }
 
   private tryPrepare (input: Uint8Array | string | object, opts: ValidateOptions | undefined): Prepared | Refused {
@@ -223,6 +241,16 @@ export class EnvelopeValidator {
       return refuse('bad-schema', 'an envelope is a JSON object', { path: '(envelope)' })
     }
     const env = value as Record<string, unknown>
+    if (hasDuplicateNames(text, value)) return refuse('bad-json', 'a member name is repeated in one object', { type: env.type, id: env.id })
+    // before any schema or signature work: copies and known equivocators cost one map lookup
+    let conflict = false
+    const early = replayKey(env)
+    if (early !== undefined) {
+      if (this.equivocators.has(early.pubkey)) return refuse('equivocation', `${early.pubkey} signed two versions of one id`, { type: env.type, id: early.id, signer: early.pubkey })
+      const seen = this.replay?.check(early.pubkey, early.id, early.signature)
+      if (seen === 'duplicate') return refuse('duplicate', `${early.id} already seen`, { type: env.type, id: early.id })
+      conflict = seen === 'conflict'
+    }
     const type = env.type
     if (typeof type !== 'string') return refuse('bad-schema', 'type: must be a string', { id: env.id, path: 'type' })
     const row = this.types.get(type)
@@ -273,21 +301,31 @@ export class EnvelopeValidator {
       publicKey: key.publicKey,
       domain: row.domain,
       signature,
-      fingerprint: `${sender.pubkey} ${envelope.signature.value}`
+      conflict
     }
   }
 
   private finish (p: Prepared, valid: boolean): Verdict {
     const at = { type: p.envelope.type, id: p.envelope.id }
-    if (!valid) return refuse('bad-signature', `signature does not verify under ${p.envelope.sender.pubkey}`, at)
+    const pubkey = p.envelope.sender.pubkey
+    if (!valid) return refuse('bad-signature', `signature does not verify under ${pubkey}`, at)
     if (this.replay !== undefined) {
-      const seen = this.replay.check(p.envelope.id, p.fingerprint)
+      // asked again: an async verify may have let another copy in meanwhile
+      const seen = this.replay.check(pubkey, p.envelope.id, p.envelope.signature.value)
       if (seen === 'duplicate') return refuse('duplicate', `${p.envelope.id} already seen`, at)
-      if (seen === 'replay') return refuse('replay', `${p.envelope.id} already seen with other content`, at)
-      this.replay.remember(p.envelope.id, p.fingerprint)
+      if (seen === 'conflict' || p.conflict) return this.equivocation(pubkey, p.envelope.id, at)
+      this.replay.remember(pubkey, p.envelope.id, p.envelope.signature.value)
     }
     const ok: Accepted = { ok: true, action: 'accept', envelope: p.envelope, text: p.text }
     return ok
+  }
+
+  private equivocation (pubkey: string, id: string, at: { type: string, id: string }): Refused {
+    if (!this.equivocators.has(pubkey)) {
+      this.equivocators.set(pubkey, true)
+      try { this.onEquivocation?.(pubkey, id) } catch {}
+    }
+    return refuse('equivocation', `${pubkey} signed two versions of ${id}`, { ...at, signer: pubkey })
   }
 
   private senderKey (pubkey: string): SenderKey | undefined {
@@ -300,4 +338,16 @@ export class EnvelopeValidator {
     }
     return key
   }
+}
+
+/** The (sender key, id, signature) of a parsed object, when all three are short strings. */
+function replayKey (env: Record<string, unknown>): { pubkey: string, id: string, signature: string } | undefined {
+  const id = env.id
+  const sender = env.sender as Record<string, unknown> | undefined
+  const signature = env.signature as Record<string, unknown> | undefined
+  if (typeof id !== 'string' || id.length > 128 || typeof sender !== 'object' || sender === null || typeof signature !== 'object' || signature === null) return undefined
+  const pubkey = sender.pubkey
+  const value = signature.value
+  if (typeof pubkey !== 'string' || pubkey.length > 128 || typeof value !== 'string' || value.length > 128) return undefined
+  return { pubkey, id, signature: value }
 }

@@ -4,7 +4,8 @@
 // authenticity (checked once per node in the topic validator), and libp2p's per-message
 // signatures would cost 4–5 extra checks per node per message (DESIGN.md, speed facts).
 
-import { createHash } from 'node:crypto'
+import { createHash, hash } from 'node:crypto'
+import { envelopeMsgId, fastIdInput } from '../envelope/msg-id.ts'
 import { createLibp2p, type Libp2p } from 'libp2p'
 import { tcp } from '@libp2p/tcp'
 import type { TransportCertificate } from '@libp2p/webrtc'
@@ -95,12 +96,18 @@ export function scoreOptions (s: ScoringInit): { scoreParams: Record<string, unk
 }
 
 /**
- * Content-hash message id: identical bytes are one message (envelope ids keep them unique).
- * sha256(data) is gossipsub's own StrictNoSign id, so browser peers using the default agree
- * on every id in IHAVE/IWANT gossip; computing it synchronously spares a promise per message.
+ * Message id from the signed content (src/envelope/msg-id.ts): byte variants of one envelope are
+ * one message. The page computes the same id with noble's sha256; synchronous, so no promise
+ * per message.
  */
-export function contentMsgId (data: Uint8Array): Uint8Array {
-  return createHash('sha256').update(data).digest()
+export function contentMsgId (topic: string, data: Uint8Array): Uint8Array {
+  return envelopeMsgId(topic, data, () => createHash('sha256'))
+}
+
+/** Gossipsub's local duplicate cache key: whitespace variants of a seen message skip the parse. */
+export function fastMsgId (topic: string, data: Uint8Array): string {
+  // one-shot hash: a Hash object per message costs more than the hashing
+  return hash('sha256', fastIdInput(topic, data), 'base64')
 }
 
 /**
@@ -152,8 +159,8 @@ export async function createSwarmNode (init: NetInit): Promise<SwarmLibp2p> {
         globalSignaturePolicy: 'StrictNoSign',
         allowPublishToZeroTopicPeers: true,
         emitSelf: false,
-        msgIdFn: (msg) => contentMsgId(msg.data),
-        fastMsgIdFn: (msg) => createHash('sha1').update(msg.data ?? new Uint8Array()).digest('base64'),
+        msgIdFn: (msg) => contentMsgId(msg.topic, msg.data),
+        fastMsgIdFn: (msg) => fastMsgId(msg.topic, msg.data ?? new Uint8Array()),
         // Envelopes are checked by our topic validators; gossipsub must wait for them.
         asyncValidation: false,
         ...(init.scoring === undefined ? {} : scoreOptions(init.scoring) as any)

@@ -4,11 +4,18 @@
 // without parsing the bytes twice. After a route accepts, the router asks the admission (closed
 // federation membership, rate limits) once for every part; its refusals are counted under
 // `envelopes.rejected` like the validators' own.
+//
+// Around every judgement the router keeps peers honest (src/net/flood-gate.ts): a per-peer gate
+// before the validator, and each verdict noted against the peer that relayed it. Equivocation
+// is the signer's fault, never the relay's: its copy is ignored (gossipsub charges no one for an
+// ignore), the signing key is refused from then on on every topic, and listeners are told so the
+// key's own peer can be banned.
 
 import type { PeerId } from '@libp2p/interface'
 import type { GossipSub, GossipsubMessage } from '@libp2p/gossipsub'
 import type { Counters } from '../daemon/counters.ts'
 import type { Logger } from '../daemon/logger.ts'
+import { LruMap } from '../envelope/replay.ts'
 
 export type TopicVerdict<T> =
   | { action: 'accept', value: T }
@@ -21,6 +28,19 @@ export interface TopicRoute<T = any> {
 }
 
 export interface RejectListener { (reason: string, topic: string, from: PeerId, detail?: unknown): void }
+
+/** Told once per signing key caught equivocating (`ed25519:<hex>`), with the peer that relayed the proof. */
+export interface EquivocationListener { (pubkey: string, from: PeerId): void }
+
+/** Per-peer traffic accounting around the judgement (FloodGate). */
+export interface PeerTraffic {
+  /** Before validation: ms this peer's next message on `topic` must wait (0: none), or -1: refused. */
+  admit: (peerId: string, topic: string) => number
+  /** After judgement: what became of one message this peer relayed (`delayed`: it waited for its pace). */
+  note: (peerId: string, action: 'accept' | 'reject' | 'ignore', reason?: string, delayed?: boolean) => void
+}
+
+type Action = 'accept' | 'reject' | 'ignore'
 
 /** The admission the router consults after a route accepts (src/federation/admission.ts). */
 export interface TopicAdmission {
@@ -37,6 +57,10 @@ export class TopicRouter {
   private readonly log: Logger
   private readonly rejectListeners = new Set<RejectListener>()
   private admission?: TopicAdmission
+  private traffic?: PeerTraffic
+  private readonly equivocationListeners = new Set<EquivocationListener>()
+  /** Keys caught signing two versions of one id: nothing they sign is relayed any more. */
+  private readonly equivocators = new LruMap<string, true>(10_000)
   private readonly onMessage = (evt: CustomEvent<GossipsubMessage>): void => { void this.dispatch(evt.detail) }
 
   constructor (pubsub: GossipSub, counters: Counters, log: Logger) {
@@ -52,6 +76,10 @@ export class TopicRouter {
   routePrefix (prefix: string, route: TopicRoute): void { this.prefixes.push([prefix, route]) }
   onReject (l: RejectListener): () => void { this.rejectListeners.add(l); return () => this.rejectListeners.delete(l) }
   setAdmission (a: TopicAdmission | undefined): void { this.admission = a }
+  setTraffic (t: PeerTraffic | undefined): void { this.traffic = t }
+  onEquivocation (l: EquivocationListener): () => void { this.equivocationListeners.add(l); return () => this.equivocationListeners.delete(l) }
+  /** True when `pubkey` was caught equivocating. */
+  isEquivocator (pubkey: string): boolean { return this.equivocators.has(pubkey) }
 
   private find (topic: string): TopicRoute | undefined {
     return this.exact.get(topic) ?? this.prefixes.find(([p]) => topic.startsWith(p))?.[1]
@@ -81,7 +109,12 @@ export class TopicRouter {
     return res.recipients.length
   }
 
-  private async judge (route: TopicRoute, topic: string, from: PeerId, data: Uint8Array): Promise<'accept' | 'reject' | 'ignore'> {
+  private async judge (route: TopicRoute, topic: string, from: PeerId, data: Uint8Array): Promise<Action> {
+    const peer = from.toString()
+    // over its share: delayed to its pace, or refused before any parse or signature check
+    const wait = this.traffic?.admit(peer, topic) ?? 0
+    if (wait < 0) return this.settle(peer, 'ignore', 'rate-limited')
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait))
     let verdict: TopicVerdict<unknown>
     try {
       verdict = await route.validate(data, topic, from)
@@ -90,21 +123,45 @@ export class TopicRouter {
       verdict = { action: 'reject', reason: 'internal' }
     }
     if (verdict.action === 'accept') {
+      const signer = signerOfValue(verdict.value)
+      if (signer !== undefined && this.equivocators.has(signer)) return this.settle(peer, 'ignore', 'equivocation')
       const admitted = this.admit(topic, verdict.value)
       if (admitted !== undefined) {
+        // counted as rejected whatever the action, as before (stats readers rely on it)
         this.counters.inc('envelopes.rejected', admitted.reason)
         if (admitted.action === 'reject') for (const l of this.rejectListeners) l(admitted.reason, topic, from, admitted.detail)
+        this.traffic?.note(peer, admitted.action, admitted.reason, wait > 0)
         return admitted.action
       }
       this.validated.set(data, verdict.value)
       this.counters.inc('envelopes.accepted', topic.split('/').slice(0, 3).join('/'))
+      this.traffic?.note(peer, 'accept', undefined, wait > 0)
       return 'accept'
     }
-    this.counters.inc(verdict.action === 'reject' ? 'envelopes.rejected' : 'envelopes.ignored', verdict.reason)
+    if (verdict.reason === 'equivocation') this.equivocation(data, from)
     if (verdict.action === 'reject') {
       for (const l of this.rejectListeners) l(verdict.reason, topic, from, verdict.detail)
     }
-    return verdict.action
+    return this.settle(peer, verdict.action, verdict.reason, wait > 0)
+  }
+
+  /** Counts a refusal and notes it against the relaying peer. */
+  private settle (peer: string, action: 'reject' | 'ignore', reason: string, delayed = false): Action {
+    this.counters.inc(action === 'reject' ? 'envelopes.rejected' : 'envelopes.ignored', reason)
+    this.traffic?.note(peer, action, reason, delayed)
+    return action
+  }
+
+  /** A validator proved equivocation: refuse the key everywhere and tell the listeners once. */
+  private equivocation (data: Uint8Array, from: PeerId): void {
+    const pubkey = signerOfBytes(data)
+    if (pubkey === undefined || this.equivocators.has(pubkey)) return
+    this.equivocators.set(pubkey, true)
+    this.counters.inc('equivocation.keys')
+    this.log.warn('equivocation: key signed two versions of one id', { pubkey, relayedBy: from.toString() })
+    for (const l of this.equivocationListeners) {
+      try { l(pubkey, from) } catch (err) { this.log.warn('equivocation listener threw', { err: (err as Error).message }) }
+    }
   }
 
   /** The admission's refusal of an accepted value, or undefined when admitted. */
@@ -137,5 +194,22 @@ export class TopicRouter {
     } catch (err) {
       this.log.warn('topic delivery failed', { topic: msg.topic, err: (err as Error).message })
     }
+  }
+}
+
+/** The signing key of a route's accepted value (an envelope or `{ envelope }`), if it names one. */
+function signerOfValue (value: unknown): string | undefined {
+  if (value === null || typeof value !== 'object') return undefined
+  const v = value as { envelope?: { sender?: { pubkey?: unknown } }, sender?: { pubkey?: unknown } }
+  const pubkey = v.envelope?.sender?.pubkey ?? v.sender?.pubkey
+  return typeof pubkey === 'string' ? pubkey : undefined
+}
+
+/** The signing key named in envelope bytes (only after a validator proved equivocation: rare). */
+function signerOfBytes (data: Uint8Array): string | undefined {
+  try {
+    return signerOfValue(JSON.parse(new TextDecoder().decode(data)))
+  } catch {
+    return undefined
   }
 }

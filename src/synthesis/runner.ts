@@ -4,6 +4,9 @@
 // through the bus as `node-generated` contributions. A failing answerer is logged and counted and
 // changes nothing else. A draft this node already posted to the question (same kind and text) is
 // not posted again, so a rerun after a clarification adds only what is new.
+// Runs wait in a bounded queue that is fair per asker (src/synthesis/fair-queue.ts): every remote
+// question may be a paid model call, so a stranger asking thousands gets its own few turns and
+// the rest are dropped and counted (`assistance.dropped`), while other askers keep theirs.
 
 import type { QuestionBus, QuestionNotice } from '../bus/index.ts'
 import type { Counters } from '../daemon/counters.ts'
@@ -12,6 +15,7 @@ import type { Logger } from '../daemon/logger.ts'
 import type { QuestionEnvelope } from '../envelope/schemas.ts'
 import { SwarmError } from '../errors.ts'
 import { serves, type AnswerInput, type Answerer, type Draft } from './answerers/types.ts'
+import { FairQueue } from './fair-queue.ts'
 
 export interface RunnerComponents {
   bus: Pick<QuestionBus, 'onQuestion' | 'channelContributions' | 'contribute'>
@@ -25,6 +29,11 @@ export interface RunnerComponents {
 const DEFAULT_DEADLINE_MS = 20_000
 /** Question runs at once (the machine running a daemon is usually small). */
 const MAX_CONCURRENT = 2
+/** Runs waiting in all, and per asker. */
+export const MAX_QUEUED = 64
+export const MAX_QUEUED_PER_SENDER = 4
+
+interface Job { qid: string, sender: string, run: () => Promise<void> }
 /** Bus refusals after which posting more drafts to that question is pointless. */
 const FINAL_REFUSALS = new Set(['late', 'closed', 'filtered-out', 'not-found'])
 
@@ -35,14 +44,21 @@ export class AnswerRunner {
   private readonly chains = new Map<string, Promise<void>>()
   private readonly posted = new Map<string, Set<string>>()
   private running = 0
-  private readonly waiting: Array<() => void> = []
+  private readonly queue: FairQueue<Job>
   private off?: () => void
-  readonly numbers = { runs: 0, posted: 0, failed: 0 }
+  readonly numbers = { runs: 0, posted: 0, failed: 0, dropped: 0 }
 
-  constructor (c: RunnerComponents, answerers: Answerer[]) {
+  constructor (c: RunnerComponents, answerers: Answerer[], limits: { maxQueued?: number, maxQueuedPerSender?: number, maxConcurrent?: number } = {}) {
     this.c = c
     this.answerers = answerers
+    this.queue = new FairQueue({ maxTotal: limits.maxQueued ?? MAX_QUEUED, maxPerKey: limits.maxQueuedPerSender ?? MAX_QUEUED_PER_SENDER })
+    this.maxConcurrent = limits.maxConcurrent ?? MAX_CONCURRENT
   }
+
+  private readonly maxConcurrent: number
+
+  /** Runs waiting for a turn now. */
+  get queued (): number { return this.queue.size }
 
   start (): void {
     if (this.answerers.length === 0) return
@@ -52,12 +68,13 @@ export class AnswerRunner {
   async stop (): Promise<void> {
     this.off?.()
     this.controller.abort()
+    this.queue.clear()
     await Promise.allSettled([...this.chains.values()])
   }
 
   /** Resolves when every run queued so far has finished (tests, shutdown). */
   async idle (): Promise<void> {
-    await Promise.allSettled([...this.chains.values()])
+    while (this.chains.size > 0 || this.queue.size > 0) await Promise.allSettled([...this.chains.values()])
   }
 
   private onNotice (n: QuestionNotice): void {
@@ -68,18 +85,35 @@ export class AnswerRunner {
     if (list.length === 0) return
     const trigger = n.kind === 'question' ? 'question' : 'clarification'
     const qid = n.question.id
-    // one run at a time per question, in arrival order
-    const prev = this.chains.get(qid) ?? Promise.resolve()
-    const next = prev.then(async () => { await this.limited(async () => { await this.run(n.question, trigger, list) }) })
-      .catch((err) => { this.c.log.warn('answerer run failed', { id: qid, err: (err as Error).message }) })
-    this.chains.set(qid, next)
-    void next.finally(() => { if (this.chains.get(qid) === next) this.chains.delete(qid) })
+    const sender = n.question.sender['node/id']
+    const job: Job = { qid, sender, run: async () => { await this.run(n.question, trigger, list) } }
+    const res = this.queue.push(sender, job, (dropped) => { this.dropped(dropped, 'evicted') })
+    if (res !== 'queued') { this.dropped(job, res); return }
+    this.pump()
   }
 
-  private async limited (fn: () => Promise<void>): Promise<void> {
-    while (this.running >= MAX_CONCURRENT) await new Promise<void>((resolve) => this.waiting.push(resolve))
-    this.running++
-    try { await fn() } finally { this.running--; this.waiting.shift()?.() }
+  private dropped (job: Job, why: string): void {
+    this.numbers.dropped++
+    this.c.counters.inc('assistance.dropped', why)
+    this.c.log.info('answerer run dropped', { id: job.qid, sender: job.sender, why })
+  }
+
+  /** Starts queued runs while there are free slots, senders in turn. */
+  private pump (): void {
+    while (this.running < this.maxConcurrent && !this.controller.signal.aborted) {
+      const job = this.queue.shift()
+      if (job === undefined) return
+      this.running++
+      // one run at a time per question, in arrival order
+      const prev = this.chains.get(job.qid) ?? Promise.resolve()
+      const next = prev.then(job.run).catch((err) => { this.c.log.warn('answerer run failed', { id: job.qid, err: (err as Error).message }) })
+      this.chains.set(job.qid, next)
+      void next.finally(() => {
+        if (this.chains.get(job.qid) === next) this.chains.delete(job.qid)
+        this.running--
+        this.pump()
+      })
+    }
   }
 
   private async run (q: QuestionEnvelope, trigger: AnswerInput['trigger'], list: Answerer[]): Promise<void> {

@@ -10,6 +10,7 @@ import { webRTC, webRTCDirect } from '@libp2p/webrtc'
 import { webSockets } from '@libp2p/websockets'
 import { sha256 } from '@noble/hashes/sha2.js'
 import { bytesToHex } from '@noble/hashes/utils.js'
+import { envelopeMsgId } from '../envelope/msg-id.ts'
 import { createLibp2p } from 'libp2p'
 import { loadOrCreateBrowserKey } from './keystore.ts'
 import type { GossipSub } from '@libp2p/gossipsub'
@@ -38,8 +39,8 @@ export type BrowserServices = {
 export type BrowserNode = Libp2p<BrowserServices>
 
 /**
- * Gossipsub's fast message id: a synchronous sha-256 over topic and data. With StrictNoSign the
- * envelope inside is the authenticity, so identical bytes on one topic are one message.
+ * Gossipsub's fast message id (a local cache key in front of msgIdFn): a synchronous sha-256
+ * over topic and data, so identical bytes on one topic skip the parse.
  */
 export function contentMsgId (msg: { topic?: string, data?: Uint8Array }): string {
   const topic = new TextEncoder().encode(msg.topic ?? '')
@@ -76,6 +77,8 @@ export async function createBrowserNode (init: BrowserNodeInit = {}): Promise<Br
       pubsub: gossipsub({
         globalSignaturePolicy: StrictNoSign,
         fastMsgIdFn: contentMsgId,
+        // the daemon's id (src/envelope/msg-id.ts): byte variants of one envelope are one message
+        msgIdFn: (msg) => envelopeMsgId(msg.topic, msg.data ?? new Uint8Array(0), () => sha256.create()),
         allowPublishToZeroTopicPeers: true
       })
     }

@@ -9,7 +9,7 @@ import { lpStream } from '@libp2p/utils'
 import { buildProposal, buildVote } from '../../src/envelope/index.ts'
 import { PROTOCOL_CONSENSUS } from '../../src/constants.ts'
 import { cleanupHomes, connectDaemons, createDaemon, eventually, startDaemons, stopAll, tempHome, type TestDaemon } from '../helpers/daemons.ts'
-import { hostilePeer, type HostilePeer } from './hostile-peer.ts'
+import { startHostilePeer, type HostilePeer } from './hostile-peer.ts'
 
 const FED = 'fed:acme'
 const sha = (t: string): string => `sha256:${createHash('sha256').update(t, 'utf8').digest('hex')}`
@@ -43,7 +43,7 @@ describe('adversarial: a hostile proposer cannot pass evasive dynamic code as lo
   it('the voter judges the content itself: evasive eval voted no, a mismatched hash refused, an honest change voted yes', async () => {
     daemons.push(...await startDaemons([{}], 'none'))
     const [voter] = daemons
-    h = await hostilePeer({ federation: 'fed:test' })
+    h = await startHostilePeer({ federation: 'fed:test' })
     await h.connect(voter.tcpAddr)
 
     for (const evasive of [
@@ -94,7 +94,7 @@ describe('adversarial: an outsider\'s vote in a closed federation is not counted
     await eventually(async () => (await root.json(['federation', 'status'])).members.some((m: any) => m.nodeId === member.nodeId && m.valid), { what: 'root knows the member' })
 
     // the stranger claims the federation and answers any proposal with a yes signed as fed:acme
-    h = await hostilePeer({ federation: FED })
+    h = await startHostilePeer({ federation: FED })
     let asked = 0
     await h.libp2p.handle(PROTOCOL_CONSENSUS, async (stream: any) => {
       asked++

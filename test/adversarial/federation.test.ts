@@ -10,7 +10,7 @@ import { hexToBytes } from '../../src/envelope/index.ts'
 import { buildRotation, createRootSigner, rootIdOf } from '../../src/federation/envelopes.ts'
 import { PROTOCOL_HELLO, topics } from '../../src/constants.ts'
 import { cleanupHomes, connectDaemons, createDaemon, eventually, stopAll, tempHome, type TestDaemon } from '../helpers/daemons.ts'
-import { hostilePeer, type HostilePeer } from './hostile-peer.ts'
+import { startHostilePeer, type HostilePeer } from './hostile-peer.ts'
 
 const FED = 'fed:acme'
 const fast = { federation: { announceSec: 2 } }
@@ -45,7 +45,7 @@ describe('adversarial: trust roots', () => {
     await connectDaemons([root, member], 'full')
 
     // ---- hello bomb: 2,000 rotations naming the real root, signed by keys of the attacker's own
-    const h = await hostilePeer({ federation: FED })
+    const h = await startHostilePeer({ federation: FED })
     peers.push(h)
     await h.connect(root.tcpAddr)
     const bomb: unknown[] = []
@@ -66,7 +66,7 @@ describe('adversarial: trust roots', () => {
     for (let i = 0; i < 4; i++) await hello(h, root, bomb.slice(0, 10))
     expect((await root.json(['stats'])).membership.hello.rateLimited).toBeGreaterThanOrEqual(1)
     // honest hello: a newly certified node's certificate is taken, bomb or not
-    const honest = await hostilePeer({ federation: FED })
+    const honest = await startHostilePeer({ federation: FED })
     peers.push(honest)
     const cert = JSON.parse((await root.cli(['federation', 'issue', honest.identity.nodeId])).stdout)
     await honest.connect(root.tcpAddr)
@@ -83,7 +83,7 @@ describe('adversarial: trust roots', () => {
     const stolen = createRootSigner(hexToBytes(JSON.parse(await readFile(exported, 'utf8')).secretKey), FED)
     const r3 = createRootSigner(hexToBytes('33'.repeat(32)), FED)
     const backdated = buildRotation(stolen, r3, Date.now() + 365 * 86400_000, { createdAt: rotatedAt - 1000 })
-    const h2 = await hostilePeer({ federation: FED })
+    const h2 = await startHostilePeer({ federation: FED })
     peers.push(h2)
     for (const d of [member, root]) {
       await h2.connect(d.tcpAddr)

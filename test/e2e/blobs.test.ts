@@ -41,6 +41,9 @@ beforeAll(async () => {
   // C takes attachments up to 11 MiB: 10 MiB fits, 12 MiB does not
   ;[A, B, C] = await startDaemons([{}, { config: { tasks: { accept: ['python-computation'], advertIntervalSec: 2 } } }, { config: { blobs: { maxBytes: 11 * MiB } } }], 'full')
   await eventually(async () => (await A.json(['peers'])).length >= 2, { what: 'A sees B and C' })
+  // open federation: B takes python only from tasks.allowFrom (A), re-read without a restart
+  await B.json(['config', 'set', 'tasks.allowFrom', JSON.stringify([A.nodeId])])
+  await eventually(async () => (await readFile(join(B.home, 'daemon.log'), 'utf8')).includes('task settings reloaded'), { what: 'B reloads tasks.allowFrom', timeoutMs: 20_000 })
 }, 120_000)
 
 afterAll(async () => {

@@ -62,17 +62,59 @@ describe('EnvelopeValidator: one bad envelope per reason', () => {
     })
   }
 
-  it('same id with the same content → duplicate (ignore); with other content → replay (reject)', async () => {
-    const v = validator()
+  it('same id with the same content → duplicate (ignore); same key, other content → equivocation (ignore, key refused)', async () => {
+    const caught: string[] = []
+    const v = validator({ onEquivocation: (pubkey) => caught.push(pubkey) })
     const id = newId('question', NOW)
     const first = question(signerA, {}, id)
     expect((await v.validate(json(first))).ok).toBe(true)
     const again = refusal(await v.validate(json(shuffleKeys(first, Math.random))))
     expect([again.reason, again.action]).toEqual(['duplicate', 'ignore'])
+    // another key may use the same id: ids are per sender, nobody can squat another's
+    expect((await v.validate(question(signerB, {}, id))).ok).toBe(true)
     const other = refusal(await v.validate(question(signerA, { text: 'something else' }, id)))
-    expect([other.reason, other.action]).toEqual(['replay', 'reject'])
-    const otherSigner = refusal(await v.validate(question(signerB, {}, id)))
-    expect(otherSigner.reason).toBe('replay')
+    expect([other.reason, other.action, other.signer]).toEqual(['equivocation', 'ignore', signerA.pubkey])
+    expect(caught).toEqual([signerA.pubkey])
+    expect(v.isEquivocator(signerA.pubkey)).toBe(true)
+    // from then on the key is refused, even for fresh ids; the other key is untouched
+    expect(refusal(v.validateSync(question(signerA))).reason).toBe('equivocation')
+    expect(v.validateSync(question(signerB)).ok).toBe(true)
+    expect(caught).toEqual([signerA.pubkey])
+  })
+
+  it('a copy with a forged body but the remembered signature is a duplicate (no verify); a bad signature on a known id is bad-signature, not equivocation', () => {
+    let verifies = 0
+    const base = nodeEd25519()!
+    const v = validator({ verifier: { ...base, verifySync: (k, m, s) => { verifies++; return base.verifySync!(k, m, s) } } })
+    const q = question()
+    expect(v.validateSync(q).ok).toBe(true)
+    expect(verifies).toBe(1)
+    for (let i = 0; i < 50; i++) expect(refusal(v.validateSync(json(q).replace('{', '{' + ' '.repeat(i + 1)))).reason).toBe('duplicate')
+    expect(refusal(v.validateSync(json(q).replace('rotate', 'rotatE'))).reason).toBe('duplicate')
+    expect(verifies).toBe(1)
+    const forged = { ...q, signature: question().signature }
+    expect(refusal(v.validateSync(forged)).reason).toBe('bad-signature')
+    expect(v.isEquivocator(signerA.pubkey)).toBe(false)
+  })
+
+  it('repeated member names are bad-json, at any depth, whatever the spacing', () => {
+    const q = question()
+    const text = json(q)
+    const variants = [
+      text.replace('{', '{"type":"swarm/question",'),
+      text.replace('"text":', '"text":"x","text":'),
+      text.replace('"text":', '"text" :"x", "text"\t:'),
+      text.replace('"alg":', '"alg":"ed25519","alg":')
+    ]
+    for (const t of variants) {
+      expect(() => JSON.parse(t)).not.toThrow()
+      const r = refusal(validator().validateSync(t))
+      expect([r.reason, r.action]).toEqual(['bad-json', 'reject'])
+    }
+    // names inside strings and escaped quotes are not names
+    const tricky = buildQuestion(signerA, { text: 'a "text": b \\" "text":' }, { createdAt: NOW - 1000 })
+    expect(validator().validateSync(json(tricky)).ok).toBe(true)
+    expect(validator().validateSync(JSON.stringify(tricky, null, 2)).ok).toBe(true)
   })
 
   it('a forgery does not take an id: the real envelope is still accepted afterwards', async () => {

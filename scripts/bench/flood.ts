@@ -1,0 +1,210 @@
+// Flood benchmark. Five daemon processes on loopback in a full mesh, default rate limits. A
+// hostile peer (test/adversarial/hostile-peer.ts: its own key, raw gossipsub) signs valid
+// questions with 100 fresh keys and pushes them at FLOOD_RATE msg/s straight to every daemon,
+// while the daemons ask honest questions through their control sockets:
+// - flood-honest-delivery: share of (honest question, other node) pairs delivered, against the
+//   same share measured without a flood in the same run (the baseline);
+// - flood-graylist-s: seconds from the flood's start until every daemon has the flooder
+//   graylisted (or already banned);
+// - envelope-duplicate-cost-us: CPU per duplicate envelope (a whitespace/key-order variant of one
+//   already seen: gossipsub's fast id and our content id, after which gossipsub drops it),
+//   against one node:crypto Ed25519 verify of the same envelope (target: at most 5 % of it).
+// Run alone: node_modules/.bin/node scripts/bench/flood.ts (prints JSON).
+
+import { createPublicKey, verify as nodeVerify } from 'node:crypto'
+import { execFile } from 'node:child_process'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { performance } from 'node:perf_hooks'
+import { pathToFileURL } from 'node:url'
+import { ControlClient } from '../../src/control/client.ts'
+import { buildQuestion, createSigner, decodeSignature, envelopeSigningInput, EnvelopeValidator } from '../../src/envelope/index.ts'
+import { contentMsgId, fastMsgId } from '../../src/net/node.ts'
+import { flood, startHostilePeer } from '../../test/adversarial/hostile-peer.ts'
+import { figure, median, type Figure } from './figure.ts'
+
+const ROOT = resolve(import.meta.dirname, '..', '..')
+const BIN = join(ROOT, 'bin', 'swarm')
+const NODE = process.execPath
+const N = Number(process.env.BENCH_FLOOD_NODES ?? 5)
+const FLOOD_RATE = Number(process.env.BENCH_FLOOD_RATE ?? 1000)
+const FLOOD_MS = Number(process.env.BENCH_FLOOD_MS ?? 8000)
+const KEYS = 100
+const HONEST = Number(process.env.BENCH_FLOOD_HONEST ?? 20)
+const FED = 'fed:bench-flood'
+const TOPIC = `swarm/1/fed/${FED}/questions`
+
+interface Bench { home: string, pid: number, tcp: string, peerId: string, client: ControlClient }
+
+const pids = new Set<number>()
+const dirs = new Set<string>()
+process.on('exit', () => { for (const p of pids) { try { process.kill(p, 'SIGKILL') } catch {} } })
+const sleep = async (ms: number): Promise<void> => { await new Promise((resolve) => setTimeout(resolve, ms)) }
+
+async function cli (args: string[]): Promise<any> {
+  return await new Promise((resolve, reject) => {
+    execFile(NODE, [BIN, ...args], { cwd: ROOT, env: process.env, timeout: 90_000 }, (err, stdout, stderr) => {
+      if (err != null) { reject(new Error(`swarm ${args.join(' ')}: ${err.message} ${stdout} ${stderr}`)); return }
+      try { resolve(JSON.parse(stdout)) } catch { resolve(stdout) }
+    })
+  })
+}
+
+async function startDaemon (): Promise<Bench> {
+  const dir = await mkdtemp(join(tmpdir(), 'swarm-bench-flood-'))
+  dirs.add(dir)
+  const home = join(dir, 'home')
+  await cli(['--home', home, 'init', '--federation', FED, '--json'])
+  await writeFile(join(home, 'config.json'), JSON.stringify({ node: { federation: FED }, listen: ['/ip4/127.0.0.1/tcp/0'], log: { level: 'warn' } }))
+  const started = await cli(['--home', home, 'daemon', '--detach', '--json'])
+  pids.add(started.pid)
+  const client = await ControlClient.connect(join(home, 'swarm.sock'), home, AbortSignal.timeout(10_000))
+  const tcp = (started.addresses as string[]).find((a) => a.includes('/tcp/') && !a.includes('/ws'))
+  if (tcp === undefined) throw new Error('no tcp address')
+  return { home, pid: started.pid, tcp, peerId: started.peerId, client }
+}
+
+/** Share of (question, other node) pairs delivered, once `settleMs` has passed. */
+async function delivery (ds: Bench[], asked: Array<{ id: string, from: number }>, settleMs: number): Promise<number> {
+  const deadline = Date.now() + settleMs
+  let share = 0
+  for (;;) {
+    const lists = await Promise.all(ds.map(async (d) => new Set((await d.client.call('questions', { all: true }, { timeoutMs: 30_000 }) as Array<{ id: string }>).map((q) => q.id))))
+    let got = 0
+    for (const q of asked) for (let i = 0; i < ds.length; i++) if (i !== q.from && lists[i].has(q.id)) got++
+    share = got / (asked.length * (ds.length - 1))
+    if (share === 1 || Date.now() > deadline) return share
+    await sleep(500)
+  }
+}
+
+async function askHonest (ds: Bench[], n: number, everyMs: number, tag: string): Promise<Array<{ id: string, from: number }>> {
+  const asked: Array<{ id: string, from: number }> = []
+  for (let i = 0; i < n; i++) {
+    const from = i % ds.length
+    const q = await ds[from].client.call('ask', { text: `Honest question ${tag} ${i}: is the swarm listening?`, scope: 'federation-local', ttlSec: 600 }) as { id: string }
+    asked.push({ id: q.id, from })
+    await sleep(everyMs)
+  }
+  return asked
+}
+
+async function floodFigures (): Promise<Figure[]> {
+  const ds = await Promise.all(Array.from({ length: N }, async () => await startDaemon()))
+  const h = await startHostilePeer({ federation: FED })
+  try {
+    for (let i = 0; i < N; i++) for (let j = i + 1; j < N; j++) await ds[j].client.call('connect', { address: ds[i].tcp })
+    await sleep(3000) // meshes form on heartbeats
+
+    // baseline: the same honest questions without a flood
+    const calm = await askHonest(ds, HONEST, 100, 'calm')
+    const baseline = await delivery(ds, calm, 10_000)
+
+    h.subscribe(TOPIC)
+    for (const d of ds) { await h.dial(d.tcp); await h.ready(d.peerId) }
+    await sleep(1500)
+    const keys = Array.from({ length: KEYS }, () => h.freshSigner(FED))
+    const messages = Array.from({ length: Math.ceil(FLOOD_RATE * FLOOD_MS / 1000) }, (_, i) =>
+      JSON.stringify(buildQuestion(keys[i % KEYS], { text: `flood ${i}: limited offer, act now`, scope: 'federation-local' })))
+
+    const t0 = Date.now()
+    const graylistedAt = new Map<number, number>()
+    let polling = true
+    const poll = (async () => {
+      while (polling && graylistedAt.size < N) {
+        await Promise.all(ds.map(async (d, i) => {
+          if (graylistedAt.has(i)) return
+          const s = await d.client.call('stats', {}, { timeoutMs: 30_000 }).catch(() => undefined) as any
+          const adm = s?.admission
+          if (adm?.graylisted?.includes(h.peerId) === true || adm?.banned?.some((b: any) => b.peerId === h.peerId) === true) graylistedAt.set(i, Date.now() - t0)
+        }))
+        await sleep(100)
+      }
+    })()
+    const running = flood(h, { targets: ds.map((d) => d.peerId), topic: TOPIC, messages, ratePerSec: FLOOD_RATE, durationMs: FLOOD_MS })
+    await sleep(200)
+    const during = await askHonest(ds, HONEST, Math.max(50, Math.floor((FLOOD_MS - 1000) / HONEST)), 'flood')
+    const sent = await running
+    const share = await delivery(ds, during, 15_000)
+    await Promise.race([poll, sleep(10_000)])
+    polling = false
+    const graylistS = graylistedAt.size === N ? Math.max(...graylistedAt.values()) / 1000 : NaN
+    // what reached each daemon (the flooder holds back from one that has 1 MiB unread)
+    const rate = sent.delivered / (sent.ms / 1000)
+    if (process.env.BENCH_FLOOD_DEBUG === '1') {
+      process.stderr.write(`flood: offered ${sent.sent}, delivered at least ${sent.delivered} in ${sent.ms} ms to each of ${N}; graylisted at ${JSON.stringify([...graylistedAt])}\n`)
+      for (const d of ds) {
+        const s = await d.client.call('stats', {}, { timeoutMs: 30_000 }) as any
+        process.stderr.write(`  ${JSON.stringify({ flood: s.admission.flood, graylistedTotal: s.admission.graylistedTotal, banned: s.admission.banned.length, envelopes: s.envelopes })}\n`)
+      }
+    }
+    return [
+      figure('flood-honest-delivery', share, 'share', { min: 0.99 }, { baseline, ratio: baseline > 0 ? share / baseline : undefined }),
+      figure('flood-graylist-s', graylistS, 's', { max: 10 }),
+      figure('flood-rate-msg-s', rate, 'msg/s per daemon', { min: 1000 })
+    ]
+  } finally {
+    await h.stop().catch(() => {})
+    for (const d of ds) d.client.close()
+    for (const d of ds) { try { process.kill(d.pid, 'SIGKILL') } catch {} pids.delete(d.pid) }
+    for (const dir of dirs) await rm(dir, { recursive: true, force: true }).catch(() => {})
+    dirs.clear()
+  }
+}
+
+const SPKI_PREFIX = Uint8Array.of(0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00)
+
+/** µs per call of `fn` over `n` items, median of `rounds`. */
+function usPer (n: number, rounds: number, fn: (i: number) => void): number {
+  const out: number[] = []
+  for (let r = 0; r < rounds; r++) {
+    const t = performance.now()
+    for (let i = 0; i < n; i++) fn(i)
+    out.push((performance.now() - t) * 1000 / n)
+  }
+  return median(out)
+}
+
+function duplicateFigures (): Figure[] {
+  const signer = createSigner(new Uint8Array(32).fill(0x29), 'fed:orbiplex-pl')
+  const q = buildQuestion(signer, {
+    text: 'What is the safest way to rotate a federation-wide trust root without breaking older nodes? '.repeat(2),
+    tags: ['trust', 'rotation', 'backward-compatibility', 'federation'],
+    languages: ['en', 'pl'],
+    ttlSec: 3600
+  })
+  const base = JSON.stringify(q)
+  const enc = new TextEncoder()
+  const variants = Array.from({ length: 5000 }, (_, i) => enc.encode('{' + ' '.repeat(i % 100) + '\n'.repeat(Math.floor(i / 100)) + base.slice(1)))
+  const keyObject = createPublicKey({ key: Buffer.concat([SPKI_PREFIX, signer.publicKey]), format: 'der', type: 'spki' })
+  const input = envelopeSigningInput(q)
+  const sig = decodeSignature(q.signature.value)!
+  const validator = new EnvelopeValidator()
+  validator.validateSync(base)
+  let sink = 0
+  const rounds = 7
+  const verifyUs = usPer(2000, rounds, () => { if (nodeVerify(null, input, keyObject, sig)) sink++ })
+  // what gossipsub runs for a whitespace variant of a message it has seen: fastMsgIdFn (whitespace
+  // stripped), a hit in its fast-id cache, dropped; the first variant alone pays msgIdFn
+  const gossipUs = usPer(variants.length, rounds, (i) => {
+    sink += fastMsgId(TOPIC, variants[i]).length
+    if (i === 0) sink += contentMsgId(TOPIC, variants[i])[0]
+  })
+  // a copy arriving by a stream (delivery, backfill): the validator's duplicate path, no verify
+  const validatorUs = usPer(variants.length, rounds, (i) => { if (!validator.validateSync(variants[i]).ok) sink++ })
+  if (sink === -1) process.stderr.write('')
+  return [
+    figure('envelope-duplicate-cost-us', gossipUs, 'us', { max: 0.05 * verifyUs }, { baseline: verifyUs, ratio: gossipUs / verifyUs }),
+    figure('envelope-duplicate-validate-us', validatorUs, 'us', { max: 0.05 * verifyUs }, { baseline: verifyUs, ratio: validatorUs / verifyUs })
+  ]
+}
+
+export async function benchFlood (): Promise<Figure[]> {
+  return [...duplicateFigures(), ...await floodFigures()]
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1]).href) {
+  console.log(JSON.stringify(await benchFlood(), null, 2))
+  process.exit(0)
+}

@@ -1,0 +1,130 @@
+// The flood gate: a peer whose traffic is mostly refused loses score, a relay whose refusals
+// are a minority never does, and one peer never takes more than its share of a scope.
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { FloodGate, mostlyBad, outcomeOf } from '../../../src/net/flood-gate.ts'
+import { PeerGuard, peerIdOfPubkey } from '../../../src/net/peer-guard.ts'
+import { createSigner } from '../../../src/envelope/index.ts'
+import { generateKeyPairFromSeed } from '@libp2p/crypto/keys'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+
+const TOPIC = 'swarm/1/fed/fed:x/questions'
+
+function gate (now: () => number): { gate: FloodGate, charged: Map<string, number> } {
+  const charged = new Map<string, number>()
+  const g = new FloodGate({ perPeer: { ratePerSec: 100, burst: 200 }, penalize: (p, w) => charged.set(p, (charged.get(p) ?? 0) + w), now })
+  return { gate: g, charged }
+}
+
+describe('flood gate', () => {
+  it('outcomes: accept good; rejects, rate-limited and duplicates bad; timing, equivocation and membership neutral', () => {
+    expect(outcomeOf('accept')).toBe('good')
+    for (const r of ['bad-json', 'bad-signature', 'wrong-scope']) expect(outcomeOf('reject', r)).toBe('bad')
+    for (const r of ['rate-limited', 'duplicate']) expect(outcomeOf('ignore', r)).toBe('bad')
+    for (const r of ['expired', 'from-future', 'equivocation']) expect(outcomeOf('ignore', r)).toBe('neutral')
+    expect(outcomeOf('reject', 'not-member')).toBe('neutral')
+  })
+
+  it('mostlyBad: never when bad is at most the share, always when well over it with enough volume', () => {
+    fc.assert(fc.property(fc.double({ min: 0, max: 1e6, noNaN: true }), fc.double({ min: 0, max: 1e6, noNaN: true }), (good, bad) => {
+      if (bad <= good) expect(mostlyBad(good, bad, 0.5, 20)).toBe(false)
+      if (bad < 20) expect(mostlyBad(good, bad, 0.5, 20)).toBe(false)
+      if (bad >= 20 && bad > 1.01 * good) expect(mostlyBad(good, bad, 0.5, 20)).toBe(true)
+    }))
+  })
+
+  it('a flooder at 1,000 msg/s is charged within about a second of its first refusals and kept to its share; a relay refused a third of the time never is', () => {
+    let t = 0
+    const { gate: g, charged } = gate(() => t)
+    let admitted = 0
+    let firstCharge = -1
+    let afterCharge = 0
+    for (let ms = 0; ms < 3000; ms++) {
+      t = ms
+      // flooder: one message a millisecond, every admitted one accepted downstream
+      const wait = g.admit('flooder', TOPIC)
+      if (wait >= 0) { admitted++; if (firstCharge >= 0) afterCharge++; g.note('flooder', 'accept', undefined, wait > 0) } else g.note('flooder', 'ignore', 'rate-limited')
+      if (firstCharge < 0 && charged.has('flooder')) firstCharge = ms
+      // relay: 60 msg/s, every third refused by someone's rate limit or a stale copy
+      if (ms % 16 === 0) g.note('relay', ms % 48 === 0 ? 'ignore' : 'accept', ms % 48 === 0 ? 'rate-limited' : undefined)
+    }
+    // the burst, the pace over 3 s, and at most 2 s of waiting slots
+    expect(admitted).toBeLessThanOrEqual(200 + 100 * 3 + 200 + 1)
+    expect(charged.get('flooder') ?? 0).toBeGreaterThan(40)
+    // refusals begin once 2 s of slots are queued (~0.6 s at 1,000/s); charging follows within a second
+    expect(firstCharge).toBeGreaterThan(0)
+    expect(firstCharge).toBeLessThan(2000)
+    // once caught, it gets nothing more while it keeps flooding
+    expect(afterCharge).toBe(0)
+    expect(charged.has('relay')).toBe(false)
+  })
+
+  it('channel topics share one pace per peer: a burst goes now, the next 2 s of slots wait their turn, the rest are refused; other peers are untouched', () => {
+    const { gate: g } = gate(() => 0)
+    const waits = Array.from({ length: 500 }, (_, i) => g.admit('p', `swarm/1/channel/question:${i}`))
+    expect(waits.filter((w) => w === 0)).toHaveLength(200)
+    const delayed = waits.filter((w) => w > 0)
+    expect(delayed).toHaveLength(200)
+    expect(delayed).toEqual([...delayed].sort((x, y) => x - y))
+    expect(Math.max(...delayed)).toBeLessThanOrEqual(2000)
+    expect(waits.filter((w) => w < 0)).toHaveLength(100)
+    expect(g.admit('q', 'swarm/1/channel/question:1')).toBe(0)
+  })
+
+  it('a peer within its pace is never delayed', () => {
+    let t = 0
+    const { gate: g } = gate(() => t)
+    for (let i = 0; i < 1000; i++) { t = i * 11; expect(g.admit('relay', TOPIC)).toBe(0) }
+  })
+})
+
+describe('peer guard: bans by key', () => {
+  it('peerIdOfPubkey is the libp2p peer id of the same Ed25519 key', async () => {
+    const seed = new Uint8Array(32).fill(9)
+    const signer = createSigner(seed)
+    const peerId = peerIdFromPrivateKey(await generateKeyPairFromSeed('Ed25519', seed)).toString()
+    expect(peerIdOfPubkey(signer.pubkey)).toBe(peerId)
+    expect(peerIdOfPubkey('ed25519:zz')).toBeUndefined()
+  })
+
+  it('ban hangs up a connected peer and refuses it; stats name the reason', async () => {
+    const hung: string[] = []
+    const node = {
+      getConnections: () => [{ remotePeer: { toString: () => 'P1' } }, { remotePeer: { toString: () => 'P2' } }],
+      hangUp: async (p: any) => { hung.push(p.toString()) },
+      services: { pubsub: { getScore: () => 0 } }
+    }
+    let now = 1000
+    const guard = new PeerGuard({ graylistThreshold: -80, disconnectAfterSec: 2, banSec: 600, now: () => now })
+    guard.start(node)
+    guard.ban('P1', 'equivocation')
+    guard.ban('P1', 'equivocation')
+    guard.stop()
+    expect(hung).toEqual(['P1', 'P1'])
+    expect(guard.isBanned('P1')).toBe(true)
+    expect(guard.isBanned('P2')).toBe(false)
+    const s = guard.stats() as any
+    expect(s.banned).toEqual([{ peerId: 'P1', until: new Date(601_000).toISOString(), reason: 'equivocation' }])
+    expect(s.bannedByReason).toEqual({ equivocation: 1 })
+    now += 601_000
+    expect(guard.isBanned('P1')).toBe(false)
+  })
+})
+
+describe('peer guard: a penalised peer that has gone is still graylisted and banned', () => {
+  it('bans on its own penalty alone, without a connection', () => {
+    let now = 0
+    const node = { getConnections: () => [], hangUp: async () => {}, services: { pubsub: { getScore: () => 0 } } }
+    const guard = new PeerGuard({ graylistThreshold: -80, disconnectAfterSec: 2, banSec: 600, now: () => now })
+    guard.start(node)
+    guard.stop()
+    for (let i = 0; i < 80; i++) guard.penalize('gone', 0.25)
+    guard.tick()
+    expect((guard.stats() as any).graylisted).toEqual(['gone'])
+    now += 2500
+    guard.tick()
+    expect(guard.isBanned('gone')).toBe(true)
+    guard.tick()
+    expect(guard.graylistedTotal).toBe(1)
+  })
+})
