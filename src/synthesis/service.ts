@@ -10,7 +10,7 @@
 import type { QuestionBus, QuestionNotice } from '../bus/index.ts'
 import type { SwarmComponents, SwarmService } from '../daemon/components.ts'
 import type { Logger } from '../daemon/logger.ts'
-import { checkEligibility } from '../bus/eligibility.ts'
+import { checkEligibility } from '../bus/core/eligibility.ts'
 import { buildSummary } from '../envelope/index.ts'
 import { normalizeScope } from '../envelope/schemas.ts'
 import type { CloseEnvelope, QuestionEnvelope, SummaryEnvelope } from '../envelope/schemas.ts'

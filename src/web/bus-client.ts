@@ -15,9 +15,9 @@ import type { Ed25519Backend, EnvelopeBase, Signer, Verdict } from '../envelope/
 import type {
   CloseEnvelope, ContributionEnvelope, PresenceEnvelope, QuestionEnvelope, SummaryEnvelope
 } from '../envelope/schemas.ts'
-import { CHANNEL_PREFIX, channelTopic, publishTopics, topicKind } from '../bus/topics.ts'
-import type { Scope, TopicKind } from '../bus/topics.ts'
-import { CHANNEL_TYPES, checkChannelEnvelope, checkQuestionScope, directArrival } from '../bus/validator.ts'
+import { CHANNEL_PREFIX, channelTopic, publishTopics, topicKind } from '../bus/core/topics.ts'
+import type { Scope, TopicKind } from '../bus/core/topics.ts'
+import { CHANNEL_TYPES, checkChannelEnvelope, checkQuestionScope, directArrival } from '../bus/core/admission.ts'
 import { createOpener, open, seal, SEALED_TYPE } from '../bus/private.ts'
 import type { Opener, SealedEnvelope, SealedPayload } from '../bus/private.ts'
 import { decodeJson, encodeJson, handleRequests, request } from '../net/rpc.ts'

@@ -1,4 +1,4 @@
-// Channel history: every channel member keeps the channel's envelopes in LevelDB (`channel`
+// The channel store and history protocol: every channel member keeps the channel's envelopes in LevelDB (`channel`
 // bucket, `<question id>!<seq>`, in local arrival order) beside the question record
 // (`questions` bucket), and serves them to late joiners and restarted askers over
 // /swarm/history/1.0.0: request `{"question", "after", "limit"}`, response `{"question": <wire
@@ -11,29 +11,12 @@ import type { EnvelopeBase } from '../envelope/index.ts'
 import type { QuestionEnvelope } from '../envelope/schemas.ts'
 import { decodeJson, encodeJson, handleRequests, request } from '../net/rpc.ts'
 import type { Bucket } from '../store/db.ts'
-import type { ChannelEntry, Role } from './channel.ts'
+import type { ChannelEntry, QuestionRecord } from './core/index.ts'
+
+export type { QuestionRecord }
 
 export const HISTORY_PAGE = 256
 const HISTORY_PAGE_BYTES = 2 * 1024 * 1024
-
-export interface QuestionRecord {
-  id: string
-  /** The question (opened, for private ones). */
-  envelope: QuestionEnvelope
-  /** The text it travelled as (sealed for private), re-announced and served as is. */
-  wire: string
-  role: Role
-  eligible: boolean
-  /** Why this node is not eligible (filtered-out detail). */
-  ineligible?: string
-  /** Subscribed to the channel (asker, participant, watcher, shadow, secretary, volunteer). */
-  joined: boolean
-  receivedAt: number
-  /** Private: the node ids it was sealed to. */
-  to?: string[]
-  /** Cross-federation: the federations it was published to (asker only). */
-  federations?: string[]
-}
 
 interface StoredEntry {
   seq: number
@@ -45,6 +28,7 @@ interface StoredEntry {
   excluded?: string
   detail?: string
   at: number
+  history?: boolean
 }
 
 const seqKey = (qid: string, seq: number): string => `${qid}!${String(seq).padStart(10, '0')}`
@@ -76,6 +60,7 @@ export class ChannelStore {
     const stored: StoredEntry = { seq: e.seq, id: e.id, type: e.type, wire: e.wire, at: e.at }
     if (e.excluded !== undefined) stored.excluded = e.excluded
     if (e.detail !== undefined) stored.detail = e.detail
+    if (e.history === true) stored.history = true
     if (e.sealed === true) stored.inner = e.envelope
     await this.channel.put(seqKey(qid, e.seq), stored)
   }
@@ -89,6 +74,7 @@ export class ChannelStore {
       if (s.inner !== undefined) entry.sealed = true
       if (s.excluded !== undefined) entry.excluded = s.excluded
       if (s.detail !== undefined) entry.detail = s.detail
+      if (s.history === true) entry.history = true
       out.push(entry)
       if (out.length >= limit) break
     }

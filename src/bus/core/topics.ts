@@ -1,7 +1,7 @@
 // Where questions travel: the pure mapping between a question's scope and gossipsub topics,
 // and what a node subscribes to. Topic names are wire contract (src/constants.ts).
 
-import { topics } from '../constants.ts'
+import { topics } from '../../constants.ts'
 
 export type Scope = 'private' | 'federation-local' | 'cross-federation' | 'global'
 
