@@ -117,6 +117,7 @@ export class Channel {
   private readonly byId = new Map<string, ChannelEntry>()
   readonly participants = new Map<string, Participant>()
   private readonly presenceStamp = new Map<string, Stamped>()
+  private readonly lastSeen = new Map<string, number>()
   shadow: string | null = null
   secretary: string | null = null
   close?: CloseEnvelope
@@ -279,7 +280,9 @@ export class Channel {
     const isPresence = e.type === 'swarm/presence'
     const p = e as PresenceEnvelope
     const prev = this.participants.get(nodeId)
-    const lastSeen = Math.max(prev?.lastSeen ?? 0, at)
+    // kept for every sender, member or not yet, so the order of arrival does not matter
+    const lastSeen = Math.max(this.lastSeen.get(nodeId) ?? 0, at)
+    this.lastSeen.set(nodeId, lastSeen)
     if (isPresence) {
       const stamp = { created, id: e.id }
       if (newer(stamp, this.presenceStamp.get(nodeId))) {
