@@ -1,10 +1,10 @@
 // The browser's side of the question bus (docs/protocol.md, "Question bus"): the same topics,
-// envelopes and direct deliveries as a daemon, built on the pure parts of src/bus and on
-// src/envelope. A page asks (question on its scope's topics, presence join and heartbeats as
-// asker), answers (contribution pushed to the acting node, then gossiped on the channel),
-// follows channels, and judges contributions to its own questions (late, closed, follow-ups).
-// Private scope too (src/bus/private.ts: sealed on swarm/1/private and on the channel). Not here:
-// secretary takeover, history serving.
+// envelopes and direct deliveries as a daemon. Every channel rule — state, exclusions, who may
+// act for the channel (the authority rule), secretary and close — is the daemon's own pure core
+// (src/bus/core), so page and daemon judge alike. A page asks (question on its scope's topics,
+// presence join and heartbeats as asker), answers (contribution pushed to the acting node, then
+// gossiped on the channel) and follows channels. Private scope too (src/bus/private.ts). Not
+// here: claiming the secretary role itself, history serving.
 import { TopicValidatorResult } from '@libp2p/gossipsub'
 import { PROTOCOL_DELIVERY, topics as topicNames } from '../constants.ts'
 import {
@@ -13,28 +13,21 @@ import {
 } from '../envelope/index.ts'
 import type { Ed25519Backend, EnvelopeBase, Signer, Verdict } from '../envelope/index.ts'
 import type {
-  CloseEnvelope, ContributionEnvelope, PresenceEnvelope, QuestionEnvelope, SummaryEnvelope
+  CloseEnvelope, ContributionEnvelope, QuestionEnvelope, SummaryEnvelope
 } from '../envelope/schemas.ts'
-import { CHANNEL_PREFIX, channelTopic, publishTopics, topicKind } from '../bus/core/topics.ts'
-import type { Scope, TopicKind } from '../bus/core/topics.ts'
-import { CHANNEL_TYPES, checkChannelEnvelope, checkQuestionScope, directArrival } from '../bus/core/admission.ts'
+import {
+  CHANNEL_PREFIX, CHANNEL_TYPES, Channel, channelTopic, checkChannelEnvelope, checkQuestionScope, deadlineOf, directArrival, publishTopics, topicKind,
+  type ChannelEntry, type QuestionState, type Scope, type TopicKind
+} from '../bus/core/index.ts'
 import { createOpener, open, seal, SEALED_TYPE } from '../bus/private.ts'
 import type { Opener, SealedEnvelope, SealedPayload } from '../bus/private.ts'
 import { decodeJson, encodeJson, handleRequests, request } from '../net/rpc.ts'
 import type { BrowserNode } from './node.ts'
 import type { PeerId, PrivateKey } from '@libp2p/interface'
 
-export type QuestionState = 'open' | 'answered' | 'resolved' | 'handed-off' | 'expired' | 'withdrawn'
-
-export interface ChannelItem {
-  id: string
-  type: string
-  envelope: EnvelopeBase
-  /** Why this page leaves it out (late, closed, no-follow-ups, not-authorized). */
-  excluded?: string
-  /** Local receipt time, ms since epoch. */
-  at: number
-}
+/** One envelope of a channel as the page shows it (the core's channel entry). */
+export type ChannelItem = ChannelEntry
+export type { QuestionState }
 
 export interface QuestionView {
   id: string
@@ -45,6 +38,9 @@ export interface QuestionView {
   via: string
   receivedAt: number
   joined: boolean
+  /** The channel, judged by the shared core. */
+  channel: Channel
+  /** The channel's envelopes in arrival order, excluded ones marked (the channel's own list). */
   items: ChannelItem[]
   /** Private questions: the node ids the channel is sealed to (asker included). */
   to?: string[]
@@ -94,7 +90,6 @@ export class BusError extends Error {
   }
 }
 
-const ANSWER_KINDS = new Set(['partial-answer', 'fact', 'hypothesis', 'recommendation'])
 const QUESTION_TOPIC_TYPES = ['swarm/question', 'swarm/secretary-claim']
 const DELIVERY_TYPES = [...QUESTION_TOPIC_TYPES, ...CHANNEL_TYPES, SEALED_TYPE]
 const CHANNEL_TOPIC_TYPES = [...CHANNEL_TYPES, SEALED_TYPE]
@@ -261,15 +256,7 @@ export class BusClient extends EventTarget {
   }
 
   state (view: QuestionView, now = Date.now()): QuestionState {
-    const close = this.closeOf(view)
-    if (close !== undefined) {
-      switch (close.resolution) {
-        case 'accepted-answer': case 'resolved': return 'resolved'
-        default: return close.resolution
-      }
-    }
-    if (now > deadlineOf(view.envelope)) return 'expired'
-    return view.items.some((i) => i.type === 'swarm/contribution' && i.excluded === undefined && ANSWER_KINDS.has((i.envelope as ContributionEnvelope).kind)) ? 'answered' : 'open'
+    return view.channel.state(now)
   }
 
   /** Subscribes to a question's channel without contributing (the page's "watch"). */
@@ -390,24 +377,16 @@ export class BusClient extends EventTarget {
     this.changed(q.id)
   }
 
-  /** Adds a verified channel envelope; returns why it is excluded, if it is. */
-  private admit (questionId: string, e: EnvelopeBase): string | undefined {
+  /** Adds a verified channel envelope (the core judges it); returns why it is excluded or refused, if it is. */
+  private admit (questionId: string, e: EnvelopeBase, wire = JSON.stringify(e)): string | undefined {
     const view = this.questions.get(questionId)
     if (view === undefined) return 'not-found'
-    const had = view.items.find((i) => i.id === e.id)
+    const had = view.channel.get(e.id)
     if (had !== undefined) return had.excluded
-    if (e.type === 'swarm/presence' && (e as PresenceEnvelope).event === 'heartbeat') return undefined
-    const item: ChannelItem = { id: e.id, type: e.type, envelope: e, at: Date.now() }
-    if (e.type === 'swarm/contribution') {
-      const c = e as ContributionEnvelope
-      const created = Date.parse(c['created-at'])
-      const why = this.refusal(view, c.kind, Date.now()) ?? (created > deadlineOf(view.envelope) + this.skewMs ? 'late' : undefined)
-      if (why !== undefined) item.excluded = why
-    } else if (e.type === 'swarm/close') {
-      if (this.closeOf(view) !== undefined) item.excluded = 'closed'
-      else if (e.sender['node/id'] !== this.acting(view)) item.excluded = 'not-authorized'
-    }
-    view.items.push(item)
+    const applied = view.channel.admit(e, wire, { now: Date.now(), skewMs: this.skewMs })
+    if (applied.refused !== undefined) return applied.refused
+    const item = applied.entry
+    if (item === undefined) return undefined // a heartbeat: presence only
     this.dispatchEvent(new CustomEvent('channel', { detail: { questionId, item } }))
     this.changed(questionId)
     return item.excluded
@@ -416,26 +395,23 @@ export class BusClient extends EventTarget {
   // ------------------------------------------------------------------ helpers
 
   private record (q: QuestionEnvelope, mine: boolean, via: string): QuestionView {
-    const view: QuestionView = { id: q.id, envelope: q, mine, via, receivedAt: Date.now(), joined: false, items: [] }
+    const channel = new Channel(q, { self: this.nodeId, since: Date.now(), heartbeatSec: this.heartbeatSec, skewMs: this.skewMs })
+    const view: QuestionView = { id: q.id, envelope: q, mine, via, receivedAt: Date.now(), joined: false, channel, items: channel.entries }
     this.questions.set(q.id, view)
     return view
   }
 
-  private refusal (view: QuestionView, kind: string, now: number): string | undefined {
-    const close = this.closeOf(view)
-    if (close !== undefined) return close.resolution === 'expired' ? 'late' : 'closed'
-    if (now > deadlineOf(view.envelope)) return 'late'
-    if (kind === 'clarification-request' && view.envelope.delivery['follow-ups?'] === false) return 'no-follow-ups'
-    return undefined
+  private refusal (view: QuestionView, kind: ContributionEnvelope['kind'], now: number): string | undefined {
+    return view.channel.refusal({ kind, 'created-at': new Date(now).toISOString() }, { now, skewMs: 0 })
   }
 
   private closeOf (view: QuestionView): CloseEnvelope | undefined {
-    return view.items.find((i) => i.type === 'swarm/close' && i.excluded === undefined)?.envelope as CloseEnvelope | undefined
+    return view.channel.close
   }
 
-  /** Who acts for the asker: the last secretary claim standing is the daemons' business; the page defers to the asker. */
+  /** Who acts for the asker: the standing secretary, else the asker (the core's authority rule). */
   private acting (view: QuestionView): string {
-    return view.envelope.sender['node/id']
+    return view.channel.acting
   }
 
   private joinChannel (questionId: string): void {
@@ -538,8 +514,4 @@ export class BusClient extends EventTarget {
   }
 }
 
-export function deadlineOf (q: QuestionEnvelope): number {
-  return Date.parse(q['created-at']) + q['ttl-sec'] * 1000
-}
-
-export { CHANNEL_PREFIX, type TopicKind }
+export { CHANNEL_PREFIX, deadlineOf, type TopicKind }
