@@ -26,6 +26,8 @@ import { Watchdog } from './watchdog.ts'
 export type { BusComponents } from './context.ts'
 export type { AskInit, ChannelEvent, ContributeInit, ContributionKind, QuestionNotice } from './types.ts'
 
+/** The bus's name as a holder of channel topics (the web relay holds some too). */
+const TOPIC_OWNER = 'bus'
 const STRENGTH: Record<Role, number> = { receiver: 0, watcher: 1, participant: 2, shadow: 3, secretary: 4, asker: 5 }
 
 export class QuestionBus implements SwarmService {
@@ -143,7 +145,7 @@ export class QuestionBus implements SwarmService {
 
   private subscribeChannel (qid: string): void {
     const topic = channelTopic(qid)
-    if (!this.c.topics.subscribed(topic)) this.c.topics.subscribe(topic)
+    if (!this.c.topics.holders(topic).includes(TOPIC_OWNER)) this.c.topics.subscribe(topic, TOPIC_OWNER)
   }
 
   /** Joins a question's channel in `role` (no-op if already in it with a stronger role). */
@@ -173,7 +175,7 @@ export class QuestionBus implements SwarmService {
     rec.joined = false
     await this.store.putQuestion(rec)
     const topic = channelTopic(qid)
-    if (this.c.topics.subscribed(topic)) this.c.topics.unsubscribe(topic)
+    if (this.c.topics.holders(topic).includes(TOPIC_OWNER)) this.c.topics.unsubscribe(topic, TOPIC_OWNER)
     this.policy.left(qid)
   }
 
