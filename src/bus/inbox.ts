@@ -14,7 +14,7 @@ import {
 import { now, type BusContext, type Deliverable } from './context.ts'
 import type { Effects } from './effects.ts'
 import { isRecipient, open, SEALED_TYPE, type SealedEnvelope } from './private.ts'
-import type { HistoryPage } from './repository.ts'
+import type { CursorPage, HistoryPage } from './repository.ts'
 
 /** A questions topic carries questions, shadow appointments, and channel envelopes as a fallback (see Outbox.carry). */
 export const QUESTION_TOPIC_TYPES = ['swarm/question', ...CHANNEL_TYPES]
@@ -202,7 +202,7 @@ export class Inbox {
   }
 
   /** One page of a channel's history: the question (if this node lacks it, held to its scope), then every envelope, verified. */
-  async fromHistoryPage (qid: string, page: HistoryPage): Promise<void> {
+  async fromHistoryPage (qid: string, page: HistoryPage | CursorPage): Promise<void> {
     if ((await this.ctx.record(qid)) === undefined && typeof page.question === 'string') {
       const v = this.ctx.historyValidator.validateSync(page.question, { checkExpiry: false })
       if (v.ok && v.envelope.id === qid && v.envelope.type === 'swarm/question') {

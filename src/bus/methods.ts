@@ -79,13 +79,14 @@ export function registerBusMethods (control: MethodRegistry, bus: QuestionBus): 
     return { id: res.id, questionId: id, envelope: res.envelope }
   })
 
-  control.register('watch', async (p: { id?: unknown, timeoutSec?: unknown, replay?: unknown }, ctx) => {
+  control.register('watch', async (p: { id?: unknown, timeoutSec?: unknown, replay?: unknown, since?: unknown }, ctx) => {
     const id = str(p.id, 'id', true) as string
     const timeoutSec = num(p.timeoutSec, 'timeoutSec', 0, 30 * 86400)
     return await bus.watch(id, (e) => { ctx.notify(e) }, {
       signal: ctx.signal,
       untilMs: timeoutSec === undefined ? undefined : Date.now() + timeoutSec * 1000,
-      replay: p.replay !== false
+      replay: p.replay !== false,
+      since: str(p.since, 'since')
     })
   })
 

@@ -1,9 +1,11 @@
 // The channel store and history protocol: every channel member keeps the channel's envelopes in LevelDB (`channel`
 // bucket, `<question id>!<seq>`, in local arrival order) beside the question record
 // (`questions` bucket), and serves them to late joiners and restarted askers over
-// /swarm/history/1.0.0: request `{"question", "after", "limit"}`, response `{"question": <wire
-// text of the question or null>, "envelopes": [<wire text>…], "next": <seq or null>}`. The
-// requester verifies every envelope as if it came from gossip.
+// /swarm/history/2.0.0 by cursor: request `{"question", "after": <envelope id>?, "limit"?}`,
+// response `{"question": <wire text of the question or null>, "envelopes": [<wire text>…],
+// "next": <envelope id to continue after, or null>}`; an envelope id is the same on every member,
+// so a client resumes on any of them. /swarm/history/1.0.0 (cursor = the server's local seq) is
+// still served for older peers. The requester verifies every envelope as if it came from gossip.
 
 import type { Libp2p, PeerId } from '@libp2p/interface'
 import { PROTOCOL_HISTORY } from '../constants.ts'
@@ -15,6 +17,7 @@ import type { ChannelEntry, QuestionRecord } from './core/index.ts'
 
 export type { QuestionRecord }
 
+export const PROTOCOL_HISTORY_CURSOR = '/swarm/history/2.0.0'
 export const HISTORY_PAGE = 256
 const HISTORY_PAGE_BYTES = 2 * 1024 * 1024
 
@@ -96,11 +99,44 @@ export class ChannelStore {
     }
     return { envelopes, next: more ? last : null }
   }
+
+  /**
+   * One page after the envelope `afterId` (from the start when undefined or not held here),
+   * bounded by count and bytes; `next` is the id to continue after, null at the end.
+   */
+  async pageAfterId (qid: string, afterId: string | undefined, limit: number): Promise<{ envelopes: string[], next: string | null }> {
+    const envelopes: string[] = []
+    let bytes = 0
+    let started = afterId === undefined
+    let lastId: string | null = null
+    if (!started) {
+      // an unknown cursor starts over: the client drops what it already holds by id
+      let seen = false
+      for await (const [, v] of this.channel.iterator({ gt: seqKey(qid, 0), lt: `${qid}!~` })) if ((v as StoredEntry).id === afterId) { seen = true; break }
+      if (!seen) started = true
+    }
+    for await (const [, v] of this.channel.iterator({ gt: seqKey(qid, 0), lt: `${qid}!~` })) {
+      const e = v as StoredEntry
+      if (!started) { if (e.id === afterId) started = true; continue }
+      if (envelopes.length >= limit || bytes + e.wire.length > HISTORY_PAGE_BYTES) return { envelopes, next: lastId }
+      envelopes.push(e.wire)
+      bytes += e.wire.length
+      lastId = e.id
+    }
+    return { envelopes, next: null }
+  }
+
+  /** Deletes a question and its channel from disk (retention, caps). */
+  async deleteQuestion (qid: string): Promise<void> {
+    for await (const [k] of this.channel.iterator({ gt: seqKey(qid, 0), lt: `${qid}!~` })) await this.channel.del(k)
+    await this.questions.del(qid)
+  }
 }
 
 export interface HistoryRequest {
   question: string
-  after?: number
+  /** 2.0.0: an envelope id; 1.0.0: a local seq. */
+  after?: number | string
   limit?: number
 }
 
@@ -110,36 +146,52 @@ export interface HistoryPage {
   next: number | null
 }
 
-/** Serves channel history from the store. */
+/** Serves channel history from the store: by envelope-id cursor (2.0.0) and by local seq (1.0.0). */
 export async function serveHistory (libp2p: Libp2p<any>, store: ChannelStore): Promise<void> {
-  await handleRequests(libp2p, PROTOCOL_HISTORY, async (req) => {
+  const parse = (req: Uint8Array): HistoryRequest | { error: string } => {
     let q: HistoryRequest
-    try {
-      q = decodeJson(req) as HistoryRequest
-    } catch {
-      return encodeJson({ error: 'bad-json' })
-    }
-    if (typeof q?.question !== 'string') return encodeJson({ error: 'bad-request' })
+    try { q = decodeJson(req) as HistoryRequest } catch { return { error: 'bad-json' } }
+    if (typeof q?.question !== 'string') return { error: 'bad-request' }
+    return q
+  }
+  const limitOf = (q: HistoryRequest): number => typeof q.limit === 'number' && q.limit > 0 ? Math.min(q.limit, HISTORY_PAGE) : HISTORY_PAGE
+  await handleRequests(libp2p, PROTOCOL_HISTORY_CURSOR, async (req) => {
+    const q = parse(req)
+    if ('error' in q) return encodeJson(q)
+    const rec = await store.getQuestion(q.question)
+    if (rec === undefined) return encodeJson({ question: null, envelopes: [], next: null } satisfies CursorPage)
+    const page = await store.pageAfterId(q.question, typeof q.after === 'string' ? q.after : undefined, limitOf(q))
+    return encodeJson({ question: rec.wire, ...page } satisfies CursorPage)
+  }, { maxInboundStreams: 32 })
+  await handleRequests(libp2p, PROTOCOL_HISTORY, async (req) => {
+    const q = parse(req)
+    if ('error' in q) return encodeJson(q)
     const rec = await store.getQuestion(q.question)
     if (rec === undefined) return encodeJson({ question: null, envelopes: [], next: null } satisfies HistoryPage)
     const after = typeof q.after === 'number' && q.after >= 0 ? q.after : 0
-    const limit = typeof q.limit === 'number' && q.limit > 0 ? Math.min(q.limit, HISTORY_PAGE) : HISTORY_PAGE
-    const page = await store.page(q.question, after, limit)
+    const page = await store.page(q.question, after, limitOf(q))
     return encodeJson({ question: rec.wire, ...page } satisfies HistoryPage)
   }, { maxInboundStreams: 32 })
 }
 
-/** Fetches every page of a channel from one peer; `onPage` ingests (and verifies) each page. */
-export async function fetchHistory (libp2p: Libp2p<any>, peer: PeerId, questionId: string, onPage: (page: HistoryPage) => Promise<void>, signal?: AbortSignal): Promise<number> {
-  let after = 0
-  let n = 0
+export interface CursorPage {
+  question: string | null
+  envelopes: string[]
+  next: string | null
+}
+
+/**
+ * Fetches a channel from one peer by cursor, from `after` (an envelope id) or the start;
+ * `onPage` ingests (and verifies) each page. Returns the last cursor reached (to resume from).
+ */
+export async function fetchHistory (libp2p: Libp2p<any>, peer: PeerId, questionId: string, onPage: (page: HistoryPage | CursorPage) => Promise<void>, signal?: AbortSignal, after?: string): Promise<string | undefined> {
+  let cursor = after
   for (let i = 0; i < 1000; i++) {
-    const res = decodeJson(await request(libp2p, peer, PROTOCOL_HISTORY, encodeJson({ question: questionId, after, limit: HISTORY_PAGE } satisfies HistoryRequest), { signal, timeoutMs: 10_000 })) as HistoryPage & { error?: string }
-    if (res.error !== undefined || !Array.isArray(res.envelopes)) return n
+    const res = decodeJson(await request(libp2p, peer, PROTOCOL_HISTORY_CURSOR, encodeJson({ question: questionId, ...(cursor !== undefined ? { after: cursor } : {}), limit: HISTORY_PAGE }), { signal, timeoutMs: 10_000 })) as CursorPage & { error?: string }
+    if (res.error !== undefined || !Array.isArray(res.envelopes)) return cursor
     await onPage(res)
-    n += res.envelopes.length
-    if (res.next === null || typeof res.next !== 'number' || res.next <= after) return n
-    after = res.next
+    if (res.next === null || typeof res.next !== 'string' || res.next === cursor) return cursor
+    cursor = res.next
   }
-  return n
+  return cursor
 }

@@ -18,7 +18,7 @@ import { Inbox } from './inbox.ts'
 import { registerBusMethods } from './methods.ts'
 import { Outbox } from './outbox.ts'
 import { seal, type SealedEnvelope } from './private.ts'
-import { serveHistory, type ChannelStore } from './repository.ts'
+import { PROTOCOL_HISTORY_CURSOR, serveHistory, type ChannelStore } from './repository.ts'
 import type { AskInit, ChannelEvent, ContributeInit, QuestionNotice } from './types.ts'
 import { BusViews } from './views.ts'
 import { Watchdog } from './watchdog.ts'
@@ -111,6 +111,7 @@ export class QuestionBus implements SwarmService {
     this.c.libp2p.removeEventListener('peer:connect', this.onPeerConnect)
     await this.c.libp2p.unhandle(PROTOCOL_DELIVERY).catch(() => {})
     await this.c.libp2p.unhandle(PROTOCOL_HISTORY).catch(() => {})
+    await this.c.libp2p.unhandle(PROTOCOL_HISTORY_CURSOR).catch(() => {})
   }
 
   stats (): Record<string, unknown> { return this.views.stats() }
@@ -303,7 +304,7 @@ export class QuestionBus implements SwarmService {
   async list (o: { all?: boolean, state?: string } = {}): Promise<Array<Record<string, any>>> { return await this.views.list(o) }
   async show (qid: string): Promise<Record<string, unknown>> { return await this.views.show(qid) }
   async channelContributions (qid: string): Promise<Array<{ envelope: ContributionEnvelope, excluded?: string }>> { return await this.views.channelContributions(qid) }
-  async watch (qid: string, onEvent: (e: ChannelEvent) => void, o: { signal: AbortSignal, untilMs?: number, replay?: boolean }): Promise<{ id: string, state: QuestionState }> {
+  async watch (qid: string, onEvent: (e: ChannelEvent) => void, o: { signal: AbortSignal, untilMs?: number, replay?: boolean, since?: string }): Promise<{ id: string, state: QuestionState }> {
     return await this.views.watch(qid, onEvent, o)
   }
 

@@ -4,13 +4,21 @@
 
 import type { ContributionEnvelope } from '../envelope/schemas.ts'
 import { NotFoundError } from '../errors.ts'
-import { isAbsent, type Channel, type QuestionRecord, type QuestionState, type Role } from './core/index.ts'
+import { isAbsent, type Channel, type ChannelEntry, type QuestionRecord, type QuestionState, type Role } from './core/index.ts'
 import { now, type BusContext } from './context.ts'
 import { channelEvent } from './effects.ts'
 import type { ChannelEvent } from './types.ts'
 
 const URGENCY_RANK: Record<string, number> = { critical: 3, high: 2, normal: 1, low: 0 }
 const deadlineOf = (rec: QuestionRecord): number => Date.parse(rec.envelope['created-at']) + rec.envelope['ttl-sec'] * 1000
+
+/** The channel's entries after the one with id `since` (in this node's order), or all of them. */
+export function entriesAfter (ch: Channel, since: string | undefined): ChannelEntry[] {
+  const all = [...ch.entries]
+  if (since === undefined) return all
+  const i = all.findIndex((e) => e.id === since)
+  return i < 0 ? all : all.slice(i + 1)
+}
 
 export interface ViewTargets {
   resolve: (qid: string, signal?: AbortSignal) => Promise<QuestionRecord>
@@ -120,9 +128,11 @@ export class BusViews {
   /**
    * The channel live: replays what is stored, then each new envelope and state change, until the
    * question is closed or expired, `signal` aborts, or `untilMs` passes. Joins as a watcher
-   * unless this node is already in the channel, and leaves again afterwards.
+   * unless this node is already in the channel, and leaves again afterwards. `since` (an envelope
+   * id a previous watch printed) resumes: only what this node holds after that envelope is
+   * replayed (everything, when it does not hold it).
    */
-  async watch (qid: string, onEvent: (e: ChannelEvent) => void, o: { signal: AbortSignal, untilMs?: number, replay?: boolean }): Promise<{ id: string, state: QuestionState }> {
+  async watch (qid: string, onEvent: (e: ChannelEvent) => void, o: { signal: AbortSignal, untilMs?: number, replay?: boolean, since?: string }): Promise<{ id: string, state: QuestionState }> {
     const rec = await this.to.resolve(qid, o.signal)
     const wasJoined = rec.joined
     const ch = rec.joined ? await this.ctx.channel(rec) : await this.to.join(qid, 'watcher')
@@ -135,7 +145,7 @@ export class BusViews {
     let set = this.ctx.watchers.get(qid)
     if (set === undefined) { set = new Set(); this.ctx.watchers.set(qid, set) }
     set.add(listener)
-    if (o.replay !== false) for (const entry of [...ch.entries]) onEvent(channelEvent(ch, entry))
+    if (o.replay !== false) for (const entry of entriesAfter(ch, o.since)) onEvent(channelEvent(ch, entry))
     onEvent({ type: 'state', questionId: qid, state: ch.state(), secretary: ch.secretary })
     if (ch.closedOrExpired()) finish()
     o.signal.addEventListener('abort', finish, { once: true })

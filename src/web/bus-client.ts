@@ -8,93 +8,32 @@
 import { TopicValidatorResult } from '@libp2p/gossipsub'
 import { PROTOCOL_DELIVERY, topics as topicNames } from '../constants.ts'
 import {
-  buildClose, buildContribution, buildPresence, buildQuestion, createWebCryptoEd25519, encodeSignature, envelopeSigningInput,
-  EnvelopeValidator, formatPubkey, nobleEd25519, nodeIdFromPublicKey
+  buildClose, buildContribution, buildPresence, buildQuestion, createWebCryptoEd25519, EnvelopeValidator, formatPubkey, nobleEd25519, nodeIdFromPublicKey
 } from '../envelope/index.ts'
-import type { Ed25519Backend, EnvelopeBase, Signer, Verdict } from '../envelope/index.ts'
+import type { EnvelopeBase, Signer, Verdict } from '../envelope/index.ts'
 import type {
   CloseEnvelope, ContributionEnvelope, QuestionEnvelope, SummaryEnvelope
 } from '../envelope/schemas.ts'
 import {
   CHANNEL_PREFIX, CHANNEL_TYPES, Channel, channelTopic, checkChannelEnvelope, checkQuestionScope, deadlineOf, directArrival, publishTopics, topicKind,
-  type ChannelEntry, type QuestionState, type Scope, type TopicKind
+  type QuestionState, type Scope, type TopicKind
 } from '../bus/core/index.ts'
-import { createOpener, open, seal, SEALED_TYPE } from '../bus/private.ts'
+import { createOpener, open, SEALED_TYPE } from '../bus/private.ts'
 import type { Opener, SealedEnvelope, SealedPayload } from '../bus/private.ts'
-import { decodeJson, encodeJson, handleRequests, request } from '../net/rpc.ts'
+import { encodeJson, handleRequests } from '../net/rpc.ts'
 import type { BrowserNode } from './node.ts'
-import type { PeerId, PrivateKey } from '@libp2p/interface'
+import type { PeerId } from '@libp2p/interface'
 
-/** One envelope of a channel as the page shows it (the core's channel entry). */
-export type ChannelItem = ChannelEntry
+import { BusError, type AnswerOptions, type AskOptions, type BusClientInit, type QuestionView } from './bus-types.ts'
+import { PageWire } from './bus-wire.ts'
+
+export { BusError, type AnswerOptions, type AskOptions, type BusClientInit, type ChannelItem, type QuestionView } from './bus-types.ts'
 export type { QuestionState }
-
-export interface QuestionView {
-  id: string
-  envelope: QuestionEnvelope
-  /** Asked from this page. */
-  mine: boolean
-  /** How it came: a topic kind, `direct` (a push), or `self`. */
-  via: string
-  receivedAt: number
-  joined: boolean
-  /** The channel, judged by the shared core. */
-  channel: Channel
-  /** The channel's envelopes in arrival order, excluded ones marked (the channel's own list). */
-  items: ChannelItem[]
-  /** Private questions: the node ids the channel is sealed to (asker included). */
-  to?: string[]
-  /** Private questions this page asked: the sealed question as sent (re-announced as is). */
-  sealedWire?: string
-}
-
-export interface BusClientInit {
-  node: BrowserNode
-  /** The page's libp2p key: the same Ed25519 key signs envelopes (node id = its did:key). */
-  privateKey: PrivateKey
-  federation: string
-  /** Question topics to listen on (the daemon's bootstrap says which). */
-  questionTopics: string[]
-  heartbeatSec?: number
-  clockSkewSec?: number
-  defaultTtlSec?: number
-  /** Ed25519 backend; default WebCrypto, else @noble/ed25519. */
-  ed25519?: Ed25519Backend
-}
-
-export interface AskOptions {
-  scope?: Scope
-  /** Seconds the asker accepts contributions. */
-  ttl?: number
-  urgency?: QuestionEnvelope['question']['urgency']
-  tags?: string[]
-  followUps?: boolean
-  /** Private recipients (node ids): the question and its channel are sealed to them and this page. */
-  to?: string[]
-  lang?: string | string[]
-}
-
-export interface AnswerOptions {
-  kind?: ContributionEnvelope['kind']
-  confidence?: number
-  sources?: string[]
-  replyTo?: string
-}
-
-export class BusError extends Error {
-  readonly name = 'BusError'
-  readonly code: string
-  constructor (code: string, message: string) {
-    super(message)
-    this.code = code
-  }
-}
 
 const QUESTION_TOPIC_TYPES = ['swarm/question', 'swarm/secretary-claim']
 const DELIVERY_TYPES = [...QUESTION_TOPIC_TYPES, ...CHANNEL_TYPES, SEALED_TYPE]
 const CHANNEL_TOPIC_TYPES = [...CHANNEL_TYPES, SEALED_TYPE]
 const PRIVATE_TOPIC = topicNames.privateInbox()
-const encoder = new TextEncoder()
 
 export class BusClient extends EventTarget {
   readonly nodeId: string
@@ -104,11 +43,8 @@ export class BusClient extends EventTarget {
   firstQuestionAt?: number
   private readonly node: BrowserNode
   private readonly signer: Signer
-  /** Signs synchronously (noble): seal() signs the sealed wrapper inside the builder. */
-  private readonly sealSigner: Signer
+  private readonly wire: PageWire
   private readonly opener: Opener
-  private readonly seed: Uint8Array
-  private readonly ed: Ed25519Backend
   private readonly validator: EnvelopeValidator
   private readonly questionTopics: string[]
   private readonly heartbeatSec: number
@@ -129,17 +65,17 @@ export class BusClient extends EventTarget {
     this.heartbeatSec = init.heartbeatSec ?? 10
     this.skewMs = (init.clockSkewSec ?? 30) * 1000
     this.defaultTtlSec = init.defaultTtlSec ?? 1800
-    this.ed = init.ed25519 ?? createWebCryptoEd25519() ?? nobleEd25519
+    const ed = init.ed25519 ?? createWebCryptoEd25519() ?? nobleEd25519
     // libp2p keeps an Ed25519 private key as seed ‖ public key
-    this.seed = init.privateKey.raw.slice(0, 32)
+    const seed = init.privateKey.raw.slice(0, 32)
     const publicKey = init.privateKey.publicKey.raw
     this.nodeId = nodeIdFromPublicKey(publicKey)
     // Builders sign synchronously; the browser signs asynchronously (WebCrypto), so builders get
-    // a placeholder signature that sign() replaces (see signed()).
+    // a placeholder signature that PageWire.signed() replaces.
     this.signer = { nodeId: this.nodeId, federation: init.federation, publicKey, pubkey: formatPubkey(publicKey), sign: () => new Uint8Array(64) }
-    this.sealSigner = { ...this.signer, sign: (data) => nobleEd25519.signSync!(this.seed, data) }
-    this.opener = createOpener(this.nodeId, this.seed)
-    this.validator = new EnvelopeValidator({ verifier: this.ed, clockSkewSec: init.clockSkewSec })
+    this.wire = new PageWire(init.node, seed, ed, this.signer)
+    this.opener = createOpener(this.nodeId, seed)
+    this.validator = new EnvelopeValidator({ verifier: ed, clockSkewSec: init.clockSkewSec })
   }
 
   async start (): Promise<void> {
@@ -169,7 +105,7 @@ export class BusClient extends EventTarget {
     const scope = o.scope ?? (to.length > 0 ? 'private' : 'federation-local')
     if (scope === 'private' && to.length === 0) throw new BusError('usage', 'a private question needs at least one recipient (to: [nodeId])')
     if (scope !== 'private' && to.length > 0) throw new BusError('usage', '`to` is for scope private')
-    const q = await this.signed(buildQuestion(this.signer, {
+    const q = await this.wire.signed(buildQuestion(this.signer, {
       text,
       scope,
       ttlSec: o.ttl ?? this.defaultTtlSec,
@@ -183,20 +119,20 @@ export class BusClient extends EventTarget {
     let wire = JSON.stringify(q)
     if (scope === 'private') {
       view.to = [...new Set([...to, this.nodeId])]
-      wire = view.sealedWire = this.sealWire(view.to, q, q['ttl-sec'] + 3600)
+      wire = view.sealedWire = this.wire.seal(view.to, q, q['ttl-sec'] + 3600)
     }
     view.joined = true
     this.joinChannel(q.id)
-    await this.publishChannel(view, await this.signed(buildPresence(this.signer, { questionId: q.id, event: 'join', role: 'asker' })))
+    await this.publishChannel(view, await this.wire.signed(buildPresence(this.signer, { questionId: q.id, event: 'join', role: 'asker' })))
     const topics = publishTopics(scope, this.federation)
     for (let i = 0; i < topics.length; i++) {
       // identical bytes are one gossipsub message: each extra topic gets trailing whitespace (as the daemon does)
-      await this.publish(topics[i], wire + ' '.repeat(i))
+      await this.wire.publish(topics[i], wire + ' '.repeat(i))
     }
     // a peer that does not (yet) show as subscribed would miss the gossip: hand it over directly
     const subscribed = new Set(topics.flatMap((t) => this.node.services.pubsub.getSubscribers(t).map(String)))
-    for (const peer of this.connectedPeers()) {
-      if (!subscribed.has(peer.toString())) void this.push(peer, wire)
+    for (const peer of this.wire.connectedPeers()) {
+      if (!subscribed.has(peer.toString())) void this.wire.push(peer, wire)
     }
     this.scheduleExpiry(view)
     this.changed(q.id)
@@ -209,19 +145,19 @@ export class BusClient extends EventTarget {
     const kind = o.kind ?? 'partial-answer'
     const refusal = this.refusal(view, kind, Date.now())
     if (refusal !== undefined) throw new BusError(refusal, `question ${questionId}: ${refusal}`)
-    const c = await this.signed(buildContribution(this.signer, {
+    const c = await this.wire.signed(buildContribution(this.signer, {
       questionId, kind, text, confidence: o.confidence ?? 0.5, sources: o.sources, inReplyTo: o.replyTo, origin: 'human-live'
     }))
     if (!view.joined) {
       view.joined = true
       this.joinChannel(questionId)
-      await this.publishChannel(view, await this.signed(buildPresence(this.signer, { questionId, event: 'join', role: 'participant' })))
+      await this.publishChannel(view, await this.wire.signed(buildPresence(this.signer, { questionId, event: 'join', role: 'participant' })))
     }
     // the acting node's verdict counts: ask it first when connected (as a daemon does)
     const acting = this.acting(view)
     const wire = this.wireOf(view, c)
     if (acting !== this.nodeId) {
-      const verdict = await this.pushToNode(acting, wire)
+      const verdict = await this.wire.pushToNode(acting, wire)
       if (verdict !== undefined && !verdict.ok && verdict.reason !== undefined && verdict.reason !== 'duplicate' && verdict.reason !== 'not-found') {
         throw new BusError(verdict.reason, `refused by the asker: ${verdict.reason}`)
       }
@@ -238,7 +174,7 @@ export class BusClient extends EventTarget {
     if (this.acting(view) !== this.nodeId) throw new BusError('not-authorized', 'only the asker may close a question')
     if (this.closeOf(view) !== undefined) throw new BusError('closed', `question ${questionId} is already closed`)
     const accept = o.accept ?? []
-    const e = await this.signed(buildClose(this.signer, { questionId, resolution: o.resolution ?? (accept.length > 0 ? 'accepted-answer' : 'resolved'), accepted: accept, note: o.note }))
+    const e = await this.wire.signed(buildClose(this.signer, { questionId, resolution: o.resolution ?? (accept.length > 0 ? 'accepted-answer' : 'resolved'), accepted: accept, note: o.note }))
     await this.publishChannel(view, e)
     return e
   }
@@ -266,7 +202,7 @@ export class BusClient extends EventTarget {
     view.joined = true
     this.joinChannel(questionId)
     if (this.state(view) === 'open' || this.state(view) === 'answered') {
-      await this.publishChannel(view, await this.signed(buildPresence(this.signer, { questionId, event: 'join', role: 'watcher' })))
+      await this.publishChannel(view, await this.wire.signed(buildPresence(this.signer, { questionId, event: 'join', role: 'watcher' })))
     }
   }
 
@@ -425,17 +361,9 @@ export class BusClient extends EventTarget {
   private async publishChannel (view: QuestionView, e: EnvelopeBase, wire = this.wireOf(view, e)): Promise<string | undefined> {
     this.validator.remember(e)
     const excluded = this.admit(view.id, e)
-    const n = await this.publish(channelTopic(view.id), wire)
-    if (n === 0 && this.acting(view) !== this.nodeId) await this.pushToNode(this.acting(view), wire)
+    const n = await this.wire.publish(channelTopic(view.id), wire)
+    if (n === 0 && this.acting(view) !== this.nodeId) await this.wire.pushToNode(this.acting(view), wire)
     return excluded
-  }
-
-  private async publish (topic: string, text: string): Promise<number> {
-    try {
-      return (await this.node.services.pubsub.publish(topic, encoder.encode(text))).recipients.length
-    } catch {
-      return 0
-    }
   }
 
   /** Asker heartbeats, so daemons do not take the secretary role from a live page. */
@@ -445,9 +373,9 @@ export class BusClient extends EventTarget {
       if (!view.mine) continue
       const s = this.state(view, now)
       if (s !== 'open' && s !== 'answered') continue
-      const e = await this.signed(buildPresence(this.signer, { questionId: view.id, event: 'heartbeat', role: 'asker' }))
+      const e = await this.wire.signed(buildPresence(this.signer, { questionId: view.id, event: 'heartbeat', role: 'asker' }))
       this.validator.remember(e)
-      await this.publish(channelTopic(view.id), this.wireOf(view, e))
+      await this.wire.publish(channelTopic(view.id), this.wireOf(view, e))
     }
   }
 
@@ -455,7 +383,7 @@ export class BusClient extends EventTarget {
     const t = setTimeout(() => {
       this.timers.delete(t)
       if (this.closeOf(view) !== undefined) return
-      void this.signed(buildClose(this.signer, { questionId: view.id, resolution: 'expired', note: 'ttl elapsed' }))
+      void this.wire.signed(buildClose(this.signer, { questionId: view.id, resolution: 'expired', note: 'ttl elapsed' }))
         .then(async (e) => await this.publishChannel(view, e)).then(() => { this.changed(view.id) })
     }, Math.min(Math.max(0, deadlineOf(view.envelope) - Date.now()) + 50, 2 ** 31 - 1))
     this.timers.add(t)
@@ -471,42 +399,14 @@ export class BusClient extends EventTarget {
       const s = this.state(view, now)
       if (s !== 'open' && s !== 'answered') continue
       const on = publishTopics(view.envelope.delivery.scope as Scope, this.federation)
-      if (on.some((t) => topics.has(t))) void this.push(peer, view.sealedWire ?? JSON.stringify(view.envelope))
-    }
-  }
-
-  private connectedPeers (): PeerId[] {
-    return [...new Map(this.node.getConnections().map((c) => [c.remotePeer.toString(), c.remotePeer])).values()]
-  }
-
-  private async pushToNode (nodeId: string, text: string): Promise<{ ok: boolean, reason?: string } | undefined> {
-    const peer = this.connectedPeers().find((p) => p.publicKey?.type === 'Ed25519' && nodeIdFromPublicKey(p.publicKey.raw) === nodeId)
-    return peer === undefined ? undefined : await this.push(peer, text)
-  }
-
-  private async push (peer: PeerId, text: string): Promise<{ ok: boolean, reason?: string } | undefined> {
-    try {
-      return decodeJson(await request(this.node, peer, PROTOCOL_DELIVERY, encoder.encode(text), { timeoutMs: 5000 })) as { ok: boolean, reason?: string }
-    } catch {
-      return undefined // not connected any more, or a peer without the bus (another page without it, say)
+      if (on.some((t) => topics.has(t))) void this.wire.push(peer, view.sealedWire ?? JSON.stringify(view.envelope))
     }
   }
 
   /** What goes on the wire for a channel envelope: sealed to the recipients for a private question. */
   private wireOf (view: QuestionView, e: EnvelopeBase): string {
     if (view.to === undefined) return JSON.stringify(e)
-    return this.sealWire(view.to, e, Math.max(60, Math.ceil((deadlineOf(view.envelope) - Date.now()) / 1000) + 3600))
-  }
-
-  private sealWire (to: string[], e: EnvelopeBase, ttlSec: number): string {
-    return JSON.stringify(seal(this.sealSigner, { to, envelope: e, ttlSec }))
-  }
-
-  /** Replaces a builder's placeholder signature with the real one (WebCrypto, else noble). */
-  private async signed<E extends EnvelopeBase> (e: E): Promise<E> {
-    const { signature: _placeholder, ...unsigned } = e
-    const signature = await this.ed.sign(this.seed, envelopeSigningInput(unsigned))
-    return { ...e, signature: encodeSignature(signature) }
+    return this.wire.seal(view.to, e, Math.max(60, Math.ceil((deadlineOf(view.envelope) - Date.now()) / 1000) + 3600))
   }
 
   private changed (questionId: string): void {
