@@ -55,7 +55,8 @@ export class BusContext {
       skewMs: this.skewMs,
       heartbeatSec: this.heartbeatSec,
       profile: { models: effectiveModels(c.config), languages: c.config.node.languages, reputation: c.config.reputation.default },
-      volunteer: c.config.secretary.volunteer
+      volunteer: c.config.secretary.volunteer,
+      maxChannelEnvelopes: c.config.bus.maxChannelEnvelopes
     })
   }
 

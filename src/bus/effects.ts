@@ -82,6 +82,7 @@ export class Effects {
         return
       case 'refused':
         c.counters.inc('envelopes.rejected', fx.reason)
+        if (fx.reason === 'channel-full') c.counters.inc('bus.capped', 'channel-full')
         this.ctx.log.debug('channel envelope refused', { reason: fx.reason, detail: fx.detail })
     }
   }

@@ -185,6 +185,9 @@ export class QuestionBus implements SwarmService {
     return await this.policy.resolve(qid, signal)
   }
 
+  /** Deletes finished questions past their retention, and the oldest beyond the cap, from disk now. */
+  async sweep (): Promise<void> { await this.watchdog.sweep() }
+
   /** Pulls a channel's history from its members now. */
   async backfill (qid: string): Promise<void> { await this.policy.backfill(qid) }
 

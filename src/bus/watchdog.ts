@@ -7,6 +7,9 @@ import { buildClose, buildPresence, buildSecretaryClaim, type EnvelopeBase } fro
 import { claimDelayMs, isAbsent, type Channel, type QuestionRecord } from './core/index.ts'
 import { now, PRUNE_AFTER_MS, type BusContext } from './context.ts'
 
+/** How often finished questions are swept from disk. */
+const SWEEP_EVERY_MS = 10 * 60_000
+
 export interface WatchdogTargets {
   publishChannel: (ch: Channel, e: EnvelopeBase) => Promise<unknown>
   leave: (qid: string) => Promise<void>
@@ -20,6 +23,7 @@ export class Watchdog {
   private readonly claimAt = new Map<string, number>()
   private tick?: ReturnType<typeof setInterval>
   private lastPrune = 0
+  private lastSweep = 0
 
   constructor (ctx: BusContext, to: WatchdogTargets) {
     this.ctx = ctx
@@ -70,6 +74,7 @@ export class Watchdog {
   private async onTick (): Promise<void> {
     const t = now()
     if (t - this.lastPrune > PRUNE_AFTER_MS / 10) { this.lastPrune = t; this.prune(t) }
+    if (t - this.lastSweep > SWEEP_EVERY_MS) { this.lastSweep = t; await this.sweep(t).catch((err) => { this.ctx.log.warn('retention sweep failed', { err: (err as Error).message }) }) }
     for (const rec of this.ctx.book.records.values()) {
       if (!rec.joined) continue
       const ch = this.ctx.book.channels.get(rec.id)
@@ -117,6 +122,31 @@ export class Watchdog {
     await this.to.publishChannel(ch, buildSecretaryClaim(this.ctx.c.identity, {
       questionId: rec.id, mode: 'takeover', askerNodeId: ch.asker, reason: `asker missed 3 heartbeats${isShadow ? '; shadow takes over' : '; volunteer takes over'}`
     }))
+  }
+
+  /**
+   * Deletes from disk what is finished and old: a question this node is not in, whose deadline
+   * passed more than `bus.retentionSec` ago, with its channel; then, while more than
+   * `bus.maxQuestions` are stored, the finished ones with the oldest deadlines (counted
+   * `bus.deleted` by `expired` / `cap`; `bus.capped` `questions` when open ones alone exceed it).
+   */
+  async sweep (t = now()): Promise<void> {
+    const { retentionSec, maxQuestions } = this.ctx.c.config.bus
+    const deadline = (r: QuestionRecord): number => Date.parse(r.envelope['created-at']) + r.envelope['ttl-sec'] * 1000
+    const all = await this.ctx.store.allQuestions()
+    const finished = all.filter((r) => !r.joined && !this.ctx.watchers.has(r.id) && deadline(r) < t).sort((a, b) => deadline(a) - deadline(b))
+    let stored = all.length
+    for (const r of finished) {
+      const old = deadline(r) + retentionSec * 1000 < t
+      if (!old && stored <= maxQuestions) continue
+      await this.ctx.store.deleteQuestion(r.id)
+      this.ctx.book.forget(r.id)
+      this.ctx.lastState.delete(r.id)
+      this.ctx.joinedAt.delete(r.id)
+      this.ctx.c.counters.inc('bus.deleted', old ? 'expired' : 'cap')
+      stored--
+    }
+    if (stored > maxQuestions) this.ctx.c.counters.inc('bus.capped', 'questions')
   }
 
   /** Forgets (in memory only) questions expired more than PRUNE_AFTER_MS ago that this node no longer takes part in. */

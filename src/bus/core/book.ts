@@ -85,6 +85,8 @@ export interface BookConfig {
   profile: ResponderProfile
   /** Join every eligible question's channel as a watcher (secretary volunteer). */
   volunteer: boolean
+  /** Envelopes one channel keeps at most. */
+  maxChannelEnvelopes?: number
 }
 
 export class QuestionBook {
@@ -103,7 +105,7 @@ export class QuestionBook {
     if (!this.records.has(rec.id)) this.records.set(rec.id, rec)
     let ch = this.channels.get(rec.id)
     if (ch !== undefined) return ch
-    ch = new Channel(rec.envelope, { self: this.me, heartbeatSec: this.config.heartbeatSec, skewMs: this.config.skewMs, since: since ?? (rec.joined ? rec.receivedAt : undefined) })
+    ch = new Channel(rec.envelope, { self: this.me, heartbeatSec: this.config.heartbeatSec, skewMs: this.config.skewMs, since: since ?? (rec.joined ? rec.receivedAt : undefined), maxEntries: this.config.maxChannelEnvelopes })
     if (rec.to !== undefined) ch.to = rec.to
     for (const e of entries) ch.restore(e)
     this.channels.set(rec.id, ch)

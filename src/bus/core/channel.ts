@@ -100,6 +100,8 @@ export interface ChannelOptions {
   since?: number
   heartbeatSec?: number
   skewMs?: number
+  /** Entries kept at most; more are refused `channel-full` (bounded cost per channel). */
+  maxEntries?: number
 }
 
 interface Stamped { created: number, id: string }
@@ -137,6 +139,7 @@ export class Channel {
   /** Closes and final summaries: the envelopes only the authority may send. */
   private readonly acts: ChannelEntry[] = []
   private readonly fixed = new Map<string, string | null>()
+  private readonly maxEntries: number
 
   constructor (question: QuestionEnvelope, o: ChannelOptions = {}) {
     this.question = question
@@ -147,6 +150,7 @@ export class Channel {
     this.since = o.since ?? Infinity
     this.heartbeatSec = o.heartbeatSec ?? 10
     this.skewMs = o.skewMs ?? 30_000
+    this.maxEntries = o.maxEntries ?? Infinity
   }
 
   get followUps (): boolean { return this.question.delivery['follow-ups?'] !== false }
@@ -240,6 +244,9 @@ export class Channel {
     if (envelope.type === 'swarm/presence' && (envelope as PresenceEnvelope).event === 'heartbeat') {
       return this.observe(envelope, at, () => {})
     }
+    // the cap bounds what others pour in; the asker's own envelopes, claims and closes always fit
+    const capped = envelope.sender['node/id'] !== this.asker && envelope.type !== 'swarm/close' && envelope.type !== 'swarm/secretary-claim'
+    if (capped && this.entries.length >= this.maxEntries) return { refused: 'channel-full', detail: `the channel holds ${this.maxEntries} envelopes` }
     const entry: ChannelEntry = { seq: this.seq + 1, id: envelope.id, type: envelope.type, envelope, wire, at }
     if (ctx.history === true) entry.history = true
     this.seq++
