@@ -56,6 +56,9 @@ export class Effects {
       case 'entry':
         await this.entry(fx.channel, fx.entry)
         return
+      case 'stored':
+        await this.ctx.store.putEntry(fx.channel.questionId, fx.entry)
+        return
       case 'clarification':
         this.ctx.notify({ kind: fx.contribution.kind as 'clarification' | 'clarification-request', question: fx.channel.question, contribution: fx.contribution, role: fx.role })
         return

@@ -75,6 +75,9 @@ export function insertSorted (xs: number[], x: number): void {
   xs.splice(i, 0, x)
 }
 
+/** Why a late joiner cannot admit a live takeover (a history page may still show it). */
+export const NOT_FOLLOWING_LONG_ENOUGH = 'this node has not followed the channel long enough to see the asker absent'
+
 /** Is a claim's time acceptable at all (before any authority question)? A reason when not. */
 export function claimTimeRefusal (created: number, at: number, history: boolean, questionCreated: number, skewMs: number): string | undefined {
   if (Number.isNaN(created)) return 'claim has no valid created-at'
@@ -94,7 +97,7 @@ export function claimRefusal (c: ClaimView, v: AuthorityView): string | undefine
     return anyIn(v.askerCreated, c.created - w, c.created) ? 'the asker was present when the claim was made' : undefined
   }
   if (v.self === v.asker) return 'this node is the asker'
-  if (v.since > c.at - w) return 'this node has not followed the channel long enough to see the asker absent'
+  if (v.since > c.at - w) return NOT_FOLLOWING_LONG_ENOUGH
   if (anyIn(v.askerAt, c.at - w, c.at)) return 'the asker was present when the claim arrived'
   return undefined
 }

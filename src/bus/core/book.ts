@@ -60,6 +60,8 @@ export type Effect =
   | { type: 'follow-as-shadow', questionId: string }
   /** A channel entry was added: store it, count it, show it to watchers. */
   | { type: 'entry', channel: Channel, entry: ChannelEntry }
+  /** A stored entry judged again (a late joiner's claim, upgraded by a history page): store it again. */
+  | { type: 'stored', channel: Channel, entry: ChannelEntry }
   /** A clarification (request) from someone else in a channel this node is in. */
   | { type: 'clarification', channel: Channel, contribution: ContributionEnvelope, role: Role }
   | { type: 'secretary', channel: Channel, previous: string | null }
@@ -178,9 +180,10 @@ export class QuestionBook {
   }
 
   private effectsOf (ch: Channel, a: Applied, d: Delivery): Outcome {
-    if (a.duplicate === true) return { applied: 'duplicate', effects: [] }
+    if (a.duplicate === true && a.updated === undefined) return { applied: 'duplicate', effects: [] }
     if (a.refused !== undefined) return { applied: a.refused, effects: [{ type: 'refused', reason: a.refused, detail: a.detail }] }
     const effects: Effect[] = []
+    if (a.updated !== undefined) effects.push({ type: 'stored', channel: ch, entry: a.updated })
     const entry = a.entry
     const rec = this.records.get(ch.questionId)
     if (entry !== undefined) {
@@ -201,6 +204,6 @@ export class QuestionBook {
     if (a.askerReturned === true && a.previousSecretary === this.me) effects.push({ type: 'step-back', channel: ch })
     effects.push({ type: 'state', channel: ch })
     if (a.closed === true) effects.push({ type: 'closed', channel: ch })
-    return { applied: entry?.excluded, effects }
+    return { applied: a.duplicate === true ? 'duplicate' : entry?.excluded, effects }
   }
 }

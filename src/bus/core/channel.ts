@@ -6,7 +6,7 @@
 
 import type { EnvelopeBase } from '../../envelope/index.ts'
 import type { CloseEnvelope, ContributionEnvelope, PresenceEnvelope, QuestionEnvelope, SecretaryClaimEnvelope, SummaryEnvelope } from '../../envelope/schemas.ts'
-import { claimRefusal, claimTimeRefusal, insertSorted, mayActFor, secretaryAt, type AuthorityView, type ClaimView } from './authority.ts'
+import { claimRefusal, claimTimeRefusal, insertSorted, mayActFor, NOT_FOLLOWING_LONG_ENOUGH, secretaryAt, type AuthorityView, type ClaimView } from './authority.ts'
 
 export type QuestionState = 'open' | 'answered' | 'resolved' | 'handed-off' | 'expired' | 'withdrawn'
 /** The lifecycle step (`swarm show` `phase`): the state, refined while open by two derived steps. */
@@ -70,6 +70,8 @@ export interface Participant {
 export interface Applied {
   entry?: ChannelEntry
   duplicate?: boolean
+  /** A stored entry whose verdict was judged again (store it again). */
+  updated?: ChannelEntry
   /** Refused outright (not kept, not relayed): a claim dated outside the clock-skew allowance. */
   refused?: string
   detail?: string
@@ -233,7 +235,8 @@ export class Channel {
 
   /** Judges and adds a channel envelope. Heartbeats update presence but are not entries. */
   admit (envelope: EnvelopeBase, wire: string, ctx: Arrival): Applied {
-    if (this.byId.has(envelope.id)) return { duplicate: true }
+    const had = this.byId.get(envelope.id)
+    if (had !== undefined) return this.again(had, ctx)
     if (ctx.skewMs !== this.skewMs) this.skewMs = ctx.skewMs
     const created = createdOf(envelope)
     const at = ctx.history === true ? Math.min(ctx.now, Number.isNaN(created) ? ctx.now : created) : ctx.now
@@ -251,6 +254,19 @@ export class Channel {
     if (ctx.history === true) entry.history = true
     this.seq++
     return this.add(entry, ctx.filtered)
+  }
+
+  /**
+   * A claim this node refused live because it had not followed the channel long enough (it
+   * joined late) may still be judged from a history page, by the asker envelopes' own times: the
+   * page copy upgrades it. Anything else seen again is a duplicate.
+   */
+  private again (had: ChannelEntry, ctx: Arrival): Applied {
+    if (ctx.history !== true || had.history === true || had.type !== 'swarm/secretary-claim' || had.detail !== NOT_FOLLOWING_LONG_ENOUGH || this.fixed.has(had.id)) return { duplicate: true }
+    had.history = true
+    had.at = Math.min(had.at, createdOf(had.envelope))
+    const out = this.derive(false)
+    return { ...out, duplicate: true, updated: had }
   }
 
   private add (entry: ChannelEntry, filtered: string | undefined): Applied {

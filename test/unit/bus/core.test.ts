@@ -165,6 +165,31 @@ describe('channel authority', () => {
     expect(other.state(t0 + 71_000)).toBe('open')
   })
 
+  it('a late joiner that refused a live takeover admits it from a history page (either order)', () => {
+    const claim = buildSecretaryClaim(eve, { questionId: q.id, mode: 'takeover', askerNodeId: asker.nodeId }, { createdAt: iso(t0 + 60_000) })
+    const late = (): Channel => {
+      const ch = new Channel(q, { self: carol.nodeId, since: t0 + 58_000, heartbeatSec: HB, skewMs: SKEW })
+      ch.admit(pool[0].e, '', { now: t0 + 58_000, skewMs: SKEW, history: true })
+      return ch
+    }
+    const a = late()
+    expect(a.admit(claim, '', { now: t0 + 61_000, skewMs: SKEW }).entry?.excluded).toBe('not-authorized')
+    const up = a.admit(claim, '', { now: t0 + 62_000, skewMs: SKEW, history: true })
+    expect(up.updated?.id).toBe(claim.id)
+    expect(a.secretary).toBe(eve.nodeId)
+    const b = late()
+    b.admit(claim, '', { now: t0 + 62_000, skewMs: SKEW, history: true })
+    b.admit(claim, '', { now: t0 + 61_000, skewMs: SKEW })
+    expect(b.secretary).toBe(eve.nodeId)
+    // a claim refused because the asker was present stays refused
+    const c = new Channel(q, { self: carol.nodeId, since: t0 - 1, heartbeatSec: HB, skewMs: SKEW })
+    c.admit(pool[0].e, '', { now: t0, skewMs: SKEW })
+    c.admit(buildPresence(asker, { questionId: q.id, event: 'heartbeat', role: 'asker' }, { createdAt: iso(t0 + 55_000) }), '', { now: t0 + 55_000, skewMs: SKEW })
+    c.admit(claim, '', { now: t0 + 60_000, skewMs: SKEW })
+    expect(c.admit(claim, '', { now: t0 + 62_000, skewMs: SKEW, history: true }).updated).toBeUndefined()
+    expect(c.secretary).toBe(null)
+  })
+
   it('a final summary only from the authority; an intermediate one from anyone', () => {
     const ch = new Channel(q, { self: carol.nodeId, since: t0 - 1, heartbeatSec: HB, skewMs: SKEW })
     live(ch, pool[0].e)
