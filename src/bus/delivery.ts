@@ -13,7 +13,7 @@ import { normalizeScope } from '../envelope/schemas.ts'
 import { SwarmError, NotFoundError } from '../errors.ts'
 import { nodeIdFromPeerId } from '../identity/index.ts'
 import type { SecretaryClaimEnvelope } from '../envelope/schemas.ts'
-import { APPOINT_PREFIX, channelTopic, publishTopics, topicKind, type Delivery, type Outcome, type QuestionRecord, type Scope, type Source, type TopicKind } from './core/index.ts'
+import { APPOINT_PREFIX, QUESTION_ID, channelTopic, publishTopics, topicKind, type Delivery, type Outcome, type QuestionRecord, type Scope, type Source, type TopicKind } from './core/index.ts'
 import { now, type BusContext } from './context.ts'
 import type { Inbox } from './inbox.ts'
 import type { Outbox } from './outbox.ts'
@@ -32,7 +32,6 @@ const CATCH_UP_MAX = 64
 const SETTLE_BACKFILL_MS = 2500
 /** Channels backfilled at once (a restarted asker may rejoin hundreds; the history server takes 32 streams at a time). */
 const BACKFILL_CONCURRENCY = 4
-const QUESTION_ID = /^question:[0-9A-HJKMNP-TV-Z]{26}$/
 const encoder = new TextEncoder()
 
 export class DeliveryPolicy {

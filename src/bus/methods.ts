@@ -3,16 +3,14 @@
 
 import { performance } from 'node:perf_hooks'
 import type { MethodRegistry } from '../control/server.ts'
-import { CONTRIBUTION_KINDS, ORIGINS, RESOLUTIONS, URGENCIES } from '../envelope/schemas.ts'
+import { CONTRIBUTION_KINDS, ORIGINS, RESOLUTIONS, SCOPES, URGENCIES } from '../envelope/schemas.ts'
 import { UsageError } from '../errors.ts'
 import type { QuestionBus } from './service.ts'
 import type { AskInit, ContributionKind } from './types.ts'
-import type { Scope } from './core/index.ts'
+import { QUESTION_ID, type Scope } from './core/index.ts'
 import { burst, rawQuestionBytes, rawSubscribe } from './bench-hooks.ts'
 
-const SCOPES: readonly string[] = ['private', 'federation-local', 'cross-federation', 'global']
 export const BENCH_RAW_TOPIC = 'swarm/1/bench/raw'
-const QUESTION_ID = /^question:[0-9A-HJKMNP-TV-Z]{26}$/
 type ContributionOrigin = typeof ORIGINS[number]
 
 const str = (v: unknown, name: string, required = false): string | undefined => {

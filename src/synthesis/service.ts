@@ -11,6 +11,7 @@ import type { QuestionNotice, SynthesisBus } from '../bus/index.ts'
 import type { SwarmComponents, SwarmService } from '../daemon/components.ts'
 import type { Logger } from '../daemon/logger.ts'
 import { checkEligibility } from '../bus/core/eligibility.ts'
+import { QUESTION_ID } from '../bus/core/topics.ts'
 import { buildSummary } from '../envelope/index.ts'
 import { normalizeScope } from '../envelope/schemas.ts'
 import type { CloseEnvelope, QuestionEnvelope, SummaryEnvelope } from '../envelope/schemas.ts'
@@ -31,7 +32,6 @@ export type AssistanceComponents = Pick<SwarmComponents, 'config' | 'identity' |
 
 /** The tag that links a sub-question to its parent (the question envelope keeps its exact shape). */
 export const PARENT_TAG = 'parent:'
-const QUESTION_ID = /^question:[0-9A-HJKMNP-TV-Z]{26}$/
 /** A summary envelope must stay under the 64 KiB cap; item texts are cut to this when it would not. */
 const SHORT_TEXT = 400
 const MAX_SUMMARY_BYTES = 60 * 1024
