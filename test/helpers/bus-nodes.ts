@@ -39,12 +39,13 @@ export interface BusNodeInit {
   seed?: Uint8Array
 }
 
-let root: string | undefined
+// one temporary root per test file, made once even when nodes start in parallel
+let root: Promise<string> | undefined
 const live = new Set<BusNode>()
 
 export async function busHome (): Promise<string> {
-  root ??= await mkdtemp(join(tmpdir(), 'swarm-bus-it-'))
-  const home = join(root, `home-${Math.random().toString(36).slice(2)}`)
+  root ??= mkdtemp(join(tmpdir(), 'swarm-bus-it-'))
+  const home = join(await root, `home-${Math.random().toString(36).slice(2)}`)
   await mkdir(home, { recursive: true })
   return home
 }
@@ -91,7 +92,7 @@ export async function connect (a: { libp2p: SwarmLibp2p }, b: { libp2p: SwarmLib
 
 export async function stopBusNodes (): Promise<void> {
   for (const n of [...live]) await n.stop().catch(() => {})
-  if (root !== undefined) await rm(root, { recursive: true, force: true }).catch(() => {})
+  if (root !== undefined) await rm(await root, { recursive: true, force: true }).catch(() => {})
   root = undefined
 }
 
