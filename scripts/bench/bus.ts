@@ -181,7 +181,8 @@ async function throughput (): Promise<Figure[]> {
 
 export async function benchBus (): Promise<Figure[]> {
   try {
-    return [...await fanout(), ...await throughput()]
+    const { benchBusCore } = await import('./bus-core.ts')
+    return [...benchBusCore(), ...await fanout(), ...await throughput()]
   } finally {
     for (const p of pids) { try { process.kill(p, 'SIGKILL') } catch {} }
     pids.clear()

@@ -6,18 +6,23 @@
 //   bus.onQuestion((n) => …)                   // new eligible questions, clarifications
 //   await bus.contribute(id, { kind: 'fact', text: '…', confidence: 0.8 })
 //
+// The rules live in core/ (pure, shared with the page); the shell around it is cut by job:
+// inbox.ts, outbox.ts, delivery.ts (every delivery timer and workaround), watchdog.ts, effects.ts,
+// views.ts, repository.ts, and the façade service.ts.
+//
 // Control methods: ask, questions, show, answer, watch (stream), close. Events: question:received,
 // question:asked, contribution, question:state, secretary:changed.
 
 import { QuestionBus, type BusComponents } from './service.ts'
 
-export { QuestionBus, type AskInit, type BusComponents, type ChannelEvent, type ContributeInit, type ContributionKind, type QuestionNotice } from './service.ts'
-export { Channel, type ChannelEntry, type QuestionState, type Role } from './channel.ts'
-export { checkEligibility, type Eligibility, type ResponderProfile } from './eligibility.ts'
-export { ChannelStore, type QuestionRecord } from './history.ts'
+export { QuestionBus, type BusComponents } from './service.ts'
+export type { AskInit, ChannelEvent, ContributeInit, ContributionKind, QuestionNotice } from './types.ts'
+export { Channel, checkEligibility, publishTopics, questionSubscriptions, topicKind, checkQuestionScope, checkChannelEnvelope, type ChannelEntry, type Eligibility, type QuestionRecord, type QuestionState, type ResponderProfile, type Role, type Scope } from './core/index.ts'
+export { ChannelStore } from './repository.ts'
 export { seal, open, createOpener, isRecipient, SEALED_TYPE, type SealedEnvelope, type SealedPayload } from './private.ts'
-export { publishTopics, questionSubscriptions, topicKind, type Scope } from './topics.ts'
-export { checkQuestionScope, checkChannelEnvelope } from './validator.ts'
+
+/** What synthesis uses of the bus: handed in at construction instead of found in the services map. */
+export type SynthesisBus = Pick<QuestionBus, 'resolve' | 'show' | 'channelContributions' | 'publishSummary' | 'ask' | 'join' | 'onQuestion' | 'contribute' | 'store' | 'reputation'>
 
 export function questionBus (components: BusComponents): QuestionBus {
   return new QuestionBus(components)

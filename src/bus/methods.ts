@@ -3,14 +3,14 @@
 
 import { performance } from 'node:perf_hooks'
 import type { MethodRegistry } from '../control/server.ts'
-import { CONTRIBUTION_KINDS, ORIGINS, RESOLUTIONS, URGENCIES, attachments as attachmentsSchema } from '../envelope/schemas.ts'
+import { CONTRIBUTION_KINDS, ORIGINS, RESOLUTIONS, SCOPES, URGENCIES, attachments as attachmentsSchema } from '../envelope/schemas.ts'
 import { UsageError } from '../errors.ts'
-import type { QuestionBus, AskInit, ContributionKind } from './service.ts'
-import type { Scope } from './topics.ts'
+import type { QuestionBus } from './service.ts'
+import type { AskInit, ContributionKind } from './types.ts'
+import { QUESTION_ID, type Scope } from './core/index.ts'
+import { burst, rawQuestionBytes, rawSubscribe } from './bench-hooks.ts'
 
-const SCOPES: readonly string[] = ['private', 'federation-local', 'cross-federation', 'global']
 export const BENCH_RAW_TOPIC = 'swarm/1/bench/raw'
-const QUESTION_ID = /^question:[0-9A-HJKMNP-TV-Z]{26}$/
 type ContributionOrigin = typeof ORIGINS[number]
 
 const str = (v: unknown, name: string, required = false): string | undefined => {
@@ -86,13 +86,14 @@ export function registerBusMethods (control: MethodRegistry, bus: QuestionBus): 
     return { id: res.id, questionId: id, envelope: res.envelope }
   })
 
-  control.register('watch', async (p: { id?: unknown, timeoutSec?: unknown, replay?: unknown }, ctx) => {
+  control.register('watch', async (p: { id?: unknown, timeoutSec?: unknown, replay?: unknown, since?: unknown }, ctx) => {
     const id = str(p.id, 'id', true) as string
     const timeoutSec = num(p.timeoutSec, 'timeoutSec', 0, 30 * 86400)
     return await bus.watch(id, (e) => { ctx.notify(e) }, {
       signal: ctx.signal,
       untilMs: timeoutSec === undefined ? undefined : Date.now() + timeoutSec * 1000,
-      replay: p.replay !== false
+      replay: p.replay !== false,
+      since: str(p.since, 'since')
     })
   })
 
@@ -111,13 +112,13 @@ export function registerBusMethods (control: MethodRegistry, bus: QuestionBus): 
 /** Benchmark hooks: bursts of questions, and raw gossipsub carrying question bytes with no envelope check. */
 function registerBenchMethods (control: MethodRegistry, bus: QuestionBus): void {
   control.register('bench.burst', async (p: { n?: unknown, scope?: unknown, text?: unknown }) => {
-    return await bus.burst(num(p.n, 'n', 1, 100_000) ?? 100, oneOf<Scope>(p.scope, 'scope', SCOPES) ?? 'global', str(p.text, 'text') ?? 'bench question')
+    return await burst(bus.ctx, num(p.n, 'n', 1, 100_000) ?? 100, oneOf<Scope>(p.scope, 'scope', SCOPES) ?? 'global', str(p.text, 'text') ?? 'bench question')
   })
-  control.register('bench.raw-subscribe', async () => { bus.rawSubscribe(BENCH_RAW_TOPIC); return { topic: BENCH_RAW_TOPIC } })
+  control.register('bench.raw-subscribe', async () => { rawSubscribe(bus.ctx, BENCH_RAW_TOPIC); return { topic: BENCH_RAW_TOPIC } })
   control.register('bench.raw-publish', async (p: { text?: unknown }) => {
-    const { id, bytes } = bus.rawQuestionBytes(str(p.text, 'text') ?? 'bench question')
+    const { id, bytes } = rawQuestionBytes(bus.ctx, str(p.text, 'text') ?? 'bench question')
     const t = performance.timeOrigin + performance.now()
-    await bus.rawPublish(BENCH_RAW_TOPIC, bytes)
+    await bus.ctx.c.topics.publish(BENCH_RAW_TOPIC, bytes)
     return { id, t, bytes: bytes.length }
   })
 }

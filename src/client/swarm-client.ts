@@ -93,7 +93,7 @@ export class SwarmClient {
 
   /** The channel live: `for await (const e of client.watch(id)) …`; `end` is the daemon's last word. */
   watch (id: string, opts: WatchOptions = {}): SwarmStream<ChannelEvent, WatchEnd> {
-    return openStream(this.control, 'watch', { id, timeoutSec: opts.timeoutSec, replay: opts.replay }, opts.signal)
+    return openStream(this.control, 'watch', { id, timeoutSec: opts.timeoutSec, replay: opts.replay, ...(opts.since === undefined ? {} : { since: opts.since }) }, opts.signal)
   }
 
   /** The daemon's events (questions received, contributions, tasks, peers …); the first is `events:subscribed`. */

@@ -89,6 +89,8 @@ export interface WatchOptions {
   timeoutSec?: number
   /** Replay what the channel already holds first (default true). */
   replay?: boolean
+  /** Resume after this envelope id (the last `id` a watch saw): replay only what came after it. */
+  since?: string
   signal?: AbortSignal
 }
 

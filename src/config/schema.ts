@@ -61,7 +61,13 @@ export const configSchema = z.strictObject({
     federations: z.array(z.string().regex(/^fed:[A-Za-z0-9._-]{1,64}$/, 'a federation id like fed:name')),
     clockSkewSec: z.number().min(0).max(3600),
     maxEnvelopeBytes: z.number().int().min(1024).max(1024 * 1024),
-    defaultTtlSec: z.number().int().min(1).max(30 * 86400)
+    defaultTtlSec: z.number().int().min(1).max(30 * 86400),
+    /** How long a closed or expired question and its channel stay on disk (not while joined). */
+    retentionSec: z.number().int().min(0).max(365 * 86400),
+    /** Stored questions at most; the oldest finished ones go first (counted as bus.deleted cap). */
+    maxQuestions: z.number().int().min(16).max(10_000_000),
+    /** Envelopes one channel keeps at most; more are refused `channel-full` (counted). */
+    maxChannelEnvelopes: z.number().int().min(16).max(1_000_000)
   }),
   presence: z.strictObject({ heartbeatSec: z.number().min(0.2).max(3600) }),
   secretary: z.strictObject({ volunteer: z.boolean() }),

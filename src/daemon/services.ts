@@ -18,9 +18,10 @@ export function createServices (c: SwarmComponents): SwarmService[] {
   if (c.membership !== undefined) services.push(new FederationService({ ...c, membership: c.membership }))
   // before the bus: its reflections answerer reads this service's store
   services.push(createReflectionService(c))
-  services.push(questionBus(c))
+  const bus = questionBus(c)
+  services.push(bus)
   // after the bus and reflections: it runs answerers on the bus's questions and reads reflections
-  services.push(assistanceService(c))
+  services.push(assistanceService({ ...c, bus }))
   services.push(createConsensusService(c))
   services.push(new TaskService(c))
   services.push(new WebService(c))

@@ -32,8 +32,12 @@ export async function serveQuestions (server: McpServer, client: SwarmClient, re
       for (const q of answerable(await client.questions())) await announce({ type: 'question', id: q.id, text: q.text, from: q.from, scope: q.scope, urgency: q.urgency })
       continue
     }
+    // events carry no payload text (docs/reflections.md, what leaves a node): read it from the question
     const notice = noticeOf(e)
-    if (notice !== undefined) await announce(notice)
+    if (notice !== undefined && !announced.has(notice.id)) {
+      const q = await client.show(notice.id).catch(() => undefined)
+      await announce({ ...notice, text: q?.text ?? notice.text })
+    }
   }
   await events.end
 }

@@ -48,6 +48,8 @@ export interface TopicAdmission {
   notePublished?: (topic: string, data: Uint8Array) => void
 }
 
+const DEFAULT_OWNER = 'default'
+
 export class TopicRouter {
   private readonly exact = new Map<string, TopicRoute>()
   private readonly prefixes: Array<[string, TopicRoute]> = []
@@ -56,6 +58,7 @@ export class TopicRouter {
   private readonly counters: Counters
   private readonly log: Logger
   private readonly rejectListeners = new Set<RejectListener>()
+  private readonly owners = new Map<string, Set<string>>()
   private admission?: TopicAdmission
   private traffic?: PeerTraffic
   private readonly equivocationListeners = new Set<EquivocationListener>()
@@ -85,19 +88,34 @@ export class TopicRouter {
     return this.exact.get(topic) ?? this.prefixes.find(([p]) => topic.startsWith(p))?.[1]
   }
 
-  subscribe (topic: string): void {
+  /**
+   * Subscribes on behalf of `owner` (reference-counted: the bus and the web relay may both hold a
+   * channel topic; it stays subscribed until its last owner lets go).
+   */
+  subscribe (topic: string, owner = DEFAULT_OWNER): void {
     const route = this.find(topic)
     if (route === undefined) throw new Error(`no route for topic ${topic}`)
+    let owners = this.owners.get(topic)
+    if (owners === undefined) { owners = new Set(); this.owners.set(topic, owners) }
+    owners.add(owner)
     if (!this.pubsub.topicValidators.has(topic)) {
       this.pubsub.topicValidators.set(topic, async (from, msg) => await this.judge(route, topic, from, msg.data) as any)
     }
-    this.pubsub.subscribe(topic)
+    if (!this.pubsub.getTopics().includes(topic)) this.pubsub.subscribe(topic)
   }
 
-  unsubscribe (topic: string): void {
+  /** Lets go of `owner`'s hold on a topic; unsubscribes when no owner is left. */
+  unsubscribe (topic: string, owner = DEFAULT_OWNER): void {
+    const owners = this.owners.get(topic)
+    owners?.delete(owner)
+    if (owners !== undefined && owners.size > 0) return
+    this.owners.delete(topic)
     this.pubsub.unsubscribe(topic)
     this.pubsub.topicValidators.delete(topic)
   }
+
+  /** Who holds a topic (empty: not subscribed through the router). */
+  holders (topic: string): string[] { return [...this.owners.get(topic) ?? []] }
 
   subscribed (topic: string): boolean { return this.pubsub.getTopics().includes(topic) }
   topics (): string[] { return this.pubsub.getTopics() }

@@ -13,7 +13,7 @@ export { AssistanceService, PARENT_TAG, type AssistanceComponents, type Decompos
 export { summarize, tokens, jaccard, type ChannelContribution, type SubSummary, type SummaryContent, type SummaryInput, type SummaryResult } from './summary.ts'
 export { AnswerRunner } from './runner.ts'
 export { upheldObjections, isInvalidMessage } from './outcomes.ts'
-export { ReputationBook, type ReputationRecord } from './reputation.ts'
+export { ReputationBook, type ReputationRecord } from '../reputation/index.ts'
 
 export function assistanceService (components: AssistanceComponents): AssistanceService {
   return new AssistanceService(components)

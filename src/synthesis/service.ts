@@ -7,10 +7,11 @@
 // requireModels?, ttlSec?}, reputation {nodeIds?}. Events: answerer:ran, answerer:failed,
 // summary:published, reputation:changed.
 
-import type { QuestionBus, QuestionNotice } from '../bus/index.ts'
+import type { QuestionNotice, SynthesisBus } from '../bus/index.ts'
 import type { SwarmComponents, SwarmService } from '../daemon/components.ts'
 import type { Logger } from '../daemon/logger.ts'
-import { checkEligibility } from '../bus/eligibility.ts'
+import { checkEligibility } from '../bus/core/eligibility.ts'
+import { QUESTION_ID } from '../bus/core/topics.ts'
 import { buildSummary } from '../envelope/index.ts'
 import { normalizeScope } from '../envelope/schemas.ts'
 import type { CloseEnvelope, QuestionEnvelope, SummaryEnvelope } from '../envelope/schemas.ts'
@@ -24,11 +25,13 @@ import { INVALID_MESSAGE_DELTA, INVALID_MIN_INTERVAL_MS, isInvalidMessage, UPHEL
 import { AnswerRunner } from './runner.ts'
 import { summarize, type SubSummary, type SummaryContent } from './summary.ts'
 
-export type AssistanceComponents = Pick<SwarmComponents, 'config' | 'identity' | 'control' | 'events' | 'counters' | 'log' | 'services' | 'directory' | 'topics' | 'libp2p'>
+export type AssistanceComponents = Pick<SwarmComponents, 'config' | 'identity' | 'control' | 'events' | 'counters' | 'log' | 'services' | 'directory' | 'topics' | 'libp2p'> & {
+  /** The question bus (the narrow part synthesis uses); without it, the one in `services`. */
+  bus?: SynthesisBus
+}
 
 /** The tag that links a sub-question to its parent (the question envelope keeps its exact shape). */
 export const PARENT_TAG = 'parent:'
-const QUESTION_ID = /^question:[0-9A-HJKMNP-TV-Z]{26}$/
 /** A summary envelope must stay under the 64 KiB cap; item texts are cut to this when it would not. */
 const SHORT_TEXT = 400
 const MAX_SUMMARY_BYTES = 60 * 1024
@@ -62,8 +65,8 @@ export class AssistanceService implements SwarmService {
     })
   }
 
-  private get bus (): QuestionBus {
-    const bus = this.c.services.get('bus') as QuestionBus | undefined
+  private get bus (): SynthesisBus {
+    const bus = this.c.bus ?? this.c.services.get('bus') as SynthesisBus | undefined
     if (bus === undefined) throw new SwarmError('internal', 'the question bus is not running')
     return bus
   }

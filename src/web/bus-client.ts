@@ -1,105 +1,39 @@
 // The browser's side of the question bus (docs/protocol.md, "Question bus"): the same topics,
-// envelopes and direct deliveries as a daemon, built on the pure parts of src/bus and on
-// src/envelope. A page asks (question on its scope's topics, presence join and heartbeats as
-// asker), answers (contribution pushed to the acting node, then gossiped on the channel),
-// follows channels, and judges contributions to its own questions (late, closed, follow-ups).
-// Private scope too (src/bus/private.ts: sealed on swarm/1/private and on the channel). Not here:
-// secretary takeover, history serving.
+// envelopes and direct deliveries as a daemon. Every channel rule — state, exclusions, who may
+// act for the channel (the authority rule), secretary and close — is the daemon's own pure core
+// (src/bus/core), so page and daemon judge alike. A page asks (question on its scope's topics,
+// presence join and heartbeats as asker), answers (contribution pushed to the acting node, then
+// gossiped on the channel) and follows channels. Private scope too (src/bus/private.ts). Not
+// here: claiming the secretary role itself, history serving.
 import { TopicValidatorResult } from '@libp2p/gossipsub'
 import { PROTOCOL_DELIVERY, topics as topicNames } from '../constants.ts'
 import {
-  buildClose, buildContribution, buildPresence, buildQuestion, createWebCryptoEd25519, encodeSignature, envelopeSigningInput,
-  EnvelopeValidator, formatPubkey, nobleEd25519, nodeIdFromPublicKey
+  buildClose, buildContribution, buildPresence, buildQuestion, createWebCryptoEd25519, EnvelopeValidator, formatPubkey, nobleEd25519, nodeIdFromPublicKey
 } from '../envelope/index.ts'
-import type { Ed25519Backend, EnvelopeBase, Signer, Verdict } from '../envelope/index.ts'
+import type { EnvelopeBase, Signer, Verdict } from '../envelope/index.ts'
 import type {
-  CloseEnvelope, ContributionEnvelope, PresenceEnvelope, QuestionEnvelope, SummaryEnvelope
+  CloseEnvelope, ContributionEnvelope, QuestionEnvelope, SummaryEnvelope
 } from '../envelope/schemas.ts'
-import { CHANNEL_PREFIX, channelTopic, publishTopics, topicKind } from '../bus/topics.ts'
-import type { Scope, TopicKind } from '../bus/topics.ts'
-import { CHANNEL_TYPES, checkChannelEnvelope, checkQuestionScope, directArrival } from '../bus/validator.ts'
-import { createOpener, open, seal, SEALED_TYPE } from '../bus/private.ts'
+import {
+  CHANNEL_PREFIX, CHANNEL_TYPES, Channel, channelTopic, checkChannelEnvelope, checkQuestionScope, deadlineOf, directArrival, publishTopics, topicKind,
+  type QuestionState, type Scope, type TopicKind
+} from '../bus/core/index.ts'
+import { createOpener, open, SEALED_TYPE } from '../bus/private.ts'
 import type { Opener, SealedEnvelope, SealedPayload } from '../bus/private.ts'
-import { decodeJson, encodeJson, handleRequests, request } from '../net/rpc.ts'
+import { encodeJson, handleRequests } from '../net/rpc.ts'
 import type { BrowserNode } from './node.ts'
-import type { PeerId, PrivateKey } from '@libp2p/interface'
+import type { PeerId } from '@libp2p/interface'
 
-export type QuestionState = 'open' | 'answered' | 'resolved' | 'handed-off' | 'expired' | 'withdrawn'
+import { BusError, type AnswerOptions, type AskOptions, type BusClientInit, type QuestionView } from './bus-types.ts'
+import { PageWire } from './bus-wire.ts'
 
-export interface ChannelItem {
-  id: string
-  type: string
-  envelope: EnvelopeBase
-  /** Why this page leaves it out (late, closed, no-follow-ups, not-authorized). */
-  excluded?: string
-  /** Local receipt time, ms since epoch. */
-  at: number
-}
+export { BusError, type AnswerOptions, type AskOptions, type BusClientInit, type ChannelItem, type QuestionView } from './bus-types.ts'
+export type { QuestionState }
 
-export interface QuestionView {
-  id: string
-  envelope: QuestionEnvelope
-  /** Asked from this page. */
-  mine: boolean
-  /** How it came: a topic kind, `direct` (a push), or `self`. */
-  via: string
-  receivedAt: number
-  joined: boolean
-  items: ChannelItem[]
-  /** Private questions: the node ids the channel is sealed to (asker included). */
-  to?: string[]
-  /** Private questions this page asked: the sealed question as sent (re-announced as is). */
-  sealedWire?: string
-}
-
-export interface BusClientInit {
-  node: BrowserNode
-  /** The page's libp2p key: the same Ed25519 key signs envelopes (node id = its did:key). */
-  privateKey: PrivateKey
-  federation: string
-  /** Question topics to listen on (the daemon's bootstrap says which). */
-  questionTopics: string[]
-  heartbeatSec?: number
-  clockSkewSec?: number
-  defaultTtlSec?: number
-  /** Ed25519 backend; default WebCrypto, else @noble/ed25519. */
-  ed25519?: Ed25519Backend
-}
-
-export interface AskOptions {
-  scope?: Scope
-  /** Seconds the asker accepts contributions. */
-  ttl?: number
-  urgency?: QuestionEnvelope['question']['urgency']
-  tags?: string[]
-  followUps?: boolean
-  /** Private recipients (node ids): the question and its channel are sealed to them and this page. */
-  to?: string[]
-  lang?: string | string[]
-}
-
-export interface AnswerOptions {
-  kind?: ContributionEnvelope['kind']
-  confidence?: number
-  sources?: string[]
-  replyTo?: string
-}
-
-export class BusError extends Error {
-  readonly name = 'BusError'
-  readonly code: string
-  constructor (code: string, message: string) {
-    super(message)
-    this.code = code
-  }
-}
-
-const ANSWER_KINDS = new Set(['partial-answer', 'fact', 'hypothesis', 'recommendation'])
 const QUESTION_TOPIC_TYPES = ['swarm/question', 'swarm/secretary-claim']
 const DELIVERY_TYPES = [...QUESTION_TOPIC_TYPES, ...CHANNEL_TYPES, SEALED_TYPE]
 const CHANNEL_TOPIC_TYPES = [...CHANNEL_TYPES, SEALED_TYPE]
 const PRIVATE_TOPIC = topicNames.privateInbox()
-const encoder = new TextEncoder()
 
 export class BusClient extends EventTarget {
   readonly nodeId: string
@@ -109,11 +43,8 @@ export class BusClient extends EventTarget {
   firstQuestionAt?: number
   private readonly node: BrowserNode
   private readonly signer: Signer
-  /** Signs synchronously (noble): seal() signs the sealed wrapper inside the builder. */
-  private readonly sealSigner: Signer
+  private readonly wire: PageWire
   private readonly opener: Opener
-  private readonly seed: Uint8Array
-  private readonly ed: Ed25519Backend
   private readonly validator: EnvelopeValidator
   private readonly questionTopics: string[]
   private readonly heartbeatSec: number
@@ -134,17 +65,17 @@ export class BusClient extends EventTarget {
     this.heartbeatSec = init.heartbeatSec ?? 10
     this.skewMs = (init.clockSkewSec ?? 30) * 1000
     this.defaultTtlSec = init.defaultTtlSec ?? 1800
-    this.ed = init.ed25519 ?? createWebCryptoEd25519() ?? nobleEd25519
+    const ed = init.ed25519 ?? createWebCryptoEd25519() ?? nobleEd25519
     // libp2p keeps an Ed25519 private key as seed ‖ public key
-    this.seed = init.privateKey.raw.slice(0, 32)
+    const seed = init.privateKey.raw.slice(0, 32)
     const publicKey = init.privateKey.publicKey.raw
     this.nodeId = nodeIdFromPublicKey(publicKey)
     // Builders sign synchronously; the browser signs asynchronously (WebCrypto), so builders get
-    // a placeholder signature that sign() replaces (see signed()).
+    // a placeholder signature that PageWire.signed() replaces.
     this.signer = { nodeId: this.nodeId, federation: init.federation, publicKey, pubkey: formatPubkey(publicKey), sign: () => new Uint8Array(64) }
-    this.sealSigner = { ...this.signer, sign: (data) => nobleEd25519.signSync!(this.seed, data) }
-    this.opener = createOpener(this.nodeId, this.seed)
-    this.validator = new EnvelopeValidator({ verifier: this.ed, clockSkewSec: init.clockSkewSec })
+    this.wire = new PageWire(init.node, seed, ed, this.signer)
+    this.opener = createOpener(this.nodeId, seed)
+    this.validator = new EnvelopeValidator({ verifier: ed, clockSkewSec: init.clockSkewSec })
   }
 
   async start (): Promise<void> {
@@ -174,7 +105,7 @@ export class BusClient extends EventTarget {
     const scope = o.scope ?? (to.length > 0 ? 'private' : 'federation-local')
     if (scope === 'private' && to.length === 0) throw new BusError('usage', 'a private question needs at least one recipient (to: [nodeId])')
     if (scope !== 'private' && to.length > 0) throw new BusError('usage', '`to` is for scope private')
-    const q = await this.signed(buildQuestion(this.signer, {
+    const q = await this.wire.signed(buildQuestion(this.signer, {
       text,
       scope,
       ttlSec: o.ttl ?? this.defaultTtlSec,
@@ -188,20 +119,20 @@ export class BusClient extends EventTarget {
     let wire = JSON.stringify(q)
     if (scope === 'private') {
       view.to = [...new Set([...to, this.nodeId])]
-      wire = view.sealedWire = this.sealWire(view.to, q, q['ttl-sec'] + 3600)
+      wire = view.sealedWire = this.wire.seal(view.to, q, q['ttl-sec'] + 3600)
     }
     view.joined = true
     this.joinChannel(q.id)
-    await this.publishChannel(view, await this.signed(buildPresence(this.signer, { questionId: q.id, event: 'join', role: 'asker' })))
+    await this.publishChannel(view, await this.wire.signed(buildPresence(this.signer, { questionId: q.id, event: 'join', role: 'asker' })))
     const topics = publishTopics(scope, this.federation)
     for (let i = 0; i < topics.length; i++) {
       // identical bytes are one gossipsub message: each extra topic gets trailing whitespace (as the daemon does)
-      await this.publish(topics[i], wire + ' '.repeat(i))
+      await this.wire.publish(topics[i], wire + ' '.repeat(i))
     }
     // a peer that does not (yet) show as subscribed would miss the gossip: hand it over directly
     const subscribed = new Set(topics.flatMap((t) => this.node.services.pubsub.getSubscribers(t).map(String)))
-    for (const peer of this.connectedPeers()) {
-      if (!subscribed.has(peer.toString())) void this.push(peer, wire)
+    for (const peer of this.wire.connectedPeers()) {
+      if (!subscribed.has(peer.toString())) void this.wire.push(peer, wire)
     }
     this.scheduleExpiry(view)
     this.changed(q.id)
@@ -214,19 +145,19 @@ export class BusClient extends EventTarget {
     const kind = o.kind ?? 'partial-answer'
     const refusal = this.refusal(view, kind, Date.now())
     if (refusal !== undefined) throw new BusError(refusal, `question ${questionId}: ${refusal}`)
-    const c = await this.signed(buildContribution(this.signer, {
+    const c = await this.wire.signed(buildContribution(this.signer, {
       questionId, kind, text, confidence: o.confidence ?? 0.5, sources: o.sources, inReplyTo: o.replyTo, origin: 'human-live'
     }))
     if (!view.joined) {
       view.joined = true
       this.joinChannel(questionId)
-      await this.publishChannel(view, await this.signed(buildPresence(this.signer, { questionId, event: 'join', role: 'participant' })))
+      await this.publishChannel(view, await this.wire.signed(buildPresence(this.signer, { questionId, event: 'join', role: 'participant' })))
     }
     // the acting node's verdict counts: ask it first when connected (as a daemon does)
     const acting = this.acting(view)
     const wire = this.wireOf(view, c)
     if (acting !== this.nodeId) {
-      const verdict = await this.pushToNode(acting, wire)
+      const verdict = await this.wire.pushToNode(acting, wire)
       if (verdict !== undefined && !verdict.ok && verdict.reason !== undefined && verdict.reason !== 'duplicate' && verdict.reason !== 'not-found') {
         throw new BusError(verdict.reason, `refused by the asker: ${verdict.reason}`)
       }
@@ -243,7 +174,7 @@ export class BusClient extends EventTarget {
     if (this.acting(view) !== this.nodeId) throw new BusError('not-authorized', 'only the asker may close a question')
     if (this.closeOf(view) !== undefined) throw new BusError('closed', `question ${questionId} is already closed`)
     const accept = o.accept ?? []
-    const e = await this.signed(buildClose(this.signer, { questionId, resolution: o.resolution ?? (accept.length > 0 ? 'accepted-answer' : 'resolved'), accepted: accept, note: o.note }))
+    const e = await this.wire.signed(buildClose(this.signer, { questionId, resolution: o.resolution ?? (accept.length > 0 ? 'accepted-answer' : 'resolved'), accepted: accept, note: o.note }))
     await this.publishChannel(view, e)
     return e
   }
@@ -261,15 +192,7 @@ export class BusClient extends EventTarget {
   }
 
   state (view: QuestionView, now = Date.now()): QuestionState {
-    const close = this.closeOf(view)
-    if (close !== undefined) {
-      switch (close.resolution) {
-        case 'accepted-answer': case 'resolved': return 'resolved'
-        default: return close.resolution
-      }
-    }
-    if (now > deadlineOf(view.envelope)) return 'expired'
-    return view.items.some((i) => i.type === 'swarm/contribution' && i.excluded === undefined && ANSWER_KINDS.has((i.envelope as ContributionEnvelope).kind)) ? 'answered' : 'open'
+    return view.channel.state(now)
   }
 
   /** Subscribes to a question's channel without contributing (the page's "watch"). */
@@ -279,7 +202,7 @@ export class BusClient extends EventTarget {
     view.joined = true
     this.joinChannel(questionId)
     if (this.state(view) === 'open' || this.state(view) === 'answered') {
-      await this.publishChannel(view, await this.signed(buildPresence(this.signer, { questionId, event: 'join', role: 'watcher' })))
+      await this.publishChannel(view, await this.wire.signed(buildPresence(this.signer, { questionId, event: 'join', role: 'watcher' })))
     }
   }
 
@@ -390,24 +313,16 @@ export class BusClient extends EventTarget {
     this.changed(q.id)
   }
 
-  /** Adds a verified channel envelope; returns why it is excluded, if it is. */
-  private admit (questionId: string, e: EnvelopeBase): string | undefined {
+  /** Adds a verified channel envelope (the core judges it); returns why it is excluded or refused, if it is. */
+  private admit (questionId: string, e: EnvelopeBase, wire = JSON.stringify(e)): string | undefined {
     const view = this.questions.get(questionId)
     if (view === undefined) return 'not-found'
-    const had = view.items.find((i) => i.id === e.id)
+    const had = view.channel.get(e.id)
     if (had !== undefined) return had.excluded
-    if (e.type === 'swarm/presence' && (e as PresenceEnvelope).event === 'heartbeat') return undefined
-    const item: ChannelItem = { id: e.id, type: e.type, envelope: e, at: Date.now() }
-    if (e.type === 'swarm/contribution') {
-      const c = e as ContributionEnvelope
-      const created = Date.parse(c['created-at'])
-      const why = this.refusal(view, c.kind, Date.now()) ?? (created > deadlineOf(view.envelope) + this.skewMs ? 'late' : undefined)
-      if (why !== undefined) item.excluded = why
-    } else if (e.type === 'swarm/close') {
-      if (this.closeOf(view) !== undefined) item.excluded = 'closed'
-      else if (e.sender['node/id'] !== this.acting(view)) item.excluded = 'not-authorized'
-    }
-    view.items.push(item)
+    const applied = view.channel.admit(e, wire, { now: Date.now(), skewMs: this.skewMs })
+    if (applied.refused !== undefined) return applied.refused
+    const item = applied.entry
+    if (item === undefined) return undefined // a heartbeat: presence only
     this.dispatchEvent(new CustomEvent('channel', { detail: { questionId, item } }))
     this.changed(questionId)
     return item.excluded
@@ -416,26 +331,23 @@ export class BusClient extends EventTarget {
   // ------------------------------------------------------------------ helpers
 
   private record (q: QuestionEnvelope, mine: boolean, via: string): QuestionView {
-    const view: QuestionView = { id: q.id, envelope: q, mine, via, receivedAt: Date.now(), joined: false, items: [] }
+    const channel = new Channel(q, { self: this.nodeId, since: Date.now(), heartbeatSec: this.heartbeatSec, skewMs: this.skewMs })
+    const view: QuestionView = { id: q.id, envelope: q, mine, via, receivedAt: Date.now(), joined: false, channel, items: channel.entries }
     this.questions.set(q.id, view)
     return view
   }
 
-  private refusal (view: QuestionView, kind: string, now: number): string | undefined {
-    const close = this.closeOf(view)
-    if (close !== undefined) return close.resolution === 'expired' ? 'late' : 'closed'
-    if (now > deadlineOf(view.envelope)) return 'late'
-    if (kind === 'clarification-request' && view.envelope.delivery['follow-ups?'] === false) return 'no-follow-ups'
-    return undefined
+  private refusal (view: QuestionView, kind: ContributionEnvelope['kind'], now: number): string | undefined {
+    return view.channel.refusal({ kind, 'created-at': new Date(now).toISOString() }, { now, skewMs: 0 })
   }
 
   private closeOf (view: QuestionView): CloseEnvelope | undefined {
-    return view.items.find((i) => i.type === 'swarm/close' && i.excluded === undefined)?.envelope as CloseEnvelope | undefined
+    return view.channel.close
   }
 
-  /** Who acts for the asker: the last secretary claim standing is the daemons' business; the page defers to the asker. */
+  /** Who acts for the asker: the standing secretary, else the asker (the core's authority rule). */
   private acting (view: QuestionView): string {
-    return view.envelope.sender['node/id']
+    return view.channel.acting
   }
 
   private joinChannel (questionId: string): void {
@@ -449,17 +361,9 @@ export class BusClient extends EventTarget {
   private async publishChannel (view: QuestionView, e: EnvelopeBase, wire = this.wireOf(view, e)): Promise<string | undefined> {
     this.validator.remember(e)
     const excluded = this.admit(view.id, e)
-    const n = await this.publish(channelTopic(view.id), wire)
-    if (n === 0 && this.acting(view) !== this.nodeId) await this.pushToNode(this.acting(view), wire)
+    const n = await this.wire.publish(channelTopic(view.id), wire)
+    if (n === 0 && this.acting(view) !== this.nodeId) await this.wire.pushToNode(this.acting(view), wire)
     return excluded
-  }
-
-  private async publish (topic: string, text: string): Promise<number> {
-    try {
-      return (await this.node.services.pubsub.publish(topic, encoder.encode(text))).recipients.length
-    } catch {
-      return 0
-    }
   }
 
   /** Asker heartbeats, so daemons do not take the secretary role from a live page. */
@@ -469,9 +373,9 @@ export class BusClient extends EventTarget {
       if (!view.mine) continue
       const s = this.state(view, now)
       if (s !== 'open' && s !== 'answered') continue
-      const e = await this.signed(buildPresence(this.signer, { questionId: view.id, event: 'heartbeat', role: 'asker' }))
+      const e = await this.wire.signed(buildPresence(this.signer, { questionId: view.id, event: 'heartbeat', role: 'asker' }))
       this.validator.remember(e)
-      await this.publish(channelTopic(view.id), this.wireOf(view, e))
+      await this.wire.publish(channelTopic(view.id), this.wireOf(view, e))
     }
   }
 
@@ -479,7 +383,7 @@ export class BusClient extends EventTarget {
     const t = setTimeout(() => {
       this.timers.delete(t)
       if (this.closeOf(view) !== undefined) return
-      void this.signed(buildClose(this.signer, { questionId: view.id, resolution: 'expired', note: 'ttl elapsed' }))
+      void this.wire.signed(buildClose(this.signer, { questionId: view.id, resolution: 'expired', note: 'ttl elapsed' }))
         .then(async (e) => await this.publishChannel(view, e)).then(() => { this.changed(view.id) })
     }, Math.min(Math.max(0, deadlineOf(view.envelope) - Date.now()) + 50, 2 ** 31 - 1))
     this.timers.add(t)
@@ -495,42 +399,14 @@ export class BusClient extends EventTarget {
       const s = this.state(view, now)
       if (s !== 'open' && s !== 'answered') continue
       const on = publishTopics(view.envelope.delivery.scope as Scope, this.federation)
-      if (on.some((t) => topics.has(t))) void this.push(peer, view.sealedWire ?? JSON.stringify(view.envelope))
-    }
-  }
-
-  private connectedPeers (): PeerId[] {
-    return [...new Map(this.node.getConnections().map((c) => [c.remotePeer.toString(), c.remotePeer])).values()]
-  }
-
-  private async pushToNode (nodeId: string, text: string): Promise<{ ok: boolean, reason?: string } | undefined> {
-    const peer = this.connectedPeers().find((p) => p.publicKey?.type === 'Ed25519' && nodeIdFromPublicKey(p.publicKey.raw) === nodeId)
-    return peer === undefined ? undefined : await this.push(peer, text)
-  }
-
-  private async push (peer: PeerId, text: string): Promise<{ ok: boolean, reason?: string } | undefined> {
-    try {
-      return decodeJson(await request(this.node, peer, PROTOCOL_DELIVERY, encoder.encode(text), { timeoutMs: 5000 })) as { ok: boolean, reason?: string }
-    } catch {
-      return undefined // not connected any more, or a peer without the bus (another page without it, say)
+      if (on.some((t) => topics.has(t))) void this.wire.push(peer, view.sealedWire ?? JSON.stringify(view.envelope))
     }
   }
 
   /** What goes on the wire for a channel envelope: sealed to the recipients for a private question. */
   private wireOf (view: QuestionView, e: EnvelopeBase): string {
     if (view.to === undefined) return JSON.stringify(e)
-    return this.sealWire(view.to, e, Math.max(60, Math.ceil((deadlineOf(view.envelope) - Date.now()) / 1000) + 3600))
-  }
-
-  private sealWire (to: string[], e: EnvelopeBase, ttlSec: number): string {
-    return JSON.stringify(seal(this.sealSigner, { to, envelope: e, ttlSec }))
-  }
-
-  /** Replaces a builder's placeholder signature with the real one (WebCrypto, else noble). */
-  private async signed<E extends EnvelopeBase> (e: E): Promise<E> {
-    const { signature: _placeholder, ...unsigned } = e
-    const signature = await this.ed.sign(this.seed, envelopeSigningInput(unsigned))
-    return { ...e, signature: encodeSignature(signature) }
+    return this.wire.seal(view.to, e, Math.max(60, Math.ceil((deadlineOf(view.envelope) - Date.now()) / 1000) + 3600))
   }
 
   private changed (questionId: string): void {
@@ -538,8 +414,4 @@ export class BusClient extends EventTarget {
   }
 }
 
-export function deadlineOf (q: QuestionEnvelope): number {
-  return Date.parse(q['created-at']) + q['ttl-sec'] * 1000
-}
-
-export { CHANNEL_PREFIX, type TopicKind }
+export { CHANNEL_PREFIX, deadlineOf, type TopicKind }

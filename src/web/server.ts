@@ -11,13 +11,16 @@ import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { gzipSync } from 'node:zlib'
 import type { PeerId } from '@libp2p/interface'
-import { CHANNEL_PREFIX } from '../bus/topics.ts'
+import { CHANNEL_PREFIX } from '../bus/core/topics.ts'
+
+/** The web relay's name as a holder of channel topics (the bus holds some too). */
+const TOPIC_OWNER = 'web'
 import { topics } from '../constants.ts'
 import { SwarmError } from '../errors.ts'
 import type { SwarmComponents, SwarmService } from '../daemon/components.ts'
 import type { Bootstrap } from './swarm-api.ts'
 
-export type WebComponents = Pick<SwarmComponents, 'config' | 'identity' | 'libp2p' | 'paths' | 'log' | 'topics' | 'services'>
+export type WebComponents = Pick<SwarmComponents, 'config' | 'identity' | 'libp2p' | 'paths' | 'log' | 'topics'>
 
 const PAGE_FILE = join(PACKAGE_ROOT, 'src', 'web', 'page.html')
 
@@ -118,32 +121,22 @@ export class WebService implements SwarmService {
       if (peers === undefined) {
         peers = new Set()
         this.relayed.set(topic, peers)
-        if (!this.c.topics.subscribed(topic)) {
-          try {
-            this.c.topics.subscribe(topic)
-            this.ownRelays.add(topic)
-          } catch (err) {
-            this.c.log.debug('cannot relay channel', { topic, err: (err as Error).message })
-          }
+        try {
+          // held as the web relay's own: the bus may hold the same topic for its own reasons
+          this.c.topics.subscribe(topic, TOPIC_OWNER)
+        } catch (err) {
+          this.c.log.debug('cannot relay channel', { topic, err: (err as Error).message })
         }
       }
       peers.add(peer)
     }
   }
 
-  private readonly ownRelays = new Set<string>()
-
   private maybeStopRelay (topic: string): void {
     if ((this.relayed.get(topic)?.size ?? 0) > 0) return
     this.relayed.delete(topic)
-    if (!this.ownRelays.delete(topic)) return
-    // the bus may have joined the channel itself meanwhile (asked, answered, watching): then it stays
-    const bus = this.c.services.get('bus') as { show?: (id: string) => Promise<{ joined?: boolean }> } | undefined
-    const qid = topic.slice(CHANNEL_PREFIX.length)
-    void (async () => {
-      const joined = await bus?.show?.(qid).then((s) => s.joined === true, () => false) ?? false
-      if (!joined && !this.relayed.has(topic) && this.c.topics.subscribed(topic)) this.c.topics.unsubscribe(topic)
-    })()
+    // reference-counted: if the bus is in the channel itself (asked, answered, watching), it stays
+    if (this.c.topics.holders(topic).includes(TOPIC_OWNER)) this.c.topics.unsubscribe(topic, TOPIC_OWNER)
   }
 
   /** Browsers reach a daemon over webrtc-direct, websockets or a relayed WebRTC; daemons dial each other over TCP. */

@@ -31,14 +31,14 @@ export function channelEnd (id: string, res: any): string {
 
 /** Streams a channel: NDJSON with --json; human lines plus a spinner with counts otherwise.
  *  Resolves with the daemon's answer ({id, state}) and the contributions counted on the way. */
-export async function followChannel (ctx: CliContext, c: ControlClient, id: string, o: { timeoutSec?: number, replay: boolean, human: (e: any) => string }): Promise<any> {
+export async function followChannel (ctx: CliContext, c: ControlClient, id: string, o: { timeoutSec?: number, replay: boolean, since?: string, human: (e: any) => string }): Promise<any> {
   let contributions = 0
   let excluded = 0
   let state = 'open'
   const spin = setInterval(() => { ctx.out.progress(`${state}: ${contributions} contribution${contributions === 1 ? '' : 's'}${excluded > 0 ? `, ${excluded} excluded` : ''}`) }, 120)
   try {
     // the typed client library's watch: the same stream a program gets from `swarm.watch(id)`
-    const stream = new SwarmClient(c).watch(id, { timeoutSec: o.timeoutSec, replay: o.replay })
+    const stream = new SwarmClient(c).watch(id, { timeoutSec: o.timeoutSec, replay: o.replay, since: o.since })
     for await (const e of stream) {
       if (e.type === 'contribution') { if (e.excluded !== undefined) excluded++; else contributions++ }
       if (e.type === 'state') state = e.state ?? state
@@ -61,10 +61,11 @@ export default function register (program: Command, io: CliIO): void {
     .argument('<id>', 'question id')
     .option('--timeout <sec>', 'stop after SEC seconds', numberIn('--timeout', 0, 30 * 86400))
     .option('--no-replay', 'only new envelopes, not what the channel already holds')
-    .action(async (id: string, opts: { timeout?: number, replay: boolean }, cmd: Command) => {
+    .option('--since <cursor>', 'resume after this envelope id (the last `id` a watch printed): replay only what came after it')
+    .action(async (id: string, opts: { timeout?: number, replay: boolean, since?: string }, cmd: Command) => {
       const ctx = createContext(cmd, io)
       await ctx.withClient(async (c) => {
-        const res = await followChannel(ctx, c, id, { timeoutSec: opts.timeout, replay: opts.replay, human: humanChannelEvent })
+        const res = await followChannel(ctx, c, id, { timeoutSec: opts.timeout, replay: opts.replay, since: opts.since, human: humanChannelEvent })
         ctx.out.line(channelEnd(id, res))
       })
     })

@@ -2,11 +2,11 @@ import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
 import { randomBytes } from 'node:crypto'
 import { buildClose, buildContribution, buildPresence, buildQuestion, buildSecretaryClaim, createSigner, EnvelopeValidator } from '../../../src/envelope/index.ts'
-import { checkEligibility } from '../../../src/bus/eligibility.ts'
-import { checkChannelEnvelope, checkQuestionScope, directArrival } from '../../../src/bus/validator.ts'
-import { publishTopics, questionSubscriptions, topicKind } from '../../../src/bus/topics.ts'
-import { claimDelayMs, isAbsent, preferClaim, rankCandidates } from '../../../src/bus/secretary.ts'
-import { Channel } from '../../../src/bus/channel.ts'
+import { checkEligibility } from '../../../src/bus/core/eligibility.ts'
+import { checkChannelEnvelope, checkQuestionScope, directArrival } from '../../../src/bus/core/admission.ts'
+import { publishTopics, questionSubscriptions, topicKind } from '../../../src/bus/core/topics.ts'
+import { claimDelayMs, isAbsent, preferClaim, rankCandidates } from '../../../src/bus/core/secretary.ts'
+import { Channel } from '../../../src/bus/core/channel.ts'
 import { createOpener, isRecipient, open, seal } from '../../../src/bus/private.ts'
 
 const signer = (fed = 'fed:a') => { const seed = randomBytes(32); return { seed, s: createSigner(seed, fed) } }
@@ -116,23 +116,29 @@ describe('channel state machine', () => {
   })
 
   it('shadow appointment, takeover, the asker returning and stepping back', () => {
+    const t0 = Date.now()
     const q = buildQuestion(asker, { text: 'q', ttlSec: 600 })
-    const ch = new Channel(q)
+    const opts = { since: t0 - 1, heartbeatSec: 10, skewMs: 30_000 }
+    const ch = new Channel(q, opts)
     const appoint = buildSecretaryClaim(asker, { questionId: q.id, mode: 'shadow', askerNodeId: asker.nodeId, reason: `appoint ${bob.nodeId}` })
-    ch.admit(appoint, '', ctx())
+    ch.admit(appoint, '', { now: t0, skewMs: 30_000 })
     expect(ch.shadow).toBe(bob.nodeId)
-    // a volunteer and the shadow claim in the same second: the shadow wins whatever the order
-    const t = '2026-01-01T00:00:05Z'
-    const vol = buildSecretaryClaim(eve, { questionId: q.id, mode: 'takeover', askerNodeId: asker.nodeId }, { createdAt: t })
-    const sh = buildSecretaryClaim(bob, { questionId: q.id, mode: 'takeover', askerNodeId: asker.nodeId }, { createdAt: t })
-    expect(ch.admit(vol, '', ctx()).secretaryChanged).toBe(true)
-    expect(ch.admit(sh, '', ctx()).secretaryChanged).toBe(true)
+    // a minute without the asker; a volunteer and the shadow claim in the same second: the shadow wins whatever the order
+    const t = t0 + 60_000
+    const at = { now: t, skewMs: 30_000 }
+    const createdAt = new Date(t).toISOString()
+    const vol = buildSecretaryClaim(eve, { questionId: q.id, mode: 'takeover', askerNodeId: asker.nodeId }, { createdAt })
+    const sh = buildSecretaryClaim(bob, { questionId: q.id, mode: 'takeover', askerNodeId: asker.nodeId }, { createdAt })
+    expect(ch.admit(vol, '', at).secretaryChanged).toBe(true)
+    expect(ch.admit(sh, '', at).secretaryChanged).toBe(true)
     expect(ch.secretary).toBe(bob.nodeId)
-    const other = new Channel(q)
-    other.admit(appoint, '', ctx()); other.admit(sh, '', ctx()); other.admit(vol, '', ctx())
+    const other = new Channel(q, opts)
+    other.admit(appoint, '', { now: t0, skewMs: 30_000 }); other.admit(sh, '', at); other.admit(vol, '', at)
     expect(other.secretary).toBe(bob.nodeId)
-    expect(ch.admit(buildPresence(asker, { questionId: q.id, event: 'heartbeat', role: 'asker' }), '', ctx()).askerReturned).toBe(true)
-    ch.admit(buildSecretaryClaim(bob, { questionId: q.id, mode: 'step-back', askerNodeId: asker.nodeId }), '', ctx())
+    const back = buildPresence(asker, { questionId: q.id, event: 'heartbeat', role: 'asker' }, { createdAt: new Date(t + 1000).toISOString() })
+    expect(ch.admit(back, '', { now: t + 1000, skewMs: 30_000 }).askerReturned).toBe(true)
+    expect(ch.secretary).toBe(null)
+    ch.admit(buildSecretaryClaim(bob, { questionId: q.id, mode: 'step-back', askerNodeId: asker.nodeId }, { createdAt: new Date(t + 2000).toISOString() }), '', { now: t + 2000, skewMs: 30_000 })
     expect(ch.secretary).toBe(null)
   })
 })

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { openDb } from '../../../src/store/db.ts'
-import { ReputationBook } from '../../../src/synthesis/reputation.ts'
+import { ReputationBook } from '../../../src/reputation/index.ts'
 
 describe('reputation book', () => {
   const dirs: string[] = []

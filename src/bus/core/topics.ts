@@ -1,9 +1,11 @@
 // Where questions travel: the pure mapping between a question's scope and gossipsub topics,
 // and what a node subscribes to. Topic names are wire contract (src/constants.ts).
 
-import { topics } from '../constants.ts'
+import { topics } from '../../constants.ts'
 
 export type Scope = 'private' | 'federation-local' | 'cross-federation' | 'global'
+/** A question id (`question:<ULID>`), which names its response channel too. */
+export const QUESTION_ID = /^question:[0-9A-HJKMNP-TV-Z]{26}$/
 
 export const CHANNEL_PREFIX = 'swarm/1/channel/'
 const FED_QUESTIONS = /^swarm\/1\/fed\/([^/]+)\/questions$/

@@ -2,9 +2,9 @@
 // with the topic it arrived on, does a channel envelope belong to the channel it arrived on.
 // Each returns undefined (fine) or a machine-readable reason.
 
-import type { EnvelopeBase } from '../envelope/index.ts'
-import type { QuestionEnvelope } from '../envelope/schemas.ts'
-import { normalizeScope } from '../envelope/schemas.ts'
+import type { EnvelopeBase } from '../../envelope/index.ts'
+import type { QuestionEnvelope } from '../../envelope/schemas.ts'
+import { normalizeScope } from '../../envelope/schemas.ts'
 import type { TopicKind } from './topics.ts'
 
 export type ScopeReason = 'wrong-scope'

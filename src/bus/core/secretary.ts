@@ -2,14 +2,16 @@
 // without any presence from it. A named shadow takes over first; without a live shadow, the
 // volunteers among the channel members claim in rank order (lowest sha256(questionId + nodeId)
 // first, each waiting one heartbeat period per rank), and when several claims cross anyway,
-// every node keeps the same one: earliest created-at, then lowest rank hash.
+// every node keeps the same one: earliest created-at, then lowest rank hash. Pure and isomorphic
+// (noble's sha256, not node:crypto), so the page runs the same code.
 
-import { createHash } from 'node:crypto'
+import { sha256 } from '@noble/hashes/sha2.js'
+import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js'
 
 export const MISSED_HEARTBEATS = 3
 
 export function rankHash (questionId: string, nodeId: string): string {
-  return createHash('sha256').update(`${questionId}\n${nodeId}`).digest('hex')
+  return bytesToHex(sha256(utf8ToBytes(`${questionId}\n${nodeId}`)))
 }
 
 /** Candidates sorted by the deterministic tie-break (best first). */

@@ -3,7 +3,7 @@
 // one in common; reputation (in the judging node's view) at least `responder/min-reputation`.
 // An empty list does not filter.
 
-import type { QuestionEnvelope } from '../envelope/schemas.ts'
+import type { QuestionEnvelope } from '../../envelope/schemas.ts'
 
 export interface ResponderProfile {
   models: readonly string[]

@@ -1,0 +1,134 @@
+// What the bus's shell parts share: the components they use, the pure question book, the store,
+// the validators, and the small lookups every part needs (a record from memory or disk, a
+// channel loaded with its stored entries, watchers). The parts — inbox, outbox, delivery
+// policy, watchdog, effects, façade — each hold one of these and a reference to the others.
+
+import type { SwarmComponents } from '../daemon/components.ts'
+import { EnvelopeValidator } from '../envelope/index.ts'
+import { effectiveModels } from '../config/models.ts'
+import type { ReputationBook } from '../reputation/index.ts'
+import { QuestionBook, type Channel, type PresenceRole, type QuestionRecord, type QuestionState } from './core/index.ts'
+import type { ChannelEvent, QuestionNotice } from './types.ts'
+import { createOpener, type Opener } from './private.ts'
+import { ChannelStore } from './repository.ts'
+
+/** What the bus takes from the daemon: the kernel parts it uses, the peer directory (adverts) and the reputation book. */
+export type BusComponents = Pick<SwarmComponents, 'config' | 'identity' | 'db' | 'libp2p' | 'topics' | 'control' | 'events' | 'counters' | 'log' | 'directory'> & {
+  /** This node's reputation book (default: one on the `reputation` bucket). */
+  reputation?: ReputationBook
+}
+
+export const now = (): number => Date.now()
+export const hrNow = (): number => performance.timeOrigin + performance.now()
+/** Expired questions stay in memory this long (then only in the store). */
+export const PRUNE_AFTER_MS = 10 * 60_000
+
+export class BusContext {
+  readonly c: BusComponents
+  readonly book: QuestionBook
+  readonly store: ChannelStore
+  readonly reputation: ReputationBook
+  readonly validator: EnvelopeValidator
+  /** History pages are judged without the replay memory: a page repeats what gossip brought. */
+  readonly historyValidator: EnvelopeValidator
+  readonly opener: Opener
+  readonly skewMs: number
+  readonly heartbeatSec: number
+  readonly watchers = new Map<string, Set<(e: ChannelEvent) => void>>()
+  readonly questionListeners = new Set<(n: QuestionNotice) => void>()
+  readonly lastState = new Map<string, QuestionState>()
+  readonly joinedAt = new Map<string, number>()
+  started = false
+
+  constructor (c: BusComponents, reputation: ReputationBook) {
+    this.c = c
+    this.skewMs = c.config.bus.clockSkewSec * 1000
+    this.heartbeatSec = c.config.presence.heartbeatSec
+    const opts = { clockSkewSec: c.config.bus.clockSkewSec, maxBytes: c.config.bus.maxEnvelopeBytes }
+    this.validator = new EnvelopeValidator(opts)
+    this.historyValidator = new EnvelopeValidator({ ...opts, replayCacheSize: 0 })
+    this.opener = createOpener(c.identity.nodeId, c.identity.seed)
+    this.store = new ChannelStore(c.db.bucket('questions'), c.db.bucket('channel'))
+    this.reputation = reputation
+    this.book = new QuestionBook({
+      self: c.identity.nodeId,
+      skewMs: this.skewMs,
+      heartbeatSec: this.heartbeatSec,
+      profile: { models: effectiveModels(c.config), languages: c.config.node.languages, reputation: c.config.reputation.default },
+      volunteer: c.config.secretary.volunteer,
+      maxChannelEnvelopes: c.config.bus.maxChannelEnvelopes
+    })
+  }
+
+  get me (): string { return this.c.identity.nodeId }
+  get log (): BusComponents['log'] { return this.c.log }
+
+  /** A question record from memory, else from the store (records of long-expired questions are pruned from memory). */
+  async record (qid: string): Promise<QuestionRecord | undefined> {
+    const rec = this.book.records.get(qid)
+    if (rec !== undefined) return rec
+    const stored = await this.store.getQuestion(qid).catch(() => undefined)
+    if (stored !== undefined && !this.book.records.has(qid)) this.book.records.set(qid, stored)
+    return this.book.records.get(qid)
+  }
+
+  /** The channel of a record, loaded with its stored entries on first use. */
+  async channel (rec: QuestionRecord): Promise<Channel> {
+    const ch = this.book.channels.get(rec.id)
+    if (ch !== undefined) return ch
+    const entries = await this.store.entries(rec.id)
+    const loaded = this.book.load(rec, entries, this.joinedAt.get(rec.id))
+    if (!this.lastState.has(rec.id)) this.lastState.set(rec.id, loaded.state())
+    return loaded
+  }
+
+  /** Makes sure the book holds a question's record and channel before an envelope for it is ingested. */
+  async ensure (qid: string | undefined): Promise<void> {
+    if (qid === undefined) return
+    const rec = await this.record(qid)
+    if (rec !== undefined) await this.channel(rec)
+  }
+
+  /** This node starts (or restarts) following a channel: absence of the asker is observed from now. */
+  following (qid: string, t = now()): void {
+    this.joinedAt.set(qid, t)
+    const ch = this.book.channels.get(qid)
+    if (ch !== undefined) ch.since = t
+  }
+
+  presenceRole (rec: QuestionRecord): PresenceRole {
+    switch (rec.role) {
+      case 'asker': return 'asker'
+      case 'secretary': return 'secretary'
+      case 'shadow': return 'shadow'
+      case 'participant': return 'participant'
+      default: return 'watcher'
+    }
+  }
+
+  listens (): { federations: string[], global: boolean } {
+    const { config, identity } = this.c
+    return { federations: [...new Set([identity.federation, ...config.bus.federations])], global: config.bus.global }
+  }
+
+  emit (ch: Channel, ev: ChannelEvent): void {
+    const set = this.watchers.get(ch.questionId)
+    if (set === undefined) return
+    for (const w of set) { try { w(ev) } catch {} }
+  }
+
+  notify (n: QuestionNotice): void {
+    for (const l of this.questionListeners) { try { l(n) } catch (err) { this.log.warn('question listener failed', { err: (err as Error).message }) } }
+  }
+
+  checkState (ch: Channel): void {
+    const s = ch.state()
+    if (this.lastState.get(ch.questionId) === s) return
+    this.lastState.set(ch.questionId, s)
+    this.c.events.emit('question:state', { id: ch.questionId, state: s })
+    this.emit(ch, { type: 'state', questionId: ch.questionId, state: s })
+  }
+}
+
+/** The validator verdicts the shell hands on (the envelope and the text it travelled as). */
+export type Deliverable = { envelope: import('../envelope/index.ts').EnvelopeBase, text: string }

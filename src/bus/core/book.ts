@@ -1,0 +1,209 @@
+// The question book: every question this node knows and the channels it follows, and the one
+// entry point that changes them, `ingest(envelope, source, now) → { applied, effects }`. It
+// decides (is a question eligible here, does an appointment make this node the shadow, what
+// does a channel envelope change) and says what should happen next as effects; the shell does
+// the I/O (store, publish, events). Envelopes reach it already verified (signature, schema,
+// replay, scope); sealed ones opened.
+
+import type { EnvelopeBase } from '../../envelope/index.ts'
+import type { ContributionEnvelope, QuestionEnvelope, SecretaryClaimEnvelope } from '../../envelope/schemas.ts'
+import { APPOINT_PREFIX, Channel, isAppointment, type Applied, type ChannelEntry, type Role } from './channel.ts'
+import { checkEligibility, type ResponderProfile } from './eligibility.ts'
+import type { TopicKind } from './topics.ts'
+import { CHANNEL_TYPES, checkChannelEnvelope } from './admission.ts'
+
+export interface QuestionRecord {
+  id: string
+  /** The question (opened, for private ones). */
+  envelope: QuestionEnvelope
+  /** The text it travelled as (sealed for private), re-announced and served as is. */
+  wire: string
+  role: Role
+  eligible: boolean
+  /** Why this node is not eligible (filtered-out detail). */
+  ineligible?: string
+  /** Subscribed to the channel (asker, participant, watcher, shadow, secretary, volunteer). */
+  joined: boolean
+  receivedAt: number
+  /** Private: the node ids it was sealed to. */
+  to?: string[]
+  /** Cross-federation: the federations it was published to (asker only). */
+  federations?: string[]
+}
+
+/** How an envelope reached this node. */
+export type Source =
+  | { kind: 'gossip', at?: TopicKind }
+  | { kind: 'direct', at?: TopicKind }
+  | { kind: 'history' }
+  | { kind: 'self' }
+
+export interface Delivery {
+  envelope: EnvelopeBase
+  /** The text as it travelled (sealed for private channels). */
+  wire: string
+  sealed?: boolean
+  /** A private question's recipients (from its seal). */
+  to?: string[]
+  /** The acting node's filter verdict on a contribution's sender (detail), computed by the shell. */
+  filtered?: string
+  /** Arrived on a questions topic or the private inbox, not on the channel (only members take it). */
+  carried?: boolean
+}
+
+export type Effect =
+  /** A new question: store it, count it, announce it (and notify answerers if eligible). */
+  | { type: 'question', record: QuestionRecord, via: string }
+  /** Join the channel in this role (a volunteer watching, an appointed shadow following). */
+  | { type: 'join', questionId: string, role: Role }
+  /** This node was appointed shadow: say so in the channel. */
+  | { type: 'follow-as-shadow', questionId: string }
+  /** A channel entry was added: store it, count it, show it to watchers. */
+  | { type: 'entry', channel: Channel, entry: ChannelEntry }
+  /** A stored entry judged again (a late joiner's claim, upgraded by a history page): store it again. */
+  | { type: 'stored', channel: Channel, entry: ChannelEntry }
+  /** A clarification (request) from someone else in a channel this node is in. */
+  | { type: 'clarification', channel: Channel, contribution: ContributionEnvelope, role: Role }
+  | { type: 'secretary', channel: Channel, previous: string | null }
+  /** The asker is back while this node was secretary: hand the role back. */
+  | { type: 'step-back', channel: Channel }
+  | { type: 'closed', channel: Channel }
+  /** Presence or state may have changed (a heartbeat, an entry). */
+  | { type: 'state', channel: Channel }
+  /** Refused outright, not kept: counted under the reason. */
+  | { type: 'refused', reason: string, detail?: string }
+
+export interface Outcome {
+  /** Undefined: taken as is; else why it was not taken or is excluded (duplicate, not-found, late, …). */
+  applied: string | undefined
+  effects: Effect[]
+}
+
+export interface BookConfig {
+  self: string
+  skewMs: number
+  heartbeatSec: number
+  /** What this node runs and speaks, with the default reputation strangers see. */
+  profile: ResponderProfile
+  /** Join every eligible question's channel as a watcher (secretary volunteer). */
+  volunteer: boolean
+  /** Envelopes one channel keeps at most. */
+  maxChannelEnvelopes?: number
+}
+
+export class QuestionBook {
+  readonly records = new Map<string, QuestionRecord>()
+  readonly channels = new Map<string, Channel>()
+  /** Shadow appointments that arrived before their question. */
+  private readonly pendingAppointments = new Map<string, Delivery>()
+  readonly config: BookConfig
+
+  constructor (config: BookConfig) { this.config = config }
+
+  get me (): string { return this.config.self }
+
+  /** Puts a stored (or newly asked) record and its stored entries in the book. */
+  load (rec: QuestionRecord, entries: readonly ChannelEntry[] = [], since?: number): Channel {
+    if (!this.records.has(rec.id)) this.records.set(rec.id, rec)
+    let ch = this.channels.get(rec.id)
+    if (ch !== undefined) return ch
+    ch = new Channel(rec.envelope, { self: this.me, heartbeatSec: this.config.heartbeatSec, skewMs: this.config.skewMs, since: since ?? (rec.joined ? rec.receivedAt : undefined), maxEntries: this.config.maxChannelEnvelopes })
+    if (rec.to !== undefined) ch.to = rec.to
+    for (const e of entries) ch.restore(e)
+    this.channels.set(rec.id, ch)
+    return ch
+  }
+
+  forget (qid: string): void {
+    this.records.delete(qid)
+    this.channels.delete(qid)
+  }
+
+  ingest (d: Delivery, source: Source, now: number): Outcome {
+    const e = d.envelope
+    if (e.type === 'swarm/question') return this.question(e as QuestionEnvelope, d, source, now)
+    if (isAppointment(e)) return this.appointment(e, d, source, now)
+    if (!(CHANNEL_TYPES as readonly string[]).includes(e.type)) return { applied: 'wrong-scope', effects: [] }
+    const qid = (e as { 'question/id'?: string })['question/id'] ?? ''
+    const rec = this.records.get(qid)
+    if (rec === undefined) return { applied: 'not-found', effects: [] }
+    if (d.carried === true && !rec.joined) return { applied: 'not-member', effects: [] }
+    return this.channelEnvelope(this.load(rec), d, source, now)
+  }
+
+  private question (q: QuestionEnvelope, d: Delivery, source: Source, now: number): Outcome {
+    if (this.records.has(q.id) || q.sender['node/id'] === this.me) return { applied: 'duplicate', effects: [] }
+    const elig = checkEligibility(q.filters, this.config.profile)
+    const record: QuestionRecord = { id: q.id, envelope: q, wire: d.wire, role: 'receiver', eligible: elig.ok, joined: false, receivedAt: now }
+    if (!elig.ok) record.ineligible = elig.detail
+    if (d.to !== undefined) record.to = d.to
+    this.records.set(q.id, record)
+    const via = source.kind === 'history' ? 'history' : source.kind === 'self' ? 'self' : source.at?.kind ?? source.kind
+    const effects: Effect[] = [{ type: 'question', record, via }]
+    if (!elig.ok) return { applied: undefined, effects }
+    const appointment = this.pendingAppointments.get(q.id)
+    if (appointment !== undefined) {
+      this.pendingAppointments.delete(q.id)
+      effects.push(...this.appointment(appointment.envelope as SecretaryClaimEnvelope, appointment, source, now).effects)
+    } else if (this.config.volunteer && Date.parse(q['created-at']) + q['ttl-sec'] * 1000 > now) {
+      effects.push({ type: 'join', questionId: q.id, role: 'watcher' })
+    }
+    return { applied: undefined, effects }
+  }
+
+  /** The asker's appointment of a shadow (it travels on the question topic too): kept, and followed if it names this node. */
+  private appointment (claim: SecretaryClaimEnvelope, d: Delivery, source: Source, now: number): Outcome {
+    const qid = claim['question/id']
+    const rec = this.records.get(qid)
+    if (rec === undefined) {
+      if (this.pendingAppointments.size < 1024) this.pendingAppointments.set(qid, d)
+      return { applied: undefined, effects: [] }
+    }
+    const out = this.channelEnvelope(this.load(rec), d, source, now)
+    if (out.applied === 'duplicate') return out
+    const effects = out.effects
+    const shadow = claim.reason.slice(APPOINT_PREFIX.length).trim()
+    if (shadow === this.me && claim.sender['node/id'] === rec.envelope.sender['node/id'] && rec.role !== 'asker' && rec.role !== 'secretary') {
+      rec.role = 'shadow'
+      effects.push({ type: 'join', questionId: qid, role: 'shadow' }, { type: 'follow-as-shadow', questionId: qid })
+    }
+    return { applied: out.applied, effects }
+  }
+
+  private channelEnvelope (ch: Channel, d: Delivery, source: Source, now: number): Outcome {
+    const e = d.envelope
+    if (checkChannelEnvelope(e, ch.questionId) !== undefined) return { applied: 'wrong-channel', effects: [] }
+    const had = ch.get(e.id)
+    if (had !== undefined) return { applied: had.excluded, effects: [] }
+    const applied = ch.admit(e, d.wire, { now, skewMs: this.config.skewMs, history: source.kind === 'history', filtered: d.filtered })
+    return this.effectsOf(ch, applied, d)
+  }
+
+  private effectsOf (ch: Channel, a: Applied, d: Delivery): Outcome {
+    if (a.duplicate === true && a.updated === undefined) return { applied: 'duplicate', effects: [] }
+    if (a.refused !== undefined) return { applied: a.refused, effects: [{ type: 'refused', reason: a.refused, detail: a.detail }] }
+    const effects: Effect[] = []
+    if (a.updated !== undefined) effects.push({ type: 'stored', channel: ch, entry: a.updated })
+    const entry = a.entry
+    const rec = this.records.get(ch.questionId)
+    if (entry !== undefined) {
+      if (d.sealed === true) entry.sealed = true
+      effects.push({ type: 'entry', channel: ch, entry })
+      const c = entry.envelope as ContributionEnvelope
+      if (entry.type === 'swarm/contribution' && entry.excluded === undefined && rec !== undefined && (c.kind === 'clarification-request' || c.kind === 'clarification') && c.sender['node/id'] !== this.me) {
+        effects.push({ type: 'clarification', channel: ch, contribution: c, role: rec.role })
+      }
+    }
+    if (a.secretaryChanged === true) {
+      effects.push({ type: 'secretary', channel: ch, previous: a.previousSecretary ?? null })
+      if (rec !== undefined) {
+        if (ch.secretary === this.me) rec.role = 'secretary'
+        else if (rec.role === 'secretary') rec.role = ch.shadow === this.me ? 'shadow' : 'watcher'
+      }
+    }
+    if (a.askerReturned === true && a.previousSecretary === this.me) effects.push({ type: 'step-back', channel: ch })
+    effects.push({ type: 'state', channel: ch })
+    if (a.closed === true) effects.push({ type: 'closed', channel: ch })
+    return { applied: a.duplicate === true ? 'duplicate' : entry?.excluded, effects }
+  }
+}

@@ -1,0 +1,103 @@
+// The shapes of a response channel (pure): states, roles, entries, what admitting an envelope
+// changed, and the small rules every part uses (deadline, resolution state, appointments).
+
+import type { EnvelopeBase } from '../../envelope/index.ts'
+import type { CloseEnvelope, PresenceEnvelope, QuestionEnvelope, SecretaryClaimEnvelope } from '../../envelope/schemas.ts'
+
+export type QuestionState = 'open' | 'answered' | 'resolved' | 'handed-off' | 'expired' | 'withdrawn'
+/** The lifecycle step (`swarm show` `phase`): the state, refined while open by two derived steps. */
+export type QuestionPhase = 'open' | 'clarifying' | 'answered' | 'summarized' | 'resolved' | 'handed-off' | 'expired' | 'withdrawn'
+/** This node's relation to a question. */
+export type Role = 'asker' | 'receiver' | 'participant' | 'watcher' | 'shadow' | 'secretary'
+export type PresenceRole = PresenceEnvelope['role']
+
+export const ANSWER_KINDS: ReadonlySet<string> = new Set(['partial-answer', 'fact', 'hypothesis', 'recommendation'])
+/** A shadow appointment is a `shadow` claim signed by the asker whose reason is `appoint <node id>`. */
+export const APPOINT_PREFIX = 'appoint '
+
+export function resolutionState (resolution: CloseEnvelope['resolution']): QuestionState {
+  switch (resolution) {
+    case 'accepted-answer': case 'resolved': return 'resolved'
+    case 'handed-off': return 'handed-off'
+    case 'withdrawn': return 'withdrawn'
+    case 'expired': return 'expired'
+  }
+}
+
+export function deadlineOf (q: QuestionEnvelope): number {
+  return Date.parse(q['created-at']) + q['ttl-sec'] * 1000
+}
+
+export function isAppointment (e: EnvelopeBase): e is SecretaryClaimEnvelope {
+  const c = e as SecretaryClaimEnvelope
+  return e.type === 'swarm/secretary-claim' && c.mode === 'shadow' && c.sender['node/id'] === c['asker/node-id'] && typeof c.reason === 'string' && c.reason.startsWith(APPOINT_PREFIX)
+}
+
+export interface ChannelEntry {
+  /** Local arrival order, from 1. */
+  seq: number
+  id: string
+  type: string
+  /** The envelope (opened, for private channels). */
+  envelope: EnvelopeBase
+  /** The text as it travels (the sealed text for private channels), for history. */
+  wire: string
+  /** `wire` is a sealed envelope (private channel). */
+  sealed?: boolean
+  /** Why this node's view leaves it out (late, filtered-out, closed, no-follow-ups, not-authorized, …). */
+  excluded?: string
+  detail?: string
+  /** Local receipt time, ms (for an envelope from a history page: its created-at, at most the receipt). */
+  at: number
+  /** Came in a history page, not live. */
+  history?: boolean
+  /** The acting node's filter verdict on the sender (why it is filtered out). */
+  filtered?: string
+}
+
+export interface Participant {
+  nodeId: string
+  role: PresenceRole
+  present: boolean
+  lastSeen: number
+}
+
+/** What adding an envelope changed, for events and follow-up actions. */
+export interface Applied {
+  entry?: ChannelEntry
+  duplicate?: boolean
+  /** A stored entry whose verdict was judged again (store it again). */
+  updated?: ChannelEntry
+  /** Refused outright (not kept, not relayed): a claim dated outside the clock-skew allowance. */
+  refused?: string
+  detail?: string
+  secretaryChanged?: boolean
+  /** The secretary before this envelope (when it changed). */
+  previousSecretary?: string | null
+  shadowChanged?: boolean
+  closed?: boolean
+  /** The asker showed up while someone else was secretary. */
+  askerReturned?: boolean
+}
+
+export interface Arrival {
+  /** Local receipt time, ms. */
+  now: number
+  /** Tolerated clock difference (ms). */
+  skewMs: number
+  /** A history page (the envelope's own time stands in for its arrival). */
+  history?: boolean
+  /** A filter verdict this node computed for a contribution's sender (asker/secretary only): the detail. */
+  filtered?: string
+}
+
+export interface ChannelOptions {
+  /** This node's id (the asker's own node never sees the asker absent). */
+  self?: string
+  /** When this node began following the channel, ms (default: never observed absence). */
+  since?: number
+  heartbeatSec?: number
+  skewMs?: number
+  /** Entries kept at most; more are refused `channel-full` (bounded cost per channel). */
+  maxEntries?: number
+}

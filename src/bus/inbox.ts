@@ -1,0 +1,232 @@
+// What reaches the bus, by any road — a question or channel topic, the private inbox, a direct
+// push on /swarm/deliver/1.0.0, a history page, or this node's own envelopes — goes through one
+// path: verify (signature, schema, replay, scope), open if sealed, then `take`, which feeds the
+// question book and runs its effects. The topic validators are synchronous verdicts.
+
+import type { PeerId } from '@libp2p/interface'
+import type { EnvelopeBase, Verdict } from '../envelope/index.ts'
+import type { QuestionEnvelope } from '../envelope/schemas.ts'
+import type { TopicVerdict } from '../net/topics.ts'
+import {
+  CHANNEL_TYPES, checkChannelEnvelope, checkEligibility, checkQuestionScope, directArrival, isAppointment, topicKind,
+  type Channel, type Delivery, type Outcome, type Source, type TopicKind
+} from './core/index.ts'
+import { now, type BusContext, type Deliverable } from './context.ts'
+import type { Effects } from './effects.ts'
+import { isRecipient, open, SEALED_TYPE, type SealedEnvelope } from './private.ts'
+import type { CursorPage, HistoryPage } from './repository.ts'
+
+/** A questions topic carries questions, shadow appointments, and channel envelopes as a fallback (see Outbox.carry). */
+export const QUESTION_TOPIC_TYPES = ['swarm/question', ...CHANNEL_TYPES]
+export const ANY_CHANNEL_TYPES = [...CHANNEL_TYPES, SEALED_TYPE]
+const decoder = new TextDecoder()
+
+/** What the delivery policy hears about each envelope taken (it relays what gossip would not have forwarded). */
+export interface TakenListener { (d: Delivery, source: Source, out: Outcome): void }
+
+export class Inbox {
+  private readonly ctx: BusContext
+  private readonly effects: Effects
+  onTaken?: TakenListener
+
+  constructor (ctx: BusContext, effects: Effects) {
+    this.ctx = ctx
+    this.effects = effects
+  }
+
+  // ---------------------------------------------------------------- the one path into the book
+
+  /** Feeds one verified (and opened) envelope to the book and runs what it decided; why it was not taken or is excluded. */
+  async take (d: Delivery, source: Source): Promise<string | undefined> {
+    const e = d.envelope
+    const qid = e.type === 'swarm/question' ? undefined : (e as { 'question/id'?: string })['question/id']
+    await this.ctx.ensure(qid)
+    if (e.type === 'swarm/contribution' && qid !== undefined) d.filtered = await this.judgeIfActing(this.ctx.book.channels.get(qid), e)
+    const out = this.ctx.book.ingest(d, source, now())
+    await this.effects.run(out.effects)
+    this.onTaken?.(d, source, out)
+    return out.applied
+  }
+
+  /** Admits an envelope this node built (Outbox.publishChannel). */
+  async admitOwn (ch: Channel, e: EnvelopeBase, wire: string): Promise<string | undefined> {
+    return await this.take({ envelope: e, wire, sealed: ch.private }, { kind: 'self' })
+  }
+
+  /** The acting node (asker or secretary) judges a contributor against the question's filters. */
+  private async judgeIfActing (ch: Channel | undefined, e: EnvelopeBase): Promise<string | undefined> {
+    const from = e.sender['node/id']
+    if (ch === undefined || ch.has(e.id) || ch.acting !== this.ctx.me || from === this.ctx.me) return undefined
+    // models and languages from the sender's signed capability advert, reputation in this node's view
+    const advert = this.ctx.c.directory.get(from)
+    const v = checkEligibility(ch.question.filters, {
+      models: advert?.models ?? [],
+      languages: advert?.languages ?? [],
+      reputation: await this.ctx.reputation.score(from)
+    })
+    if (v.ok) return undefined
+    // without an advert, models and languages are unknown: only reputation can exclude
+    if (advert === undefined && !v.detail.startsWith('reputation')) return undefined
+    return v.detail
+  }
+
+  // ---------------------------------------------------------------- topic validators (synchronous)
+
+  private refuse (v: Verdict): TopicVerdict<never> {
+    if (v.ok) throw new Error('not a refusal')
+    return { action: v.action, reason: v.reason, detail: v.detail }
+  }
+
+  validateQuestionTopic (data: Uint8Array, topic: string): TopicVerdict<Deliverable & { at: TopicKind }> {
+    const v = this.ctx.validator.validateSync(data, { expectType: QUESTION_TOPIC_TYPES })
+    if (!v.ok) return this.refuse(v)
+    const at = topicKind(topic)
+    // a question must match the topic's scope; channel envelopes ride along as a fallback carrier
+    const why = v.envelope.type === 'swarm/question' ? checkQuestionScope(v.envelope as QuestionEnvelope, at) : undefined
+    if (why !== undefined) {
+      this.ctx.validator.forget(v.envelope.id)
+      return { action: 'reject', reason: why }
+    }
+    return { action: 'accept', value: { envelope: v.envelope, text: v.text ?? decoder.decode(data), at } }
+  }
+
+  validateSealed (data: Uint8Array): TopicVerdict<Deliverable> {
+    const v = this.ctx.validator.validateSync(data, { expectType: SEALED_TYPE })
+    if (!v.ok) return this.refuse(v)
+    return { action: 'accept', value: { envelope: v.envelope, text: v.text ?? decoder.decode(data) } }
+  }
+
+  validateChannelTopic (data: Uint8Array, topic: string): TopicVerdict<Deliverable> {
+    const v = this.ctx.validator.validateSync(data, { expectType: ANY_CHANNEL_TYPES, checkExpiry: true })
+    if (!v.ok) return this.refuse(v)
+    const at = topicKind(topic)
+    if (at.kind !== 'channel') return { action: 'reject', reason: 'wrong-channel' }
+    if (v.envelope.type !== SEALED_TYPE && checkChannelEnvelope(v.envelope, at.questionId) !== undefined) {
+      this.ctx.validator.forget(v.envelope.id)
+      return { action: 'reject', reason: 'wrong-channel' }
+    }
+    return { action: 'accept', value: { envelope: v.envelope, text: v.text ?? decoder.decode(data) } }
+  }
+
+  // ---------------------------------------------------------------- deliveries
+
+  async fromQuestionTopic (v: Deliverable & { at: TopicKind }): Promise<string | undefined> {
+    const e = v.envelope
+    const carried = e.type !== 'swarm/question' && !isAppointment(e)
+    return await this.take({ envelope: e, wire: v.text, carried }, { kind: 'gossip', at: v.at })
+  }
+
+  async fromChannelTopic (questionId: string, v: Deliverable, source: 'gossip' | 'direct' | 'history' = 'gossip'): Promise<string | undefined> {
+    if (v.envelope.type === SEALED_TYPE) return await this.fromSealed(v.envelope as SealedEnvelope, v.text, questionId, source)
+    return await this.take({ envelope: v.envelope, wire: v.text }, source === 'history' ? { kind: 'history' } : { kind: source })
+  }
+
+  /** A sealed envelope from the private inbox, a channel, a push or a history page: opened if it is for us. */
+  async fromSealed (sealed: SealedEnvelope, wire: string, channel: string | undefined, source: 'gossip' | 'direct' | 'history' = 'gossip'): Promise<string | undefined> {
+    if (!isRecipient(sealed, this.ctx.opener)) return 'not-recipient'
+    let payload
+    try {
+      payload = open(sealed, this.ctx.opener)
+    } catch (err) {
+      this.ctx.c.counters.inc('envelopes.rejected', 'bad-seal')
+      this.ctx.log.warn('sealed envelope does not open', { id: sealed.id, err: (err as Error).message })
+      return 'bad-seal'
+    }
+    if (payload === undefined) return 'not-recipient'
+    const validator = source === 'history' ? this.ctx.historyValidator : this.ctx.validator
+    const inner = validator.validateSync(payload.envelope, { checkExpiry: source !== 'history' })
+    if (!inner.ok) {
+      if (inner.action === 'reject') this.ctx.c.counters.inc('envelopes.rejected', inner.reason)
+      return inner.reason
+    }
+    const e = inner.envelope
+    const src: Source = source === 'history' ? { kind: 'history' } : { kind: source, at: { kind: 'private' } }
+    if (channel === undefined) {
+      // the private inbox carries questions and shadow appointments (and channel envelopes as a fallback)
+      if (e.type === 'swarm/question') {
+        const scope = (e as QuestionEnvelope).delivery.scope
+        if (scope !== 'private' && scope !== 'private-to-swarm') {
+          this.ctx.c.counters.inc('envelopes.rejected', 'wrong-scope')
+          return 'wrong-scope'
+        }
+        return await this.take({ envelope: e, wire, to: payload.to }, src)
+      }
+      if (isAppointment(e)) return await this.take({ envelope: e, wire, sealed: true }, src)
+      if ((CHANNEL_TYPES as readonly string[]).includes(e.type)) return await this.take({ envelope: e, wire, sealed: true, carried: true }, src)
+      return 'wrong-scope'
+    }
+    if (!(CHANNEL_TYPES as readonly string[]).includes(e.type) || checkChannelEnvelope(e, channel) !== undefined) {
+      this.ctx.c.counters.inc('envelopes.rejected', 'wrong-channel')
+      return 'wrong-channel'
+    }
+    return await this.take({ envelope: e, wire, sealed: true }, src)
+  }
+
+  /** Direct pushes (/swarm/deliver/1.0.0): the same validation as gossip; the answer is the verdict. */
+  async onDelivery (req: Uint8Array, from: PeerId): Promise<{ ok: boolean, reason?: string, detail?: string }> {
+    let type: unknown
+    try { type = (JSON.parse(decoder.decode(req)) as { type?: unknown }).type } catch { return { ok: false, reason: 'bad-json' } }
+    const v = this.ctx.validator.validateSync(req, { expectType: [...QUESTION_TOPIC_TYPES, ...ANY_CHANNEL_TYPES] })
+    if (!v.ok) {
+      this.ctx.c.counters.inc(v.action === 'reject' ? 'envelopes.rejected' : 'envelopes.ignored', v.reason)
+      return { ok: false, reason: v.reason, detail: v.detail }
+    }
+    const e = v.envelope
+    const wire = v.text ?? decoder.decode(req)
+    let why: string | undefined
+    try {
+      if (type === 'swarm/question') {
+        const at = directArrival(e as QuestionEnvelope, this.ctx.listens())
+        why = at === undefined ? 'wrong-scope' : checkQuestionScope(e as QuestionEnvelope, at)
+        if (why === undefined) why = await this.take({ envelope: e, wire }, { kind: 'direct', at })
+      } else if (type === SEALED_TYPE) {
+        why = await this.fromSealedPush(e as SealedEnvelope, wire)
+      } else {
+        why = await this.take({ envelope: e, wire }, { kind: 'direct' })
+      }
+    } finally {
+      // let the gossip copy through too, so this node still forwards it to its mesh
+      this.ctx.validator.forget(e.id)
+    }
+    if (why === 'wrong-scope' || why === 'wrong-channel') this.ctx.c.counters.inc('envelopes.rejected', why)
+    this.ctx.log.debug('direct delivery', { from: from.toString(), id: e.id, verdict: why ?? 'accepted' })
+    return why === undefined ? { ok: true } : { ok: false, reason: why }
+  }
+
+  /** A sealed push: a question (no channel known) or a channel envelope of a private question we hold. */
+  private async fromSealedPush (sealed: SealedEnvelope, wire: string): Promise<string | undefined> {
+    if (!isRecipient(sealed, this.ctx.opener)) return 'not-recipient'
+    const payload = open(sealed, this.ctx.opener)
+    const qid = (payload?.envelope as { 'question/id'?: string } | undefined)?.['question/id']
+    return await this.fromSealed(sealed, wire, payload?.envelope.type === 'swarm/question' || qid === undefined ? undefined : qid, 'direct')
+  }
+
+  /** One page of a channel's history: the question (if this node lacks it, held to its scope), then every envelope, verified. */
+  async fromHistoryPage (qid: string, page: HistoryPage | CursorPage): Promise<void> {
+    if ((await this.ctx.record(qid)) === undefined && typeof page.question === 'string') {
+      const v = this.ctx.historyValidator.validateSync(page.question, { checkExpiry: false })
+      if (v.ok && v.envelope.id === qid && v.envelope.type === 'swarm/question') {
+        // a question fetched by id is still held to its scope: this node must listen where it was published
+        const at = directArrival(v.envelope as QuestionEnvelope, this.ctx.listens())
+        if (at === undefined || checkQuestionScope(v.envelope as QuestionEnvelope, at) !== undefined) return
+        await this.take({ envelope: v.envelope, wire: page.question }, { kind: 'history' })
+      } else if (v.ok && v.envelope.type === SEALED_TYPE) {
+        await this.fromSealed(v.envelope as SealedEnvelope, page.question, undefined, 'history')
+      }
+    }
+    const rec = await this.ctx.record(qid)
+    if (rec === undefined) return
+    const ch = await this.ctx.channel(rec)
+    for (const text of page.envelopes) {
+      if (typeof text !== 'string') continue
+      const v = this.ctx.historyValidator.validateSync(text, { expectType: ANY_CHANNEL_TYPES, checkExpiry: false })
+      if (!v.ok) { this.ctx.c.counters.inc('bus.history-rejected', v.reason); continue }
+      if (v.envelope.type === SEALED_TYPE) await this.fromSealed(v.envelope as SealedEnvelope, text, qid, 'history')
+      else if (checkChannelEnvelope(v.envelope, qid) === undefined && !ch.has(v.envelope.id)) {
+        // remember it so the same envelope from gossip later is a duplicate, not news
+        this.ctx.validator.remember(v.envelope)
+        await this.take({ envelope: v.envelope, wire: text }, { kind: 'history' })
+      }
+    }
+  }
+}

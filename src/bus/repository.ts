@@ -1,0 +1,197 @@
+// The channel store and history protocol: every channel member keeps the channel's envelopes in LevelDB (`channel`
+// bucket, `<question id>!<seq>`, in local arrival order) beside the question record
+// (`questions` bucket), and serves them to late joiners and restarted askers over
+// /swarm/history/2.0.0 by cursor: request `{"question", "after": <envelope id>?, "limit"?}`,
+// response `{"question": <wire text of the question or null>, "envelopes": [<wire text>…],
+// "next": <envelope id to continue after, or null>}`; an envelope id is the same on every member,
+// so a client resumes on any of them. /swarm/history/1.0.0 (cursor = the server's local seq) is
+// still served for older peers. The requester verifies every envelope as if it came from gossip.
+
+import type { Libp2p, PeerId } from '@libp2p/interface'
+import { PROTOCOL_HISTORY } from '../constants.ts'
+import type { EnvelopeBase } from '../envelope/index.ts'
+import type { QuestionEnvelope } from '../envelope/schemas.ts'
+import { decodeJson, encodeJson, handleRequests, request } from '../net/rpc.ts'
+import type { Bucket } from '../store/db.ts'
+import type { ChannelEntry, QuestionRecord } from './core/index.ts'
+
+export type { QuestionRecord }
+
+export const PROTOCOL_HISTORY_CURSOR = '/swarm/history/2.0.0'
+export const HISTORY_PAGE = 256
+const HISTORY_PAGE_BYTES = 2 * 1024 * 1024
+
+interface StoredEntry {
+  seq: number
+  id: string
+  type: string
+  wire: string
+  /** The opened envelope when `wire` is sealed. */
+  inner?: EnvelopeBase
+  excluded?: string
+  detail?: string
+  at: number
+  history?: boolean
+}
+
+const seqKey = (qid: string, seq: number): string => `${qid}!${String(seq).padStart(10, '0')}`
+
+export class ChannelStore {
+  private readonly questions: Bucket
+  private readonly channel: Bucket
+
+  constructor (questions: Bucket, channel: Bucket) {
+    this.questions = questions
+    this.channel = channel
+  }
+
+  async getQuestion (id: string): Promise<QuestionRecord | undefined> {
+    return await this.questions.get(id) as QuestionRecord | undefined
+  }
+
+  async putQuestion (rec: QuestionRecord): Promise<void> {
+    await this.questions.put(rec.id, rec)
+  }
+
+  async allQuestions (): Promise<QuestionRecord[]> {
+    const out: QuestionRecord[] = []
+    for await (const [, v] of this.questions.iterator()) out.push(v as QuestionRecord)
+    return out
+  }
+
+  async putEntry (qid: string, e: ChannelEntry): Promise<void> {
+    const stored: StoredEntry = { seq: e.seq, id: e.id, type: e.type, wire: e.wire, at: e.at }
+    if (e.excluded !== undefined) stored.excluded = e.excluded
+    if (e.detail !== undefined) stored.detail = e.detail
+    if (e.history === true) stored.history = true
+    if (e.sealed === true) stored.inner = e.envelope
+    await this.channel.put(seqKey(qid, e.seq), stored)
+  }
+
+  /** The channel's entries in order (all of them, excluded ones marked). */
+  async entries (qid: string, after = 0, limit = Infinity): Promise<ChannelEntry[]> {
+    const out: ChannelEntry[] = []
+    for await (const [, v] of this.channel.iterator({ gt: seqKey(qid, after), lt: `${qid}!~` })) {
+      const s = v as StoredEntry
+      const entry: ChannelEntry = { seq: s.seq, id: s.id, type: s.type, wire: s.wire, envelope: s.inner ?? JSON.parse(s.wire), at: s.at }
+      if (s.inner !== undefined) entry.sealed = true
+      if (s.excluded !== undefined) entry.excluded = s.excluded
+      if (s.detail !== undefined) entry.detail = s.detail
+      if (s.history === true) entry.history = true
+      out.push(entry)
+      if (out.length >= limit) break
+    }
+    return out
+  }
+
+  /** One page of wire texts after `after` (bounded by count and bytes). */
+  async page (qid: string, after: number, limit: number): Promise<{ envelopes: string[], next: number | null }> {
+    const envelopes: string[] = []
+    let bytes = 0
+    let last = after
+    let more = false
+    for await (const [, v] of this.channel.iterator({ gt: seqKey(qid, after), lt: `${qid}!~` })) {
+      const s = v as StoredEntry
+      if (envelopes.length >= limit || bytes + s.wire.length > HISTORY_PAGE_BYTES) { more = true; break }
+      envelopes.push(s.wire)
+      bytes += s.wire.length
+      last = s.seq
+    }
+    return { envelopes, next: more ? last : null }
+  }
+
+  /**
+   * One page after the envelope `afterId` (from the start when undefined or not held here),
+   * bounded by count and bytes; `next` is the id to continue after, null at the end.
+   */
+  async pageAfterId (qid: string, afterId: string | undefined, limit: number): Promise<{ envelopes: string[], next: string | null }> {
+    const envelopes: string[] = []
+    let bytes = 0
+    let started = afterId === undefined
+    let lastId: string | null = null
+    if (!started) {
+      // an unknown cursor starts over: the client drops what it already holds by id
+      let seen = false
+      for await (const [, v] of this.channel.iterator({ gt: seqKey(qid, 0), lt: `${qid}!~` })) if ((v as StoredEntry).id === afterId) { seen = true; break }
+      if (!seen) started = true
+    }
+    for await (const [, v] of this.channel.iterator({ gt: seqKey(qid, 0), lt: `${qid}!~` })) {
+      const e = v as StoredEntry
+      if (!started) { if (e.id === afterId) started = true; continue }
+      if (envelopes.length >= limit || bytes + e.wire.length > HISTORY_PAGE_BYTES) return { envelopes, next: lastId }
+      envelopes.push(e.wire)
+      bytes += e.wire.length
+      lastId = e.id
+    }
+    return { envelopes, next: null }
+  }
+
+  /** Deletes a question and its channel from disk (retention, caps). */
+  async deleteQuestion (qid: string): Promise<void> {
+    for await (const [k] of this.channel.iterator({ gt: seqKey(qid, 0), lt: `${qid}!~` })) await this.channel.del(k)
+    await this.questions.del(qid)
+  }
+}
+
+export interface HistoryRequest {
+  question: string
+  /** 2.0.0: an envelope id; 1.0.0: a local seq. */
+  after?: number | string
+  limit?: number
+}
+
+export interface HistoryPage {
+  question: string | null
+  envelopes: string[]
+  next: number | null
+}
+
+/** Serves channel history from the store: by envelope-id cursor (2.0.0) and by local seq (1.0.0). */
+export async function serveHistory (libp2p: Libp2p<any>, store: ChannelStore): Promise<void> {
+  const parse = (req: Uint8Array): HistoryRequest | { error: string } => {
+    let q: HistoryRequest
+    try { q = decodeJson(req) as HistoryRequest } catch { return { error: 'bad-json' } }
+    if (typeof q?.question !== 'string') return { error: 'bad-request' }
+    return q
+  }
+  const limitOf = (q: HistoryRequest): number => typeof q.limit === 'number' && q.limit > 0 ? Math.min(q.limit, HISTORY_PAGE) : HISTORY_PAGE
+  await handleRequests(libp2p, PROTOCOL_HISTORY_CURSOR, async (req) => {
+    const q = parse(req)
+    if ('error' in q) return encodeJson(q)
+    const rec = await store.getQuestion(q.question)
+    if (rec === undefined) return encodeJson({ question: null, envelopes: [], next: null } satisfies CursorPage)
+    const page = await store.pageAfterId(q.question, typeof q.after === 'string' ? q.after : undefined, limitOf(q))
+    return encodeJson({ question: rec.wire, ...page } satisfies CursorPage)
+  }, { maxInboundStreams: 32 })
+  await handleRequests(libp2p, PROTOCOL_HISTORY, async (req) => {
+    const q = parse(req)
+    if ('error' in q) return encodeJson(q)
+    const rec = await store.getQuestion(q.question)
+    if (rec === undefined) return encodeJson({ question: null, envelopes: [], next: null } satisfies HistoryPage)
+    const after = typeof q.after === 'number' && q.after >= 0 ? q.after : 0
+    const page = await store.page(q.question, after, limitOf(q))
+    return encodeJson({ question: rec.wire, ...page } satisfies HistoryPage)
+  }, { maxInboundStreams: 32 })
+}
+
+export interface CursorPage {
+  question: string | null
+  envelopes: string[]
+  next: string | null
+}
+
+/**
+ * Fetches a channel from one peer by cursor, from `after` (an envelope id) or the start;
+ * `onPage` ingests (and verifies) each page. Returns the last cursor reached (to resume from).
+ */
+export async function fetchHistory (libp2p: Libp2p<any>, peer: PeerId, questionId: string, onPage: (page: HistoryPage | CursorPage) => Promise<void>, signal?: AbortSignal, after?: string): Promise<string | undefined> {
+  let cursor = after
+  for (let i = 0; i < 1000; i++) {
+    const res = decodeJson(await request(libp2p, peer, PROTOCOL_HISTORY_CURSOR, encodeJson({ question: questionId, ...(cursor !== undefined ? { after: cursor } : {}), limit: HISTORY_PAGE }), { signal, timeoutMs: 10_000 })) as CursorPage & { error?: string }
+    if (res.error !== undefined || !Array.isArray(res.envelopes)) return cursor
+    await onPage(res)
+    if (res.next === null || typeof res.next !== 'string' || res.next === cursor) return cursor
+    cursor = res.next
+  }
+  return cursor
+}

@@ -1,0 +1,80 @@
+// Hijack (issue 15 item 1): a stranger with its own keys, speaking gossipsub and
+// /swarm/deliver/1.0.0 directly, sends a contribution, a back-dated secretary claim, a fresh
+// claim and a close to a channel whose asker is present. The asker stays the authority, the
+// channel stays open, the close is refused `not-authorized` (counted), and in the same run an
+// honest member's contribution still arrives and the asker's own close still counts.
+
+import { afterAll, describe, expect, it } from 'vitest'
+import { PROTOCOL_DELIVERY } from '../../src/constants.ts'
+import { buildClose, buildContribution, buildSecretaryClaim, createSigner, type EnvelopeBase } from '../../src/envelope/index.ts'
+import { createSwarmNode } from '../../src/net/node.ts'
+import { decodeJson, request } from '../../src/net/rpc.ts'
+import { newSeed } from '../../src/identity/index.ts'
+import { connect, startBusNode, stopBusNodes, until } from '../helpers/bus-nodes.ts'
+
+describe('adversarial: a stranger cannot act for a channel', () => {
+  const cleanups: Array<() => Promise<void>> = []
+  afterAll(async () => {
+    for (const c of cleanups) await c().catch(() => {})
+    await stopBusNodes()
+  })
+
+  it('keeps the asker as authority against a back-dated claim and a forged close, while honest traffic flows', async () => {
+    const asker = await startBusNode()
+    const honest = await startBusNode()
+    await connect(honest, asker)
+
+    // the stranger: a bare libp2p node with its own key, no bus, no validators of ours
+    const seed = newSeed()
+    const mallorySigner = createSigner(seed, 'fed:it')
+    const { identityFromSeed } = await import('../../src/identity/index.ts')
+    const mallory = await createSwarmNode({ privateKey: (await identityFromSeed(seed, 'fed:it')).privateKey, listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap: [], mdns: false, iceServers: [] })
+    await mallory.start()
+    cleanups.push(async () => { await mallory.stop() })
+    await connect({ libp2p: mallory }, asker)
+
+    const { id: qid } = await asker.bus.ask({ text: 'Who keeps the minutes?', ttlSec: 300 })
+    await until(async () => (await honest.bus.list()).some((x) => x.id === qid), { what: 'the honest node gets the question' })
+
+    const topic = `swarm/1/channel/${qid}`
+    mallory.services.pubsub.subscribe(topic)
+    await until(() => mallory.services.pubsub.getSubscribers(topic).some((p) => p.equals(asker.libp2p.peerId)), { what: 'the stranger sees the asker on the channel' })
+
+    const contribution = buildContribution(mallorySigner, { questionId: qid, kind: 'fact', text: 'trust me, I am in charge now', confidence: 1 })
+    const backdated = buildSecretaryClaim(mallorySigner, { questionId: qid, mode: 'takeover', askerNodeId: asker.identity.nodeId, reason: 'asker missed 3 heartbeats' }, { createdAt: '2000-01-01T00:00:00.000Z' })
+    const fresh = buildSecretaryClaim(mallorySigner, { questionId: qid, mode: 'takeover', askerNodeId: asker.identity.nodeId, reason: 'asker missed 3 heartbeats' })
+    const close = buildClose(mallorySigner, { questionId: qid, resolution: 'accepted-answer', accepted: [contribution.id], note: 'hijacked' })
+    const encode = (e: EnvelopeBase): Uint8Array => new TextEncoder().encode(JSON.stringify(e))
+    const push = async (e: EnvelopeBase): Promise<{ ok: boolean, reason?: string }> => decodeJson(await request(mallory, asker.libp2p.peerId, PROTOCOL_DELIVERY, encode(e), { timeoutMs: 10_000 })) as { ok: boolean, reason?: string }
+
+    // pushed directly (the verdict comes back), then the same envelopes on gossip
+    const verdicts = []
+    for (const e of [backdated, fresh, close]) verdicts.push(await push(e))
+    expect(verdicts[0]).toEqual({ ok: false, reason: 'not-authorized' })
+    expect(verdicts[2]).toEqual({ ok: false, reason: 'not-authorized' })
+    for (const e of [contribution, backdated, fresh, close]) await mallory.services.pubsub.publish(topic, encode(e)).catch(() => {})
+    await until(async () => (await asker.bus.show(qid) as any).contributions.some((c: any) => c.id === contribution.id), { what: 'the stranger\'s contribution arrives (anyone may contribute)' })
+
+    const shown = await asker.bus.show(qid) as any
+    expect(shown.state).toBe('answered') // open, with the stranger's fact in it: not closed
+    expect(shown.secretary).toBe(null)
+    expect(shown.close).toBe(null)
+    expect(shown.role).toBe('asker')
+    expect(asker.bus.ctx.book.channels.get(qid)?.acting).toBe(asker.identity.nodeId)
+    // the back-dated claim is not even kept; the fresh one and the close are kept as refused
+    const channel = asker.bus.ctx.book.channels.get(qid)!
+    expect(channel.has(backdated.id)).toBe(false)
+    expect(channel.get(fresh.id)?.excluded).toBe('not-authorized')
+    expect(channel.get(close.id)?.excluded).toBe('not-authorized')
+    expect(asker.counters.get('envelopes.rejected', 'not-authorized')).toBeGreaterThanOrEqual(2)
+
+    // honest traffic still flows: a member's answer arrives, the asker's own close counts
+    const answer = await honest.bus.contribute(qid, { kind: 'fact', text: 'the secretary of the day', confidence: 0.8 })
+    await until(async () => (await asker.bus.show(qid) as any).contributions.some((c: any) => c.id === answer.id), { what: 'the honest answer arrives' })
+    await until(async () => (await honest.bus.show(qid) as any).close === null && (await honest.bus.show(qid) as any).secretary === null, { what: 'the honest member agrees nobody took over' })
+    const closed = await asker.bus.close(qid, { accept: [answer.id] })
+    expect(closed.state).toBe('resolved')
+    await until(async () => (await honest.bus.show(qid) as any).state === 'resolved', { what: 'the honest member sees the asker\'s close' })
+    expect(asker.libp2p.getConnections(honest.libp2p.peerId).length).toBeGreaterThan(0)
+  })
+})

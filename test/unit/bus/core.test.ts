@@ -1,0 +1,229 @@
+// The pure channel core: order independence (fast-check) and the channel authority rule
+// (DESIGN.md "Who may act for a channel"), known cases kept apart from the property suite.
+
+import { describe, expect, it } from 'vitest'
+import fc from 'fast-check'
+import { randomBytes } from 'node:crypto'
+import { buildClose, buildContribution, buildPresence, buildQuestion, buildSecretaryClaim, buildSummary, createSigner, type EnvelopeBase } from '../../../src/envelope/index.ts'
+import { Channel, QuestionBook } from '../../../src/bus/core/index.ts'
+
+const signer = (fed = 'fed:a') => createSigner(randomBytes(32), fed)
+const asker = signer()
+const bob = signer() // the appointed shadow
+const eve = signer() // a volunteer
+const carol = signer() // a participant
+const mallory = signer() // a stranger
+const SKEW = 30_000
+const HB = 10
+const iso = (t: number): string => new Date(t).toISOString()
+
+/** A question asked at t0 and a pool of channel envelopes over its first two minutes. */
+function scenario () {
+  const t0 = Date.now() - 10 * 60_000
+  const q = buildQuestion(asker, { text: 'who keeps the minutes?', ttlSec: 600 }, { createdAt: iso(t0) })
+  const qid = q.id
+  const at = (s: number) => ({ createdAt: iso(t0 + s * 1000) })
+  const pool: Array<{ e: EnvelopeBase, t: number }> = []
+  const add = (e: EnvelopeBase): void => { pool.push({ e, t: Date.parse(e['created-at']) }) }
+  add(buildPresence(asker, { questionId: qid, event: 'join', role: 'asker' }, at(0)))
+  add(buildSecretaryClaim(asker, { questionId: qid, mode: 'shadow', askerNodeId: asker.nodeId, reason: `appoint ${bob.nodeId}` }, at(0)))
+  add(buildPresence(carol, { questionId: qid, event: 'join', role: 'watcher' }, at(2)))
+  add(buildPresence(eve, { questionId: qid, event: 'join', role: 'watcher' }, at(3)))
+  add(buildContribution(carol, { questionId: qid, kind: 'fact', text: 'a', confidence: 0.5 }, at(5)))
+  add(buildPresence(asker, { questionId: qid, event: 'heartbeat', role: 'asker' }, at(10)))
+  add(buildContribution(carol, { questionId: qid, kind: 'clarification-request', text: '?', confidence: 0.5 }, at(15)))
+  add(buildPresence(asker, { questionId: qid, event: 'heartbeat', role: 'asker' }, at(20)))
+  add(buildContribution(eve, { questionId: qid, kind: 'hypothesis', text: 'b', confidence: 0.4 }, at(40)))
+  add(buildClose(mallory, { questionId: qid, resolution: 'withdrawn' }, at(50)))
+  add(buildSecretaryClaim(eve, { questionId: qid, mode: 'takeover', askerNodeId: asker.nodeId }, at(60)))
+  add(buildSecretaryClaim(bob, { questionId: qid, mode: 'takeover', askerNodeId: asker.nodeId }, at(62)))
+  add(buildContribution(carol, { questionId: qid, kind: 'recommendation', text: 'c', confidence: 0.7 }, at(70)))
+  add(buildClose(eve, { questionId: qid, resolution: 'resolved' }, at(80)))
+  add(buildSummary(bob, { questionId: qid, status: 'final', uncertainty: 0.3 }, at(85)))
+  add(buildSummary(carol, { questionId: qid, status: 'intermediate', uncertainty: 0.5 }, at(86)))
+  add(buildPresence(asker, { questionId: qid, event: 'heartbeat', role: 'asker' }, at(90)))
+  add(buildSecretaryClaim(bob, { questionId: qid, mode: 'step-back', askerNodeId: asker.nodeId }, at(95)))
+  add(buildClose(bob, { questionId: qid, resolution: 'resolved' }, at(96)))
+  add(buildClose(asker, { questionId: qid, resolution: 'accepted-answer' }, at(100)))
+  add(buildContribution(eve, { questionId: qid, kind: 'fact', text: 'after', confidence: 0.9 }, at(110)))
+  add(buildPresence(carol, { questionId: qid, event: 'leave', role: 'watcher' }, at(115)))
+  return { t0, q, pool }
+}
+
+const { t0, q, pool } = scenario()
+
+/** What a channel says, independent of the order it was told. */
+function snapshot (ch: Channel) {
+  return {
+    state: ch.state(t0 + 200_000),
+    secretary: ch.secretary,
+    shadow: ch.shadow,
+    close: ch.close?.id ?? null,
+    entries: Object.fromEntries(ch.entries.map((e) => [e.id, e.excluded ?? 'ok'])),
+    participants: Object.fromEntries([...ch.participants.values()].map((p) => [p.nodeId, `${p.role} ${String(p.present)} ${p.lastSeen}`]))
+  }
+}
+
+describe('channel core: the same envelopes in any order give the same channel', () => {
+  it('property: any subset, any order, any arrival delays, live or history, any observer', () => {
+    fc.assert(fc.property(
+      fc.shuffledSubarray(pool.map((_, i) => i)),
+      fc.array(fc.integer({ min: 0, max: 45_000 }), { minLength: pool.length, maxLength: pool.length }),
+      fc.array(fc.boolean(), { minLength: pool.length, maxLength: pool.length }),
+      fc.constantFrom(carol.nodeId, asker.nodeId, bob.nodeId),
+      (order, delays, history, self) => {
+        const make = (): Channel => new Channel(q, { self, since: t0 - 1, heartbeatSec: HB, skewMs: SKEW })
+        const feed = (ch: Channel, idx: number[]): void => {
+          for (const i of idx) ch.admit(pool[i].e, JSON.stringify(pool[i].e), { now: pool[i].t + delays[i], skewMs: SKEW, history: history[i] })
+        }
+        const shuffled = make()
+        feed(shuffled, order)
+        const sorted = make()
+        feed(sorted, [...order].sort((a, b) => a - b))
+        expect(snapshot(shuffled)).toEqual(snapshot(sorted))
+      }
+    ), { numRuns: 300 })
+  })
+
+  it('property: a restored channel (entries from the store) says what the live one said', () => {
+    // heartbeats are not stored: a restarted member relearns the asker's presence from the next one
+    const stored = pool.map((_, i) => i).filter((i) => (pool[i].e as { event?: string }).event !== 'heartbeat')
+    fc.assert(fc.property(fc.shuffledSubarray(stored), fc.array(fc.integer({ min: 0, max: 5000 }), { minLength: pool.length, maxLength: pool.length }), (order, delays) => {
+      const live = new Channel(q, { self: carol.nodeId, since: t0 - 1, heartbeatSec: HB, skewMs: SKEW })
+      for (const i of order) live.admit(pool[i].e, '', { now: pool[i].t + delays[i], skewMs: SKEW })
+      const restored = new Channel(q, { self: carol.nodeId, since: Date.now(), heartbeatSec: HB, skewMs: SKEW })
+      for (const e of live.entries) restored.restore({ ...e })
+      const a = snapshot(live)
+      const b = snapshot(restored)
+      // heartbeats are not stored: only what rests on entries is compared
+      expect({ ...b, participants: undefined }).toEqual({ ...a, participants: undefined })
+    }), { numRuns: 150 })
+  })
+})
+
+describe('channel authority', () => {
+  const live = (ch: Channel, e: EnvelopeBase, now = Date.parse(e['created-at'])) => ch.admit(e, JSON.stringify(e), { now, skewMs: SKEW })
+
+  it('a back-dated takeover is refused outright (not kept), a fresh one while the asker is present is not admitted', () => {
+    const t = Date.now()
+    const fresh = buildQuestion(asker, { text: 'q', ttlSec: 600 }, { createdAt: iso(t) })
+    for (const self of [asker.nodeId, carol.nodeId]) {
+      const ch = new Channel(fresh, { self, since: t - 60_000, heartbeatSec: HB, skewMs: SKEW })
+      live(ch, buildPresence(asker, { questionId: fresh.id, event: 'join', role: 'asker' }, { createdAt: iso(t) }))
+      const old = buildSecretaryClaim(mallory, { questionId: fresh.id, mode: 'takeover', askerNodeId: asker.nodeId }, { createdAt: '2000-01-01T00:00:00.000Z' })
+      const r = live(ch, old, t + 1000)
+      expect(r.refused).toBe('not-authorized')
+      expect(ch.has(old.id)).toBe(false)
+      const now = buildSecretaryClaim(mallory, { questionId: fresh.id, mode: 'takeover', askerNodeId: asker.nodeId }, { createdAt: iso(t + 2000) })
+      expect(live(ch, now).entry?.excluded).toBe('not-authorized')
+      const close = buildClose(mallory, { questionId: fresh.id, resolution: 'resolved' }, { createdAt: iso(t + 3000) })
+      expect(live(ch, close).entry?.excluded).toBe('not-authorized')
+      expect(ch.secretary).toBe(null)
+      expect(ch.acting).toBe(asker.nodeId)
+      expect(ch.state(t + 4000)).toBe('open')
+    }
+  })
+
+  it('the asker never sees itself absent: only the appointed shadow may take over on the asker node', () => {
+    const ch = new Channel(q, { self: asker.nodeId, since: t0 - 1, heartbeatSec: HB, skewMs: SKEW })
+    live(ch, pool[0].e)
+    live(ch, buildSecretaryClaim(eve, { questionId: q.id, mode: 'takeover', askerNodeId: asker.nodeId }, { createdAt: iso(t0 + 60_000) }))
+    expect(ch.secretary).toBe(null)
+    live(ch, pool[1].e) // appoints bob
+    live(ch, buildSecretaryClaim(bob, { questionId: q.id, mode: 'takeover', askerNodeId: asker.nodeId }, { createdAt: iso(t0 + 61_000) }))
+    expect(ch.secretary).toBe(bob.nodeId)
+  })
+
+  it('a volunteer takes over after the asker was absent N heartbeats; it may close; the asker returning voids it', () => {
+    const watcher = (): Channel => {
+      const ch = new Channel(q, { self: carol.nodeId, since: t0 - 1, heartbeatSec: HB, skewMs: SKEW })
+      live(ch, pool[0].e)
+      return ch
+    }
+    const claim = buildSecretaryClaim(eve, { questionId: q.id, mode: 'takeover', askerNodeId: asker.nodeId }, { createdAt: iso(t0 + 20_000) })
+    // 20 s without the asker is less than 3 heartbeats of 10 s (less half an interval): not admitted
+    const early = watcher()
+    expect(live(early, claim).entry?.excluded).toBe('not-authorized')
+    // a node that only just began following cannot have seen the asker absent
+    const newcomer = new Channel(q, { self: carol.nodeId, since: t0 + 55_000, heartbeatSec: HB, skewMs: SKEW })
+    live(newcomer, pool[0].e)
+    const later = buildSecretaryClaim(eve, { questionId: q.id, mode: 'takeover', askerNodeId: asker.nodeId }, { createdAt: iso(t0 + 60_000) })
+    expect(live(newcomer, later).entry?.excluded).toBe('not-authorized')
+    const ch = watcher()
+    expect(live(ch, later).secretaryChanged).toBe(true)
+    expect(ch.secretary).toBe(eve.nodeId)
+    const close = buildClose(eve, { questionId: q.id, resolution: 'resolved' }, { createdAt: iso(t0 + 70_000) })
+    expect(live(ch, close).closed).toBe(true)
+    expect(ch.state()).toBe('resolved')
+    // the same close on a node that saw the asker come back first: refused
+    const other = watcher()
+    live(other, later)
+    const back = live(other, buildPresence(asker, { questionId: q.id, event: 'heartbeat', role: 'asker' }, { createdAt: iso(t0 + 65_000) }))
+    expect(back.askerReturned).toBe(true)
+    expect(other.secretary).toBe(null)
+    expect(live(other, close).entry?.excluded).toBe('not-authorized')
+    expect(other.state(t0 + 71_000)).toBe('open')
+  })
+
+  it('a late joiner that refused a live takeover admits it from a history page (either order)', () => {
+    const claim = buildSecretaryClaim(eve, { questionId: q.id, mode: 'takeover', askerNodeId: asker.nodeId }, { createdAt: iso(t0 + 60_000) })
+    const late = (): Channel => {
+      const ch = new Channel(q, { self: carol.nodeId, since: t0 + 58_000, heartbeatSec: HB, skewMs: SKEW })
+      ch.admit(pool[0].e, '', { now: t0 + 58_000, skewMs: SKEW, history: true })
+      return ch
+    }
+    const a = late()
+    expect(a.admit(claim, '', { now: t0 + 61_000, skewMs: SKEW }).entry?.excluded).toBe('not-authorized')
+    const up = a.admit(claim, '', { now: t0 + 62_000, skewMs: SKEW, history: true })
+    expect(up.updated?.id).toBe(claim.id)
+    expect(a.secretary).toBe(eve.nodeId)
+    const b = late()
+    b.admit(claim, '', { now: t0 + 62_000, skewMs: SKEW, history: true })
+    b.admit(claim, '', { now: t0 + 61_000, skewMs: SKEW })
+    expect(b.secretary).toBe(eve.nodeId)
+    // a claim refused because the asker was present stays refused
+    const c = new Channel(q, { self: carol.nodeId, since: t0 - 1, heartbeatSec: HB, skewMs: SKEW })
+    c.admit(pool[0].e, '', { now: t0, skewMs: SKEW })
+    c.admit(buildPresence(asker, { questionId: q.id, event: 'heartbeat', role: 'asker' }, { createdAt: iso(t0 + 55_000) }), '', { now: t0 + 55_000, skewMs: SKEW })
+    c.admit(claim, '', { now: t0 + 60_000, skewMs: SKEW })
+    expect(c.admit(claim, '', { now: t0 + 62_000, skewMs: SKEW, history: true }).updated).toBeUndefined()
+    expect(c.secretary).toBe(null)
+  })
+
+  it('a final summary only from the authority; an intermediate one from anyone', () => {
+    const ch = new Channel(q, { self: carol.nodeId, since: t0 - 1, heartbeatSec: HB, skewMs: SKEW })
+    live(ch, pool[0].e)
+    expect(live(ch, buildSummary(carol, { questionId: q.id, status: 'final', uncertainty: 0.1 }, { createdAt: iso(t0 + 5000) })).entry?.excluded).toBe('not-authorized')
+    expect(live(ch, buildSummary(carol, { questionId: q.id, status: 'intermediate', uncertainty: 0.1 }, { createdAt: iso(t0 + 6000) })).entry?.excluded).toBeUndefined()
+    expect(live(ch, buildSummary(asker, { questionId: q.id, status: 'final', uncertainty: 0.1 }, { createdAt: iso(t0 + 7000) })).entry?.excluded).toBeUndefined()
+  })
+})
+
+describe('question book', () => {
+  const book = (self = carol.nodeId) => new QuestionBook({ self, skewMs: SKEW, heartbeatSec: HB, profile: { models: [], languages: [] }, volunteer: false })
+
+  it('ingest: a question, then its channel envelopes; carried ones only for members; effects say what to do', () => {
+    const b = book()
+    const t = Date.parse(q['created-at'])
+    const first = b.ingest({ envelope: q, wire: JSON.stringify(q) }, { kind: 'gossip' }, t)
+    expect(first.applied).toBeUndefined()
+    expect(first.effects.map((x) => x.type)).toEqual(['question'])
+    expect(b.ingest({ envelope: q, wire: '' }, { kind: 'gossip' }, t).applied).toBe('duplicate')
+    const c = pool[4].e
+    expect(b.ingest({ envelope: c, wire: '', carried: true }, { kind: 'gossip' }, t + 5000).applied).toBe('not-member')
+    const r = b.ingest({ envelope: c, wire: '' }, { kind: 'gossip' }, t + 5000)
+    expect(r.applied).toBeUndefined()
+    expect(r.effects.map((x) => x.type)).toContain('entry')
+    expect(b.ingest({ envelope: pool[9].e, wire: '' }, { kind: 'direct' }, t + 50_000).applied).toBe('not-authorized')
+  })
+
+  it('an appointment naming this node makes it the shadow, even before the question arrives', () => {
+    const b = book(bob.nodeId)
+    const t = Date.parse(q['created-at'])
+    expect(b.ingest({ envelope: pool[1].e, wire: '' }, { kind: 'gossip' }, t).effects).toEqual([])
+    const out = b.ingest({ envelope: q, wire: '' }, { kind: 'gossip' }, t)
+    expect(out.effects.map((x) => x.type)).toEqual(expect.arrayContaining(['question', 'join', 'follow-as-shadow']))
+    expect(b.records.get(q.id)?.role).toBe('shadow')
+    expect(b.channels.get(q.id)?.shadow).toBe(bob.nodeId)
+  })
+})
