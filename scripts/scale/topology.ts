@@ -3,17 +3,9 @@
 
 export type Link = [number, number]
 
-/** A small seeded PRNG (mulberry32): the same seed gives the same topology on every run. */
-export function rng (seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6D2B79F5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+/** The seeded PRNG the benchmarks use (mulberry32): the same seed gives the same topology. */
+export { mulberry32 as rng } from '../bench/reflections.ts'
+import { mulberry32 as rng } from '../bench/reflections.ts'
 
 const key = (i: number, j: number): string => i < j ? `${i}-${j}` : `${j}-${i}`
 
