@@ -5,6 +5,7 @@
 
 import { SwarmError, toSwarmError, type SwarmErrorJSON } from '../errors.ts'
 import type { ControlClient } from './client.ts'
+import type { AskParams as ClientAskParams } from '../client/types.ts'
 
 const SCOPES = ['federation-local', 'cross-federation', 'global', 'private']
 const URGENCIES = ['low', 'normal', 'high', 'critical']
@@ -15,22 +16,11 @@ export const MAX_BATCH_LINE = 1024 * 1024
 /** Calls in flight on the socket at once: enough to hide the round trip, few enough to keep order cheap. */
 export const BATCH_WINDOW = 32
 
-/** The `ask` control method's parameters (the daemon validates them again). */
-export interface AskParams {
-  text: string
+/** The `ask` control method's parameters as the client library types them, plus the files a
+ *  line attaches (the daemon validates everything again). Fields of a line are strings until then. */
+export interface AskParams extends Omit<ClientAskParams, 'scope' | 'urgency'> {
   scope?: string
-  ttlSec?: number
   urgency?: string
-  tags?: string[]
-  followUps?: boolean
-  requireModels?: string[]
-  excludeModels?: string[]
-  minReputation?: number
-  languages?: string[]
-  to?: string[]
-  federations?: string[]
-  shadow?: string
-  parent?: string
   attach?: string[]
 }
 
