@@ -6,6 +6,7 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { SwarmError, UsageError, withTimeout } from '../errors.ts'
 import { nodeIdFromPeerId } from '../identity/index.ts'
 import type { SwarmComponents } from './components.ts'
+import { networkStatus, peerPaths } from '../net/service.ts'
 
 export interface CoreMethodsInit {
   startedAt: number
@@ -26,7 +27,9 @@ export function registerCoreMethods (c: SwarmComponents, init: CoreMethodsInit):
     pid: process.pid,
     nodeId: identity.nodeId,
     peerId: identity.peerId.toString(),
-    uptimeSec: uptimeSec(init.startedAt)
+    uptimeSec: uptimeSec(init.startedAt),
+    // public / behind NAT with a relay / direct after a punch (docs/network.md)
+    network: networkStatus(libp2p)
   }))
 
   control.register('id', async () => ({
@@ -45,9 +48,11 @@ export function registerCoreMethods (c: SwarmComponents, init: CoreMethodsInit):
       list.push(conn.remoteAddr.toString())
       byPeer.set(id, list)
     }
+    const paths = peerPaths(libp2p.getConnections())
     return [...byPeer].map(([peerId, addrs]) => {
       const nodeId = nodeIdFromPeerId(peerId)
-      return nodeId === undefined ? { peerId, addresses: addrs } : { peerId, nodeId, addresses: addrs }
+      const connection = paths.get(peerId) ?? 'direct'
+      return nodeId === undefined ? { peerId, addresses: addrs, connection } : { peerId, nodeId, addresses: addrs, connection }
     })
   })
 

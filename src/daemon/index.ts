@@ -136,6 +136,17 @@ export class Daemon {
       webrtcCertificate,
       browserPeers: config.web.listen !== null,
       metrics: this.metrics?.libp2pMetrics,
+      nat: {
+        reachability: config.nat.reachability,
+        reserveRelay: config.nat.relay.reserve,
+        relayServer: config.nat.relay.server,
+        maxReservations: config.nat.relay.maxReservations,
+        holePunch: config.nat.holePunch,
+        upnp: config.nat.upnp,
+        dht: config.discovery.dht,
+        scopes: [...new Set([fed, ...config.bus.federations, ...(config.bus.global ? ['global'] : [])])],
+        peersPerScope: config.discovery.peersPerFederation
+      },
       scoring: {
         topics: [...scoredTopics],
         graylistThreshold: config.rateLimit.graylist.threshold,

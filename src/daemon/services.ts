@@ -9,9 +9,12 @@ import { createReflectionService } from '../reflections/service.ts'
 import { WebService } from '../web/server.ts'
 import { FederationService } from '../federation/service.ts'
 import { assistanceService } from '../synthesis/index.ts'
+import { NetService } from '../net/service.ts'
 
 export function createServices (c: SwarmComponents): SwarmService[] {
   const services: SwarmService[] = []
+  // network view and bootstrap methods: status, stats and peers read it
+  services.push(new NetService(c))
   // first: members must be known before the other parts receive anything
   if (c.membership !== undefined) services.push(new FederationService({ ...c, membership: c.membership }))
   // before the bus: its reflections answerer reads this service's store

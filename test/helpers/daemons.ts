@@ -166,7 +166,8 @@ export async function createDaemon (spec: DaemonSpec = {}): Promise<TestDaemon> 
   const listen = ['/ip4/127.0.0.1/tcp/0']
   if (spec.ws === true) listen.push('/ip4/127.0.0.1/tcp/0/ws')
   if (spec.webrtcDirect === true) listen.push('/ip4/127.0.0.1/udp/0/webrtc-direct')
-  const config = deepMerge({ node: { federation: spec.federation ?? 'fed:test' }, listen, log: { level: 'debug' } }, spec.config ?? {})
+  // mDNS off: tests must not find each other (or anything else) on the host's LAN
+  const config = deepMerge({ node: { federation: spec.federation ?? 'fed:test' }, listen, mdns: false, log: { level: 'debug' } }, spec.config ?? {})
   await writeFile(join(home, 'config.json'), JSON.stringify(config, null, 2))
   return d
 }
