@@ -28,6 +28,42 @@ export function webrtcUpgradeAddr (relayed: Multiaddr, remotePeer: string): Mult
   return multiaddr(`${text.slice(0, text.indexOf('/p2p-circuit'))}/p2p-circuit/webrtc/p2p/${remotePeer}`)
 }
 
+const PING = '/ipfs/ping/1.0.0'
+const PROBE_TIMEOUT_MS = 5000
+
+/**
+ * One ping over exactly this connection. A WebRTC connection can come up without ICE ever
+ * connecting (@libp2p/webrtc 6 upgrades the answering side when the signalling stream just
+ * ends), so a punched connection counts only once bytes have made the round trip.
+ */
+export async function probe (conn: Connection, signal: AbortSignal): Promise<boolean> {
+  let stream
+  try {
+    stream = await conn.newStream(PING, { signal, runOnLimitedConnection: true })
+    const data = crypto.getRandomValues(new Uint8Array(32))
+    const got: Uint8Array[] = []
+    let n = 0
+    const done = Promise.withResolvers<void>()
+    stream.addEventListener('message', (evt: any) => {
+      const chunk: Uint8Array = evt.data.subarray()
+      got.push(chunk)
+      n += chunk.byteLength
+      if (n >= 32) done.resolve()
+    })
+    stream.addEventListener('close', () => { done.reject(new Error('closed')) })
+    const onAbort = (): void => { done.reject(new Error('probe timed out')) }
+    signal.addEventListener('abort', onAbort, { once: true })
+    stream.send(data)
+    try { await done.promise } finally { signal.removeEventListener('abort', onAbort) }
+    await stream.close({ signal }).catch(() => {})
+    const echo = Buffer.concat(got).subarray(0, 32)
+    return Buffer.from(data).equals(echo)
+  } catch {
+    stream?.abort(new Error('probe failed'))
+    return false
+  }
+}
+
 export interface PunchInit {
   /** Try WebRTC upgrades (needs the webrtc transport listening on /webrtc and STUN servers). */
   webrtc: boolean
@@ -81,6 +117,7 @@ export class PunchService implements Startable {
 
   private onOpen (evt: CustomEvent<Connection>): void {
     const conn = evt.detail
+    if (conn.direction === 'inbound' && connectionPath(conn.remoteAddr) === 'punched') { void this.keepIfAlive(conn); return }
     // the dialing side punches; the other side answers the WebRTC offer
     if (!this.init.webrtc || conn.direction !== 'outbound' || connectionPath(conn.remoteAddr) !== 'relayed') return
     void this.upgrade(conn)
@@ -92,6 +129,14 @@ export class PunchService implements Startable {
     if (connectionPath(closed.remoteAddr) !== 'relayed') return
     const direct = this.c.connectionManager.getConnections(closed.remotePeer).find((x) => x.status === 'open' && connectionPath(x.remoteAddr) !== 'relayed')
     if (direct !== undefined) this.reidentify?.(direct).catch((err: Error) => { this.log('re-identify failed: %s', err.message) })
+  }
+
+  /** An answered punch that never connected is closed, so nobody counts it or sends on it. */
+  private async keepIfAlive (conn: Connection): Promise<boolean> {
+    if (await probe(conn, AbortSignal.timeout(this.init.timeoutMs ?? PROBE_TIMEOUT_MS * 2))) return true
+    this.log('closing a punched connection from %p that carries nothing', conn.remotePeer)
+    await conn.close().catch(() => {})
+    return false
   }
 
   /** Tries a few times to reach the peer of a relayed connection directly; true once it is. */
@@ -107,6 +152,12 @@ export class PunchService implements Startable {
         this.stats.attempts++
         try {
           const direct = await this.c.connectionManager.openConnection(target, { force: true, signal: AbortSignal.timeout(this.init.timeoutMs ?? 10_000) })
+          // a dial already under way to the peer (over the relay) is joined even with force
+          if (connectionPath(direct.remoteAddr) !== 'punched') throw new Error(`joined another dial (${direct.remoteAddr.toString()})`)
+          if (!(await probe(direct, AbortSignal.timeout(PROBE_TIMEOUT_MS)))) {
+            await direct.close().catch(() => {})
+            throw new Error('the punched connection carries nothing')
+          }
           this.stats.succeeded++
           this.stats.lastMs = Date.now() - started
           this.timesMs.push(this.stats.lastMs)
@@ -120,6 +171,7 @@ export class PunchService implements Startable {
         } catch (err: any) {
           this.stats.failed++
           this.log('punch to %s failed (attempt %d): %s', peer, i + 1, err?.message)
+          await new Promise((resolve) => setTimeout(resolve, 1000))
         }
       }
       return false

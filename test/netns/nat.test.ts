@@ -83,9 +83,13 @@ describe.skipIf(skip !== undefined)('NAT traversal in a simulated network', () =
       const failed = await Promise.all([a, b, c].map(async (d) => (await d.json(['status'])).network.punch.failed as number))
       return failed.reduce((s, n) => s + n, 0) >= 1
     }, { what: 'a failed punch toward the symmetric NAT', timeoutMs: 60_000 })
-    const dump = JSON.stringify({ a: await a.json(['peers']), c: await c.json(['peers']), as: (await a.json(['status'])).network, cs: (await c.json(['status'])).network })
-    expect((await pathsOf(a)).get(c.peerId), dump).toBe('relayed')
-    expect((await pathsOf(c)).get(a.peerId), dump).toBe('relayed')
+    // an answered punch that never connected is closed once its probe fails
+    for (const [x, y] of [[a, c], [c, a], [b, c], [c, b]]) {
+      await eventually(async () => (await pathsOf(x)).get(y.peerId) === 'relayed', { what: `${x.ns} relayed to ${y.ns}`, timeoutMs: 30_000 })
+    }
+    const st = await c.json(['status'])
+    expect(st.network.connections.punched).toBe(0)
+    expect(st.network.connections.relayed).toBeGreaterThanOrEqual(2)
   })
 
   it('a question asked behind one NAT is answered from behind the others', async () => {
