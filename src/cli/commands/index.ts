@@ -31,6 +31,7 @@ import federation from './federation.ts'
 import summarize from './summarize.ts'
 import decompose from './decompose.ts'
 import reputation from './reputation.ts'
+import bootstrap from './bootstrap.ts'
 
 export type RegisterCommand = (program: Command, io: CliIO) => void
 
@@ -41,5 +42,6 @@ export const commands: RegisterCommand[] = [
   consensus,
   reflect, knowledge,
   task, capabilities, audit,
-  federation
+  federation,
+  bootstrap
 ]
