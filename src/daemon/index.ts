@@ -145,7 +145,8 @@ export class Daemon {
         upnp: config.nat.upnp,
         dht: config.discovery.dht,
         scopes: [...new Set([fed, ...config.bus.federations, ...(config.bus.global ? ['global'] : [])])],
-        peersPerScope: config.discovery.peersPerFederation
+        peersPerScope: config.discovery.peersPerFederation,
+        onReachRefused: (reason) => { this.counters.inc('streams.refused', `/swarm/reach/1.0.0 ${reason}`) }
       },
       scoring: {
         topics: [...scoredTopics],

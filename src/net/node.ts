@@ -70,6 +70,8 @@ export interface NatInit {
   /** Scopes the rendezvous advertises and searches: federation ids, and 'global'. */
   scopes: string[]
   peersPerScope: number
+  /** Counts refused /swarm/reach requests by reason. */
+  onReachRefused?: (reason: string) => void
 }
 
 export interface ScoringInit {
@@ -225,7 +227,7 @@ async function natServices (nat: NatInit, webrtcPunch: boolean): Promise<Record<
     out.rendezvous = rendezvous({ scopes: nat.scopes, peersPerScope: nat.peersPerScope })
   }
   const { reachability } = await import('./reachability.ts')
-  out.reach = reachability({ check: nat.reachability, reserveRelay: nat.reserveRelay })
+  out.reach = reachability({ check: nat.reachability, reserveRelay: nat.reserveRelay, onRefused: nat.onReachRefused })
   if (nat.holePunch) {
     const { punch } = await import('./punch.ts')
     const { dcutr } = await import('@libp2p/dcutr')
