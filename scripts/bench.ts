@@ -12,7 +12,8 @@ const parts: Array<[string, () => Promise<Figure[]>]> = [
   ['bus', async () => (await import('./bench/bus.ts')).benchBus()],
   ['tasks', async () => (await import('./bench/tasks.ts')).benchTasks()],
   ['reflections', async () => (await import('./bench/reflections.ts')).benchReflections()],
-  ['browser', async () => (await import('./bench/browser.ts')).benchBrowser()]
+  ['browser', async () => (await import('./bench/browser.ts')).benchBrowser()],
+  ['nat', async () => (await import('./bench/nat.ts')).benchNat()]
 ]
 
 const args = process.argv.slice(2)

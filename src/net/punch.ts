@@ -86,7 +86,7 @@ export class PunchService implements Startable {
   private readonly c: PunchComponents
   private readonly init: PunchInit
   private readonly log: Logger
-  private readonly pending = new Set<string>()
+  private readonly pending = new Map<string, Promise<boolean>>()
   readonly stats: PunchStats = { attempts: 0, succeeded: 0, failed: 0 }
   /** Milliseconds from relayed connection to direct, per success (bench figures). */
   readonly timesMs: number[] = []
@@ -143,41 +143,45 @@ export class PunchService implements Startable {
   async upgrade (relayed: Connection): Promise<boolean> {
     const peer = relayed.remotePeer.toString()
     const target = webrtcUpgradeAddr(relayed.remoteAddr, peer)
-    if (target === undefined || this.pending.has(peer)) return false
-    this.pending.add(peer)
+    if (target === undefined) return false
+    // one attempt per peer at a time; a second caller waits for the first one's outcome
+    const running = this.pending.get(peer)
+    if (running !== undefined) return await running
+    const attempt = this.attempt(relayed, target, peer).finally(() => { this.pending.delete(peer) })
+    this.pending.set(peer, attempt)
+    return await attempt
+  }
+
+  private async attempt (relayed: Connection, target: Multiaddr, peer: string): Promise<boolean> {
     const started = Date.now()
-    try {
-      for (let i = 0; i < (this.init.attempts ?? 2); i++) {
-        if (relayed.status !== 'open') return false
-        this.stats.attempts++
-        try {
-          const direct = await this.c.connectionManager.openConnection(target, { force: true, signal: AbortSignal.timeout(this.init.timeoutMs ?? 10_000) })
-          // a dial already under way to the peer (over the relay) is joined even with force
-          if (connectionPath(direct.remoteAddr) !== 'punched') throw new Error(`joined another dial (${direct.remoteAddr.toString()})`)
-          if (!(await probe(direct, AbortSignal.timeout(PROBE_TIMEOUT_MS)))) {
-            await direct.close().catch(() => {})
-            throw new Error('the punched connection carries nothing')
-          }
-          this.stats.succeeded++
-          this.stats.lastMs = Date.now() - started
-          this.timesMs.push(this.stats.lastMs)
-          if (this.timesMs.length > 100) this.timesMs.shift()
-          this.log('punched through to %s in %d ms via %a', peer, this.stats.lastMs, direct.remoteAddr)
-          // the relay was only the way in: close it, the direct connection carries everything
-          for (const other of this.c.connectionManager.getConnections(relayed.remotePeer)) {
-            if (connectionPath(other.remoteAddr) === 'relayed') await other.close().catch(() => {})
-          }
-          return true
-        } catch (err: any) {
-          this.stats.failed++
-          this.log('punch to %s failed (attempt %d): %s', peer, i + 1, err?.message)
-          await new Promise((resolve) => setTimeout(resolve, 1000))
+    for (let i = 0; i < (this.init.attempts ?? 2); i++) {
+      if (relayed.status !== 'open') return false
+      this.stats.attempts++
+      try {
+        const direct = await this.c.connectionManager.openConnection(target, { force: true, signal: AbortSignal.timeout(this.init.timeoutMs ?? 10_000) })
+        // a dial already under way to the peer (over the relay) is joined even with force
+        if (connectionPath(direct.remoteAddr) !== 'punched') throw new Error(`joined another dial (${direct.remoteAddr.toString()})`)
+        if (!(await probe(direct, AbortSignal.timeout(PROBE_TIMEOUT_MS)))) {
+          await direct.close().catch(() => {})
+          throw new Error('the punched connection carries nothing')
         }
+        this.stats.succeeded++
+        this.stats.lastMs = Date.now() - started
+        this.timesMs.push(this.stats.lastMs)
+        if (this.timesMs.length > 100) this.timesMs.shift()
+        this.log('punched through to %s in %d ms via %a', peer, this.stats.lastMs, direct.remoteAddr)
+        // the relay was only the way in: close it, the direct connection carries everything
+        for (const other of this.c.connectionManager.getConnections(relayed.remotePeer)) {
+          if (connectionPath(other.remoteAddr) === 'relayed') await other.close().catch(() => {})
+        }
+        return true
+      } catch (err: any) {
+        this.stats.failed++
+        this.log('punch to %s failed (attempt %d): %s', peer, i + 1, err?.message)
+        await new Promise((resolve) => setTimeout(resolve, 1000))
       }
-      return false
-    } finally {
-      this.pending.delete(peer)
     }
+    return false
   }
 }
 

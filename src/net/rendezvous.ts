@@ -55,6 +55,8 @@ export class RendezvousService implements Startable {
   private startedAt = 0
   /** Milliseconds from start until a connection to the first member found (bench figure). */
   firstMemberMs?: number
+  /** Milliseconds from start until the first connection to any peer (the bench's baseline). */
+  firstPeerMs?: number
   private started = false
 
   constructor (components: RendezvousComponents, init: RendezvousInit) {
@@ -63,7 +65,10 @@ export class RendezvousService implements Startable {
     this.log = components.logger.forComponent('swarm:net:rendezvous')
     this.onIdentify = this.onIdentify.bind(this)
     this.onSelfUpdate = this.onSelfUpdate.bind(this)
+    this.onConnection = this.onConnection.bind(this)
   }
+
+  private onConnection (): void { this.firstPeerMs ??= Date.now() - this.startedAt }
 
   isStarted (): boolean { return this.started }
 
@@ -78,6 +83,7 @@ export class RendezvousService implements Startable {
     }
     this.c.events.addEventListener('peer:identify', this.onIdentify)
     this.c.events.addEventListener('self:peer:update', this.onSelfUpdate)
+    this.c.events.addEventListener('connection:open', this.onConnection)
     this.started = true
   }
 
@@ -88,6 +94,7 @@ export class RendezvousService implements Startable {
     clearTimeout(this.provideTimer)
     this.c.events.removeEventListener('peer:identify', this.onIdentify)
     this.c.events.removeEventListener('self:peer:update', this.onSelfUpdate)
+    this.c.events.removeEventListener('connection:open', this.onConnection)
     await this.running?.catch(() => {})
   }
 
@@ -163,13 +170,13 @@ export class RendezvousService implements Startable {
           const id = info.id.toString()
           this.members.get(scope)?.add(id)
           await this.c.peerStore.merge(info.id, { tags: { [FEDERATION_TAG]: { value: scope === 'global' ? 20 : 60 } } })
-          if (this.c.connectionManager.getConnections(info.id).length > 0) { this.noteMember(); continue }
+          if (this.c.connectionManager.getConnections(info.id).length > 0) { this.noteMember(scope); continue }
           const addrs = remoteAddresses(info.multiaddrs)
           if (addrs.length > 0) await this.c.peerStore.merge(info.id, { multiaddrs: addrs })
           stats.dialed++
           try {
             await this.c.connectionManager.openConnection(info.id, { signal: AbortSignal.any([this.controller.signal, AbortSignal.timeout(10_000)]) })
-            this.noteMember()
+            this.noteMember(scope)
             if (++dialed >= want) break
           } catch (err: any) {
             stats.failed++
@@ -182,9 +189,13 @@ export class RendezvousService implements Startable {
     }
   }
 
-  private noteMember (): void {
-    this.firstMemberMs ??= Date.now() - this.startedAt
+  /** Only a federation counts: the global scope's providers include every bootstrap node. */
+  private noteMember (scope: string): void {
+    if (scope !== 'global') this.firstMemberMs ??= Date.now() - this.startedAt
   }
+
+  /** Milliseconds since start, or undefined before start. */
+  sinceStart (): number | undefined { return this.startedAt === 0 ? undefined : Date.now() - this.startedAt }
 }
 
 export function rendezvous (init: RendezvousInit): (components: RendezvousComponents) => RendezvousService {

@@ -97,6 +97,7 @@ export class NetService implements SwarmService {
   async start (): Promise<void> {
     const { control, libp2p } = this.c
     control.register('network', async () => this.status())
+    control.register('network.punch', async (params: { peerId?: unknown }, ctx) => await this.punchAgain(params.peerId, ctx.signal))
     control.register('bootstrap.list', async () => ({ configured: this.c.config.bootstrap, added: [...this.added] }))
     control.register('bootstrap.add', async (params: { address?: unknown }, ctx) => {
       const ma = parseAddress(params.address)
@@ -122,6 +123,33 @@ export class NetService implements SwarmService {
     })
   }
 
+  /**
+   * Starts a punch to a peer over again from its relay (the direct connection is hung up first):
+   * what `npm run bench` measures, and a way to retry after the NAT changed.
+   */
+  private async punchAgain (peerIdText: unknown, signal: AbortSignal): Promise<{ peerId: string, direct: boolean, relayedMs: number, ms: number }> {
+    const { libp2p } = this.c
+    if (typeof peerIdText !== 'string') throw new UsageError('network.punch needs a peerId')
+    const puncher = libp2p.services.punch
+    if (puncher === undefined) throw new SwarmError('punch-off', 'hole punching is off (nat.holePunch)')
+    const { peerIdFromString } = await import('@libp2p/peer-id')
+    let peer
+    try { peer = peerIdFromString(peerIdText) } catch { throw new UsageError(`not a peer id: ${peerIdText}`) }
+    for (const c of libp2p.getConnections(peer)) if (connectionPath(c.remoteAddr) !== 'relayed') await c.close().catch(() => {})
+    const t0 = Date.now()
+    let relayed = libp2p.getConnections(peer).find((c) => c.status === 'open' && connectionPath(c.remoteAddr) === 'relayed')
+    if (relayed === undefined) {
+      const known = await libp2p.peerStore.get(peer).catch(() => undefined)
+      const via = known?.addresses.map((a) => a.multiaddr).find((ma) => connectionPath(ma) === 'relayed')
+      if (via === undefined) throw new SwarmError('no-relay-address', `no relay address known for ${peerIdText}`)
+      relayed = await libp2p.dial(via, { signal: withTimeout(signal, 15_000) })
+    }
+    const relayedMs = Date.now() - t0
+    const t1 = Date.now()
+    const direct = await puncher.upgrade(relayed)
+    return { peerId: peerIdText, direct, relayedMs, ms: Date.now() - t1 }
+  }
+
   async stop (): Promise<void> {}
 
   status (): NetworkStatus { return networkStatus(this.c.libp2p) }
@@ -132,7 +160,8 @@ export class NetService implements SwarmService {
       network: {
         ...this.status(),
         reachabilityAnswers: this.c.libp2p.services.reach?.answersByPeer.length ?? 0,
-        rendezvous: rendezvous?.stats() ?? {}
+        rendezvous: rendezvous?.stats() ?? {},
+        timing: { firstPeerMs: rendezvous?.firstPeerMs ?? null, firstMemberMs: rendezvous?.firstMemberMs ?? null, punchMs: this.c.libp2p.services.punch?.timesMs.slice(-20) ?? [] }
       }
     }
   }
