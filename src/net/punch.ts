@@ -139,6 +139,9 @@ export class PunchService implements Startable {
     return false
   }
 
+  /** Is a punch to this peer under way? */
+  busy (peer: string): boolean { return this.pending.has(peer) }
+
   /** Tries a few times to reach the peer of a relayed connection directly; true once it is. */
   async upgrade (relayed: Connection): Promise<boolean> {
     const peer = relayed.remotePeer.toString()

@@ -84,7 +84,15 @@ export class ReachabilityService implements Startable {
     const prev = this.answers.get(key)
     if (this.asking.has(key) || (prev !== undefined && Date.now() - prev.at < REACH_ANSWER_TTL_MS / 2)) return
     this.asking.add(key)
-    void this.ask(connection).finally(() => { this.asking.delete(key) })
+    void this.askWithRetries(connection).finally(() => { this.asking.delete(key) })
+  }
+
+  /** A check that found no answer (a stream reset, a slow peer) is tried again a few times. */
+  private async askWithRetries (connection: Connection): Promise<void> {
+    for (let i = 0; i < 3 && this.started && connection.status === 'open'; i++) {
+      if (await this.ask(connection) !== undefined) return
+      await new Promise((resolve) => setTimeout(resolve, 2000 * (i + 1)))
+    }
   }
 
   /** Asks one peer to dial us back; records its answer. */

@@ -8,7 +8,7 @@ import type { Connection } from '@libp2p/interface'
 import { SwarmError, UsageError, withTimeout } from '../errors.ts'
 import type { SwarmComponents, SwarmService } from '../daemon/components.ts'
 import type { SwarmLibp2p } from './node.ts'
-import { connectionPath, type ConnectionPath } from './punch.ts'
+import { connectionPath, probe, type ConnectionPath } from './punch.ts'
 import type { Reachability } from './reach-rules.ts'
 
 /** What `swarm status` says: public, behind NAT (with a relay or not yet), or not known yet. */
@@ -133,21 +133,35 @@ export class NetService implements SwarmService {
     const puncher = libp2p.services.punch
     if (puncher === undefined) throw new SwarmError('punch-off', 'hole punching is off (nat.holePunch)')
     const { peerIdFromString } = await import('@libp2p/peer-id')
-    let peer
+    let peer: ReturnType<typeof peerIdFromString>
     try { peer = peerIdFromString(peerIdText) } catch { throw new UsageError(`not a peer id: ${peerIdText}`) }
+    const open = (path: ConnectionPath): Connection[] => libp2p.getConnections(peer).filter((c) => c.status === 'open' && connectionPath(c.remoteAddr) === path)
     for (const c of libp2p.getConnections(peer)) if (connectionPath(c.remoteAddr) !== 'relayed') await c.close().catch(() => {})
     const t0 = Date.now()
-    let relayed = libp2p.getConnections(peer).find((c) => c.status === 'open' && connectionPath(c.remoteAddr) === 'relayed')
+    let relayed = open('relayed')[0]
     if (relayed === undefined) {
       const known = await libp2p.peerStore.get(peer).catch(() => undefined)
-      const via = known?.addresses.map((a) => a.multiaddr).find((ma) => connectionPath(ma) === 'relayed')
+      const stored = known?.addresses.map((a) => a.multiaddr).find((ma) => connectionPath(ma) === 'relayed')
+      // the peer store keeps a peer's addresses without its own /p2p/ suffix
+      const via = stored === undefined ? undefined : peerOf(stored) === peerIdText ? stored : stored.encapsulate(`/p2p/${peerIdText}`)
       if (via === undefined) throw new SwarmError('no-relay-address', `no relay address known for ${peerIdText}`)
-      relayed = await libp2p.dial(via, { signal: withTimeout(signal, 15_000) })
+      // force: a direct connection the peer is still closing must not be handed back
+      relayed = await libp2p.dial(via, { signal: withTimeout(signal, 15_000), force: true })
     }
     const relayedMs = Date.now() - t0
     const t1 = Date.now()
-    const direct = await puncher.upgrade(relayed)
-    return { peerId: peerIdText, direct, relayedMs, ms: Date.now() - t1 }
+    // either side may punch (each upgrades the relayed connections it dialled): wait for a
+    // direct connection that carries a ping, whoever made it
+    if (connectionPath(relayed.remoteAddr) === 'relayed') await puncher.upgrade(relayed)
+    const deadline = Date.now() + 15_000
+    while (Date.now() < deadline && !signal.aborted) {
+      for (const c of open('punched')) {
+        if (await probe(c, AbortSignal.timeout(3000))) return { peerId: peerIdText, direct: true, relayedMs, ms: Date.now() - t1 }
+      }
+      if (open('relayed').length > 0 && !puncher.busy(peerIdText)) break
+      await new Promise((resolve) => setTimeout(resolve, 100))
+    }
+    return { peerId: peerIdText, direct: false, relayedMs, ms: Date.now() - t1 }
   }
 
   async stop (): Promise<void> {}
