@@ -222,10 +222,14 @@ async function natServices (nat: NatInit, webrtcPunch: boolean): Promise<Record<
   if (nat.dht) {
     const { kadDHT } = await import('@libp2p/kad-dht')
     const { rendezvous, dhtPeerInfoMapper, PROTOCOL_DHT } = await import('./rendezvous.ts')
-    // server until reachability says we are behind NAT (then a client: undialable servers hurt)
-    out.dht = kadDHT({ protocol: PROTOCOL_DHT, clientMode: false, peerInfoMapper: dhtPeerInfoMapper, logPrefix: 'swarm:dht', datastorePrefix: '/swarm-dht', metricsPrefix: 'swarm_dht' })
+    // a client until peers confirm we can be dialled: an undialable server in others' routing
+    // tables sends their queries into relays and timeouts
+    out.dht = kadDHT({ protocol: PROTOCOL_DHT, clientMode: true, peerInfoMapper: dhtPeerInfoMapper, logPrefix: 'swarm:dht', datastorePrefix: '/swarm-dht', metricsPrefix: 'swarm_dht' })
     out.rendezvous = rendezvous({ scopes: nat.scopes, peersPerScope: nat.peersPerScope })
   }
+  // peers must hear at once when we start serving the DHT or gain a relay address
+  const { identifyPush } = await import('@libp2p/identify')
+  out.identifyPush = identifyPush()
   const { reachability } = await import('./reachability.ts')
   out.reach = reachability({ check: nat.reachability, reserveRelay: nat.reserveRelay, onRefused: nat.onReachRefused })
   if (nat.holePunch) {

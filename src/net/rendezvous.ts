@@ -58,6 +58,7 @@ export class RendezvousService implements Startable {
   /** Milliseconds from start until the first connection to any peer (the bench's baseline). */
   firstPeerMs?: number
   private started = false
+  private dialable = false
 
   constructor (components: RendezvousComponents, init: RendezvousInit) {
     this.c = components
@@ -66,6 +67,7 @@ export class RendezvousService implements Startable {
     this.onIdentify = this.onIdentify.bind(this)
     this.onSelfUpdate = this.onSelfUpdate.bind(this)
     this.onConnection = this.onConnection.bind(this)
+    this.onPeerUpdate = this.onPeerUpdate.bind(this)
   }
 
   private onConnection (): void { this.firstPeerMs ??= Date.now() - this.startedAt }
@@ -84,6 +86,7 @@ export class RendezvousService implements Startable {
     this.c.events.addEventListener('peer:identify', this.onIdentify)
     this.c.events.addEventListener('self:peer:update', this.onSelfUpdate)
     this.c.events.addEventListener('connection:open', this.onConnection)
+    this.c.events.addEventListener('peer:update', this.onPeerUpdate as any)
     this.started = true
   }
 
@@ -95,6 +98,7 @@ export class RendezvousService implements Startable {
     this.c.events.removeEventListener('peer:identify', this.onIdentify)
     this.c.events.removeEventListener('self:peer:update', this.onSelfUpdate)
     this.c.events.removeEventListener('connection:open', this.onConnection)
+    this.c.events.removeEventListener('peer:update', this.onPeerUpdate as any)
     await this.running?.catch(() => {})
   }
 
@@ -102,6 +106,13 @@ export class RendezvousService implements Startable {
   stats (): Record<string, ScopeStats> {
     for (const [scope, s] of this.scopeStats) s.connected = this.connectedMembers(scope)
     return Object.fromEntries(this.scopeStats)
+  }
+
+  /** A peer started serving the DHT (it found it is public): provide and search now. */
+  private onPeerUpdate (evt: CustomEvent<{ peer: { protocols: string[] }, previous?: { protocols: string[] } }>): void {
+    if (!evt.detail.peer.protocols.includes(PROTOCOL_DHT) || (evt.detail.previous?.protocols ?? []).includes(PROTOCOL_DHT)) return
+    this.scheduleProvide(50)
+    this.schedule(50)
   }
 
   /** A DHT peer appeared: provide and search now rather than at the next tick. */
@@ -129,7 +140,8 @@ export class RendezvousService implements Startable {
       this.running = this.tick().finally(() => {
         this.running = undefined
         const satisfied = [...this.keys.keys()].every((s) => this.connectedMembers(s) >= this.init.peersPerScope)
-        this.schedule(satisfied ? (this.init.idleIntervalMs ?? 60_000) : (this.init.searchIntervalMs ?? 5_000))
+        // satisfied, or nobody found that could be dialled: look again less often
+        this.schedule(satisfied ? (this.init.idleIntervalMs ?? 60_000) : this.dialable ? (this.init.searchIntervalMs ?? 5_000) : 15_000)
       })
     }, ms)
     this.timer.unref?.()
@@ -157,36 +169,45 @@ export class RendezvousService implements Startable {
 
   /** One search round: for each scope below target, find providers and dial the missing ones. */
   async tick (): Promise<void> {
-    for (const [scope, key] of this.keys) {
-      const want = this.init.peersPerScope - this.connectedMembers(scope)
-      if (want <= 0 || this.controller.signal.aborted) continue
+    this.dialable = false
+    await Promise.all([...this.keys].map(async ([scope, key]) => { await this.searchScope(scope, key) }))
+  }
+
+  private async searchScope (scope: string, key: CID): Promise<void> {
+    const want = this.init.peersPerScope - this.connectedMembers(scope)
+    if (want <= 0 || this.controller.signal.aborted) return
+    const stats = this.scopeStats.get(scope) as ScopeStats
+    const toDial: PeerInfo[] = []
+    try {
       const signal = AbortSignal.any([this.controller.signal, AbortSignal.timeout(10_000)])
-      const stats = this.scopeStats.get(scope) as ScopeStats
-      try {
-        let dialed = 0
-        for await (const info of this.c.contentRouting.findProviders(key, { signal })) {
-          if (info.id.equals(this.c.peerId)) continue
-          stats.found++
-          const id = info.id.toString()
-          this.members.get(scope)?.add(id)
-          await this.c.peerStore.merge(info.id, { tags: { [FEDERATION_TAG]: { value: scope === 'global' ? 20 : 60 } } })
-          if (this.c.connectionManager.getConnections(info.id).length > 0) { this.noteMember(scope); continue }
-          const addrs = remoteAddresses(info.multiaddrs)
-          if (addrs.length > 0) await this.c.peerStore.merge(info.id, { multiaddrs: addrs })
-          stats.dialed++
-          try {
-            await this.c.connectionManager.openConnection(info.id, { signal: AbortSignal.any([this.controller.signal, AbortSignal.timeout(10_000)]) })
-            this.noteMember(scope)
-            if (++dialed >= want) break
-          } catch (err: any) {
-            stats.failed++
-            this.log('could not dial member %s of %s: %s', id, scope, err?.message)
-          }
-        }
-      } catch (err: any) {
-        this.log('search for %s failed: %s', scope, err?.message)
+      for await (const info of this.c.contentRouting.findProviders(key, { signal })) {
+        if (info.id.equals(this.c.peerId) || toDial.some((x) => x.id.equals(info.id))) continue
+        stats.found++
+        this.members.get(scope)?.add(info.id.toString())
+        await this.c.peerStore.merge(info.id, { tags: { [FEDERATION_TAG]: { value: scope === 'global' ? 20 : 60 } } })
+        if (this.c.connectionManager.getConnections(info.id).length > 0) { this.noteMember(scope); continue }
+        // no address another network can dial (a loopback-only node): nothing to try
+        const addrs = remoteAddresses(info.multiaddrs)
+        if (addrs.length === 0) continue
+        await this.c.peerStore.merge(info.id, { multiaddrs: addrs })
+        toDial.push(info)
+        if (toDial.length >= want) break
       }
+    } catch (err: any) {
+      this.log('search for %s failed: %s', scope, err?.message)
     }
+    if (toDial.length > 0) this.dialable = true
+    // members are dialled at once, not one after another: one slow relay must not hold up the rest
+    await Promise.all(toDial.map(async (info) => {
+      stats.dialed++
+      try {
+        await this.c.connectionManager.openConnection(info.id, { signal: AbortSignal.any([this.controller.signal, AbortSignal.timeout(10_000)]) })
+        this.noteMember(scope)
+      } catch (err: any) {
+        stats.failed++
+        this.log('could not dial member %p of %s: %s', info.id, scope, err?.message)
+      }
+    }))
   }
 
   /** Only a federation counts: the global scope's providers include every bootstrap node. */
