@@ -177,28 +177,11 @@ export class RendezvousService implements Startable {
     const want = this.init.peersPerScope - this.connectedMembers(scope)
     if (want <= 0 || this.controller.signal.aborted) return
     const stats = this.scopeStats.get(scope) as ScopeStats
-    const toDial: PeerInfo[] = []
-    try {
-      const signal = AbortSignal.any([this.controller.signal, AbortSignal.timeout(10_000)])
-      for await (const info of this.c.contentRouting.findProviders(key, { signal })) {
-        if (info.id.equals(this.c.peerId) || toDial.some((x) => x.id.equals(info.id))) continue
-        stats.found++
-        this.members.get(scope)?.add(info.id.toString())
-        await this.c.peerStore.merge(info.id, { tags: { [FEDERATION_TAG]: { value: scope === 'global' ? 20 : 60 } } })
-        if (this.c.connectionManager.getConnections(info.id).length > 0) { this.noteMember(scope); continue }
-        // no address another network can dial (a loopback-only node): nothing to try
-        const addrs = remoteAddresses(info.multiaddrs)
-        if (addrs.length === 0) continue
-        await this.c.peerStore.merge(info.id, { multiaddrs: addrs })
-        toDial.push(info)
-        if (toDial.length >= want) break
-      }
-    } catch (err: any) {
-      this.log('search for %s failed: %s', scope, err?.message)
-    }
-    if (toDial.length > 0) this.dialable = true
-    // members are dialled at once, not one after another: one slow relay must not hold up the rest
-    await Promise.all(toDial.map(async (info) => {
+    const dials: Array<Promise<void>> = []
+    const seen = new Set<string>()
+    // each member is dialled the moment the search yields it: the query itself may go on to
+    // slower peers, and one slow relay must not hold up the rest
+    const dial = async (info: PeerInfo): Promise<void> => {
       stats.dialed++
       try {
         await this.c.connectionManager.openConnection(info.id, { signal: AbortSignal.any([this.controller.signal, AbortSignal.timeout(10_000)]) })
@@ -207,7 +190,29 @@ export class RendezvousService implements Startable {
         stats.failed++
         this.log('could not dial member %p of %s: %s', info.id, scope, err?.message)
       }
-    }))
+    }
+    try {
+      const signal = AbortSignal.any([this.controller.signal, AbortSignal.timeout(10_000)])
+      for await (const info of this.c.contentRouting.findProviders(key, { signal })) {
+        const id = info.id.toString()
+        if (info.id.equals(this.c.peerId) || seen.has(id)) continue
+        seen.add(id)
+        stats.found++
+        this.members.get(scope)?.add(id)
+        await this.c.peerStore.merge(info.id, { tags: { [FEDERATION_TAG]: { value: scope === 'global' ? 20 : 60 } } })
+        if (this.c.connectionManager.getConnections(info.id).length > 0) { this.noteMember(scope); continue }
+        // no address another network can dial (a loopback-only node): nothing to try
+        const addrs = remoteAddresses(info.multiaddrs)
+        if (addrs.length === 0) continue
+        await this.c.peerStore.merge(info.id, { multiaddrs: addrs })
+        this.dialable = true
+        dials.push(dial(info))
+        if (dials.length >= want) break
+      }
+    } catch (err: any) {
+      this.log('search for %s failed: %s', scope, err?.message)
+    }
+    await Promise.all(dials)
   }
 
   /** Only a federation counts: the global scope's providers include every bootstrap node. */

@@ -69,9 +69,10 @@ describe.skipIf(skip !== undefined)('NAT traversal in a simulated network', () =
     for (const [x, y] of [[a, b], [b, a]]) {
       await eventually(async () => (await pathsOf(x)).get(y.peerId) === 'punched', { what: `${x.ns} punched to ${y.ns}`, timeoutMs: 45_000 })
     }
-    const stats = await a.json(['stats'])
-    expect(stats.network.rendezvous[FED].found).toBeGreaterThanOrEqual(1)
-    expect(stats.network.connections.punched).toBeGreaterThanOrEqual(1)
+    // whichever searched first found the other as a provider of the federation's key and dialled it
+    const [sa, sb] = await Promise.all([a.json(['stats']), b.json(['stats'])])
+    expect(sa.network.rendezvous[FED].found + sb.network.rendezvous[FED].found).toBeGreaterThanOrEqual(1)
+    expect(sa.network.connections.punched).toBeGreaterThanOrEqual(1)
   })
 
   it('the symmetric-NAT daemon is found too, but its connection stays relayed', async () => {
@@ -83,13 +84,14 @@ describe.skipIf(skip !== undefined)('NAT traversal in a simulated network', () =
       const failed = await Promise.all([a, b, c].map(async (d) => (await d.json(['status'])).network.punch.failed as number))
       return failed.reduce((s, n) => s + n, 0) >= 1
     }, { what: 'a failed punch toward the symmetric NAT', timeoutMs: 60_000 })
-    // an answered punch that never connected is closed once its probe fails
-    for (const [x, y] of [[a, c], [c, a], [b, c], [c, b]]) {
-      await eventually(async () => (await pathsOf(x)).get(y.peerId) === 'relayed', { what: `${x.ns} relayed to ${y.ns}`, timeoutMs: 30_000 })
-    }
-    const st = await c.json(['status'])
-    expect(st.network.connections.punched).toBe(0)
-    expect(st.network.connections.relayed).toBeGreaterThanOrEqual(2)
+    // an answered punch that never connected is closed once its probe fails (a retry may open
+    // another for a moment): wait for a moment when the symmetric home has no direct path at all
+    await eventually(async () => {
+      const [pa, pb, pc] = await Promise.all([pathsOf(a), pathsOf(b), pathsOf(c)])
+      const st = await c.json(['status'])
+      return pa.get(c.peerId) === 'relayed' && pb.get(c.peerId) === 'relayed' && pc.get(a.peerId) === 'relayed' && pc.get(b.peerId) === 'relayed' &&
+        st.network.connections.punched === 0 && st.network.connections.relayed >= 2
+    }, { what: 'the symmetric home reached only through the relay', timeoutMs: 45_000 })
   })
 
   it('a question asked behind one NAT is answered from behind the others', async () => {
