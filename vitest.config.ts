@@ -5,7 +5,7 @@ import { defineConfig } from 'vitest/config'
 // the end-to-end tests spawn several daemons each.
 export default defineConfig({
   test: {
-    include: ['test/unit/**/*.test.ts', 'test/integration/**/*.test.ts', 'test/e2e/**/*.test.ts', 'test/adversarial/**/*.test.ts', 'test/scale/**/*.test.ts', 'test/soak/**/*.test.ts'],
+    include: ['test/unit/**/*.test.ts', 'test/integration/**/*.test.ts', 'test/e2e/**/*.test.ts', 'test/adversarial/**/*.test.ts', 'test/scale/**/*.test.ts', 'test/soak/**/*.test.ts', 'test/netns/**/*.test.ts'],
     pool: 'forks',
     maxWorkers: 2,
     testTimeout: 120_000,

@@ -19,8 +19,12 @@ const parts: Array<[string, () => Promise<Figure[]>]> = [
   ['trust', async () => (await import('./bench/trust.ts')).benchTrust()],
   ['logger', async () => (await import('./bench/logger.ts')).benchLogger()],
   ['speed', async () => (await import('./bench/speed.ts')).benchSpeed()],
-  ['flood', async () => (await import('./bench/flood.ts')).benchFlood()]
+  ['flood', async () => (await import('./bench/flood.ts')).benchFlood()],
+  ['nat', async () => (await import('./bench/nat.ts')).benchNat()]
 ]
+
+// mDNS is on by default; a benchmark never multicasts onto the machine's real networks
+process.env.SWARM_MDNS ??= 'false'
 
 const args = process.argv.slice(2)
 const json = args.includes('--json')

@@ -25,7 +25,7 @@ function runVitest (label: string, prefix: string[], extra: string[]): Tally {
   const report = join(out, `vitest-${label}.json`)
   rmSync(report, { force: true })
   const cmd = [...prefix, process.execPath, vitest, 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...extra]
-  const res = spawnSync(cmd[0], cmd.slice(1), { stdio: 'inherit', cwd: root, env: { ...process.env, [RUN_VAR]: run } })
+  const res = spawnSync(cmd[0], cmd.slice(1), { stdio: 'inherit', cwd: root, env: { ...process.env, [RUN_VAR]: run, SWARM_MDNS: 'false' } })
   const leftovers = killMarked(RUN_VAR, run)
   if (leftovers > 0) console.error(`${label}: ${leftovers} process(es) started by the tests outlived them (killed now); counted as a failure`)
   if (!existsSync(report)) {

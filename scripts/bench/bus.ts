@@ -53,6 +53,7 @@ async function startDaemon (federation: string): Promise<Bench> {
   await writeFile(join(home, 'config.json'), JSON.stringify({
     node: { federation },
     listen: ['/ip4/127.0.0.1/tcp/0'],
+    mdns: false,
     log: { level: 'warn' },
     presence: { heartbeatSec: 10 },
     // a burst from one sender is the point here: the per-sender rate limit would drop it

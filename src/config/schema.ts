@@ -146,6 +146,28 @@ export const configSchema = z.strictObject({
     maxBytes: z.number().int().min(0).max(2 ** 40),
     storeBytes: z.number().int().min(0).max(2 ** 50),
     autoFetch: z.boolean()
+  }),
+  /** Reaching beyond one LAN (docs/network.md). */
+  nat: z.strictObject({
+    /** Ask connected peers to dial back: public or behind NAT (`swarm status`). */
+    reachability: z.boolean(),
+    relay: z.strictObject({
+      /** Behind NAT: hold a reservation on a reachable peer so others reach us through it. */
+      reserve: z.boolean(),
+      /** Relay for others; opt out on a public node with false. */
+      server: z.boolean(),
+      maxReservations: z.number().int().min(1).max(4096)
+    }),
+    /** Upgrade relayed connections to direct ones (WebRTC with iceServers; DCUtR). */
+    holePunch: z.boolean(),
+    /** Map listen ports on the home gateway (UPnP IGD / NAT-PMP). */
+    upnp: z.boolean()
+  }),
+  discovery: z.strictObject({
+    /** swarmd's own DHT and the federation rendezvous on it. */
+    dht: z.boolean(),
+    /** Connections kept to members of each federation served (and to global-scope peers). */
+    peersPerFederation: z.number().int().min(0).max(64)
   })
 })
 

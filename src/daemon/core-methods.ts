@@ -6,6 +6,7 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { SwarmError, UsageError, withTimeout } from '../errors.ts'
 import { nodeIdFromPeerId } from '../identity/index.ts'
 import type { SwarmComponents } from './components.ts'
+import { peerPaths } from '../net/service.ts'
 
 export interface CoreMethodsInit {
   startedAt: number
@@ -49,9 +50,11 @@ export function registerCoreMethods (c: SwarmComponents, init: CoreMethodsInit):
       list.push(conn.remoteAddr.toString())
       byPeer.set(id, list)
     }
+    const paths = peerPaths(libp2p.getConnections())
     return [...byPeer].map(([peerId, addrs]) => {
       const nodeId = nodeIdFromPeerId(peerId)
-      return nodeId === undefined ? { peerId, addresses: addrs } : { peerId, nodeId, addresses: addrs }
+      const connection = paths.get(peerId) ?? 'direct'
+      return nodeId === undefined ? { peerId, addresses: addrs, connection } : { peerId, nodeId, addresses: addrs, connection }
     })
   })
 

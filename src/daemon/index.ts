@@ -139,6 +139,18 @@ export class Daemon {
       webrtcCertificate,
       browserPeers: config.web.listen !== null,
       metrics: this.metrics?.libp2pMetrics,
+      nat: {
+        reachability: config.nat.reachability,
+        reserveRelay: config.nat.relay.reserve,
+        relayServer: config.nat.relay.server,
+        maxReservations: config.nat.relay.maxReservations,
+        holePunch: config.nat.holePunch,
+        upnp: config.nat.upnp,
+        dht: config.discovery.dht,
+        scopes: [...new Set([fed, ...config.bus.federations, ...(config.bus.global ? ['global'] : [])])],
+        peersPerScope: config.discovery.peersPerFederation,
+        onReachRefused: (reason) => { this.counters.inc('streams.refused', `/swarm/reach/1.0.0 ${reason}`) }
+      },
       scoring: {
         topics: [...scoredTopics],
         graylistThreshold: config.rateLimit.graylist.threshold,

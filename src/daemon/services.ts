@@ -11,9 +11,12 @@ import { FederationService } from '../federation/service.ts'
 import { assistanceService } from '../synthesis/index.ts'
 import { A2AService } from '../a2a/service.ts'
 import { blobService } from '../blobs/service.ts'
+import { NetService } from '../net/service.ts'
 
 export function createServices (c: SwarmComponents): SwarmService[] {
   const services: SwarmService[] = []
+  // network view and bootstrap methods: status, stats and peers read it
+  services.push(new NetService(c))
   // first: members must be known before the other parts receive anything
   if (c.membership !== undefined) services.push(new FederationService({ ...c, membership: c.membership }))
   // before the bus: its reflections answerer reads this service's store

@@ -1,5 +1,7 @@
 // Assembles the daemon's libp2p node: tcp, websockets, webrtc-direct and webrtc transports,
-// noise, yamux, identify, ping, gossipsub and a circuit-relay server for browser peers.
+// noise, yamux, identify, ping, gossipsub and a circuit-relay server for browser peers; with
+// `nat` also the reach-beyond-one-LAN parts (docs/network.md): swarmd's DHT and federation
+// rendezvous, dial-back reachability with relay reservations behind NAT, and hole punching.
 // Gossipsub runs StrictNoSign with a content-hash message id: the envelope signature is the
 // authenticity (checked once per node in the topic validator), and libp2p's per-message
 // signatures would cost 4–5 extra checks per node per message (DESIGN.md, speed facts).
@@ -16,12 +18,21 @@ import { ping, type Ping } from '@libp2p/ping'
 import { gossipsub, type GossipSub } from '@libp2p/gossipsub'
 import { circuitRelayServer, circuitRelayTransport, type CircuitRelayService } from '@libp2p/circuit-relay-v2'
 import type { PrivateKey, PeerDiscovery, ComponentLogger, Metrics, Transport } from '@libp2p/interface'
+import { announceFilter } from './addresses.ts'
+import type { ReachabilityService } from './reachability.ts'
+import type { PunchService } from './punch.ts'
+import type { RendezvousService } from './rendezvous.ts'
 
 export interface SwarmServices extends Record<string, unknown> {
   identify: unknown
   ping: Ping
   pubsub: GossipSub
-  relay: CircuitRelayService
+  /** Absent when the operator opted out of relaying for others (nat.relay.server false). */
+  relay?: CircuitRelayService
+  reach?: ReachabilityService
+  punch?: PunchService
+  rendezvous?: RendezvousService
+  dht?: { setMode: (mode: 'client' | 'server') => Promise<void>, getMode: () => 'client' | 'server' }
 }
 
 export type SwarmLibp2p = Libp2p<SwarmServices>
@@ -40,6 +51,28 @@ export interface NetInit {
   browserPeers?: boolean
   /** Gossipsub peer scoring (see scoreParams()); without it gossipsub's defaults apply. */
   scoring?: ScoringInit
+  /** Discovery and NAT traversal beyond one LAN; without it none of those parts load. */
+  nat?: NatInit
+}
+
+export interface NatInit {
+  /** Ask peers to dial back, learn public / behind NAT, reserve a relay when behind it. */
+  reachability: boolean
+  reserveRelay: boolean
+  /** Relay for others (reservations on this node), limited to maxReservations. */
+  relayServer: boolean
+  maxReservations: number
+  /** Upgrade relayed connections to direct (WebRTC needs iceServers; DCUtR runs regardless). */
+  holePunch: boolean
+  /** Map the listen ports on the home gateway (UPnP IGD / NAT-PMP). */
+  upnp: boolean
+  /** swarmd's own DHT and the federation rendezvous on it. */
+  dht: boolean
+  /** Scopes the rendezvous advertises and searches: federation ids, and 'global'. */
+  scopes: string[]
+  peersPerScope: number
+  /** Counts refused /swarm/reach requests by reason. */
+  onReachRefused?: (reason: string) => void
 }
 
 export interface ScoringInit {
@@ -125,21 +158,27 @@ export async function createSwarmNode (init: NetInit): Promise<SwarmLibp2p> {
     peerDiscovery.push(mdns())
   }
   const wants = (proto: string): boolean => [...init.listen, ...init.bootstrap].some((a) => a.includes(proto))
+  const nat = init.nat
+  // WebRTC punches only with a STUN server to learn the NAT's mapping (DESIGN.md)
+  const webrtcPunch = nat !== undefined && nat.holePunch && init.iceServers.length > 0
+  const listen = webrtcPunch && !init.listen.includes('/webrtc') ? [...init.listen, '/webrtc'] : init.listen
   const transports: Array<(components: any) => Transport> = [tcp()]
   if (wants('/ws') || init.browserPeers === true) {
     const { webSockets } = await import('@libp2p/websockets')
     transports.push(webSockets())
   }
-  if (wants('/webrtc') || init.browserPeers === true) {
+  if (wants('/webrtc') || init.browserPeers === true || webrtcPunch) {
     const { webRTC, webRTCDirect } = await import('@libp2p/webrtc')
     const rtcConfiguration = { iceServers: init.iceServers }
     transports.push(webRTCDirect({ rtcConfiguration, certificate: init.webrtcCertificate }), webRTC({ rtcConfiguration }))
   }
 
-  return await createLibp2p({
+  const extra = nat === undefined ? {} : await natServices(nat, webrtcPunch)
+
+  const node = await createLibp2p({
     privateKey: init.privateKey,
     start: false,
-    addresses: { listen: init.listen, announce: init.announce ?? [] },
+    addresses: { listen, announce: init.announce ?? [], announceFilter },
     transports: [...transports, circuitRelayTransport()],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
@@ -165,7 +204,65 @@ export async function createSwarmNode (init: NetInit): Promise<SwarmLibp2p> {
         asyncValidation: false,
         ...(init.scoring === undefined ? {} : scoreOptions(init.scoring) as any)
       }),
-      relay: circuitRelayServer({ reservations: { maxReservations: 128, applyDefaultLimit: false } })
+      ...(nat?.relayServer === false ? {} : { relay: relayServer(nat?.maxReservations ?? 128) }),
+      ...extra
     }
   }) as unknown as SwarmLibp2p
+  if (nat !== undefined) wireNat(node)
+  return node
+}
+
+/**
+ * Circuits are not data-limited (browser peers and symmetric-NAT peers live on them), so the
+ * relay is limited in how many peers it holds slots for and how many circuits it carries.
+ */
+function relayServer (maxReservations: number): (components: any) => CircuitRelayService {
+  return circuitRelayServer({
+    reservations: { maxReservations, applyDefaultLimit: false },
+    maxInboundHopStreams: Math.max(16, maxReservations),
+    maxOutboundStopStreams: Math.max(16, maxReservations)
+  })
+}
+
+async function natServices (nat: NatInit, webrtcPunch: boolean): Promise<Record<string, (components: any) => unknown>> {
+  const out: Record<string, (components: any) => unknown> = {}
+  if (nat.dht) {
+    const { kadDHT } = await import('@libp2p/kad-dht')
+    const { rendezvous, dhtPeerInfoMapper, PROTOCOL_DHT } = await import('./rendezvous.ts')
+    // a client until peers confirm we can be dialled: an undialable server in others' routing
+    // tables sends their queries into relays and timeouts
+    out.dht = kadDHT({ protocol: PROTOCOL_DHT, clientMode: true, peerInfoMapper: dhtPeerInfoMapper, logPrefix: 'swarm:dht', datastorePrefix: '/swarm-dht', metricsPrefix: 'swarm_dht' })
+    out.rendezvous = rendezvous({ scopes: nat.scopes, peersPerScope: nat.peersPerScope })
+  }
+  // peers must hear at once when we start serving the DHT or gain a relay address
+  const { identifyPush } = await import('@libp2p/identify')
+  out.identifyPush = identifyPush()
+  const { reachability } = await import('./reachability.ts')
+  out.reach = reachability({ check: nat.reachability, reserveRelay: nat.reserveRelay, onRefused: nat.onReachRefused })
+  if (nat.holePunch) {
+    const { punch } = await import('./punch.ts')
+    const { dcutr } = await import('@libp2p/dcutr')
+    out.punch = punch({ webrtc: webrtcPunch })
+    out.dcutr = dcutr()
+  }
+  if (nat.upnp) {
+    const { uPnPNAT } = await import('@libp2p/upnp-nat')
+    out.upnp = uPnPNAT()
+  }
+  return out
+}
+
+/** The parts that need each other once the node exists. */
+function wireNat (node: SwarmLibp2p): void {
+  const { reach, punch: puncher, dht } = node.services
+  if (reach !== undefined && dht !== undefined) {
+    reach.onChange = (r) => {
+      if (r === 'unknown') return
+      dht.setMode(r === 'public' ? 'server' : 'client').catch(() => {})
+    }
+  }
+  if (puncher !== undefined) {
+    const id = node.services.identify as { identify?: (c: any) => Promise<unknown> }
+    puncher.reidentify = async (conn) => await id.identify?.(conn)
+  }
 }

@@ -83,7 +83,7 @@ describe('federation: closed membership, revocation, control socket', () => {
     const fresh = await member.json(['federation', 'join', file, '--trust-issuer', created.fingerprint])
     expect(fresh).toMatchObject({ federation: FED, issuer: rootPub, rootAdded: true, issuerFingerprint: created.fingerprint })
     // the outsider runs closed with the same root but has no certificate
-    await writeFile(join(outsider.home, 'config.json'), JSON.stringify({ node: { federation: FED }, listen: ['/ip4/127.0.0.1/tcp/0'], ...fast, federation: { ...fast.federation, mode: 'closed', roots: [{ pubkey: rootPub }] } }))
+    await writeFile(join(outsider.home, 'config.json'), JSON.stringify({ node: { federation: FED }, listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false, ...fast, federation: { ...fast.federation, mode: 'closed', roots: [{ pubkey: rootPub }] } }))
 
     await Promise.all(daemons.map(async (d) => { await d.start() }))
     await connectDaemons(daemons, 'full')

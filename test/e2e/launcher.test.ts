@@ -7,7 +7,7 @@ import { chmod, copyFile, mkdir, readFile, readlink, symlink, writeFile } from '
 import { realpathSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { BIN, NODE, ROOT, cleanupHomes, eventually, tempHome } from '../helpers/daemons.ts'
+import { BIN, NODE, ROOT, cleanupHomes, eventually, harnessEnv, tempHome } from '../helpers/daemons.ts'
 
 const PINNED = realpathSync(join(ROOT, 'node_modules', '.bin', 'node'))
 const VERSION = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')).version as string
@@ -50,7 +50,7 @@ describe('launcher', () => {
     const home = join(await tempHome(), 'h')
     expect(spawnSync(BIN, ['--home', home, 'init', '--json'], { encoding: 'utf8' }).status).toBe(0)
     await writeFile(join(home, 'config.json'), JSON.stringify({ listen: ['/ip4/127.0.0.1/tcp/0'] }))
-    const child = spawn(BIN, ['--home', home, 'daemon'], { stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(BIN, ['--home', home, 'daemon'], { env: harnessEnv(), stdio: ['ignore', 'pipe', 'pipe'] })
     try {
       let out = ''
       child.stdout.on('data', (d: Buffer) => { out += d.toString() })

@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { BIN, cleanupHomes, createDaemon, eventually, NODE, ROOT, stopAll, swarm, tempHome, type TestDaemon } from '../helpers/daemons.ts'
+import { BIN, cleanupHomes, createDaemon, eventually, harnessEnv, NODE, ROOT, stopAll, swarm, tempHome, type TestDaemon } from '../helpers/daemons.ts'
 import { daemonArgv, DEFAULT_WEB_LISTEN } from '../../src/cli/run-daemon.ts'
 
 describe('quickstart: a newcomer\'s first hour', () => {
@@ -39,7 +39,7 @@ describe('quickstart: a newcomer\'s first hour', () => {
   })
 
   it('swarm start runs the default node in the foreground and prints the page URL', async () => {
-    fg = spawn(NODE, [BIN, '--home', home, 'start', '--listen', '/ip4/127.0.0.1/tcp/0', '--listen', '/ip4/127.0.0.1/tcp/0/ws', '--web', '127.0.0.1:0'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+    fg = spawn(NODE, [BIN, '--home', home, 'start', '--listen', '/ip4/127.0.0.1/tcp/0', '--listen', '/ip4/127.0.0.1/tcp/0/ws', '--web', '127.0.0.1:0'], { cwd: ROOT, env: harnessEnv(), stdio: ['ignore', 'pipe', 'pipe'] })
     let out = ''
     let err = ''
     fg.stdout?.setEncoding('utf8').on('data', (c: string) => { out += c })
@@ -90,7 +90,7 @@ describe('quickstart: a newcomer\'s first hour', () => {
     // `script` gives the daemon a pseudo-terminal, as a user's shell would
     const tty = await createDaemon({ federation: 'fed:default', config: { log: { level: 'info' } } })
     const cmd = [NODE, BIN, '--home', tty.home, 'start', '--listen', '/ip4/127.0.0.1/tcp/0'].map((a) => `'${a}'`).join(' ')
-    const child = spawn('script', ['-qfec', cmd, '/dev/null'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'ignore'] })
+    const child = spawn('script', ['-qfec', cmd, '/dev/null'], { cwd: ROOT, env: harnessEnv(), stdio: ['ignore', 'pipe', 'ignore'] })
     let out = ''
     child.stdout?.setEncoding('utf8').on('data', (c: string) => { out += c })
     try {

@@ -53,6 +53,8 @@ function cleanEnv (): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {}
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('SWARM_')) env[k] = v
   env[OWNER_VAR] = OWNER
+  // mDNS is on by default; a test never multicasts onto the machine's real networks
+  env.SWARM_MDNS = 'false'
   armExitHook()
   return env
 }
@@ -186,7 +188,8 @@ export async function createDaemon (spec: DaemonSpec = {}): Promise<TestDaemon> 
   const listen = ['/ip4/127.0.0.1/tcp/0']
   if (spec.ws === true) listen.push('/ip4/127.0.0.1/tcp/0/ws')
   if (spec.webrtcDirect === true) listen.push('/ip4/127.0.0.1/udp/0/webrtc-direct')
-  const config = deepMerge({ node: { federation: spec.federation ?? 'fed:test' }, listen, log: { level: 'debug' } }, spec.config ?? {})
+  // mDNS off: tests must not find each other (or anything else) on the host's LAN
+  const config = deepMerge({ node: { federation: spec.federation ?? 'fed:test' }, listen, mdns: false, log: { level: 'debug' } }, spec.config ?? {})
   await writeFile(join(home, 'config.json'), JSON.stringify(config, null, 2))
   return d
 }

@@ -33,6 +33,7 @@ import decompose from './decompose.ts'
 import reputation from './reputation.ts'
 import mcp from './mcp.ts'
 import blob from './blob.ts'
+import bootstrap from './bootstrap.ts'
 
 export type RegisterCommand = (program: Command, io: CliIO) => void
 
@@ -45,5 +46,6 @@ export const commands: RegisterCommand[] = [
   task, capabilities, audit,
   federation,
   mcp,
-  blob
+  blob,
+  bootstrap
 ]
