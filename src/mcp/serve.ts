@@ -36,7 +36,7 @@ export async function serveQuestions (server: McpServer, client: SwarmClient, re
     const notice = noticeOf(e)
     if (notice !== undefined && !announced.has(notice.id)) {
       const q = await client.show(notice.id).catch(() => undefined)
-      await announce({ ...notice, text: q?.text ?? notice.text })
+      await announce({ ...notice, text: q?.envelope?.question?.text ?? notice.text })
     }
   }
   await events.end
