@@ -92,8 +92,9 @@ export class Effects {
 
   private async entry (ch: Channel, entry: ChannelEntry): Promise<void> {
     const { c } = this.ctx
-    await this.ctx.store.putEntry(ch.questionId, entry)
     const e = entry.envelope
+    // this node's own answer, close or summary is acknowledged to its operator: synced to disk
+    await this.ctx.store.putEntry(ch.questionId, entry, e.sender['node/id'] === this.ctx.me && e.type !== 'swarm/presence')
     if (entry.type === 'swarm/contribution') {
       c.counters.inc('bus.contributions', entry.excluded ?? 'accepted')
       c.events.emit('contribution', { questionId: ch.questionId, id: e.id, kind: (e as { kind?: string }).kind, from: e.sender['node/id'], excluded: entry.excluded ?? null, attachments: (e as { attachments?: unknown }).attachments })

@@ -49,8 +49,9 @@ export class ChannelStore {
     return await this.questions.get(id) as QuestionRecord | undefined
   }
 
-  async putQuestion (rec: QuestionRecord): Promise<void> {
-    await this.questions.put(rec.id, rec)
+  /** `sync`: an acknowledged write (this node's own ask) survives a crash, not only a clean stop. */
+  async putQuestion (rec: QuestionRecord, sync = false): Promise<void> {
+    await this.questions.put(rec.id, rec, (sync ? { sync: true } : {}) as object)
   }
 
   async allQuestions (): Promise<QuestionRecord[]> {
@@ -59,13 +60,13 @@ export class ChannelStore {
     return out
   }
 
-  async putEntry (qid: string, e: ChannelEntry): Promise<void> {
+  async putEntry (qid: string, e: ChannelEntry, sync = false): Promise<void> {
     const stored: StoredEntry = { seq: e.seq, id: e.id, type: e.type, wire: e.wire, at: e.at }
     if (e.excluded !== undefined) stored.excluded = e.excluded
     if (e.detail !== undefined) stored.detail = e.detail
     if (e.history === true) stored.history = true
     if (e.sealed === true) stored.inner = e.envelope
-    await this.channel.put(seqKey(qid, e.seq), stored)
+    await this.channel.put(seqKey(qid, e.seq), stored, (sync ? { sync: true } : {}) as object)
   }
 
   /** The channel's entries in order (all of them, excluded ones marked). */

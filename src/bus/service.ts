@@ -220,7 +220,7 @@ export class QuestionBus implements SwarmService {
     if (scope === 'private') rec.to = [...new Set([...to, this.me])]
     if (federations.length > 0) rec.federations = federations
     this.ctx.book.records.set(q.id, rec)
-    await this.store.putQuestion(rec)
+    await this.store.putQuestion(rec, true) // acknowledged to the asker: survives a crash
     const ch = await this.ctx.channel(rec)
     this.ctx.following(q.id)
     let appointment: string | undefined
