@@ -9,6 +9,7 @@ import { lpStream } from '@libp2p/utils'
 import type { Connection, Libp2p, PeerId, Stream } from '@libp2p/interface'
 import { PROTOCOL_CONSENSUS, STREAM_TIMEOUT_MS } from '../constants.ts'
 import { withTimeout } from '../errors.ts'
+import { assertRoutable } from '../net/rpc.ts'
 
 /** A proposal or vote envelope is small; a frame is capped well below the stream default. */
 export const MAX_CONSENSUS_FRAME_BYTES = 128 * 1024
@@ -59,6 +60,7 @@ export async function askVoter (libp2p: Libp2p<any>, peer: PeerId, proposal: str
   let reached = false
   let federation: string | undefined
   try {
+    await assertRoutable(libp2p, peer)
     stream = await libp2p.dialProtocol(peer, PROTOCOL_CONSENSUS, { signal, runOnLimitedConnection: true })
     const lp = lpStream(stream, { maxDataLength: MAX_CONSENSUS_FRAME_BYTES })
     await lp.write(encodeFrame(proposal), { signal })

@@ -18,6 +18,7 @@ import { ping, type Ping } from '@libp2p/ping'
 import { gossipsub, type GossipSub } from '@libp2p/gossipsub'
 import { circuitRelayServer, circuitRelayTransport, type CircuitRelayService } from '@libp2p/circuit-relay-v2'
 import type { PrivateKey, PeerDiscovery, ComponentLogger, Metrics, Transport } from '@libp2p/interface'
+import { peerRoutingSymbol } from '@libp2p/interface'
 import { announceFilter } from './addresses.ts'
 import type { ReachabilityService } from './reachability.ts'
 import type { PunchService } from './punch.ts'
@@ -189,7 +190,13 @@ export async function createSwarmNode (init: NetInit): Promise<SwarmLibp2p> {
       denyDialPeer: (peerId) => init.scoring?.isBanned(peerId.toString()) ?? false,
       denyInboundEncryptedConnection: (peerId) => init.scoring?.isBanned(peerId.toString()) ?? false
     },
-    connectionManager: { maxConnections: 300 },
+    connectionManager: {
+      maxConnections: 300,
+      // libp2p refuses more than 5 inbound connections a second from one host. Every peer on this
+      // machine is 127.0.0.1 (a test swarm, the operator's own tools), and reachability dial-backs,
+      // rendezvous and the operator's own `connect` arrive together; the machine is not a stranger.
+      allow: ['/ip4/127.0.0.0/ipcidr/8', '/ip6/::1/ipcidr/128']
+    },
     metrics: init.metrics,
     services: {
       identify: identify(),
@@ -231,7 +238,15 @@ async function natServices (nat: NatInit, webrtcPunch: boolean): Promise<Record<
     const { rendezvous, dhtPeerInfoMapper, PROTOCOL_DHT } = await import('./rendezvous.ts')
     // a client until peers confirm we can be dialled: an undialable server in others' routing
     // tables sends their queries into relays and timeouts
-    out.dht = kadDHT({ protocol: PROTOCOL_DHT, clientMode: true, peerInfoMapper: dhtPeerInfoMapper, logPrefix: 'swarm:dht', datastorePrefix: '/swarm-dht', metricsPrefix: 'swarm_dht' })
+    const dht = kadDHT({ protocol: PROTOCOL_DHT, clientMode: true, peerInfoMapper: dhtPeerInfoMapper, logPrefix: 'swarm:dht', datastorePrefix: '/swarm-dht', metricsPrefix: 'swarm_dht' })
+    // content routing (the rendezvous's provider records, which carry addresses) but not peer
+    // routing: libp2p merges every dial to one peer into one job, so a DHT walk for a peer whose id
+    // was only heard in gossip held up the operator's own `connect` to it until both timed out
+    out.dht = (components: any) => {
+      const service = dht(components) as object
+      Object.defineProperty(service, peerRoutingSymbol, { value: undefined })
+      return service
+    }
     out.rendezvous = rendezvous({ scopes: nat.scopes, peersPerScope: nat.peersPerScope })
   }
   // peers must hear at once when we start serving the DHT or gain a relay address

@@ -5,7 +5,7 @@
 
 import { lpStream } from '@libp2p/utils'
 import type { Libp2p, PeerId, Stream, Connection } from '@libp2p/interface'
-import type { Multiaddr } from '@multiformats/multiaddr'
+import { isMultiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { MAX_FRAME_BYTES, STREAM_TIMEOUT_MS } from '../constants.ts'
 import { SwarmError, scopedSignal } from '../errors.ts'
 
@@ -50,6 +50,18 @@ export interface RequestOptions {
 }
 
 /**
+ * A request goes to a peer over a connection it has, or to addresses the peer store knows;
+ * never through a peer-routing (DHT) walk. Libp2p merges every dial to one peer into one job, so
+ * a slow walk for a peer whose id was only heard in gossip would hold up the operator's own
+ * `connect` to that peer; finding members is the rendezvous's job, and it dials what it finds.
+ */
+export async function assertRoutable (libp2p: Libp2p<any>, peer: PeerId | Multiaddr): Promise<void> {
+  if (isMultiaddr(peer) || libp2p.getConnections(peer).length > 0) return
+  const known = await libp2p.peerStore.get(peer).then((p: { addresses: unknown[] }) => p.addresses.length > 0, () => false)
+  if (!known) throw new SwarmError('no-route', `no connection to ${peer.toString()} and no known address`)
+}
+
+/**
  * Sends one request frame and returns the one response frame. Rejects with a SwarmError:
  * `timeout`, `aborted` (the caller's signal) or `stream-failed`; any failure aborts (resets)
  * the stream, so the handler on the other side stops its work.
@@ -60,6 +72,7 @@ export async function request (libp2p: Libp2p<any>, peer: PeerId | Multiaddr, pr
   const signal = scope.signal
   let stream: Stream | undefined
   try {
+    await assertRoutable(libp2p, peer)
     stream = await libp2p.dialProtocol(peer, protocol, { signal, runOnLimitedConnection: true })
     const lp = lpStream(stream, { maxDataLength: opts.maxDataLength ?? MAX_FRAME_BYTES })
     await lp.write(data, { signal })
