@@ -12,25 +12,24 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import type { PeerId } from '@libp2p/interface'
 import {
   buildTaskResponse, catalogue, newId, EnvelopeValidator, envelopeSchema, fields as envelopeFields,
-  type TaskReceipt, type TaskRequestEnvelope, attachments as attachmentsSchema, type Attachment
+  type TaskReceipt, type TaskRequestEnvelope
 } from '../envelope/index.ts'
 import { SwarmError, scopedSignal, toSwarmError, UsageError } from '../errors.ts'
 import { nodeIdFromPeerId } from '../identity/index.ts'
 import type { SwarmComponents, SwarmService } from '../daemon/components.ts'
-import type { SwarmConfig } from '../config/schema.ts'
 import type { DirectoryEntry } from '../net/directory.ts'
 import { ReputationBook } from '../synthesis/reputation.ts'
-import { effectiveModels } from '../config/models.ts'
 import { CapabilityAdverts } from './adverts.ts'
 import { checkTaskAcceptable, detectCapabilities, isTaskType, pythonExecutor, TASK_REQUIREMENTS, type Capabilities, type PythonExecutor } from './capabilities.ts'
 import { inputHash, outputHash, signReceipt } from './receipts.ts'
 import { checkTaskData, executeTask, fitResult, type ExecutorSettings } from './execute.ts'
-import type { OpenAIEndpoint } from './executors/code-generation.ts'
 import { handleTaskStreams, unhandleTaskStreams, type InboundTask } from './protocol.ts'
 import { RunQueue } from './queue.ts'
 import { TaskRecords, type TaskRecord } from './records.ts'
 import { selectPeers, type Candidate } from './selection.ts'
 import { attemptTask } from './attempt.ts'
+import { parseRunParams, type RunTaskParams } from './run-params.ts'
+import { settingsOf, type Settings } from './settings.ts'
 import {
   TASK_RECORDS_KEEP, TASK_REQUEST_MAX_BYTES, TASK_RESPONSE_MAX_BYTES
 } from './constants.ts'
@@ -51,21 +50,11 @@ export interface TaskServiceInit {
   executors?: Record<string, ExtraExecutor>
 }
 
-export interface RunTaskParams {
-  type: string
-  data?: Record<string, unknown>
-  /** A peer id or node id: only that peer is asked, whatever its advert says. */
-  peer?: string
-  /** Time limit per attempt (default tasks.timeoutSec). */
-  timeoutSec?: number
-  /** Only peers whose advert declares this isolation class (`bwrap`, `wasm`, `none`); the receipt must say it too. */
-  requireIsolation?: string
-  /** Files the request names by content id (blob.put gives them; docs/attachments.md). */
-  attachments?: Attachment[]
-}
 
 /** What the attachments part offers the executor: a held, verified copy of a named file. */
 interface AttachmentSource { fetchToPath: (cid: string, from: PeerId, size: number, signal: AbortSignal) => Promise<string> }
+
+export { parseRunParams, type RunTaskParams } from './run-params.ts'
 
 export type RunTaskResult =
   | { success: true, correlationId: string, executedBy: string, attempts: number, durationMs: number, result: Record<string, unknown>, receipt?: TaskReceipt }
@@ -81,26 +70,6 @@ const RETRYABLE = new Set([
   'llm-unavailable', 'internal', 'stream-failed', 'bad-response', 'timeout-no-answer'
 ])
 
-/** The task-settings part of the config, re-read when config.json changes. */
-function settingsOf (config: SwarmConfig): { accept: string[], safePrefixes: string[], endpoints: OpenAIEndpoint[], models: string[], languages: string[], python: string, timeoutSec: number, memoryMb: number, outputBytes: number, maxAttempts: number, unsafeHostExecution: boolean, allowFrom: string[] } {
-  return {
-    unsafeHostExecution: config.tasks.unsafeHostExecution,
-    allowFrom: [...config.tasks.allowFrom],
-    accept: [...config.tasks.accept],
-    safePrefixes: [...config.tasks.safePrefixes],
-    // code-generation endpoints are the `openai` answerers: one list of models per node
-    endpoints: config.answerers.flatMap((a) => a.kind === 'openai' ? [{ baseUrl: a.baseUrl, model: a.model, ...(a.apiKeyEnv === undefined ? {} : { apiKeyEnv: a.apiKeyEnv }) }] : []),
-    models: effectiveModels(config),
-    languages: [...config.node.languages],
-    python: config.tasks.python,
-    timeoutSec: config.tasks.timeoutSec,
-    memoryMb: config.tasks.memoryMb,
-    outputBytes: config.tasks.outputBytes,
-    maxAttempts: config.tasks.maxAttempts
-  }
-}
-
-type Settings = ReturnType<typeof settingsOf>
 
 const REPUTATION_REFRESH_MS = 5_000
 /** Reputation lost by a peer whose own signed response carries a missing or lying receipt. */
@@ -614,28 +583,5 @@ export class TaskService implements SwarmService {
     try { peerId = peerIdFromString(text) } catch { throw new UsageError(`--peer: not a peer id or a known node id: ${pinned}`) }
     if (peerId.equals(this.c.identity.peerId)) throw new UsageError('--peer: that is this node; tasks are delegated to peers')
     return { peerId, nodeId: entry?.nodeId ?? nodeIdFromPeerId(peerId) ?? '' }
-  }
-}
-
-/** Checks `task.run` params from the control socket. */
-export function parseRunParams (p: Record<string, unknown>): RunTaskParams {
-  if (typeof p.type !== 'string' || p.type === '' || p.type.length > 256) throw new UsageError('task.run needs a task type')
-  if (p.data !== undefined && (p.data === null || typeof p.data !== 'object' || Array.isArray(p.data))) throw new UsageError('task data must be a JSON object')
-  if (p.peer !== undefined && (typeof p.peer !== 'string' || p.peer === '')) throw new UsageError('peer must be a peer id or node id')
-  if (p.timeoutSec !== undefined && (typeof p.timeoutSec !== 'number' || !(p.timeoutSec > 0) || p.timeoutSec > 3600)) throw new UsageError('timeoutSec must be a number from 0 to 3600')
-  if (p.requireIsolation !== undefined && (typeof p.requireIsolation !== 'string' || !/^[a-z0-9-]{1,32}$/.test(p.requireIsolation))) throw new UsageError('requireIsolation must be an isolation class such as bwrap, wasm or none')
-  let attachments: Attachment[] | undefined
-  if (p.attachments !== undefined && p.attachments !== null && !(Array.isArray(p.attachments) && p.attachments.length === 0)) {
-    const r = attachmentsSchema.safeParse(p.attachments)
-    if (!r.success) throw new UsageError('attachments must be a list of {cid, size, media-type, name?}')
-    attachments = r.data
-  }
-  return {
-    type: p.type,
-    data: p.data as Record<string, unknown> | undefined,
-    peer: p.peer as string | undefined,
-    timeoutSec: p.timeoutSec as number | undefined,
-    ...(p.requireIsolation === undefined ? {} : { requireIsolation: p.requireIsolation as string }),
-    ...(attachments === undefined ? {} : { attachments })
   }
 }
