@@ -8,7 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { figure, median, round, type Figure } from './figure.ts'
-import { createLogger } from '../../src/daemon/logger.ts'
+import { createLogger } from '../../src/kernel/logger.ts'
 
 const LINES = 20_000
 const ROUNDS = 5

@@ -3,7 +3,7 @@
 // channel loaded with its stored entries, watchers). The parts — inbox, outbox, delivery
 // policy, watchdog, effects, façade — each hold one of these and a reference to the others.
 
-import type { SwarmComponents } from '../daemon/components.ts'
+import type { SwarmComponents } from '../kernel/components.ts'
 import { EnvelopeValidator } from '../envelope/index.ts'
 import { effectiveModels } from '../config/models.ts'
 import type { ReputationBook } from '../reputation/index.ts'

@@ -9,7 +9,7 @@ import type { CloseEnvelope, ContributionEnvelope, QuestionEnvelope, SummaryEnve
 import { NotFoundError, SwarmError } from '../errors.ts'
 import { encodeJson, handleRequests } from '../net/rpc.ts'
 import { ReputationBook } from '../reputation/index.ts'
-import type { SwarmService } from '../daemon/components.ts'
+import type { SwarmService } from '../kernel/components.ts'
 import { APPOINT_PREFIX, CHANNEL_PREFIX, channelTopic, questionSubscriptions, topicKind, type Channel, type QuestionRecord, type QuestionState, type Role, type Scope, type TopicKind } from './core/index.ts'
 import { BusContext, hrNow, now, PRUNE_AFTER_MS, type BusComponents, type Deliverable } from './context.ts'
 import { DeliveryPolicy } from './delivery.ts'

@@ -5,7 +5,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { SwarmError, UsageError, withTimeout } from '../errors.ts'
 import { nodeIdFromPeerId } from '../identity/index.ts'
-import type { SwarmComponents } from './components.ts'
+import type { SwarmComponents } from '../kernel/components.ts'
 import { peerPaths } from '../net/service.ts'
 
 export interface CoreMethodsInit {

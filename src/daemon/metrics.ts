@@ -4,9 +4,9 @@
 
 import { createServer, type Server } from 'node:http'
 import type { Metrics } from '@libp2p/interface'
-import type { Counters } from './counters.ts'
+import type { Counters } from '../kernel/counters.ts'
 import { SwarmError } from '../errors.ts'
-import type { Logger } from './logger.ts'
+import type { Logger } from '../kernel/logger.ts'
 
 export interface MetricsHandle {
   /** Pass to libp2p's `metrics` option. */

@@ -1,7 +1,7 @@
 // The daemon's services, in start order. Each is constructed with the components it needs and
 // registers its own control methods, topics and protocols in start().
 
-import type { SwarmComponents, SwarmService } from './components.ts'
+import type { SwarmComponents, SwarmService } from '../kernel/components.ts'
 import { questionBus } from '../bus/index.ts'
 import { createConsensusService } from '../consensus/service.ts'
 import { TaskService } from '../tasks/service.ts'

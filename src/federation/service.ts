@@ -8,7 +8,7 @@
 import type { PeerId } from '@libp2p/interface'
 import { PROTOCOL_HELLO, topics as topicNames } from '../constants.ts'
 import { loadConfig } from '../config/load.ts'
-import type { SwarmComponents, SwarmService } from '../daemon/components.ts'
+import type { SwarmComponents, SwarmService } from '../kernel/components.ts'
 import type { TopicVerdict } from '../net/topics.ts'
 import { decodeJson, encodeJson, handleRequests, request } from '../net/rpc.ts'
 import type { EnvelopeBase } from '../envelope/index.ts'

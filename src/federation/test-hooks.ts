@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto'
 import { buildQuestion } from '../envelope/index.ts'
 import { UsageError } from '../errors.ts'
-import type { SwarmComponents } from '../daemon/components.ts'
+import type { SwarmComponents } from '../kernel/components.ts'
 
 export interface FloodParams {
   topic: string

@@ -11,8 +11,8 @@
 
 import { publicKeyFromRaw } from '@libp2p/crypto/keys'
 import { peerIdFromPublicKey } from '@libp2p/peer-id'
-import type { Counters } from '../daemon/counters.ts'
-import type { Logger } from '../daemon/logger.ts'
+import type { Counters } from '../kernel/counters.ts'
+import type { Logger } from '../kernel/logger.ts'
 import type { BucketRate } from '../federation/token-bucket.ts'
 import { parsePubkey } from '../envelope/keys.ts'
 import { FloodGate } from './flood-gate.ts'

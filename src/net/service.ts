@@ -6,7 +6,7 @@
 import { multiaddr } from '@multiformats/multiaddr'
 import type { Connection } from '@libp2p/interface'
 import { SwarmError, UsageError, withTimeout } from '../errors.ts'
-import type { SwarmComponents, SwarmService } from '../daemon/components.ts'
+import type { SwarmComponents, SwarmService } from '../kernel/components.ts'
 import type { SwarmLibp2p } from './node.ts'
 import { connectionPath, probe, type ConnectionPath } from './punch.ts'
 import type { Reachability } from './reach-rules.ts'

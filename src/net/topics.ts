@@ -13,8 +13,8 @@
 
 import type { PeerId } from '@libp2p/interface'
 import type { GossipSub, GossipsubMessage } from '@libp2p/gossipsub'
-import type { Counters } from '../daemon/counters.ts'
-import type { Logger } from '../daemon/logger.ts'
+import type { Counters } from '../kernel/counters.ts'
+import type { Logger } from '../kernel/logger.ts'
 import { LruMap } from '../envelope/replay.ts'
 
 export type TopicVerdict<T> =

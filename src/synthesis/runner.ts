@@ -9,9 +9,9 @@
 // the rest are dropped and counted (`assistance.dropped`), while other askers keep theirs.
 
 import type { QuestionBus, QuestionNotice } from '../bus/index.ts'
-import type { Counters } from '../daemon/counters.ts'
-import type { SwarmEvents } from '../daemon/events.ts'
-import type { Logger } from '../daemon/logger.ts'
+import type { Counters } from '../kernel/counters.ts'
+import type { SwarmEvents } from '../kernel/events.ts'
+import type { Logger } from '../kernel/logger.ts'
 import type { QuestionEnvelope } from '../envelope/schemas.ts'
 import { SwarmError } from '../errors.ts'
 import { serves, type AnswerInput, type Answerer, type Draft } from './answerers/types.ts'

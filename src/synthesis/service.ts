@@ -8,8 +8,8 @@
 // summary:published, reputation:changed.
 
 import type { QuestionNotice, SynthesisBus } from '../bus/index.ts'
-import type { SwarmComponents, SwarmService } from '../daemon/components.ts'
-import type { Logger } from '../daemon/logger.ts'
+import type { SwarmComponents, SwarmService } from '../kernel/components.ts'
+import type { Logger } from '../kernel/logger.ts'
 import { checkEligibility } from '../bus/core/eligibility.ts'
 import { QUESTION_ID } from '../bus/core/topics.ts'
 import { buildSummary } from '../envelope/index.ts'

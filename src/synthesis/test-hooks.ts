@@ -4,7 +4,7 @@
 // late, as from a node with a slow link, and watches the asker exclude it.
 
 import { PROTOCOL_DELIVERY } from '../constants.ts'
-import type { SwarmComponents } from '../daemon/components.ts'
+import type { SwarmComponents } from '../kernel/components.ts'
 import { buildContribution } from '../envelope/index.ts'
 import { CONTRIBUTION_KINDS } from '../envelope/schemas.ts'
 import { NotFoundError, UsageError } from '../errors.ts'

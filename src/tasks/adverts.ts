@@ -10,7 +10,7 @@ import { nodeIdFromPeerId, type Identity } from '../identity/index.ts'
 import type { PeerDirectory, DirectoryEntry } from '../net/directory.ts'
 import type { TopicRouter, TopicVerdict } from '../net/topics.ts'
 import type { SwarmLibp2p } from '../net/node.ts'
-import type { Logger } from '../daemon/logger.ts'
+import type { Logger } from '../kernel/logger.ts'
 import type { Capabilities } from './capabilities.ts'
 import { ADVERT_LOAD_DEBOUNCE_MS, ADVERT_MAX_TTL_SEC, ADVERT_PUSH_DELAY_MS } from './constants.ts'
 

@@ -16,7 +16,7 @@ import {
 } from '../envelope/index.ts'
 import { SwarmError, scopedSignal, toSwarmError, UsageError } from '../errors.ts'
 import { nodeIdFromPeerId } from '../identity/index.ts'
-import type { SwarmComponents, SwarmService } from '../daemon/components.ts'
+import type { SwarmComponents, SwarmService } from '../kernel/components.ts'
 import type { DirectoryEntry } from '../net/directory.ts'
 import { ReputationBook } from '../synthesis/reputation.ts'
 import { CapabilityAdverts } from './adverts.ts'

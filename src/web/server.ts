@@ -17,7 +17,7 @@ import { CHANNEL_PREFIX } from '../bus/core/topics.ts'
 const TOPIC_OWNER = 'web'
 import { topics } from '../constants.ts'
 import { SwarmError } from '../errors.ts'
-import type { SwarmComponents, SwarmService } from '../daemon/components.ts'
+import type { SwarmComponents, SwarmService } from '../kernel/components.ts'
 import type { Bootstrap } from './swarm-api.ts'
 
 export type WebComponents = Pick<SwarmComponents, 'config' | 'identity' | 'libp2p' | 'paths' | 'log' | 'topics'>

@@ -11,9 +11,9 @@ import { openDb, type SwarmDb } from '../../src/store/db.ts'
 import { createSwarmNode, type SwarmLibp2p } from '../../src/net/node.ts'
 import { TopicRouter } from '../../src/net/topics.ts'
 import { PeerDirectory } from '../../src/net/directory.ts'
-import { SwarmEvents } from '../../src/daemon/events.ts'
-import { Counters } from '../../src/daemon/counters.ts'
-import { silentLogger } from '../../src/daemon/logger.ts'
+import { SwarmEvents } from '../../src/kernel/events.ts'
+import { Counters } from '../../src/kernel/counters.ts'
+import { silentLogger } from '../../src/kernel/logger.ts'
 import { QuestionBus } from '../../src/bus/index.ts'
 
 export interface BusNode {

@@ -2,10 +2,10 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { mkdtemp as mkdtempRaw, readFile, readdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createLogger } from '../../src/daemon/logger.ts'
-import { prettyLine } from '../../src/daemon/log-pretty.ts'
-import { Counters } from '../../src/daemon/counters.ts'
-import { SwarmEvents } from '../../src/daemon/events.ts'
+import { createLogger } from '../../src/kernel/logger.ts'
+import { prettyLine } from '../../src/kernel/log-pretty.ts'
+import { Counters } from '../../src/kernel/counters.ts'
+import { SwarmEvents } from '../../src/kernel/events.ts'
 
 const made: string[] = []
 /** Temp dirs of this file, removed when it ends. */

@@ -9,8 +9,8 @@ import { identityFromSeed, type Identity } from '../../../src/identity/index.ts'
 import { openDb, type SwarmDb } from '../../../src/store/db.ts'
 import { AuditLog } from '../../../src/store/audit.ts'
 import { PeerDirectory } from '../../../src/net/directory.ts'
-import { SwarmEvents } from '../../../src/daemon/events.ts'
-import { Counters } from '../../../src/daemon/counters.ts'
+import { SwarmEvents } from '../../../src/kernel/events.ts'
+import { Counters } from '../../../src/kernel/counters.ts'
 
 const seed = (n: number): Uint8Array => new Uint8Array(32).fill(n)
 const log: any = { trace () {}, debug () {}, info () {}, warn () {}, error () {}, child: () => log }

@@ -3,8 +3,8 @@
 
 import { describe, expect, it } from 'vitest'
 import { TopicRouter } from '../../../src/net/topics.ts'
-import { Counters } from '../../../src/daemon/counters.ts'
-import { silentLogger } from '../../../src/daemon/logger.ts'
+import { Counters } from '../../../src/kernel/counters.ts'
+import { silentLogger } from '../../../src/kernel/logger.ts'
 
 function fakePubsub () {
   const topics = new Set<string>()

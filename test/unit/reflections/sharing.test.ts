@@ -7,9 +7,9 @@ import { ReflectionStore } from '../../../src/reflections/store.ts'
 import { ReflectionSharing } from '../../../src/reflections/sharing.ts'
 import { identityFromSeed, type Identity } from '../../../src/identity/index.ts'
 import { buildReflection } from '../../../src/envelope/index.ts'
-import { Counters } from '../../../src/daemon/counters.ts'
-import { SwarmEvents, type SwarmEvent } from '../../../src/daemon/events.ts'
-import { silentLogger } from '../../../src/daemon/logger.ts'
+import { Counters } from '../../../src/kernel/counters.ts'
+import { SwarmEvents, type SwarmEvent } from '../../../src/kernel/events.ts'
+import { silentLogger } from '../../../src/kernel/logger.ts'
 
 let dir: string
 let db: SwarmDb

@@ -3,9 +3,9 @@ import { buildContribution, buildQuestion, buildSummary, createSigner } from '..
 import type { ContributionEnvelope } from '../../../src/envelope/schemas.ts'
 import type { QuestionNotice } from '../../../src/bus/index.ts'
 import { Channel } from '../../../src/bus/core/channel.ts'
-import { Counters } from '../../../src/daemon/counters.ts'
-import { SwarmEvents } from '../../../src/daemon/events.ts'
-import { silentLogger } from '../../../src/daemon/logger.ts'
+import { Counters } from '../../../src/kernel/counters.ts'
+import { SwarmEvents } from '../../../src/kernel/events.ts'
+import { silentLogger } from '../../../src/kernel/logger.ts'
 import { AnswerRunner } from '../../../src/synthesis/runner.ts'
 import type { Answerer, Draft } from '../../../src/synthesis/answerers/types.ts'
 
