@@ -42,3 +42,11 @@ export function rawQuestionBytes (ctx: BusContext, text: string): { id: string, 
   const q = buildQuestion(ctx.c.identity, { text, scope: 'global', ttlSec: 600 })
   return { id: q.id, bytes: encoder.encode(JSON.stringify(q)) }
 }
+
+/** Publishes `n` fresh questions' bytes on the raw topic as fast as the node can (the same build
+ *  and sign as `burst`): the raw gossipsub delivery rate the ingest figure is measured against. */
+export async function rawBurst (ctx: BusContext, topic: string, n: number, text: string): Promise<{ ms: number }> {
+  const t0 = performance.now()
+  for (let i = 0; i < n; i++) await ctx.c.topics.publish(topic, rawQuestionBytes(ctx, text).bytes)
+  return { ms: performance.now() - t0 }
+}

@@ -8,7 +8,7 @@ import { UsageError } from '../errors.ts'
 import type { QuestionBus } from './service.ts'
 import type { AskInit, ContributionKind } from './types.ts'
 import { QUESTION_ID, type Scope } from './core/index.ts'
-import { burst, rawQuestionBytes, rawSubscribe } from './bench-hooks.ts'
+import { burst, rawBurst, rawQuestionBytes, rawSubscribe } from './bench-hooks.ts'
 
 export const BENCH_RAW_TOPIC = 'swarm/1/bench/raw'
 type ContributionOrigin = typeof ORIGINS[number]
@@ -120,5 +120,8 @@ function registerBenchMethods (control: MethodRegistry, bus: QuestionBus): void 
     const t = performance.timeOrigin + performance.now()
     await bus.ctx.c.topics.publish(BENCH_RAW_TOPIC, bytes)
     return { id, t, bytes: bytes.length }
+  })
+  control.register('bench.raw-burst', async (p: { n?: unknown, text?: unknown }) => {
+    return await rawBurst(bus.ctx, BENCH_RAW_TOPIC, num(p.n, 'n', 1, 100_000) ?? 100, str(p.text, 'text') ?? 'bench question')
   })
 }

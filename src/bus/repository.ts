@@ -13,6 +13,7 @@ import type { EnvelopeBase } from '../envelope/index.ts'
 import type { QuestionEnvelope } from '../envelope/schemas.ts'
 import { decodeJson, encodeJson, handleRequests, request } from '../net/rpc.ts'
 import type { Bucket } from '../store/db.ts'
+import { WriteGroup } from '../store/write-group.ts'
 import type { ChannelEntry, QuestionRecord } from './core/index.ts'
 
 export type { QuestionRecord }
@@ -36,27 +37,60 @@ interface StoredEntry {
 
 const seqKey = (qid: string, seq: number): string => `${qid}!${String(seq).padStart(10, '0')}`
 
+/** A question record as stored: a public question's envelope is its wire text, parsed on load, not stored twice. */
+type StoredQuestion = Omit<QuestionRecord, 'envelope'> & { envelope?: QuestionEnvelope }
+
+/** Whether the wire text is the envelope itself (not sealed), so the record need not carry both. */
+function wireIsEnvelope (rec: QuestionRecord): boolean {
+  const scope = rec.envelope.delivery?.scope
+  return rec.to === undefined && scope !== 'private' && scope !== 'private-to-swarm'
+}
+
+function slim (rec: QuestionRecord): StoredQuestion {
+  if (!wireIsEnvelope(rec)) return rec
+  const { envelope: _, ...rest } = rec
+  return rest
+}
+
+function unslim (s: StoredQuestion | undefined): QuestionRecord | undefined {
+  if (s === undefined || s.envelope !== undefined) return s as QuestionRecord | undefined
+  let envelope: QuestionEnvelope
+  try { envelope = JSON.parse(s.wire) } catch { return undefined }
+  if (envelope?.id !== s.id || envelope.type !== 'swarm/question') return undefined
+  return { ...s, envelope }
+}
+
 export class ChannelStore {
   private readonly questions: Bucket
   private readonly channel: Bucket
+  /** Writes made in one turn go to disk as one batch (one sync when any is acknowledged). */
+  private readonly writes = new WriteGroup()
 
   constructor (questions: Bucket, channel: Bucket) {
     this.questions = questions
     this.channel = channel
   }
 
+  /** Resolves once every write made so far is on disk. */
+  async flush (): Promise<void> { await this.writes.flush() }
+
   async getQuestion (id: string): Promise<QuestionRecord | undefined> {
-    return await this.questions.get(id) as QuestionRecord | undefined
+    await this.writes.flush()
+    return unslim(await this.questions.get(id) as StoredQuestion | undefined)
   }
 
   /** `sync`: an acknowledged write (this node's own ask) survives a crash, not only a clean stop. */
   async putQuestion (rec: QuestionRecord, sync = false): Promise<void> {
-    await this.questions.put(rec.id, rec, (sync ? { sync: true } : {}) as object)
+    await this.writes.put(this.questions, rec.id, slim(rec), sync)
   }
 
   async allQuestions (): Promise<QuestionRecord[]> {
+    await this.writes.flush()
     const out: QuestionRecord[] = []
-    for await (const [, v] of this.questions.iterator()) out.push(v as QuestionRecord)
+    for await (const [, v] of this.questions.iterator()) {
+      const rec = unslim(v as StoredQuestion)
+      if (rec !== undefined) out.push(rec)
+    }
     return out
   }
 
@@ -66,11 +100,12 @@ export class ChannelStore {
     if (e.detail !== undefined) stored.detail = e.detail
     if (e.history === true) stored.history = true
     if (e.sealed === true) stored.inner = e.envelope
-    await this.channel.put(seqKey(qid, e.seq), stored, (sync ? { sync: true } : {}) as object)
+    await this.writes.put(this.channel, seqKey(qid, e.seq), stored, sync)
   }
 
   /** The channel's entries in order (all of them, excluded ones marked). */
   async entries (qid: string, after = 0, limit = Infinity): Promise<ChannelEntry[]> {
+    await this.writes.flush()
     const out: ChannelEntry[] = []
     for await (const [, v] of this.channel.iterator({ gt: seqKey(qid, after), lt: `${qid}!~` })) {
       const s = v as StoredEntry
@@ -87,6 +122,7 @@ export class ChannelStore {
 
   /** One page of wire texts after `after` (bounded by count and bytes). */
   async page (qid: string, after: number, limit: number): Promise<{ envelopes: string[], next: number | null }> {
+    await this.writes.flush()
     const envelopes: string[] = []
     let bytes = 0
     let last = after
@@ -106,6 +142,7 @@ export class ChannelStore {
    * bounded by count and bytes; `next` is the id to continue after, null at the end.
    */
   async pageAfterId (qid: string, afterId: string | undefined, limit: number): Promise<{ envelopes: string[], next: string | null }> {
+    await this.writes.flush()
     const envelopes: string[] = []
     let bytes = 0
     let started = afterId === undefined
@@ -129,6 +166,7 @@ export class ChannelStore {
 
   /** Deletes a question and its channel from disk (retention, caps). */
   async deleteQuestion (qid: string): Promise<void> {
+    await this.writes.flush()
     for await (const [k] of this.channel.iterator({ gt: seqKey(qid, 0), lt: `${qid}!~` })) await this.channel.del(k)
     await this.questions.del(qid)
   }

@@ -112,6 +112,7 @@ export class QuestionBus implements SwarmService {
     await this.c.libp2p.unhandle(PROTOCOL_DELIVERY).catch(() => {})
     await this.c.libp2p.unhandle(PROTOCOL_HISTORY).catch(() => {})
     await this.c.libp2p.unhandle(PROTOCOL_HISTORY_CURSOR).catch(() => {})
+    await this.store.flush().catch(() => {}) // the last group of writes, before the database closes
   }
 
   stats (): Record<string, unknown> { return this.views.stats() }
