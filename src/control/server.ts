@@ -140,7 +140,14 @@ export class ControlServer implements MethodRegistry {
       const result = await handler(req.params ?? {}, {
         signal: ac.signal,
         notify: (event) => {
-          if (id !== null && !socket.destroyed) socket.write(JSON.stringify({ jsonrpc: '2.0', method: 'stream', params: { id, event } }) + '\n')
+          if (id === null || socket.destroyed) return
+          // a burst of events (a gossip read delivering many questions) leaves in one write per
+          // turn of the loop, not one syscall per event
+          if (socket.writableCorked === 0) {
+            socket.cork()
+            setImmediate(() => { socket.uncork() })
+          }
+          socket.write(JSON.stringify({ jsonrpc: '2.0', method: 'stream', params: { id, event } }) + '\n')
         }
       })
       this.init.onRequest?.(req.method, true, performance.now() - started)

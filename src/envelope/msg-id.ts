@@ -10,6 +10,7 @@
 
 import { encodeCanonical } from './codec.ts'
 import { hasDuplicateNames } from './json-keys.ts'
+import { rememberParsed } from './parsed.ts'
 
 /** A SHA-256 hasher (node:crypto's createHash('sha256') or @noble/hashes' sha256.create()). */
 export interface Sha256Hasher {
@@ -33,6 +34,7 @@ export function canonicalContent (data: Uint8Array): Uint8Array | undefined {
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined
   if (hasDuplicateNames(text, value)) return undefined
+  rememberParsed(data, { text, value })
   try {
     return encodeCanonical(value)
   } catch {

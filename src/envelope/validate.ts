@@ -12,6 +12,7 @@ import { defaultEd25519, type Ed25519Backend } from './ed25519.ts'
 import { compileSchema, type Predicate } from './fast-schema.ts'
 import { nodeIdFromPublicKey, parsePubkey } from './keys.ts'
 import { hasDuplicateNames } from './json-keys.ts'
+import { takeParsed } from './parsed.ts'
 import { LruMap, ReplayCache } from './replay.ts'
 import { decodeSignature, formatPath } from './sign.ts'
 import type { Accepted, BindKey, EnvelopeBase, Refused, RejectReason, Verdict } from './types.ts'
@@ -203,12 +204,22 @@ export class EnvelopeValidator {
 
   private prepare (input: Uint8Array | string | object, opts: ValidateOptions | undefined): Prepared | Refused {
     let text: string
+    let value: unknown
+    let unique = false
     if (input instanceof Uint8Array) {
       if (input.length > this.maxBytes) return refuse('too-large', `${input.length} bytes > ${this.maxBytes}`)
-      try {
-        text = utf8.decode(input)
-      } catch {
-        return refuse('bad-json', 'not UTF-8 text')
+      // gossip: the message-id function parsed these very bytes a moment ago
+      const early = takeParsed(input)
+      if (early !== undefined) {
+        text = early.text
+        value = early.value
+        unique = true
+      } else {
+        try {
+          text = utf8.decode(input)
+        } catch {
+          return refuse('bad-json', 'not UTF-8 text')
+        }
       }
     } else if (typeof input === 'string') {
       text = input
@@ -231,17 +242,18 @@ export class EnvelopeValidator {
       return refuse('bad-json', `expected bytes, text or an object, got ${input === null ? 'null' : typeof input}`)
     }
 
-    let value: unknown
-    try {
-      value = JSON.parse(text)
-    } catch (err) {
-      return refuse('bad-json', (err as Error).message)
+    if (value === undefined) {
+      try {
+        value = JSON.parse(text)
+      } catch (err) {
+        return refuse('bad-json', (err as Error).message)
+      }
     }
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
       return refuse('bad-schema', 'an envelope is a JSON object', { path: '(envelope)' })
     }
     const env = value as Record<string, unknown>
-    if (hasDuplicateNames(text, value)) return refuse('bad-json', 'a member name is repeated in one object', { type: env.type, id: env.id })
+    if (!unique && hasDuplicateNames(text, value)) return refuse('bad-json', 'a member name is repeated in one object', { type: env.type, id: env.id })
     // before any schema or signature work: copies and known equivocators cost one map lookup
     let conflict = false
     const early = replayKey(env)
