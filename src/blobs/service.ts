@@ -1,6 +1,6 @@
 // The attachment service: the store, the holder's side of /swarm/blob/1.0.0, the fetcher, the
 // control methods (blob.put, blob.get, blob.list) and the channel member's habit of fetching what
-// the envelopes it accepts name (questions and contributions, up to blobs.maxBytes).
+// the envelopes it accepts name (questions, contributions and summaries, up to blobs.maxBytes).
 
 import { isAbsolute, join } from 'node:path'
 import { basename } from 'node:path'
@@ -112,9 +112,9 @@ export class BlobService implements SwarmService {
     return this.store.dataPath(blob.cid)
   }
 
-  /** A channel member fetches what an accepted question or contribution names. */
+  /** A channel member fetches what an accepted question, contribution or summary names. */
   private onEvent (e: { type: string, [k: string]: unknown }): void {
-    if (e.type !== 'question:received' && e.type !== 'contribution') return
+    if (e.type !== 'question:received' && e.type !== 'contribution' && e.type !== 'summary:received') return
     if (e.type === 'question:received' && e.eligible !== true) return
     if (e.type === 'contribution' && e.excluded !== null && e.excluded !== undefined) return
     const list = e.attachments

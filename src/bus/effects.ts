@@ -98,6 +98,10 @@ export class Effects {
     if (entry.type === 'swarm/contribution') {
       c.counters.inc('bus.contributions', entry.excluded ?? 'accepted')
       c.events.emit('contribution', { questionId: ch.questionId, id: e.id, kind: (e as { kind?: string }).kind, from: e.sender['node/id'], excluded: entry.excluded ?? null, attachments: (e as { attachments?: unknown }).attachments })
+    } else if (entry.type === 'swarm/summary' && entry.excluded === undefined) {
+      // channel members fetch what a summary names, as they do for questions and contributions
+      const sm = e as { status?: string, attachments?: unknown }
+      c.events.emit('summary:received', { questionId: ch.questionId, id: e.id, status: sm.status, from: e.sender['node/id'], attachments: sm.attachments })
     } else if (entry.excluded === 'not-authorized') {
       // a close, final summary or claim from someone who may not act for the channel
       c.counters.inc('envelopes.rejected', 'not-authorized')

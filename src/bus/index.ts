@@ -11,7 +11,7 @@
 // views.ts, repository.ts, and the façade service.ts.
 //
 // Control methods: ask, questions, show, answer, watch (stream), close. Events: question:received,
-// question:asked, contribution, question:state, secretary:changed.
+// question:asked, contribution, summary:received, question:state, secretary:changed.
 
 import { QuestionBus, type BusComponents } from './service.ts'
 
