@@ -20,7 +20,8 @@ const ROOT = resolve(import.meta.dirname, '..', '..')
 const BIN = join(ROOT, 'bin', 'swarm')
 const NODE = process.execPath
 const N = Number(process.env.BENCH_BUS_NODES ?? 10)
-const QUESTIONS = Number(process.env.BENCH_BUS_QUESTIONS ?? 100)
+// ≥ 500 samples: with 100, one outlier decides the p99 (issue 22)
+const QUESTIONS = Number(process.env.BENCH_BUS_QUESTIONS ?? 500)
 const BURST = Number(process.env.BENCH_BUS_BURST ?? 2000)
 const TEXT = 'What is the safest way to rotate a federation-wide trust root without breaking older nodes? ' + 'Context: mixed versions, partial connectivity. '.repeat(6)
 
@@ -143,11 +144,14 @@ async function fanout (): Promise<Figure[]> {
     const p99 = percentile(bus, 99)
     const raw50 = median(raw)
     const raw99 = percentile(raw, 99)
+    // the spread: the p99 ratio of each fifth of the run (interleaved samples, same daemons)
+    const fifths = [0, 1, 2, 3, 4].map((k) => percentile(bus.filter((_, i) => i % 5 === k), 99) / percentile(raw.filter((_, i) => i % 5 === k), 99))
     const out = [
       figure('question-fanout-p50-ms', p50, 'ms', { max: Math.max(raw50 * 1.5, raw50 + 2) }, { baseline: raw50, ratio: p50 / raw50 }),
       figure('question-fanout-p99-ms', p99, 'ms', { max: Math.max(raw99 * 1.5, raw99 + 2) }, { baseline: raw99, ratio: p99 / raw99 }),
       figure('question-fanout-p99-ratio', p99 / raw99, 'x', { max: 1.5 }, { baseline: raw99 }),
-      figure('question-fanout-samples', bus.length, 'questions', { min: 50 })
+      figure('question-fanout-p99-ratio-spread', Math.max(...fifths) - Math.min(...fifths), 'x', {}, { baseline: Math.min(...fifths) }),
+      figure('question-fanout-samples', bus.length, 'questions', { min: Math.min(500, QUESTIONS) })
     ]
     if (missing > 0) out.push(figure('question-fanout-missing', missing, 'messages', { max: 0 }))
     return out

@@ -66,8 +66,13 @@ export async function serveBlobs (libp2p: { handle: Function }, store: BlobStore
           let next = req.from ?? 0
           let end = Math.min(blob.chunks.length, next + (req.count ?? BATCH_CHUNKS))
           for (;;) {
+            // one chunk read ahead: the disk read of the next overlaps the network write of this one
+            let ahead: Promise<Uint8Array> | undefined = next < end ? store.readChunk(req.cid, next, fh) : undefined
             for (; next < end; next++) {
-              const chunk = await store.readChunk(req.cid, next, fh)
+              const chunk = await (ahead as Promise<Uint8Array>)
+              ahead = next + 1 < end ? store.readChunk(req.cid, next + 1, fh) : undefined
+              // a read failing while the write is refused must not go unhandled; the loop's await reports it
+              ahead?.catch(() => {})
               await lp.write(chunk, { signal: frameSignal() })
               hooks.served?.(chunk.length)
             }
