@@ -5,7 +5,9 @@
 //   verified chunks, store) against the same bytes over a raw libp2p stream (tcp+noise+yamux,
 //   256 KiB writes, no checks) between two fresh nodes in this process, in the same run;
 // - blob-announce-reach-p99-ms: a question naming a fresh 10 MiB attachment against one naming
-//   none, asker's publish to the other daemon's `question:received` (daemon clocks, one machine).
+//   none, asker's publish to the other daemon's `question:received` (daemon clocks, one machine);
+// - ingest-per-sec: questions validated, stored and relayed against raw gossipsub delivery in the
+//   same run (scripts/bench/ingest.ts).
 // Run alone: node_modules/.bin/node scripts/bench/speed.ts (prints JSON).
 
 import { execFile } from 'node:child_process'
@@ -188,6 +190,10 @@ export async function benchSpeed (): Promise<Figure[]> {
     await sleep(1500) // mesh formation
     figures.push(...await benchTransfer(a, b, dir))
     figures.push(...await benchAnnounce(a, b, dir))
+    stop([a, b])
+    // ingest needs the bench hooks (SWARM_BENCH=1): its own two daemons
+    const { benchIngest } = await import('./ingest.ts')
+    figures.push(...await benchIngest())
   } finally {
     stop(ds)
     for (const d of dirs) await rm(d, { recursive: true, force: true }).catch(() => {})
