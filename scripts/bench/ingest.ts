@@ -102,8 +102,18 @@ export async function benchIngest (): Promise<Figure[]> {
     const raw: number[] = []
     let lost = 0
     for (let i = 0; i < ROUNDS; i++) {
+      // on an overloaded machine a burst can cost the link its ping (libp2p closes it): redial
+      // and let the mesh re-form, or every later round would count nothing
+      if ((await sub.client.call('peers') as unknown[]).length === 0) {
+        await sub.client.call('connect', { address: pub.tcp })
+        await sleep(2500)
+      }
       const r = await round(pub, sub, 'raw')
       raw.push(r.rate)
+      if ((await sub.client.call('peers') as unknown[]).length === 0) {
+        await sub.client.call('connect', { address: pub.tcp })
+        await sleep(2500)
+      }
       const q = await round(pub, sub, 'questions')
       ingest.push(q.rate)
       lost += q.lost
@@ -122,7 +132,9 @@ export async function benchIngest (): Promise<Figure[]> {
     // the profiled daemon writes its profile on a clean exit
     if (prof !== undefined) { try { process.kill(sub.pid, 'SIGINT') } catch {} await sleep(3000) }
     for (const d of [pub, sub]) { try { process.kill(d.pid, 'SIGKILL') } catch {} pids.delete(d.pid) }
-    for (const d of [pub, sub]) await rm(d.dir, { recursive: true, force: true }).catch(() => {})
+    // BENCH_INGEST_KEEP=1 keeps the homes (daemon.log) for a look afterwards
+    if (process.env.BENCH_INGEST_KEEP === '1') process.stderr.write(`ingest homes: ${pub.home} ${sub.home}\n`)
+    else for (const d of [pub, sub]) await rm(d.dir, { recursive: true, force: true }).catch(() => {})
   }
 }
 
