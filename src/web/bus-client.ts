@@ -3,29 +3,33 @@
 // act for the channel (the authority rule), secretary and close — is the daemon's own pure core
 // (src/bus/core), so page and daemon judge alike. A page asks (question on its scope's topics,
 // presence join and heartbeats as asker), answers (contribution pushed to the acting node, then
-// gossiped on the channel) and follows channels. Private scope too (src/bus/private.ts). Not
-// here: claiming the secretary role itself, history serving.
+// gossiped on the channel) and follows channels. Private scope too (src/bus/private.ts). History
+// (open questions on load, resume by cursor, serving) is page-history.ts; what survives a reload,
+// channel-keep.ts and page-store.ts.
 import { TopicValidatorResult } from '@libp2p/gossipsub'
 import { PROTOCOL_DELIVERY, topics as topicNames } from '../constants.ts'
 import {
   buildClose, buildContribution, buildPresence, buildQuestion, createWebCryptoEd25519, EnvelopeValidator, formatPubkey, nobleEd25519, nodeIdFromPublicKey
 } from '../envelope/index.ts'
-import type { EnvelopeBase, Signer, Verdict } from '../envelope/index.ts'
+import type { EnvelopeBase, Signer } from '../envelope/index.ts'
 import type {
   CloseEnvelope, ContributionEnvelope, QuestionEnvelope, SummaryEnvelope
 } from '../envelope/schemas.ts'
 import {
-  CHANNEL_PREFIX, CHANNEL_TYPES, Channel, channelTopic, checkChannelEnvelope, checkQuestionScope, deadlineOf, directArrival, publishTopics, topicKind,
+  CHANNEL_PREFIX, CHANNEL_TYPES, Channel, channelTopic, checkChannelEnvelope, checkQuestionScope, deadlineOf, publishTopics, topicKind,
   type QuestionState, type Scope, type TopicKind
 } from '../bus/core/index.ts'
-import { createOpener, open, SEALED_TYPE } from '../bus/private.ts'
-import type { Opener, SealedEnvelope, SealedPayload } from '../bus/private.ts'
+import { createOpener, SEALED_TYPE } from '../bus/private.ts'
+import type { Opener, SealedEnvelope } from '../bus/private.ts'
 import { encodeJson, handleRequests } from '../net/rpc.ts'
 import type { BrowserNode } from './node.ts'
 import type { PeerId } from '@libp2p/interface'
 
 import { BusError, type AnswerOptions, type AskOptions, type BusClientInit, type QuestionView } from './bus-types.ts'
 import { PageWire } from './bus-wire.ts'
+import type { KeptChannel } from './channel-keep.ts'
+import { adoptHistory, adoptQuestion, kept, restoreKept } from './bus-restore.ts'
+import { ingestSealed, onDelivery } from './bus-inbound.ts'
 
 export { BusError, type AnswerOptions, type AskOptions, type BusClientInit, type ChannelItem, type QuestionView } from './bus-types.ts'
 export type { QuestionState }
@@ -43,12 +47,20 @@ export class BusClient extends EventTarget {
   firstQuestionAt?: number
   private readonly node: BrowserNode
   private readonly signer: Signer
-  private readonly wire: PageWire
-  private readonly opener: Opener
-  private readonly validator: EnvelopeValidator
-  private readonly questionTopics: string[]
+  /** @internal */
+  readonly wire: PageWire
+  /** @internal */
+  readonly opener: Opener
+  /** @internal */
+  readonly validator: EnvelopeValidator
+  /** History pages are judged at the envelopes' own times: no expiry, no replay memory. */
+  /** @internal */
+  readonly historyValidator: EnvelopeValidator
+  /** @internal */
+  readonly questionTopics: string[]
   private readonly heartbeatSec: number
-  private readonly skewMs: number
+  /** @internal */
+  readonly skewMs: number
   private readonly defaultTtlSec: number
   private readonly timers = new Set<ReturnType<typeof setTimeout>>()
   private tick?: ReturnType<typeof setInterval>
@@ -76,6 +88,7 @@ export class BusClient extends EventTarget {
     this.wire = new PageWire(init.node, seed, ed, this.signer)
     this.opener = createOpener(this.nodeId, seed)
     this.validator = new EnvelopeValidator({ verifier: ed, clockSkewSec: init.clockSkewSec })
+    this.historyValidator = new EnvelopeValidator({ verifier: ed, clockSkewSec: init.clockSkewSec, replayCacheSize: 0 })
   }
 
   async start (): Promise<void> {
@@ -86,7 +99,7 @@ export class BusClient extends EventTarget {
     }
     pubsub.topicValidators.set(PRIVATE_TOPIC, async (_peer, msg) => await this.onPrivateTopic(msg.data))
     pubsub.subscribe(PRIVATE_TOPIC)
-    await handleRequests(this.node, PROTOCOL_DELIVERY, async (req) => encodeJson(await this.onDelivery(req)), { maxInboundStreams: 32, timeoutMs: 10_000 })
+    await handleRequests(this.node, PROTOCOL_DELIVERY, async (req) => encodeJson(await onDelivery(this, req, DELIVERY_TYPES)), { maxInboundStreams: 32, timeoutMs: 10_000 })
     pubsub.addEventListener('subscription-change', this.onSubscriptionChange)
     this.tick = setInterval(() => { void this.heartbeat() }, this.heartbeatSec * 1000)
   }
@@ -206,6 +219,23 @@ export class BusClient extends EventTarget {
     }
   }
 
+  // ------------------------------------------------------------------ history and reloads
+
+  /** The questions topics this page listens on. */
+  listenTopics (): string[] { return [...this.questionTopics] }
+
+  /** Takes a question fetched by request (verified, held to its scope); its id if the page holds it now. */
+  async adoptQuestion (wire: string, via: string): Promise<string | undefined> { return await adoptQuestion(this, wire, via) }
+
+  /** Takes one envelope of a history page (verified, judged at its own time); its id when it was new here. */
+  async adoptHistory (questionId: string, wire: string): Promise<string | undefined> { return await adoptHistory(this, questionId, wire) }
+
+  /** Something about a channel changed outside its envelopes (a cursor): tell the listeners. */
+  touch (questionId: string): void { this.changed(questionId) }
+
+  /** A kept channel back after a reload: shown at once, judged by the core as when it was kept. */
+  restoreKept (k: KeptChannel): void { restoreKept(this, k) }
+
   // ------------------------------------------------------------------ inbound
 
   private async onQuestionTopic (topic: string, data: Uint8Array): Promise<TopicValidatorResult> {
@@ -248,78 +278,29 @@ export class BusClient extends EventTarget {
   }
 
   /** Opens a sealed envelope (outer signature already verified) and handles what it carries; why it was not taken, if it was not. */
-  private async ingestSealed (sealed: SealedEnvelope, channel: string | undefined): Promise<string | undefined> {
-    let payload: SealedPayload | undefined
-    try {
-      payload = open(sealed, this.opener)
-    } catch {
-      return 'bad-seal'
-    }
-    if (payload === undefined) return 'not-recipient'
-    const inner = await this.validator.validate(payload.envelope)
-    if (!inner.ok) return inner.reason
-    const e = inner.envelope
-    if (e.type === 'swarm/question') {
-      const q = e as QuestionEnvelope
-      if (channel !== undefined || q.delivery.scope !== 'private') return 'wrong-scope'
-      this.ingestQuestion(q, 'private', payload.to)
-      return undefined
-    }
-    if (e.type === 'swarm/secretary-claim' && (e as { mode?: string }).mode === 'shadow' && channel === undefined) return undefined
-    const qid = channel ?? (e as { 'question/id'?: string })['question/id'] ?? ''
-    if (!(CHANNEL_TYPES as readonly string[]).includes(e.type) || checkChannelEnvelope(e, qid) !== undefined) return 'wrong-channel'
-    const view = this.questions.get(qid)
-    if (view === undefined) return 'not-found'
-    // a channel envelope carried on the private inbox is for channel members only
-    if (channel === undefined && !view.joined) return 'not-member'
-    return this.admit(qid, e)
+  /** @internal */
+  async ingestSealed (sealed: SealedEnvelope, channel: string | undefined, history = false): Promise<string | undefined> {
+    return await ingestSealed(this, sealed, channel, history)
   }
 
-  /** /swarm/deliver/1.0.0: the same checks as gossip; the answer is the verdict. */
-  private async onDelivery (req: Uint8Array): Promise<{ ok: boolean, reason?: string, detail?: string }> {
-    const v: Verdict = await this.validator.validate(req, { expectType: DELIVERY_TYPES })
-    if (!v.ok) return { ok: false, reason: v.reason, detail: v.detail }
-    const e = v.envelope
-    try {
-      if (e.type === SEALED_TYPE) {
-        const why = await this.ingestSealed(e as SealedEnvelope, undefined)
-        return why === undefined ? { ok: true } : { ok: false, reason: why }
-      }
-      if (e.type === 'swarm/question') {
-        const q = e as QuestionEnvelope
-        const at = directArrival(q, { federations: [this.federation], global: this.questionTopics.includes('swarm/1/global/questions') })
-        const why = at === undefined ? 'wrong-scope' : checkQuestionScope(q, at)
-        if (why !== undefined) return { ok: false, reason: why }
-        this.ingestQuestion(q, 'direct')
-        return { ok: true }
-      }
-      if (e.type === 'swarm/secretary-claim' && (e as { mode?: string }).mode === 'shadow') return { ok: true }
-      const qid = (e as { 'question/id'?: string })['question/id'] ?? ''
-      if (!this.questions.has(qid)) return { ok: false, reason: 'not-found' }
-      const excluded = this.admit(qid, e)
-      return excluded === undefined ? { ok: true } : { ok: false, reason: excluded }
-    } finally {
-      // let the gossip copy through as well, so this page still forwards it
-      this.validator.forget(e.id)
-    }
-  }
-
-  private ingestQuestion (q: QuestionEnvelope, via: string, to?: string[]): void {
-    if (this.questions.has(q.id) || q.sender['node/id'] === this.nodeId) return
-    this.firstQuestionAt ??= performance.now()
-    const view = this.record(q, false, via)
+  /** @internal */
+  ingestQuestion (q: QuestionEnvelope, via: string, to?: string[], ownBackfill = false): void {
+    if (this.questions.has(q.id) || (q.sender['node/id'] === this.nodeId && !ownBackfill)) return
+    if (!ownBackfill) this.firstQuestionAt ??= performance.now()
+    const view = this.record(q, ownBackfill, via)
     if (to !== undefined) view.to = [...new Set([...to, q.sender['node/id']])]
     this.dispatchEvent(new CustomEvent('question', { detail: { id: q.id, envelope: q } }))
     this.changed(q.id)
   }
 
   /** Adds a verified channel envelope (the core judges it); returns why it is excluded or refused, if it is. */
-  private admit (questionId: string, e: EnvelopeBase, wire = JSON.stringify(e)): string | undefined {
+  /** @internal */
+  admit (questionId: string, e: EnvelopeBase, wire = JSON.stringify(e), history = false): string | undefined {
     const view = this.questions.get(questionId)
     if (view === undefined) return 'not-found'
     const had = view.channel.get(e.id)
     if (had !== undefined) return had.excluded
-    const applied = view.channel.admit(e, wire, { now: Date.now(), skewMs: this.skewMs })
+    const applied = view.channel.admit(e, wire, { now: Date.now(), skewMs: this.skewMs, history })
     if (applied.refused !== undefined) return applied.refused
     const item = applied.entry
     if (item === undefined) return undefined // a heartbeat: presence only
@@ -330,9 +311,10 @@ export class BusClient extends EventTarget {
 
   // ------------------------------------------------------------------ helpers
 
-  private record (q: QuestionEnvelope, mine: boolean, via: string): QuestionView {
+  /** @internal */
+  record (q: QuestionEnvelope, mine: boolean, via: string): QuestionView {
     const channel = new Channel(q, { self: this.nodeId, since: Date.now(), heartbeatSec: this.heartbeatSec, skewMs: this.skewMs })
-    const view: QuestionView = { id: q.id, envelope: q, mine, via, receivedAt: Date.now(), joined: false, channel, items: channel.entries }
+    const view: QuestionView = { id: q.id, envelope: q, wire: JSON.stringify(q), mine, via, receivedAt: Date.now(), joined: false, channel, items: channel.entries }
     this.questions.set(q.id, view)
     return view
   }
@@ -346,11 +328,13 @@ export class BusClient extends EventTarget {
   }
 
   /** Who acts for the asker: the standing secretary, else the asker (the core's authority rule). */
-  private acting (view: QuestionView): string {
+  /** @internal */
+  acting (view: QuestionView): string {
     return view.channel.acting
   }
 
-  private joinChannel (questionId: string): void {
+  /** @internal */
+  joinChannel (questionId: string): void {
     const topic = channelTopic(questionId)
     const pubsub = this.node.services.pubsub
     if (!pubsub.topicValidators.has(topic)) pubsub.topicValidators.set(topic, async (_peer, msg) => await this.onChannelTopic(questionId, msg.data))
@@ -358,7 +342,8 @@ export class BusClient extends EventTarget {
   }
 
   /** Admits locally, then gossips on the channel; falls back to a direct push to the acting node when no peer is subscribed yet. */
-  private async publishChannel (view: QuestionView, e: EnvelopeBase, wire = this.wireOf(view, e)): Promise<string | undefined> {
+  /** @internal */
+  async publishChannel (view: QuestionView, e: EnvelopeBase, wire = this.wireOf(view, e)): Promise<string | undefined> {
     this.validator.remember(e)
     const excluded = this.admit(view.id, e)
     const n = await this.wire.publish(channelTopic(view.id), wire)
@@ -379,7 +364,8 @@ export class BusClient extends EventTarget {
     }
   }
 
-  private scheduleExpiry (view: QuestionView): void {
+  /** @internal */
+  scheduleExpiry (view: QuestionView): void {
     const t = setTimeout(() => {
       this.timers.delete(t)
       if (this.closeOf(view) !== undefined) return
@@ -409,9 +395,10 @@ export class BusClient extends EventTarget {
     return this.wire.seal(view.to, e, Math.max(60, Math.ceil((deadlineOf(view.envelope) - Date.now()) / 1000) + 3600))
   }
 
-  private changed (questionId: string): void {
+  /** @internal */
+  changed (questionId: string): void {
     this.dispatchEvent(new CustomEvent('change', { detail: { questionId } }))
   }
 }
 
-export { CHANNEL_PREFIX, deadlineOf, type TopicKind }
+export { CHANNEL_PREFIX, deadlineOf, kept, type TopicKind }

@@ -12,6 +12,11 @@ export type ChannelItem = ChannelEntry
 export interface QuestionView {
   id: string
   envelope: QuestionEnvelope
+  /** The question's JSON text (what the page serves and keeps). */
+  wire: string
+  /** The last envelope id of the history fetched from `cursorPeer`: a reload resumes after it. */
+  cursor?: string
+  cursorPeer?: string
   /** Asked from this page. */
   mine: boolean
   /** How it came: a topic kind, `direct` (a push), or `self`. */
