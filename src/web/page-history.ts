@@ -1,9 +1,10 @@
 // The page as a channel member over the request protocols: on load it asks a peer which
 // questions are open on its topics (/swarm/open/1.0.0) and fetches each channel, or resumes a kept
-// one from its cursor, over /swarm/history/2.0.0; and it serves both protocols to other pages
-// and daemons from what it holds. Everything fetched is verified as if it came by gossip.
+// one from its cursor, over /swarm/history/2.0.0; and it serves history to other pages and
+// daemons from what it holds (the open-question list is a daemon's: the page's bundle stays
+// small). Everything fetched is verified as if it came by gossip.
 
-import { PROTOCOL_OPEN_QUESTIONS, parseOpenRequest, selectOpen } from '../bus/core/index.ts'
+import { PROTOCOL_OPEN_QUESTIONS } from '../bus/core/open-questions.ts'
 import { decodeJson, encodeJson, handleRequests, request } from '../net/rpc.ts'
 import type { BusClient } from './bus-client.ts'
 import type { BrowserNode } from './node.ts'
@@ -32,16 +33,10 @@ export class PageHistory {
 
   async start (): Promise<void> {
     await handleRequests(this.node, PROTOCOL_HISTORY_CURSOR, async (req) => encodeJson(this.servePage(decoder.decode(req))), { maxInboundStreams: 8, timeoutMs: REQUEST_TIMEOUT_MS })
-    await handleRequests(this.node, PROTOCOL_OPEN_QUESTIONS, async (req) => {
-      const q = parseOpenRequest(decoder.decode(req))
-      if ('error' in q) return encodeJson(q)
-      const candidates = [...this.bus.questions.values()].map((v) => ({ envelope: v.envelope, wire: v.wire, closed: v.channel.close !== undefined }))
-      return encodeJson({ questions: selectOpen(candidates, q, Date.now()) })
-    }, { maxInboundStreams: 8, timeoutMs: REQUEST_TIMEOUT_MS })
   }
 
   async stop (): Promise<void> {
-    await this.node.unhandle([PROTOCOL_HISTORY_CURSOR, PROTOCOL_OPEN_QUESTIONS]).catch(() => {})
+    await this.node.unhandle(PROTOCOL_HISTORY_CURSOR).catch(() => {})
   }
 
   /**
