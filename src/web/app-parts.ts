@@ -65,8 +65,7 @@ export function drawSummary (s: SummaryEnvelope, held: (id: string) => boolean):
 
 /** The asker's close: the ticked contributions are accepted (none: resolved). */
 export function closeForm (): string {
-  return `<form class="close-q"><div class="row"><button class="close">Close question</button>
-    <span class="muted">tick <i>accept</i> on the contributions that answer it</span> <span class="err"></span></div></form>`
+  return '<form class="close-q"><div class="row"><button class="close">Close question</button> <span class="muted">accepting the ticked answers</span> <span class="err"></span></div></form>'
 }
 
 export function answerForm (v: QuestionView): string {
@@ -83,6 +82,4 @@ export function answerForm (v: QuestionView): string {
     </div></form>`
 }
 
-export const EMPTY_STATE = `<div class="empty"><h2>No questions yet</h2>
-  <p>Ask the swarm with the form on the left. Questions other nodes of your federation ask appear in the list as they
-  arrive, with those still open when this page loaded; pick one to follow its response channel, answer it, or read its summary.</p></div>`
+export const EMPTY_STATE = '<div class="empty"><h2>No questions yet</h2><p>Ask the swarm on the left. Questions your federation asks, and those open when this page loaded, appear in the list.</p></div>'

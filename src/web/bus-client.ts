@@ -16,7 +16,7 @@ import type {
   CloseEnvelope, ContributionEnvelope, QuestionEnvelope, SummaryEnvelope
 } from '../envelope/schemas.ts'
 import {
-  CHANNEL_PREFIX, CHANNEL_TYPES, Channel, channelTopic, checkChannelEnvelope, checkQuestionScope, deadlineOf, publishTopics, topicKind,
+  CHANNEL_PREFIX, CHANNEL_TYPES, Channel, isAppointment, channelTopic, checkChannelEnvelope, checkQuestionScope, deadlineOf, publishTopics, topicKind,
   type QuestionState, type Scope, type TopicKind
 } from '../bus/core/index.ts'
 import { createOpener, SEALED_TYPE } from '../bus/private.ts'
@@ -30,6 +30,7 @@ import { PageWire } from './bus-wire.ts'
 import type { KeptChannel } from './channel-keep.ts'
 import { adoptHistory, adoptQuestion, kept, restoreKept } from './bus-restore.ts'
 import { ingestSealed, onDelivery } from './bus-inbound.ts'
+import { PagePresence } from './page-presence.ts'
 
 export { BusError, type AnswerOptions, type AskOptions, type BusClientInit, type ChannelItem, type QuestionView } from './bus-types.ts'
 export type { QuestionState }
@@ -46,7 +47,10 @@ export class BusClient extends EventTarget {
   /** ms (performance.now) when the first question from another node arrived. */
   firstQuestionAt?: number
   private readonly node: BrowserNode
-  private readonly signer: Signer
+  /** @internal */
+  readonly signer: Signer
+  /** Heartbeats, and acting for a channel as appointed shadow or secretary. */
+  readonly presence = new PagePresence(this)
   /** @internal */
   readonly wire: PageWire
   /** @internal */
@@ -58,7 +62,8 @@ export class BusClient extends EventTarget {
   readonly historyValidator: EnvelopeValidator
   /** @internal */
   readonly questionTopics: string[]
-  private readonly heartbeatSec: number
+  /** @internal */
+  readonly heartbeatSec: number
   /** @internal */
   readonly skewMs: number
   private readonly defaultTtlSec: number
@@ -101,7 +106,7 @@ export class BusClient extends EventTarget {
     pubsub.subscribe(PRIVATE_TOPIC)
     await handleRequests(this.node, PROTOCOL_DELIVERY, async (req) => encodeJson(await onDelivery(this, req, DELIVERY_TYPES)), { maxInboundStreams: 32, timeoutMs: 10_000 })
     pubsub.addEventListener('subscription-change', this.onSubscriptionChange)
-    this.tick = setInterval(() => { void this.heartbeat() }, this.heartbeatSec * 1000)
+    this.tick = setInterval(() => { void this.presence.tick() }, this.heartbeatSec * 1000)
   }
 
   async stop (): Promise<void> {
@@ -249,7 +254,8 @@ export class BusClient extends EventTarget {
       }
       this.ingestQuestion(v.envelope as QuestionEnvelope, at.kind)
     }
-    // secretary claims on question topics (shadow appointments) concern daemons; forward them
+    // a shadow appointment travels on the question topics too: followed if it names this page
+    if (isAppointment(v.envelope)) void this.presence.appointment(v.envelope)
     return TopicValidatorResult.Accept
   }
 
@@ -290,6 +296,7 @@ export class BusClient extends EventTarget {
     const view = this.record(q, ownBackfill, via)
     if (to !== undefined) view.to = [...new Set([...to, q.sender['node/id']])]
     this.dispatchEvent(new CustomEvent('question', { detail: { id: q.id, envelope: q } }))
+    void this.presence.question(q.id)
     this.changed(q.id)
   }
 
@@ -351,19 +358,6 @@ export class BusClient extends EventTarget {
     return excluded
   }
 
-  /** Asker heartbeats, so daemons do not take the secretary role from a live page. */
-  private async heartbeat (): Promise<void> {
-    const now = Date.now()
-    for (const view of this.questions.values()) {
-      if (!view.mine) continue
-      const s = this.state(view, now)
-      if (s !== 'open' && s !== 'answered') continue
-      const e = await this.wire.signed(buildPresence(this.signer, { questionId: view.id, event: 'heartbeat', role: 'asker' }))
-      this.validator.remember(e)
-      await this.wire.publish(channelTopic(view.id), this.wireOf(view, e))
-    }
-  }
-
   /** @internal */
   scheduleExpiry (view: QuestionView): void {
     const t = setTimeout(() => {
@@ -390,7 +384,8 @@ export class BusClient extends EventTarget {
   }
 
   /** What goes on the wire for a channel envelope: sealed to the recipients for a private question. */
-  private wireOf (view: QuestionView, e: EnvelopeBase): string {
+  /** @internal */
+  wireOf (view: QuestionView, e: EnvelopeBase): string {
     if (view.to === undefined) return JSON.stringify(e)
     return this.wire.seal(view.to, e, Math.max(60, Math.ceil((deadlineOf(view.envelope) - Date.now()) / 1000) + 3600))
   }

@@ -2,7 +2,7 @@
 // a direct delivery (/swarm/deliver/1.0.0, the same checks as gossip, the verdict as the answer)
 // and a sealed envelope opened with the page's key and judged like any other.
 
-import { CHANNEL_TYPES, checkChannelEnvelope, checkQuestionScope, directArrival } from '../bus/core/index.ts'
+import { CHANNEL_TYPES, checkChannelEnvelope, checkQuestionScope, directArrival, isAppointment } from '../bus/core/index.ts'
 import { open, SEALED_TYPE, type SealedEnvelope, type SealedPayload } from '../bus/private.ts'
 import type { Verdict } from '../envelope/index.ts'
 import type { QuestionEnvelope } from '../envelope/schemas.ts'
@@ -54,6 +54,7 @@ export async function onDelivery (bus: BusClient, req: Uint8Array, types: string
       bus.ingestQuestion(q, 'direct')
       return { ok: true }
     }
+    if (isAppointment(e)) { await bus.presence.appointment(e); return { ok: true } }
     if (e.type === 'swarm/secretary-claim' && (e as { mode?: string }).mode === 'shadow') return { ok: true }
     const qid = (e as { 'question/id'?: string })['question/id'] ?? ''
     if (!bus.questions.has(qid)) return { ok: false, reason: 'not-found' }

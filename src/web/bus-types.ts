@@ -23,6 +23,10 @@ export interface QuestionView {
   via: string
   receivedAt: number
   joined: boolean
+  /** This page follows the channel as the appointed shadow, or acts for it as secretary. */
+  role?: 'shadow' | 'secretary'
+  /** ms when this page began following as shadow (the asker's absence counts from then). */
+  followingSince?: number
   /** The channel, judged by the shared core. */
   channel: Channel
   /** The channel's envelopes in arrival order, excluded ones marked (the channel's own list). */

@@ -10,7 +10,7 @@ const NOW = 1_800_000_000_000
 
 describe('channels the page keeps', () => {
   it('evicts within the bound, finished before open, and always the long-finished', () => {
-    const arb = fc.array(fc.record({
+    const arb = fc.uniqueArray(fc.record({
       id: fc.uuid(),
       deadline: fc.integer({ min: NOW - 3 * KEEP_AFTER_DEADLINE_MS, max: NOW + 3600_000 }),
       finished: fc.boolean(),
