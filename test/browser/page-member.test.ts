@@ -2,7 +2,8 @@
 // against real `bin/swarm` daemons: a page that loads after a question was asked shows it with
 // its contributions and summary (sources linked to the contributions they cite); a reload shows
 // the kept channel at once and resumes it from its cursor with exactly what it missed; the asker
-// closes with accept; an attachment is downloaded and verified chunk by chunk. A hostile peer with
+// closes with accept; an attachment is downloaded and verified chunk by chunk; appointed shadow,
+// the page takes over when the asker goes quiet and closes as secretary. A hostile peer with
 // its own key, speaking the wire directly, serves a corrupted chunk (refused `bad-hash`, the
 // honest holder finishes), forged questions and history (none taken, honest ones are), and reads
 // the page's history as any member may.
@@ -46,8 +47,10 @@ describe.skipIf(findChromium() == null)('the page as a member, with its own view
   let c1: string
 
   beforeAll(async () => {
-    web = await createDaemon({ ws: true, webrtcDirect: true, flags: ['--web', '127.0.0.1:0'] })
-    other = await createDaemon({})
+    // one-second heartbeats: the takeover test waits three of them, not thirty seconds
+    const config = { presence: { heartbeatSec: 1 } }
+    web = await createDaemon({ ws: true, webrtcDirect: true, flags: ['--web', '127.0.0.1:0'], config })
+    other = await createDaemon({ config })
     await Promise.all([web.start(), other.start()])
     await other.json(['connect', web.tcpAddr])
     url = (await web.json(['stats'])).web.url
@@ -254,4 +257,20 @@ describe.skipIf(findChromium() == null)('the page as a member, with its own view
       expect(await ask({ question: 'nonsense', after: 5 })).toEqual({ error: 'bad-request' })
     }, 30_000)
   })
+
+  // last: it stops the asking daemon
+  it('appointed shadow, the page takes over when the asker goes quiet, and closes as secretary', async () => {
+    const me = await page.evaluate(() => window.swarm.nodeId)
+    const q3 = (await other.json(['ask', 'Who keeps this channel if I go?', '--ttl', '600', '--shadow', me])).id
+    await eventually(async () => await page.evaluate((q) => window.swarm.bus!.questions.get(q)?.role === 'shadow', q3), { what: 'the page following as shadow' })
+    // the serving daemon takes part, so it judges the claim and the close too
+    await eventually(async () => (await web.json(['questions'])).some((q: any) => q.id === q3), { what: 'Q3 at the serving daemon' })
+    await web.json(['answer', q3, 'The shadow does.', '--kind', 'fact', '--confidence', '0.6'])
+    await other.stop()
+    await eventually(async () => await page.evaluate((q) => window.swarm.bus!.questions.get(q)?.channel.secretary, q3) === me, { what: 'the page as secretary', timeoutMs: 30_000 })
+    await eventually(async () => (await web.json(['show', q3])).secretary === me, { what: 'the daemon seeing the page as secretary' })
+    await page.evaluate((q) => window.swarm.close(q), q3)
+    const shown = await eventually(async () => { const s = await web.json(['show', q3]); return s.state === 'resolved' ? s : undefined }, { what: 'the secretary\'s close at the daemon' })
+    expect(shown.close.sender['node/id']).toBe(me)
+  }, 60_000)
 })
