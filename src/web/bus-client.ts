@@ -190,7 +190,7 @@ export class BusClient extends EventTarget {
     const view = this.questions.get(questionId)
     if (view === undefined) throw new BusError('not-found', `question ${questionId} is not known to this page`)
     if (this.acting(view) !== this.nodeId) throw new BusError('not-authorized', 'only the asker may close a question')
-    if (this.closeOf(view) !== undefined) throw new BusError('closed', `question ${questionId} is already closed`)
+    if (view.channel.close !== undefined) throw new BusError('closed', `question ${questionId} is already closed`)
     const accept = o.accept ?? []
     const e = await this.wire.signed(buildClose(this.signer, { questionId, resolution: o.resolution ?? (accept.length > 0 ? 'accepted-answer' : 'resolved'), accepted: accept, note: o.note }))
     await this.publishChannel(view, e)
@@ -330,12 +330,7 @@ export class BusClient extends EventTarget {
     return view.channel.refusal({ kind, 'created-at': new Date(now).toISOString() }, { now, skewMs: 0 })
   }
 
-  private closeOf (view: QuestionView): CloseEnvelope | undefined {
-    return view.channel.close
-  }
-
-  /** Who acts for the asker: the standing secretary, else the asker (the core's authority rule). */
-  /** @internal */
+  /** @internal Who acts for the asker: the standing secretary, else the asker (the core's authority rule). */
   acting (view: QuestionView): string {
     return view.channel.acting
   }
@@ -362,7 +357,7 @@ export class BusClient extends EventTarget {
   scheduleExpiry (view: QuestionView): void {
     const t = setTimeout(() => {
       this.timers.delete(t)
-      if (this.closeOf(view) !== undefined) return
+      if (view.channel.close !== undefined) return
       void this.wire.signed(buildClose(this.signer, { questionId: view.id, resolution: 'expired', note: 'ttl elapsed' }))
         .then(async (e) => await this.publishChannel(view, e)).then(() => { this.changed(view.id) })
     }, Math.min(Math.max(0, deadlineOf(view.envelope) - Date.now()) + 50, 2 ** 31 - 1))

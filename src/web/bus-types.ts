@@ -1,6 +1,6 @@
 // The page bus's public shapes: its views of questions, the options of ask and answer, its errors.
 
-import type { Ed25519Backend, EnvelopeBase } from '../envelope/index.ts'
+import type { Ed25519Backend } from '../envelope/index.ts'
 import type { ContributionEnvelope, QuestionEnvelope } from '../envelope/schemas.ts'
 import type { Channel, ChannelEntry, Scope } from '../bus/core/index.ts'
 import type { BrowserNode } from './node.ts'
