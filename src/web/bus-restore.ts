@@ -57,6 +57,8 @@ export function restoreKept (bus: BusClient, k: KeptChannel): void {
   if (k.sealedWire !== undefined) view.sealedWire = k.sealedWire
   view.cursor = k.cursor
   view.cursorPeer = k.cursorPeer
+  // an appointed page keeps following; the asker's absence counts again from now
+  if (k.role !== undefined) { view.role = k.role; view.followingSince = Date.now() }
   for (const e of k.entries) view.channel.restore(e)
   for (const e of k.entries) if (e.sealed !== true) bus.validator.remember(e.envelope)
   bus.validator.remember(q)
@@ -77,6 +79,7 @@ export function kept (view: QuestionView, now = Date.now()): KeptChannel {
   if (view.to !== undefined) k.to = view.to
   if (view.sealedWire !== undefined) k.sealedWire = view.sealedWire
   if (view.cursor !== undefined) { k.cursor = view.cursor; k.cursorPeer = view.cursorPeer }
+  if (view.role !== undefined) k.role = view.role
   return k
 }
 

@@ -31,6 +31,8 @@ export interface KeptChannel {
   deadline: number
   /** Closed, or past its deadline. */
   finished: boolean
+  /** Following as appointed shadow, or acting as secretary. */
+  role?: 'shadow' | 'secretary'
 }
 
 /** The entries to keep: in arrival order, bounded by count and bytes (the oldest kept first). */
