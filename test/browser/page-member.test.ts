@@ -1,5 +1,6 @@
 // The page as a full member with its own view (issues 16 item 3, 19, 22 item 5), in real Chromium
-// against real `bin/swarm` daemons: a page that loads after a question was asked shows it with
+// against a real `bin/swarm` daemon serving it and an in-process bus node (the real QuestionBus on
+// real libp2p, cheaper to start than a second daemon) behind it: a page that loads after a question was asked shows it with
 // its contributions and summary (sources linked to the contributions they cite); a reload shows
 // the kept channel at once and resumes it from its cursor with exactly what it missed; the asker
 // closes with accept; an attachment is downloaded and verified chunk by chunk; appointed shadow,
@@ -26,7 +27,9 @@ import { buildContribution, buildQuestion, createSigner } from '../../src/envelo
 import { identityFromSeed } from '../../src/identity/index.ts'
 import { findChromium, launchChromium } from '../helpers/chromium.ts'
 import type { ChromiumSession } from '../helpers/chromium.ts'
+import { startBusNode, stopBusNodes, type BusNode } from '../helpers/bus-nodes.ts'
 import { cleanupHomes, createDaemon, eventually, stopAll } from '../helpers/daemons.ts'
+import { multiaddr } from '@multiformats/multiaddr'
 import type { TestDaemon } from '../helpers/daemons.ts'
 import type { Page } from 'playwright-core'
 
@@ -36,7 +39,7 @@ const enc = new TextEncoder()
 
 describe.skipIf(findChromium() == null)('the page as a member, with its own view (real Chromium)', () => {
   let web: TestDaemon // serves the page, asks Q1 with an attachment
-  let other: TestDaemon // answers, reached by the page only through `web`
+  let other: BusNode // answers (and asks), reached by the page only through `web`
   let chromium: ChromiumSession
   let page: Page
   let url: string
@@ -50,9 +53,8 @@ describe.skipIf(findChromium() == null)('the page as a member, with its own view
     // one-second heartbeats: the takeover test waits three of them, not thirty seconds
     const config = { presence: { heartbeatSec: 1 } }
     web = await createDaemon({ ws: true, webrtcDirect: true, flags: ['--web', '127.0.0.1:0'], config })
-    other = await createDaemon({ config })
-    await Promise.all([web.start(), other.start()])
-    await other.json(['connect', web.tcpAddr])
+    ;[other] = await Promise.all([startBusNode({ federation: 'fed:test', configure: (c) => { c.presence.heartbeatSec = 1 } }), web.start()])
+    await other.libp2p.dial(multiaddr(web.tcpAddr))
     url = (await web.json(['stats'])).web.url
     // three chunks, so the manifest path and a resume at chunk 1 are both exercised
     dir = await mkdtemp(join(tmpdir(), 'swarm-page-'))
@@ -61,8 +63,8 @@ describe.skipIf(findChromium() == null)('the page as a member, with its own view
     const asked = await web.json(['ask', 'Which rotation window do we use for the trust root?', '--ttl', '900', '--attach', join(dir, 'notes.bin')])
     q1 = asked.id
     root = asked.envelope.attachments[0].cid
-    await eventually(async () => (await other.json(['questions'])).some((q: any) => q.id === q1), { what: 'Q1 at the answering daemon' })
-    c1 = (await other.json(['answer', q1, 'Overlap the old and new roots for a week.', '--kind', 'recommendation', '--confidence', '0.8'])).id
+    await eventually(async () => (await other.bus.list()).some((q) => q.id === q1), { what: 'Q1 at the answering node' })
+    c1 = (await other.bus.contribute(q1, { text: 'Overlap the old and new roots for a week.', kind: 'recommendation', confidence: 0.8 })).id
     await eventually(async () => (await web.json(['show', q1])).contributions.some((c: any) => c.id === c1), { what: 'c1 at the asker' })
     await web.json(['summarize', q1])
     chromium = await launchChromium()
@@ -70,7 +72,8 @@ describe.skipIf(findChromium() == null)('the page as a member, with its own view
 
   afterAll(async () => {
     await chromium?.close()
-    await stopAll([web, other].filter(Boolean))
+    await stopBusNodes()
+    await stopAll([web].filter(Boolean))
     await cleanupHomes()
     if (dir != null) await rm(dir, { recursive: true, force: true })
   }, 60_000)
@@ -111,7 +114,7 @@ describe.skipIf(findChromium() == null)('the page as a member, with its own view
     const before = await page.evaluate((q) => window.swarm.items(q), q1)
     await page.evaluate(() => new Promise((resolve) => setTimeout(resolve, 400))) // the kept copy is written 150 ms after a change
     await page.goto('about:blank')
-    const c2 = (await other.json(['answer', q1, 'And publish the new root\'s fingerprint first.', '--kind', 'fact', '--confidence', '0.7'])).id
+    const c2 = (await other.bus.contribute(q1, { text: 'And publish the new root\'s fingerprint first.', kind: 'fact', confidence: 0.7 })).id
     await eventually(async () => (await web.json(['show', q1])).contributions.some((c: any) => c.id === c2), { what: 'c2 at the asker' })
 
     await page.goto(url)
@@ -133,8 +136,8 @@ describe.skipIf(findChromium() == null)('the page as a member, with its own view
 
   it('the asker closes its question from the page, accepting a contribution', async () => {
     const q2 = await page.evaluate(() => window.swarm.ask('Is a week of overlap enough?', { ttl: 600 }))
-    await eventually(async () => (await other.json(['questions'])).some((q: any) => q.id === q2), { what: 'Q2 at the answering daemon' })
-    const c3 = (await other.json(['answer', q2, 'Yes, for clients that poll daily.', '--kind', 'fact', '--confidence', '0.9'])).id
+    await eventually(async () => (await other.bus.list()).some((q) => q.id === q2), { what: 'Q2 at the answering node' })
+    const c3 = (await other.bus.contribute(q2, { text: 'Yes, for clients that poll daily.', kind: 'fact', confidence: 0.9 })).id
     await eventually(async () => (await page.evaluate((q) => window.swarm.contributions(q), q2)).some((c) => c.id === c3), { what: 'c3 in the page' })
     await select(q2)
     await page.waitForSelector(`#channel input[name=accept][value="${c3}"]`)
@@ -235,7 +238,7 @@ describe.skipIf(findChromium() == null)('the page as a member, with its own view
       expect(taken.ids).toHaveLength(1) // only the signed question of this federation
       expect(taken.fetched).toHaveLength(1) // only the signed contribution of that channel
       // and honest traffic still flows: the daemon's contribution arrives as before
-      const c4 = (await other.json(['answer', q1, 'Still listening.', '--kind', 'partial-answer', '--confidence', '0.4'])).id
+      const c4 = (await other.bus.contribute(q1, { text: 'Still listening.', kind: 'partial-answer', confidence: 0.4 })).id
       await eventually(async () => (await page.evaluate((q) => window.swarm.contributions(q), q1)).some((c) => c.id === c4), { what: 'an honest contribution after the hostile pages', timeoutMs: 30_000 })
     }, 60_000)
 
@@ -258,10 +261,10 @@ describe.skipIf(findChromium() == null)('the page as a member, with its own view
     }, 30_000)
   })
 
-  // last: it stops the asking daemon
+  // last: it stops the asking node
   it('appointed shadow, the page takes over when the asker goes quiet, and closes as secretary', async () => {
     const me = await page.evaluate(() => window.swarm.nodeId)
-    const q3 = (await other.json(['ask', 'Who keeps this channel if I go?', '--ttl', '600', '--shadow', me])).id
+    const q3 = (await other.bus.ask({ text: 'Who keeps this channel if I go?', ttlSec: 600, shadow: me })).id
     await eventually(async () => await page.evaluate((q) => window.swarm.bus!.questions.get(q)?.role === 'shadow', q3), { what: 'the page following as shadow' })
     // the serving daemon takes part, so it judges the claim and the close too
     await eventually(async () => (await web.json(['questions'])).some((q: any) => q.id === q3), { what: 'Q3 at the serving daemon' })
