@@ -27,7 +27,7 @@ import type { PeerId } from '@libp2p/interface'
 
 import { BusError, type AnswerOptions, type AskOptions, type BusClientInit, type QuestionView } from './bus-types.ts'
 import { PageWire } from './bus-wire.ts'
-import type { KeptChannel } from './channel-keep.ts'
+import { PAGE_CHANNEL_ENVELOPES, type KeptChannel } from './channel-keep.ts'
 import { adoptHistory, adoptQuestion, kept, restoreKept } from './bus-restore.ts'
 import { ingestSealed, onDelivery } from './bus-inbound.ts'
 import { PagePresence } from './page-presence.ts'
@@ -320,7 +320,7 @@ export class BusClient extends EventTarget {
 
   /** @internal */
   record (q: QuestionEnvelope, mine: boolean, via: string): QuestionView {
-    const channel = new Channel(q, { self: this.nodeId, since: Date.now(), heartbeatSec: this.heartbeatSec, skewMs: this.skewMs })
+    const channel = new Channel(q, { self: this.nodeId, since: Date.now(), heartbeatSec: this.heartbeatSec, skewMs: this.skewMs, maxEntries: PAGE_CHANNEL_ENVELOPES })
     const view: QuestionView = { id: q.id, envelope: q, wire: JSON.stringify(q), mine, via, receivedAt: Date.now(), joined: false, channel, items: channel.entries }
     this.questions.set(q.id, view)
     return view

@@ -3,6 +3,8 @@
 
 import type { ChannelEntry } from '../bus/core/index.ts'
 
+/** Envelopes one channel holds in the page's memory at most (beyond: `channel-full`, as on a daemon; the asker's own always fit). */
+export const PAGE_CHANNEL_ENVELOPES = 2000
 /** Channels the page keeps at most. */
 export const KEEP_CHANNELS = 64
 /** Envelopes kept per channel at most (a history fetch after a reload brings the rest). */
