@@ -47,6 +47,8 @@ export class BusClient extends EventTarget {
   /** ms (performance.now) when the first question from another node arrived. */
   firstQuestionAt?: number
   private readonly node: BrowserNode
+  // @internal members are the page bus's own parts' (bus-inbound, bus-restore, page-presence,
+  // cut out of this file by job), not the page's API (that is swarm-api.ts)
   /** @internal */
   readonly signer: Signer
   /** Heartbeats, and acting for a channel as appointed shadow or secretary. */
