@@ -56,7 +56,7 @@ export async function buildWebBundle (options: BuildWebOptions & { analyze?: boo
     sourcemap: false,
     legalComments: 'none',
     logLevel: 'warning',
-    plugins: [zodSubset(), dedupePackages(ROOT)],
+    plugins: [zodSubset(), noNodeEd25519(), dedupePackages(ROOT)],
     // libp2p's packages ship "browser" maps (e.g. the private-address gater, the dial-only
     // webrtc-direct transport); the default conditions for platform browser pick them
     define: { 'process.env.NODE_ENV': '"production"', global: 'globalThis' }
@@ -67,7 +67,8 @@ export async function buildWebBundle (options: BuildWebOptions & { analyze?: boo
   const tmp = `${file}.${process.pid}.${Date.now()}.tmp`
   await writeFile(tmp, out.contents)
   await rename(tmp, file)
-  const inputs = Object.keys(result.metafile.inputs).map((p) => relative(ROOT, resolve(ROOT, p)))
+  // files only: a plugin's generated module (`namespace:name`) has no mtime to compare
+  const inputs = Object.keys(result.metafile.inputs).filter((p) => !/^[a-z-]+:/.test(p)).map((p) => relative(ROOT, resolve(ROOT, p)))
   await writeFile(join(outdir, WEB_META_NAME), JSON.stringify({ builtAt: new Date().toISOString(), bytes: out.contents.length, inputs }) + '\n')
   const bundle: WebBundle = { file, bytes: out.contents.length }
   if (options.analyze === true) bundle.parts = analyze(result.metafile)
@@ -112,6 +113,20 @@ function zodSubset (): Plugin {
       b.onResolve({ filter: /^zod$/ }, (args) => args.importer.endsWith('zod-builders.ts') ? undefined : { path: join(ROOT, 'src/web/zod-subset.ts') })
       // zod's package "exports" hide the classic builders' own file; take it by path
       b.onResolve({ filter: /^zod\/v4\/classic\/schemas\.js$/ }, () => ({ path: join(zodDir, 'v4/classic/schemas.js') }))
+    }
+  }
+}
+
+/**
+ * The node:crypto Ed25519 backend (src/envelope/ed25519-node.ts) finds no node:crypto in a
+ * browser and returns undefined there; the bundle gets that answer without the 1 KB of code.
+ */
+function noNodeEd25519 (): Plugin {
+  return {
+    name: 'swarm-no-node-ed25519',
+    setup (b) {
+      b.onResolve({ filter: /\/ed25519-node\.ts$/ }, () => ({ path: 'ed25519-node', namespace: 'swarm-stub' }))
+      b.onLoad({ filter: /.*/, namespace: 'swarm-stub' }, () => ({ contents: 'export const createNodeEd25519 = () => undefined', loader: 'ts' }))
     }
   }
 }

@@ -1,31 +1,18 @@
-// Content ids of attachments (CIDv1, sha2-256). An attachment of at most one chunk is named by
-// the raw CID of its bytes (what `ipfs add --raw-leaves` gives a small file); a bigger one by the
-// dag-json CID of its manifest, the canonical list of its chunks' raw CIDs. Every chunk is then
-// checked on arrival against a hash the root id vouches for. Pure.
+// Content ids of attachments on the daemon's side: the shared rules (cid-core.ts) with
+// node:crypto's sha256, several times faster than a JavaScript hash on the transfer path. Pure.
 
 import { createHash } from 'node:crypto'
-import { CID } from 'multiformats/cid'
-import * as Digest from 'multiformats/hashes/digest'
 import { CHUNK_BYTES } from './constants.ts'
-import { BlobError } from './errors.ts'
+import { cidOfWith, DAG_JSON, decodeManifestWith, encodeManifest, matchesWith, RAW, type Manifest } from './cid-core.ts'
 
-export const RAW = 0x55
-export const DAG_JSON = 0x0129
-export const SHA2_256 = 0x12
-
-export interface Manifest {
-  size: number
-  chunkBytes: number
-  /** Raw CIDs of the chunks, in order. */
-  chunks: string[]
-}
+export { chunkCount, chunkRange, DAG_JSON, encodeManifest, parseCid, RAW, SHA2_256, type Manifest, type ParsedCid } from './cid-core.ts'
 
 export function sha256 (bytes: Uint8Array): Uint8Array {
   return createHash('sha256').update(bytes).digest()
 }
 
 export function cidOf (codec: number, bytes: Uint8Array): string {
-  return CID.createV1(codec, Digest.create(SHA2_256, sha256(bytes))).toString()
+  return cidOfWith(sha256, codec, bytes)
 }
 
 /** The raw CID of one chunk (or of a whole small attachment). */
@@ -33,59 +20,14 @@ export function rawCid (bytes: Uint8Array): string {
   return cidOf(RAW, bytes)
 }
 
-export interface ParsedCid { codec: typeof RAW | typeof DAG_JSON, digest: Uint8Array }
-
-/** Accepts only what this exchange makes: CIDv1, sha2-256, raw or dag-json. Throws `bad-cid`. */
-export function parseCid (text: string): ParsedCid {
-  let cid: CID
-  try { cid = CID.parse(text) } catch { throw new BlobError('bad-cid', `not a CID: ${text.slice(0, 80)}`) }
-  if (cid.version !== 1 || cid.multihash.code !== SHA2_256 || cid.multihash.digest.length !== 32) throw new BlobError('bad-cid', `${text} is not a CIDv1 with a sha2-256 multihash`)
-  if (cid.code !== RAW && cid.code !== DAG_JSON) throw new BlobError('bad-cid', `${text}: codec 0x${cid.code.toString(16)} is neither raw nor dag-json`)
-  if (cid.toString() !== text) throw new BlobError('bad-cid', `${text} is not in its canonical base32 form`)
-  return { codec: cid.code, digest: cid.multihash.digest }
-}
-
 /** True when `bytes` hash to the digest `cid` names. */
 export function matches (cid: string, bytes: Uint8Array): boolean {
-  const { digest } = parseCid(cid)
-  const h = sha256(bytes)
-  if (h.length !== digest.length) return false
-  for (let i = 0; i < h.length; i++) if (h[i] !== digest[i]) return false
-  return true
-}
-
-export function chunkCount (size: number, chunkBytes = CHUNK_BYTES): number {
-  return size === 0 ? 1 : Math.ceil(size / chunkBytes)
-}
-
-/** Canonical dag-json (keys sorted, no whitespace): one text per manifest, so one CID. */
-export function encodeManifest (m: Manifest): Uint8Array {
-  const links = m.chunks.map((c) => `{"/":${JSON.stringify(c)}}`).join(',')
-  return new TextEncoder().encode(`{"chunk-bytes":${m.chunkBytes},"chunks":[${links}],"size":${m.size}}`)
+  return matchesWith(sha256, cid, bytes)
 }
 
 /** Reads a manifest fetched for `root`; throws `bad-hash` or `bad-manifest`. */
 export function decodeManifest (root: string, bytes: Uint8Array): Manifest {
-  if (!matches(root, bytes)) throw new BlobError('bad-hash', `manifest does not hash to ${root}`)
-  let o: any
-  try { o = JSON.parse(new TextDecoder().decode(bytes)) } catch { throw new BlobError('bad-manifest', 'manifest is not JSON') }
-  const ok = o !== null && typeof o === 'object' && Number.isSafeInteger(o.size) && o.size > 0 && Number.isSafeInteger(o['chunk-bytes']) &&
-    o['chunk-bytes'] >= 1024 && o['chunk-bytes'] <= 4 * 1024 * 1024 && Array.isArray(o.chunks) &&
-    o.chunks.every((l: any) => l !== null && typeof l === 'object' && typeof l['/'] === 'string')
-  if (!ok) throw new BlobError('bad-manifest', 'manifest lacks size, chunk-bytes or chunk links')
-  const m: Manifest = { size: o.size, chunkBytes: o['chunk-bytes'], chunks: o.chunks.map((l: any) => l['/']) }
-  if (m.chunks.length !== chunkCount(m.size, m.chunkBytes) || m.chunks.length < 2) throw new BlobError('bad-manifest', `${m.chunks.length} chunks do not make ${m.size} bytes`)
-  for (const c of m.chunks) if (parseCid(c).codec !== RAW) throw new BlobError('bad-manifest', 'a chunk link is not a raw CID')
-  // canonical text only: otherwise one content would have many ids
-  const again = encodeManifest(m)
-  if (again.length !== bytes.length || !again.every((b, i) => b === bytes[i])) throw new BlobError('bad-manifest', 'manifest is not canonical dag-json')
-  return m
-}
-
-/** Byte range of chunk `i`. */
-export function chunkRange (m: { size: number, chunkBytes: number }, i: number): { start: number, end: number } {
-  const start = i * m.chunkBytes
-  return { start, end: Math.min(m.size, start + m.chunkBytes) }
+  return decodeManifestWith(sha256, root, bytes)
 }
 
 /** The id and (for multi-chunk attachments) manifest of content whose chunk hashes are known. */

@@ -1,13 +1,12 @@
-// Fetching an attachment from whoever holds it: the manifest first (multi-chunk roots), then the
-// chunks in order from one holder at a time. Every frame is checked against the hash the root id
-// vouches for as it arrives; a holder that sends a bad one (`bad-hash`) or goes away is dropped
-// and the transfer resumes at the same chunk from the next holder. One fetch per id at a time.
+// Fetching an attachment into this daemon's store from whoever holds it: the shared, verified
+// pull (pull.ts, the same loop the page runs) written chunk by chunk into a partial file that is
+// committed whole. One fetch per id at a time.
 
 import type { PeerId } from '@libp2p/interface'
-import { chunkRange, decodeManifest, matches, parseCid, type Manifest } from './cid.ts'
-import { CHUNK_BYTES, FETCH_TIMEOUT_MS } from './constants.ts'
+import { parseCid, sha256 } from './cid.ts'
+import { FETCH_TIMEOUT_MS } from './constants.ts'
 import { BlobError } from './errors.ts'
-import { BATCH_CHUNKS, openTransfer, readFrame, requestMore } from './protocol.ts'
+import { pullVerified, tooLarge } from './pull.ts'
 import type { BlobStore, HeldBlob } from './store.ts'
 
 export interface FetchInit {
@@ -50,117 +49,26 @@ export class BlobFetcher {
   }
 
   private async run (cid: string, opts: FetchOptions): Promise<HeldBlob> {
-    const signal = AbortSignal.any([opts.signal ?? AbortSignal.timeout(FETCH_TIMEOUT_MS)])
-    const holders = dedupe(opts.holders)
-    if (holders.length === 0) throw new BlobError('not-found', `no holder of ${cid} is connected`)
-    const { codec } = parseCid(cid)
-    let last: BlobError | undefined
-    const fail = (peer: PeerId, err: unknown): void => {
-      const e = err instanceof BlobError ? err : new BlobError('not-found', (err as Error)?.message ?? String(err))
-      if (signal.aborted) throw new BlobError('not-found', `fetching ${cid} was aborted`)
-      if (e.code === 'bad-hash' || e.code === 'bad-manifest' || e.code === 'bad-frame') this.c.onReject?.(e.code, peer)
-      this.c.log?.debug('blob holder failed', { cid, peer: peer.toString(), code: e.code, err: e.message })
-      if (last === undefined || last.code === 'not-found' || e.code === 'too-large') last = e
-    }
-
-    // what the chunks must hash to
-    let manifest: Manifest | undefined
-    let manifestBytes: Uint8Array | undefined
-    const remaining = [...holders]
-    if (codec === 0x55) {
-      manifest = { size: opts.size ?? -1, chunkBytes: CHUNK_BYTES, chunks: [cid] }
-    } else {
-      while (manifest === undefined && remaining.length > 0) {
-        const peer = remaining[0]
-        try {
-          const t = await openTransfer(this.c.libp2p, peer, { cid, want: 'manifest' }, signal)
-          try {
-            if (t.header.status !== 'ok') throw new BlobError('not-found', `${peer.toString()} does not hold ${cid}`)
-            if ((t.header.size ?? 0) > this.c.store.maxBytes) throw tooLarge(cid, t.header.size ?? 0, this.c.store.maxBytes)
-            const bytes = await readFrame(t, signal)
-            const m = decodeManifest(cid, bytes)
-            if (opts.size !== undefined && m.size !== opts.size) throw new BlobError('bad-manifest', `${cid} holds ${m.size} bytes, the envelope said ${opts.size}`)
-            if (m.size > this.c.store.maxBytes) throw tooLarge(cid, m.size, this.c.store.maxBytes)
-            manifest = m
-            manifestBytes = bytes
-            await t.stream.close().catch(() => {})
-          } catch (err) {
-            t.stream.abort(err instanceof Error ? err : new Error(String(err)))
-            throw err
-          }
-        } catch (err) {
-          if (err instanceof BlobError && err.code === 'too-large') throw err
-          fail(peer, err)
-          remaining.shift()
-        }
-      }
-      if (manifest === undefined) throw last ?? new BlobError('not-found', `no holder served ${cid}`)
-    }
-
-    // the chunks, resumed at `next` from each holder in turn
+    const signal = opts.signal ?? AbortSignal.timeout(FETCH_TIMEOUT_MS)
     const writer = await this.c.store.partialWriter()
-    let writing: Promise<void> = Promise.resolve()
-    let next = 0
     try {
-      for (const peer of remaining) {
-        if (next >= manifest.chunks.length) break
-        try {
-          const t = await openTransfer(this.c.libp2p, peer, { cid, from: next, count: BATCH_CHUNKS }, signal)
-          let requested = Math.min(manifest.chunks.length, next + BATCH_CHUNKS)
-          try {
-            if (t.header.status !== 'ok') throw new BlobError('not-found', `${peer.toString()} does not hold ${cid}`)
-            if (codec === 0x55) {
-              // a single chunk: its size comes from the holder, bounded by the chunk size and the cap
-              const size = t.header.size ?? -1
-              if (t.header.chunks !== 1 || size < 0 || size > CHUNK_BYTES) throw new BlobError('bad-frame', `${cid} is one chunk, the holder says ${t.header.chunks ?? '?'}`)
-              if (size > this.c.store.maxBytes) throw tooLarge(cid, size, this.c.store.maxBytes)
-              if (opts.size !== undefined && opts.size !== size) throw new BlobError('bad-manifest', `${cid} holds ${size} bytes, the envelope said ${opts.size}`)
-              manifest.size = size
-            }
-            while (next < manifest.chunks.length) {
-              // keep one more batch asked for while this one arrives
-              if (requested < manifest.chunks.length && requested - next <= BATCH_CHUNKS) {
-                const count = Math.min(BATCH_CHUNKS, manifest.chunks.length - requested)
-                await requestMore(t, { cid, from: requested, count }, signal)
-                requested += count
-              }
-              const bytes = await readFrame(t, signal)
-              const { start, end } = chunkRange(manifest, next)
-              if (bytes.length !== end - start || !matches(manifest.chunks[next], bytes)) {
-                throw new BlobError('bad-hash', `chunk ${next} of ${cid} from ${peer.toString()} does not hash to ${manifest.chunks[next]}`)
-              }
-              // the disk write of this chunk overlaps the arrival of the next (one write in flight)
-              await writing
-              writing = writer.append(bytes)
-              next++
-            }
-            await writing
-            await t.stream.close().catch(() => {})
-          } catch (err) {
-            t.stream.abort(err instanceof Error ? err : new Error(String(err)))
-            throw err
-          }
-        } catch (err) {
-          if (err instanceof BlobError && err.code === 'too-large') throw err
-          fail(peer, err)
+      const { manifest, manifestBytes } = await pullVerified(cid, {
+        libp2p: this.c.libp2p,
+        hash: sha256,
+        maxBytes: this.c.store.maxBytes,
+        holders: opts.holders,
+        size: opts.size,
+        signal,
+        append: async (bytes) => { await writer.append(bytes) },
+        onFail: (peer: PeerId, e: BlobError) => {
+          if (e.code === 'bad-hash' || e.code === 'bad-manifest' || e.code === 'bad-frame') this.c.onReject?.(e.code, peer)
+          this.c.log?.debug('blob holder failed', { cid, peer: peer.toString(), code: e.code, err: e.message })
         }
-      }
-      await writing
-      if (next < manifest.chunks.length) throw last ?? new BlobError('not-found', `no holder served all of ${cid}`)
+      })
       return await writer.commit(cid, manifest, manifestBytes)
     } catch (err) {
-      await writing.catch(() => {})
       await writer.discard()
       throw err
     }
   }
-}
-
-function tooLarge (cid: string, size: number, max: number): BlobError {
-  return new BlobError('too-large', `${cid} is ${size} bytes, over this node's attachment cap of ${max} (config blobs.maxBytes)`, { size, max })
-}
-
-function dedupe (peers: PeerId[]): PeerId[] {
-  const seen = new Set<string>()
-  return peers.filter((p) => { const k = p.toString(); if (seen.has(k)) return false; seen.add(k); return true })
 }

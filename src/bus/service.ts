@@ -10,7 +10,7 @@ import { NotFoundError, SwarmError } from '../errors.ts'
 import { encodeJson, handleRequests } from '../net/rpc.ts'
 import { ReputationBook } from '../reputation/index.ts'
 import type { SwarmService } from '../kernel/components.ts'
-import { APPOINT_PREFIX, CHANNEL_PREFIX, channelTopic, questionSubscriptions, topicKind, type Channel, type QuestionRecord, type QuestionState, type Role, type Scope, type TopicKind } from './core/index.ts'
+import { APPOINT_PREFIX, CHANNEL_PREFIX, PROTOCOL_OPEN_QUESTIONS, channelTopic, questionSubscriptions, topicKind, type Channel, type QuestionRecord, type QuestionState, type Role, type Scope, type TopicKind } from './core/index.ts'
 import { BusContext, hrNow, now, PRUNE_AFTER_MS, type BusComponents, type Deliverable } from './context.ts'
 import { DeliveryPolicy } from './delivery.ts'
 import { Effects } from './effects.ts'
@@ -19,6 +19,7 @@ import { registerBusMethods } from './methods.ts'
 import { Outbox } from './outbox.ts'
 import { seal, type SealedEnvelope } from './private.ts'
 import { PROTOCOL_HISTORY_CURSOR, serveHistory, type ChannelStore } from './repository.ts'
+import { serveOpenQuestions } from './open-questions.ts'
 import type { AskInit, ChannelEvent, ContributeInit, QuestionNotice } from './types.ts'
 import { BusViews } from './views.ts'
 import { Watchdog } from './watchdog.ts'
@@ -95,6 +96,7 @@ export class QuestionBus implements SwarmService {
     })
     await handleRequests(libp2p, PROTOCOL_DELIVERY, async (req, from) => encodeJson(await inbox.onDelivery(req, from)), { maxInboundStreams: 64, timeoutMs: 10_000 })
     await serveHistory(libp2p, this.store)
+    await serveOpenQuestions(libp2p, this.ctx.book, now)
     libp2p.services.pubsub.addEventListener('subscription-change', this.onSubscriptionChange)
     libp2p.addEventListener('peer:connect', this.onPeerConnect)
     registerBusMethods(this.c.control, this)
@@ -112,6 +114,7 @@ export class QuestionBus implements SwarmService {
     await this.c.libp2p.unhandle(PROTOCOL_DELIVERY).catch(() => {})
     await this.c.libp2p.unhandle(PROTOCOL_HISTORY).catch(() => {})
     await this.c.libp2p.unhandle(PROTOCOL_HISTORY_CURSOR).catch(() => {})
+    await this.c.libp2p.unhandle(PROTOCOL_OPEN_QUESTIONS).catch(() => {})
     await this.store.flush().catch(() => {}) // the last group of writes, before the database closes
   }
 

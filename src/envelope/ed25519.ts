@@ -1,9 +1,9 @@
 // Ed25519 (RFC 8032) backends behind one interface: node:crypto where present (fast, sync),
-// WebCrypto in browsers (async), @noble/ed25519 where neither works. All three must give the
-// same verdict; noble runs with zip215 off (RFC 8032 strict), which is what OpenSSL does.
+// WebCrypto in browsers (async), noble where neither works. All three must give the same
+// verdict; noble runs with zip215 off (RFC 8032 strict), which is what OpenSSL does. noble is
+// @noble/curves' ed25519, which the page already carries for sealing (X25519): one copy, not two.
 
-import * as noble from '@noble/ed25519'
-import { sha512 } from '@noble/hashes/sha2.js'
+import { ed25519 as noble } from '@noble/curves/ed25519.js'
 import { createNodeEd25519 } from './ed25519-node.ts'
 
 export interface Ed25519Backend {
@@ -17,8 +17,6 @@ export interface Ed25519Backend {
   signSync?: (seed: Uint8Array, message: Uint8Array) => Uint8Array
   publicKeyOf?: (seed: Uint8Array) => Uint8Array
 }
-
-noble.hashes.sha512 = sha512
 
 const strict = { zip215: false }
 

@@ -1,18 +1,14 @@
-// The page's app: peers, the ask form, the questions, a question's live response channel
-// (contribution kinds, confidence, sources), its summary, and the answer form. Plain DOM over
+// The page's app: peers, the ask form, the questions (an empty state when there are none), a
+// question's live response channel (contribution kinds, confidence, sources, attachments to
+// download), its summary with each source linked to the contribution it cites, the answer form,
+// and for the asker the close form (accepting the ticked contributions). Plain DOM over
 // window.swarm; it draws only when the page has a `#swarm-app` mount point (page.html).
-import type { BusClient, ChannelItem, QuestionView } from './bus-client.ts'
-import type { SwarmPage } from './swarm-api.ts'
-import type { ContributionEnvelope, SummaryEnvelope } from '../envelope/schemas.ts'
+import type { BusClient, QuestionView } from './bus-client.ts'
+import { fetchAttachment, type SwarmPage } from './swarm-api.ts'
+import type { ContributionEnvelope } from '../envelope/schemas.ts'
+import { answerForm, bytes, closeForm, drawAttachments, drawItem, drawSummary, EMPTY_STATE, esc, plural, short, who } from './app-parts.ts'
 
-const KINDS = ['partial-answer', 'fact', 'hypothesis', 'recommendation', 'clarification-request', 'clarification', 'objection']
-
-const esc = (s: unknown): string => String(s).replace(/[&<>"']/g, c => `&#${c.charCodeAt(0)};`)
-const short = (id: string, n = 10): string => id.length > n + 8 ? `${id.slice(0, n)}…${id.slice(-6)}` : id
-const who = (nodeId: string, me: string): string => nodeId === me ? 'you' : short(nodeId.replace(/^node:did:key:/, ''), 8)
 const $ = <T extends HTMLElement>(root: ParentNode, sel: string): T => root.querySelector(sel) as T
-
-const plural = (n: number, what: string): string => `${n} ${what}${n === 1 ? '' : 's'}`
 
 function remaining (ms: number): string {
   if (ms <= 0) return 'expired'
@@ -33,25 +29,31 @@ export function mountApp (swarm: SwarmPage): void {
   }
   setStatus('connecting…', 'wait')
 
-  swarm.ready.then(() => {
+  // the bus (and the channels kept from the last visit) is there before any peer answers: draw it at once
+  swarm.busReady.then(() => {
     const bus = swarm.bus
-    const conn = swarm.connections()[0]
-    const via = conn == null ? '' : conn.remoteAddr.includes('/webrtc-direct') ? 'webrtc-direct' : conn.remoteAddr.includes('/ws') ? 'websockets' : 'libp2p'
-    setStatus(`connected · ${via}`, 'ok')
     $<HTMLElement>(document, '#me').innerHTML = `<b>${esc(short(swarm.nodeId.replace(/^node:did:key:/, ''), 12))}</b> in <b>${esc(swarm.federation || '—')}</b>`
     if (bus == null) return
     bus.addEventListener('change', (e) => {
       const id = (e as CustomEvent<{ questionId: string }>).detail.questionId
+      selected ??= id
       drawQuestions(bus)
       if (id === selected) drawChannel(bus)
     })
     bus.addEventListener('question', (e) => {
       if (selected == null) { selected = (e as CustomEvent<{ id: string }>).detail.id; drawChannel(bus) }
     })
+    selected ??= [...bus.questions.values()].sort((a, b) => b.receivedAt - a.receivedAt)[0]?.id
     wireAsk(bus)
     drawQuestions(bus)
     drawChannel(bus)
     setInterval(() => { drawPeers(); drawQuestions(bus) }, 1000)
+  }, () => {})
+
+  swarm.ready.then(() => {
+    const conn = swarm.connections()[0]
+    const via = conn == null ? '' : conn.remoteAddr.includes('/webrtc-direct') ? 'webrtc-direct' : conn.remoteAddr.includes('/ws') ? 'websockets' : 'libp2p'
+    setStatus(`connected · ${via}`, 'ok')
     drawPeers()
   }, (err: Error) => { setStatus(`not connected: ${err.message}`, 'bad') })
 
@@ -72,7 +74,7 @@ export function mountApp (swarm: SwarmPage): void {
     const views = [...bus.questions.values()].sort((a, b) => b.receivedAt - a.receivedAt)
     const el = $<HTMLElement>(root!, '#questions')
     el.innerHTML = views.length === 0
-      ? '<li class="muted">no questions yet — ask one, or wait for the swarm</li>'
+      ? '<li class="muted empty-list">no questions yet — ask one, or wait for the swarm</li>'
       : views.map(v => {
         const q = v.envelope
         const state = bus.state(v)
@@ -90,64 +92,77 @@ export function mountApp (swarm: SwarmPage): void {
   function drawChannel (bus: BusClient): void {
     const pane = $<HTMLElement>(root!, '#channel')
     const v = selected == null ? undefined : bus.questions.get(selected)
-    if (v == null) { pane.innerHTML = '<p class="muted">Select a question to follow its response channel.</p>'; return }
+    if (v == null) { pane.innerHTML = bus.questions.size === 0 ? EMPTY_STATE : '<p class="muted">Select a question to follow its response channel.</p>'; return }
     if (!v.joined) void bus.watch(v.id)
     const q = v.envelope
     const deadline = Date.parse(q['created-at']) + q['ttl-sec'] * 1000
     const state = bus.state(v)
     const summary = bus.summary(v.id)
+    const live = state === 'open' || state === 'answered'
+    const closing = v.mine && live && bus.acting(v) === bus.nodeId
+    // a redraw keeps what the asker ticked so far
+    const ticked = new Set(Array.from(pane.querySelectorAll<HTMLInputElement>('input[name=accept]:checked'), i => i.value))
     pane.innerHTML = `
       <h2>${esc(q.question.text)}</h2>
       <div class="meta"><span class="tag s-${state}">${state}</span> <span class="tag u-${esc(q.question.urgency)}">${esc(q.question.urgency)}</span>
         <span class="tag">${esc(q.delivery.scope)}</span> ${q.question.tags.map(t => `<span class="tag">#${esc(t)}</span>`).join(' ')}
         · asked by ${esc(who(q.sender['node/id'], bus.nodeId))} · ${remaining(deadline - Date.now())}
         · follow-ups ${q.delivery['follow-ups?'] === false ? 'off' : 'on'} · <code title="${esc(v.id)}">${esc(short(v.id, 14))}</code></div>
-      ${summary == null ? '' : drawSummary(summary)}
-      <ol class="feed">${v.items.map(i => drawItem(i, bus.nodeId)).join('') || '<li class="muted">no contributions yet</li>'}</ol>
-      ${state === 'open' || state === 'answered' ? answerForm(v) : ''}`
+      ${drawAttachments(q.attachments, q.sender['node/id'])}
+      ${summary == null ? '' : drawSummary(summary, id => v.channel.get(id) != null)}
+      <ol class="feed">${v.items.map(i => drawItem(i, bus.nodeId, closing)).join('') || '<li class="muted">no contributions yet</li>'}</ol>
+      ${closing ? closeForm() : ''}
+      ${live ? answerForm(v) : ''}`
+    for (const id of ticked) { const box = pane.querySelector<HTMLInputElement>(`input[name=accept][value="${CSS.escape(id)}"]`); if (box != null) box.checked = true }
     const form = pane.querySelector<HTMLFormElement>('form.answer')
     if (form != null) wireAnswer(bus, v, form)
+    const close = pane.querySelector<HTMLFormElement>('form.close-q')
+    if (close != null) wireClose(bus, v, close, pane)
+    wireCites(pane)
+    wireDownloads(pane)
   }
 
-  function drawItem (i: ChannelItem, me: string): string {
-    const e = i.envelope as unknown as Record<string, any>
-    const from = who(i.envelope.sender['node/id'], me)
-    const out = i.excluded == null ? '' : ` <span class="tag bad">excluded: ${esc(i.excluded)}</span>`
-    switch (i.type) {
-      case 'swarm/contribution': {
-        const c = i.envelope as ContributionEnvelope
-        return `<li class="contribution k-${esc(c.kind)}${i.excluded == null ? '' : ' excluded'}" data-id="${esc(c.id)}">
-          <div class="head"><span class="kind">${esc(c.kind)}</span> <span class="conf" title="confidence ${c.confidence}"><i style="width:${Math.round(c.confidence * 100)}%"></i></span> ${Math.round(c.confidence * 100)}%
-          · ${esc(from)}${c['in-reply-to'] == null ? '' : ` · re <code>${esc(short(c['in-reply-to'], 14))}</code>`}${out}</div>
-          <div class="body">${esc(c.text)}</div>
-          ${c.sources.length === 0 ? '' : `<div class="sources">sources: ${c.sources.map(s => `<code>${esc(s)}</code>`).join(' ')}</div>`}</li>`
+  /** A source or accepted id links to the contribution it names: highlight it and bring it into view. */
+  function wireCites (pane: HTMLElement): void {
+    pane.querySelectorAll<HTMLAnchorElement>('a.cite').forEach(a => {
+      a.onclick = (ev) => {
+        ev.preventDefault()
+        const li = pane.querySelector<HTMLElement>(`.feed li[data-id="${CSS.escape(a.dataset.cite ?? '')}"]`)
+        if (li == null) return
+        pane.querySelectorAll('.feed li.cited').forEach(x => { x.classList.remove('cited') })
+        li.classList.add('cited')
+        li.scrollIntoView({ block: 'center', behavior: 'smooth' })
       }
-      case 'swarm/presence': return `<li class="event">${esc(from)} ${e.event === 'join' ? 'joined' : 'left'} as ${esc(e.role)}</li>`
-      case 'swarm/secretary-claim': return `<li class="event">${esc(from)}: secretary ${esc(e.mode)} — ${esc(e.reason)}</li>`
-      case 'swarm/summary': return `<li class="event">${esc(from)} posted a ${esc(e.status)} summary</li>`
-      case 'swarm/close': return `<li class="event">closed by ${esc(from)}: ${esc(e.resolution)}${e.note == null ? '' : ` — ${esc(e.note)}`}${out}</li>`
-      default: return ''
+    })
+  }
+
+  function wireDownloads (pane: HTMLElement): void {
+    pane.querySelectorAll<HTMLButtonElement>('button.download').forEach(btn => {
+      btn.onclick = () => {
+        const status = btn.parentElement?.querySelector<HTMLElement>('.dl-status')
+        const d = btn.dataset
+        if (status != null) status.textContent = 'fetching…'
+        btn.disabled = true
+        fetchAttachment(swarm.node!, d.cid!, { size: Number(d.size), senderNodeId: d.sender }).then((got) => {
+          const url = URL.createObjectURL(new Blob([got.bytes as BlobPart], { type: d.type }))
+          const a = document.createElement('a')
+          a.href = url
+          a.download = d.name ?? d.cid!
+          a.click()
+          setTimeout(() => { URL.revokeObjectURL(url) }, 60_000)
+          if (status != null) { status.textContent = `verified ✓ ${bytes(got.bytes.length)}`; status.dataset.sha256 = got.sha256 }
+        }, (err: Error) => { if (status != null) status.textContent = err.message.split(':')[0] }).finally(() => { btn.disabled = false })
+      }
+    })
+  }
+
+  function wireClose (bus: BusClient, v: QuestionView, form: HTMLFormElement, pane: HTMLElement): void {
+    form.onsubmit = (ev) => {
+      ev.preventDefault()
+      const accept = Array.from(pane.querySelectorAll<HTMLInputElement>('input[name=accept]:checked'), i => i.value)
+      bus.close(v.id, { accept }).then(() => { drawQuestions(bus); drawChannel(bus) },
+        (e: Error) => { form.querySelector<HTMLElement>('.err')!.textContent = e.message })
     }
-  }
-
-  function drawSummary (s: SummaryEnvelope): string {
-    const part = (title: string, items: SummaryEnvelope['content']['facts']): string => items.length === 0 ? '' : `<h4>${title}</h4><ul>${items.map(x => `<li>${esc(x.text)} <span class="muted">(${Math.round(x.confidence * 100)}%, ${x.sources.length} source${x.sources.length === 1 ? '' : 's'})</span></li>`).join('')}</ul>`
-    return `<section class="summary"><h3>Summary <span class="tag">${esc(s.status)}</span> <span class="muted">uncertainty ${Math.round(s.content.uncertainty * 100)}%</span></h3>
-      ${part('Facts', s.content.facts)}${part('Hypotheses', s.content.hypotheses)}${part('Recommendations', s.content.recommendations)}</section>`
-  }
-
-  function answerForm (v: QuestionView): string {
-    const kinds = KINDS.filter(k => k !== 'clarification-request' || v.envelope.delivery['follow-ups?'] !== false)
-    const replies = v.items.filter(i => i.type === 'swarm/contribution')
-    return `<form class="answer">
-      <textarea name="text" rows="3" required placeholder="Your contribution…"></textarea>
-      <div class="row">
-        <label>kind <select name="kind">${kinds.map(k => `<option>${k}</option>`).join('')}</select></label>
-        <label>confidence <input name="confidence" type="range" min="0" max="1" step="0.05" value="0.6"><output>60%</output></label>
-        <label>sources <input name="sources" placeholder="url, doc:…, comma separated"></label>
-        ${replies.length === 0 ? '' : `<label>reply to <select name="replyTo"><option value="">—</option>${replies.map(i => `<option value="${esc(i.id)}">${esc(short(i.id, 14))}</option>`).join('')}</select></label>`}
-        <button>Answer</button> <span class="err"></span>
-      </div></form>`
   }
 
   function wireAnswer (bus: BusClient, v: QuestionView, form: HTMLFormElement): void {

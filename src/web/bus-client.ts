@@ -3,29 +3,34 @@
 // act for the channel (the authority rule), secretary and close — is the daemon's own pure core
 // (src/bus/core), so page and daemon judge alike. A page asks (question on its scope's topics,
 // presence join and heartbeats as asker), answers (contribution pushed to the acting node, then
-// gossiped on the channel) and follows channels. Private scope too (src/bus/private.ts). Not
-// here: claiming the secretary role itself, history serving.
+// gossiped on the channel) and follows channels. Private scope too (src/bus/private.ts). History
+// (open questions on load, resume by cursor, serving) is page-history.ts; what survives a reload,
+// channel-keep.ts and page-store.ts.
 import { TopicValidatorResult } from '@libp2p/gossipsub'
 import { PROTOCOL_DELIVERY, topics as topicNames } from '../constants.ts'
 import {
   buildClose, buildContribution, buildPresence, buildQuestion, createWebCryptoEd25519, EnvelopeValidator, formatPubkey, nobleEd25519, nodeIdFromPublicKey
 } from '../envelope/index.ts'
-import type { EnvelopeBase, Signer, Verdict } from '../envelope/index.ts'
+import type { EnvelopeBase, Signer } from '../envelope/index.ts'
 import type {
   CloseEnvelope, ContributionEnvelope, QuestionEnvelope, SummaryEnvelope
 } from '../envelope/schemas.ts'
 import {
-  CHANNEL_PREFIX, CHANNEL_TYPES, Channel, channelTopic, checkChannelEnvelope, checkQuestionScope, deadlineOf, directArrival, publishTopics, topicKind,
+  CHANNEL_PREFIX, CHANNEL_TYPES, Channel, isAppointment, channelTopic, checkChannelEnvelope, checkQuestionScope, deadlineOf, publishTopics, topicKind,
   type QuestionState, type Scope, type TopicKind
 } from '../bus/core/index.ts'
-import { createOpener, open, SEALED_TYPE } from '../bus/private.ts'
-import type { Opener, SealedEnvelope, SealedPayload } from '../bus/private.ts'
+import { createOpener, SEALED_TYPE } from '../bus/private.ts'
+import type { Opener, SealedEnvelope } from '../bus/private.ts'
 import { encodeJson, handleRequests } from '../net/rpc.ts'
 import type { BrowserNode } from './node.ts'
 import type { PeerId } from '@libp2p/interface'
 
 import { BusError, type AnswerOptions, type AskOptions, type BusClientInit, type QuestionView } from './bus-types.ts'
 import { PageWire } from './bus-wire.ts'
+import { PAGE_CHANNEL_ENVELOPES, type KeptChannel } from './channel-keep.ts'
+import { adoptHistory, adoptQuestion, kept, restoreKept } from './bus-restore.ts'
+import { ingestSealed, onDelivery } from './bus-inbound.ts'
+import { PagePresence } from './page-presence.ts'
 
 export { BusError, type AnswerOptions, type AskOptions, type BusClientInit, type ChannelItem, type QuestionView } from './bus-types.ts'
 export type { QuestionState }
@@ -42,13 +47,27 @@ export class BusClient extends EventTarget {
   /** ms (performance.now) when the first question from another node arrived. */
   firstQuestionAt?: number
   private readonly node: BrowserNode
-  private readonly signer: Signer
-  private readonly wire: PageWire
-  private readonly opener: Opener
-  private readonly validator: EnvelopeValidator
-  private readonly questionTopics: string[]
-  private readonly heartbeatSec: number
-  private readonly skewMs: number
+  // @internal members are the page bus's own parts' (bus-inbound, bus-restore, page-presence,
+  // cut out of this file by job), not the page's API (that is swarm-api.ts)
+  /** @internal */
+  readonly signer: Signer
+  /** Heartbeats, and acting for a channel as appointed shadow or secretary. */
+  readonly presence = new PagePresence(this)
+  /** @internal */
+  readonly wire: PageWire
+  /** @internal */
+  readonly opener: Opener
+  /** @internal */
+  readonly validator: EnvelopeValidator
+  /** History pages are judged at the envelopes' own times: no expiry, no replay memory. */
+  /** @internal */
+  readonly historyValidator: EnvelopeValidator
+  /** @internal */
+  readonly questionTopics: string[]
+  /** @internal */
+  readonly heartbeatSec: number
+  /** @internal */
+  readonly skewMs: number
   private readonly defaultTtlSec: number
   private readonly timers = new Set<ReturnType<typeof setTimeout>>()
   private tick?: ReturnType<typeof setInterval>
@@ -76,6 +95,7 @@ export class BusClient extends EventTarget {
     this.wire = new PageWire(init.node, seed, ed, this.signer)
     this.opener = createOpener(this.nodeId, seed)
     this.validator = new EnvelopeValidator({ verifier: ed, clockSkewSec: init.clockSkewSec })
+    this.historyValidator = new EnvelopeValidator({ verifier: ed, clockSkewSec: init.clockSkewSec, replayCacheSize: 0 })
   }
 
   async start (): Promise<void> {
@@ -86,9 +106,9 @@ export class BusClient extends EventTarget {
     }
     pubsub.topicValidators.set(PRIVATE_TOPIC, async (_peer, msg) => await this.onPrivateTopic(msg.data))
     pubsub.subscribe(PRIVATE_TOPIC)
-    await handleRequests(this.node, PROTOCOL_DELIVERY, async (req) => encodeJson(await this.onDelivery(req)), { maxInboundStreams: 32, timeoutMs: 10_000 })
+    await handleRequests(this.node, PROTOCOL_DELIVERY, async (req) => encodeJson(await onDelivery(this, req, DELIVERY_TYPES)), { maxInboundStreams: 32, timeoutMs: 10_000 })
     pubsub.addEventListener('subscription-change', this.onSubscriptionChange)
-    this.tick = setInterval(() => { void this.heartbeat() }, this.heartbeatSec * 1000)
+    this.tick = setInterval(() => { void this.presence.tick() }, this.heartbeatSec * 1000)
   }
 
   async stop (): Promise<void> {
@@ -172,7 +192,7 @@ export class BusClient extends EventTarget {
     const view = this.questions.get(questionId)
     if (view === undefined) throw new BusError('not-found', `question ${questionId} is not known to this page`)
     if (this.acting(view) !== this.nodeId) throw new BusError('not-authorized', 'only the asker may close a question')
-    if (this.closeOf(view) !== undefined) throw new BusError('closed', `question ${questionId} is already closed`)
+    if (view.channel.close !== undefined) throw new BusError('closed', `question ${questionId} is already closed`)
     const accept = o.accept ?? []
     const e = await this.wire.signed(buildClose(this.signer, { questionId, resolution: o.resolution ?? (accept.length > 0 ? 'accepted-answer' : 'resolved'), accepted: accept, note: o.note }))
     await this.publishChannel(view, e)
@@ -206,6 +226,23 @@ export class BusClient extends EventTarget {
     }
   }
 
+  // ------------------------------------------------------------------ history and reloads
+
+  /** The questions topics this page listens on. */
+  listenTopics (): string[] { return [...this.questionTopics] }
+
+  /** Takes a question fetched by request (verified, held to its scope); its id if the page holds it now. */
+  async adoptQuestion (wire: string, via: string): Promise<string | undefined> { return await adoptQuestion(this, wire, via) }
+
+  /** Takes one envelope of a history page (verified, judged at its own time); its id when it was new here. */
+  async adoptHistory (questionId: string, wire: string): Promise<string | undefined> { return await adoptHistory(this, questionId, wire) }
+
+  /** Something about a channel changed outside its envelopes (a cursor): tell the listeners. */
+  touch (questionId: string): void { this.changed(questionId) }
+
+  /** A kept channel back after a reload: shown at once, judged by the core as when it was kept. */
+  restoreKept (k: KeptChannel): void { restoreKept(this, k) }
+
   // ------------------------------------------------------------------ inbound
 
   private async onQuestionTopic (topic: string, data: Uint8Array): Promise<TopicValidatorResult> {
@@ -219,7 +256,8 @@ export class BusClient extends EventTarget {
       }
       this.ingestQuestion(v.envelope as QuestionEnvelope, at.kind)
     }
-    // secretary claims on question topics (shadow appointments) concern daemons; forward them
+    // a shadow appointment travels on the question topics too: followed if it names this page
+    if (isAppointment(v.envelope)) void this.presence.appointment(v.envelope)
     return TopicValidatorResult.Accept
   }
 
@@ -248,78 +286,30 @@ export class BusClient extends EventTarget {
   }
 
   /** Opens a sealed envelope (outer signature already verified) and handles what it carries; why it was not taken, if it was not. */
-  private async ingestSealed (sealed: SealedEnvelope, channel: string | undefined): Promise<string | undefined> {
-    let payload: SealedPayload | undefined
-    try {
-      payload = open(sealed, this.opener)
-    } catch {
-      return 'bad-seal'
-    }
-    if (payload === undefined) return 'not-recipient'
-    const inner = await this.validator.validate(payload.envelope)
-    if (!inner.ok) return inner.reason
-    const e = inner.envelope
-    if (e.type === 'swarm/question') {
-      const q = e as QuestionEnvelope
-      if (channel !== undefined || q.delivery.scope !== 'private') return 'wrong-scope'
-      this.ingestQuestion(q, 'private', payload.to)
-      return undefined
-    }
-    if (e.type === 'swarm/secretary-claim' && (e as { mode?: string }).mode === 'shadow' && channel === undefined) return undefined
-    const qid = channel ?? (e as { 'question/id'?: string })['question/id'] ?? ''
-    if (!(CHANNEL_TYPES as readonly string[]).includes(e.type) || checkChannelEnvelope(e, qid) !== undefined) return 'wrong-channel'
-    const view = this.questions.get(qid)
-    if (view === undefined) return 'not-found'
-    // a channel envelope carried on the private inbox is for channel members only
-    if (channel === undefined && !view.joined) return 'not-member'
-    return this.admit(qid, e)
+  /** @internal */
+  async ingestSealed (sealed: SealedEnvelope, channel: string | undefined, history = false): Promise<string | undefined> {
+    return await ingestSealed(this, sealed, channel, history)
   }
 
-  /** /swarm/deliver/1.0.0: the same checks as gossip; the answer is the verdict. */
-  private async onDelivery (req: Uint8Array): Promise<{ ok: boolean, reason?: string, detail?: string }> {
-    const v: Verdict = await this.validator.validate(req, { expectType: DELIVERY_TYPES })
-    if (!v.ok) return { ok: false, reason: v.reason, detail: v.detail }
-    const e = v.envelope
-    try {
-      if (e.type === SEALED_TYPE) {
-        const why = await this.ingestSealed(e as SealedEnvelope, undefined)
-        return why === undefined ? { ok: true } : { ok: false, reason: why }
-      }
-      if (e.type === 'swarm/question') {
-        const q = e as QuestionEnvelope
-        const at = directArrival(q, { federations: [this.federation], global: this.questionTopics.includes('swarm/1/global/questions') })
-        const why = at === undefined ? 'wrong-scope' : checkQuestionScope(q, at)
-        if (why !== undefined) return { ok: false, reason: why }
-        this.ingestQuestion(q, 'direct')
-        return { ok: true }
-      }
-      if (e.type === 'swarm/secretary-claim' && (e as { mode?: string }).mode === 'shadow') return { ok: true }
-      const qid = (e as { 'question/id'?: string })['question/id'] ?? ''
-      if (!this.questions.has(qid)) return { ok: false, reason: 'not-found' }
-      const excluded = this.admit(qid, e)
-      return excluded === undefined ? { ok: true } : { ok: false, reason: excluded }
-    } finally {
-      // let the gossip copy through as well, so this page still forwards it
-      this.validator.forget(e.id)
-    }
-  }
-
-  private ingestQuestion (q: QuestionEnvelope, via: string, to?: string[]): void {
-    if (this.questions.has(q.id) || q.sender['node/id'] === this.nodeId) return
-    this.firstQuestionAt ??= performance.now()
-    const view = this.record(q, false, via)
+  /** @internal */
+  ingestQuestion (q: QuestionEnvelope, via: string, to?: string[], ownBackfill = false): void {
+    if (this.questions.has(q.id) || (q.sender['node/id'] === this.nodeId && !ownBackfill)) return
+    if (!ownBackfill) this.firstQuestionAt ??= performance.now()
+    const view = this.record(q, ownBackfill, via)
     if (to !== undefined) view.to = [...new Set([...to, q.sender['node/id']])]
     this.dispatchEvent(new CustomEvent('question', { detail: { id: q.id, envelope: q } }))
+    void this.presence.question(q.id)
     this.changed(q.id)
   }
 
   /** Adds a verified channel envelope (the core judges it); returns why it is excluded or refused, if it is. */
-  private admit (questionId: string, e: EnvelopeBase, wire = JSON.stringify(e)): string | undefined {
+  /** @internal */
+  admit (questionId: string, e: EnvelopeBase, wire = JSON.stringify(e), history = false): string | undefined {
     const view = this.questions.get(questionId)
     if (view === undefined) return 'not-found'
     const had = view.channel.get(e.id)
     if (had !== undefined) return had.excluded
-    const applied = view.channel.admit(e, wire, { now: Date.now(), skewMs: this.skewMs })
+    const applied = view.channel.admit(e, wire, { now: Date.now(), skewMs: this.skewMs, history })
     if (applied.refused !== undefined) return applied.refused
     const item = applied.entry
     if (item === undefined) return undefined // a heartbeat: presence only
@@ -330,9 +320,10 @@ export class BusClient extends EventTarget {
 
   // ------------------------------------------------------------------ helpers
 
-  private record (q: QuestionEnvelope, mine: boolean, via: string): QuestionView {
-    const channel = new Channel(q, { self: this.nodeId, since: Date.now(), heartbeatSec: this.heartbeatSec, skewMs: this.skewMs })
-    const view: QuestionView = { id: q.id, envelope: q, mine, via, receivedAt: Date.now(), joined: false, channel, items: channel.entries }
+  /** @internal */
+  record (q: QuestionEnvelope, mine: boolean, via: string): QuestionView {
+    const channel = new Channel(q, { self: this.nodeId, since: Date.now(), heartbeatSec: this.heartbeatSec, skewMs: this.skewMs, maxEntries: PAGE_CHANNEL_ENVELOPES })
+    const view: QuestionView = { id: q.id, envelope: q, wire: JSON.stringify(q), mine, via, receivedAt: Date.now(), joined: false, channel, items: channel.entries }
     this.questions.set(q.id, view)
     return view
   }
@@ -341,16 +332,13 @@ export class BusClient extends EventTarget {
     return view.channel.refusal({ kind, 'created-at': new Date(now).toISOString() }, { now, skewMs: 0 })
   }
 
-  private closeOf (view: QuestionView): CloseEnvelope | undefined {
-    return view.channel.close
-  }
-
-  /** Who acts for the asker: the standing secretary, else the asker (the core's authority rule). */
-  private acting (view: QuestionView): string {
+  /** @internal Who acts for the asker: the standing secretary, else the asker (the core's authority rule). */
+  acting (view: QuestionView): string {
     return view.channel.acting
   }
 
-  private joinChannel (questionId: string): void {
+  /** @internal */
+  joinChannel (questionId: string): void {
     const topic = channelTopic(questionId)
     const pubsub = this.node.services.pubsub
     if (!pubsub.topicValidators.has(topic)) pubsub.topicValidators.set(topic, async (_peer, msg) => await this.onChannelTopic(questionId, msg.data))
@@ -358,7 +346,8 @@ export class BusClient extends EventTarget {
   }
 
   /** Admits locally, then gossips on the channel; falls back to a direct push to the acting node when no peer is subscribed yet. */
-  private async publishChannel (view: QuestionView, e: EnvelopeBase, wire = this.wireOf(view, e)): Promise<string | undefined> {
+  /** @internal */
+  async publishChannel (view: QuestionView, e: EnvelopeBase, wire = this.wireOf(view, e)): Promise<string | undefined> {
     this.validator.remember(e)
     const excluded = this.admit(view.id, e)
     const n = await this.wire.publish(channelTopic(view.id), wire)
@@ -366,23 +355,11 @@ export class BusClient extends EventTarget {
     return excluded
   }
 
-  /** Asker heartbeats, so daemons do not take the secretary role from a live page. */
-  private async heartbeat (): Promise<void> {
-    const now = Date.now()
-    for (const view of this.questions.values()) {
-      if (!view.mine) continue
-      const s = this.state(view, now)
-      if (s !== 'open' && s !== 'answered') continue
-      const e = await this.wire.signed(buildPresence(this.signer, { questionId: view.id, event: 'heartbeat', role: 'asker' }))
-      this.validator.remember(e)
-      await this.wire.publish(channelTopic(view.id), this.wireOf(view, e))
-    }
-  }
-
-  private scheduleExpiry (view: QuestionView): void {
+  /** @internal */
+  scheduleExpiry (view: QuestionView): void {
     const t = setTimeout(() => {
       this.timers.delete(t)
-      if (this.closeOf(view) !== undefined) return
+      if (view.channel.close !== undefined) return
       void this.wire.signed(buildClose(this.signer, { questionId: view.id, resolution: 'expired', note: 'ttl elapsed' }))
         .then(async (e) => await this.publishChannel(view, e)).then(() => { this.changed(view.id) })
     }, Math.min(Math.max(0, deadlineOf(view.envelope) - Date.now()) + 50, 2 ** 31 - 1))
@@ -404,14 +381,16 @@ export class BusClient extends EventTarget {
   }
 
   /** What goes on the wire for a channel envelope: sealed to the recipients for a private question. */
-  private wireOf (view: QuestionView, e: EnvelopeBase): string {
+  /** @internal */
+  wireOf (view: QuestionView, e: EnvelopeBase): string {
     if (view.to === undefined) return JSON.stringify(e)
     return this.wire.seal(view.to, e, Math.max(60, Math.ceil((deadlineOf(view.envelope) - Date.now()) / 1000) + 3600))
   }
 
-  private changed (questionId: string): void {
+  /** @internal */
+  changed (questionId: string): void {
     this.dispatchEvent(new CustomEvent('change', { detail: { questionId } }))
   }
 }
 
-export { CHANNEL_PREFIX, deadlineOf, type TopicKind }
+export { CHANNEL_PREFIX, deadlineOf, kept, type TopicKind }

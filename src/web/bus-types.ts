@@ -1,6 +1,6 @@
 // The page bus's public shapes: its views of questions, the options of ask and answer, its errors.
 
-import type { Ed25519Backend, EnvelopeBase } from '../envelope/index.ts'
+import type { Ed25519Backend } from '../envelope/index.ts'
 import type { ContributionEnvelope, QuestionEnvelope } from '../envelope/schemas.ts'
 import type { Channel, ChannelEntry, Scope } from '../bus/core/index.ts'
 import type { BrowserNode } from './node.ts'
@@ -12,12 +12,21 @@ export type ChannelItem = ChannelEntry
 export interface QuestionView {
   id: string
   envelope: QuestionEnvelope
+  /** The question's JSON text (what the page serves and keeps). */
+  wire: string
+  /** The last envelope id of the history fetched from `cursorPeer`: a reload resumes after it. */
+  cursor?: string
+  cursorPeer?: string
   /** Asked from this page. */
   mine: boolean
   /** How it came: a topic kind, `direct` (a push), or `self`. */
   via: string
   receivedAt: number
   joined: boolean
+  /** This page follows the channel as the appointed shadow, or acts for it as secretary. */
+  role?: 'shadow' | 'secretary'
+  /** ms when this page began following as shadow (the asker's absence counts from then). */
+  followingSince?: number
   /** The channel, judged by the shared core. */
   channel: Channel
   /** The channel's envelopes in arrival order, excluded ones marked (the channel's own list). */

@@ -3,7 +3,9 @@
 // draws on top of it when the page has a mount point. The daemon hands the addresses to dial in
 // `window.SWARM_BOOTSTRAP` (inlined in the page) or at GET /api/bootstrap.
 import { mountApp } from './app.ts'
-import { BusClient } from './bus-client.ts'
+import { BusClient, kept } from './bus-client.ts'
+import { PageHistory, type ResumeReport } from './page-history.ts'
+import { PageStore } from './page-store.ts'
 import { loadOrCreateBrowserKey } from './keystore.ts'
 import { createBrowserNode } from './node.ts'
 import { dialWithRetry } from './redial.ts'
@@ -18,7 +20,9 @@ const decoder = new TextDecoder()
 
 const swarm = createSwarmApi(received)
 window.swarm = swarm
-swarm.ready = start()
+let busReady!: () => void
+swarm.busReady = new Promise<void>((resolve) => { busReady = resolve })
+swarm.ready = start().finally(() => { busReady() })
 swarm.ready.catch(err => { console.error('swarm: start failed', err) })
 mountApp(swarm)
 
@@ -57,20 +61,60 @@ async function start (): Promise<void> {
     swarm.bus = bus
     swarm.nodeId = bus.nodeId
     swarm.federation = bus.federation
+    const history = new PageHistory(bus, node)
+    await history.start()
+    swarm.history = history
+    await keepChannels(bus)
   }
+  busReady()
   // the first address that answers wins; the rest are fallbacks (e.g. websockets)
   let lastError: unknown
   for (const addr of boot.addrs) {
     try {
       // short and few: a blocked UDP path should fall back to websockets within seconds
-      await dialWithRetry(node, addr, { attempts: 2, timeoutMs: 5_000 })
+      const { connection } = await dialWithRetry(node, addr, { attempts: 2, timeoutMs: 5_000 })
       swarm.timings.connected = performance.now()
+      if (swarm.bus != null && swarm.history != null) swarm.backfilled = backfill(swarm.bus, swarm.history, connection.remotePeer)
       return
     } catch (err) {
       lastError = err
     }
   }
   throw new Error(`could not reach any daemon address: ${String((lastError as Error)?.message ?? lastError)}`)
+}
+
+/** Shows the channels kept in IndexedDB at once (before any peer answers), and keeps each change. */
+async function keepChannels (bus: BusClient): Promise<void> {
+  const store = await PageStore.open(bus.nodeId).catch((err) => { console.warn('swarm: no channel store', err); return undefined })
+  if (store == null) return
+  for (const k of await store.load()) bus.restoreKept(k)
+  swarm.restored = [...bus.questions.values()].map((v) => ({ id: v.id, items: v.channel.entries.map((e) => e.id) }))
+  swarm.timings.restored = performance.now()
+  bus.addEventListener('change', (e) => {
+    const id = (e as CustomEvent<{ questionId: string }>).detail.questionId
+    const view = bus.questions.get(id)
+    if (view != null) store.save(id, () => kept(view))
+  })
+  addEventListener('pagehide', () => { void store.flush() })
+}
+
+/** The open questions of the page's topics, then every channel it holds, resumed from its cursor, from the daemon it joined. */
+async function backfill (bus: BusClient, history: PageHistory, peer: Parameters<PageHistory['resume']>[1]): Promise<ResumeReport[]> {
+  try {
+    await history.openQuestions(peer)
+  } catch (err) {
+    console.warn('swarm: open questions not fetched', err)
+  }
+  const reports: ResumeReport[] = []
+  for (const id of [...bus.questions.keys()]) {
+    try {
+      reports.push(await history.resume(id, peer))
+    } catch (err) {
+      console.warn('swarm: history not fetched', id, err)
+    }
+  }
+  swarm.timings.backfilled = performance.now()
+  return reports
 }
 
 /**

@@ -4,6 +4,9 @@
 import { dialWithRetry, isDirect } from './redial.ts'
 import type { AnswerOptions, AskOptions, BusClient, QuestionState } from './bus-client.ts'
 import type { BrowserNode } from './node.ts'
+import { BlobError, downloadAttachment, holdersFor, type Downloaded } from './page-blobs.ts'
+import type { PageHistory, ResumeReport } from './page-history.ts'
+import { nodeIdFromPublicKey } from '../envelope/index.ts'
 import type { ContributionEnvelope, SummaryEnvelope } from '../envelope/schemas.ts'
 
 /** What the daemon's /api/bootstrap (or window.SWARM_BOOTSTRAP) hands the page. */
@@ -42,6 +45,8 @@ export interface QuestionSummary {
 
 export interface SwarmPage {
   ready: Promise<void>
+  /** The bus is running and the kept channels are shown (before any peer is dialled). */
+  busReady: Promise<void>
   peerId: string
   /** `node:did:key:z6Mk…` of the page's key. */
   nodeId: string
@@ -49,8 +54,20 @@ export interface SwarmPage {
   node?: BrowserNode
   bus?: BusClient
   bootstrap?: Bootstrap
-  /** ms since navigation start: node started, first daemon connection, first question from another node. */
-  timings: { started?: number, connected?: number, firstQuestion?: number }
+  history?: PageHistory
+  /** ms since navigation start: node started, channels restored from IndexedDB, first daemon connection, backfill done, first question from another node. */
+  timings: { started?: number, restored?: number, connected?: number, backfilled?: number, firstQuestion?: number }
+  /** The channels shown from IndexedDB at load, before any peer answered (ids of their envelopes). */
+  restored: Array<{ id: string, items: string[] }>
+  /** Open questions fetched and every held channel resumed from its cursor, once the daemon is joined. */
+  backfilled: Promise<ResumeReport[]>
+  /** Envelope ids of a channel in the page's order (contributions, presence, claims, summaries, close). */
+  items(questionId: string): string[]
+  /**
+   * Fetches an attachment over /swarm/blob/1.0.0, verifying each chunk (sha-256) as it arrives:
+   * from `holders` (peer ids) in order, else the connected peers (the envelope's sender first).
+   */
+  download(cid: string, options?: { holders?: string[], size?: number, senderNodeId?: string }): Promise<{ size: number, sha256: string, rejected: Array<{ peer: string, reason: string }> }>
   peers(): string[]
   connections(): Array<{ peer: string, remoteAddr: string, direct: boolean, multiplexer?: string, direction: string }>
   addrs(): string[]
@@ -77,6 +94,17 @@ declare global {
   interface Window { SWARM_BOOTSTRAP?: Bootstrap, swarm: SwarmPage }
 }
 
+/** An attachment's bytes, verified; failures carry their code first (`bad-hash: …`) across page.evaluate. */
+export async function fetchAttachment (node: BrowserNode, cid: string, options: { holders?: string[], size?: number, senderNodeId?: string }): Promise<Downloaded> {
+  const connected = [...new Map(node.getConnections().map(c => [c.remotePeer.toString(), c.remotePeer])).values()]
+  const isSender = (p: (typeof connected)[number]): boolean => options.senderNodeId != null && p.publicKey?.type === 'Ed25519' && nodeIdFromPublicKey(p.publicKey.raw) === options.senderNodeId
+  try {
+    return await downloadAttachment(node, cid, { holders: holdersFor(connected, isSender, options.holders), size: options.size })
+  } catch (err) {
+    throw err instanceof BlobError ? new Error(`${err.code}: ${err.message}`) : err
+  }
+}
+
 export function createSwarmApi (received: Map<string, string[]>): SwarmPage {
   const encoder = new TextEncoder()
   const need = (): BrowserNode => {
@@ -89,10 +117,18 @@ export function createSwarmApi (received: Map<string, string[]>): SwarmPage {
   }
   const api: SwarmPage = {
     ready: Promise.resolve(),
+    busReady: Promise.resolve(),
     peerId: '',
     nodeId: '',
     federation: '',
     timings: {},
+    restored: [],
+    backfilled: Promise.resolve([]),
+    items: id => api.bus?.questions.get(id)?.channel.entries.map(e => e.id) ?? [],
+    download: async (cid, options = {}) => {
+      const got = await fetchAttachment(need(), cid, options)
+      return { size: got.bytes.length, sha256: got.sha256, rejected: got.rejected }
+    },
     peers: () => api.node?.getPeers().map(p => p.toString()) ?? [],
     connections: () => api.node?.getConnections().map(c => ({ peer: c.remotePeer.toString(), remoteAddr: c.remoteAddr.toString(), direct: isDirect(c), multiplexer: c.multiplexer, direction: c.direction })) ?? [],
     addrs: () => api.node?.getMultiaddrs().map(a => a.toString()) ?? [],

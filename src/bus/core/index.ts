@@ -9,3 +9,4 @@ export { checkEligibility, type Eligibility, type ResponderProfile } from './eli
 export { CHANNEL_PREFIX, QUESTION_ID, channelTopic, publishTopics, questionSubscriptions, topicKind, type Scope, type SubscriptionConfig, type TopicKind } from './topics.ts'
 export { CHANNEL_TYPES, checkChannelEnvelope, checkQuestionScope, directArrival } from './admission.ts'
 export { claimDelayMs, isAbsent, MISSED_HEARTBEATS, preferClaim, rankCandidates, rankHash } from './secretary.ts'
+export { OPEN_QUESTIONS_BYTES, OPEN_QUESTIONS_LIMIT, PROTOCOL_OPEN_QUESTIONS, onTopics, parseOpenRequest, selectOpen, type OpenCandidate, type OpenRequest } from './open-questions.ts'
