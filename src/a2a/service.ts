@@ -15,7 +15,7 @@ import { LocalControl } from '../client/transport.ts'
 import { SwarmError } from '../errors.ts'
 import { loadOrCreateToken, tokenPath } from './token.ts'
 
-export type A2AComponents = Pick<SwarmComponents, 'config' | 'identity' | 'paths' | 'log' | 'control' | 'services'>
+export type A2AComponents = Pick<SwarmComponents, 'config' | 'identity' | 'paths' | 'log' | 'control'>
 
 /** `host:port`, `[::1]:port` or `:port` (loopback). */
 export function parseA2AListen (listen: string): { host: string, port: number } {

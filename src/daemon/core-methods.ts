@@ -5,19 +5,21 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { SwarmError, UsageError, withTimeout } from '../errors.ts'
 import { nodeIdFromPeerId } from '../identity/index.ts'
-import type { SwarmComponents } from '../kernel/components.ts'
+import type { SwarmComponents, SwarmService } from '../kernel/components.ts'
 import { peerPaths } from '../net/service.ts'
 
 export interface CoreMethodsInit {
   startedAt: number
   requestStop: () => void
+  /** The running services: their `status()` and `stats()` are merged into the answers. */
+  services: () => readonly SwarmService[]
 }
 
 export function uptimeSec (startedAt: number): number {
   return Math.round((Date.now() - startedAt) / 1000)
 }
 
-export function registerCoreMethods (c: SwarmComponents, init: CoreMethodsInit): void {
+export function registerCoreMethods (c: Pick<SwarmComponents, 'control' | 'libp2p' | 'identity' | 'topics' | 'counters' | 'config' | 'events'>, init: CoreMethodsInit): void {
   const { control, libp2p, identity } = c
 
   const addresses = (): string[] => libp2p.getMultiaddrs().map((a) => a.toString())
@@ -30,7 +32,7 @@ export function registerCoreMethods (c: SwarmComponents, init: CoreMethodsInit):
       peerId: identity.peerId.toString(),
       uptimeSec: uptimeSec(init.startedAt)
     }
-    for (const svc of c.services.values()) Object.assign(out, svc.status?.())
+    for (const svc of init.services()) Object.assign(out, svc.status?.())
     return out
   })
 
@@ -102,7 +104,7 @@ export function registerCoreMethods (c: SwarmComponents, init: CoreMethodsInit):
       },
       memory: { rssBytes: process.memoryUsage.rss(), heapUsedBytes: process.memoryUsage().heapUsed, activeResources: process.getActiveResourcesInfo().length }
     }
-    for (const svc of c.services.values()) {
+    for (const svc of init.services()) {
       const s = svc.stats?.()
       if (s !== undefined) Object.assign(out, s)
     }
