@@ -94,3 +94,15 @@ describe('services wiring', () => {
     expect(offenders).toEqual([])
   })
 })
+
+describe('run-time imports', () => {
+  it('no source file imports a build script (the web bundle is prebuilt)', async () => {
+    const root = join(import.meta.dirname, '../../../src')
+    const offenders: string[] = []
+    for (const f of await readdir(root, { recursive: true })) {
+      if (!f.endsWith('.ts')) continue
+      if (/from ['"](\.\.\/)+scripts\/|import\(['"](\.\.\/)+scripts\//.test(await readFile(join(root, f), 'utf8'))) offenders.push(f)
+    }
+    expect(offenders).toEqual([])
+  })
+})
