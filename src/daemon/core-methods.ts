@@ -7,6 +7,7 @@ import { SwarmError, UsageError, withTimeout } from '../errors.ts'
 import { nodeIdFromPeerId } from '../identity/index.ts'
 import type { SwarmComponents, SwarmService } from '../kernel/components.ts'
 import { peerPaths } from '../net/service.ts'
+import { handle } from '../control/methods/index.ts'
 
 export interface CoreMethodsInit {
   startedAt: number
@@ -24,7 +25,7 @@ export function registerCoreMethods (c: Pick<SwarmComponents, 'control' | 'libp2
 
   const addresses = (): string[] => libp2p.getMultiaddrs().map((a) => a.toString())
 
-  control.register('status', async () => {
+  handle(control, 'status', async () => {
     const out: Record<string, unknown> = {
       running: true,
       pid: process.pid,
@@ -36,7 +37,7 @@ export function registerCoreMethods (c: Pick<SwarmComponents, 'control' | 'libp2
     return out
   })
 
-  control.register('id', async () => ({
+  handle(control, 'id', async () => ({
     nodeId: identity.nodeId,
     peerId: identity.peerId.toString(),
     pubkey: identity.pubkey,
@@ -44,7 +45,7 @@ export function registerCoreMethods (c: Pick<SwarmComponents, 'control' | 'libp2
     addresses: addresses()
   }))
 
-  control.register('peers', async () => {
+  handle(control, 'peers', async () => {
     const byPeer = new Map<string, string[]>()
     for (const conn of libp2p.getConnections()) {
       const id = conn.remotePeer.toString()
@@ -60,8 +61,7 @@ export function registerCoreMethods (c: Pick<SwarmComponents, 'control' | 'libp2
     })
   })
 
-  control.register('connect', async (params: { address?: unknown }, ctx) => {
-    if (typeof params.address !== 'string') throw new UsageError('connect needs a multiaddr')
+  handle(control, 'connect', async (params, ctx) => {
     let ma
     try { ma = multiaddr(params.address) } catch (err: any) { throw new UsageError(`not a multiaddr: ${params.address} (${err.message as string})`) }
     try {
@@ -72,11 +72,10 @@ export function registerCoreMethods (c: Pick<SwarmComponents, 'control' | 'libp2
     }
   })
 
-  control.register('ping', async (params: { peerId?: unknown, count?: unknown }, ctx) => {
-    if (typeof params.peerId !== 'string') throw new UsageError('ping needs a peer id')
+  handle(control, 'ping', async (params, ctx) => {
     let peer
     try { peer = peerIdFromString(params.peerId) } catch { throw new UsageError(`not a peer id: ${params.peerId}`) }
-    const count = typeof params.count === 'number' ? params.count : 1
+    const count = params.count ?? 1
     const rtts: number[] = []
     for (let i = 0; i < count; i++) {
       try {
@@ -88,7 +87,7 @@ export function registerCoreMethods (c: Pick<SwarmComponents, 'control' | 'libp2
     return { peerId: params.peerId, rttMs: rtts }
   })
 
-  control.register('stats', async () => {
+  handle(control, 'stats', async () => {
     const out: Record<string, unknown> = {
       nodeId: identity.nodeId,
       peerId: identity.peerId.toString(),
@@ -111,16 +110,16 @@ export function registerCoreMethods (c: Pick<SwarmComponents, 'control' | 'libp2
     return out
   })
 
-  control.register('config.show', async () => c.config)
+  handle(control, 'config.show', async () => c.config)
 
-  control.register('stop', async () => {
+  handle(control, 'stop', async () => {
     // Reply first, then stop: the client is waiting for this answer.
     setImmediate(init.requestStop)
     return { stopping: true, pid: process.pid }
   })
 
-  control.register('events', async (params: { types?: string[] }, ctx) => {
-    const types = Array.isArray(params.types) && params.types.length > 0 ? new Set(params.types) : undefined
+  handle(control, 'events', async (params, ctx) => {
+    const types = params.types !== undefined && params.types.length > 0 ? new Set(params.types) : undefined
     await new Promise<void>((resolve) => {
       c.events.until(ctx.signal, (event) => {
         if (types === undefined || types.has(event.type)) ctx.notify(event)

@@ -3,8 +3,9 @@
 // free-form task payloads (`data`, `result`) are any JSON object.
 
 import { z } from 'zod'
+import { ULID } from './ids.ts'
 
-export const ULID = '[0-9A-HJKMNP-TV-Z]{26}'
+export { ULID } from './ids.ts'
 const DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
 
 function digits (s: string, at: number, n: number): number {

@@ -11,12 +11,12 @@ import type { QuestionNotice, SynthesisBus } from '../bus/index.ts'
 import type { SwarmComponents, SwarmService } from '../kernel/components.ts'
 import type { Logger } from '../kernel/logger.ts'
 import type { ReputationBook } from '../reputation/index.ts'
+import { handle } from '../control/methods/index.ts'
 import { checkEligibility } from '../bus/core/eligibility.ts'
-import { QUESTION_ID } from '../bus/core/topics.ts'
 import { buildSummary } from '../envelope/index.ts'
 import { normalizeScope } from '../envelope/schemas.ts'
 import type { CloseEnvelope, QuestionEnvelope, SummaryEnvelope } from '../envelope/schemas.ts'
-import { NotFoundError, SwarmError, UsageError } from '../errors.ts'
+import { NotFoundError, SwarmError } from '../errors.ts'
 import { nodeIdFromPeerId } from '../identity/index.ts'
 import { CommandAnswerer } from './answerers/command.ts'
 import { OpenAIAnswerer } from './answerers/openai.ts'
@@ -84,17 +84,11 @@ export class AssistanceService implements SwarmService {
     }))
     this.offs.push(this.c.topics.onReject((reason, _topic, from) => { void this.chargeInvalid(reason, nodeIdFromPeerId(from)) }))
     const { control } = this.c
-    control.register('summarize', async (p: Record<string, unknown>, ctx) => {
-      return await this.summarize(needQuestionId(p.id), { final: p.final === true, phrase: p.phrase !== false, signal: ctx.signal })
+    handle(control, 'summarize', async (p, ctx) => {
+      return await this.summarize(p.id, { final: p.final === true, phrase: p.phrase !== false, signal: ctx.signal })
     })
-    control.register('decompose', async (p: Record<string, unknown>) => {
-      const questions = p.questions
-      if (!Array.isArray(questions) || questions.length === 0 || questions.some((x) => typeof x !== 'string' || x.trim() === '')) throw new UsageError('decompose needs at least one sub-question text')
-      const ttlSec = p.ttlSec
-      if (ttlSec !== undefined && ttlSec !== null && (typeof ttlSec !== 'number' || !Number.isInteger(ttlSec) || ttlSec < 1)) throw new UsageError('ttlSec must be a whole number of seconds ≥ 1')
-      return await this.decompose(needQuestionId(p.id), { questions: questions as string[], tags: strings(p.tags, 'tags'), requireModels: strings(p.requireModels, 'requireModels'), ttlSec: ttlSec as number | undefined })
-    })
-    control.register('reputation', async (p: Record<string, unknown>) => await this.reputation(strings(p?.nodeIds, 'nodeIds')))
+    handle(control, 'decompose', async (p) => await this.decompose(p.id, { questions: p.questions, tags: p.tags, requireModels: p.requireModels, ttlSec: p.ttlSec }))
+    handle(control, 'reputation', async (p) => await this.reputation(p.nodeIds))
     if (process.env.SWARM_TEST_HOOKS === '1') {
       const { registerSynthesisTestHooks } = await import('./test-hooks.ts')
       registerSynthesisTestHooks(this.c)
@@ -303,15 +297,4 @@ export class AssistanceService implements SwarmService {
 function shorten (content: SummaryContent): SummaryContent {
   const cut = (list: SummaryContent['facts']): SummaryContent['facts'] => list.map((i) => ({ ...i, text: i.text.length > SHORT_TEXT ? i.text.slice(0, SHORT_TEXT - 1) + '…' : i.text }))
   return { facts: cut(content.facts), hypotheses: cut(content.hypotheses), recommendations: cut(content.recommendations), uncertainty: content.uncertainty }
-}
-
-function needQuestionId (v: unknown): string {
-  if (typeof v !== 'string' || !QUESTION_ID.test(v)) throw new UsageError(`not a question id: ${String(v)}`)
-  return v
-}
-
-function strings (v: unknown, name: string): string[] | undefined {
-  if (v === undefined || v === null) return undefined
-  if (!Array.isArray(v) || v.some((x) => typeof x !== 'string' || x === '')) throw new UsageError(`${name} must be a list of strings`)
-  return v as string[]
 }

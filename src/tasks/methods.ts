@@ -1,6 +1,8 @@
-// The tasks part's control methods: task.run, task.list, capabilities, audit.
+// The tasks part's control methods: task.run, task.list, capabilities, audit (parameters parsed
+// by the shared table, src/control/methods).
 
 import type { MethodRegistry } from '../control/server.ts'
+import { handle } from '../control/methods/index.ts'
 import type { SwarmComponents } from '../kernel/components.ts'
 import type { Capabilities } from './capabilities.ts'
 import { TASK_RECORDS_KEEP } from './constants.ts'
@@ -15,13 +17,12 @@ export interface TaskMethodsInit extends Pick<SwarmComponents, 'audit' | 'direct
 }
 
 export function registerTaskMethods (control: MethodRegistry, t: TaskMethodsInit): void {
-  control.register('task.run', async (params: Record<string, unknown>, ctx) => await t.run(parseRunParams(params), ctx.signal))
-  control.register('task.list', async (params: { limit?: unknown, direction?: unknown }) => {
-    const limit = typeof params.limit === 'number' && params.limit > 0 ? Math.min(params.limit, TASK_RECORDS_KEEP) : undefined
-    const direction = params.direction === 'in' || params.direction === 'out' ? params.direction : undefined
-    return await t.records.list({ limit, direction })
+  control.register('task.run', async (params: unknown, ctx) => await t.run(parseRunParams(params), ctx.signal))
+  handle(control, 'task.list', async (params) => {
+    const limit = params.limit === undefined ? undefined : Math.min(params.limit, TASK_RECORDS_KEEP)
+    return await t.records.list({ limit, direction: params.direction })
   })
-  control.register('capabilities', async () => {
+  handle(control, 'capabilities', async () => {
     const local = t.local()
     return {
       local: { capabilities: local.capabilities, taskTypes: local.taskTypes, models: local.models, languages: local.languages, isolation: local.isolation ?? null },
@@ -40,13 +41,13 @@ export function registerTaskMethods (control: MethodRegistry, t: TaskMethodsInit
       }))
     }
   })
-  control.register('audit', async (params: { limit?: unknown, kind?: unknown, correlationId?: unknown, since?: unknown }, ctx) => {
+  handle(control, 'audit', async (params, ctx) => {
     const verdict = await t.audit.verify({ signal: ctx.signal })
     const log = await t.audit.list({
-      limit: typeof params.limit === 'number' ? params.limit : 100,
-      kind: typeof params.kind === 'string' ? params.kind : undefined,
-      correlationId: typeof params.correlationId === 'string' ? params.correlationId : undefined,
-      since: typeof params.since === 'number' || typeof params.since === 'string' ? params.since : undefined,
+      limit: params.limit ?? 100,
+      kind: params.kind,
+      correlationId: params.correlationId,
+      since: params.since,
       signal: ctx.signal
     })
     return { ...verdict, log }
