@@ -7,7 +7,7 @@ import type { PeerId } from '@libp2p/interface'
 import { chunkRange, decodeManifest, matches, parseCid, type Manifest } from './cid.ts'
 import { CHUNK_BYTES, FETCH_TIMEOUT_MS } from './constants.ts'
 import { BlobError } from './errors.ts'
-import { BATCH_CHUNKS, openTransfer, readFrame, requestMore } from './protocol.ts'
+import { BATCH_CHUNKS, openTransfer, readFrame, requestMore, type BlobRequest, type OpenedTransfer } from './protocol.ts'
 import type { BlobStore, HeldBlob } from './store.ts'
 
 export interface FetchInit {
@@ -66,34 +66,21 @@ export class BlobFetcher {
     // what the chunks must hash to
     let manifest: Manifest | undefined
     let manifestBytes: Uint8Array | undefined
-    const remaining = [...holders]
+    let remaining = holders
     if (codec === 0x55) {
       manifest = { size: opts.size ?? -1, chunkBytes: CHUNK_BYTES, chunks: [cid] }
     } else {
-      while (manifest === undefined && remaining.length > 0) {
-        const peer = remaining[0]
-        try {
-          const t = await openTransfer(this.c.libp2p, peer, { cid, want: 'manifest' }, signal)
-          try {
-            if (t.header.status !== 'ok') throw new BlobError('not-found', `${peer.toString()} does not hold ${cid}`)
-            if ((t.header.size ?? 0) > this.c.store.maxBytes) throw tooLarge(cid, t.header.size ?? 0, this.c.store.maxBytes)
-            const bytes = await readFrame(t, signal)
-            const m = decodeManifest(cid, bytes)
-            if (opts.size !== undefined && m.size !== opts.size) throw new BlobError('bad-manifest', `${cid} holds ${m.size} bytes, the envelope said ${opts.size}`)
-            if (m.size > this.c.store.maxBytes) throw tooLarge(cid, m.size, this.c.store.maxBytes)
-            manifest = m
-            manifestBytes = bytes
-            await t.stream.close().catch(() => {})
-          } catch (err) {
-            t.stream.abort(err instanceof Error ? err : new Error(String(err)))
-            throw err
-          }
-        } catch (err) {
-          if (err instanceof BlobError && err.code === 'too-large') throw err
-          fail(peer, err)
-          remaining.shift()
-        }
-      }
+      remaining = await this.fromHolders(remaining, () => manifest !== undefined, fail, async (peer) => {
+        await this.transfer(peer, { cid, want: 'manifest' }, signal, async (t) => {
+          if ((t.header.size ?? 0) > this.c.store.maxBytes) throw tooLarge(cid, t.header.size ?? 0, this.c.store.maxBytes)
+          const bytes = await readFrame(t, signal)
+          const m = decodeManifest(cid, bytes)
+          if (opts.size !== undefined && m.size !== opts.size) throw new BlobError('bad-manifest', `${cid} holds ${m.size} bytes, the envelope said ${opts.size}`)
+          if (m.size > this.c.store.maxBytes) throw tooLarge(cid, m.size, this.c.store.maxBytes)
+          manifest = m
+          manifestBytes = bytes
+        })
+      })
       if (manifest === undefined) throw last ?? new BlobError('not-found', `no holder served ${cid}`)
     }
 
@@ -102,55 +89,77 @@ export class BlobFetcher {
     let writing: Promise<void> = Promise.resolve()
     let next = 0
     try {
-      for (const peer of remaining) {
-        if (next >= manifest.chunks.length) break
-        try {
-          const t = await openTransfer(this.c.libp2p, peer, { cid, from: next, count: BATCH_CHUNKS }, signal)
-          let requested = Math.min(manifest.chunks.length, next + BATCH_CHUNKS)
-          try {
-            if (t.header.status !== 'ok') throw new BlobError('not-found', `${peer.toString()} does not hold ${cid}`)
-            if (codec === 0x55) {
-              // a single chunk: its size comes from the holder, bounded by the chunk size and the cap
-              const size = t.header.size ?? -1
-              if (t.header.chunks !== 1 || size < 0 || size > CHUNK_BYTES) throw new BlobError('bad-frame', `${cid} is one chunk, the holder says ${t.header.chunks ?? '?'}`)
-              if (size > this.c.store.maxBytes) throw tooLarge(cid, size, this.c.store.maxBytes)
-              if (opts.size !== undefined && opts.size !== size) throw new BlobError('bad-manifest', `${cid} holds ${size} bytes, the envelope said ${opts.size}`)
-              manifest.size = size
-            }
-            while (next < manifest.chunks.length) {
-              // keep one more batch asked for while this one arrives
-              if (requested < manifest.chunks.length && requested - next <= BATCH_CHUNKS) {
-                const count = Math.min(BATCH_CHUNKS, manifest.chunks.length - requested)
-                await requestMore(t, { cid, from: requested, count }, signal)
-                requested += count
-              }
-              const bytes = await readFrame(t, signal)
-              const { start, end } = chunkRange(manifest, next)
-              if (bytes.length !== end - start || !matches(manifest.chunks[next], bytes)) {
-                throw new BlobError('bad-hash', `chunk ${next} of ${cid} from ${peer.toString()} does not hash to ${manifest.chunks[next]}`)
-              }
-              // the disk write of this chunk overlaps the arrival of the next (one write in flight)
-              await writing
-              writing = writer.append(bytes)
-              next++
-            }
-            await writing
-            await t.stream.close().catch(() => {})
-          } catch (err) {
-            t.stream.abort(err instanceof Error ? err : new Error(String(err)))
-            throw err
+      const m = manifest
+      await this.fromHolders(remaining, () => next >= m.chunks.length, fail, async (peer) => {
+        await this.transfer(peer, { cid, from: next, count: BATCH_CHUNKS }, signal, async (t) => {
+          let requested = Math.min(m.chunks.length, next + BATCH_CHUNKS)
+          if (codec === 0x55) {
+            // a single chunk: its size comes from the holder, bounded by the chunk size and the cap
+            const size = t.header.size ?? -1
+            if (t.header.chunks !== 1 || size < 0 || size > CHUNK_BYTES) throw new BlobError('bad-frame', `${cid} is one chunk, the holder says ${t.header.chunks ?? '?'}`)
+            if (size > this.c.store.maxBytes) throw tooLarge(cid, size, this.c.store.maxBytes)
+            if (opts.size !== undefined && opts.size !== size) throw new BlobError('bad-manifest', `${cid} holds ${size} bytes, the envelope said ${opts.size}`)
+            m.size = size
           }
-        } catch (err) {
-          if (err instanceof BlobError && err.code === 'too-large') throw err
-          fail(peer, err)
-        }
-      }
+          while (next < m.chunks.length) {
+            // keep one more batch asked for while this one arrives
+            if (requested < m.chunks.length && requested - next <= BATCH_CHUNKS) {
+              const count = Math.min(BATCH_CHUNKS, m.chunks.length - requested)
+              await requestMore(t, { cid, from: requested, count }, signal)
+              requested += count
+            }
+            const bytes = await readFrame(t, signal)
+            const { start, end } = chunkRange(m, next)
+            if (bytes.length !== end - start || !matches(m.chunks[next], bytes)) {
+              throw new BlobError('bad-hash', `chunk ${next} of ${cid} from ${peer.toString()} does not hash to ${m.chunks[next]}`)
+            }
+            // the disk write of this chunk overlaps the arrival of the next (one write in flight)
+            await writing
+            writing = writer.append(bytes)
+            next++
+          }
+          await writing
+        })
+      })
       await writing
       if (next < manifest.chunks.length) throw last ?? new BlobError('not-found', `no holder served all of ${cid}`)
       return await writer.commit(cid, manifest, manifestBytes)
     } catch (err) {
       await writing.catch(() => {})
       await writer.discard()
+      throw err
+    }
+  }
+
+  /**
+   * The next holder, until `done()`: each is tried once in order, and one that fails (reported to
+   * `fail`) is dropped. `too-large` ends the fetch at once: no holder can make the file smaller.
+   * Returns the holders not dropped, the one that finished first.
+   */
+  private async fromHolders (holders: PeerId[], done: () => boolean, fail: (peer: PeerId, err: unknown) => void, attempt: (peer: PeerId) => Promise<void>): Promise<PeerId[]> {
+    const left = [...holders]
+    while (!done() && left.length > 0) {
+      try {
+        await attempt(left[0])
+        if (!done()) left.shift()
+      } catch (err) {
+        if (err instanceof BlobError && err.code === 'too-large') throw err
+        fail(left[0], err)
+        left.shift()
+      }
+    }
+    return left
+  }
+
+  /** One transfer with `peer`: refused unless the holder says ok; closed after `body`, aborted if it throws. */
+  private async transfer (peer: PeerId, req: BlobRequest, signal: AbortSignal, body: (t: OpenedTransfer) => Promise<void>): Promise<void> {
+    const t = await openTransfer(this.c.libp2p, peer, req, signal)
+    try {
+      if (t.header.status !== 'ok') throw new BlobError('not-found', `${peer.toString()} does not hold ${req.cid}`)
+      await body(t)
+      await t.stream.close().catch(() => {})
+    } catch (err) {
+      t.stream.abort(err instanceof Error ? err : new Error(String(err)))
       throw err
     }
   }
