@@ -1,7 +1,6 @@
 // The tasks service: capability adverts, the /swarm/task/1.0.0 executor side (verify, refuse or
-// queue, run, answer) and the delegating side (select peers, send, retry), with every step in
-// the audit log under the task's correlation id.
-//
+// queue, run, answer; here) and the delegating side (delegation.ts), every step in the audit log
+// under the task's correlation id. Control methods: methods.ts; the signed answer: response.ts.
 //   const tasks = new TaskService(components)
 //   await tasks.start()
 //   const r = await tasks.run({ type: 'python-computation', data: { code: 'print(6*7)' } })
