@@ -5,6 +5,8 @@ import { defineConfig } from 'vitest/config'
 // the end-to-end tests spawn several daemons each.
 export default defineConfig({
   test: {
+    // the daemon serves the prebuilt browser bundle: rebuilt here when a source changed
+    globalSetup: ['test/helpers/web-bundle-setup.ts'],
     include: ['test/unit/**/*.test.ts', 'test/integration/**/*.test.ts', 'test/e2e/**/*.test.ts', 'test/adversarial/**/*.test.ts', 'test/scale/**/*.test.ts', 'test/soak/**/*.test.ts', 'test/netns/**/*.test.ts'],
     pool: 'forks',
     maxWorkers: 2,

@@ -4,7 +4,8 @@
 // one bundled file starts the daemon in about a third of the time and keeps `swarm id` fast.
 // The sources stay the truth: bin/swarm uses the bundle only while it is newer than every
 // source file it was built from (dist/swarm.inputs.json), and runs the sources otherwise.
-// Run by `npm ci` (prepare); `node scripts/build-dist.ts` rebuilds by hand.
+// Run by `npm ci` (prepare), which also builds the browser bundle (dist/web, scripts/build-web.ts);
+// `node scripts/build-dist.ts` rebuilds both by hand.
 
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises'
 import { join, relative } from 'node:path'
@@ -71,4 +72,8 @@ export async function buildDist (): Promise<{ file: string, bytes: number }> {
 if (import.meta.main) {
   const { file } = await buildDist()
   console.log(`built ${relative(PACKAGE_ROOT, file)}`)
+  // the browser bundle the daemon's web service serves (it never builds at run time)
+  const { ensureWebBundle } = await import('./build-web.ts')
+  const web = await ensureWebBundle()
+  console.log(`${web.built ? 'built' : 'up to date:'} ${relative(PACKAGE_ROOT, web.file)}`)
 }

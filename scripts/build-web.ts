@@ -1,7 +1,7 @@
 // Bundles the browser client (src/web/entry.ts: node, bus client, window.swarm and the page's
-// app) into one minified ES module with esbuild. The daemon's web service calls ensureWebBundle()
-// in the background at start (built when missing or stale); `node scripts/build-web.ts` runs it
-// standalone (flags: --outdir DIR, --no-minify, --analyze).
+// app) into one minified ES module with esbuild, into dist/web/. A build step: `npm ci` (prepare,
+// through build-dist.ts), `npm run build:web` and the test runner's global setup run it; the
+// daemon only reads the result (src/web/bundle.ts). Flags: --outdir DIR, --no-minify, --analyze.
 //
 // Two things keep the bundle under its 800 KB target:
 // - dedupe: npm nests identical versions of uint8arraylist, protons-runtime, uint8arrays, … under
@@ -9,6 +9,7 @@
 // - zod subset: the envelope schemas import `{ z } from 'zod'`, which keeps every locale and the
 //   JSON-Schema converters; the browser gets zod's own builders through src/web/zod-subset.ts.
 import { PACKAGE_ROOT } from '../src/root.ts'
+import { WEB_OUTDIR, WEB_BUNDLE_NAME, WEB_META_NAME, isWebBundleStale } from '../src/web/bundle.ts'
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises'
 import { dirname, join, relative, resolve, sep } from 'node:path'
@@ -18,10 +19,8 @@ import type { Metafile, Plugin } from 'esbuild'
 
 const ROOT = PACKAGE_ROOT
 export const WEB_ENTRY = join(ROOT, 'src/web/entry.ts')
-export const WEB_OUTDIR = join(ROOT, 'dist/web')
-export const WEB_BUNDLE_NAME = 'swarm.js'
-/** Beside the bundle: its inputs, so a later start can tell whether it is stale. */
-export const WEB_META_NAME = 'swarm.meta.json'
+// where the bundle goes and how staleness is judged: declared once, beside the daemon's reader
+export { WEB_OUTDIR, WEB_BUNDLE_NAME, WEB_META_NAME, isWebBundleStale } from '../src/web/bundle.ts'
 /** The issue's target for the minified bundle. */
 export const WEB_BUNDLE_TARGET_BYTES = 800 * 1024
 
@@ -73,26 +72,6 @@ export async function buildWebBundle (options: BuildWebOptions & { analyze?: boo
   const bundle: WebBundle = { file, bytes: out.contents.length }
   if (options.analyze === true) bundle.parts = analyze(result.metafile)
   return bundle
-}
-
-/** True when the bundle is missing, or any file it was built from changed since. */
-export async function isWebBundleStale (outdir = WEB_OUTDIR): Promise<boolean> {
-  let built: number
-  let inputs: string[]
-  try {
-    built = (await stat(join(outdir, WEB_BUNDLE_NAME))).mtimeMs
-    inputs = JSON.parse(await readFile(join(outdir, WEB_META_NAME), 'utf8')).inputs
-  } catch {
-    return true
-  }
-  for (const input of inputs) {
-    try {
-      if ((await stat(resolve(ROOT, input))).mtimeMs > built) return true
-    } catch {
-      return true // an input is gone: something moved
-    }
-  }
-  return false
 }
 
 /** Builds unless an up-to-date bundle is there. */

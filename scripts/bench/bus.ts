@@ -8,71 +8,37 @@
 // other validates and stores: questions per second.
 // Run alone: node_modules/.bin/node scripts/bench/bus.ts (prints JSON).
 
-import { execFile } from 'node:child_process'
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { ControlClient } from '../../src/control/client.ts'
+import { cleanUpBenchDaemons, startBenchDaemon, stopBenchDaemons, type BenchDaemon } from './daemons.ts'
 import { figure, median, percentile, type Figure } from './figure.ts'
 
-const ROOT = resolve(import.meta.dirname, '..', '..')
-const BIN = join(ROOT, 'bin', 'swarm')
-const NODE = process.execPath
 const N = Number(process.env.BENCH_BUS_NODES ?? 10)
 // ≥ 500 samples: with 100, one outlier decides the p99 (issue 22)
 const QUESTIONS = Number(process.env.BENCH_BUS_QUESTIONS ?? 500)
 const BURST = Number(process.env.BENCH_BUS_BURST ?? 2000)
 const TEXT = 'What is the safest way to rotate a federation-wide trust root without breaking older nodes? ' + 'Context: mixed versions, partial connectivity. '.repeat(6)
 
-interface Bench {
-  home: string
-  pid: number
-  tcp: string
-  client: ControlClient
-  events: Array<Record<string, any>>
-}
-
-const pids = new Set<number>()
-const dirs = new Set<string>()
-process.on('exit', () => { for (const p of pids) { try { process.kill(p, 'SIGKILL') } catch {} } })
-
-async function cli (args: string[], env: NodeJS.ProcessEnv = {}): Promise<any> {
-  return await new Promise((resolve, reject) => {
-    execFile(NODE, [BIN, ...args], { cwd: ROOT, env: { ...process.env, ...env }, timeout: 90_000 }, (err, stdout, stderr) => {
-      if (err != null) { reject(new Error(`swarm ${args.join(' ')}: ${err.message} ${stdout} ${stderr}`)); return }
-      try { resolve(JSON.parse(stdout)) } catch { resolve(stdout) }
-    })
-  })
-}
+interface Bench extends BenchDaemon { events: Array<Record<string, any>> }
 
 async function startDaemon (federation: string): Promise<Bench> {
-  const dir = await mkdtemp(join(tmpdir(), 'swarm-bench-bus-'))
-  dirs.add(dir)
-  const home = join(dir, 'home')
-  await cli(['--home', home, 'init', '--federation', federation, '--json'])
-  await writeFile(join(home, 'config.json'), JSON.stringify({
-    node: { federation },
-    listen: ['/ip4/127.0.0.1/tcp/0'],
-    mdns: false,
-    log: { level: 'warn' },
-    presence: { heartbeatSec: 10 },
-    // a burst from one sender is the point here: the per-sender rate limit would drop it
-    rateLimit: { perSender: { ratePerSec: 1e6, burst: 1e6 }, perScope: { ratePerSec: 1e6, burst: 1e6 } }
-  }))
-  const started = await cli(['--home', home, 'daemon', '--detach', '--json'], { SWARM_BENCH: '1' })
-  pids.add(started.pid)
-  const client = await ControlClient.connect(join(home, 'swarm.sock'), home, AbortSignal.timeout(10_000))
-  const tcp = (started.addresses as string[]).find((a) => a.includes('/tcp/') && !a.includes('/ws'))
-  if (tcp === undefined) throw new Error('no tcp address')
-  const b: Bench = { home, pid: started.pid, tcp, client, events: [] }
-  void client.stream('events', { types: ['question:received', 'question:asked', 'bench:raw'] }, (e) => { b.events.push(e) }).catch(() => {})
+  const d = await startBenchDaemon({
+    federation,
+    prefix: 'swarm-bench-bus-',
+    config: {
+      mdns: false,
+      presence: { heartbeatSec: 10 },
+      // a burst from one sender is the point here: the per-sender rate limit would drop it
+      rateLimit: { perSender: { ratePerSec: 1e6, burst: 1e6 }, perScope: { ratePerSec: 1e6, burst: 1e6 } }
+    },
+    env: { SWARM_BENCH: '1' }
+  })
+  const b: Bench = { ...d, events: [] }
+  void d.client.stream('events', { types: ['question:received', 'question:asked', 'bench:raw'] }, (e) => { b.events.push(e) }).catch(() => {})
   return b
 }
 
 async function stopDaemons (ds: Bench[]): Promise<void> {
-  for (const d of ds) d.client.close()
-  for (const d of ds) { try { process.kill(d.pid, 'SIGKILL') } catch {} pids.delete(d.pid) }
+  stopBenchDaemons(ds)
 }
 
 const sleep = async (ms: number): Promise<void> => { await new Promise((resolve) => setTimeout(resolve, ms)) }
@@ -189,10 +155,7 @@ export async function benchBus (): Promise<Figure[]> {
     const { benchBusCore } = await import('./bus-core.ts')
     return [...benchBusCore(), ...await fanout(), ...await throughput()]
   } finally {
-    for (const p of pids) { try { process.kill(p, 'SIGKILL') } catch {} }
-    pids.clear()
-    for (const d of dirs) await rm(d, { recursive: true, force: true }).catch(() => {})
-    dirs.clear()
+    await cleanUpBenchDaemons()
   }
 }
 

@@ -12,21 +12,14 @@
 // Run alone: node_modules/.bin/node scripts/bench/flood.ts (prints JSON).
 
 import { createPublicKey, verify as nodeVerify } from 'node:crypto'
-import { execFile } from 'node:child_process'
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { pathToFileURL } from 'node:url'
-import { ControlClient } from '../../src/control/client.ts'
 import { buildQuestion, createSigner, decodeSignature, envelopeSigningInput, EnvelopeValidator } from '../../src/envelope/index.ts'
 import { contentMsgId, fastMsgId } from '../../src/net/node.ts'
 import { flood, startHostilePeer } from '../../test/adversarial/hostile-peer.ts'
+import { cleanUpBenchDaemons, startBenchDaemon, stopBenchDaemons, type BenchDaemon } from './daemons.ts'
 import { figure, median, type Figure } from './figure.ts'
 
-const ROOT = resolve(import.meta.dirname, '..', '..')
-const BIN = join(ROOT, 'bin', 'swarm')
-const NODE = process.execPath
 const N = Number(process.env.BENCH_FLOOD_NODES ?? 5)
 const FLOOD_RATE = Number(process.env.BENCH_FLOOD_RATE ?? 1000)
 const FLOOD_MS = Number(process.env.BENCH_FLOOD_MS ?? 8000)
@@ -35,34 +28,12 @@ const HONEST = Number(process.env.BENCH_FLOOD_HONEST ?? 20)
 const FED = 'fed:bench-flood'
 const TOPIC = `swarm/1/fed/${FED}/questions`
 
-interface Bench { home: string, pid: number, tcp: string, peerId: string, client: ControlClient }
+type Bench = BenchDaemon
 
-const pids = new Set<number>()
-const dirs = new Set<string>()
-process.on('exit', () => { for (const p of pids) { try { process.kill(p, 'SIGKILL') } catch {} } })
 const sleep = async (ms: number): Promise<void> => { await new Promise((resolve) => setTimeout(resolve, ms)) }
 
-async function cli (args: string[]): Promise<any> {
-  return await new Promise((resolve, reject) => {
-    execFile(NODE, [BIN, ...args], { cwd: ROOT, env: process.env, timeout: 90_000 }, (err, stdout, stderr) => {
-      if (err != null) { reject(new Error(`swarm ${args.join(' ')}: ${err.message} ${stdout} ${stderr}`)); return }
-      try { resolve(JSON.parse(stdout)) } catch { resolve(stdout) }
-    })
-  })
-}
-
 async function startDaemon (): Promise<Bench> {
-  const dir = await mkdtemp(join(tmpdir(), 'swarm-bench-flood-'))
-  dirs.add(dir)
-  const home = join(dir, 'home')
-  await cli(['--home', home, 'init', '--federation', FED, '--json'])
-  await writeFile(join(home, 'config.json'), JSON.stringify({ node: { federation: FED }, listen: ['/ip4/127.0.0.1/tcp/0'], log: { level: 'warn' } }))
-  const started = await cli(['--home', home, 'daemon', '--detach', '--json'])
-  pids.add(started.pid)
-  const client = await ControlClient.connect(join(home, 'swarm.sock'), home, AbortSignal.timeout(10_000))
-  const tcp = (started.addresses as string[]).find((a) => a.includes('/tcp/') && !a.includes('/ws'))
-  if (tcp === undefined) throw new Error('no tcp address')
-  return { home, pid: started.pid, tcp, peerId: started.peerId, client }
+  return await startBenchDaemon({ federation: FED, prefix: 'swarm-bench-flood-' })
 }
 
 /** Share of (question, other node) pairs delivered, once `settleMs` has passed. */
@@ -146,10 +117,8 @@ async function floodFigures (): Promise<Figure[]> {
     ]
   } finally {
     await h.stop().catch(() => {})
-    for (const d of ds) d.client.close()
-    for (const d of ds) { try { process.kill(d.pid, 'SIGKILL') } catch {} pids.delete(d.pid) }
-    for (const dir of dirs) await rm(dir, { recursive: true, force: true }).catch(() => {})
-    dirs.clear()
+    stopBenchDaemons(ds)
+    await cleanUpBenchDaemons()
   }
 }
 

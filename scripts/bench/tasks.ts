@@ -35,6 +35,7 @@ import { handleRequests, request } from '../../src/net/rpc.ts'
 import { SwarmEvents } from '../../src/kernel/events.ts'
 import { Counters } from '../../src/kernel/counters.ts'
 import { silentLogger } from '../../src/kernel/logger.ts'
+import { ReputationBook } from '../../src/reputation/index.ts'
 import { TaskService, type TaskServiceInit } from '../../src/tasks/service.ts'
 import { runPython } from '../../src/tasks/executors/python.ts'
 import { probeJail } from '../../src/tasks/executors/jail.ts'
@@ -78,6 +79,7 @@ async function startNode (dir: string, tasks: Record<string, unknown>, executors
     events: new SwarmEvents(),
     counters,
     log: silentLogger,
+    reputation: new ReputationBook(db.bucket('reputation'), config.reputation.default),
     audit: new AuditLog(db.bucket('audit')),
     directory
   }, { executors })

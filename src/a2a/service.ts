@@ -9,13 +9,14 @@ import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { PACKAGE_ROOT } from '../root.ts'
 import type { SwarmComponents, SwarmService } from '../kernel/components.ts'
+import { handle } from '../control/methods/index.ts'
 import { ControlClient } from '../control/client.ts'
 import { SwarmClient } from '../client/swarm-client.ts'
 import { LocalControl } from '../client/transport.ts'
 import { SwarmError } from '../errors.ts'
 import { loadOrCreateToken, tokenPath } from './token.ts'
 
-export type A2AComponents = Pick<SwarmComponents, 'config' | 'identity' | 'paths' | 'log' | 'control' | 'services'>
+export type A2AComponents = Pick<SwarmComponents, 'config' | 'identity' | 'paths' | 'log' | 'control'>
 
 /** `host:port`, `[::1]:port` or `:port` (loopback). */
 export function parseA2AListen (listen: string): { host: string, port: number } {
@@ -42,7 +43,7 @@ export class A2AService implements SwarmService {
   }
 
   async start (): Promise<void> {
-    this.c.control.register('a2a.status', async () => ({ listening: this.url !== undefined, url: this.url ?? null, card: this.url === undefined ? null : `${this.url}/.well-known/agent-card.json`, tokenFile: tokenPath(this.c.paths.home) }))
+    handle(this.c.control, 'a2a.status', async () => ({ listening: this.url !== undefined, url: this.url ?? null, card: this.url === undefined ? null : `${this.url}/.well-known/agent-card.json`, tokenFile: tokenPath(this.c.paths.home) }))
     const listen = this.c.config.a2a.listen
     if (listen === null) return
     const { host, port } = parseA2AListen(listen)

@@ -2,7 +2,7 @@
 // control methods (blob.put, blob.get, blob.list) and the channel member's habit of fetching what
 // the envelopes it accepts name (questions, contributions and summaries, up to blobs.maxBytes).
 
-import { isAbsolute, join } from 'node:path'
+import { join } from 'node:path'
 import { basename } from 'node:path'
 import { peerIdFromPublicKey, peerIdFromString } from '@libp2p/peer-id'
 import { publicKeyFromRaw } from '@libp2p/crypto/keys'
@@ -11,6 +11,7 @@ import { UsageError } from '../errors.ts'
 import { publicKeyFromNodeId } from '../envelope/keys.ts'
 import type { Attachment } from '../envelope/schemas.ts'
 import type { SwarmComponents, SwarmService } from '../kernel/components.ts'
+import { handle } from '../control/methods/index.ts'
 import { parseCid } from './cid.ts'
 import { DEFAULT_MAX_BYTES, DEFAULT_STORE_BYTES, MAX_ATTACHMENTS, PROTOCOL_BLOB } from './constants.ts'
 import { BlobError } from './errors.ts'
@@ -59,19 +60,16 @@ export class BlobService implements SwarmService {
       refused: (reason) => { this.c.counters.inc('blobs.refused', reason) }
     })
     const r = this.c.control
-    r.register('blob.put', async (p: { path?: unknown }) => {
-      if (typeof p.path !== 'string' || !isAbsolute(p.path)) throw new UsageError('path must be an absolute file path')
+    handle(r, 'blob.put', async (p) => {
       return describe(await this.store.importFile(p.path), basename(p.path))
     })
-    r.register('blob.get', async (p: { cid?: unknown, from?: unknown, size?: unknown }, ctx) => {
-      if (typeof p.cid !== 'string') throw new UsageError('cid is required')
+    handle(r, 'blob.get', async (p, ctx) => {
       parseCid(p.cid)
-      const from = Array.isArray(p.from) ? p.from.map((x) => peerFrom(String(x))) : []
-      const size = typeof p.size === 'number' ? p.size : undefined
-      const blob = await this.fetch(p.cid, from, size, ctx.signal)
+      const from = (p.from ?? []).map((x) => peerFrom(x))
+      const blob = await this.fetch(p.cid, from, p.size, ctx.signal)
       return { cid: blob.cid, size: blob.size, chunks: blob.chunks.length, path: this.store.dataPath(blob.cid) }
     })
-    r.register('blob.list', async () => this.store.list().map((b) => ({ cid: b.cid, size: b.size, chunks: b.chunks.length, lastUsed: new Date(b.lastUsed).toISOString() })))
+    handle(r, 'blob.list', async () => this.store.list().map((b) => ({ cid: b.cid, size: b.size, chunks: b.chunks.length, lastUsed: new Date(b.lastUsed).toISOString() })))
     if (this.autoFetch) this.off = this.c.events.on((e) => { this.onEvent(e) })
   }
 

@@ -4,8 +4,9 @@
 import type { Command } from 'commander'
 import { collect, numberIn, oneOf } from './context.ts'
 
-export const SCOPES = ['federation-local', 'cross-federation', 'global', 'private'] as const
-export const URGENCIES = ['low', 'normal', 'high', 'critical'] as const
+import { SCOPES, URGENCIES } from '../envelope/vocabulary.ts'
+
+export { SCOPES, URGENCIES } from '../envelope/vocabulary.ts'
 
 export interface QuestionFlags {
   scope: string

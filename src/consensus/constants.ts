@@ -11,3 +11,8 @@ export const CONSENSUS_TIMEOUT_MS = 30_000
 
 /** Reason given when no vote could be collected and the operator's fallback decides. */
 export const FALLBACK_REASON = 'swarm-unavailable'
+
+/** Longest accepted wait for votes (the config's own limit; `consensus.propose` timeoutSec). */
+export const MAX_CONSENSUS_TIMEOUT_SEC = 3600
+/** Largest content a proposal may be assessed on (the control line is 1 MiB). */
+export const MAX_CONTENT_CHARS = 512 * 1024

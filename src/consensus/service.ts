@@ -8,12 +8,15 @@
 import { createHash } from 'node:crypto'
 import type { PeerId } from '@libp2p/interface'
 import { PROTOCOL_CONSENSUS } from '../constants.ts'
-import { NotFoundError, SwarmError, UsageError } from '../errors.ts'
-import { buildProposal, buildVote, EnvelopeValidator, OPERATIONS, type ProposalEnvelope, type VoteEnvelope } from '../envelope/index.ts'
+import { NotFoundError, SwarmError } from '../errors.ts'
+import { buildProposal, buildVote, EnvelopeValidator, type ProposalEnvelope, type VoteEnvelope } from '../envelope/index.ts'
 import { nodeIdFromPeerId } from '../identity/index.ts'
 import type { SwarmComponents, SwarmService } from '../kernel/components.ts'
+import { handle, type MethodParams } from '../control/methods/index.ts'
 import type { Logger } from '../kernel/logger.ts'
-import { CONSENSUS_TIMEOUT_MS } from './constants.ts'
+import { CONSENSUS_TIMEOUT_MS, MAX_CONTENT_CHARS, MAX_CONSENSUS_TIMEOUT_SEC } from './constants.ts'
+
+export { MAX_CONSENSUS_TIMEOUT_SEC } from './constants.ts'
 import { PendingVotes, type PendingProposal } from './pending.ts'
 import { decideVote, type Vote, type VoteDecision, type VotePolicy } from './policy.ts'
 import { ProposalStore, type ConsensusResult, type ConsensusVote, type VoterRecord } from './proposals.ts'
@@ -23,10 +26,6 @@ import { TokenBuckets } from '../federation/token-bucket.ts'
 import { assessRisk, type Operation, type Risk } from './risk.ts'
 import { fallbackResult, tally } from './tally.ts'
 
-/** Longest accepted wait for votes (the config's own limit). */
-export const MAX_CONSENSUS_TIMEOUT_SEC = 3600
-/** Largest content a proposal may be assessed on (the control line is 1 MiB). */
-const MAX_CONTENT_CHARS = 512 * 1024
 const RISK_ORDER: Record<Risk, number> = { low: 0, medium: 1, high: 2 }
 /** Proposals judged per proposer: parsing a large change costs real CPU, and proposals are human-paced. */
 const PROPOSAL_RATE = { ratePerSec: 0.5, burst: 10 }
@@ -70,16 +69,15 @@ export class ConsensusService implements SwarmService {
   async start (): Promise<void> {
     this.stopper = new AbortController()
     const { control } = this.c
-    control.register('consensus.propose', async (params: unknown, ctx) => await this.propose(parsePropose(params), ctx.signal))
-    control.register('consensus.pending', async () => this.pending.list())
-    control.register('consensus.vote', async (params: any) => await this.operatorVote(params))
-    control.register('consensus.get', async (params: any) => {
-      if (typeof params?.id !== 'string') throw new UsageError('consensus.get needs a proposal id')
+    handle(control, 'consensus.propose', async (params, ctx) => await this.propose(params, ctx.signal))
+    handle(control, 'consensus.pending', async () => this.pending.list())
+    handle(control, 'consensus.vote', async (params) => await this.operatorVote(params))
+    handle(control, 'consensus.get', async (params) => {
       const rec = await this.store.get(params.id)
       if (rec === undefined) throw new NotFoundError('proposal', params.id)
       return { ...rec, audit: await this.c.audit.list({ correlationId: params.id, limit: 1000 }) }
     })
-    control.register('consensus.list', async (params: any) => await this.store.list(typeof params?.limit === 'number' ? params.limit : 50))
+    handle(control, 'consensus.list', async (params) => await this.store.list(params.limit ?? 50))
     await handleProposals(this.c.libp2p, async (bytes, content, from, session) => await this.onProposal(bytes, content, from, session), { signal: this.stopper.signal })
     this.started = true
   }
@@ -323,13 +321,9 @@ export class ConsensusService implements SwarmService {
     return JSON.stringify(vote)
   }
 
-  private async operatorVote (params: any): Promise<{ id: string, vote: Vote, reason: string, delivered: boolean }> {
-    const id = params?.id
-    const vote = params?.vote
-    if (typeof id !== 'string' || id === '') throw new UsageError('consensus.vote needs a proposal id')
-    if (vote !== 'yes' && vote !== 'no') throw new UsageError(`a vote is yes or no, got ${String(vote)}`)
-    const reason = typeof params.reason === 'string' && params.reason !== '' ? params.reason : `operator: ${vote as string}`
-    if (reason.length > 4096) throw new UsageError('--reason is longer than 4096 characters')
+  private async operatorVote (params: MethodParams<'consensus.vote'>): Promise<{ id: string, vote: Vote, reason: string, delivered: boolean }> {
+    const { id, vote } = params
+    const reason = params.reason !== undefined && params.reason !== '' ? params.reason : `operator: ${vote}`
     const sent = this.pending.cast(id, { vote, reason })
     if (sent === undefined) {
       const rec = await this.store.get(id)
@@ -369,19 +363,6 @@ function readContent (bytes: Uint8Array, contentHash: string | null): { content?
   const hash = `sha256:${createHash('sha256').update(content, 'utf8').digest('hex')}`
   if (hash !== contentHash) return `the content does not match the proposal's content-hash ${contentHash}`
   return { content, previousContent }
-}
-
-function parsePropose (params: any): ProposeParams {
-  if (params === null || typeof params !== 'object') throw new UsageError('consensus.propose needs {file, …}')
-  const { file, operation, content, previousContent, rationale, timeoutSec } = params
-  if (typeof file !== 'string' || file === '' || file.length > 1024) throw new UsageError('--file must be a path of 1 to 1024 characters')
-  if (operation !== undefined && !(OPERATIONS as readonly string[]).includes(operation)) throw new UsageError(`--operation must be one of ${OPERATIONS.join(', ')}, got '${String(operation)}'`)
-  for (const [k, v] of [['content', content], ['previousContent', previousContent]] as const) {
-    if (v !== undefined && (typeof v !== 'string' || v.length > MAX_CONTENT_CHARS)) throw new UsageError(`${k} must be text of at most ${MAX_CONTENT_CHARS} characters`)
-  }
-  if (rationale !== undefined && (typeof rationale !== 'string' || rationale === '' || rationale.length > 32_768)) throw new UsageError('--rationale must be 1 to 32768 characters')
-  if (timeoutSec !== undefined && (typeof timeoutSec !== 'number' || !(timeoutSec > 0) || timeoutSec > MAX_CONSENSUS_TIMEOUT_SEC)) throw new UsageError(`--timeout must be a number of seconds in (0, ${MAX_CONSENSUS_TIMEOUT_SEC}]`)
-  return { file, operation, content, previousContent, rationale, timeoutSec }
 }
 
 export function createConsensusService (components: ConsensusComponents): ConsensusService {

@@ -5,6 +5,18 @@ import { connect, type Socket } from 'node:net'
 import { DaemonNotRunningError, SwarmError, TimeoutError } from '../errors.ts'
 import { LineSplitter, rpcErrorToSwarm, type RpcResponse } from './protocol.ts'
 
+/**
+ * The params checked against the method's schema (src/control/methods), so a bad argument is
+ * refused here with the `usage` error the daemon would give. Loaded on first use: a command
+ * that never calls (or only calls methods with no parameters) does not pay for zod.
+ */
+let methods: Promise<typeof import('./methods/index.ts')> | undefined
+async function checkBeforeSending (method: string, params: unknown): Promise<void> {
+  if (params === undefined || params === null || (typeof params === 'object' && Object.keys(params).length === 0)) return
+  methods ??= import('./methods/index.ts')
+  ;(await methods).checkParams(method, params)
+}
+
 export interface CallOptions {
   signal?: AbortSignal
   /** Default 30 s; streams default to none (they end on close, signal or the daemon). */
@@ -112,6 +124,7 @@ export class ControlClient {
   }
 
   async call<T = any>(method: string, params: unknown = {}, opts: CallOptions = {}): Promise<T> {
+    await checkBeforeSending(method, params)
     return await new Promise<T>((resolve, reject) => {
       this.send(method, params, { resolve: resolve as (v: unknown) => void, reject }, opts, 30_000)
     })
@@ -119,6 +132,7 @@ export class ControlClient {
 
   /** A streaming call: `onEvent` gets each notification; resolves with the final result. */
   async stream<T = any>(method: string, params: unknown, onEvent: (event: any) => void, opts: CallOptions = {}): Promise<T> {
+    await checkBeforeSending(method, params)
     return await new Promise<T>((resolve, reject) => {
       this.send(method, params, { resolve: resolve as (v: unknown) => void, reject, onEvent }, opts, undefined)
     })

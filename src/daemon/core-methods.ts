@@ -5,24 +5,27 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { SwarmError, UsageError, withTimeout } from '../errors.ts'
 import { nodeIdFromPeerId } from '../identity/index.ts'
-import type { SwarmComponents } from '../kernel/components.ts'
+import type { SwarmComponents, SwarmService } from '../kernel/components.ts'
 import { peerPaths } from '../net/service.ts'
+import { handle } from '../control/methods/index.ts'
 
 export interface CoreMethodsInit {
   startedAt: number
   requestStop: () => void
+  /** The running services: their `status()` and `stats()` are merged into the answers. */
+  services: () => readonly SwarmService[]
 }
 
 export function uptimeSec (startedAt: number): number {
   return Math.round((Date.now() - startedAt) / 1000)
 }
 
-export function registerCoreMethods (c: SwarmComponents, init: CoreMethodsInit): void {
+export function registerCoreMethods (c: Pick<SwarmComponents, 'control' | 'libp2p' | 'identity' | 'topics' | 'counters' | 'config' | 'events'>, init: CoreMethodsInit): void {
   const { control, libp2p, identity } = c
 
   const addresses = (): string[] => libp2p.getMultiaddrs().map((a) => a.toString())
 
-  control.register('status', async () => {
+  handle(control, 'status', async () => {
     const out: Record<string, unknown> = {
       running: true,
       pid: process.pid,
@@ -30,11 +33,11 @@ export function registerCoreMethods (c: SwarmComponents, init: CoreMethodsInit):
       peerId: identity.peerId.toString(),
       uptimeSec: uptimeSec(init.startedAt)
     }
-    for (const svc of c.services.values()) Object.assign(out, svc.status?.())
+    for (const svc of init.services()) Object.assign(out, svc.status?.())
     return out
   })
 
-  control.register('id', async () => ({
+  handle(control, 'id', async () => ({
     nodeId: identity.nodeId,
     peerId: identity.peerId.toString(),
     pubkey: identity.pubkey,
@@ -42,7 +45,7 @@ export function registerCoreMethods (c: SwarmComponents, init: CoreMethodsInit):
     addresses: addresses()
   }))
 
-  control.register('peers', async () => {
+  handle(control, 'peers', async () => {
     const byPeer = new Map<string, string[]>()
     for (const conn of libp2p.getConnections()) {
       const id = conn.remotePeer.toString()
@@ -58,8 +61,7 @@ export function registerCoreMethods (c: SwarmComponents, init: CoreMethodsInit):
     })
   })
 
-  control.register('connect', async (params: { address?: unknown }, ctx) => {
-    if (typeof params.address !== 'string') throw new UsageError('connect needs a multiaddr')
+  handle(control, 'connect', async (params, ctx) => {
     let ma
     try { ma = multiaddr(params.address) } catch (err: any) { throw new UsageError(`not a multiaddr: ${params.address} (${err.message as string})`) }
     try {
@@ -70,11 +72,10 @@ export function registerCoreMethods (c: SwarmComponents, init: CoreMethodsInit):
     }
   })
 
-  control.register('ping', async (params: { peerId?: unknown, count?: unknown }, ctx) => {
-    if (typeof params.peerId !== 'string') throw new UsageError('ping needs a peer id')
+  handle(control, 'ping', async (params, ctx) => {
     let peer
     try { peer = peerIdFromString(params.peerId) } catch { throw new UsageError(`not a peer id: ${params.peerId}`) }
-    const count = typeof params.count === 'number' ? params.count : 1
+    const count = params.count ?? 1
     const rtts: number[] = []
     for (let i = 0; i < count; i++) {
       try {
@@ -86,7 +87,7 @@ export function registerCoreMethods (c: SwarmComponents, init: CoreMethodsInit):
     return { peerId: params.peerId, rttMs: rtts }
   })
 
-  control.register('stats', async () => {
+  handle(control, 'stats', async () => {
     const out: Record<string, unknown> = {
       nodeId: identity.nodeId,
       peerId: identity.peerId.toString(),
@@ -102,23 +103,23 @@ export function registerCoreMethods (c: SwarmComponents, init: CoreMethodsInit):
       },
       memory: { rssBytes: process.memoryUsage.rss(), heapUsedBytes: process.memoryUsage().heapUsed, activeResources: process.getActiveResourcesInfo().length }
     }
-    for (const svc of c.services.values()) {
+    for (const svc of init.services()) {
       const s = svc.stats?.()
       if (s !== undefined) Object.assign(out, s)
     }
     return out
   })
 
-  control.register('config.show', async () => c.config)
+  handle(control, 'config.show', async () => c.config)
 
-  control.register('stop', async () => {
+  handle(control, 'stop', async () => {
     // Reply first, then stop: the client is waiting for this answer.
     setImmediate(init.requestStop)
     return { stopping: true, pid: process.pid }
   })
 
-  control.register('events', async (params: { types?: string[] }, ctx) => {
-    const types = Array.isArray(params.types) && params.types.length > 0 ? new Set(params.types) : undefined
+  handle(control, 'events', async (params, ctx) => {
+    const types = params.types !== undefined && params.types.length > 0 ? new Set(params.types) : undefined
     await new Promise<void>((resolve) => {
       c.events.until(ctx.signal, (event) => {
         if (types === undefined || types.has(event.type)) ctx.notify(event)

@@ -188,22 +188,19 @@ export class Daemon {
         this.metrics?.observeControl(method, ms)
       }
     })
-    const serviceMap = new Map<string, SwarmService>()
     const components: SwarmComponents = {
       paths, config, identity, db: this.db, libp2p: this.libp2p, topics: this.topics, control: this.control,
-      events: this.events, counters: this.counters, log, services: serviceMap,
+      events: this.events, counters: this.counters, log,
       audit: new AuditLog(this.db.bucket('audit')), directory: new PeerDirectory(),
       membership, admission, guard
     }
-    registerCoreMethods(components, { startedAt: this.startedAt, requestStop: () => { void this.stop() } })
+    registerCoreMethods(components, { startedAt: this.startedAt, requestStop: () => { void this.stop() }, services: () => this.services })
     if (this.env.SWARM_TEST_HOOKS === '1') {
       const { registerTestHooks } = await import('../federation/test-hooks.ts')
       registerTestHooks(components)
     }
-    for (const svc of createServices(components)) {
-      this.services.push(svc)
-      serviceMap.set(svc.name, svc)
-    }
+    const { all, web, a2a } = createServices(components)
+    this.services.push(...all)
     this.watchPeers(this.libp2p)
     await this.libp2p.start()
     guard.start(this.libp2p as unknown as GuardedNode, this.counters, log.child('guard'))
@@ -223,8 +220,8 @@ export class Daemon {
       peerId: identity.peerId.toString(),
       addresses: this.libp2p.getMultiaddrs().map((a) => a.toString()),
       metrics: this.metricsUrl ?? null,
-      web: (serviceMap.get('web') as { url?: string } | undefined)?.url ?? null,
-      a2a: (serviceMap.get('a2a') as { url?: string } | undefined)?.url ?? null
+      web: web.url ?? null,
+      a2a: a2a.url ?? null
     }, null, 2) + '\n', { mode: 0o600 })
     log.info('daemon ready', { nodeId: identity.nodeId, peerId: identity.peerId.toString(), addresses: this.libp2p.getMultiaddrs().map((a) => a.toString()) })
   }

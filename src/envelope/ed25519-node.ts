@@ -3,20 +3,12 @@
 // bundle that includes this file pulls no node:crypto or Buffer; there it is simply absent.
 
 import type { Ed25519Backend } from './ed25519.ts'
+// DER prefixes that wrap a raw 32-byte key (RFC 8410): SPKI for public, PKCS#8 for the seed
+import { der, PKCS8_PREFIX, SPKI_PREFIX } from './der.ts'
 
 type NodeCrypto = typeof import('node:crypto')
 type KeyObject = import('node:crypto').KeyObject
 
-// DER prefixes that wrap a raw 32-byte key (RFC 8410): SPKI for public, PKCS#8 for the seed.
-const SPKI_PREFIX = Uint8Array.of(0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00)
-const PKCS8_PREFIX = Uint8Array.of(0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20)
-
-function der (prefix: Uint8Array, key: Uint8Array): Uint8Array {
-  const out = new Uint8Array(prefix.length + key.length)
-  out.set(prefix, 0)
-  out.set(key, prefix.length)
-  return out
-}
 
 function loadNodeCrypto (): NodeCrypto | undefined {
   try {

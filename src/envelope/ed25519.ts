@@ -5,6 +5,7 @@
 
 import { ed25519 as noble } from '@noble/curves/ed25519.js'
 import { createNodeEd25519 } from './ed25519-node.ts'
+import { pkcs8Of } from './der.ts'
 
 export interface Ed25519Backend {
   readonly name: 'node' | 'webcrypto' | 'noble'
@@ -35,8 +36,6 @@ export const nobleEd25519: Ed25519Backend = {
   sign: async (seed, message) => noble.sign(message, seed),
   publicKeyOf: (seed) => noble.getPublicKey(seed)
 }
-
-const PKCS8_PREFIX = Uint8Array.of(0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20)
 
 /** WebCrypto Ed25519; undefined when there is no `crypto.subtle`. Falls back to noble per call
  *  when the platform's subtle lacks Ed25519 (older browsers). */
@@ -75,9 +74,7 @@ export function createWebCryptoEd25519 (subtle: SubtleCrypto | undefined = globa
     },
     sign: async (seed, message) => {
       if (unsupported) return await nobleEd25519.sign(seed, message)
-      const pkcs8 = new Uint8Array(PKCS8_PREFIX.length + 32)
-      pkcs8.set(PKCS8_PREFIX)
-      pkcs8.set(seed, PKCS8_PREFIX.length)
+      const pkcs8 = pkcs8Of(seed)
       try {
         const key = await subtle.importKey('pkcs8', pkcs8, { name: 'Ed25519' }, false, ['sign'])
         return new Uint8Array(await subtle.sign({ name: 'Ed25519' }, key, message as Uint8Array<ArrayBuffer>))

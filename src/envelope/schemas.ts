@@ -3,8 +3,9 @@
 // free-form task payloads (`data`, `result`) are any JSON object.
 
 import { z } from 'zod'
+import { ULID } from './ids.ts'
 
-export const ULID = '[0-9A-HJKMNP-TV-Z]{26}'
+export { ULID } from './ids.ts'
 const DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
 
 function digits (s: string, at: number, n: number): number {
@@ -43,20 +44,13 @@ export function formatTimestamp (ms: number): string {
   return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z')
 }
 
-export const URGENCIES = ['low', 'normal', 'high', 'critical'] as const
-/** `private-to-swarm` is Orbiplex's spelling of `private`; both are accepted, builders write `private`. */
-export const SCOPES = ['private', 'federation-local', 'cross-federation', 'global'] as const
-export const SCOPE_SYNONYMS: Readonly<Record<string, typeof SCOPES[number]>> = { 'private-to-swarm': 'private' }
-export const CONTRIBUTION_KINDS = ['partial-answer', 'fact', 'hypothesis', 'recommendation', 'clarification-request', 'clarification', 'objection'] as const
-export const ORIGINS = ['node-generated', 'node-mediated-human', 'human-live'] as const
-export const PRESENCE_EVENTS = ['join', 'heartbeat', 'leave'] as const
-export const ROLES = ['asker', 'secretary', 'shadow', 'participant', 'watcher'] as const
-export const CLAIM_MODES = ['takeover', 'shadow', 'step-back', 'resume'] as const
-export const SUMMARY_STATUSES = ['intermediate', 'final'] as const
-export const RESOLUTIONS = ['accepted-answer', 'resolved', 'handed-off', 'withdrawn', 'expired'] as const
-export const OUTCOMES = ['success', 'failure'] as const
-export const OPERATIONS = ['create', 'modify', 'delete'] as const
-export const RISKS = ['low', 'medium', 'high'] as const
+import {
+  CLAIM_MODES, CONTRIBUTION_KINDS, OPERATIONS, ORIGINS, OUTCOMES, PRESENCE_EVENTS, RESOLUTIONS, RISKS, ROLES, SCOPES, SCOPE_SYNONYMS, SUMMARY_STATUSES, URGENCIES
+} from './vocabulary.ts'
+
+export {
+  CLAIM_MODES, CONTRIBUTION_KINDS, OPERATIONS, ORIGINS, OUTCOMES, PRESENCE_EVENTS, RESOLUTIONS, RISKS, ROLES, SCOPES, SCOPE_SYNONYMS, SUMMARY_STATUSES, URGENCIES
+} from './vocabulary.ts'
 export const VOTES = ['yes', 'no'] as const
 
 export function normalizeScope (scope: string): typeof SCOPES[number] | undefined {

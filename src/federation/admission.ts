@@ -7,6 +7,7 @@
 // (`not-member`), and every sender and scope has a token bucket (`rate-limited`).
 
 import { topics as topicNames } from '../constants.ts'
+import { ULID } from '../envelope/ids.ts'
 import { LruMap } from '../envelope/replay.ts'
 import { TokenBuckets, type BucketRate } from './token-bucket.ts'
 
@@ -31,7 +32,7 @@ export type AdmissionVerdict =
 export interface SenderClaim { nodeId: string, federation: string }
 
 const CHANNEL_PREFIX = 'swarm/1/channel/'
-const QUESTION_ID = /"id"\s*:\s*"(question:[0-9A-HJKMNP-TV-Z]{26})"/
+const QUESTION_ID = new RegExp(`"id"\\s*:\\s*"(question:${ULID})"`)
 
 /**
  * The sender a route's accepted value names: an envelope, `{ envelope }`, or a record with

@@ -9,6 +9,7 @@ import type { PeerId } from '@libp2p/interface'
 import { PROTOCOL_HELLO, topics as topicNames } from '../constants.ts'
 import { loadConfig } from '../config/load.ts'
 import type { SwarmComponents, SwarmService } from '../kernel/components.ts'
+import { handle } from '../control/methods/index.ts'
 import type { TopicVerdict } from '../net/topics.ts'
 import { decodeJson, encodeJson, handleRequests, request } from '../net/rpc.ts'
 import type { EnvelopeBase } from '../envelope/index.ts'
@@ -78,8 +79,8 @@ export class FederationService implements SwarmService {
       return encodeJson({ envelopes: this.m.bundle(HELLO_LIMIT) } satisfies HelloMessage)
     }, { maxInboundStreams: 16, timeoutMs: 10_000, maxDataLength: HELLO_MAX_BYTES })
     libp2p.addEventListener('peer:connect', this.onPeerConnect)
-    control.register('federation.status', async () => this.status())
-    control.register('federation.reload', async () => await this.reload())
+    handle(control, 'federation.status', async () => this.status())
+    handle(control, 'federation.reload', async () => await this.reload())
     for (const e of fresh) if (e.type !== CERTIFICATE_TYPE) void this.publish(e)
     const every = this.c.config.federation.announceSec * 1000
     this.timer = setInterval(() => { void this.announce() }, every)

@@ -5,7 +5,7 @@
 
 import { randomBytes } from 'node:crypto'
 import { buildQuestion } from '../envelope/index.ts'
-import { UsageError } from '../errors.ts'
+import { handle } from '../control/methods/index.ts'
 import type { SwarmComponents } from '../kernel/components.ts'
 
 export interface FloodParams {
@@ -30,9 +30,8 @@ function message (kind: FloodParams['kind'], i: number, c: Pick<SwarmComponents,
 
 export function registerTestHooks (c: Pick<SwarmComponents, 'control' | 'libp2p' | 'identity' | 'log'>): void {
   c.log.warn('test hooks enabled (SWARM_TEST_HOOKS=1): debug.flood is available')
-  c.control.register('debug.flood', async (params: Partial<FloodParams> & { wait?: boolean }) => {
+  handle(c.control, 'debug.flood', async (params) => {
     const { topic, count = 1000, ratePerSec = 1000, kind = 'garbage' } = params
-    if (typeof topic !== 'string' || !(count > 0) || !(ratePerSec > 0) || (kind !== 'garbage' && kind !== 'bad-signature')) throw new UsageError('debug.flood needs {topic, count, ratePerSec, kind: garbage|bad-signature}')
     const pubsub = c.libp2p.services.pubsub
     let issued = 0
     let failed = 0

@@ -9,8 +9,7 @@ import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
 import type { PrivateKey, PeerId } from '@libp2p/interface'
 import { SwarmError } from '../errors.ts'
 import { bytesToHex, formatPubkey, hexToBytes, nodeIdFromPublicKey } from '../envelope/keys.ts'
-
-const PKCS8_ED25519_PREFIX = Uint8Array.from([0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20])
+import { pkcs8Of } from '../envelope/der.ts'
 
 export interface KeyFile {
   type: 'ed25519'
@@ -32,10 +31,7 @@ export interface Identity {
 }
 
 export function seedToKeyObject (seed: Uint8Array): KeyObject {
-  const der = new Uint8Array(PKCS8_ED25519_PREFIX.length + 32)
-  der.set(PKCS8_ED25519_PREFIX, 0)
-  der.set(seed, PKCS8_ED25519_PREFIX.length)
-  return createPrivateKey({ key: Buffer.from(der), format: 'der', type: 'pkcs8' })
+  return createPrivateKey({ key: Buffer.from(pkcs8Of(seed)), format: 'der', type: 'pkcs8' })
 }
 
 export async function identityFromSeed (seed: Uint8Array, federation: string): Promise<Identity> {

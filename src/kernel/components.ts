@@ -1,5 +1,7 @@
 // What the daemon hands each service at construction (the libp2p "components" habit): a
-// service picks the parts it uses, so it can be tested with stubs of just those.
+// service picks the parts it uses, so it can be tested with stubs of just those. Services never
+// look each other up: one that cooperates with another gets a narrow typed view of it at
+// construction (src/daemon/services.ts wires them).
 
 import type { HomePaths } from '../config/paths.ts'
 import type { SwarmConfig } from '../config/schema.ts'
@@ -32,8 +34,6 @@ export interface SwarmComponents {
   audit: AuditLog
   /** Latest capability advert per known node (filled by the tasks service). */
   directory: PeerDirectory
-  /** Other services by name, for the few that cooperate (e.g. the bus asks reflections). */
-  services: Map<string, SwarmService>
   /** This node's federation view: mode, roots, certificates, revocations (the daemon makes it). */
   membership?: Membership
   /** Closed-federation membership and rate limits, consulted by the TopicRouter and the stream gate. */

@@ -9,9 +9,10 @@ import type { ChannelEvent } from '../client/types.ts'
 import type { SwarmStream } from '../client/stream.ts'
 import { toSwarmError } from '../errors.ts'
 import { answerable } from './question-tools.ts'
+import { ULID } from '../envelope/ids.ts'
 
 export const QUESTIONS_URI = 'swarm://questions'
-const QUESTION_URI = /^swarm:\/\/question\/(question:[0-9A-HJKMNP-TV-Z]{26})$/
+const QUESTION_URI = new RegExp(`^swarm://question/(question:${ULID})$`)
 
 /** A swarmd error as an MCP request error: the stable code rides in `data.code`. */
 export function mcpError (err: unknown): McpError {

@@ -2,12 +2,13 @@
 // tools/list and checks every call against them before a handler runs).
 
 import { z } from 'zod'
-import { CONTRIBUTION_KINDS, ORIGINS, RESOLUTIONS, URGENCIES } from '../envelope/schemas.ts'
+import { CONTRIBUTION_KINDS, ORIGINS, RESOLUTIONS, SCOPES, URGENCIES } from '../envelope/vocabulary.ts'
+import { CONTRIBUTION_ID_PATTERN, QUESTION_ID_PATTERN } from '../envelope/ids.ts'
 
-export const SCOPES = ['private', 'federation-local', 'cross-federation', 'global'] as const
+export { SCOPES } from '../envelope/vocabulary.ts'
 export const STATES = ['open', 'answered', 'resolved', 'handed-off', 'expired', 'withdrawn'] as const
-const QUESTION_ID = /^question:[0-9A-HJKMNP-TV-Z]{26}$/
-const CONTRIBUTION_ID = /^contribution:[0-9A-HJKMNP-TV-Z]{26}$/
+const QUESTION_ID = QUESTION_ID_PATTERN
+const CONTRIBUTION_ID = CONTRIBUTION_ID_PATTERN
 
 const label = z.string().min(1).max(256)
 const questionId = z.string().regex(QUESTION_ID, 'a question id like question:01J…').describe('the question id (question:<ULID>)')

@@ -10,6 +10,7 @@ import type { SwarmComponents, SwarmService } from '../kernel/components.ts'
 import type { SwarmLibp2p } from './node.ts'
 import { connectionPath, probe, type ConnectionPath } from './punch.ts'
 import type { Reachability } from './reach-rules.ts'
+import { handle } from '../control/methods/index.ts'
 
 /** What `swarm status` says: public, behind NAT (with a relay or not yet), or not known yet. */
 export type NetworkMode = 'public' | 'behind-nat-relayed' | 'behind-nat' | 'unknown'
@@ -96,10 +97,10 @@ export class NetService implements SwarmService {
 
   async start (): Promise<void> {
     const { control, libp2p } = this.c
-    control.register('network', async () => networkStatus(this.c.libp2p))
-    control.register('network.punch', async (params: { peerId?: unknown }, ctx) => await this.punchAgain(params.peerId, ctx.signal))
-    control.register('bootstrap.list', async () => ({ configured: this.c.config.bootstrap, added: [...this.added] }))
-    control.register('bootstrap.add', async (params: { address?: unknown }, ctx) => {
+    handle(control, 'network', async () => networkStatus(this.c.libp2p))
+    handle(control, 'network.punch', async (params, ctx) => await this.punchAgain(params.peerId, ctx.signal))
+    handle(control, 'bootstrap.list', async () => ({ configured: this.c.config.bootstrap, added: [...this.added] }))
+    handle(control, 'bootstrap.add', async (params, ctx) => {
       const ma = parseAddress(params.address)
       this.added.add(ma.toString())
       try {
@@ -111,7 +112,7 @@ export class NetService implements SwarmService {
         throw new SwarmError('dial-failed', `could not connect to ${ma.toString()}: ${err.message as string}`)
       }
     })
-    control.register('bootstrap.remove', async (params: { address?: unknown }) => {
+    handle(control, 'bootstrap.remove', async (params) => {
       const ma = parseAddress(params.address)
       const removed = this.added.delete(ma.toString())
       const peer = peerOf(ma)

@@ -4,6 +4,7 @@
 
 import { newId } from '../envelope/build.ts'
 import { BadOutcomeError, BadReflectionError } from './errors.ts'
+import { idPattern } from '../envelope/ids.ts'
 
 export type Outcome = 'success' | 'failure'
 export type ReflectionSource = 'local' | 'swarm'
@@ -63,7 +64,7 @@ export const MAX_PROVENANCE = 32
 export const MAX_NODE_ID_CHARS = 256
 export const DEFAULT_CATEGORY = 'general'
 
-const ID_RE = /^reflection:[0-9A-HJKMNP-TV-Z]{26}$/
+const ID_RE = idPattern('reflection')
 const RFC3339_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/
 // `!` separates the parts of index keys and whitespace/control characters make tags unreadable.
 const TAG_FORBIDDEN_RE = /[!\p{Cc}]/u

@@ -2,7 +2,7 @@
 // knowledge queries over /swarm/knowledge/1.0.0 (knowledge.ts), the control methods
 // (methods.ts) and what leaves the node (visibility.ts): reflections are `local` until shared,
 // and peers and remote questions are served only what may reach them. The reflections answerer
-// uses `answerFor()` through `services.get('reflections')`.
+// is handed this service (as a KnowledgeSource) and calls `answerFor()`.
 
 import type { PeerId } from '@libp2p/interface'
 import { PROTOCOL_KNOWLEDGE } from '../constants.ts'
@@ -21,7 +21,10 @@ import { ReflectionSharing, type ShareResult } from './sharing.ts'
 import { ReflectionStore } from './store.ts'
 import { describePolicy, questionAudience, type Audience, type ServePolicy } from './visibility.ts'
 
-export type ReflectionComponents = Pick<SwarmComponents, 'config' | 'identity' | 'db' | 'libp2p' | 'topics' | 'control' | 'events' | 'counters' | 'log' | 'services' | 'membership'>
+export type ReflectionComponents = Pick<SwarmComponents, 'config' | 'identity' | 'db' | 'libp2p' | 'topics' | 'control' | 'events' | 'counters' | 'log' | 'membership'> & {
+  /** The bus's question records (a question's scope and recipients); without it, questions are unknown here. */
+  questions?: QuestionLookup
+}
 
 export interface AddParams {
   description: string
@@ -47,8 +50,9 @@ export interface KnowledgeAnswer {
 }
 
 /** What this service needs of the bus to scope a reflection by its question (looked up late: the bus starts after). */
-interface QuestionLookup {
-  store: { getQuestion: (id: string) => Promise<{ envelope: QuestionEnvelope, to?: string[] } | undefined> }
+/** What reflections read of the bus's store: a question and its private recipients. */
+export interface QuestionLookup {
+  getQuestion: (id: string) => Promise<{ envelope: QuestionEnvelope, to?: string[] } | undefined>
 }
 
 export class ReflectionService implements SwarmService {
@@ -193,8 +197,7 @@ export class ReflectionService implements SwarmService {
 
   /** The scope of a reflection learned from question `qid`, as this node's bus knows it. */
   private async scopeOfQuestion (qid: string): Promise<ReflectionScope> {
-    const bus = this.c.services.get('bus') as unknown as QuestionLookup | undefined
-    const rec = await bus?.store.getQuestion(qid)
+    const rec = await this.c.questions?.getQuestion(qid)
     if (rec === undefined) throw new NotFoundError('question', qid)
     const q = rec.envelope
     const scope: ReflectionScope = { federation: q.sender['federation/id'], question: qid }
@@ -227,8 +230,7 @@ export class ReflectionService implements SwarmService {
   async answerFor (q: QuestionEnvelope, o: { limit?: number, signal?: AbortSignal } = {}): Promise<{ items: KnowledgeResult[] }> {
     let to: string[] | undefined
     if (q.delivery.scope === 'private' || q.delivery.scope === 'private-to-swarm') {
-      const bus = this.c.services.get('bus') as unknown as QuestionLookup | undefined
-      to = (await bus?.store.getQuestion(q.id))?.to ?? []
+      to = (await this.c.questions?.getQuestion(q.id))?.to ?? []
     }
     const audience = questionAudience(q, to)
     const text = [q.question.text, ...q.question.tags.filter((t) => !t.startsWith('parent:'))].join(' ').slice(0, 1024)

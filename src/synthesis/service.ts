@@ -10,12 +10,13 @@
 import type { QuestionNotice, SynthesisBus } from '../bus/index.ts'
 import type { SwarmComponents, SwarmService } from '../kernel/components.ts'
 import type { Logger } from '../kernel/logger.ts'
+import type { ReputationBook } from '../reputation/index.ts'
+import { handle } from '../control/methods/index.ts'
 import { checkEligibility } from '../bus/core/eligibility.ts'
-import { QUESTION_ID } from '../bus/core/topics.ts'
 import { buildSummary } from '../envelope/index.ts'
 import { normalizeScope } from '../envelope/schemas.ts'
 import type { CloseEnvelope, QuestionEnvelope, SummaryEnvelope } from '../envelope/schemas.ts'
-import { NotFoundError, SwarmError, UsageError } from '../errors.ts'
+import { NotFoundError, SwarmError } from '../errors.ts'
 import { nodeIdFromPeerId } from '../identity/index.ts'
 import { CommandAnswerer } from './answerers/command.ts'
 import { OpenAIAnswerer } from './answerers/openai.ts'
@@ -25,9 +26,13 @@ import { INVALID_MESSAGE_DELTA, INVALID_MIN_INTERVAL_MS, isInvalidMessage, UPHEL
 import { AnswerRunner } from './runner.ts'
 import { summarize, type SubSummary, type SummaryContent } from './summary.ts'
 
-export type AssistanceComponents = Pick<SwarmComponents, 'config' | 'identity' | 'control' | 'events' | 'counters' | 'log' | 'services' | 'directory' | 'topics' | 'libp2p'> & {
-  /** The question bus (the narrow part synthesis uses); without it, the one in `services`. */
-  bus?: SynthesisBus
+export type AssistanceComponents = Pick<SwarmComponents, 'config' | 'identity' | 'control' | 'events' | 'counters' | 'log' | 'directory' | 'topics' | 'libp2p'> & {
+  /** The question bus (the narrow part synthesis uses). */
+  bus: SynthesisBus
+  /** The node's one reputation book (the bus and tasks read and adjust the same one). */
+  reputation: ReputationBook
+  /** What the answerers may say from this node's reflections; without it, the reflections answerer finds nothing. */
+  reflections?: KnowledgeSource
 }
 
 /** The tag that links a sub-question to its parent (the question envelope keeps its exact shape). */
@@ -55,7 +60,7 @@ export class AssistanceService implements SwarmService {
     this.c = c
     this.log = c.log.child('assistance')
     // every answerer sees only what may reach the question's channel (reflections.answerFor)
-    const reflections = (): KnowledgeSource | undefined => c.services.get('reflections') as unknown as KnowledgeSource | undefined
+    const reflections = (): KnowledgeSource | undefined => c.reflections
     this.answerers = c.config.answerers.map((a): Answerer => {
       switch (a.kind) {
         case 'command': return new CommandAnswerer(a, reflections)
@@ -65,11 +70,7 @@ export class AssistanceService implements SwarmService {
     })
   }
 
-  private get bus (): SynthesisBus {
-    const bus = this.c.bus ?? this.c.services.get('bus') as SynthesisBus | undefined
-    if (bus === undefined) throw new SwarmError('internal', 'the question bus is not running')
-    return bus
-  }
+  private get bus (): SynthesisBus { return this.c.bus }
 
   private get me (): string { return this.c.identity.nodeId }
 
@@ -83,17 +84,11 @@ export class AssistanceService implements SwarmService {
     }))
     this.offs.push(this.c.topics.onReject((reason, _topic, from) => { void this.chargeInvalid(reason, nodeIdFromPeerId(from)) }))
     const { control } = this.c
-    control.register('summarize', async (p: Record<string, unknown>, ctx) => {
-      return await this.summarize(needQuestionId(p.id), { final: p.final === true, phrase: p.phrase !== false, signal: ctx.signal })
+    handle(control, 'summarize', async (p, ctx) => {
+      return await this.summarize(p.id, { final: p.final === true, phrase: p.phrase !== false, signal: ctx.signal })
     })
-    control.register('decompose', async (p: Record<string, unknown>) => {
-      const questions = p.questions
-      if (!Array.isArray(questions) || questions.length === 0 || questions.some((x) => typeof x !== 'string' || x.trim() === '')) throw new UsageError('decompose needs at least one sub-question text')
-      const ttlSec = p.ttlSec
-      if (ttlSec !== undefined && ttlSec !== null && (typeof ttlSec !== 'number' || !Number.isInteger(ttlSec) || ttlSec < 1)) throw new UsageError('ttlSec must be a whole number of seconds ≥ 1')
-      return await this.decompose(needQuestionId(p.id), { questions: questions as string[], tags: strings(p.tags, 'tags'), requireModels: strings(p.requireModels, 'requireModels'), ttlSec: ttlSec as number | undefined })
-    })
-    control.register('reputation', async (p: Record<string, unknown>) => await this.reputation(strings(p?.nodeIds, 'nodeIds')))
+    handle(control, 'decompose', async (p) => await this.decompose(p.id, { questions: p.questions, tags: p.tags, requireModels: p.requireModels, ttlSec: p.ttlSec }))
+    handle(control, 'reputation', async (p) => await this.reputation(p.nodeIds))
     if (process.env.SWARM_TEST_HOOKS === '1') {
       const { registerSynthesisTestHooks } = await import('./test-hooks.ts')
       registerSynthesisTestHooks(this.c)
@@ -124,7 +119,7 @@ export class AssistanceService implements SwarmService {
     const reputations: Record<string, number> = {}
     for (const c of contributions) {
       const id = c.envelope.sender['node/id']
-      if (!(id in reputations)) reputations[id] = await bus.reputation.score(id)
+      if (!(id in reputations)) reputations[id] = await this.c.reputation.score(id)
     }
     const result = summarize({ contributions, reputations, defaultReputation: this.c.config.reputation.default, subSummaries: await this.subSummaries(qid) })
     let content = result.content
@@ -264,7 +259,7 @@ export class AssistanceService implements SwarmService {
       if (close === null || close.sender['node/id'] !== this.me || close.accepted.length === 0) return
       const contributions = (await bus.channelContributions(qid)).filter((c) => c.excluded === undefined).map((c) => c.envelope)
       for (const u of upheldObjections(close, contributions)) {
-        const rec = await bus.reputation.adjust(u.author, UPHELD_OBJECTION_DELTA, `objection ${u.objection} upheld against ${u.target}`, { objected: true })
+        const rec = await this.c.reputation.adjust(u.author, UPHELD_OBJECTION_DELTA, `objection ${u.objection} upheld against ${u.target}`, { objected: true })
         this.numbers.upheld++
         this.c.events.emit('reputation:changed', { nodeId: u.author, score: rec.score, reason: 'objection-upheld', questionId: qid, contribution: u.target })
       }
@@ -281,7 +276,7 @@ export class AssistanceService implements SwarmService {
     if (this.lastInvalid.size >= 4096) this.lastInvalid.clear()
     this.lastInvalid.set(nodeId, now)
     try {
-      const rec = await this.bus.reputation.adjust(nodeId, INVALID_MESSAGE_DELTA, `invalid message: ${reason}`, { invalid: true })
+      const rec = await this.c.reputation.adjust(nodeId, INVALID_MESSAGE_DELTA, `invalid message: ${reason}`, { invalid: true })
       this.numbers.invalid++
       this.c.events.emit('reputation:changed', { nodeId, score: rec.score, reason: 'invalid-message', detail: reason })
     } catch (err) {
@@ -291,7 +286,7 @@ export class AssistanceService implements SwarmService {
 
   /** `swarm reputation`: every node this node has a record of (or the ones asked for, strangers at the default). */
   async reputation (nodeIds?: string[]): Promise<Array<{ nodeId: string, score: number, accepted: number, objected: number, invalid: number }>> {
-    const book = this.bus.reputation
+    const book = this.c.reputation
     const records = nodeIds !== undefined && nodeIds.length > 0 ? await Promise.all(nodeIds.map(async (id) => await book.record(id))) : await book.list()
     return records
       .map((r) => ({ nodeId: r.nodeId, score: Math.round(r.score * 1000) / 1000, accepted: r.accepted, objected: r.objected, invalid: r.invalid ?? 0 }))
@@ -302,15 +297,4 @@ export class AssistanceService implements SwarmService {
 function shorten (content: SummaryContent): SummaryContent {
   const cut = (list: SummaryContent['facts']): SummaryContent['facts'] => list.map((i) => ({ ...i, text: i.text.length > SHORT_TEXT ? i.text.slice(0, SHORT_TEXT - 1) + '…' : i.text }))
   return { facts: cut(content.facts), hypotheses: cut(content.hypotheses), recommendations: cut(content.recommendations), uncertainty: content.uncertainty }
-}
-
-function needQuestionId (v: unknown): string {
-  if (typeof v !== 'string' || !QUESTION_ID.test(v)) throw new UsageError(`not a question id: ${String(v)}`)
-  return v
-}
-
-function strings (v: unknown, name: string): string[] | undefined {
-  if (v === undefined || v === null) return undefined
-  if (!Array.isArray(v) || v.some((x) => typeof x !== 'string' || x === '')) throw new UsageError(`${name} must be a list of strings`)
-  return v as string[]
 }

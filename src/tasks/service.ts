@@ -1,7 +1,6 @@
 // The tasks service: capability adverts, the /swarm/task/1.0.0 executor side (verify, refuse or
-// queue, run, answer) and the delegating side (select peers, send, retry), with every step in
-// the audit log under the task's correlation id.
-//
+// queue, run, answer; here) and the delegating side (delegation.ts), every step in the audit log
+// under the task's correlation id. Control methods: methods.ts; the signed answer: response.ts.
 //   const tasks = new TaskService(components)
 //   await tasks.start()
 //   const r = await tasks.run({ type: 'python-computation', data: { code: 'print(6*7)' } })
@@ -11,31 +10,32 @@ import { stat } from 'node:fs/promises'
 import { peerIdFromString } from '@libp2p/peer-id'
 import type { PeerId } from '@libp2p/interface'
 import {
-  buildTaskResponse, catalogue, newId, EnvelopeValidator, envelopeSchema, fields as envelopeFields,
-  type TaskReceipt, type TaskRequestEnvelope
+  catalogue, newId, EnvelopeValidator, envelopeSchema, fields as envelopeFields, type TaskRequestEnvelope
 } from '../envelope/index.ts'
-import { SwarmError, scopedSignal, toSwarmError, UsageError } from '../errors.ts'
+import { SwarmError, scopedSignal, toSwarmError } from '../errors.ts'
 import { nodeIdFromPeerId } from '../identity/index.ts'
 import type { SwarmComponents, SwarmService } from '../kernel/components.ts'
-import type { DirectoryEntry } from '../net/directory.ts'
-import { ReputationBook } from '../synthesis/reputation.ts'
+import type { ReputationBook } from '../reputation/index.ts'
 import { CapabilityAdverts } from './adverts.ts'
-import { checkTaskAcceptable, detectCapabilities, isTaskType, pythonExecutor, TASK_REQUIREMENTS, type Capabilities, type PythonExecutor } from './capabilities.ts'
-import { inputHash, outputHash, signReceipt } from './receipts.ts'
+import { checkTaskAcceptable, detectCapabilities, pythonExecutor, type Capabilities, type PythonExecutor } from './capabilities.ts'
+import { Delegation, type RunTaskResult } from './delegation.ts'
 import { checkTaskData, executeTask, fitResult, type ExecutorSettings } from './execute.ts'
+import { registerTaskMethods } from './methods.ts'
 import { handleTaskStreams, unhandleTaskStreams, type InboundTask } from './protocol.ts'
 import { RunQueue } from './queue.ts'
 import { TaskRecords, type TaskRecord } from './records.ts'
-import { selectPeers, type Candidate } from './selection.ts'
-import { attemptTask } from './attempt.ts'
-import { parseRunParams, type RunTaskParams } from './run-params.ts'
+import { taskResponseBytes, type TaskOutcome } from './response.ts'
+import type { RunTaskParams } from './run-params.ts'
 import { settingsOf, type Settings } from './settings.ts'
-import {
-  TASK_RECORDS_KEEP, TASK_REQUEST_MAX_BYTES, TASK_RESPONSE_MAX_BYTES
-} from './constants.ts'
+import { TASK_REQUEST_MAX_BYTES, TASK_RESPONSE_MAX_BYTES } from './constants.ts'
 
 export type TaskServiceComponents = Pick<SwarmComponents,
-  'paths' | 'config' | 'identity' | 'db' | 'libp2p' | 'topics' | 'control' | 'events' | 'counters' | 'log' | 'audit' | 'directory' | 'membership'>
+  'paths' | 'config' | 'identity' | 'db' | 'libp2p' | 'topics' | 'control' | 'events' | 'counters' | 'log' | 'audit' | 'directory' | 'membership'> & {
+  /** The node's one reputation book: peers are ranked by it, and a lying receipt is charged there. */
+  reputation: ReputationBook
+  /** Where an inbound task's attachments come from (the blobs part); without it, such tasks are refused. */
+  attachments?: AttachmentSource
+}
 
 /** An executor for an extra task type: gets the request's data, returns the result object. */
 export type ExtraExecutor = (data: Record<string, unknown>, opts: { signal: AbortSignal, timeoutMs: number }) => Promise<Record<string, unknown>>
@@ -50,30 +50,11 @@ export interface TaskServiceInit {
   executors?: Record<string, ExtraExecutor>
 }
 
-
 /** What the attachments part offers the executor: a held, verified copy of a named file. */
-interface AttachmentSource { fetchToPath: (cid: string, from: PeerId, size: number, signal: AbortSignal) => Promise<string> }
+export interface AttachmentSource { fetchToPath: (cid: string, from: PeerId, size: number, signal: AbortSignal) => Promise<string> }
 
 export { parseRunParams, type RunTaskParams } from './run-params.ts'
-
-export type RunTaskResult =
-  | { success: true, correlationId: string, executedBy: string, attempts: number, durationMs: number, result: Record<string, unknown>, receipt?: TaskReceipt }
-  | { success: false, correlationId: string, attempts: number, executedBy?: string, error: { code: string, message: string } }
-
-/**
- * Refusals and failures after which the next peer is tried: the peer did not judge the task
- * itself (busy, not set up for it, unreachable, no answer in time). A task that ran and failed
- * (an exception, its time limit, a refused path) is not retried: another peer would do the same.
- */
-const RETRYABLE = new Set([
-  'busy', 'not-accepted', 'not-allowed', 'not-capable', 'unsupported-task', 'expired', 'python-unavailable', 'python-failed',
-  'llm-unavailable', 'internal', 'stream-failed', 'bad-response', 'timeout-no-answer'
-])
-
-
-const REPUTATION_REFRESH_MS = 5_000
-/** Reputation lost by a peer whose own signed response carries a missing or lying receipt. */
-const RECEIPT_LIE_PENALTY = 0.2
+export type { RunTaskResult } from './delegation.ts'
 
 export class TaskService implements SwarmService {
   readonly name = 'tasks'
@@ -89,10 +70,9 @@ export class TaskService implements SwarmService {
   private readonly requests: EnvelopeValidator
   private readonly responses: EnvelopeValidator
   private readonly inbound = new Set<AbortController>()
-  private readonly outbound = new Set<AbortController>()
+  private readonly delegation: Delegation
   private readonly rtt = new Map<string, number>()
   private configMtime = 0
-  private book?: { at: number, book: ReputationBook }
   private readonly nodeIds = new Map<string, string>()
   private started = false
   /** How python-computation runs here (jail plan, or why it is refused); re-probed on refresh. */
@@ -137,6 +117,22 @@ export class TaskService implements SwarmService {
       onTick: async () => { await this.refresh() },
       onPeerAdvert: (entry, isNew) => { if (isNew) void this.measureRtt(entry.peerId) }
     })
+    this.delegation = new Delegation({
+      libp2p: components.libp2p,
+      identity: components.identity,
+      directory: components.directory,
+      events: components.events,
+      log: this.log,
+      reputation: components.reputation,
+      defaultReputation: config.reputation.default,
+      records: this.records,
+      responses: this.responses,
+      settings: () => this.settings,
+      audit: async (kind, cid, detail) => await this.audit(kind, cid, detail),
+      counts: this.counts,
+      rtt: this.rtt,
+      nodeIdOf: (p) => this.nodeIdOf(p)
+    })
   }
 
 
@@ -155,7 +151,9 @@ export class TaskService implements SwarmService {
   async stop (): Promise<void> {
     if (!this.started) return
     this.started = false
-    for (const ac of [...this.inbound, ...this.outbound]) ac.abort(new SwarmError('aborted', 'the daemon is stopping'))
+    const stopping = new SwarmError('aborted', 'the daemon is stopping')
+    for (const ac of this.inbound) ac.abort(stopping)
+    this.delegation.abortAll(stopping)
     await this.adverts.stop()
     await unhandleTaskStreams(this.c.libp2p).catch(() => {})
     await this.records.flush()
@@ -233,43 +231,8 @@ export class TaskService implements SwarmService {
     } catch { /* unknown RTT ranks last among equals */ }
   }
 
-  // ---- control methods -------------------------------------------------------------------
-
   private registerMethods (): void {
-    const { control } = this.c
-    control.register('task.run', async (params: Record<string, unknown>, ctx) => await this.run(parseRunParams(params), ctx.signal))
-    control.register('task.list', async (params: { limit?: unknown, direction?: unknown }) => {
-      const limit = typeof params.limit === 'number' && params.limit > 0 ? Math.min(params.limit, TASK_RECORDS_KEEP) : undefined
-      const direction = params.direction === 'in' || params.direction === 'out' ? params.direction : undefined
-      return await this.records.list({ limit, direction })
-    })
-    control.register('capabilities', async () => ({
-      local: { capabilities: this.local.capabilities, taskTypes: this.local.taskTypes, models: this.local.models, languages: this.local.languages, isolation: this.local.isolation ?? null },
-      peers: this.c.directory.list({ federation: this.c.identity.federation }).map((e) => ({
-        nodeId: e.nodeId,
-        peerId: e.peerId,
-        federation: e.federation,
-        capabilities: e.capabilities,
-        taskTypes: e.taskTypes,
-        models: e.models,
-        languages: e.languages,
-        queueLength: e.queueLength,
-        running: e.running,
-        isolation: e.isolation ?? null,
-        expiresAt: new Date(e.expiresAt).toISOString()
-      }))
-    }))
-    control.register('audit', async (params: { limit?: unknown, kind?: unknown, correlationId?: unknown, since?: unknown }, ctx) => {
-      const verdict = await this.c.audit.verify({ signal: ctx.signal })
-      const log = await this.c.audit.list({
-        limit: typeof params.limit === 'number' ? params.limit : 100,
-        kind: typeof params.kind === 'string' ? params.kind : undefined,
-        correlationId: typeof params.correlationId === 'string' ? params.correlationId : undefined,
-        since: typeof params.since === 'number' || typeof params.since === 'string' ? params.since : undefined,
-        signal: ctx.signal
-      })
-      return { ...verdict, log }
-    })
+    registerTaskMethods(this.c.control, { audit: this.c.audit, directory: this.c.directory, identity: this.c.identity, records: this.records, local: () => this.local, run: async (p, signal) => await this.run(p, signal) })
   }
 
   private audit (kind: string, correlationId: string, detail: Record<string, unknown>): Promise<unknown> {
@@ -347,8 +310,8 @@ export class TaskService implements SwarmService {
   /** The request's attachments, fetched (from the requester first) and verified, as files to hand the executor. */
   private async attachmentsOf (req: TaskRequestEnvelope, from: PeerId, signal: AbortSignal): Promise<Array<{ name: string, path: string }> | undefined> {
     if (req.attachments === undefined) return undefined
-    const source = (this.c as Partial<Pick<SwarmComponents, 'services'>>).services?.get('blobs') as (SwarmService & Partial<AttachmentSource>) | undefined
-    if (source?.fetchToPath === undefined) throw new SwarmError('attachments-unavailable', 'this node cannot fetch attachments')
+    const source = this.c.attachments
+    if (source === undefined) throw new SwarmError('attachments-unavailable', 'this node cannot fetch attachments')
     const files: Array<{ name: string, path: string }> = []
     for (const a of req.attachments) files.push({ name: a.name ?? a.cid, path: await source.fetchToPath(a.cid, from, a.size, signal) })
     return files
@@ -404,40 +367,11 @@ export class TaskService implements SwarmService {
   }
 
   /** The signed response; for a verified request it carries the signed receipt of the outcome. */
-  private respond (correlationId: string, started: number, outcome: { result?: Record<string, unknown>, error?: { code: string, message: string } }, req?: TaskRequestEnvelope): Uint8Array {
-    const startedAt = Date.now() - (performance.now() - started)
-    const build = (o: typeof outcome): Uint8Array => {
-      const success = o.error === undefined
-      const result = success ? o.result ?? {} : undefined
-      const receipt = req === undefined
-        ? undefined
-        : signReceipt(this.c.identity, {
-          taskId: req.id,
-          correlationId: req['correlation-id'],
-          taskType: req['task/type'],
-          inputHash: inputHash(req['task/type'], req.data),
-          outputHash: outputHash({ success, result, error: o.error }),
-          isolation: this.isolationOf(req['task/type']),
-          startedAt,
-          finishedAt: Date.now()
-        })
-      return new TextEncoder().encode(JSON.stringify(buildTaskResponse(this.c.identity, {
-        correlationId: correlationId.slice(0, 256),
-        success,
-        result,
-        error: o.error,
-        executedBy: this.c.identity.peerId.toString(),
-        durationMs: Math.round(performance.now() - started),
-        receipt
-      }, { id: newId('task-result') })))
-    }
-    try {
-      return build(outcome)
-    } catch (err) {
-      // a result that cannot be signed or encoded (not JSON, nested too deep): say so, signed
-      this.log.warn('task result not encodable', { correlationId, err: (err as Error).message })
-      return build({ error: { code: 'internal', message: `the result could not be encoded: ${(err as Error).message}`.slice(0, 4000) } })
-    }
+  private respond (correlationId: string, started: number, outcome: TaskOutcome, req?: TaskRequestEnvelope): Uint8Array {
+    const isolation = req === undefined ? 'none' : this.isolationOf(req['task/type'])
+    return taskResponseBytes(this.c.identity, correlationId, started, outcome, req, isolation, (err) => {
+      this.log.warn('task result not encodable', { correlationId, err: err.message })
+    })
   }
 
   private executorSettings (): ExecutorSettings {
@@ -445,116 +379,13 @@ export class TaskService implements SwarmService {
     return { python: s.python, timeoutMs: s.timeoutSec * 1000, memoryMb: s.memoryMb, outputBytes: s.outputBytes, safePrefixes: s.safePrefixes, endpoints: s.endpoints, env: this.env, pythonExecutor: this.python }
   }
 
-  // ---- delegating side -------------------------------------------------------------------
+  // ---- delegating side (delegation.ts) -----------------------------------------------------
 
   /** Delegates a task to the best peer, retrying on the next ones; never throws for task failures. */
   async run (params: RunTaskParams, signal?: AbortSignal): Promise<RunTaskResult> {
-    const { type } = params
-    const data = params.data ?? {}
-    const pinnedTarget = params.peer === undefined ? undefined : this.resolvePinned(params.peer)
-    const timeoutMs = Math.round((params.timeoutSec ?? this.settings.timeoutSec) * 1000)
-    const correlationId = newId('task')
-    const started = performance.now()
-    const rec = this.records.create({ correlationId, direction: 'out', type, state: 'delegating', attempts: 0 })
-    const ac = new AbortController()
-    this.outbound.add(ac)
-    const stop = signal === undefined ? ac.signal : AbortSignal.any([signal, ac.signal])
-    let attempts = 0
-    let last: { error: { code: string, message: string }, executedBy?: string } | undefined
-
-    const finish = async (out: RunTaskResult): Promise<RunTaskResult> => {
-      this.outbound.delete(ac)
-      const durationMs = Math.round(performance.now() - started)
-      if (out.success) { this.counts.delegatedOk++ } else { this.counts.delegatedFailed++ }
-      this.records.update(rec, { state: out.success ? 'succeeded' : 'failed', attempts, durationMs, peerId: out.executedBy ?? rec.peerId, error: out.success ? undefined : out.error })
-      void this.audit('task.done', correlationId, {
-        type, success: out.success, attempts, executedBy: out.executedBy, code: out.success ? undefined : out.error.code, durationMs
-      })
-      this.c.events.emit('task:completed', { correlationId, taskType: type, direction: 'out', success: out.success, executedBy: out.executedBy, attempts, durationMs, error: out.success ? undefined : out.error })
-      return out
-    }
-    const fail = async (code: string, message: string, extra: { executedBy?: string } = {}): Promise<RunTaskResult> =>
-      await finish({ success: false, correlationId, attempts, ...extra, error: { code, message } })
-
-    const pinned = params.peer
-    // A type this node does not know may still be offered by a newer peer: ask the adverts.
-    const known = isTaskType(type) || this.c.directory.list().some((e) => e.taskTypes.includes(type))
-    if (pinned === undefined && !known) return await fail('unsupported-task', `unknown task type ${JSON.stringify(type)}`)
-    const bad = checkTaskData(type, data)
-    if (pinned === undefined && bad !== null) return await fail(bad.code, bad.message)
-    const requirements = isTaskType(type) ? [...TASK_REQUIREMENTS[type]] : []
-    const tried = new Set<string>()
-    const maxAttempts = pinned === undefined ? this.settings.maxAttempts : 1
-
-    while (attempts < maxAttempts && !stop.aborted) {
-      const target = pinnedTarget ?? await this.nextPeer(type, requirements, tried, params.requireIsolation)
-      if (target === undefined) break
-      attempts++
-      tried.add(target.peerId.toString())
-      const peerId = target.peerId.toString()
-      this.counts.delegated++
-      this.records.update(rec, { attempts, peerId })
-      this.c.events.emit('task:delegated', { correlationId, taskType: type, peerId, nodeId: target.nodeId, attempt: attempts })
-      void this.audit('task.delegated', correlationId, { type, attempt: attempts, peerId, nodeId: target.nodeId })
-
-      const outcome = await attemptTask({ libp2p: this.c.libp2p, identity: this.c.identity, responses: this.responses, nodeIdOf: (p) => this.nodeIdOf(p) }, { peer: target.peerId, correlationId, type, data, requirements, timeoutMs, signal: stop, isolation: params.requireIsolation, attachments: params.attachments })
-      if (outcome.receipt !== undefined) {
-        // verified: kept with the executor's key, so the audit log can be re-checked without it
-        void this.audit('task.receipt', correlationId, { peerId, pubkey: outcome.pubkey, receipt: outcome.receipt })
-      }
-      if (outcome.ok) {
-        // the successful attempt's outcome is the task.done entry
-        return await finish({ success: true, correlationId, executedBy: peerId, attempts, durationMs: outcome.durationMs, result: outcome.result, receipt: outcome.receipt })
-      }
-      if (outcome.proven === true) {
-        // A response signed by that peer whose receipt lies is evidence, not an accident: the
-        // peer's standing drops, so reputation (ranked before self-reported load) sidelines it.
-        void this.reputation().adjust(target.nodeId, -RECEIPT_LIE_PENALTY, 'task-receipt-invalid', { invalid: true })
-          .catch((err: Error) => { this.log.warn('reputation not adjusted', { nodeId: target.nodeId, err: err.message }) })
-      }
-      const code = outcome.error.code === 'timeout-no-answer' ? 'timeout' : outcome.error.code
-      void this.audit('task.attempt', correlationId, { attempt: attempts, peerId, outcome: 'failed', code, answered: outcome.answered, message: outcome.error.message.slice(0, 500), durationMs: outcome.durationMs })
-      last = { error: { code, message: outcome.error.message }, executedBy: outcome.answered ? peerId : undefined }
-      this.log.debug('task attempt failed', { correlationId, peerId, code: outcome.error.code })
-      if (!RETRYABLE.has(outcome.error.code)) break
-    }
-    if (stop.aborted) return await fail('aborted', 'the task was cancelled')
-    if (last !== undefined) return await fail(last.error.code, last.error.message, last.executedBy === undefined ? {} : { executedBy: last.executedBy })
-    const jailed = params.requireIsolation === undefined ? '' : ` with isolation ${params.requireIsolation}`
-    return await fail('no-capable-peer', `no peer advertises ${type}${jailed}${requirements.length > 0 ? ` (needs ${requirements.join(', ')})` : ''}`)
+    return await this.delegation.run(params, signal)
   }
 
-  /** The best untried peer for the task, from the directory. */
-  private async nextPeer (type: string, requirements: string[], tried: ReadonlySet<string>, isolation?: string): Promise<{ peerId: PeerId, nodeId: string } | undefined> {
-    const entries = this.c.directory.list({ federation: this.c.identity.federation })
-      .filter((e) => e.nodeId !== this.c.identity.nodeId && e.taskTypes.includes(type) && (isolation === undefined || e.isolation === isolation))
-    if (entries.length === 0) return undefined
-    const book = this.reputation()
-    const candidates: Array<Candidate & { entry: DirectoryEntry }> = []
-    for (const e of entries) {
-      candidates.push({
-        peerId: e.peerId,
-        nodeId: e.nodeId,
-        capabilities: e.capabilities,
-        taskTypes: e.taskTypes,
-        queueLength: e.queueLength,
-        running: e.running,
-        expiresAt: e.expiresAt,
-        reputation: await book.score(e.nodeId).catch(() => this.c.config.reputation.default),
-        rttMs: this.rtt.get(e.peerId),
-        entry: e
-      })
-    }
-    const best = selectPeers(candidates, { taskType: type, requirements, now: Date.now(), exclude: tried })[0]
-    if (best === undefined) return undefined
-    try {
-      return { peerId: peerIdFromString(best.peerId), nodeId: best.nodeId }
-    } catch {
-      return undefined
-    }
-  }
-
-  /** The pinned peer (a peer id, or the node id of a known advert); throws a UsageError. */
   /** The node id of a peer (the same Ed25519 key), memoised: it is checked on every task. */
   private nodeIdOf (peer: PeerId): string | undefined {
     const key = peer.toString()
@@ -565,23 +396,5 @@ export class TaskService implements SwarmService {
       if (id !== undefined) this.nodeIds.set(key, id)
     }
     return id
-  }
-
-  /** A reputation book re-opened every few seconds, so scores others adjust are seen. */
-  private reputation (): ReputationBook {
-    const now = Date.now()
-    if (this.book === undefined || now - this.book.at > REPUTATION_REFRESH_MS) {
-      this.book = { at: now, book: new ReputationBook(this.c.db.bucket('reputation'), this.c.config.reputation.default) }
-    }
-    return this.book.book
-  }
-
-  private resolvePinned (pinned: string): { peerId: PeerId, nodeId: string } {
-    const entry = this.c.directory.list().find((e) => e.peerId === pinned || e.nodeId === pinned)
-    const text = entry?.peerId ?? pinned
-    let peerId: PeerId
-    try { peerId = peerIdFromString(text) } catch { throw new UsageError(`--peer: not a peer id or a known node id: ${pinned}`) }
-    if (peerId.equals(this.c.identity.peerId)) throw new UsageError('--peer: that is this node; tasks are delegated to peers')
-    return { peerId, nodeId: entry?.nodeId ?? nodeIdFromPeerId(peerId) ?? '' }
   }
 }

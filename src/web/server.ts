@@ -1,8 +1,8 @@
 // The daemon's web service: with `web.listen` (or `swarm daemon --web HOST:PORT`) a small
 // node:http server serves the page, the browser bundle and /api/bootstrap (the daemon's
 // webrtc-direct and websocket addresses, its federation and the topics to use). The bundle is
-// built in the background when missing or stale (dist/web/, else <home>/web/), so daemon start
-// does not wait for esbuild; a request for /swarm.js waits for it instead.
+// prebuilt (dist/web/, a build step: src/web/bundle.ts); the daemon reads it in the background
+// at start and warns when it is older than its sources.
 import { PACKAGE_ROOT } from '../root.ts'
 import { createHash } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
@@ -10,6 +10,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { gzipSync } from 'node:zlib'
+import { isWebBundleStale, readWebBundle } from './bundle.ts'
 import type { PeerId } from '@libp2p/interface'
 import { CHANNEL_PREFIX } from '../bus/core/topics.ts'
 
@@ -24,7 +25,7 @@ export type WebComponents = Pick<SwarmComponents, 'config' | 'identity' | 'libp2
 
 const PAGE_FILE = join(PACKAGE_ROOT, 'src', 'web', 'page.html')
 
-interface Bundle { body: Buffer, gzip: Buffer, etag: string, file: string, built: boolean }
+interface Bundle { body: Buffer, gzip: Buffer, etag: string, file: string }
 
 /** `host:port`, `[::1]:port` or `:port` → listen arguments. */
 export function parseListen (listen: string): { host: string, port: number } {
@@ -44,7 +45,7 @@ export class WebService implements SwarmService {
   private server?: Server
   private page?: string
   private bundle?: Promise<Bundle>
-  private bundleState: 'none' | 'building' | 'ready' | 'failed' = 'none'
+  private bundleState: 'none' | 'loading' | 'ready' | 'failed' = 'none'
   private bundleBytes?: number
   private served = { page: 0, bundle: 0, bootstrap: 0 }
   /** Channel topics this daemon follows on behalf of its browser peers → those peers. */
@@ -201,7 +202,7 @@ export class WebService implements SwarmService {
         try {
           bundle = await this.bundle!
         } catch (err) {
-          res.writeHead(503, { 'content-type': 'text/plain', 'retry-after': '5' }).end(`the browser bundle could not be built: ${(err as Error).message}\n`)
+          res.writeHead(503, { 'content-type': 'text/plain', 'retry-after': '5' }).end(`the browser bundle is not available: ${(err as Error).message}\n`)
           return
         }
         this.served.bundle++
@@ -231,28 +232,20 @@ export class WebService implements SwarmService {
     res.end()
   }
 
-  /** Builds the bundle if missing or stale (in the repo's dist/web, else in the home), then keeps it in memory. */
+  /** Reads the prebuilt bundle (dist/web) once and keeps it in memory; a stale one is served with a warning. */
   private async loadBundle (): Promise<Bundle> {
-    this.bundleState = 'building'
-    const started = performance.now()
+    this.bundleState = 'loading'
     try {
-      const { ensureWebBundle, WEB_OUTDIR } = await import('../../scripts/build-web.ts')
-      let got
-      try {
-        got = await ensureWebBundle({ outdir: WEB_OUTDIR })
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EACCES' && (err as NodeJS.ErrnoException).code !== 'EROFS') throw err
-        got = await ensureWebBundle({ outdir: join(this.c.paths.home, 'web') }) // a read-only install
-      }
-      const body = await readFile(got.file)
-      const bundle: Bundle = { body, gzip: gzipSync(body), etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"`, file: got.file, built: got.built }
+      const { file, body } = await readWebBundle()
+      const bundle: Bundle = { body, gzip: gzipSync(body), etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"`, file }
       this.bundleState = 'ready'
       this.bundleBytes = body.length
-      this.c.log.info('web bundle ready', { file: got.file, bytes: body.length, built: got.built, ms: Math.round(performance.now() - started) })
+      this.c.log.info('web bundle ready', { file, bytes: body.length })
+      if (await isWebBundleStale()) this.c.log.warn('web bundle is older than its sources: rebuild it with `npm run build:web`', { file })
       return bundle
     } catch (err) {
       this.bundleState = 'failed'
-      this.c.log.error('web bundle build failed', { err: (err as Error).message })
+      this.c.log.error('web bundle not available', { err: (err as Error).message })
       throw err
     }
   }

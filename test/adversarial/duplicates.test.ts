@@ -4,11 +4,11 @@
 // A repeated-name variant sent first cannot shadow the real envelope, and honest traffic flows.
 import { afterAll, describe, expect, it } from 'vitest'
 import { buildQuestion } from '../../src/envelope/index.ts'
-import { cleanupHomes, eventually, startDaemons, stopAll, type TestDaemon } from '../helpers/daemons.ts'
-import { startHostilePeer, type HostilePeer } from './hostile-peer.ts'
+import { eventually } from '../helpers/daemons.ts'
+import { hostileArena } from './arena.ts'
 
-const FED = 'fed:duplicates'
-const TOPIC = `swarm/1/fed/${FED}/questions`
+const arena = hostileArena('fed:duplicates')
+const TOPIC = arena.topic
 
 function variant (env: Record<string, unknown>, i: number): string {
   // key order rotated, spacing after the first brace and inside varies with i
@@ -18,23 +18,12 @@ function variant (env: Record<string, unknown>, i: number): string {
 }
 
 describe('adversarial: duplicates', () => {
-  const daemons: TestDaemon[] = []
-  let h: HostilePeer | undefined
-  afterAll(async () => {
-    await h?.stop().catch(() => {})
-    await stopAll(daemons)
-    await cleanupHomes()
-  })
+  afterAll(async () => { await arena.stop() })
 
   it('5,000 byte variants of one envelope are validated once; a repeated-name variant does not shadow the real one', async () => {
-    daemons.push(...await startDaemons([{ federation: FED }, { federation: FED }], 'full'))
-    const [a, b] = daemons
-    await eventually(async () => (await a.json(['stats'])).peers.connected === 1, { what: 'A and B connected' })
-    h = await startHostilePeer({ federation: FED })
-    h.subscribe(TOPIC)
-    await h.dial(a.tcpAddr)
-    await h.ready(a.peerId)
-    await new Promise((resolve) => setTimeout(resolve, 1500))
+    // the stranger speaks to A only
+    const h = await arena.start(2, 1)
+    const [a, b] = arena.daemons
     const before = await a.json(['stats'])
     const acceptedBefore = before.envelopes.accepted['swarm/1/fed'] ?? 0
 

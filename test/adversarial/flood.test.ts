@@ -6,31 +6,23 @@
 // graylisted and then banned, and every honest question reaches every node.
 import { afterAll, describe, expect, it } from 'vitest'
 import { buildQuestion } from '../../src/envelope/index.ts'
-import { cleanupHomes, eventually, startDaemons, stopAll, type TestDaemon } from '../helpers/daemons.ts'
-import { flood, startHostilePeer, type HostilePeer } from './hostile-peer.ts'
+import { eventually } from '../helpers/daemons.ts'
+import { hostileArena } from './arena.ts'
+import { flood } from './hostile-peer.ts'
 
 const FED = 'fed:flood-keys'
-const TOPIC = `swarm/1/fed/${FED}/questions`
+const arena = hostileArena(FED)
+const TOPIC = arena.topic
 
 describe('adversarial: free-key flood', () => {
-  const daemons: TestDaemon[] = []
-  let h: HostilePeer | undefined
-  afterAll(async () => {
-    await h?.stop().catch(() => {})
-    await stopAll(daemons)
-    await cleanupHomes()
-  })
+  afterAll(async () => { await arena.stop() })
 
   it('100 fresh keys at 1,000 msg/s: the flooder is graylisted and banned, every honest question arrives everywhere', async () => {
-    daemons.push(...await startDaemons([{ federation: FED }, { federation: FED }, { federation: FED }], 'full'))
+    const h = await arena.start(3)
+    const daemons = arena.daemons
     const [a, b, c] = daemons
-    await eventually(async () => (await a.json(['stats'])).peers.connected === 2, { what: 'mesh' })
-    h = await startHostilePeer({ federation: FED })
-    h.subscribe(TOPIC)
-    for (const d of daemons) { await h.dial(d.tcpAddr); await h.ready(d.peerId) }
-    await new Promise((resolve) => setTimeout(resolve, 1500))
 
-    const keys = Array.from({ length: 100 }, () => h!.freshSigner(FED))
+    const keys = Array.from({ length: 100 }, () => h.freshSigner(FED))
     const messages = Array.from({ length: 6000 }, (_, i) => JSON.stringify(buildQuestion(keys[i % keys.length], { text: `flood ${i}: buy now`, scope: 'federation-local' })))
     const running = flood(h, { targets: daemons.map((d) => d.peerId), topic: TOPIC, messages, ratePerSec: 1000, durationMs: 6000 })
 
@@ -45,7 +37,7 @@ describe('adversarial: free-key flood', () => {
     for (const d of daemons) {
       const s = await eventually(async () => {
         const st = await d.json(['stats'])
-        return st.admission.banned.some((x: any) => x.peerId === h!.peerId) ? st : undefined
+        return st.admission.banned.some((x: any) => x.peerId === h.peerId) ? st : undefined
       }, { what: 'flooder banned', timeoutMs: 15_000 })
       expect(s.admission.graylistedTotal).toBeGreaterThanOrEqual(1)
       expect(s.admission.flood.charged).toBeGreaterThan(0)

@@ -2,10 +2,11 @@
 // and what a node subscribes to. Topic names are wire contract (src/constants.ts).
 
 import { topics } from '../../constants.ts'
+import { QUESTION_ID_PATTERN } from '../../envelope/ids.ts'
 
 export type Scope = 'private' | 'federation-local' | 'cross-federation' | 'global'
 /** A question id (`question:<ULID>`), which names its response channel too. */
-export const QUESTION_ID = /^question:[0-9A-HJKMNP-TV-Z]{26}$/
+export const QUESTION_ID = QUESTION_ID_PATTERN
 
 export const CHANNEL_PREFIX = 'swarm/1/channel/'
 const FED_QUESTIONS = /^swarm\/1\/fed\/([^/]+)\/questions$/

@@ -2,6 +2,7 @@
 // contributions. Drafts are validated here, in one place, whatever produced them (an operator's
 // executable, a language model, the reflection store), before the runner signs and posts them.
 
+import { CONTRIBUTION_ID_PATTERN } from '../../envelope/ids.ts'
 import { CONTRIBUTION_KINDS } from '../../envelope/schemas.ts'
 import type { ContributionEnvelope, QuestionEnvelope } from '../../envelope/schemas.ts'
 import type { AnswererConfig } from '../../config/schema.ts'
@@ -47,7 +48,7 @@ export const MAX_DRAFT_TEXT = 8192
 export const MAX_DRAFTS = 16
 const MAX_SOURCES = 32
 const MAX_LABEL = 256
-const CONTRIBUTION_ID = /^contribution:[0-9A-HJKMNP-TV-Z]{26}$/
+const CONTRIBUTION_ID = CONTRIBUTION_ID_PATTERN
 
 export class DraftError extends Error {
   override readonly name = 'DraftError'

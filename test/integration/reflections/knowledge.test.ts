@@ -37,7 +37,7 @@ async function honest (serve: Record<string, 'none' | 'shared' | 'all'> = {}): P
   const libp2p = await createSwarmNode({ privateKey: identity.privateKey, listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap: [], mdns: false, iceServers: [] })
   const counters = new Counters()
   const topics = new TopicRouter(libp2p.services.pubsub, counters, silentLogger)
-  const svc = new ReflectionService({ config, identity, db, libp2p, topics, control: { register: () => {} }, events: new SwarmEvents(), counters, log: silentLogger, services: new Map() })
+  const svc = new ReflectionService({ config, identity, db, libp2p, topics, control: { register: () => {} }, events: new SwarmEvents(), counters, log: silentLogger })
   await libp2p.start()
   topics.start()
   await svc.start()

@@ -18,6 +18,7 @@ import { SwarmEvents } from '../../../src/kernel/events.ts'
 import { Counters } from '../../../src/kernel/counters.ts'
 import { silentLogger } from '../../../src/kernel/logger.ts'
 import { buildTaskRequest, createSigner, EnvelopeValidator } from '../../../src/envelope/index.ts'
+import { ReputationBook } from '../../../src/reputation/index.ts'
 import { TaskService, type TaskServiceInit } from '../../../src/tasks/service.ts'
 import { sendTask } from '../../../src/tasks/protocol.ts'
 
@@ -42,6 +43,7 @@ async function startNode (tasks: Record<string, unknown>, init: TaskServiceInit 
   const events = new SwarmEvents()
   const service = new TaskService({
     paths: homePaths(home), config, identity, db, libp2p, topics, control: { register: () => {} }, events, counters, log: silentLogger, audit, directory,
+    reputation: new ReputationBook(db.bucket('reputation'), config.reputation.default),
     ...(membership === undefined ? {} : { membership: membership as any })
   }, init)
   await libp2p.start()

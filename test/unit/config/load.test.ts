@@ -1,8 +1,17 @@
-import { describe, expect, it } from 'vitest'
-import { mkdtemp, writeFile, readFile } from 'node:fs/promises'
+import { afterAll, describe, expect, it } from 'vitest'
+import { mkdtemp, writeFile, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { defaults, envOverrides, loadConfig, mergeConfig, setConfigValue, validateConfig } from '../../../src/config/load.ts'
+
+// every temporary directory this file makes, removed when it ends
+const dirs: string[] = []
+async function tempDir (): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'swarm-cfg-'))
+  dirs.push(dir)
+  return dir
+}
+afterAll(async () => { for (const d of dirs) await rm(d, { recursive: true, force: true }) })
 
 describe('config', () => {
   it('the shipped defaults validate and each call returns a fresh copy', () => {
@@ -13,7 +22,7 @@ describe('config', () => {
   })
 
   it('layers file < env < flags; arrays replace, objects merge', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'swarm-cfg-'))
+    const dir = await tempDir()
     const file = join(dir, 'config.json')
     await writeFile(file, JSON.stringify({ tasks: { accept: ['python-computation'], maxAttempts: 5 }, node: { federation: 'fed:a' } }))
     const cfg = await loadConfig({ file, env: { SWARM_TASKS__MAX_ATTEMPTS: '7', SWARM_NODE__LANGUAGES: '["pl"]', PATH: '/bin' }, flags: { listen: ['/ip4/127.0.0.1/tcp/0'] } })
@@ -36,7 +45,7 @@ describe('config', () => {
   })
 
   it('config set parses JSON (a bare word is a string), validates, and writes atomically', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'swarm-cfg-'))
+    const dir = await tempDir()
     const file = join(dir, 'config.json')
     await setConfigValue(file, 'consensus.vote', 'ask')
     await setConfigValue(file, 'tasks.accept', '["file-analysis"]')
