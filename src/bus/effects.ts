@@ -50,7 +50,7 @@ export class Effects {
         const rec = this.ctx.book.records.get(fx.questionId)
         const ch = this.ctx.book.channels.get(fx.questionId)
         if (rec === undefined || ch === undefined) return
-        await this.to.publishChannel(ch, buildSecretaryClaim(c.identity, { questionId: fx.questionId, mode: 'shadow', askerNodeId: rec.envelope.sender['node/id'], reason: 'following as shadow' }))
+        await this.to.publishChannel(ch, buildSecretaryClaim(c.identity, { questionId: fx.questionId, mode: 'shadow', askerNodeId: rec.envelope.sender['node/id'], reason: 'following as shadow' }, this.ctx.chain(fx.questionId)))
         return
       }
       case 'entry':
@@ -74,7 +74,7 @@ export class Effects {
       case 'step-back': {
         // the asker is back: hand the role back and say so in the channel
         const ch = fx.channel
-        void this.to.publishChannel(ch, buildSecretaryClaim(c.identity, { questionId: ch.questionId, mode: 'step-back', askerNodeId: ch.asker, reason: `asker ${ch.asker} is back; stepping back` }))
+        void this.to.publishChannel(ch, buildSecretaryClaim(c.identity, { questionId: ch.questionId, mode: 'step-back', askerNodeId: ch.asker, reason: `asker ${ch.asker} is back; stepping back` }, this.ctx.chain(ch.questionId)))
         return
       }
       case 'state':

@@ -1,7 +1,8 @@
 // The channel store and history protocol: every channel member keeps the channel's envelopes in LevelDB (`channel`
 // bucket, `<question id>!<seq>`, in local arrival order) beside the question record
 // (`questions` bucket), and serves them to late joiners and restarted askers over
-// /swarm/history/2.0.0 by cursor: request `{"question", "after": <envelope id>?, "limit"?}`,
+// /swarm/history/2.0.0 by cursor: request `{"question", "after": <envelope id>?, "limit"?}` (or
+// `{"question", "ids": [<envelope id>…]}` for just those, to fill the log's gaps),
 // response `{"question": <wire text of the question or null>, "envelopes": [<wire text>…],
 // "next": <envelope id to continue after, or null>}`; an envelope id is the same on every member,
 // so a client resumes on any of them. /swarm/history/1.0.0 (cursor = the server's local seq) is
@@ -127,6 +128,20 @@ export class ChannelStore {
     return { envelopes, next: null }
   }
 
+  /** The held envelopes among `ids` (wire texts, in local arrival order): a member filling its log's gaps. */
+  async byIds (qid: string, ids: readonly string[]): Promise<string[]> {
+    const want = new Set(ids)
+    const out: string[] = []
+    for await (const [, v] of this.channel.iterator({ gt: seqKey(qid, 0), lt: `${qid}!~` })) {
+      const e = v as StoredEntry
+      if (!want.has(e.id)) continue
+      out.push(e.wire)
+      want.delete(e.id)
+      if (want.size === 0) break
+    }
+    return out
+  }
+
   /** Deletes a question and its channel from disk (retention, caps). */
   async deleteQuestion (qid: string): Promise<void> {
     for await (const [k] of this.channel.iterator({ gt: seqKey(qid, 0), lt: `${qid}!~` })) await this.channel.del(k)
@@ -139,7 +154,12 @@ export interface HistoryRequest {
   /** 2.0.0: an envelope id; 1.0.0: a local seq. */
   after?: number | string
   limit?: number
+  /** 2.0.0: these envelopes only (a member filling gaps in its log), at most MAX_IDS_PER_REQUEST; overrides `after`. */
+  ids?: string[]
 }
+
+/** Ids one request may name (a `previous` list names 8; a gap round asks for up to 64). */
+export const MAX_IDS_PER_REQUEST = 64
 
 export interface HistoryPage {
   question: string | null
@@ -161,6 +181,10 @@ export async function serveHistory (libp2p: Libp2p<any>, store: ChannelStore): P
     if ('error' in q) return encodeJson(q)
     const rec = await store.getQuestion(q.question)
     if (rec === undefined) return encodeJson({ question: null, envelopes: [], next: null } satisfies CursorPage)
+    if (Array.isArray(q.ids)) {
+      const ids = q.ids.filter((x): x is string => typeof x === 'string' && x.length <= 64).slice(0, MAX_IDS_PER_REQUEST)
+      return encodeJson({ question: rec.wire, envelopes: await store.byIds(q.question, ids), next: null } satisfies CursorPage)
+    }
     const page = await store.pageAfterId(q.question, typeof q.after === 'string' ? q.after : undefined, limitOf(q))
     return encodeJson({ question: rec.wire, ...page } satisfies CursorPage)
   }, { maxInboundStreams: 32 })
@@ -179,6 +203,13 @@ export interface CursorPage {
   question: string | null
   envelopes: string[]
   next: string | null
+}
+
+/** Asks one peer for the envelopes `ids` of a channel (what it holds of them). */
+export async function fetchByIds (libp2p: Libp2p<any>, peer: PeerId, questionId: string, ids: readonly string[], signal?: AbortSignal): Promise<CursorPage> {
+  const res = decodeJson(await request(libp2p, peer, PROTOCOL_HISTORY_CURSOR, encodeJson({ question: questionId, ids: ids.slice(0, MAX_IDS_PER_REQUEST) }), { signal, timeoutMs: 5000 })) as CursorPage & { error?: string }
+  if (res.error !== undefined || !Array.isArray(res.envelopes)) return { question: null, envelopes: [], next: null }
+  return res
 }
 
 /**
