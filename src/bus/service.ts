@@ -173,6 +173,9 @@ export class QuestionBus implements SwarmService {
   /** Deletes finished questions past their retention, and the oldest beyond the cap, from disk now. */
   async sweep (): Promise<void> { await this.watchdog.sweep() }
 
+  /** The channel log's open gaps and the ids given up on (tests, stats). */
+  gapState (qid: string): { missing: number, givenUp: number } { return this.policy.gapState(qid) }
+
   /** Pulls a channel's history from its members now. */
   async backfill (qid: string): Promise<void> { await this.policy.backfill(qid) }
 
