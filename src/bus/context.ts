@@ -11,6 +11,7 @@ import { heads, QuestionBook, type Channel, type PresenceRole, type QuestionReco
 import type { ChannelEvent, QuestionNotice } from './types.ts'
 import { createOpener, type Opener } from './private.ts'
 import { ChannelStore } from './repository.ts'
+import { RelayCache } from './relay-cache.ts'
 
 /** What the bus takes from the daemon: the kernel parts it uses, the peer directory (adverts) and the reputation book. */
 export type BusComponents = Pick<SwarmComponents, 'config' | 'identity' | 'db' | 'libp2p' | 'topics' | 'control' | 'events' | 'counters' | 'log' | 'directory'> & {
@@ -32,6 +33,8 @@ export class BusContext {
   /** History pages are judged without the replay memory: a page repeats what gossip brought. */
   readonly historyValidator: EnvelopeValidator
   readonly opener: Opener
+  /** Channel envelopes this node relayed for channels it is not in (memory only, bounded). */
+  readonly relayed = new RelayCache()
   readonly skewMs: number
   readonly heartbeatSec: number
   readonly watchers = new Map<string, Set<(e: ChannelEvent) => void>>()

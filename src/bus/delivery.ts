@@ -26,6 +26,8 @@ const GAP_WAIT_MS = 250
 const GAP_BACKOFF_MS = 1000
 /** Peers asked per gap round (members first). */
 const GAP_PEERS = 3
+/** Envelopes learnt from history are re-published when created this recently (gossipsub's duplicate memory lasts 2 minutes). */
+const REPUBLISH_WINDOW_MS = 120_000
 const encoder = new TextEncoder()
 
 export class DeliveryPolicy {
@@ -33,6 +35,8 @@ export class DeliveryPolicy {
   private readonly inbox: Inbox
   private readonly outbox: Outbox
   private readonly needsBackfill = new Set<string>()
+  /** Channels rejoined after a restart, until their backfill is served: what history brings is re-published. */
+  private readonly rejoining = new Set<string>()
   private readonly backfilling = new Map<string, Promise<void>>()
   private backfillFree = BACKFILL_CONCURRENCY
   private readonly backfillQueue: Array<() => void> = []
@@ -55,11 +59,13 @@ export class DeliveryPolicy {
   /** A channel was joined (`rejoin`: at start, after a restart, before any peer is connected): it owes a backfill. */
   joined (qid: string, rejoin: boolean): void {
     this.needsBackfill.add(qid)
-    if (!rejoin) void this.backfill(qid)
+    if (rejoin) this.rejoining.add(qid)
+    else void this.backfill(qid)
   }
 
   left (qid: string): void {
     this.needsBackfill.delete(qid)
+    this.rejoining.delete(qid)
     this.gaps.delete(qid)
     const t = this.gapTimers.get(qid)
     if (t !== undefined) clearTimeout(t)
@@ -89,12 +95,25 @@ export class DeliveryPolicy {
     }
     if (!(CHANNEL_TYPES as readonly string[]).includes(e.type) || source.kind === 'self') return
     const qid = (e as { 'question/id'?: string })['question/id'] ?? ''
+    if (out.applied === 'not-member' || out.applied === 'not-found') {
+      // relayed, not kept: remembered a while for members that reach the channel only through this node
+      if (source.kind === 'gossip' && d.sealed !== true) this.ctx.relayed.add(qid, e.id, d.wire)
+      return
+    }
     const ch = this.ctx.book.channels.get(qid)
     if (ch === undefined || this.ctx.book.records.get(qid)?.joined !== true) return
-    let gaps = this.gaps.get(qid)
-    if (gaps === undefined) {
+    const gaps = this.gaps.get(qid) ?? new ChannelGaps()
+    const filled = gaps.depthOf(e.id) > 0
+    // learnt from history — after a restart, or filling a gap — and recent: the peers on the far
+    // side of this node may never have had it (published while this node was away, or across a
+    // partition through it that has healed); the same bytes on the same topic are a duplicate to
+    // everyone who did
+    if (source.kind === 'history' && out.applied === undefined && out.effects.some((fx) => fx.type === 'entry') &&
+      (filled || this.rejoining.has(qid)) && Date.parse(e['created-at']) >= now() - REPUBLISH_WINDOW_MS) {
+      void this.outbox.republish(ch, d.wire)
+    }
+    if (!this.gaps.has(qid)) {
       if (previousOf(e).length === 0) return
-      gaps = new ChannelGaps()
       this.gaps.set(qid, gaps)
     }
     const depth = gaps.depthOf(e.id)
@@ -222,6 +241,10 @@ export class DeliveryPolicy {
 
   private async backfillFrom (qid: string): Promise<void> {
     if (!this.ctx.started || this.ctx.book.records.get(qid)?.joined !== true) return
+    // what this node relayed before it joined
+    const relayed = this.ctx.relayed.pageAfterId(qid, undefined, Number.MAX_SAFE_INTEGER)
+    this.ctx.relayed.forget(qid)
+    if (relayed.envelopes.length > 0) await this.inbox.fromHistoryPage(qid, { question: null, envelopes: relayed.envelopes, next: null })
     let served = 0
     for (const peer of this.peersFor(qid).slice(0, 6)) {
       try {
@@ -235,7 +258,7 @@ export class DeliveryPolicy {
       }
       if (served >= 2) break
     }
-    if (served > 0) this.needsBackfill.delete(qid)
+    if (served > 0) { this.needsBackfill.delete(qid); this.rejoining.delete(qid) }
   }
 
   /** The question record, fetched from peers' history when this node never received it. */

@@ -51,6 +51,12 @@ export class Outbox {
     return excluded === undefined ? { wire } : { wire, excluded }
   }
 
+  /** Publishes again a channel envelope learnt outside gossip (its author's bytes); counted. */
+  async republish (ch: Channel, wire: string): Promise<void> {
+    this.ctx.c.counters.inc('bus.republished')
+    await this.publishOnScope(ch, wire)
+  }
+
   /** A channel envelope's bytes on the topics of its question's scope. */
   async publishOnScope (ch: Channel, wire: string): Promise<void> {
     const { config, identity } = this.ctx.c

@@ -15,6 +15,7 @@ import type { QuestionEnvelope } from '../envelope/schemas.ts'
 import { decodeJson, encodeJson, handleRequests, request } from '../net/rpc.ts'
 import type { Bucket } from '../store/db.ts'
 import type { ChannelEntry, QuestionRecord } from './core/index.ts'
+import type { RelayCache } from './relay-cache.ts'
 
 export type { QuestionRecord }
 
@@ -167,8 +168,11 @@ export interface HistoryPage {
   next: number | null
 }
 
-/** Serves channel history from the store: by envelope-id cursor (2.0.0) and by local seq (1.0.0). */
-export async function serveHistory (libp2p: Libp2p<any>, store: ChannelStore): Promise<void> {
+/**
+ * Serves channel history from the store: by envelope-id cursor or ids (2.0.0) and by local seq
+ * (1.0.0). A channel this node is not in is served from what it relayed (`relayed`, memory only).
+ */
+export async function serveHistory (libp2p: Libp2p<any>, store: ChannelStore, relayed?: RelayCache): Promise<void> {
   const parse = (req: Uint8Array): HistoryRequest | { error: string } => {
     let q: HistoryRequest
     try { q = decodeJson(req) as HistoryRequest } catch { return { error: 'bad-json' } }
@@ -183,9 +187,13 @@ export async function serveHistory (libp2p: Libp2p<any>, store: ChannelStore): P
     if (rec === undefined) return encodeJson({ question: null, envelopes: [], next: null } satisfies CursorPage)
     if (Array.isArray(q.ids)) {
       const ids = q.ids.filter((x): x is string => typeof x === 'string' && x.length <= 64).slice(0, MAX_IDS_PER_REQUEST)
-      return encodeJson({ question: rec.wire, envelopes: await store.byIds(q.question, ids), next: null } satisfies CursorPage)
+      const held = await store.byIds(q.question, ids)
+      const envelopes = rec.joined || relayed === undefined ? held : [...new Set([...held, ...relayed.byIds(q.question, ids)])]
+      return encodeJson({ question: rec.wire, envelopes, next: null } satisfies CursorPage)
     }
-    const page = await store.pageAfterId(q.question, typeof q.after === 'string' ? q.after : undefined, limitOf(q))
+    const after = typeof q.after === 'string' ? q.after : undefined
+    let page = await store.pageAfterId(q.question, after, limitOf(q))
+    if (!rec.joined && page.envelopes.length === 0 && relayed !== undefined) page = relayed.pageAfterId(q.question, after, limitOf(q))
     return encodeJson({ question: rec.wire, ...page } satisfies CursorPage)
   }, { maxInboundStreams: 32 })
   await handleRequests(libp2p, PROTOCOL_HISTORY, async (req) => {

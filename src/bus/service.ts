@@ -88,7 +88,7 @@ export class QuestionBus implements SwarmService {
       topics.subscribe(topic)
     }
     await handleRequests(libp2p, PROTOCOL_DELIVERY, async (req, from) => encodeJson(await inbox.onDelivery(req, from)), { maxInboundStreams: 64, timeoutMs: 10_000 })
-    await serveHistory(libp2p, this.store)
+    await serveHistory(libp2p, this.store, this.ctx.relayed)
     libp2p.services.pubsub.addEventListener('subscription-change', this.onSubscriptionChange)
     libp2p.addEventListener('peer:connect', this.onPeerConnect)
     registerBusMethods(this.c.control, this)
