@@ -77,6 +77,7 @@ export class DeliveryPolicy {
   }
 
   onSubscriptionChange (peer: PeerId, subs: Array<{ topic: string, subscribe: boolean }>): void {
+    void this.outbox.flushHeld()
     this.reannounce(peer, subs)
   }
 

@@ -13,11 +13,22 @@ import { now, type BusContext } from './context.ts'
 import { seal } from './private.ts'
 
 const encoder = new TextEncoder()
+/** Channel envelopes held for a topic with no subscriber yet (a node restarting, or alone), at most. */
+const MAX_HELD = 256
+/** How often held envelopes are tried again while some are held (a subscription or a stream may come first). */
+const HELD_RETRY_MS = 500
 
 export interface PushVerdict { ok: boolean, reason?: string }
 
 export class Outbox {
   private readonly ctx: BusContext
+  /**
+   * What this node published while no peer followed the topic: held and sent when one does.
+   * Published to nobody, gossipsub would still remember its id for two minutes and refuse to send
+   * it again, and no peer could ever fetch it from a node it is not connected to.
+   */
+  private readonly held: Array<{ topic: string, bytes: Uint8Array }> = []
+  private heldTimer?: ReturnType<typeof setTimeout>
   /** Admits a locally built envelope through the same path as received ones (the inbox). */
   admitOwn!: (ch: Channel, e: EnvelopeBase, wire: string) => Promise<string | undefined>
 
@@ -57,12 +68,53 @@ export class Outbox {
     await this.publishOnScope(ch, wire)
   }
 
+  /**
+   * Gossipsub sends only to a subscriber it has an open outbound stream to; a subscription can
+   * arrive before that stream is open (a peer that just connected).
+   */
+  private reachable (topic: string): boolean {
+    const streams = (this.ctx.c.libp2p.services.pubsub as unknown as { streamsOutbound?: Map<string, unknown> }).streamsOutbound
+    return this.ctx.c.topics.subscribers(topic).some((p) => streams === undefined || streams.has(p.toString()))
+  }
+
+  /** Sends what was held for the topics a peer can now be reached on. */
+  async flushHeld (): Promise<void> {
+    if (this.held.length === 0) return
+    const out = this.held.filter((h) => this.reachable(h.topic))
+    if (out.length > 0) {
+      this.held.splice(0, this.held.length, ...this.held.filter((h) => !out.includes(h)))
+      for (const h of out) {
+        const n = await this.ctx.c.topics.publish(h.topic, h.bytes).catch(() => 0)
+        this.ctx.c.counters.inc('bus.channel-published', n > 0 ? 'sent-held' : 'no-peers')
+      }
+    }
+    if (this.held.length > 0) this.retryHeld()
+  }
+
+  private retryHeld (): void {
+    if (this.heldTimer !== undefined || !this.ctx.started) return
+    this.heldTimer = setTimeout(() => { this.heldTimer = undefined; void this.flushHeld() }, HELD_RETRY_MS)
+    this.heldTimer.unref?.()
+  }
+
+  stop (): void {
+    clearTimeout(this.heldTimer)
+    this.heldTimer = undefined
+  }
+
   /** A channel envelope's bytes on the topics of its question's scope. */
   async publishOnScope (ch: Channel, wire: string): Promise<void> {
     const { config, identity } = this.ctx.c
     const named = this.ctx.book.records.get(ch.questionId)?.federations ?? []
     const bytes = encoder.encode(wire)
     for (const topic of channelTopics(ch.question, { federation: identity.federation, federations: config.bus.federations }, named)) {
+      if (!this.reachable(topic)) {
+        if (this.held.length >= MAX_HELD) this.held.shift()
+        this.held.push({ topic, bytes })
+        this.ctx.c.counters.inc('bus.channel-published', 'held')
+        this.retryHeld()
+        continue
+      }
       try {
         const n = await this.ctx.c.topics.publish(topic, bytes)
         this.ctx.c.counters.inc('bus.channel-published', n > 0 ? 'sent' : 'no-peers')

@@ -101,6 +101,7 @@ export class QuestionBus implements SwarmService {
     this.ctx.started = false
     this.watchdog.stop()
     this.policy.stop()
+    this.outbox.stop()
     this.c.libp2p.services.pubsub.removeEventListener('subscription-change', this.onSubscriptionChange)
     this.c.libp2p.removeEventListener('peer:connect', this.onPeerConnect)
     await this.c.libp2p.unhandle(PROTOCOL_DELIVERY).catch(() => {})

@@ -138,14 +138,18 @@ export class BusViews {
     const ch = rec.joined ? await this.ctx.channel(rec) : await this.to.join(qid, 'watcher')
     const done = Promise.withResolvers<void>()
     const finish = (): void => { done.resolve() }
+    // an entry is in the channel a moment before its live event (the store write comes between):
+    // one replayed in that moment must not be shown twice
+    const shown = new Set<string>()
     const listener = (ev: ChannelEvent): void => {
+      if (ev.id !== undefined) { if (shown.has(ev.id)) return; shown.add(ev.id) }
       onEvent(ev)
       if (ev.type === 'state' && ev.state !== 'open' && ev.state !== 'answered') setTimeout(finish, 50)
     }
     let set = this.ctx.watchers.get(qid)
     if (set === undefined) { set = new Set(); this.ctx.watchers.set(qid, set) }
     set.add(listener)
-    if (o.replay !== false) for (const entry of entriesAfter(ch, o.since)) onEvent(channelEvent(ch, entry))
+    if (o.replay !== false) for (const entry of entriesAfter(ch, o.since)) { shown.add(entry.id); onEvent(channelEvent(ch, entry)) }
     onEvent({ type: 'state', questionId: qid, state: ch.state(), secretary: ch.secretary })
     if (ch.closedOrExpired()) finish()
     o.signal.addEventListener('abort', finish, { once: true })
