@@ -17,7 +17,7 @@ import { APPOINT_PREFIX, CHANNEL_TYPES, ChannelGaps, QUESTION_ID, previousOf, pu
 import { now, type BusContext } from './context.ts'
 import type { Inbox } from './inbox.ts'
 import type { Outbox } from './outbox.ts'
-import { fetchByIds, fetchHistory } from './repository.ts'
+import { fetchByIds, fetchHistory, MAX_HOPS } from './repository.ts'
 
 /** Channels backfilled at once (a restarted asker may rejoin hundreds; the history server takes 32 streams at a time). */
 const BACKFILL_CONCURRENCY = 4
@@ -28,6 +28,10 @@ const GAP_BACKOFF_MS = 1000
 const GAP_PEERS = 3
 /** Envelopes learnt from history are re-published when created this recently (gossipsub's duplicate memory lasts 2 minutes). */
 const REPUBLISH_WINDOW_MS = 120_000
+/** Envelopes a rejoined member re-publishes at most, per channel: the most recent (older gaps are named by them and fetched). */
+const REPUBLISH_MAX = 64
+/** After a restart, peers that connect within this window are each asked for the rejoined channels. */
+const REJOIN_WINDOW_MS = 30_000
 const encoder = new TextEncoder()
 
 export class DeliveryPolicy {
@@ -35,8 +39,13 @@ export class DeliveryPolicy {
   private readonly inbox: Inbox
   private readonly outbox: Outbox
   private readonly needsBackfill = new Set<string>()
-  /** Channels rejoined after a restart, until their backfill is served: what history brings is re-published. */
-  private readonly rejoining = new Set<string>()
+  /**
+   * Channels rejoined after a restart, with the end of their rejoin window: each peer that
+   * connects meanwhile is asked for the channel (a restarted node may join two sides of the mesh
+   * that could not hear each other while it was away), and what history brings is re-published.
+   */
+  private readonly rejoining = new Map<string, number>()
+  private readonly toRepublish = new Map<string, Array<{ created: number, wire: string }>>()
   private readonly backfilling = new Map<string, Promise<void>>()
   private backfillFree = BACKFILL_CONCURRENCY
   private readonly backfillQueue: Array<() => void> = []
@@ -59,21 +68,27 @@ export class DeliveryPolicy {
   /** A channel was joined (`rejoin`: at start, after a restart, before any peer is connected): it owes a backfill. */
   joined (qid: string, rejoin: boolean): void {
     this.needsBackfill.add(qid)
-    if (rejoin) this.rejoining.add(qid)
+    if (rejoin) this.rejoining.set(qid, now() + REJOIN_WINDOW_MS)
     else void this.backfill(qid)
   }
 
   left (qid: string): void {
     this.needsBackfill.delete(qid)
     this.rejoining.delete(qid)
+    this.toRepublish.delete(qid)
     this.gaps.delete(qid)
     const t = this.gapTimers.get(qid)
     if (t !== undefined) clearTimeout(t)
     this.gapTimers.delete(qid)
   }
 
-  onPeerConnect (): void {
-    for (const qid of this.needsBackfill) void this.backfill(qid)
+  onPeerConnect (peer?: PeerId): void {
+    const t = now()
+    for (const [qid, until] of this.rejoining) {
+      if (t > until) { this.rejoining.delete(qid); this.toRepublish.delete(qid); continue }
+      if (peer !== undefined) void this.backfill(qid, peer)
+    }
+    for (const qid of this.needsBackfill) if (!this.rejoining.has(qid)) void this.backfill(qid)
   }
 
   onSubscriptionChange (peer: PeerId, subs: Array<{ topic: string, subscribe: boolean }>): void {
@@ -109,9 +124,15 @@ export class DeliveryPolicy {
     // side of this node may never have had it (published while this node was away, or across a
     // partition through it that has healed); the same bytes on the same topic are a duplicate to
     // everyone who did
-    if (source.kind === 'history' && out.applied === undefined && out.effects.some((fx) => fx.type === 'entry') &&
-      (filled || this.rejoining.has(qid)) && Date.parse(e['created-at']) >= now() - REPUBLISH_WINDOW_MS) {
-      void this.outbox.republish(ch, d.wire)
+    if (source.kind === 'history' && out.applied === undefined && out.effects.some((fx) => fx.type === 'entry') && Date.parse(e['created-at']) >= now() - REPUBLISH_WINDOW_MS) {
+      if (filled) void this.outbox.republish(ch, d.wire)
+      else if (this.rejoining.has(qid)) {
+        // after the backfill, so that a restarted member first completes its own log
+        const list = this.toRepublish.get(qid) ?? []
+        list.push({ created: Date.parse(e['created-at']), wire: d.wire })
+        if (list.length > REPUBLISH_MAX) { list.sort((a, b) => b.created - a.created); list.length = REPUBLISH_MAX }
+        this.toRepublish.set(qid, list)
+      }
     }
     if (!this.gaps.has(qid)) {
       if (previousOf(e).length === 0) return
@@ -161,7 +182,7 @@ export class DeliveryPolicy {
       for (const peer of this.peersFor(qid).slice(0, GAP_PEERS)) {
         if (want.length === 0 || !this.ctx.started) break
         try {
-          const page = await fetchByIds(this.ctx.c.libp2p, peer, qid, want)
+          const page = await fetchByIds(this.ctx.c.libp2p, peer, qid, want, MAX_HOPS)
           if (page.envelopes.length > 0) await this.inbox.fromHistoryPage(qid, { question: null, envelopes: page.envelopes, next: null })
         } catch (err) {
           this.ctx.log.debug('gap fetch failed', { qid, peer: peer.toString(), err: (err as Error).message })
@@ -174,6 +195,28 @@ export class DeliveryPolicy {
       this.gapRounds.delete(qid)
     }
     if (gaps.size > 0) this.scheduleGapRound(qid, GAP_BACKOFF_MS)
+  }
+
+  /**
+   * A peer asked this node for ids it does not hold (with hops left): ask up to GAP_PEERS of its
+   * other peers, members first. Only the wire texts come back; the asker verifies each.
+   */
+  async forwardIds (qid: string, ids: string[], hops: number, from: PeerId): Promise<string[]> {
+    const out: string[] = []
+    let want = ids.slice(0, 64)
+    for (const peer of this.peersFor(qid).filter((p) => !p.equals(from)).slice(0, GAP_PEERS)) {
+      if (want.length === 0 || !this.ctx.started) break
+      try {
+        const page = await fetchByIds(this.ctx.c.libp2p, peer, qid, want, hops)
+        for (const w of page.envelopes) {
+          if (typeof w !== 'string') continue
+          out.push(w)
+          want = want.filter((id) => !w.includes(`"id":"${id}"`))
+        }
+      } catch {}
+    }
+    this.ctx.c.counters.inc('bus.gaps', 'forwarded')
+    return out
   }
 
   /** Connected peers, the channel's members first (they hold it; others answer with nothing). */
@@ -221,33 +264,34 @@ export class DeliveryPolicy {
 
   // ---------------------------------------------------------------- history backfill
 
-  /** Pulls the channel's history from its members (else any connected peer), verifying each envelope. */
-  backfill (qid: string): Promise<void> {
-    const running = this.backfilling.get(qid)
+  /** Pulls the channel's history from its members (else any connected peer), or from `peer`, verifying each envelope. */
+  backfill (qid: string, peer?: PeerId): Promise<void> {
+    const key = peer === undefined ? qid : `${qid} ${peer.toString()}`
+    const running = this.backfilling.get(key)
     if (running !== undefined) return running
     const p = (async () => {
       if (this.backfillFree > 0) this.backfillFree--
       else await new Promise<void>((resolve) => { this.backfillQueue.push(resolve) })
       try {
-        await this.backfillFrom(qid)
+        await this.backfillFrom(qid, peer)
       } finally {
         const next = this.backfillQueue.shift()
         if (next !== undefined) next()
         else this.backfillFree++
       }
-    })().finally(() => { this.backfilling.delete(qid) })
-    this.backfilling.set(qid, p)
+    })().finally(() => { this.backfilling.delete(key) })
+    this.backfilling.set(key, p)
     return p
   }
 
-  private async backfillFrom (qid: string): Promise<void> {
+  private async backfillFrom (qid: string, only?: PeerId): Promise<void> {
     if (!this.ctx.started || this.ctx.book.records.get(qid)?.joined !== true) return
     // what this node relayed before it joined
     const relayed = this.ctx.relayed.pageAfterId(qid, undefined, Number.MAX_SAFE_INTEGER)
     this.ctx.relayed.forget(qid)
     if (relayed.envelopes.length > 0) await this.inbox.fromHistoryPage(qid, { question: null, envelopes: relayed.envelopes, next: null })
     let served = 0
-    for (const peer of this.peersFor(qid).slice(0, 6)) {
+    for (const peer of only !== undefined ? [only] : this.peersFor(qid).slice(0, 6)) {
       try {
         // only a peer that holds the channel counts (a member always holds at least the asker's join);
         // one that merely received the question serves it with an empty channel
@@ -259,7 +303,13 @@ export class DeliveryPolicy {
       }
       if (served >= 2) break
     }
-    if (served > 0) { this.needsBackfill.delete(qid); this.rejoining.delete(qid) }
+    if (served > 0) {
+      this.needsBackfill.delete(qid)
+      const list = this.toRepublish.get(qid) ?? []
+      this.toRepublish.delete(qid)
+      const ch = this.ctx.book.channels.get(qid)
+      if (ch !== undefined) for (const x of list.sort((a, b) => a.created - b.created)) await this.outbox.republish(ch, x.wire)
+    }
   }
 
   /** The question record, fetched from peers' history when this node never received it. */

@@ -157,7 +157,15 @@ export interface HistoryRequest {
   limit?: number
   /** 2.0.0: these envelopes only (a member filling gaps in its log), at most MAX_IDS_PER_REQUEST; overrides `after`. */
   ids?: string[]
+  /** 2.0.0 with `ids`: how many more hops the server may ask its own peers for what it lacks (at most MAX_HOPS). */
+  hops?: number
 }
+
+/** Hops an ids request may travel beyond the first server (a relay's neighbours, and theirs). */
+export const MAX_HOPS = 2
+
+/** Asks this node's other peers for the ids it lacks (`hops` left, never back to `from`). */
+export type IdsForwarder = (questionId: string, ids: string[], hops: number, from: PeerId) => Promise<string[]>
 
 /** Ids one request may name (a `previous` list names 8; a gap round asks for up to 64). */
 export const MAX_IDS_PER_REQUEST = 64
@@ -172,7 +180,7 @@ export interface HistoryPage {
  * Serves channel history from the store: by envelope-id cursor or ids (2.0.0) and by local seq
  * (1.0.0). A channel this node is not in is served from what it relayed (`relayed`, memory only).
  */
-export async function serveHistory (libp2p: Libp2p<any>, store: ChannelStore, relayed?: RelayCache): Promise<void> {
+export async function serveHistory (libp2p: Libp2p<any>, store: ChannelStore, relayed?: RelayCache, forward?: IdsForwarder): Promise<void> {
   const parse = (req: Uint8Array): HistoryRequest | { error: string } => {
     let q: HistoryRequest
     try { q = decodeJson(req) as HistoryRequest } catch { return { error: 'bad-json' } }
@@ -180,7 +188,7 @@ export async function serveHistory (libp2p: Libp2p<any>, store: ChannelStore, re
     return q
   }
   const limitOf = (q: HistoryRequest): number => typeof q.limit === 'number' && q.limit > 0 ? Math.min(q.limit, HISTORY_PAGE) : HISTORY_PAGE
-  await handleRequests(libp2p, PROTOCOL_HISTORY_CURSOR, async (req) => {
+  await handleRequests(libp2p, PROTOCOL_HISTORY_CURSOR, async (req, from) => {
     const q = parse(req)
     if ('error' in q) return encodeJson(q)
     const rec = await store.getQuestion(q.question)
@@ -188,7 +196,15 @@ export async function serveHistory (libp2p: Libp2p<any>, store: ChannelStore, re
     if (Array.isArray(q.ids)) {
       const ids = q.ids.filter((x): x is string => typeof x === 'string' && x.length <= 64).slice(0, MAX_IDS_PER_REQUEST)
       const held = await store.byIds(q.question, ids)
-      const envelopes = rec.joined || relayed === undefined ? held : [...new Set([...held, ...relayed.byIds(q.question, ids)])]
+      let envelopes = rec.joined || relayed === undefined ? held : [...new Set([...held, ...relayed.byIds(q.question, ids)])]
+      const hops = typeof q.hops === 'number' && q.hops > 0 ? Math.min(Math.floor(q.hops), MAX_HOPS) : 0
+      if (hops > 0 && forward !== undefined && envelopes.length < ids.length) {
+        // what this node lacks may sit with a member further on: ask its other peers
+        const got = new Set(envelopes)
+        const lacking = ids.filter((id) => !envelopes.some((w) => w.includes(`"id":"${id}"`)))
+        for (const w of await forward(q.question, lacking, hops - 1, from)) got.add(w)
+        envelopes = [...got]
+      }
       return encodeJson({ question: rec.wire, envelopes, next: null } satisfies CursorPage)
     }
     const after = typeof q.after === 'string' ? q.after : undefined
@@ -214,8 +230,8 @@ export interface CursorPage {
 }
 
 /** Asks one peer for the envelopes `ids` of a channel (what it holds of them). */
-export async function fetchByIds (libp2p: Libp2p<any>, peer: PeerId, questionId: string, ids: readonly string[], signal?: AbortSignal): Promise<CursorPage> {
-  const res = decodeJson(await request(libp2p, peer, PROTOCOL_HISTORY_CURSOR, encodeJson({ question: questionId, ids: ids.slice(0, MAX_IDS_PER_REQUEST) }), { signal, timeoutMs: 5000 })) as CursorPage & { error?: string }
+export async function fetchByIds (libp2p: Libp2p<any>, peer: PeerId, questionId: string, ids: readonly string[], hops = 0, signal?: AbortSignal): Promise<CursorPage> {
+  const res = decodeJson(await request(libp2p, peer, PROTOCOL_HISTORY_CURSOR, encodeJson({ question: questionId, ids: ids.slice(0, MAX_IDS_PER_REQUEST), ...(hops > 0 ? { hops } : {}) }), { signal, timeoutMs: 5000 + 2500 * hops })) as CursorPage & { error?: string }
   if (res.error !== undefined || !Array.isArray(res.envelopes)) return { question: null, envelopes: [], next: null }
   return res
 }

@@ -43,7 +43,7 @@ export class QuestionBus implements SwarmService {
     this.policy.onSubscriptionChange(evt.detail.peerId, evt.detail.subscriptions)
   }
 
-  private readonly onPeerConnect = (): void => { this.policy.onPeerConnect() }
+  private readonly onPeerConnect = (evt: CustomEvent<PeerId>): void => { this.policy.onPeerConnect(evt.detail) }
 
   constructor (c: BusComponents) {
     this.reputation = c.reputation ?? new ReputationBook(c.db.bucket('reputation'), c.config.reputation.default)
@@ -88,7 +88,7 @@ export class QuestionBus implements SwarmService {
       topics.subscribe(topic)
     }
     await handleRequests(libp2p, PROTOCOL_DELIVERY, async (req, from) => encodeJson(await inbox.onDelivery(req, from)), { maxInboundStreams: 64, timeoutMs: 10_000 })
-    await serveHistory(libp2p, this.store, this.ctx.relayed)
+    await serveHistory(libp2p, this.store, this.ctx.relayed, async (qid, ids, hops, from) => await this.policy.forwardIds(qid, ids, hops, from))
     libp2p.services.pubsub.addEventListener('subscription-change', this.onSubscriptionChange)
     libp2p.addEventListener('peer:connect', this.onPeerConnect)
     registerBusMethods(this.c.control, this)

@@ -19,8 +19,10 @@ async function meshed (nodes: Array<BusNode | undefined>, nb: number[][]): Promi
   await until(() => nodes.every((n, i) => n === undefined || nb[i].every((j) => nodes[j] === undefined || (n.libp2p.services.pubsub as unknown as { getMeshPeers: (t: string) => string[] }).getMeshPeers(TOPIC).includes(nodes[j]!.libp2p.peerId.toString()))), { what: 'meshes formed' })
 }
 
-const cases: Array<{ kind: TopologyKind, n: number, seed: number }> = [
+const cases: Array<{ kind: TopologyKind, n: number, seed: number, roles?: [number, number, number, number] }> = [
   { kind: 'line', n: 5, seed: 11 },
+  // the restarted member is the middle of the line: what was said on one side while it was away reaches the other through it
+  { kind: 'line', n: 5, seed: 15, roles: [0, 4, 2, 1] },
   { kind: 'star', n: 6, seed: 12 },
   { kind: 'ring', n: 7, seed: 13 },
   { kind: 'random', n: 8, seed: 14 }
@@ -29,8 +31,8 @@ const cases: Array<{ kind: TopologyKind, n: number, seed: number }> = [
 describe('one channel, any topology', () => {
   afterAll(async () => { await stopBusNodes() })
 
-  for (const { kind, n, seed } of cases) {
-    it(`${kind} of ${n}: every member ends with the same envelopes; a restarted member catches up; a resumed watcher gets exactly what it missed`, async () => {
+  for (const { kind, n, seed, roles } of cases) {
+    it(`${kind} of ${n}${roles === undefined ? '' : ` (roles ${roles.join(' ')})`}: every member ends with the same envelopes; a restarted member catches up; a resumed watcher gets exactly what it missed`, async () => {
       const rand = mulberry32(seed)
       const edges = topology(kind, n, rand)
       const nb = neighbours(n, edges)
@@ -40,7 +42,7 @@ describe('one channel, any topology', () => {
 
       // roles at random: asker, two answerers (the second is stopped and restarted), a watcher
       const pick = Array.from({ length: n }, (_, i) => i).sort(() => rand() - 0.5)
-      const [ai, r1, r2, wi] = pick
+      const [ai, r1, r2, wi] = roles ?? pick
       const asker = nodes[ai]!
       const { id: qid } = await asker.bus.ask({ text: `where is the ${kind} relay?`, ttlSec: 600 })
       await until(async () => { for (const x of nodes) if (!(await x!.bus.list()).some((q) => q.id === qid)) return false; return true }, { what: 'every node has the question' })
