@@ -55,7 +55,9 @@ export class BusViews {
       byState[s] = (byState[s] ?? 0) + 1
       if (s === 'open' || s === 'answered') open++
     }
-    const channels = this.ctx.c.topics.topics().filter((t) => t.startsWith('swarm/1/channel/')).length
+    // channels this node is a member of (they ride the scope topics: no topic of their own)
+    let channels = 0
+    for (const rec of this.ctx.book.records.values()) if (rec.joined) channels++
     return { questions: { open, byState }, channels }
   }
 
