@@ -94,7 +94,11 @@ export class Effects {
     const { c } = this.ctx
     const e = entry.envelope
     // this node's own answer, close or summary is acknowledged to its operator: synced to disk
-    await this.ctx.store.putEntry(ch.questionId, entry, e.sender['node/id'] === this.ctx.me && e.type !== 'swarm/presence')
+    // first; another's is announced as soon as it is in the channel (as a question is), the
+    // store write following
+    const own = e.sender['node/id'] === this.ctx.me && e.type !== 'swarm/presence'
+    const put = this.ctx.store.putEntry(ch.questionId, entry, own)
+    if (own) await put
     if (entry.type === 'swarm/contribution') {
       c.counters.inc('bus.contributions', entry.excluded ?? 'accepted')
       c.events.emit('contribution', { questionId: ch.questionId, id: e.id, kind: (e as { kind?: string }).kind, from: e.sender['node/id'], excluded: entry.excluded ?? null, attachments: (e as { attachments?: unknown }).attachments })
@@ -103,6 +107,7 @@ export class Effects {
       c.counters.inc('envelopes.rejected', 'not-authorized')
     }
     emitEntry(this.ctx, ch, entry)
+    await put
   }
 }
 
