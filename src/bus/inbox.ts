@@ -21,6 +21,11 @@ export const QUESTION_TOPIC_TYPES = ['swarm/question', ...CHANNEL_TYPES]
 export const ANY_CHANNEL_TYPES = [...CHANNEL_TYPES, SEALED_TYPE]
 const decoder = new TextDecoder()
 
+/** The top-level `id` of an envelope's JSON text, unverified ('' if none): only to skip what is held. */
+function idOf (text: string): string {
+  try { const id = (JSON.parse(text) as { id?: unknown }).id; return typeof id === 'string' ? id : '' } catch { return '' }
+}
+
 /** What the delivery policy hears about each envelope taken (it relays what gossip would not have forwarded). */
 export interface TakenListener { (d: Delivery, source: Source, out: Outcome): void }
 
@@ -202,6 +207,8 @@ export class Inbox {
     const ch = await this.ctx.channel(rec)
     for (const text of page.envelopes) {
       if (typeof text !== 'string') continue
+      // one this node holds is dropped before any signature check (a page repeats much of what gossip brought)
+      if (ch.has(idOf(text))) continue
       const v = this.ctx.historyValidator.validateSync(text, { expectType: ANY_CHANNEL_TYPES, checkExpiry: false })
       if (!v.ok) { this.ctx.c.counters.inc('bus.history-rejected', v.reason); continue }
       if (v.envelope.type === SEALED_TYPE) await this.fromSealed(v.envelope as SealedEnvelope, text, qid, 'history')
