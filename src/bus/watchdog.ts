@@ -85,7 +85,10 @@ export class Watchdog {
         continue
       }
       try {
-        if (rec.role === 'asker' || rec.role === 'secretary' || rec.role === 'shadow') {
+        // heartbeats tell the others in the channel that this node is still there; they ride the
+        // scope topic to every node in scope, so a channel with nobody else present gets none
+        const others = [...ch.participants.values()].some((p) => p.nodeId !== this.ctx.me && p.present)
+        if (others && (rec.role === 'asker' || rec.role === 'secretary' || rec.role === 'shadow')) {
           await this.to.publishChannel(ch, buildPresence(this.ctx.c.identity, { questionId: rec.id, event: 'heartbeat', role: this.ctx.presenceRole(rec) }, this.ctx.chain(rec.id)))
         }
         await this.watchAsker(rec, ch, t)
