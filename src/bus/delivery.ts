@@ -107,6 +107,9 @@ export class DeliveryPolicy {
     const e = d.envelope
     if (e.type === 'swarm/question') {
       if (out.applied === undefined && source.kind === 'direct' && source.at !== undefined) this.relayQuestion(source.at, d.wire)
+      // a daemon serving pages keeps their channels (their history outlives a reload): it used to
+      // follow them by subscribing to the channel topics its browser peers joined
+      if (out.applied === undefined && this.ctx.c.config.web.listen !== null && this.fromBrowserPeer(e.sender['node/id'])) void this.onBrowserQuestion?.(e.id)
       return
     }
     if (!(CHANNEL_TYPES as readonly string[]).includes(e.type) || source.kind === 'self') return
@@ -225,6 +228,15 @@ export class DeliveryPolicy {
     const peers = [...new Map(this.ctx.c.libp2p.getConnections().map((x) => [x.remotePeer.toString(), x.remotePeer])).values()]
     const member = (p: PeerId): number => members.has(nodeIdFromPeerId(p) ?? '') ? 1 : 0
     return peers.sort((a, b) => member(b) - member(a))
+  }
+
+  /** Joins a question a browser peer of this daemon asked (set by the façade). */
+  onBrowserQuestion?: (qid: string) => Promise<unknown>
+
+  /** The node is directly connected over a browser transport (webrtc, websockets) only. */
+  private fromBrowserPeer (nodeId: string): boolean {
+    const conns = this.ctx.c.libp2p.getConnections().filter((x) => nodeIdFromPeerId(x.remotePeer) === nodeId)
+    return conns.length > 0 && conns.every((x) => { const a = x.remoteAddr.toString(); return a.includes('/webrtc') || /\/(ws|wss)(\/|$)/.test(a) })
   }
 
   /** Gap counts of a channel (tests and stats). */

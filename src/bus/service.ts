@@ -60,6 +60,7 @@ export class QuestionBus implements SwarmService {
     this.inbox = new Inbox(this.ctx, effects)
     this.outbox.admitOwn = async (ch, e, wire) => await this.inbox.admitOwn(ch, e, wire)
     this.policy = new DeliveryPolicy(this.ctx, this.inbox, this.outbox)
+    this.policy.onBrowserQuestion = async (qid) => await this.join(qid, 'watcher').catch(() => undefined)
     this.views = new BusViews(this.ctx, { resolve: async (qid, s) => await this.resolve(qid, s), join: async (qid, role) => await this.join(qid, role), leave: async (qid) => { await this.leave(qid) } })
   }
 
