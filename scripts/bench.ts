@@ -20,7 +20,8 @@ const parts: Array<[string, () => Promise<Figure[]>]> = [
   ['logger', async () => (await import('./bench/logger.ts')).benchLogger()],
   ['speed', async () => (await import('./bench/speed.ts')).benchSpeed()],
   ['flood', async () => (await import('./bench/flood.ts')).benchFlood()],
-  ['nat', async () => (await import('./bench/nat.ts')).benchNat()]
+  ['nat', async () => (await import('./bench/nat.ts')).benchNat()],
+  ['channel', async () => (await import('./bench/channel.ts')).benchChannel()]
 ]
 
 // mDNS is on by default; a benchmark never multicasts onto the machine's real networks

@@ -7,10 +7,11 @@ import type { SwarmComponents } from '../kernel/components.ts'
 import { EnvelopeValidator } from '../envelope/index.ts'
 import { effectiveModels } from '../config/models.ts'
 import type { ReputationBook } from '../reputation/index.ts'
-import { QuestionBook, type Channel, type PresenceRole, type QuestionRecord, type QuestionState } from './core/index.ts'
+import { heads, QuestionBook, type Channel, type PresenceRole, type QuestionRecord, type QuestionState } from './core/index.ts'
 import type { ChannelEvent, QuestionNotice } from './types.ts'
 import { createOpener, type Opener } from './private.ts'
 import { ChannelStore } from './repository.ts'
+import { RelayCache } from './relay-cache.ts'
 
 /** What the bus takes from the daemon: the kernel parts it uses, the peer directory (adverts) and the reputation book. */
 export type BusComponents = Pick<SwarmComponents, 'config' | 'identity' | 'db' | 'libp2p' | 'topics' | 'control' | 'events' | 'counters' | 'log' | 'directory'> & {
@@ -32,6 +33,8 @@ export class BusContext {
   /** History pages are judged without the replay memory: a page repeats what gossip brought. */
   readonly historyValidator: EnvelopeValidator
   readonly opener: Opener
+  /** Channel envelopes this node relayed for channels it is not in (memory only, bounded). */
+  readonly relayed = new RelayCache()
   readonly skewMs: number
   readonly heartbeatSec: number
   readonly watchers = new Map<string, Set<(e: ChannelEvent) => void>>()
@@ -80,6 +83,12 @@ export class BusContext {
     const loaded = this.book.load(rec, entries, this.joinedAt.get(rec.id))
     if (!this.lastState.has(rec.id)) this.lastState.set(rec.id, loaded.state())
     return loaded
+  }
+
+  /** Build options naming the channel log's latest envelopes this node holds (`previous`, docs/channel-log.md). */
+  chain (qid: string): { previous: string[] } {
+    const ch = this.book.channels.get(qid)
+    return { previous: ch === undefined ? [] : heads(ch.entries) }
   }
 
   /** Makes sure the book holds a question's record and channel before an envelope for it is ingested. */

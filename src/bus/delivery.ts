@@ -1,11 +1,11 @@
-// The delivery policy: every rule and timer that makes up for what gossipsub does not do, in
-// one place. Gossipsub drops a publish made in the instant a peer subscribes, never retransmits
-// to a peer that joined a mesh late, and does not forward what reached a node outside gossip.
-// So: open questions are re-announced to a peer that just subscribed to their topic; a peer
-// newly subscribed to a channel is caught up after one gossipsub heartbeat; what arrives by
-// push (or, while rejoining after a restart, recent history) is re-published as gossip would
-// have forwarded it; channels are backfilled from members' history on join and on connect, and
-// once more after a restart when the mesh has settled.
+// The delivery policy: what the bus does beyond gossipsub, in one place. Channel envelopes ride
+// their question's scope topics, so every node in scope relays them and a channel needs no
+// catch-up of its own (docs/channel-log.md). What remains: open questions are re-announced to a
+// peer that just subscribed to their topic (gossipsub drops a publish made in that instant), and
+// a question pushed so is re-published on its topic; a channel is backfilled from members'
+// history when this node joins it, rejoins it after a restart, or connects to a peer while it
+// still owes one; and the log's gaps — ids named as `previous` but not held — are fetched from
+// members by id, within the bounds of core/log.ts.
 
 import type { PeerId } from '@libp2p/interface'
 import { topics } from '../constants.ts'
@@ -13,25 +13,25 @@ import { normalizeScope } from '../envelope/schemas.ts'
 import { SwarmError, NotFoundError } from '../errors.ts'
 import { nodeIdFromPeerId } from '../identity/index.ts'
 import type { SecretaryClaimEnvelope } from '../envelope/schemas.ts'
-import { APPOINT_PREFIX, QUESTION_ID, channelTopic, publishTopics, topicKind, type Delivery, type Outcome, type QuestionRecord, type Scope, type Source, type TopicKind } from './core/index.ts'
+import { APPOINT_PREFIX, CHANNEL_TYPES, ChannelGaps, QUESTION_ID, previousOf, publishTopics, topicKind, type Delivery, type Outcome, type QuestionRecord, type Scope, type Source, type TopicKind } from './core/index.ts'
 import { now, type BusContext } from './context.ts'
 import type { Inbox } from './inbox.ts'
 import type { Outbox } from './outbox.ts'
-import { fetchHistory } from './repository.ts'
+import { fetchByIds, fetchHistory, MAX_HOPS } from './repository.ts'
 
-/**
- * Catch-up after a (re)subscription: a peer newly seen subscribed to a channel is pushed, this
- * long after the subscription arrived (about one gossipsub heartbeat, so that it is in the mesh
- * by then and what this node forwarded meanwhile is included), the envelopes this node stored in
- * the window before it — its own, or all of them if it is the acting node.
- */
-const CATCH_UP_DELAY_MS = 1200
-const CATCH_UP_MIN_WINDOW_MS = 15_000
-const CATCH_UP_MAX = 64
-/** A daemon that rejoined its channels at start pulls their history once more this long after the first backfill served. */
-const SETTLE_BACKFILL_MS = 2500
 /** Channels backfilled at once (a restarted asker may rejoin hundreds; the history server takes 32 streams at a time). */
 const BACKFILL_CONCURRENCY = 4
+/** A gap is asked for this long after it shows (its envelope may be in flight on another path), then after each round × attempt. */
+const GAP_WAIT_MS = 250
+const GAP_BACKOFF_MS = 1000
+/** Peers asked per gap round (members first). */
+const GAP_PEERS = 3
+/** Envelopes learnt from history are re-published when created this recently (gossipsub's duplicate memory lasts 2 minutes). */
+const REPUBLISH_WINDOW_MS = 120_000
+/** Envelopes a rejoined member re-publishes at most, per channel: the most recent (older gaps are named by them and fetched). */
+const REPUBLISH_MAX = 64
+/** After a restart, peers that connect within this window are each asked for the rejoined channels. */
+const REJOIN_WINDOW_MS = 30_000
 const encoder = new TextEncoder()
 
 export class DeliveryPolicy {
@@ -39,16 +39,19 @@ export class DeliveryPolicy {
   private readonly inbox: Inbox
   private readonly outbox: Outbox
   private readonly needsBackfill = new Set<string>()
-  /** Channels rejoined at start that still owe their second ("settle") backfill. */
-  private readonly settleBackfill = new Set<string>()
-  /** Channels rejoined at start, until that settle backfill is done: recent envelopes from history are relayed. */
-  private readonly rejoining = new Set<string>()
-  /** Pending catch-up pushes, by `<peer> <question id>`. */
-  private readonly catchUps = new Map<string, ReturnType<typeof setTimeout>>()
-  private readonly settles = new Set<ReturnType<typeof setTimeout>>()
+  /**
+   * Channels rejoined after a restart, with the end of their rejoin window: each peer that
+   * connects meanwhile is asked for the channel (a restarted node may join two sides of the mesh
+   * that could not hear each other while it was away), and what history brings is re-published.
+   */
+  private readonly rejoining = new Map<string, number>()
+  private readonly toRepublish = new Map<string, Array<{ created: number, wire: string }>>()
   private readonly backfilling = new Map<string, Promise<void>>()
   private backfillFree = BACKFILL_CONCURRENCY
   private readonly backfillQueue: Array<() => void> = []
+  private readonly gaps = new Map<string, ChannelGaps>()
+  private readonly gapTimers = new Map<string, ReturnType<typeof setTimeout>>()
+  private readonly gapRounds = new Set<string>()
 
   constructor (ctx: BusContext, inbox: Inbox, outbox: Outbox) {
     this.ctx = ctx
@@ -57,66 +60,94 @@ export class DeliveryPolicy {
     inbox.onTaken = (d, source, out) => { this.taken(d, source, out) }
   }
 
-  private get catchUpWindowMs (): number { return Math.max(CATCH_UP_MIN_WINDOW_MS, 3 * this.ctx.heartbeatSec * 1000) }
-
   stop (): void {
-    for (const t of this.catchUps.values()) clearTimeout(t)
-    this.catchUps.clear()
-    for (const t of this.settles) clearTimeout(t)
-    this.settles.clear()
+    for (const t of this.gapTimers.values()) clearTimeout(t)
+    this.gapTimers.clear()
   }
 
-  /** A channel was joined (`rejoin`: at start, after a restart): it owes a backfill. */
+  /** A channel was joined (`rejoin`: at start, after a restart, before any peer is connected): it owes a backfill. */
   joined (qid: string, rejoin: boolean): void {
     this.needsBackfill.add(qid)
-    if (rejoin) { this.settleBackfill.add(qid); this.rejoining.add(qid) } else void this.backfill(qid)
+    if (rejoin) this.rejoining.set(qid, now() + REJOIN_WINDOW_MS)
+    else void this.backfill(qid)
   }
 
   left (qid: string): void {
     this.needsBackfill.delete(qid)
-    this.settleBackfill.delete(qid)
     this.rejoining.delete(qid)
+    this.toRepublish.delete(qid)
+    this.gaps.delete(qid)
+    const t = this.gapTimers.get(qid)
+    if (t !== undefined) clearTimeout(t)
+    this.gapTimers.delete(qid)
   }
 
-  onPeerConnect (): void {
-    for (const qid of this.needsBackfill) void this.backfill(qid)
+  onPeerConnect (peer?: PeerId): void {
+    const t = now()
+    for (const [qid, until] of this.rejoining) {
+      if (t > until) { this.rejoining.delete(qid); this.toRepublish.delete(qid); continue }
+      if (peer !== undefined) void this.backfill(qid, peer)
+    }
+    for (const qid of this.needsBackfill) if (!this.rejoining.has(qid)) void this.backfill(qid)
   }
 
   onSubscriptionChange (peer: PeerId, subs: Array<{ topic: string, subscribe: boolean }>): void {
+    void this.outbox.flushHeld()
     this.reannounce(peer, subs)
-    this.catchUp(peer, subs)
   }
 
-  // ---------------------------------------------------------------- relaying what gossip did not forward
+  // ---------------------------------------------------------------- what each envelope taken tells
 
   /**
-   * A member that learns a channel envelope outside gossip — pushed to it (a catch-up, or a
-   * contribution handed to the acting node), or, while it rejoins after a restart, a recent one
-   * from a history page — publishes it on the channel topic, as gossip would have forwarded it:
-   * its author's own publish may have reached nobody, and this node may be the only path to the
-   * others. The bytes are the author's, so peers that have it drop it as a gossipsub duplicate.
-   * Likewise a question pushed to this node (a re-announce) is published on its topic.
+   * A question pushed to this node (a re-announce) is published on its topic, as gossip would
+   * have forwarded it. A channel envelope of a channel this node is in may name ids it lacks:
+   * those are gaps to fetch.
    */
   private taken (d: Delivery, source: Source, out: Outcome): void {
-    if (out.applied !== undefined) return
     const e = d.envelope
     if (e.type === 'swarm/question') {
-      if (source.kind === 'direct' && source.at !== undefined) this.relayQuestion(source.at, d.wire)
+      if (out.applied === undefined && source.kind === 'direct' && source.at !== undefined) this.relayQuestion(source.at, d.wire)
+      // a daemon serving pages keeps their channels (their history outlives a reload): it used to
+      // follow them by subscribing to the channel topics its browser peers joined
+      if (out.applied === undefined && this.ctx.c.config.web.listen !== null && this.fromBrowserPeer(e.sender['node/id'])) void this.onBrowserQuestion?.(e.id)
       return
     }
-    if (!out.effects.some((fx) => fx.type === 'entry' && fx.entry.excluded === undefined)) return
+    if (!(CHANNEL_TYPES as readonly string[]).includes(e.type) || source.kind === 'self') return
     const qid = (e as { 'question/id'?: string })['question/id'] ?? ''
-    const recent = Date.parse(e['created-at']) >= now() - this.catchUpWindowMs
-    if (source.kind === 'direct' || (source.kind === 'history' && this.rejoining.has(qid) && recent)) this.relay(qid, d.wire)
-  }
-
-  private relay (qid: string, wire: string): void {
-    if (this.ctx.book.records.get(qid)?.joined !== true) return
-    this.ctx.c.topics.publish(channelTopic(qid), encoder.encode(wire)).then(
-      (n) => { this.ctx.c.counters.inc('bus.relayed', n > 0 ? 'sent' : 'no-peers') },
-      // PublishError.Duplicate: the gossip copy got here first and was forwarded then
-      (err) => { this.ctx.log.debug('relay skipped', { qid, err: (err as Error).message }) }
-    )
+    if (out.applied === 'not-member' || out.applied === 'not-found') {
+      // relayed, not kept: remembered a while for members that reach the channel only through this node
+      if (source.kind === 'gossip' && d.sealed !== true) this.ctx.relayed.add(qid, e.id, d.wire)
+      return
+    }
+    const ch = this.ctx.book.channels.get(qid)
+    if (ch === undefined || this.ctx.book.records.get(qid)?.joined !== true) return
+    const gaps = this.gaps.get(qid) ?? new ChannelGaps()
+    const filled = gaps.depthOf(e.id) > 0
+    // learnt from history — after a restart, or filling a gap — and recent: the peers on the far
+    // side of this node may never have had it (published while this node was away, or across a
+    // partition through it that has healed); the same bytes on the same topic are a duplicate to
+    // everyone who did
+    if (source.kind === 'history' && out.applied === undefined && out.effects.some((fx) => fx.type === 'entry') && Date.parse(e['created-at']) >= now() - REPUBLISH_WINDOW_MS) {
+      if (filled) void this.outbox.republish(ch, d.wire)
+      else if (this.rejoining.has(qid)) {
+        // after the backfill, so that a restarted member first completes its own log
+        const list = this.toRepublish.get(qid) ?? []
+        list.push({ created: Date.parse(e['created-at']), wire: d.wire })
+        if (list.length > REPUBLISH_MAX) { list.sort((a, b) => b.created - a.created); list.length = REPUBLISH_MAX }
+        this.toRepublish.set(qid, list)
+      }
+    }
+    if (!this.gaps.has(qid)) {
+      if (previousOf(e).length === 0) return
+      this.gaps.set(qid, gaps)
+    }
+    const depth = gaps.depthOf(e.id)
+    gaps.held(e.id)
+    const added = gaps.noted(previousOf(e), depth, (id) => ch.has(id))
+    if (added.length > 0) {
+      this.ctx.c.counters.inc('bus.gaps', 'found', added.length)
+      this.scheduleGapRound(qid, GAP_WAIT_MS)
+    }
   }
 
   private relayQuestion (at: TopicKind, wire: string): void {
@@ -126,6 +157,92 @@ export class DeliveryPolicy {
       (n) => { this.ctx.c.counters.inc('bus.relayed', n > 0 ? 'question-sent' : 'question-no-peers') },
       (err) => { this.ctx.log.debug('question relay skipped', { err: (err as Error).message }) }
     )
+  }
+
+  // ---------------------------------------------------------------- the log's gaps
+
+  private scheduleGapRound (qid: string, delayMs: number): void {
+    if (!this.ctx.started || this.gapTimers.has(qid) || this.gapRounds.has(qid)) return
+    const t = setTimeout(() => {
+      this.gapTimers.delete(qid)
+      void this.gapRound(qid).catch((err) => { this.ctx.log.debug('gap round failed', { qid, err: (err as Error).message }) })
+    }, delayMs)
+    t.unref?.()
+    this.gapTimers.set(qid, t)
+  }
+
+  /** One round: ask up to GAP_PEERS peers (members first) for every missing id; what stays missing is retried or given up. */
+  private async gapRound (qid: string): Promise<void> {
+    const gaps = this.gaps.get(qid)
+    const ch = this.ctx.book.channels.get(qid)
+    if (!this.ctx.started || gaps === undefined || ch === undefined || gaps.size === 0) return
+    this.gapRounds.add(qid)
+    try {
+      const has = (id: string): boolean => ch.has(id)
+      gaps.settle(has)
+      let want = gaps.due().filter((id) => !has(id))
+      this.ctx.c.counters.inc('bus.gaps', 'rounds')
+      for (const peer of this.peersFor(qid).slice(0, GAP_PEERS)) {
+        if (want.length === 0 || !this.ctx.started) break
+        try {
+          const page = await fetchByIds(this.ctx.c.libp2p, peer, qid, want, MAX_HOPS)
+          if (page.envelopes.length > 0) await this.inbox.fromHistoryPage(qid, { question: null, envelopes: page.envelopes, next: null })
+        } catch (err) {
+          this.ctx.log.debug('gap fetch failed', { qid, peer: peer.toString(), err: (err as Error).message })
+        }
+        want = want.filter((id) => !has(id))
+      }
+      const gone = gaps.settle(has)
+      if (gone.length > 0) this.ctx.c.counters.inc('bus.gaps', 'given-up', gone.length)
+    } finally {
+      this.gapRounds.delete(qid)
+    }
+    if (gaps.size > 0) this.scheduleGapRound(qid, GAP_BACKOFF_MS)
+  }
+
+  /**
+   * A peer asked this node for ids it does not hold (with hops left): ask up to GAP_PEERS of its
+   * other peers, members first. Only the wire texts come back; the asker verifies each.
+   */
+  async forwardIds (qid: string, ids: string[], hops: number, from: PeerId): Promise<string[]> {
+    const out: string[] = []
+    let want = ids.slice(0, 64)
+    for (const peer of this.peersFor(qid).filter((p) => !p.equals(from)).slice(0, GAP_PEERS)) {
+      if (want.length === 0 || !this.ctx.started) break
+      try {
+        const page = await fetchByIds(this.ctx.c.libp2p, peer, qid, want, hops)
+        for (const w of page.envelopes) {
+          if (typeof w !== 'string') continue
+          out.push(w)
+          want = want.filter((id) => !w.includes(`"id":"${id}"`))
+        }
+      } catch {}
+    }
+    this.ctx.c.counters.inc('bus.gaps', 'forwarded')
+    return out
+  }
+
+  /** Connected peers, the channel's members first (they hold it; others answer with nothing). */
+  private peersFor (qid: string): PeerId[] {
+    const members = new Set([...this.ctx.book.channels.get(qid)?.participants.keys() ?? []])
+    const peers = [...new Map(this.ctx.c.libp2p.getConnections().map((x) => [x.remotePeer.toString(), x.remotePeer])).values()]
+    const member = (p: PeerId): number => members.has(nodeIdFromPeerId(p) ?? '') ? 1 : 0
+    return peers.sort((a, b) => member(b) - member(a))
+  }
+
+  /** Joins a question a browser peer of this daemon asked (set by the façade). */
+  onBrowserQuestion?: (qid: string) => Promise<unknown>
+
+  /** The node is directly connected over a browser transport (webrtc, websockets) only. */
+  private fromBrowserPeer (nodeId: string): boolean {
+    const conns = this.ctx.c.libp2p.getConnections().filter((x) => nodeIdFromPeerId(x.remotePeer) === nodeId)
+    return conns.length > 0 && conns.every((x) => { const a = x.remoteAddr.toString(); return a.includes('/webrtc') || /\/(ws|wss)(\/|$)/.test(a) })
+  }
+
+  /** Gap counts of a channel (tests and stats). */
+  gapState (qid: string): { missing: number, givenUp: number } {
+    const g = this.gaps.get(qid)
+    return { missing: g?.size ?? 0, givenUp: g?.givenUpCount ?? 0 }
   }
 
   // ---------------------------------------------------------------- re-announce to just-joined subscribers
@@ -157,82 +274,36 @@ export class DeliveryPolicy {
     })()
   }
 
-  // ---------------------------------------------------------------- catch-up for peers newly subscribed to a channel
-
-  /**
-   * A peer's subscription to a channel this node is in has just arrived (it joined, connected,
-   * or restarted and resubscribed). Anything this node published or forwarded before it knew of
-   * that subscription, or before the peer entered its mesh, did not reach the peer, and gossipsub
-   * never retransmits it. So after one gossipsub heartbeat, push the peer the envelopes this node
-   * stored in the window before: its own (each author covers its envelopes), or all of them from
-   * the acting node (which holds everything accepted). Duplicates cost a replay-cache lookup.
-   */
-  private catchUp (peer: PeerId, subs: Array<{ topic: string, subscribe: boolean }>): void {
-    if (!this.ctx.started) return
-    const since = now() - this.catchUpWindowMs
-    for (const s of subs) {
-      if (!s.subscribe) continue
-      const at = topicKind(s.topic)
-      if (at.kind !== 'channel') continue
-      const qid = at.questionId
-      if (this.ctx.book.records.get(qid)?.joined !== true || !this.ctx.book.channels.has(qid)) continue
-      const key = `${peer.toString()} ${qid}`
-      if (this.catchUps.has(key)) continue
-      const timer = setTimeout(() => {
-        this.catchUps.delete(key)
-        void this.pushRecent(peer, qid, since).catch((err) => { this.ctx.log.debug('catch-up failed', { qid, err: (err as Error).message }) })
-      }, CATCH_UP_DELAY_MS)
-      timer.unref?.()
-      this.catchUps.set(key, timer)
-    }
-  }
-
-  private async pushRecent (peer: PeerId, qid: string, since: number): Promise<void> {
-    const ch = this.ctx.book.channels.get(qid)
-    if (!this.ctx.started || ch === undefined || this.ctx.book.records.get(qid)?.joined !== true) return
-    if (this.ctx.c.libp2p.getConnections(peer).length === 0) return
-    const peerNode = nodeIdFromPeerId(peer)
-    if (ch.private && (peerNode === undefined || !ch.to.includes(peerNode))) return
-    const acting = ch.acting === this.ctx.me
-    const out = ch.entries.filter((e) => {
-      const from = e.envelope.sender['node/id']
-      return e.at >= since && from !== peerNode && (acting || from === this.ctx.me)
-    }).slice(-CATCH_UP_MAX)
-    for (const e of out) {
-      const res = await this.outbox.push(peer, encoder.encode(e.wire))
-      this.ctx.c.counters.inc('bus.caught-up', res?.ok === true ? 'accepted' : res?.reason ?? 'failed')
-    }
-    if (out.length > 0) this.ctx.log.debug('catch-up pushed', { qid, peer: peer.toString(), envelopes: out.length })
-  }
-
   // ---------------------------------------------------------------- history backfill
 
-  /** Pulls the channel's history from peers in the channel (else any connected peer), verifying each envelope. */
-  backfill (qid: string): Promise<void> {
-    const running = this.backfilling.get(qid)
+  /** Pulls the channel's history from its members (else any connected peer), or from `peer`, verifying each envelope. */
+  backfill (qid: string, peer?: PeerId): Promise<void> {
+    const key = peer === undefined ? qid : `${qid} ${peer.toString()}`
+    const running = this.backfilling.get(key)
     if (running !== undefined) return running
     const p = (async () => {
       if (this.backfillFree > 0) this.backfillFree--
       else await new Promise<void>((resolve) => { this.backfillQueue.push(resolve) })
       try {
-        await this.backfillFrom(qid)
+        await this.backfillFrom(qid, peer)
       } finally {
         const next = this.backfillQueue.shift()
         if (next !== undefined) next()
         else this.backfillFree++
       }
-    })().finally(() => { this.backfilling.delete(qid) })
-    this.backfilling.set(qid, p)
+    })().finally(() => { this.backfilling.delete(key) })
+    this.backfilling.set(key, p)
     return p
   }
 
-  private async backfillFrom (qid: string): Promise<void> {
+  private async backfillFrom (qid: string, only?: PeerId): Promise<void> {
     if (!this.ctx.started || this.ctx.book.records.get(qid)?.joined !== true) return
-    const subs = this.ctx.c.topics.subscribers(channelTopic(qid)).map((p) => p.toString())
-    const conns = this.ctx.c.libp2p.getConnections().map((x) => x.remotePeer)
-    const peers = [...new Map(conns.map((p) => [p.toString(), p])).values()].sort((a, b) => Number(subs.includes(b.toString())) - Number(subs.includes(a.toString())))
+    // what this node relayed before it joined
+    const relayed = this.ctx.relayed.pageAfterId(qid, undefined, Number.MAX_SAFE_INTEGER)
+    this.ctx.relayed.forget(qid)
+    if (relayed.envelopes.length > 0) await this.inbox.fromHistoryPage(qid, { question: null, envelopes: relayed.envelopes, next: null })
     let served = 0
-    for (const peer of peers.slice(0, 6)) {
+    for (const peer of only !== undefined ? [only] : this.peersFor(qid).slice(0, 6)) {
       try {
         // only a peer that holds the channel counts (a member always holds at least the asker's join);
         // one that merely received the question serves it with an empty channel
@@ -246,14 +317,10 @@ export class DeliveryPolicy {
     }
     if (served > 0) {
       this.needsBackfill.delete(qid)
-      // a rejoin after a restart backfills at the first connection, before any peer knows this
-      // node is subscribed again: pull once more after the subscription has spread and the mesh
-      // has formed, for what was forwarded in between (catch-up pushes cover the authors' own)
-      if (this.settleBackfill.delete(qid)) {
-        const t = setTimeout(() => { this.settles.delete(t); void this.backfill(qid).finally(() => { this.rejoining.delete(qid) }) }, SETTLE_BACKFILL_MS)
-        t.unref?.()
-        this.settles.add(t)
-      }
+      const list = this.toRepublish.get(qid) ?? []
+      this.toRepublish.delete(qid)
+      const ch = this.ctx.book.channels.get(qid)
+      if (ch !== undefined) for (const x of list.sort((a, b) => a.created - b.created)) await this.outbox.republish(ch, x.wire)
     }
   }
 

@@ -50,7 +50,7 @@ export class Effects {
         const rec = this.ctx.book.records.get(fx.questionId)
         const ch = this.ctx.book.channels.get(fx.questionId)
         if (rec === undefined || ch === undefined) return
-        await this.to.publishChannel(ch, buildSecretaryClaim(c.identity, { questionId: fx.questionId, mode: 'shadow', askerNodeId: rec.envelope.sender['node/id'], reason: 'following as shadow' }))
+        await this.to.publishChannel(ch, buildSecretaryClaim(c.identity, { questionId: fx.questionId, mode: 'shadow', askerNodeId: rec.envelope.sender['node/id'], reason: 'following as shadow' }, this.ctx.chain(fx.questionId)))
         return
       }
       case 'entry':
@@ -74,7 +74,7 @@ export class Effects {
       case 'step-back': {
         // the asker is back: hand the role back and say so in the channel
         const ch = fx.channel
-        void this.to.publishChannel(ch, buildSecretaryClaim(c.identity, { questionId: ch.questionId, mode: 'step-back', askerNodeId: ch.asker, reason: `asker ${ch.asker} is back; stepping back` }))
+        void this.to.publishChannel(ch, buildSecretaryClaim(c.identity, { questionId: ch.questionId, mode: 'step-back', askerNodeId: ch.asker, reason: `asker ${ch.asker} is back; stepping back` }, this.ctx.chain(ch.questionId)))
         return
       }
       case 'state':
@@ -94,7 +94,11 @@ export class Effects {
     const { c } = this.ctx
     const e = entry.envelope
     // this node's own answer, close or summary is acknowledged to its operator: synced to disk
-    await this.ctx.store.putEntry(ch.questionId, entry, e.sender['node/id'] === this.ctx.me && e.type !== 'swarm/presence')
+    // first; another's is announced as soon as it is in the channel (as a question is), the
+    // store write following
+    const own = e.sender['node/id'] === this.ctx.me && e.type !== 'swarm/presence'
+    const put = this.ctx.store.putEntry(ch.questionId, entry, own)
+    if (own) await put
     if (entry.type === 'swarm/contribution') {
       c.counters.inc('bus.contributions', entry.excluded ?? 'accepted')
       c.events.emit('contribution', { questionId: ch.questionId, id: e.id, kind: (e as { kind?: string }).kind, from: e.sender['node/id'], excluded: entry.excluded ?? null, attachments: (e as { attachments?: unknown }).attachments })
@@ -107,6 +111,7 @@ export class Effects {
       c.counters.inc('envelopes.rejected', 'not-authorized')
     }
     emitEntry(this.ctx, ch, entry)
+    await put
   }
 }
 

@@ -1,4 +1,4 @@
-// What reaches the bus, by any road — a question or channel topic, the private inbox, a direct
+// What reaches the bus, by any road — a question topic (questions and channel envelopes), the private inbox, a direct
 // push on /swarm/deliver/1.0.0, a history page, or this node's own envelopes — goes through one
 // path: verify (signature, schema, replay, scope), open if sealed, then `take`, which feeds the
 // question book and runs its effects. The topic validators are synchronous verdicts.
@@ -16,10 +16,15 @@ import type { Effects } from './effects.ts'
 import { isRecipient, open, SEALED_TYPE, type SealedEnvelope } from './private.ts'
 import type { CursorPage, HistoryPage } from './repository.ts'
 
-/** A questions topic carries questions, shadow appointments, and channel envelopes as a fallback (see Outbox.carry). */
+/** A questions topic carries questions, shadow appointments and the channel envelopes of its questions (docs/channel-log.md). */
 export const QUESTION_TOPIC_TYPES = ['swarm/question', ...CHANNEL_TYPES]
 export const ANY_CHANNEL_TYPES = [...CHANNEL_TYPES, SEALED_TYPE]
 const decoder = new TextDecoder()
+
+/** The top-level `id` of an envelope's JSON text, unverified ('' if none): only to skip what is held. */
+function idOf (text: string): string {
+  try { const id = (JSON.parse(text) as { id?: unknown }).id; return typeof id === 'string' ? id : '' } catch { return '' }
+}
 
 /** What the delivery policy hears about each envelope taken (it relays what gossip would not have forwarded). */
 export interface TakenListener { (d: Delivery, source: Source, out: Outcome): void }
@@ -81,7 +86,7 @@ export class Inbox {
     const v = this.ctx.validator.validateSync(data, { expectType: QUESTION_TOPIC_TYPES })
     if (!v.ok) return this.refuse(v)
     const at = topicKind(topic)
-    // a question must match the topic's scope; channel envelopes ride along as a fallback carrier
+    // a question must match the topic's scope; channel envelopes of any channel are relayed (only members keep them)
     const why = v.envelope.type === 'swarm/question' ? checkQuestionScope(v.envelope as QuestionEnvelope, at) : undefined
     if (why !== undefined) {
       this.ctx.validator.forget(v.envelope.id)
@@ -96,18 +101,6 @@ export class Inbox {
     return { action: 'accept', value: { envelope: v.envelope, text: v.text ?? decoder.decode(data) } }
   }
 
-  validateChannelTopic (data: Uint8Array, topic: string): TopicVerdict<Deliverable> {
-    const v = this.ctx.validator.validateSync(data, { expectType: ANY_CHANNEL_TYPES, checkExpiry: true })
-    if (!v.ok) return this.refuse(v)
-    const at = topicKind(topic)
-    if (at.kind !== 'channel') return { action: 'reject', reason: 'wrong-channel' }
-    if (v.envelope.type !== SEALED_TYPE && checkChannelEnvelope(v.envelope, at.questionId) !== undefined) {
-      this.ctx.validator.forget(v.envelope.id)
-      return { action: 'reject', reason: 'wrong-channel' }
-    }
-    return { action: 'accept', value: { envelope: v.envelope, text: v.text ?? decoder.decode(data) } }
-  }
-
   // ---------------------------------------------------------------- deliveries
 
   async fromQuestionTopic (v: Deliverable & { at: TopicKind }): Promise<string | undefined> {
@@ -116,12 +109,7 @@ export class Inbox {
     return await this.take({ envelope: e, wire: v.text, carried }, { kind: 'gossip', at: v.at })
   }
 
-  async fromChannelTopic (questionId: string, v: Deliverable, source: 'gossip' | 'direct' | 'history' = 'gossip'): Promise<string | undefined> {
-    if (v.envelope.type === SEALED_TYPE) return await this.fromSealed(v.envelope as SealedEnvelope, v.text, questionId, source)
-    return await this.take({ envelope: v.envelope, wire: v.text }, source === 'history' ? { kind: 'history' } : { kind: source })
-  }
-
-  /** A sealed envelope from the private inbox, a channel, a push or a history page: opened if it is for us. */
+  /** A sealed envelope from the private inbox, a push or a history page: opened if it is for us. */
   async fromSealed (sealed: SealedEnvelope, wire: string, channel: string | undefined, source: 'gossip' | 'direct' | 'history' = 'gossip'): Promise<string | undefined> {
     if (!isRecipient(sealed, this.ctx.opener)) return 'not-recipient'
     let payload
@@ -142,7 +130,7 @@ export class Inbox {
     const e = inner.envelope
     const src: Source = source === 'history' ? { kind: 'history' } : { kind: source, at: { kind: 'private' } }
     if (channel === undefined) {
-      // the private inbox carries questions and shadow appointments (and channel envelopes as a fallback)
+      // the private inbox carries questions, shadow appointments and private channels' envelopes
       if (e.type === 'swarm/question') {
         const scope = (e as QuestionEnvelope).delivery.scope
         if (scope !== 'private' && scope !== 'private-to-swarm') {
@@ -219,6 +207,8 @@ export class Inbox {
     const ch = await this.ctx.channel(rec)
     for (const text of page.envelopes) {
       if (typeof text !== 'string') continue
+      // one this node holds is dropped before any signature check (a page repeats much of what gossip brought)
+      if (ch.has(idOf(text))) continue
       const v = this.ctx.historyValidator.validateSync(text, { expectType: ANY_CHANNEL_TYPES, checkExpiry: false })
       if (!v.ok) { this.ctx.c.counters.inc('bus.history-rejected', v.reason); continue }
       if (v.envelope.type === SEALED_TYPE) await this.fromSealed(v.envelope as SealedEnvelope, text, qid, 'history')

@@ -1,40 +1,49 @@
-// What leaves the bus: questions on their scope's topics, channel envelopes on the channel topic
-// (sealed for private channels, admitted locally first), and single envelopes pushed to one
-// peer over /swarm/deliver/1.0.0. Where a publish reaches nobody, the fallback (a push to the
-// acting node, else carrying on the question's topic) is the delivery policy's rule.
+// What leaves the bus: questions on their scope's topics, channel envelopes on the same scope
+// topics (sealed for private channels, admitted locally first; every node in scope relays them,
+// only members keep them — docs/channel-log.md), and single envelopes pushed to one peer over
+// /swarm/deliver/1.0.0 (a contributor asking the acting node for its verdict, re-announces).
 
 import type { PeerId } from '@libp2p/interface'
 import { PROTOCOL_DELIVERY } from '../constants.ts'
 import type { EnvelopeBase } from '../envelope/index.ts'
-import { normalizeScope } from '../envelope/schemas.ts'
 import { nodeIdFromPeerId } from '../identity/index.ts'
 import { decodeJson, request } from '../net/rpc.ts'
-import { channelTopic, publishTopics, type Channel, type Scope } from './core/index.ts'
+import { channelTopics, publishTopics, type Channel, type Scope } from './core/index.ts'
 import { now, type BusContext } from './context.ts'
 import { seal } from './private.ts'
 
 const encoder = new TextEncoder()
+/** Channel envelopes held for a topic with no subscriber yet (a node restarting, or alone), at most. */
+const MAX_HELD = 256
+/** How often held envelopes are tried again while some are held (a subscription or a stream may come first). */
+const HELD_RETRY_MS = 500
 
 export interface PushVerdict { ok: boolean, reason?: string }
 
 export class Outbox {
   private readonly ctx: BusContext
+  /**
+   * What this node published while no peer followed the topic: held and sent when one does.
+   * Published to nobody, gossipsub would still remember its id for two minutes and refuse to send
+   * it again, and no peer could ever fetch it from a node it is not connected to.
+   */
+  private readonly held: Array<{ topic: string, bytes: Uint8Array }> = []
+  private heldTimer?: ReturnType<typeof setTimeout>
   /** Admits a locally built envelope through the same path as received ones (the inbox). */
   admitOwn!: (ch: Channel, e: EnvelopeBase, wire: string) => Promise<string | undefined>
 
   constructor (ctx: BusContext) { this.ctx = ctx }
 
   /**
-   * Publishes on each topic of the scope. Identical bytes are one gossipsub message, so each extra
-   * topic gets the same JSON with trailing whitespace (the signature covers the parsed object).
+   * Publishes on each topic of the scope. The same bytes on several topics are distinct gossipsub
+   * messages: the message id covers the topic (src/envelope/msg-id.ts).
    */
   async publishQuestion (scope: Scope, federation: string, federations: string[], wire: string): Promise<void> {
-    const list = publishTopics(scope, federation, federations)
-    for (let i = 0; i < list.length; i++) {
+    for (const topic of publishTopics(scope, federation, federations)) {
       try {
-        await this.ctx.c.topics.publish(list[i], encoder.encode(wire + ' '.repeat(i)))
+        await this.ctx.c.topics.publish(topic, encoder.encode(wire))
       } catch (err) {
-        this.ctx.log.warn('question publish failed', { topic: list[i], err: (err as Error).message })
+        this.ctx.log.warn('question publish failed', { topic, err: (err as Error).message })
       }
     }
   }
@@ -49,32 +58,69 @@ export class Outbox {
     const wire = this.wireOf(ch, e)
     this.ctx.validator.remember(e)
     const excluded = await this.admitOwn(ch, e, wire)
-    const bytes = encoder.encode(wire)
-    try {
-      const n = await this.ctx.c.topics.publish(channelTopic(ch.questionId), bytes)
-      // no channel member among our peers: hand it to the acting node directly, else let the
-      // question's own topic carry it (every node there relays; only members take it)
-      if (n === 0) {
-        if (ch.acting === this.ctx.me) {
-          // nobody else in the channel: nobody to reach (an unanswered question stays off the questions topic)
-          if ([...ch.participants.values()].some((p) => p.nodeId !== this.ctx.me && p.present)) await this.carry(ch, wire)
-        } else if (await this.pushTo(ch.acting, bytes) === undefined) {
-          await this.carry(ch, wire)
-        }
-      }
-    } catch (err) {
-      this.ctx.log.debug('channel publish failed', { id: e.id, err: (err as Error).message })
-    }
+    await this.publishOnScope(ch, wire)
     return excluded === undefined ? { wire } : { wire, excluded }
   }
 
-  /** A channel envelope on the question's own topic (the asker's federation, global, or the private inbox). */
-  async carry (ch: Channel, wire: string): Promise<void> {
-    const q = ch.question
-    const scope = normalizeScope(q.delivery.scope) as Scope
-    for (const topic of publishTopics(scope, q.sender['federation/id'], [])) {
-      const n = await this.ctx.c.topics.publish(topic, encoder.encode(wire + ' ')).catch(() => 0)
-      this.ctx.c.counters.inc('bus.carried', n > 0 ? 'sent' : 'no-peers')
+  /** Publishes again a channel envelope learnt outside gossip (its author's bytes); counted. */
+  async republish (ch: Channel, wire: string): Promise<void> {
+    this.ctx.c.counters.inc('bus.republished')
+    await this.publishOnScope(ch, wire)
+  }
+
+  /**
+   * Gossipsub sends only to a subscriber it has an open outbound stream to; a subscription can
+   * arrive before that stream is open (a peer that just connected).
+   */
+  private reachable (topic: string): boolean {
+    const streams = (this.ctx.c.libp2p.services.pubsub as unknown as { streamsOutbound?: Map<string, unknown> }).streamsOutbound
+    return this.ctx.c.topics.subscribers(topic).some((p) => streams === undefined || streams.has(p.toString()))
+  }
+
+  /** Sends what was held for the topics a peer can now be reached on. */
+  async flushHeld (): Promise<void> {
+    if (this.held.length === 0) return
+    const out = this.held.filter((h) => this.reachable(h.topic))
+    if (out.length > 0) {
+      this.held.splice(0, this.held.length, ...this.held.filter((h) => !out.includes(h)))
+      for (const h of out) {
+        const n = await this.ctx.c.topics.publish(h.topic, h.bytes).catch(() => 0)
+        this.ctx.c.counters.inc('bus.channel-published', n > 0 ? 'sent-held' : 'no-peers')
+      }
+    }
+    if (this.held.length > 0) this.retryHeld()
+  }
+
+  private retryHeld (): void {
+    if (this.heldTimer !== undefined || !this.ctx.started) return
+    this.heldTimer = setTimeout(() => { this.heldTimer = undefined; void this.flushHeld() }, HELD_RETRY_MS)
+    this.heldTimer.unref?.()
+  }
+
+  stop (): void {
+    clearTimeout(this.heldTimer)
+    this.heldTimer = undefined
+  }
+
+  /** A channel envelope's bytes on the topics of its question's scope. */
+  async publishOnScope (ch: Channel, wire: string): Promise<void> {
+    const { config, identity } = this.ctx.c
+    const named = this.ctx.book.records.get(ch.questionId)?.federations ?? []
+    const bytes = encoder.encode(wire)
+    for (const topic of channelTopics(ch.question, { federation: identity.federation, federations: config.bus.federations }, named)) {
+      if (!this.reachable(topic)) {
+        if (this.held.length >= MAX_HELD) this.held.shift()
+        this.held.push({ topic, bytes })
+        this.ctx.c.counters.inc('bus.channel-published', 'held')
+        this.retryHeld()
+        continue
+      }
+      try {
+        const n = await this.ctx.c.topics.publish(topic, bytes)
+        this.ctx.c.counters.inc('bus.channel-published', n > 0 ? 'sent' : 'no-peers')
+      } catch (err) {
+        this.ctx.log.debug('channel publish failed', { topic, err: (err as Error).message })
+      }
     }
   }
 

@@ -1,7 +1,8 @@
 // The channel store and history protocol: every channel member keeps the channel's envelopes in LevelDB (`channel`
 // bucket, `<question id>!<seq>`, in local arrival order) beside the question record
 // (`questions` bucket), and serves them to late joiners and restarted askers over
-// /swarm/history/2.0.0 by cursor: request `{"question", "after": <envelope id>?, "limit"?}`,
+// /swarm/history/2.0.0 by cursor: request `{"question", "after": <envelope id>?, "limit"?}` (or
+// `{"question", "ids": [<envelope id>…]}` for just those, to fill the log's gaps),
 // response `{"question": <wire text of the question or null>, "envelopes": [<wire text>…],
 // "next": <envelope id to continue after, or null>}`; an envelope id is the same on every member,
 // so a client resumes on any of them. /swarm/history/1.0.0 (cursor = the server's local seq) is
@@ -15,6 +16,7 @@ import { decodeJson, encodeJson, handleRequests, request } from '../net/rpc.ts'
 import type { Bucket } from '../store/db.ts'
 import { WriteGroup } from '../store/write-group.ts'
 import type { ChannelEntry, QuestionRecord } from './core/index.ts'
+import type { RelayCache } from './relay-cache.ts'
 
 export type { QuestionRecord }
 
@@ -164,6 +166,20 @@ export class ChannelStore {
     return { envelopes, next: null }
   }
 
+  /** The held envelopes among `ids` (wire texts, in local arrival order): a member filling its log's gaps. */
+  async byIds (qid: string, ids: readonly string[]): Promise<string[]> {
+    const want = new Set(ids)
+    const out: string[] = []
+    for await (const [, v] of this.channel.iterator({ gt: seqKey(qid, 0), lt: `${qid}!~` })) {
+      const e = v as StoredEntry
+      if (!want.has(e.id)) continue
+      out.push(e.wire)
+      want.delete(e.id)
+      if (want.size === 0) break
+    }
+    return out
+  }
+
   /** Deletes a question and its channel from disk (retention, caps). */
   async deleteQuestion (qid: string): Promise<void> {
     await this.writes.flush()
@@ -177,7 +193,20 @@ export interface HistoryRequest {
   /** 2.0.0: an envelope id; 1.0.0: a local seq. */
   after?: number | string
   limit?: number
+  /** 2.0.0: these envelopes only (a member filling gaps in its log), at most MAX_IDS_PER_REQUEST; overrides `after`. */
+  ids?: string[]
+  /** 2.0.0 with `ids`: how many more hops the server may ask its own peers for what it lacks (at most MAX_HOPS). */
+  hops?: number
 }
+
+/** Hops an ids request may travel beyond the first server (a relay's neighbours, and theirs). */
+export const MAX_HOPS = 2
+
+/** Asks this node's other peers for the ids it lacks (`hops` left, never back to `from`). */
+export type IdsForwarder = (questionId: string, ids: string[], hops: number, from: PeerId) => Promise<string[]>
+
+/** Ids one request may name (a `previous` list names 8; a gap round asks for up to 64). */
+export const MAX_IDS_PER_REQUEST = 64
 
 export interface HistoryPage {
   question: string | null
@@ -185,8 +214,11 @@ export interface HistoryPage {
   next: number | null
 }
 
-/** Serves channel history from the store: by envelope-id cursor (2.0.0) and by local seq (1.0.0). */
-export async function serveHistory (libp2p: Libp2p<any>, store: ChannelStore): Promise<void> {
+/**
+ * Serves channel history from the store: by envelope-id cursor or ids (2.0.0) and by local seq
+ * (1.0.0). A channel this node is not in is served from what it relayed (`relayed`, memory only).
+ */
+export async function serveHistory (libp2p: Libp2p<any>, store: ChannelStore, relayed?: RelayCache, forward?: IdsForwarder): Promise<void> {
   const parse = (req: Uint8Array): HistoryRequest | { error: string } => {
     let q: HistoryRequest
     try { q = decodeJson(req) as HistoryRequest } catch { return { error: 'bad-json' } }
@@ -194,12 +226,28 @@ export async function serveHistory (libp2p: Libp2p<any>, store: ChannelStore): P
     return q
   }
   const limitOf = (q: HistoryRequest): number => typeof q.limit === 'number' && q.limit > 0 ? Math.min(q.limit, HISTORY_PAGE) : HISTORY_PAGE
-  await handleRequests(libp2p, PROTOCOL_HISTORY_CURSOR, async (req) => {
+  await handleRequests(libp2p, PROTOCOL_HISTORY_CURSOR, async (req, from) => {
     const q = parse(req)
     if ('error' in q) return encodeJson(q)
     const rec = await store.getQuestion(q.question)
     if (rec === undefined) return encodeJson({ question: null, envelopes: [], next: null } satisfies CursorPage)
-    const page = await store.pageAfterId(q.question, typeof q.after === 'string' ? q.after : undefined, limitOf(q))
+    if (Array.isArray(q.ids)) {
+      const ids = q.ids.filter((x): x is string => typeof x === 'string' && x.length <= 64).slice(0, MAX_IDS_PER_REQUEST)
+      const held = await store.byIds(q.question, ids)
+      let envelopes = rec.joined || relayed === undefined ? held : [...new Set([...held, ...relayed.byIds(q.question, ids)])]
+      const hops = typeof q.hops === 'number' && q.hops > 0 ? Math.min(Math.floor(q.hops), MAX_HOPS) : 0
+      if (hops > 0 && forward !== undefined && envelopes.length < ids.length) {
+        // what this node lacks may sit with a member further on: ask its other peers
+        const got = new Set(envelopes)
+        const lacking = ids.filter((id) => !envelopes.some((w) => w.includes(`"id":"${id}"`)))
+        for (const w of await forward(q.question, lacking, hops - 1, from)) got.add(w)
+        envelopes = [...got]
+      }
+      return encodeJson({ question: rec.wire, envelopes, next: null } satisfies CursorPage)
+    }
+    const after = typeof q.after === 'string' ? q.after : undefined
+    let page = await store.pageAfterId(q.question, after, limitOf(q))
+    if (!rec.joined && page.envelopes.length === 0 && relayed !== undefined) page = relayed.pageAfterId(q.question, after, limitOf(q))
     return encodeJson({ question: rec.wire, ...page } satisfies CursorPage)
   }, { maxInboundStreams: 32 })
   await handleRequests(libp2p, PROTOCOL_HISTORY, async (req) => {
@@ -217,6 +265,13 @@ export interface CursorPage {
   question: string | null
   envelopes: string[]
   next: string | null
+}
+
+/** Asks one peer for the envelopes `ids` of a channel (what it holds of them). */
+export async function fetchByIds (libp2p: Libp2p<any>, peer: PeerId, questionId: string, ids: readonly string[], hops = 0, signal?: AbortSignal): Promise<CursorPage> {
+  const res = decodeJson(await request(libp2p, peer, PROTOCOL_HISTORY_CURSOR, encodeJson({ question: questionId, ids: ids.slice(0, MAX_IDS_PER_REQUEST), ...(hops > 0 ? { hops } : {}) }), { signal, timeoutMs: 5000 + 2500 * hops })) as CursorPage & { error?: string }
+  if (res.error !== undefined || !Array.isArray(res.envelopes)) return { question: null, envelopes: [], next: null }
+  return res
 }
 
 /**

@@ -10,7 +10,7 @@ import { NotFoundError, SwarmError } from '../errors.ts'
 import { encodeJson, handleRequests } from '../net/rpc.ts'
 import { ReputationBook } from '../reputation/index.ts'
 import type { SwarmService } from '../kernel/components.ts'
-import { APPOINT_PREFIX, CHANNEL_PREFIX, PROTOCOL_OPEN_QUESTIONS, channelTopic, questionSubscriptions, topicKind, type Channel, type QuestionRecord, type QuestionState, type Role, type Scope, type TopicKind } from './core/index.ts'
+import { APPOINT_PREFIX, PROTOCOL_OPEN_QUESTIONS, questionSubscriptions, topicKind, type Channel, type QuestionRecord, type QuestionState, type Role, type Scope, type TopicKind } from './core/index.ts'
 import { BusContext, hrNow, now, PRUNE_AFTER_MS, type BusComponents, type Deliverable } from './context.ts'
 import { DeliveryPolicy } from './delivery.ts'
 import { Effects } from './effects.ts'
@@ -27,8 +27,6 @@ import { Watchdog } from './watchdog.ts'
 export type { BusComponents } from './context.ts'
 export type { AskInit, ChannelEvent, ContributeInit, ContributionKind, QuestionNotice } from './types.ts'
 
-/** The bus's name as a holder of channel topics (the web relay holds some too). */
-const TOPIC_OWNER = 'bus'
 const STRENGTH: Record<Role, number> = { receiver: 0, watcher: 1, participant: 2, shadow: 3, secretary: 4, asker: 5 }
 
 export class QuestionBus implements SwarmService {
@@ -46,7 +44,7 @@ export class QuestionBus implements SwarmService {
     this.policy.onSubscriptionChange(evt.detail.peerId, evt.detail.subscriptions)
   }
 
-  private readonly onPeerConnect = (): void => { this.policy.onPeerConnect() }
+  private readonly onPeerConnect = (evt: CustomEvent<PeerId>): void => { this.policy.onPeerConnect(evt.detail) }
 
   constructor (c: BusComponents) {
     this.reputation = c.reputation ?? new ReputationBook(c.db.bucket('reputation'), c.config.reputation.default)
@@ -63,6 +61,7 @@ export class QuestionBus implements SwarmService {
     this.inbox = new Inbox(this.ctx, effects)
     this.outbox.admitOwn = async (ch, e, wire) => await this.inbox.admitOwn(ch, e, wire)
     this.policy = new DeliveryPolicy(this.ctx, this.inbox, this.outbox)
+    this.policy.onBrowserQuestion = async (qid) => await this.join(qid, 'watcher').catch(() => undefined)
     this.views = new BusViews(this.ctx, { resolve: async (qid, s) => await this.resolve(qid, s), join: async (qid, role) => await this.join(qid, role), leave: async (qid) => { await this.leave(qid) } })
   }
 
@@ -90,12 +89,8 @@ export class QuestionBus implements SwarmService {
       }
       topics.subscribe(topic)
     }
-    topics.routePrefix(CHANNEL_PREFIX, {
-      validate: (data: Uint8Array, topic: string) => inbox.validateChannelTopic(data, topic),
-      deliver: async (v: Deliverable, topic: string) => { await null; await inbox.fromChannelTopic(topic.slice(CHANNEL_PREFIX.length), v) }
-    })
     await handleRequests(libp2p, PROTOCOL_DELIVERY, async (req, from) => encodeJson(await inbox.onDelivery(req, from)), { maxInboundStreams: 64, timeoutMs: 10_000 })
-    await serveHistory(libp2p, this.store)
+    await serveHistory(libp2p, this.store, this.ctx.relayed, async (qid, ids, hops, from) => await this.policy.forwardIds(qid, ids, hops, from))
     await serveOpenQuestions(libp2p, this.ctx.book, now)
     libp2p.services.pubsub.addEventListener('subscription-change', this.onSubscriptionChange)
     libp2p.addEventListener('peer:connect', this.onPeerConnect)
@@ -109,6 +104,7 @@ export class QuestionBus implements SwarmService {
     this.ctx.started = false
     this.watchdog.stop()
     this.policy.stop()
+    this.outbox.stop()
     this.c.libp2p.services.pubsub.removeEventListener('subscription-change', this.onSubscriptionChange)
     this.c.libp2p.removeEventListener('peer:connect', this.onPeerConnect)
     await this.c.libp2p.unhandle(PROTOCOL_DELIVERY).catch(() => {})
@@ -135,23 +131,17 @@ export class QuestionBus implements SwarmService {
       if (!rec.joined) continue
       const ch = await this.ctx.channel(rec)
       if (ch.closedOrExpired() && ch.close !== undefined) { rec.joined = false; continue }
-      this.subscribeChannel(rec.id)
       this.ctx.following(rec.id)
       this.policy.joined(rec.id, true)
       if (!ch.closedOrExpired()) {
-        await this.outbox.publishChannel(ch, buildPresence(this.c.identity, { questionId: rec.id, event: 'join', role: this.ctx.presenceRole(rec) }))
-        if (rec.role === 'asker' && ch.secretary !== null) await this.outbox.publishChannel(ch, buildSecretaryClaim(this.c.identity, { questionId: rec.id, mode: 'resume', askerNodeId: this.me, reason: 'asker restarted; resuming' }))
+        await this.outbox.publishChannel(ch, buildPresence(this.c.identity, { questionId: rec.id, event: 'join', role: this.ctx.presenceRole(rec) }, this.ctx.chain(rec.id)))
+        if (rec.role === 'asker' && ch.secretary !== null) await this.outbox.publishChannel(ch, buildSecretaryClaim(this.c.identity, { questionId: rec.id, mode: 'resume', askerNodeId: this.me, reason: 'asker restarted; resuming' }, this.ctx.chain(rec.id)))
       }
       this.watchdog.scheduleExpiry(ch)
     }
   }
 
   // ---------------------------------------------------------------- channels
-
-  private subscribeChannel (qid: string): void {
-    const topic = channelTopic(qid)
-    if (!this.c.topics.holders(topic).includes(TOPIC_OWNER)) this.c.topics.subscribe(topic, TOPIC_OWNER)
-  }
 
   /** Joins a question's channel in `role` (no-op if already in it with a stronger role). */
   async join (qid: string, role: Role): Promise<Channel> {
@@ -164,23 +154,20 @@ export class QuestionBus implements SwarmService {
     const wasJoined = rec.joined
     rec.joined = true
     await this.store.putQuestion(rec)
-    this.subscribeChannel(qid)
     if (!wasJoined) this.ctx.following(qid)
-    if (!ch.closedOrExpired()) await this.outbox.publishChannel(ch, buildPresence(this.c.identity, { questionId: qid, event: 'join', role: this.ctx.presenceRole(rec) }))
+    if (!ch.closedOrExpired()) await this.outbox.publishChannel(ch, buildPresence(this.c.identity, { questionId: qid, event: 'join', role: this.ctx.presenceRole(rec) }, this.ctx.chain(qid)))
     if (!wasJoined && rec.role !== 'asker') this.policy.joined(qid, false)
     return ch
   }
 
-  /** Leaves a channel (presence leave, unsubscribe); the history stays in the store. */
+  /** Leaves a channel (presence leave; its envelopes are relayed, no longer kept); the history stays in the store. */
   async leave (qid: string): Promise<void> {
     const rec = this.ctx.book.records.get(qid)
     if (rec === undefined || !rec.joined || !this.ctx.started) return
     const ch = this.ctx.book.channels.get(qid)
-    if (ch !== undefined) await this.outbox.publishChannel(ch, buildPresence(this.c.identity, { questionId: qid, event: 'leave', role: this.ctx.presenceRole(rec) })).catch(() => {})
+    if (ch !== undefined) await this.outbox.publishChannel(ch, buildPresence(this.c.identity, { questionId: qid, event: 'leave', role: this.ctx.presenceRole(rec) }, this.ctx.chain(qid))).catch(() => {})
     rec.joined = false
     await this.store.putQuestion(rec)
-    const topic = channelTopic(qid)
-    if (this.c.topics.holders(topic).includes(TOPIC_OWNER)) this.c.topics.unsubscribe(topic, TOPIC_OWNER)
     this.policy.left(qid)
   }
 
@@ -191,6 +178,9 @@ export class QuestionBus implements SwarmService {
 
   /** Deletes finished questions past their retention, and the oldest beyond the cap, from disk now. */
   async sweep (): Promise<void> { await this.watchdog.sweep() }
+
+  /** The channel log's open gaps and the ids given up on (tests, stats). */
+  gapState (qid: string): { missing: number, givenUp: number } { return this.policy.gapState(qid) }
 
   /** Pulls a channel's history from its members now. */
   async backfill (qid: string): Promise<void> { await this.policy.backfill(qid) }
@@ -237,11 +227,7 @@ export class QuestionBus implements SwarmService {
     const t = hrNow()
     await this.outbox.publishQuestion(scope, q.sender['federation/id'], federations, wire)
     if (appointment !== undefined) await this.outbox.publishQuestion(scope, q.sender['federation/id'], federations, appointment)
-    // join the channel after the question is out: nothing can answer before it arrives, and the
-    // subscription gossip then does not queue ahead of the question on every link
-    await new Promise((resolve) => setImmediate(resolve))
-    this.subscribeChannel(q.id)
-    await this.outbox.publishChannel(ch, buildPresence(identity, { questionId: q.id, event: 'join', role: 'asker' }))
+    await this.outbox.publishChannel(ch, buildPresence(identity, { questionId: q.id, event: 'join', role: 'asker' }, this.ctx.chain(q.id)))
     this.watchdog.scheduleExpiry(ch)
     this.c.counters.inc('bus.questions', 'asked')
     this.c.events.emit('question:asked', { id: q.id, scope, urgency: q.question.urgency, t })
@@ -259,7 +245,7 @@ export class QuestionBus implements SwarmService {
     await this.join(qid, 'participant')
     const e = buildContribution(this.c.identity, {
       questionId: qid, kind: c.kind, text: c.text, confidence: c.confidence, sources: c.sources, inReplyTo: c.replyTo, origin: c.origin, attachments: c.attachments
-    })
+    }, this.ctx.chain(qid))
     // ask the acting node (asker or secretary) first when it is connected: its verdict is the one that counts
     if (ch.acting !== this.me) {
       const verdict = await this.outbox.pushTo(ch.acting, new TextEncoder().encode(this.outbox.wireOf(ch, e)))
@@ -286,7 +272,7 @@ export class QuestionBus implements SwarmService {
     }
     const resolution = o.resolution ?? (accept.length > 0 ? 'accepted-answer' : 'resolved')
     if (resolution === 'handed-off' && o.handedOffTo === undefined) throw new SwarmError('usage', 'a handed-off close needs --handed-off-to WHERE', { exitCode: 2 })
-    const e = buildClose(this.c.identity, { questionId: qid, resolution, accepted: accept, handedOffTo: o.handedOffTo, note: o.note })
+    const e = buildClose(this.c.identity, { questionId: qid, resolution, accepted: accept, handedOffTo: o.handedOffTo, note: o.note }, this.ctx.chain(qid))
     await this.outbox.publishChannel(ch, e)
     for (const cid of accept) {
       const entry = ch.get(cid)

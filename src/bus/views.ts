@@ -55,7 +55,9 @@ export class BusViews {
       byState[s] = (byState[s] ?? 0) + 1
       if (s === 'open' || s === 'answered') open++
     }
-    const channels = this.ctx.c.topics.topics().filter((t) => t.startsWith('swarm/1/channel/')).length
+    // channels this node is a member of (they ride the scope topics: no topic of their own)
+    let channels = 0
+    for (const rec of this.ctx.book.records.values()) if (rec.joined) channels++
     return { questions: { open, byState }, channels }
   }
 
@@ -138,14 +140,18 @@ export class BusViews {
     const ch = rec.joined ? await this.ctx.channel(rec) : await this.to.join(qid, 'watcher')
     const done = Promise.withResolvers<void>()
     const finish = (): void => { done.resolve() }
+    // an entry is in the channel a moment before its live event (the store write comes between):
+    // one replayed in that moment must not be shown twice
+    const shown = new Set<string>()
     const listener = (ev: ChannelEvent): void => {
+      if (ev.id !== undefined) { if (shown.has(ev.id)) return; shown.add(ev.id) }
       onEvent(ev)
       if (ev.type === 'state' && ev.state !== 'open' && ev.state !== 'answered') setTimeout(finish, 50)
     }
     let set = this.ctx.watchers.get(qid)
     if (set === undefined) { set = new Set(); this.ctx.watchers.set(qid, set) }
     set.add(listener)
-    if (o.replay !== false) for (const entry of entriesAfter(ch, o.since)) onEvent(channelEvent(ch, entry))
+    if (o.replay !== false) for (const entry of entriesAfter(ch, o.since)) { shown.add(entry.id); onEvent(channelEvent(ch, entry)) }
     onEvent({ type: 'state', questionId: qid, state: ch.state(), secretary: ch.secretary })
     if (ch.closedOrExpired()) finish()
     o.signal.addEventListener('abort', finish, { once: true })

@@ -66,7 +66,7 @@ export class Watchdog {
 
   private async expire (ch: Channel): Promise<void> {
     if (ch.close !== undefined) return
-    await this.to.publishChannel(ch, buildClose(this.ctx.c.identity, { questionId: ch.questionId, resolution: 'expired', note: 'ttl elapsed' })).catch((err) => {
+    await this.to.publishChannel(ch, buildClose(this.ctx.c.identity, { questionId: ch.questionId, resolution: 'expired', note: 'ttl elapsed' }, this.ctx.chain(ch.questionId))).catch((err) => {
       this.ctx.log.warn('expiry close failed', { id: ch.questionId, err: (err as Error).message })
     })
   }
@@ -85,8 +85,11 @@ export class Watchdog {
         continue
       }
       try {
-        if (rec.role === 'asker' || rec.role === 'secretary' || rec.role === 'shadow') {
-          await this.to.publishChannel(ch, buildPresence(this.ctx.c.identity, { questionId: rec.id, event: 'heartbeat', role: this.ctx.presenceRole(rec) }))
+        // heartbeats tell the others in the channel that this node is still there; they ride the
+        // scope topic to every node in scope, so a channel with nobody else present gets none
+        const others = [...ch.participants.values()].some((p) => p.nodeId !== this.ctx.me && p.present)
+        if (others && (rec.role === 'asker' || rec.role === 'secretary' || rec.role === 'shadow')) {
+          await this.to.publishChannel(ch, buildPresence(this.ctx.c.identity, { questionId: rec.id, event: 'heartbeat', role: this.ctx.presenceRole(rec) }, this.ctx.chain(rec.id)))
         }
         await this.watchAsker(rec, ch, t)
       } catch (err) {
@@ -121,7 +124,7 @@ export class Watchdog {
     this.ctx.log.info('asker absent: claiming secretary', { id: rec.id, asker: ch.asker, shadow: isShadow })
     await this.to.publishChannel(ch, buildSecretaryClaim(this.ctx.c.identity, {
       questionId: rec.id, mode: 'takeover', askerNodeId: ch.asker, reason: `asker missed 3 heartbeats${isShadow ? '; shadow takes over' : '; volunteer takes over'}`
-    }))
+    }, this.ctx.chain(rec.id)))
   }
 
   /**

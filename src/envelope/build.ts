@@ -16,6 +16,8 @@ export interface BuildOptions {
   createdAt?: TimeInput
   /** Defaults to `<kind>:<ULID of created-at>`. */
   id?: string
+  /** A channel envelope's `previous` ids (the channel log's chain); empty leaves the field out. */
+  previous?: readonly string[]
 }
 
 // Randomness for ids from a pooled buffer: the ulid package otherwise asks WebCrypto for one
@@ -55,6 +57,7 @@ export function buildEnvelope<E extends EnvelopeBase> (type: string, fields: Rec
   const unsigned: Record<string, unknown> = { type, id, sender: senderOf(signer), 'created-at': createdAt }
   // optional fields left undefined are omitted, as they would be in the JSON text
   for (const [k, v] of Object.entries(own)) if (v !== undefined) unsigned[k] = v
+  if (opts.previous !== undefined && opts.previous.length > 0) unsigned.previous = [...opts.previous]
   return signEnvelope(unsigned as { type: string }, signer) as unknown as E
 }
 

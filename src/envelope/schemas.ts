@@ -126,6 +126,13 @@ export const attachment = z.strictObject({
 })
 export const attachments = z.array(attachment).min(1).max(16).optional()
 export type Attachment = z.infer<typeof attachment>
+/** Most `previous` ids a channel envelope names (docs/channel-log.md). */
+export const MAX_PREVIOUS = 8
+/** The channel log's hash chain: ids of the latest channel envelopes its author had seen in the
+ *  channel (at most MAX_PREVIOUS, no repeats), so a member can tell what it is missing. Optional:
+ *  envelopes without it stay valid. */
+export const previous = z.array(z.string().regex(new RegExp(`^(contribution|presence|claim|summary|close):${ULID}$`), 'must be a channel envelope id')).min(1).max(MAX_PREVIOUS)
+  .refine((ids) => new Set(ids).size === ids.length, 'must not repeat an id').optional()
 
 // type-specific fields, one shape per envelope type
 
@@ -152,6 +159,7 @@ export const fields = {
   },
   contribution: {
     'question/id': idOf('question'),
+    previous,
     kind: z.enum(CONTRIBUTION_KINDS),
     text: text(),
     confidence: unit,
@@ -162,17 +170,20 @@ export const fields = {
   },
   presence: {
     'question/id': idOf('question'),
+    previous,
     event: z.enum(PRESENCE_EVENTS),
     role: z.enum(ROLES)
   },
   secretaryClaim: {
     'question/id': idOf('question'),
+    previous,
     mode: z.enum(CLAIM_MODES),
     reason: z.string().max(4096),
     'asker/node-id': nodeId
   },
   summary: {
     'question/id': idOf('question'),
+    previous,
     status: z.enum(SUMMARY_STATUSES),
     content: z.strictObject({
       facts: z.array(contentItem).max(256),
@@ -186,6 +197,7 @@ export const fields = {
   },
   close: {
     'question/id': idOf('question'),
+    previous,
     resolution: z.enum(RESOLUTIONS),
     accepted: z.array(idOf('contribution')).max(1024),
     'handed-off-to': label.optional(),

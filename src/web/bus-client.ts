@@ -16,7 +16,7 @@ import type {
   CloseEnvelope, ContributionEnvelope, QuestionEnvelope, SummaryEnvelope
 } from '../envelope/schemas.ts'
 import {
-  CHANNEL_PREFIX, CHANNEL_TYPES, Channel, isAppointment, channelTopic, checkChannelEnvelope, checkQuestionScope, deadlineOf, publishTopics, topicKind,
+  CHANNEL_PREFIX, CHANNEL_TYPES, Channel, channelTopics, heads, isAppointment, checkQuestionScope, deadlineOf, publishTopics, topicKind,
   type QuestionState, type Scope, type TopicKind
 } from '../bus/core/index.ts'
 import { createOpener, SEALED_TYPE } from '../bus/private.ts'
@@ -35,9 +35,8 @@ import { PagePresence } from './page-presence.ts'
 export { BusError, type AnswerOptions, type AskOptions, type BusClientInit, type ChannelItem, type QuestionView } from './bus-types.ts'
 export type { QuestionState }
 
-const QUESTION_TOPIC_TYPES = ['swarm/question', 'swarm/secretary-claim']
+const QUESTION_TOPIC_TYPES = ['swarm/question', ...CHANNEL_TYPES]
 const DELIVERY_TYPES = [...QUESTION_TOPIC_TYPES, ...CHANNEL_TYPES, SEALED_TYPE]
-const CHANNEL_TOPIC_TYPES = [...CHANNEL_TYPES, SEALED_TYPE]
 const PRIVATE_TOPIC = topicNames.privateInbox()
 
 export class BusClient extends EventTarget {
@@ -143,17 +142,16 @@ export class BusClient extends EventTarget {
     }
     view.joined = true
     this.joinChannel(q.id)
-    await this.publishChannel(view, await this.wire.signed(buildPresence(this.signer, { questionId: q.id, event: 'join', role: 'asker' })))
     const topics = publishTopics(scope, this.federation)
-    for (let i = 0; i < topics.length; i++) {
-      // identical bytes are one gossipsub message: each extra topic gets trailing whitespace (as the daemon does)
-      await this.wire.publish(topics[i], wire + ' '.repeat(i))
-    }
+    // the message id covers the topic: the same bytes on each topic are distinct messages
+    for (const topic of topics) await this.wire.publish(topic, wire)
     // a peer that does not (yet) show as subscribed would miss the gossip: hand it over directly
     const subscribed = new Set(topics.flatMap((t) => this.node.services.pubsub.getSubscribers(t).map(String)))
     for (const peer of this.wire.connectedPeers()) {
       if (!subscribed.has(peer.toString())) void this.wire.push(peer, wire)
     }
+    // the join after the question, on the same topics: a node takes it once it knows the question
+    await this.publishChannel(view, await this.wire.signed(buildPresence(this.signer, { questionId: q.id, event: 'join', role: 'asker' })))
     this.scheduleExpiry(view)
     this.changed(q.id)
     return q
@@ -167,11 +165,11 @@ export class BusClient extends EventTarget {
     if (refusal !== undefined) throw new BusError(refusal, `question ${questionId}: ${refusal}`)
     const c = await this.wire.signed(buildContribution(this.signer, {
       questionId, kind, text, confidence: o.confidence ?? 0.5, sources: o.sources, inReplyTo: o.replyTo, origin: 'human-live'
-    }))
+    }, this.chain(view)))
     if (!view.joined) {
       view.joined = true
       this.joinChannel(questionId)
-      await this.publishChannel(view, await this.wire.signed(buildPresence(this.signer, { questionId, event: 'join', role: 'participant' })))
+      await this.publishChannel(view, await this.wire.signed(buildPresence(this.signer, { questionId, event: 'join', role: 'participant' }, this.chain(view))))
     }
     // the acting node's verdict counts: ask it first when connected (as a daemon does)
     const acting = this.acting(view)
@@ -194,7 +192,7 @@ export class BusClient extends EventTarget {
     if (this.acting(view) !== this.nodeId) throw new BusError('not-authorized', 'only the asker may close a question')
     if (view.channel.close !== undefined) throw new BusError('closed', `question ${questionId} is already closed`)
     const accept = o.accept ?? []
-    const e = await this.wire.signed(buildClose(this.signer, { questionId, resolution: o.resolution ?? (accept.length > 0 ? 'accepted-answer' : 'resolved'), accepted: accept, note: o.note }))
+    const e = await this.wire.signed(buildClose(this.signer, { questionId, resolution: o.resolution ?? (accept.length > 0 ? 'accepted-answer' : 'resolved'), accepted: accept, note: o.note }, this.chain(view)))
     await this.publishChannel(view, e)
     return e
   }
@@ -222,7 +220,7 @@ export class BusClient extends EventTarget {
     view.joined = true
     this.joinChannel(questionId)
     if (this.state(view) === 'open' || this.state(view) === 'answered') {
-      await this.publishChannel(view, await this.wire.signed(buildPresence(this.signer, { questionId, event: 'join', role: 'watcher' })))
+      await this.publishChannel(view, await this.wire.signed(buildPresence(this.signer, { questionId, event: 'join', role: 'watcher' }, this.chain(view))))
     }
   }
 
@@ -255,25 +253,14 @@ export class BusClient extends EventTarget {
         return TopicValidatorResult.Reject
       }
       this.ingestQuestion(v.envelope as QuestionEnvelope, at.kind)
+    } else if (isAppointment(v.envelope)) {
+      // a shadow appointment: followed if it names this page
+      void this.presence.appointment(v.envelope)
+    } else {
+      // a channel envelope rides its question's scope topic: relayed whatever it is, kept by members
+      const qid = (v.envelope as { 'question/id'?: string })['question/id'] ?? ''
+      if (this.questions.get(qid)?.joined === true) this.admit(qid, v.envelope)
     }
-    // a shadow appointment travels on the question topics too: followed if it names this page
-    if (isAppointment(v.envelope)) void this.presence.appointment(v.envelope)
-    return TopicValidatorResult.Accept
-  }
-
-  private async onChannelTopic (questionId: string, data: Uint8Array): Promise<TopicValidatorResult> {
-    const v = await this.validator.validate(data, { expectType: CHANNEL_TOPIC_TYPES })
-    if (!v.ok) return v.action === 'reject' ? TopicValidatorResult.Reject : TopicValidatorResult.Ignore
-    if (v.envelope.type === SEALED_TYPE) {
-      // sealed to the channel's members: take it if it is for this page, forward it either way
-      await this.ingestSealed(v.envelope as SealedEnvelope, questionId)
-      return TopicValidatorResult.Accept
-    }
-    if (checkChannelEnvelope(v.envelope, questionId) !== undefined) {
-      this.validator.forget(v.envelope.id)
-      return TopicValidatorResult.Reject
-    }
-    this.admit(questionId, v.envelope)
     return TopicValidatorResult.Accept
   }
 
@@ -337,20 +324,25 @@ export class BusClient extends EventTarget {
     return view.channel.acting
   }
 
-  /** @internal */
-  joinChannel (questionId: string): void {
-    const topic = channelTopic(questionId)
-    const pubsub = this.node.services.pubsub
-    if (!pubsub.topicValidators.has(topic)) pubsub.topicValidators.set(topic, async (_peer, msg) => await this.onChannelTopic(questionId, msg.data))
-    if (!pubsub.getTopics().includes(topic)) pubsub.subscribe(topic)
+  /** @internal Channel envelopes ride the question's scope topics, which the page already follows: joining subscribes to nothing. */
+  joinChannel (_questionId: string): void {}
+
+  /** @internal The question's scope topics, where its channel envelopes travel (the core's rule, as the daemon). */
+  channelTopicsOf (view: QuestionView): string[] {
+    return channelTopics(view.envelope, { federation: this.federation })
   }
 
-  /** Admits locally, then gossips on the channel; falls back to a direct push to the acting node when no peer is subscribed yet. */
-  /** @internal */
+  /** @internal The channel log's chain: the latest envelopes this page holds (`previous`). */
+  chain (view: QuestionView): { previous: string[] } {
+    return { previous: heads(view.channel.entries) }
+  }
+
+  /** @internal Admits locally, then gossips on the scope topics; falls back to a direct push to the acting node when no peer is subscribed yet. */
   async publishChannel (view: QuestionView, e: EnvelopeBase, wire = this.wireOf(view, e)): Promise<string | undefined> {
     this.validator.remember(e)
     const excluded = this.admit(view.id, e)
-    const n = await this.wire.publish(channelTopic(view.id), wire)
+    let n = 0
+    for (const topic of this.channelTopicsOf(view)) n += await this.wire.publish(topic, wire)
     if (n === 0 && this.acting(view) !== this.nodeId) await this.wire.pushToNode(this.acting(view), wire)
     return excluded
   }
@@ -360,7 +352,7 @@ export class BusClient extends EventTarget {
     const t = setTimeout(() => {
       this.timers.delete(t)
       if (view.channel.close !== undefined) return
-      void this.wire.signed(buildClose(this.signer, { questionId: view.id, resolution: 'expired', note: 'ttl elapsed' }))
+      void this.wire.signed(buildClose(this.signer, { questionId: view.id, resolution: 'expired', note: 'ttl elapsed' }, this.chain(view)))
         .then(async (e) => await this.publishChannel(view, e)).then(() => { this.changed(view.id) })
     }, Math.min(Math.max(0, deadlineOf(view.envelope) - Date.now()) + 50, 2 ** 31 - 1))
     this.timers.add(t)

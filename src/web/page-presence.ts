@@ -5,7 +5,7 @@
 // as secretary it heartbeats, may close, closes as `expired` at the deadline, and steps back
 // when the asker returns (the core voids its claim).
 
-import { APPOINT_PREFIX, channelTopic, isAbsent } from '../bus/core/index.ts'
+import { APPOINT_PREFIX, isAbsent } from '../bus/core/index.ts'
 import { buildClose, buildPresence, buildSecretaryClaim } from '../envelope/index.ts'
 import type { EnvelopeBase } from '../envelope/index.ts'
 import type { SecretaryClaimEnvelope } from '../envelope/schemas.ts'
@@ -32,8 +32,8 @@ export class PagePresence {
     view.followingSince = Date.now()
     view.joined = true
     this.bus.joinChannel(qid)
-    await this.publish(view, buildPresence(this.bus.signer, { questionId: qid, event: 'join', role: 'shadow' }))
-    await this.publish(view, buildSecretaryClaim(this.bus.signer, { questionId: qid, mode: 'shadow', askerNodeId: asker, reason: 'following as shadow' }))
+    await this.publish(view, buildPresence(this.bus.signer, { questionId: qid, event: 'join', role: 'shadow' }, this.bus.chain(view)))
+    await this.publish(view, buildSecretaryClaim(this.bus.signer, { questionId: qid, mode: 'shadow', askerNodeId: asker, reason: 'following as shadow' }, this.bus.chain(view)))
   }
 
   /** A question arrived: an appointment that came before it applies now. */
@@ -52,17 +52,17 @@ export class PagePresence {
       if (!view.mine && view.role === undefined) continue
       if (ch.closedOrExpired(now)) {
         // the asker's own expiry is a timer (bus-client); a secretary's is here
-        if (!view.mine && ch.acting === me && ch.close === undefined) await this.publish(view, buildClose(this.bus.signer, { questionId: view.id, resolution: 'expired', note: 'ttl elapsed' }))
+        if (!view.mine && ch.acting === me && ch.close === undefined) await this.publish(view, buildClose(this.bus.signer, { questionId: view.id, resolution: 'expired', note: 'ttl elapsed' }, this.bus.chain(view)))
         continue
       }
       if (view.role === 'secretary' && ch.secretary !== me) {
         view.role = 'shadow'
-        await this.publish(view, buildSecretaryClaim(this.bus.signer, { questionId: view.id, mode: 'step-back', askerNodeId: ch.asker, reason: `asker ${ch.asker} is back; stepping back` }))
+        await this.publish(view, buildSecretaryClaim(this.bus.signer, { questionId: view.id, mode: 'step-back', askerNodeId: ch.asker, reason: `asker ${ch.asker} is back; stepping back` }, this.bus.chain(view)))
       }
-      await this.publish(view, buildPresence(this.bus.signer, { questionId: view.id, event: 'heartbeat', role: view.mine ? 'asker' : view.role! }), false)
+      await this.publish(view, buildPresence(this.bus.signer, { questionId: view.id, event: 'heartbeat', role: view.mine ? 'asker' : view.role! }, this.bus.chain(view)), false)
       if (view.role === 'shadow' && ch.secretary === null && ch.shadow === me &&
         isAbsent(Math.max(ch.participants.get(ch.asker)?.lastSeen ?? 0, view.followingSince ?? now), now, hb)) {
-        await this.publish(view, buildSecretaryClaim(this.bus.signer, { questionId: view.id, mode: 'takeover', askerNodeId: ch.asker, reason: 'asker missed 3 heartbeats; shadow takes over' }))
+        await this.publish(view, buildSecretaryClaim(this.bus.signer, { questionId: view.id, mode: 'takeover', askerNodeId: ch.asker, reason: 'asker missed 3 heartbeats; shadow takes over' }, this.bus.chain(view)))
       }
       if (ch.secretary === me) view.role = 'secretary'
     }
@@ -73,6 +73,6 @@ export class PagePresence {
     const signed = await this.bus.wire.signed(e)
     if (admit) { await this.bus.publishChannel(view, signed); return }
     this.bus.validator.remember(signed)
-    await this.bus.wire.publish(channelTopic(view.id), this.bus.wireOf(view, signed))
+    for (const topic of this.bus.channelTopicsOf(view)) await this.bus.wire.publish(topic, this.bus.wireOf(view, signed))
   }
 }

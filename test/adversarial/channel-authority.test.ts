@@ -36,9 +36,10 @@ describe('adversarial: a stranger cannot act for a channel', () => {
     const { id: qid } = await asker.bus.ask({ text: 'Who keeps the minutes?', ttlSec: 300 })
     await until(async () => (await honest.bus.list()).some((x) => x.id === qid), { what: 'the honest node gets the question' })
 
-    const topic = `swarm/1/channel/${qid}`
+    // channel envelopes ride the question's scope topic (docs/channel-log.md)
+    const topic = 'swarm/1/fed/fed:it/questions'
     mallory.services.pubsub.subscribe(topic)
-    await until(() => mallory.services.pubsub.getSubscribers(topic).some((p) => p.equals(asker.libp2p.peerId)), { what: 'the stranger sees the asker on the channel' })
+    await until(() => mallory.services.pubsub.getSubscribers(topic).some((p) => p.equals(asker.libp2p.peerId)), { what: 'the stranger sees the asker on the question topic' })
 
     const contribution = buildContribution(mallorySigner, { questionId: qid, kind: 'fact', text: 'trust me, I am in charge now', confidence: 1 })
     const backdated = buildSecretaryClaim(mallorySigner, { questionId: qid, mode: 'takeover', askerNodeId: asker.identity.nodeId, reason: 'asker missed 3 heartbeats' }, { createdAt: '2000-01-01T00:00:00.000Z' })

@@ -55,6 +55,20 @@ export function questionSubscriptions (c: SubscriptionConfig): string[] {
   return out
 }
 
-export function channelTopic (questionId: string): string {
-  return topics.channel(questionId)
+/**
+ * The topics a question's channel envelopes travel on: those of the question's scope, as seen by
+ * this node (docs/channel-log.md). Every node in scope relays them; only members keep them.
+ * Federation-local: the asker's federation topic. Cross-federation: the asker's federation, the
+ * ones the asker named (known to the asker only) and the ones this node listens on.
+ * Global: the one global topic. Private: the private inbox (sealed).
+ */
+export function channelTopics (question: { sender: { 'federation/id': string }, delivery: { scope: string } }, own: { federation: string, federations?: readonly string[] }, named: readonly string[] = []): string[] {
+  const scope = question.delivery.scope === 'private-to-swarm' ? 'private' : question.delivery.scope
+  const asker = question.sender['federation/id']
+  switch (scope) {
+    case 'federation-local': return [topics.questions(asker)]
+    case 'cross-federation': return [...new Set([asker, ...named, own.federation, ...own.federations ?? []])].map((f) => topics.questions(f))
+    case 'global': return [topics.globalQuestions()]
+    default: return [topics.privateInbox()]
+  }
 }

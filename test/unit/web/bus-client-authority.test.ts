@@ -51,7 +51,8 @@ describe('page and daemon judge a channel alike', () => {
       buildSecretaryClaim(stranger, { questionId: q.id, mode: 'takeover', askerNodeId: page.nodeId }),
       buildClose(stranger, { questionId: q.id, resolution: 'withdrawn', note: 'hijacked' })
     ]
-    const validate = validators.get(`swarm/1/channel/${q.id}`)
+    // channel envelopes ride the question's scope topic
+    const validate = validators.get('swarm/1/fed/fed:it/questions')
     expect(validate).toBeDefined()
     for (const e of envelopes) await validate!(undefined, { data: new TextEncoder().encode(JSON.stringify(e)) })
 
