@@ -3,6 +3,8 @@
 
 export const PROTOCOL_TASK = '/swarm/task/1.0.0'
 export const PROTOCOL_HISTORY = '/swarm/history/1.0.0'
+/** Channel history by envelope-id cursor, and missing ids by request (the channel log). */
+export const PROTOCOL_HISTORY_CURSOR = '/swarm/history/2.0.0'
 export const PROTOCOL_KNOWLEDGE = '/swarm/knowledge/1.0.0'
 /** Direct delivery of shared reflections to peers the gossipsub publish missed. */
 export const PROTOCOL_REFLECTIONS = '/swarm/reflections/1.0.0'

@@ -9,7 +9,7 @@
 // still served for older peers. The requester verifies every envelope as if it came from gossip.
 
 import type { Libp2p, PeerId } from '@libp2p/interface'
-import { PROTOCOL_HISTORY } from '../constants.ts'
+import { PROTOCOL_HISTORY, PROTOCOL_HISTORY_CURSOR } from '../constants.ts'
 import type { EnvelopeBase } from '../envelope/index.ts'
 import type { QuestionEnvelope } from '../envelope/schemas.ts'
 import { decodeJson, encodeJson, handleRequests, request } from '../net/rpc.ts'
@@ -20,7 +20,7 @@ import type { RelayCache } from './relay-cache.ts'
 
 export type { QuestionRecord }
 
-export const PROTOCOL_HISTORY_CURSOR = '/swarm/history/2.0.0'
+export { PROTOCOL_HISTORY_CURSOR }
 export const HISTORY_PAGE = 256
 const HISTORY_PAGE_BYTES = 2 * 1024 * 1024
 

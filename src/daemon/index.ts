@@ -22,14 +22,13 @@ import { Counters } from '../kernel/counters.ts'
 import { registerCoreMethods } from './core-methods.ts'
 import { createServices } from './services.ts'
 import type { MetricsHandle } from './metrics.ts'
-import { PROTOCOL_CONSENSUS, PROTOCOL_DELIVERY, PROTOCOL_HISTORY, PROTOCOL_KNOWLEDGE, PROTOCOL_REFLECTIONS, PROTOCOL_TASK, topics as topicNames } from '../constants.ts'
+import { topics as topicNames } from '../constants.ts'
 import { PeerGuard, type GuardedNode } from '../net/peer-guard.ts'
 import { gateInboundStreams } from '../net/stream-gate.ts'
 import { Admission } from '../federation/admission.ts'
 import { Membership } from '../federation/membership.ts'
 import { checkHomeOwnership, socketStillPrivate } from '../control/owner.ts'
-import { PROTOCOL_BLOB } from '../blobs/constants.ts'
-import { PROTOCOL_OPEN_QUESTIONS } from '../bus/core/open-questions.ts'
+import { GATED_PROTOCOLS } from './gated-protocols.ts'
 import type { SwarmComponents, SwarmService } from '../kernel/components.ts'
 
 export interface DaemonFlags {
@@ -172,7 +171,7 @@ export class Daemon {
     this.topics.onEquivocation((pubkey) => { guard.banKey(pubkey, 'equivocation') })
     // every part's direct streams pass the admission (hello stays open: it is how members are learned)
     gateInboundStreams(this.libp2p, {
-      protocols: new Set([PROTOCOL_TASK, PROTOCOL_CONSENSUS, PROTOCOL_KNOWLEDGE, PROTOCOL_REFLECTIONS, PROTOCOL_DELIVERY, PROTOCOL_HISTORY, PROTOCOL_BLOB, PROTOCOL_OPEN_QUESTIONS]),
+      protocols: GATED_PROTOCOLS,
       judge: (protocol, peer) => admission.judgeStream(protocol, nodeIdFromPeerId(peer)),
       onRefused: (protocol, _peer, v) => {
         this.counters.inc('envelopes.rejected', v.reason)

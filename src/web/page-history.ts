@@ -5,12 +5,13 @@
 // small). Everything fetched is verified as if it came by gossip.
 
 import { PROTOCOL_OPEN_QUESTIONS } from '../bus/core/open-questions.ts'
+import { PROTOCOL_HISTORY_CURSOR } from '../constants.ts'
 import { decodeJson, encodeJson, handleRequests, request } from '../net/rpc.ts'
 import type { BusClient } from './bus-client.ts'
 import type { BrowserNode } from './node.ts'
 import type { PeerId } from '@libp2p/interface'
 
-export const PROTOCOL_HISTORY_CURSOR = '/swarm/history/2.0.0'
+export { PROTOCOL_HISTORY_CURSOR }
 /** Envelopes per history page, and bytes (the daemon's bounds). */
 const PAGE_LIMIT = 256
 const PAGE_BYTES = 2 * 1024 * 1024

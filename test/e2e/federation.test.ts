@@ -3,6 +3,9 @@ import { readdir, readFile, stat, writeFile } from 'node:fs/promises'
 import { connect } from 'node:net'
 import { join } from 'node:path'
 import { cleanupHomes, connectDaemons, createDaemon, eventually, stopAll, type TestDaemon } from '../helpers/daemons.ts'
+import { startHostilePeer } from '../adversarial/hostile-peer.ts'
+import { PROTOCOL_HISTORY_CURSOR } from '../../src/constants.ts'
+import { PROTOCOL_OPEN_QUESTIONS } from '../../src/bus/core/open-questions.ts'
 
 const FED = 'fed:acme'
 const fast = { presence: { heartbeatSec: 0.5 }, federation: { announceSec: 2 } }
@@ -113,6 +116,18 @@ describe('federation: closed membership, revocation, control socket', () => {
     for (const d of [root, member]) {
       expect((await d.json(['stats'])).admission.streamsRefused['/swarm/consensus/1.0.0 not-member']).toBeGreaterThanOrEqual(1)
     }
+    // channel history and the open-question list are members-only too: a stranger with its own key
+    // asks for the member's channel by cursor and for the open questions, and gets nothing
+    const h = await startHostilePeer({ federation: FED })
+    try {
+      const history = await h.exchange(root.tcpAddr, PROTOCOL_HISTORY_CURSOR, [JSON.stringify({ question: good.id, limit: 10 })]).catch(() => [])
+      const open = await h.exchange(root.tcpAddr, PROTOCOL_OPEN_QUESTIONS, [JSON.stringify({ topics: [`swarm/1/fed/${FED}/questions`] })]).catch(() => [])
+      expect(history.join('')).not.toContain(good.id)
+      expect(open.join('')).not.toContain(good.id)
+      const refused = (await root.json(['stats'])).admission.streamsRefused
+      expect(refused[`${PROTOCOL_HISTORY_CURSOR} not-member`]).toBeGreaterThanOrEqual(1)
+      expect(refused[`${PROTOCOL_OPEN_QUESTIONS} not-member`]).toBeGreaterThanOrEqual(1)
+    } finally { await h.stop() }
     const ours = await member.json(['consensus', 'propose', '--file', 'notes/y.md', '--operation', 'create', '--rationale', 'members only', '--timeout', '3'])
     expect(ours).toMatchObject({ consensus: true, reason: 'approved' })
     expect(ours.yes).toBeGreaterThanOrEqual(2)

@@ -1,0 +1,25 @@
+// Which of swarmd's stream protocols a closed federation's admission judges, and which stay open
+// on purpose. Every `/swarm/…` protocol must be in one of the two lists (a unit test scans the
+// sources), so a new protocol cannot slip past the admission by being forgotten here.
+
+import { PROTOCOL_BLOB } from '../blobs/constants.ts'
+import { PROTOCOL_OPEN_QUESTIONS } from '../bus/core/open-questions.ts'
+import {
+  PROTOCOL_CONSENSUS, PROTOCOL_DELIVERY, PROTOCOL_HELLO, PROTOCOL_HISTORY, PROTOCOL_HISTORY_CURSOR,
+  PROTOCOL_KNOWLEDGE, PROTOCOL_REFLECTIONS, PROTOCOL_TASK
+} from '../constants.ts'
+import { PROTOCOL_DHT } from '../net/rendezvous.ts'
+import { PROTOCOL_REACH } from '../net/reach-rules.ts'
+
+/** Members only in a closed federation: everything that carries or reveals the federation's traffic. */
+export const GATED_PROTOCOLS: ReadonlySet<string> = new Set([
+  PROTOCOL_TASK, PROTOCOL_CONSENSUS, PROTOCOL_KNOWLEDGE, PROTOCOL_REFLECTIONS, PROTOCOL_DELIVERY,
+  PROTOCOL_HISTORY, PROTOCOL_HISTORY_CURSOR, PROTOCOL_BLOB, PROTOCOL_OPEN_QUESTIONS
+])
+
+/**
+ * Open to any peer: hello is how members are learned (rate-limited and bounded on its own), the
+ * DHT carries only signed rendezvous records, and reachability dial-backs reveal nothing but
+ * whether an address answers.
+ */
+export const OPEN_PROTOCOLS: ReadonlySet<string> = new Set([PROTOCOL_HELLO, PROTOCOL_DHT, PROTOCOL_REACH])
