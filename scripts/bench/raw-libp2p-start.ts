@@ -18,4 +18,4 @@ const node = await createLibp2p({
   services: { identify: identify(), ping: ping(), pubsub: gossipsub() }
 })
 process.stdout.write('raw ready\n')
-process.once('SIGTERM', () => { void node.stop().finally(() => process.exit(0)) })
+process.once('SIGTERM', () => { void Promise.resolve(node.stop()).finally(() => process.exit(0)) })
