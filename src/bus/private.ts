@@ -152,9 +152,16 @@ export interface Opener {
   publicKey: Uint8Array
 }
 
+/** The keys are derived on first use (the first sealed envelope): noble's X25519 costs a cold
+ *  daemon tens of milliseconds of start-up otherwise. */
 export function createOpener (nodeId: string, seed: Uint8Array): Opener {
-  const secret = x25519SecretFromSeed(seed)
-  return { nodeId, secret, publicKey: x25519.getPublicKey(secret) }
+  let secret: Uint8Array | undefined
+  let publicKey: Uint8Array | undefined
+  return {
+    nodeId,
+    get secret () { return (secret ??= x25519SecretFromSeed(seed)) },
+    get publicKey () { return (publicKey ??= x25519.getPublicKey(this.secret)) }
+  }
 }
 
 /** True when the sealed envelope lists `me` among its recipients (one X25519 agreement: only a recipient can tell). */

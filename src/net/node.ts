@@ -146,35 +146,29 @@ export function fastMsgId (topic: string, data: Uint8Array): string {
 
 /**
  * Transports and discovery are imported only when configured: WebRTC alone adds ~25 MB of
- * resident memory and ~0.3 s of start time to a daemon that may never see a browser.
+ * resident memory and ~0.3 s of start time to a daemon that may never see a browser. The ones
+ * needed are imported all at once: one import's file reads overlap another's compiling.
  */
 export async function createSwarmNode (init: NetInit): Promise<SwarmLibp2p> {
-  const peerDiscovery: Array<(components: any) => PeerDiscovery> = []
-  if (init.bootstrap.length > 0) {
-    const { bootstrap } = await import('@libp2p/bootstrap')
-    peerDiscovery.push(bootstrap({ list: init.bootstrap, timeout: 100 }))
-  }
-  if (init.mdns) {
-    const { mdns } = await import('@libp2p/mdns')
-    peerDiscovery.push(mdns())
-  }
   const wants = (proto: string): boolean => [...init.listen, ...init.bootstrap].some((a) => a.includes(proto))
   const nat = init.nat
   // WebRTC punches only with a STUN server to learn the NAT's mapping (DESIGN.md)
   const webrtcPunch = nat !== undefined && nat.holePunch && init.iceServers.length > 0
   const listen = webrtcPunch && !init.listen.includes('/webrtc') ? [...init.listen, '/webrtc'] : init.listen
+  const rtcConfiguration = { iceServers: init.iceServers }
+  const [boot, mdns, ws, rtc, extra] = await Promise.all([
+    init.bootstrap.length > 0 ? import('@libp2p/bootstrap') : undefined,
+    init.mdns ? import('@libp2p/mdns') : undefined,
+    wants('/ws') || init.browserPeers === true ? import('@libp2p/websockets') : undefined,
+    wants('/webrtc') || init.browserPeers === true || webrtcPunch ? import('@libp2p/webrtc') : undefined,
+    nat === undefined ? {} : natServices(nat, webrtcPunch)
+  ])
+  const peerDiscovery: Array<(components: any) => PeerDiscovery> = []
+  if (boot !== undefined) peerDiscovery.push(boot.bootstrap({ list: init.bootstrap, timeout: 100 }))
+  if (mdns !== undefined) peerDiscovery.push(mdns.mdns())
   const transports: Array<(components: any) => Transport> = [tcp()]
-  if (wants('/ws') || init.browserPeers === true) {
-    const { webSockets } = await import('@libp2p/websockets')
-    transports.push(webSockets())
-  }
-  if (wants('/webrtc') || init.browserPeers === true || webrtcPunch) {
-    const { webRTC, webRTCDirect } = await import('@libp2p/webrtc')
-    const rtcConfiguration = { iceServers: init.iceServers }
-    transports.push(webRTCDirect({ rtcConfiguration, certificate: init.webrtcCertificate }), webRTC({ rtcConfiguration }))
-  }
-
-  const extra = nat === undefined ? {} : await natServices(nat, webrtcPunch)
+  if (ws !== undefined) transports.push(ws.webSockets())
+  if (rtc !== undefined) transports.push(rtc.webRTCDirect({ rtcConfiguration, certificate: init.webrtcCertificate }), rtc.webRTC({ rtcConfiguration }))
 
   const node = await createLibp2p({
     privateKey: init.privateKey,
@@ -233,9 +227,19 @@ function relayServer (maxReservations: number): (components: any) => CircuitRela
 
 async function natServices (nat: NatInit, webrtcPunch: boolean): Promise<Record<string, (components: any) => unknown>> {
   const out: Record<string, (components: any) => unknown> = {}
-  if (nat.dht) {
-    const { kadDHT } = await import('@libp2p/kad-dht')
-    const { rendezvous, dhtPeerInfoMapper, PROTOCOL_DHT } = await import('./rendezvous.ts')
+  // all at once, as in createSwarmNode
+  const [kad, rdv, { identifyPush }, { reachability }, punchMod, dcutrMod, upnpMod] = await Promise.all([
+    nat.dht ? import('@libp2p/kad-dht') : undefined,
+    nat.dht ? import('./rendezvous.ts') : undefined,
+    import('@libp2p/identify'),
+    import('./reachability.ts'),
+    nat.holePunch ? import('./punch.ts') : undefined,
+    nat.holePunch ? import('@libp2p/dcutr') : undefined,
+    nat.upnp ? import('@libp2p/upnp-nat') : undefined
+  ])
+  if (kad !== undefined && rdv !== undefined) {
+    const { kadDHT } = kad
+    const { rendezvous, dhtPeerInfoMapper, PROTOCOL_DHT } = rdv
     // a client until peers confirm we can be dialled: an undialable server in others' routing
     // tables sends their queries into relays and timeouts
     const dht = kadDHT({ protocol: PROTOCOL_DHT, clientMode: true, peerInfoMapper: dhtPeerInfoMapper, logPrefix: 'swarm:dht', datastorePrefix: '/swarm-dht', metricsPrefix: 'swarm_dht' })
@@ -250,20 +254,13 @@ async function natServices (nat: NatInit, webrtcPunch: boolean): Promise<Record<
     out.rendezvous = rendezvous({ scopes: nat.scopes, peersPerScope: nat.peersPerScope })
   }
   // peers must hear at once when we start serving the DHT or gain a relay address
-  const { identifyPush } = await import('@libp2p/identify')
   out.identifyPush = identifyPush()
-  const { reachability } = await import('./reachability.ts')
   out.reach = reachability({ check: nat.reachability, reserveRelay: nat.reserveRelay, onRefused: nat.onReachRefused })
-  if (nat.holePunch) {
-    const { punch } = await import('./punch.ts')
-    const { dcutr } = await import('@libp2p/dcutr')
-    out.punch = punch({ webrtc: webrtcPunch })
-    out.dcutr = dcutr()
+  if (punchMod !== undefined && dcutrMod !== undefined) {
+    out.punch = punchMod.punch({ webrtc: webrtcPunch })
+    out.dcutr = dcutrMod.dcutr()
   }
-  if (nat.upnp) {
-    const { uPnPNAT } = await import('@libp2p/upnp-nat')
-    out.upnp = uPnPNAT()
-  }
+  if (upnpMod !== undefined) out.upnp = upnpMod.uPnPNAT()
   return out
 }
 
