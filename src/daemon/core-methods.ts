@@ -7,10 +7,16 @@ import { SwarmError, UsageError, withTimeout } from '../errors.ts'
 import { nodeIdFromPeerId } from '../identity/index.ts'
 import type { SwarmComponents } from '../kernel/components.ts'
 import { peerPaths } from '../net/service.ts'
+import type { LinkKeeper } from '../net/links.ts'
+import { MAX_CONNECTIONS } from '../net/node.ts'
 
 export interface CoreMethodsInit {
   startedAt: number
   requestStop: () => void
+  /** Keeps the links the operator makes with `connect` (redialled when they drop). */
+  links?: LinkKeeper
+  /** More numbers for `stats` (the stream gate's limits). */
+  limits?: () => Record<string, unknown>
 }
 
 export function uptimeSec (startedAt: number): number {
@@ -64,6 +70,7 @@ export function registerCoreMethods (c: SwarmComponents, init: CoreMethodsInit):
     try { ma = multiaddr(params.address) } catch (err: any) { throw new UsageError(`not a multiaddr: ${params.address} (${err.message as string})`) }
     try {
       const conn = await libp2p.dial(ma, { signal: withTimeout(ctx.signal, 15_000) })
+      init.links?.keep(conn.remotePeer)
       return { peerId: conn.remotePeer.toString(), nodeId: nodeIdFromPeerId(conn.remotePeer) ?? null, address: conn.remoteAddr.toString() }
     } catch (err: any) {
       throw new SwarmError('dial-failed', `could not connect to ${params.address}: ${err.message as string}`)
@@ -99,6 +106,13 @@ export function registerCoreMethods (c: SwarmComponents, init: CoreMethodsInit):
         accepted: c.counters.byLabel('envelopes.accepted'),
         rejected: c.counters.byLabel('envelopes.rejected'),
         ignored: c.counters.byLabel('envelopes.ignored')
+      },
+      links: init.links?.stats() ?? {},
+      limits: {
+        connections: { open: libp2p.getConnections().length, max: MAX_CONNECTIONS },
+        directory: { entries: c.directory.size, max: c.directory.max, evicted: c.directory.evicted },
+        reputation: (c.services.get('bus') as { reputation?: { stats: () => unknown } } | undefined)?.reputation?.stats() ?? null,
+        ...init.limits?.()
       },
       memory: { rssBytes: process.memoryUsage.rss(), heapUsedBytes: process.memoryUsage().heapUsed, activeResources: process.getActiveResourcesInfo().length }
     }
