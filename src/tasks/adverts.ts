@@ -1,6 +1,6 @@
 // Capability adverts on `swarm/1/fed/<federation>/capabilities`: this node's signed advert is
-// published at start, on every change of capabilities or load, periodically, and again when a
-// peer subscribes or connects (gossipsub silently drops a publish made as a peer subscribes);
+// published at start, on every change of capabilities or load, periodically (less often in a
+// large swarm: advert-pace.ts), and again when a peer subscribes or connects (gossipsub silently drops a publish made as a peer subscribes);
 // peers' adverts are checked and kept in the PeerDirectory, the latest unexpired one per node.
 
 import type { PeerId } from '@libp2p/interface'
@@ -12,7 +12,8 @@ import type { TopicRouter, TopicVerdict } from '../net/topics.ts'
 import type { SwarmLibp2p } from '../net/node.ts'
 import type { Logger } from '../kernel/logger.ts'
 import type { Capabilities } from './capabilities.ts'
-import { ADVERT_LOAD_DEBOUNCE_MS, ADVERT_MAX_TTL_SEC, ADVERT_PUSH_DELAY_MS } from './constants.ts'
+import { ADVERT_LOAD_DEBOUNCE_MS, ADVERT_MAX_TTL_SEC, ADVERT_PUSH_DELAY_MS, ADVERT_PUSH_MIN_GAP_MS } from './constants.ts'
+import { advertIntervalMs, advertTtlSec, nextRefreshMs } from './advert-pace.ts'
 
 export interface AdvertLoad {
   queueLength: number
@@ -48,6 +49,8 @@ export class CapabilityAdverts {
   private pushTimer?: NodeJS.Timeout
   private running = false
   private lastLoad = ''
+  private lastPush = 0
+  private scheduled = false
   published = 0
   received = 0
 
@@ -107,20 +110,31 @@ export class CapabilityAdverts {
     }, ADVERT_LOAD_DEBOUNCE_MS)
   }
 
-  /** A peer appeared: push the advert again (a fresh id and sequence, so it is not a duplicate). */
+  /**
+   * A peer appeared: push the advert again (a fresh id and sequence, so it is not a duplicate).
+   * The push floods the federation, so pushes are at least ADVERT_PUSH_MIN_GAP_MS apart: a node
+   * linking with many peers at once, or relinking after a blip, sends one, not one per peer.
+   */
   private push (): void {
     if (!this.running || this.pushTimer !== undefined) return
+    const wait = Math.max(ADVERT_PUSH_DELAY_MS, this.lastPush + ADVERT_PUSH_MIN_GAP_MS - Date.now())
     this.pushTimer = setTimeout(() => {
       this.pushTimer = undefined
+      this.lastPush = Date.now()
       void this.publishLogged()
-    }, ADVERT_PUSH_DELAY_MS)
+    }, wait)
   }
+
+  /** The refresh interval now: longer in a larger swarm (src/tasks/advert-pace.ts). */
+  private get intervalMs (): number { return advertIntervalMs(this.init.intervalMs, this.init.directory.size) }
 
   private publishSoon (ms: number): void {
     setTimeout(() => { if (this.running) void this.publishLogged() }, ms).unref?.()
   }
 
   private schedule (): void {
+    const first = !this.scheduled
+    this.scheduled = true
     this.timer = setTimeout(() => {
       void (async () => {
         try { await this.init.onTick?.() } catch (err) { this.init.log.warn('capability re-detection failed', { err: (err as Error).message }) }
@@ -128,7 +142,7 @@ export class CapabilityAdverts {
         await this.publishLogged()
         if (this.running) this.schedule()
       })()
-    }, this.init.intervalMs)
+    }, nextRefreshMs(this.intervalMs, Math.random(), first))
   }
 
   private async publishLogged (): Promise<void> {
@@ -141,7 +155,8 @@ export class CapabilityAdverts {
 
   /** Builds, signs and publishes the current advert; returns it. */
   async publish (opts: { withdraw?: boolean } = {}): Promise<CapabilityAdvertEnvelope> {
-    const { identity, ttlSec } = this.init
+    const { identity } = this.init
+    const ttlSec = advertTtlSec(this.init.ttlSec, this.intervalMs)
     const local = this.init.local()
     const load = this.init.load()
     this.lastLoad = `${load.queueLength}/${load.running}`
