@@ -23,13 +23,11 @@ export function advertIntervalMs (configuredMs: number, known: number): number {
 }
 
 /**
- * The wait before the next refresh: the interval jittered by `rand` in [0,1). The first wait after
- * start is uniform over one interval, so nodes started together (a test swarm, a power cut) do
- * not all refresh in the same second forever after.
+ * The interval jittered by `rand` in [0,1): nodes started together (a test swarm, a power cut)
+ * drift apart instead of refreshing in the same second forever after.
  */
-export function nextRefreshMs (intervalMs: number, rand: number, first = false): number {
+export function nextRefreshMs (intervalMs: number, rand: number): number {
   const r = Math.min(Math.max(rand, 0), 1 - Number.EPSILON)
-  if (first) return Math.round(intervalMs * r)
   return Math.round(intervalMs * (1 - ADVERT_PACE_JITTER + 2 * ADVERT_PACE_JITTER * r))
 }
 

@@ -13,7 +13,7 @@ import type { SwarmLibp2p } from '../net/node.ts'
 import type { Logger } from '../kernel/logger.ts'
 import type { Capabilities } from './capabilities.ts'
 import { ADVERT_LOAD_DEBOUNCE_MS, ADVERT_MAX_TTL_SEC, ADVERT_PUSH_DELAY_MS, ADVERT_PUSH_MIN_GAP_MS } from './constants.ts'
-import { advertIntervalMs, advertTtlSec, nextRefreshMs } from './advert-pace.ts'
+import { ADVERT_PACE_JITTER, advertIntervalMs, advertTtlSec, nextRefreshMs } from './advert-pace.ts'
 
 export interface AdvertLoad {
   queueLength: number
@@ -50,7 +50,7 @@ export class CapabilityAdverts {
   private running = false
   private lastLoad = ''
   private lastPush = 0
-  private scheduled = false
+  private lastPublished = 0
   published = 0
   received = 0
 
@@ -132,17 +132,21 @@ export class CapabilityAdverts {
     setTimeout(() => { if (this.running) void this.publishLogged() }, ms).unref?.()
   }
 
+  /**
+   * The timer ticks at the configured interval (jittered) and re-detects capabilities each time;
+   * the refresh advert goes out only when the last advert of any kind (a change, a push) is older
+   * than the paced interval, which grows with the swarm (advert-pace.ts).
+   */
   private schedule (): void {
-    const first = !this.scheduled
-    this.scheduled = true
     this.timer = setTimeout(() => {
       void (async () => {
         try { await this.init.onTick?.() } catch (err) { this.init.log.warn('capability re-detection failed', { err: (err as Error).message }) }
         if (!this.running) return
-        await this.publishLogged()
+        // (1 - jitter): in a small swarm every tick is due; in a large one the ticks jitter the refresh
+        if (Date.now() - this.lastPublished >= this.intervalMs * (1 - ADVERT_PACE_JITTER)) await this.publishLogged()
         if (this.running) this.schedule()
       })()
-    }, nextRefreshMs(this.intervalMs, Math.random(), first))
+    }, nextRefreshMs(this.init.intervalMs, Math.random()))
   }
 
   private async publishLogged (): Promise<void> {
@@ -178,6 +182,7 @@ export class CapabilityAdverts {
     })
     await this.init.topics.publish(this.topic, new TextEncoder().encode(JSON.stringify(advert)))
     this.published++
+    this.lastPublished = Date.now()
     return advert
   }
 
