@@ -167,9 +167,13 @@ export async function runScale (opts: ScaleOptions): Promise<Record<string, unkn
 
     // ---- idle: nothing asked; heartbeats, presence, adverts and announcements only
     const idleSec = opts.idleSec ?? 10
+    // adverts published by all nodes: the one idle traffic that floods the whole federation
+    const advertsPublished = async (): Promise<number> => (await Promise.all(live().map(async (m) => (await m.client.call('stats').catch(() => null))?.tasks?.advertsPublished ?? 0))).reduce((a, b) => a + b, 0)
+    const a0 = await advertsPublished()
     const i0 = await sampleAll()
     await sleep(idleSec * 1000)
     const i1 = await sampleAll()
+    const idleAdvertsPerS = (await advertsPublished() - a0) / idleSec
     const idleBytesPerNodePerS = (sum(i1, (s) => s.tcpBytesOut) - sum(i0, (s) => s.tcpBytesOut)) / n / idleSec
     const idleCpuPerNode = (sum(i1, (s) => s.cpuUs) - sum(i0, (s) => s.cpuUs)) / n / idleSec / 1e6
 
@@ -294,6 +298,7 @@ export async function runScale (opts: ScaleOptions): Promise<Record<string, unkn
       answerers: answererCount,
       ...questions,
       'idle-bytes-per-node-per-s': Math.round(idleBytesPerNodePerS),
+      'idle-adverts-per-s': round(idleAdvertsPerS, 2),
       'idle-cpu-share-per-node': round(idleCpuPerNode, 5),
       'rss-mb-per-node': round(rssPerNode, 2),
       'connections-per-node': { p50: pct(conns, 50), max: pct(conns, 100) },
