@@ -13,7 +13,7 @@ import type { SwarmLibp2p } from '../net/node.ts'
 import type { Logger } from '../kernel/logger.ts'
 import type { Capabilities } from './capabilities.ts'
 import { ADVERT_LOAD_DEBOUNCE_MS, ADVERT_MAX_TTL_SEC, ADVERT_PUSH_DELAY_MS, ADVERT_PUSH_MIN_GAP_MS } from './constants.ts'
-import { ADVERT_PACE_JITTER, advertIntervalMs, advertTtlSec, nextRefreshMs } from './advert-pace.ts'
+import { ADVERT_PACE_JITTER, ADVERT_PACE_NODES, advertIntervalMs, advertTtlSec, nextRefreshMs } from './advert-pace.ts'
 
 export interface AdvertLoad {
   queueLength: number
@@ -51,14 +51,16 @@ export class CapabilityAdverts {
   private lastLoad = ''
   private lastPush = 0
   private lastPublished = 0
+  /** Peers subscribed to the topic when the current advert was published (they hold it). */
+  private served = new Set<string>()
   published = 0
   received = 0
 
   private readonly onSubscriptionChange = (evt: CustomEvent<{ peerId: PeerId, subscriptions: Array<{ topic: string, subscribe: boolean }> }>): void => {
-    if (evt.detail.subscriptions.some((s) => s.subscribe && s.topic === this.topic)) this.push()
+    if (evt.detail.subscriptions.some((s) => s.subscribe && s.topic === this.topic)) this.push(evt.detail.peerId)
   }
 
-  private readonly onPeerConnect = (): void => { this.push() }
+  private readonly onPeerConnect = (evt: CustomEvent<PeerId>): void => { this.push(evt.detail) }
 
   constructor (init: CapabilityAdvertsInit) {
     this.init = init
@@ -115,7 +117,11 @@ export class CapabilityAdverts {
    * The push floods the federation, so pushes are at least ADVERT_PUSH_MIN_GAP_MS apart: a node
    * linking with many peers at once, or relinking after a blip, sends one, not one per peer.
    */
-  private push (): void {
+  private push (peer?: PeerId): void {
+    // in a large swarm (where every push costs every node) a peer that was subscribed when our
+    // current advert went out has it: a relink is no news. Small swarms push anyway (a peer that
+    // restarted has lost its directory and would otherwise wait for the next refresh).
+    if (peer !== undefined && this.served.has(peer.toString()) && this.init.directory.size > ADVERT_PACE_NODES) return
     if (!this.running || this.pushTimer !== undefined) return
     const wait = Math.max(ADVERT_PUSH_DELAY_MS, this.lastPush + ADVERT_PUSH_MIN_GAP_MS - Date.now())
     this.pushTimer = setTimeout(() => {
@@ -183,6 +189,7 @@ export class CapabilityAdverts {
     await this.init.topics.publish(this.topic, new TextEncoder().encode(JSON.stringify(advert)))
     this.published++
     this.lastPublished = Date.now()
+    this.served = new Set(this.init.libp2p.services.pubsub.getSubscribers(this.topic).map((p) => p.toString()))
     return advert
   }
 
