@@ -5,6 +5,7 @@
 // memory, connections and topics per node, and delivery under churn. One JSON document out.
 
 import { spawn, type ChildProcess } from 'node:child_process'
+import { rmSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -93,6 +94,10 @@ export async function runScale (opts: ScaleOptions): Promise<Record<string, unkn
   const load0 = loadavg()
   const killAll = (): void => { for (const c of children) { try { c.kill('SIGKILL') } catch {} } }
   process.once('exit', killAll)
+  // a run stopped from outside (timeout, ^C) leaves no workers and no temporary homes behind
+  const onSignal = (): void => { killAll(); rmSync(dir, { recursive: true, force: true }); process.exit(130) }
+  process.once('SIGTERM', onSignal)
+  process.once('SIGINT', onSignal)
   try {
     const t0 = Date.now()
     const workers = await Promise.all(Array.from({ length: procs }, async () => await startWorker(children)))
@@ -318,6 +323,8 @@ export async function runScale (opts: ScaleOptions): Promise<Record<string, unkn
       c.send({ op: 'exit', id: -1 })
     })))
     process.removeListener('exit', killAll)
+    process.removeListener('SIGTERM', onSignal)
+    process.removeListener('SIGINT', onSignal)
     await rm(dir, { recursive: true, force: true }).catch(() => {})
   }
 }
