@@ -1,6 +1,6 @@
 // `npm run scale -- --nodes N --degree D --questions Q [--procs P] [--topology random|clusters]
 // [--clusters K] [--latency-ms L] [--answerers SHARE] [--churn K] [--baseline] [--idle-sec S]
-// [--seed S]`: N real swarmd daemons in a few processes, measured; prints one JSON document.
+// [--deadline-ms MS] [--seed S]`: N real swarmd daemons in a few processes, measured; prints one JSON document.
 
 import { parseArgs } from 'node:util'
 import { runScale } from './scale/run.ts'
@@ -18,6 +18,7 @@ const { values } = parseArgs({
     churn: { type: 'string', default: '0' },
     baseline: { type: 'boolean', default: false },
     'idle-sec': { type: 'string', default: '10' },
+    'deadline-ms': { type: 'string', default: '15000' },
     seed: { type: 'string', default: '1' }
   }
 })
@@ -47,6 +48,7 @@ const report = await runScale({
   churn: num('churn', 0, 2000),
   baseline: values.baseline,
   idleSec: num('idle-sec', 1, 3600),
+  deadlineMs: num('deadline-ms', 100, 600000),
   seed: num('seed', 0, 2 ** 31),
   log: (line) => { process.stderr.write(line + '\n') }
 })

@@ -6,13 +6,17 @@ import { pathToFileURL } from 'node:url'
 import { runScale } from '../scale/run.ts'
 import { figure, type Figure } from './figure.ts'
 
-const QUESTIONS = Number(process.env.BENCH_SCALE_QUESTIONS ?? 30)
+const QUESTIONS = Number(process.env.BENCH_SCALE_QUESTIONS ?? 10)
 const LARGE = Number(process.env.BENCH_SCALE_NODES ?? 100)
+// bounded time even when questions do not deliver: each waits at most DEADLINE_MS (bus and raw)
+const DEADLINE_MS = Number(process.env.BENCH_SCALE_DEADLINE_MS ?? 6000)
+// idle windows long enough to hold a fair share of adverts (each node's refresh is at a random phase)
+const IDLE_SEC = Number(process.env.BENCH_SCALE_IDLE_SEC ?? 30)
 
 export async function benchScale (): Promise<Figure[]> {
   const log = (line: string): void => { process.stderr.write(line + '\n') }
-  const small: any = await runScale({ nodes: 25, degree: 4, questions: QUESTIONS, baseline: true, idleSec: 15, answerers: 0.4, log })
-  const large: any = await runScale({ nodes: LARGE, degree: 4, questions: QUESTIONS, baseline: true, idleSec: 15, answerers: 0.2, log })
+  const small: any = await runScale({ nodes: 25, degree: 4, questions: QUESTIONS, baseline: true, idleSec: IDLE_SEC, deadlineMs: DEADLINE_MS, answerers: 0.4, log })
+  const large: any = await runScale({ nodes: LARGE, degree: 4, questions: QUESTIONS, baseline: true, idleSec: IDLE_SEC, deadlineMs: DEADLINE_MS, answerers: 0.2, log })
   const p99 = large['reach-all-ms'].p99 ?? NaN
   const raw99 = large['raw-reach-all-ms'].p99 ?? NaN
   const idle25 = small['idle-bytes-per-node-per-s']

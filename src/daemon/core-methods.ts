@@ -8,19 +8,25 @@ import { nodeIdFromPeerId } from '../identity/index.ts'
 import type { SwarmComponents, SwarmService } from '../kernel/components.ts'
 import { peerPaths } from '../net/service.ts'
 import { handle } from '../control/methods/index.ts'
+import type { LinkKeeper } from '../net/links.ts'
+import { MAX_CONNECTIONS } from '../net/node.ts'
 
 export interface CoreMethodsInit {
   startedAt: number
   requestStop: () => void
   /** The running services: their `status()` and `stats()` are merged into the answers. */
   services: () => readonly SwarmService[]
+  /** Keeps the links the operator makes with `connect` (redialled when they drop). */
+  links?: LinkKeeper
+  /** More numbers for `stats` (the stream gate's limits, the reputation book's cache). */
+  limits?: () => Record<string, unknown>
 }
 
 export function uptimeSec (startedAt: number): number {
   return Math.round((Date.now() - startedAt) / 1000)
 }
 
-export function registerCoreMethods (c: Pick<SwarmComponents, 'control' | 'libp2p' | 'identity' | 'topics' | 'counters' | 'config' | 'events'>, init: CoreMethodsInit): void {
+export function registerCoreMethods (c: Pick<SwarmComponents, 'control' | 'libp2p' | 'identity' | 'topics' | 'counters' | 'config' | 'events' | 'directory'>, init: CoreMethodsInit): void {
   const { control, libp2p, identity } = c
 
   const addresses = (): string[] => libp2p.getMultiaddrs().map((a) => a.toString())
@@ -66,6 +72,7 @@ export function registerCoreMethods (c: Pick<SwarmComponents, 'control' | 'libp2
     try { ma = multiaddr(params.address) } catch (err: any) { throw new UsageError(`not a multiaddr: ${params.address} (${err.message as string})`) }
     try {
       const conn = await libp2p.dial(ma, { signal: withTimeout(ctx.signal, 15_000) })
+      init.links?.keep(conn.remotePeer)
       return { peerId: conn.remotePeer.toString(), nodeId: nodeIdFromPeerId(conn.remotePeer) ?? null, address: conn.remoteAddr.toString() }
     } catch (err: any) {
       throw new SwarmError('dial-failed', `could not connect to ${params.address}: ${err.message as string}`)
@@ -100,6 +107,12 @@ export function registerCoreMethods (c: Pick<SwarmComponents, 'control' | 'libp2
         accepted: c.counters.byLabel('envelopes.accepted'),
         rejected: c.counters.byLabel('envelopes.rejected'),
         ignored: c.counters.byLabel('envelopes.ignored')
+      },
+      links: init.links?.stats() ?? {},
+      limits: {
+        connections: { open: libp2p.getConnections().length, max: MAX_CONNECTIONS },
+        directory: { entries: c.directory.size, max: c.directory.max, evicted: c.directory.evicted },
+        ...init.limits?.()
       },
       memory: { rssBytes: process.memoryUsage.rss(), heapUsedBytes: process.memoryUsage().heapUsed, activeResources: process.getActiveResourcesInfo().length }
     }

@@ -30,6 +30,7 @@ import { Membership } from '../federation/membership.ts'
 import { checkHomeOwnership, socketStillPrivate } from '../control/owner.ts'
 import { GATED_PROTOCOLS } from './gated-protocols.ts'
 import type { SwarmComponents, SwarmService } from '../kernel/components.ts'
+import { LinkKeeper } from '../net/links.ts'
 
 export interface DaemonFlags {
   listen?: string[]
@@ -73,6 +74,7 @@ export class Daemon {
   private topics?: TopicRouter
   private metrics?: MetricsHandle
   private guard?: PeerGuard
+  private links?: LinkKeeper
   private env: NodeJS.ProcessEnv = process.env
   /** Where /metrics is served, when configured. */
   metricsUrl?: string
@@ -170,7 +172,7 @@ export class Daemon {
     this.topics.setTraffic(guard.floodGate({ ratePerSec: config.rateLimit.perScope.ratePerSec / 4, burst: Math.max(1, config.rateLimit.perScope.burst / 4) }))
     this.topics.onEquivocation((pubkey) => { guard.banKey(pubkey, 'equivocation') })
     // every part's direct streams pass the admission (hello stays open: it is how members are learned)
-    gateInboundStreams(this.libp2p, {
+    const streamLimits = gateInboundStreams(this.libp2p, {
       protocols: GATED_PROTOCOLS,
       judge: (protocol, peer) => admission.judgeStream(protocol, nodeIdFromPeerId(peer)),
       onRefused: (protocol, _peer, v) => {
@@ -193,15 +195,26 @@ export class Daemon {
       audit: new AuditLog(this.db.bucket('audit')), directory: new PeerDirectory(),
       membership, admission, guard
     }
-    registerCoreMethods(components, { startedAt: this.startedAt, requestStop: () => { void this.stop() }, services: () => this.services })
+    // the peers the operator links with are redialled when their link drops (src/net/links.ts)
+    const links = this.links = new LinkKeeper(this.libp2p, { counters: this.counters })
+    let reputationStats: (() => unknown) | undefined
+    registerCoreMethods(components, {
+      startedAt: this.startedAt,
+      requestStop: () => { void this.stop() },
+      services: () => this.services,
+      links,
+      limits: () => ({ streams: streamLimits(), reputation: reputationStats?.() ?? null })
+    })
     if (this.env.SWARM_TEST_HOOKS === '1') {
       const { registerTestHooks } = await import('../federation/test-hooks.ts')
       registerTestHooks(components)
     }
-    const { all, web, a2a } = createServices(components)
+    const { all, web, a2a, reputation } = createServices(components)
+    reputationStats = () => reputation.stats()
     this.services.push(...all)
     this.watchPeers(this.libp2p)
     await this.libp2p.start()
+    links.start()
     guard.start(this.libp2p as unknown as GuardedNode, this.counters, log.child('guard'))
     this.topics.start()
     for (const svc of this.services) await svc.start()
@@ -209,6 +222,7 @@ export class Daemon {
     if (this.metrics !== undefined && config.metrics.listen !== null) {
       this.metrics.gauge('peers_connected', 'connected peers', () => new Set(this.node.getConnections().map((x) => x.remotePeer.toString())).size)
       this.metrics.gauge('state', 'service numbers from swarm stats (questions by state, tasks, …)', () => flattenNumbers(Object.fromEntries([...this.services].map((svc) => [svc.name, svc.stats?.() ?? {}]))))
+      this.metrics.gauge('limits', 'kept links, stream, directory and reputation bounds (as in swarm stats)', () => flattenNumbers({ links: links.stats(), streams: streamLimits(), directory: { entries: components.directory.size, evicted: components.directory.evicted } }))
       this.metricsUrl = await this.metrics.listen(config.metrics.listen)
       log.info('metrics served', { url: this.metricsUrl })
     }
@@ -256,6 +270,7 @@ export class Daemon {
       for (const svc of [...this.services].reverse()) await step(svc.name, async () => await svc.stop())
       await step('topics', () => this.topics?.stop())
       await step('guard', () => this.guard?.stop())
+      await step('links', () => this.links?.stop())
       await step('libp2p', async () => await this.libp2p?.stop())
       await step('db', async () => await this.db?.close())
       await step('api', async () => await rm(this.paths.api, { force: true }))

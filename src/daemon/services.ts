@@ -22,6 +22,8 @@ export interface DaemonServices {
   /** The two the daemon reads for `api.json` (their URLs once listening). */
   web: WebService
   a2a: A2AService
+  /** The node's one reputation book (its cache counts show in `stats`). */
+  reputation: ReputationBook
 }
 
 export function createServices (c: SwarmComponents): DaemonServices {
@@ -50,5 +52,5 @@ export function createServices (c: SwarmComponents): DaemonServices {
   // last: it drives the others through the control socket, like any client
   all.push(a2a)
   all.push(blobs)
-  return { all, web, a2a }
+  return { all, web, a2a, reputation }
 }

@@ -75,6 +75,8 @@ export class PeerDirectory {
 
   get size (): number { return this.entries.size }
 
+  get max (): number { return this.maxEntries }
+
   /** Drops the expired entries, else the one heard from least recently. */
   private evict (): void {
     const now = this.now()

@@ -38,6 +38,12 @@ export interface SwarmServices extends Record<string, unknown> {
 
 export type SwarmLibp2p = Libp2p<SwarmServices>
 
+/** Connections at most (libp2p prunes the least valued beyond it; kept links go last). */
+export const MAX_CONNECTIONS = 300
+/** The connection monitor's ping: how often, and the least time a ping may take before the link is cut. */
+export const CONNECTION_PING_INTERVAL_MS = 15_000
+export const CONNECTION_PING_TIMEOUT_MS = 20_000
+
 export interface NetInit {
   privateKey: PrivateKey
   listen: string[]
@@ -185,12 +191,16 @@ export async function createSwarmNode (init: NetInit): Promise<SwarmLibp2p> {
       denyInboundEncryptedConnection: (peerId) => init.scoring?.isBanned(peerId.toString()) ?? false
     },
     connectionManager: {
-      maxConnections: 300,
+      maxConnections: MAX_CONNECTIONS,
       // libp2p refuses more than 5 inbound connections a second from one host. Every peer on this
       // machine is 127.0.0.1 (a test swarm, the operator's own tools), and reachability dial-backs,
       // rendezvous and the operator's own `connect` arrive together; the machine is not a stranger.
       allow: ['/ip4/127.0.0.0/ipcidr/8', '/ip6/::1/ipcidr/128']
     },
+    // libp2p aborts a connection whose ping is not answered within 5 s; on a saturated CPU (a
+    // hundred daemons on two cores) healthy links were cut that way and the swarm partitioned.
+    // A dead peer still shows as a closed socket at once; only a silent one waits longer.
+    connectionMonitor: { pingInterval: CONNECTION_PING_INTERVAL_MS, pingTimeout: { minTimeout: CONNECTION_PING_TIMEOUT_MS, maxTimeout: 60_000 } },
     metrics: init.metrics,
     services: {
       identify: identify(),

@@ -4,6 +4,10 @@
 // middleware is not used: its registrar hands out the stored middleware array and the
 // connection pushes the handler onto it for every inbound stream, so handlers would pile up.)
 //
+// The gate also bounds, per protocol, the inbound streams handled at once across all peers
+// (libp2p's own limits are per connection: 100 peers × 64 streams is 6,400 handlers): a stream
+// beyond `maxActive` is refused with reason `stream-limit`.
+//
 // A refused stream gets one length-prefixed frame, `{"status":"refused","reason":R,"detail":…}`
 // (the consensus protocol's refusal shape), and is closed; the handler never sees it.
 
@@ -17,6 +21,16 @@ export interface StreamGateInit {
   protocols: ReadonlySet<string>
   judge: (protocol: string, peer: PeerId) => StreamVerdict
   onRefused?: (protocol: string, peer: PeerId, verdict: Exclude<StreamVerdict, { ok: true }>) => void
+  /** Inbound streams of one protocol handled at once, all peers together. */
+  maxActive?: number
+}
+
+/** Default node-wide bound on concurrent inbound streams per gated protocol. */
+export const GATE_MAX_ACTIVE_PER_PROTOCOL = 256
+
+export interface StreamGateStats {
+  /** Per protocol: streams being handled now, the bound, and streams refused for the bound. */
+  (): Record<string, { active: number, max: number, refused: number }>
 }
 
 interface Handles {
@@ -25,8 +39,11 @@ interface Handles {
 
 const encoder = new TextEncoder()
 
-export function gateInboundStreams (libp2p: Handles, init: StreamGateInit): void {
+export function gateInboundStreams (libp2p: Handles, init: StreamGateInit): StreamGateStats {
   const original = libp2p.handle.bind(libp2p)
+  const max = init.maxActive ?? GATE_MAX_ACTIVE_PER_PROTOCOL
+  const active = new Map<string, number>()
+  const refusedForLimit = new Map<string, number>()
   libp2p.handle = async (protocol, handler, options) => {
     const list = Array.isArray(protocol) ? protocol : [protocol]
     if (!list.some((p) => init.protocols.has(p))) return await original(protocol, handler, options)
@@ -39,11 +56,27 @@ export function gateInboundStreams (libp2p: Handles, init: StreamGateInit): void
           await refuse(stream, v)
           return
         }
+        const now = active.get(p) ?? 0
+        if (now >= max) {
+          const limit = { ok: false as const, action: 'ignore' as const, reason: 'stream-limit', detail: `${max} ${p} streams open` }
+          refusedForLimit.set(p, (refusedForLimit.get(p) ?? 0) + 1)
+          init.onRefused?.(p, connection.remotePeer, limit)
+          await refuse(stream, limit)
+          return
+        }
+        active.set(p, now + 1)
+        try {
+          await handler(stream, connection)
+        } finally {
+          active.set(p, (active.get(p) ?? 1) - 1)
+        }
+        return
       }
       await handler(stream, connection)
     }
     return await original(protocol, gated, options)
   }
+  return () => Object.fromEntries([...init.protocols].map((p) => [p, { active: active.get(p) ?? 0, max, refused: refusedForLimit.get(p) ?? 0 }]))
 }
 
 async function refuse (stream: Stream, v: { reason: string, detail?: string }): Promise<void> {

@@ -27,23 +27,47 @@ export interface AdjustOptions {
 
 const clamp = (x: number): number => Math.min(1, Math.max(0, x))
 
+/** Records held in memory at most: every node id heard (strangers too) would otherwise stay. */
+export const REPUTATION_CACHE_MAX = 4096
+
 export class ReputationBook {
   private readonly bucket: Bucket
   private readonly defaultScore: number
   private readonly cache = new Map<string, ReputationRecord>()
+  private readonly cacheMax: number
+  /** Records dropped from memory to stay within the bound (stored ones are read again on demand). */
+  evicted = 0
 
-  constructor (bucket: Bucket, defaultScore: number) {
+  constructor (bucket: Bucket, defaultScore: number, cacheMax = REPUTATION_CACHE_MAX) {
     this.bucket = bucket
     this.defaultScore = clamp(defaultScore)
+    this.cacheMax = Math.max(1, cacheMax)
+  }
+
+  /** Records in memory now, the bound, and how many were dropped for it. */
+  stats (): { cached: number, max: number, evicted: number } {
+    return { cached: this.cache.size, max: this.cacheMax, evicted: this.evicted }
+  }
+
+  /** Least recently used first: a hit moves the record to the end. */
+  private remember (nodeId: string, rec: ReputationRecord): void {
+    this.cache.delete(nodeId)
+    while (this.cache.size >= this.cacheMax) {
+      const oldest = this.cache.keys().next()
+      if (oldest.done === true) break
+      this.cache.delete(oldest.value)
+      this.evicted++
+    }
+    this.cache.set(nodeId, rec)
   }
 
   /** The record for `nodeId` (a stranger gets the default score, not stored). */
   async record (nodeId: string): Promise<ReputationRecord> {
     const cached = this.cache.get(nodeId)
-    if (cached !== undefined) return cached
+    if (cached !== undefined) { this.remember(nodeId, cached); return cached }
     const stored = await this.bucket.get(nodeId) as ReputationRecord | undefined
     const rec = stored ?? { nodeId, score: this.defaultScore, accepted: 0, objected: 0 }
-    this.cache.set(nodeId, rec)
+    this.remember(nodeId, rec)
     return rec
   }
 
@@ -64,7 +88,7 @@ export class ReputationBook {
       updatedAt: new Date().toISOString(),
       lastReason: reason
     }
-    this.cache.set(nodeId, next)
+    this.remember(nodeId, next)
     await this.bucket.put(nodeId, next)
     return next
   }

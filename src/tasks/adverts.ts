@@ -1,6 +1,6 @@
 // Capability adverts on `swarm/1/fed/<federation>/capabilities`: this node's signed advert is
-// published at start, on every change of capabilities or load, periodically, and again when a
-// peer subscribes or connects (gossipsub silently drops a publish made as a peer subscribes);
+// published at start, on every change of capabilities or load, periodically (less often in a
+// large swarm: advert-pace.ts), and again when a peer subscribes or connects (gossipsub silently drops a publish made as a peer subscribes);
 // peers' adverts are checked and kept in the PeerDirectory, the latest unexpired one per node.
 
 import type { PeerId } from '@libp2p/interface'
@@ -12,7 +12,8 @@ import type { TopicRouter, TopicVerdict } from '../net/topics.ts'
 import type { SwarmLibp2p } from '../net/node.ts'
 import type { Logger } from '../kernel/logger.ts'
 import type { Capabilities } from './capabilities.ts'
-import { ADVERT_LOAD_DEBOUNCE_MS, ADVERT_MAX_TTL_SEC, ADVERT_PUSH_DELAY_MS } from './constants.ts'
+import { ADVERT_LOAD_DEBOUNCE_MS, ADVERT_MAX_TTL_SEC, ADVERT_PUSH_DELAY_MS, ADVERT_PUSH_MIN_GAP_MS } from './constants.ts'
+import { ADVERT_PACE_JITTER, ADVERT_PACE_NODES, advertIntervalMs, advertTtlSec, nextRefreshMs } from './advert-pace.ts'
 
 export interface AdvertLoad {
   queueLength: number
@@ -48,14 +49,18 @@ export class CapabilityAdverts {
   private pushTimer?: NodeJS.Timeout
   private running = false
   private lastLoad = ''
+  private lastPush = 0
+  private lastPublished = 0
+  /** Peers subscribed to the topic when the current advert was published (they hold it). */
+  private served = new Set<string>()
   published = 0
   received = 0
 
   private readonly onSubscriptionChange = (evt: CustomEvent<{ peerId: PeerId, subscriptions: Array<{ topic: string, subscribe: boolean }> }>): void => {
-    if (evt.detail.subscriptions.some((s) => s.subscribe && s.topic === this.topic)) this.push()
+    if (evt.detail.subscriptions.some((s) => s.subscribe && s.topic === this.topic)) this.push(evt.detail.peerId)
   }
 
-  private readonly onPeerConnect = (): void => { this.push() }
+  private readonly onPeerConnect = (evt: CustomEvent<PeerId>): void => { this.push(evt.detail) }
 
   constructor (init: CapabilityAdvertsInit) {
     this.init = init
@@ -107,28 +112,47 @@ export class CapabilityAdverts {
     }, ADVERT_LOAD_DEBOUNCE_MS)
   }
 
-  /** A peer appeared: push the advert again (a fresh id and sequence, so it is not a duplicate). */
-  private push (): void {
+  /**
+   * A peer appeared: push the advert again (a fresh id and sequence, so it is not a duplicate).
+   * The push floods the federation, so pushes are at least ADVERT_PUSH_MIN_GAP_MS apart: a node
+   * linking with many peers at once, or relinking after a blip, sends one, not one per peer.
+   */
+  private push (peer?: PeerId): void {
+    // in a large swarm (where every push costs every node) a peer that was subscribed when our
+    // current advert went out has it: a relink is no news. Small swarms push anyway (a peer that
+    // restarted has lost its directory and would otherwise wait for the next refresh).
+    if (peer !== undefined && this.served.has(peer.toString()) && this.init.directory.size > ADVERT_PACE_NODES) return
     if (!this.running || this.pushTimer !== undefined) return
+    const wait = Math.max(ADVERT_PUSH_DELAY_MS, this.lastPush + ADVERT_PUSH_MIN_GAP_MS - Date.now())
     this.pushTimer = setTimeout(() => {
       this.pushTimer = undefined
+      this.lastPush = Date.now()
       void this.publishLogged()
-    }, ADVERT_PUSH_DELAY_MS)
+    }, wait)
   }
+
+  /** The refresh interval now: longer in a larger swarm (src/tasks/advert-pace.ts). */
+  private get intervalMs (): number { return advertIntervalMs(this.init.intervalMs, this.init.directory.size) }
 
   private publishSoon (ms: number): void {
     setTimeout(() => { if (this.running) void this.publishLogged() }, ms).unref?.()
   }
 
+  /**
+   * The timer ticks at the configured interval (jittered) and re-detects capabilities each time;
+   * the refresh advert goes out only when the last advert of any kind (a change, a push) is older
+   * than the paced interval, which grows with the swarm (advert-pace.ts).
+   */
   private schedule (): void {
     this.timer = setTimeout(() => {
       void (async () => {
         try { await this.init.onTick?.() } catch (err) { this.init.log.warn('capability re-detection failed', { err: (err as Error).message }) }
         if (!this.running) return
-        await this.publishLogged()
+        // (1 - jitter): in a small swarm every tick is due; in a large one the ticks jitter the refresh
+        if (Date.now() - this.lastPublished >= this.intervalMs * (1 - ADVERT_PACE_JITTER)) await this.publishLogged()
         if (this.running) this.schedule()
       })()
-    }, this.init.intervalMs)
+    }, nextRefreshMs(this.init.intervalMs, Math.random()))
   }
 
   private async publishLogged (): Promise<void> {
@@ -141,7 +165,8 @@ export class CapabilityAdverts {
 
   /** Builds, signs and publishes the current advert; returns it. */
   async publish (opts: { withdraw?: boolean } = {}): Promise<CapabilityAdvertEnvelope> {
-    const { identity, ttlSec } = this.init
+    const { identity } = this.init
+    const ttlSec = advertTtlSec(this.init.ttlSec, this.intervalMs)
     const local = this.init.local()
     const load = this.init.load()
     this.lastLoad = `${load.queueLength}/${load.running}`
@@ -163,6 +188,8 @@ export class CapabilityAdverts {
     })
     await this.init.topics.publish(this.topic, new TextEncoder().encode(JSON.stringify(advert)))
     this.published++
+    this.lastPublished = Date.now()
+    this.served = new Set(this.init.libp2p.services.pubsub.getSubscribers(this.topic).map((p) => p.toString()))
     return advert
   }
 

@@ -55,6 +55,8 @@ export const ADVERT_TTL_SEC = 90
 export const ADVERT_LOAD_DEBOUNCE_MS = 250
 /** After a peer subscribes or connects, our advert is pushed again after this pause. */
 export const ADVERT_PUSH_DELAY_MS = 300
+/** Pushes (each floods the federation) are at least this far apart. */
+export const ADVERT_PUSH_MIN_GAP_MS = 2_000
 
 /** Task records kept in the `tasks` bucket (older ones are pruned). */
 export const TASK_RECORDS_KEEP = 1000

@@ -26,3 +26,27 @@ describe('reputation book', () => {
     await db2.close()
   })
 })
+
+describe('reputation book bound', () => {
+  it('holds at most cacheMax records in memory (least recently used leave), stored ones read back', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'rep-'))
+    const db = await openDb(join(dir, 'db'))
+    try {
+      const book = new ReputationBook(db.bucket('reputation'), 0.5, 3)
+      await book.adjust('node:kept', 0.2, 'accepted')
+      for (let i = 0; i < 10; i++) {
+        await book.score(`node:stranger-${i}`)
+        await book.score('node:kept') // used often: stays in memory
+      }
+      expect(book.stats()).toMatchObject({ cached: 3, max: 3 })
+      expect(book.stats().evicted).toBeGreaterThanOrEqual(8)
+      await book.adjust('node:other', 0.1, 'x')
+      for (let i = 0; i < 5; i++) await book.score(`node:flood-${i}`)
+      expect(await book.score('node:other')).toBeCloseTo(0.6) // evicted from memory, read back from the store
+      expect(book.stats().cached).toBe(3)
+    } finally {
+      await db.close()
+      await rm(dir, { recursive: true, force: true })
+    }
+  })
+})
