@@ -59,7 +59,7 @@ describe.skipIf(findChromium() == null)('far members: pages four hops apart thro
     await eventually(async () => (await c.json(['questions'])).some((q: any) => q.id === qid), { what: 'the question at the far daemon' })
     const first = await c.json(['answer', qid, 'D=6 with D_low=4 and D_high=12 is the default and fits.', '--kind', 'recommendation', '--confidence', '0.7'])
     const second = await c.json(['answer', qid, 'Lower D to 4 if bandwidth matters more than latency.', '--kind', 'hypothesis', '--confidence', '0.5'])
-    await eventually(async () => (await pc.evaluate(() => window.swarm.questions())).some((q) => q.id === qid), { what: 'the question at the far page' })
+    await eventually(async () => (await pc.evaluate(() => window.swarm.questions())).some((q) => q.id === qid), { what: 'the question at the far page', timeoutMs: 30_000 })
     const fromPage = await pc.evaluate((q) => window.swarm.answer(q, 'We run D=6 at 40 nodes without trouble.', { kind: 'partial-answer', confidence: 0.6 }), qid)
     const want = [first.id, second.id, fromPage].sort()
 
