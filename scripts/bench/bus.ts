@@ -9,7 +9,7 @@
 // Run alone: node_modules/.bin/node scripts/bench/bus.ts (prints JSON).
 
 import { pathToFileURL } from 'node:url'
-import { cleanUpBenchDaemons, startBenchDaemon, stopBenchDaemons, type BenchDaemon } from './daemons.ts'
+import { cleanUpBenchDaemons, sleep, startBenchDaemon, stopBenchDaemons, until, type BenchDaemon } from './daemons.ts'
 import { figure, median, percentile, type Figure } from './figure.ts'
 
 const N = Number(process.env.BENCH_BUS_NODES ?? 10)
@@ -41,16 +41,6 @@ async function stopDaemons (ds: Bench[]): Promise<void> {
   stopBenchDaemons(ds)
 }
 
-const sleep = async (ms: number): Promise<void> => { await new Promise((resolve) => setTimeout(resolve, ms)) }
-
-async function until (fn: () => boolean, ms: number): Promise<boolean> {
-  const deadline = Date.now() + ms
-  while (!fn()) {
-    if (Date.now() > deadline) return false
-    await sleep(20)
-  }
-  return true
-}
 
 /** Reach-all latency of one message id: the last receipt among the others minus the publish time. */
 function reachAll (ds: Bench[], from: number, id: string, type: string, t0: number): number | undefined {

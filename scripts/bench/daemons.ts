@@ -65,3 +65,15 @@ export async function cleanUpBenchDaemons (): Promise<void> {
   for (const d of dirs) await rm(d, { recursive: true, force: true }).catch(() => {})
   dirs.clear()
 }
+
+export const sleep = async (ms: number): Promise<void> => { await new Promise((resolve) => setTimeout(resolve, ms)) }
+
+/** Polls `fn` every 20 ms until it holds or `ms` passed; whether it held. */
+export async function until (fn: () => boolean, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms
+  while (!fn()) {
+    if (Date.now() > deadline) return false
+    await sleep(20)
+  }
+  return true
+}

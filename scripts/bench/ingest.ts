@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { ControlClient } from '../../src/control/client.ts'
 import { figure, median, type Figure } from './figure.ts'
+import { sleep, until } from './daemons.ts'
 
 const ROOT = resolve(import.meta.dirname, '..', '..')
 const BIN = join(ROOT, 'bin', 'swarm')
@@ -62,16 +63,6 @@ async function startDaemon (prof?: string): Promise<D> {
   return d
 }
 
-const sleep = async (ms: number): Promise<void> => { await new Promise((resolve) => setTimeout(resolve, ms)) }
-
-async function until (fn: () => boolean, ms: number): Promise<boolean> {
-  const deadline = Date.now() + ms
-  while (!fn()) {
-    if (Date.now() > deadline) return false
-    await sleep(20)
-  }
-  return true
-}
 
 /** One burst: messages per second from the burst's start to the last receipt. */
 async function round (pub: D, sub: D, kind: 'questions' | 'raw'): Promise<{ rate: number, lost: number }> {

@@ -1,12 +1,11 @@
-import { spawn } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { afterEach, expect, it } from 'vitest'
+import { runUntilKilled } from '../../helpers/crash.ts'
 import { ChannelStore } from '../../../src/bus/repository.ts'
 import { openDb } from '../../../src/store/db.ts'
 
-const NODE = resolve('node_modules/.bin/node')
 const CHILD = resolve(import.meta.dirname, 'store-crash-child.ts')
 let dir: string | undefined
 
@@ -17,22 +16,8 @@ afterEach(async () => {
 it('keeps every acknowledged question and channel entry of a grouped write through kill -9', async () => {
   dir = await mkdtemp(join(tmpdir(), 'swarmd-store-crash-'))
   const location = join(dir, 'db')
-  const child = spawn(NODE, [CHILD, location], { stdio: ['ignore', 'pipe', 'inherit'] })
-  const printed: string[] = []
-  let buffer = ''
-  await new Promise<void>((resolve, reject) => {
-    child.on('error', reject)
-    child.on('exit', () => { resolve() })
-    child.stdout.setEncoding('utf8')
-    child.stdout.on('data', (chunk: string) => {
-      buffer += chunk
-      const lines = buffer.split('\n')
-      buffer = lines.pop() ?? ''
-      printed.push(...lines)
-      if (printed.length >= 200 && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
-    })
-  })
-  expect(child.signalCode).toBe('SIGKILL')
+  const { printed, signal } = await runUntilKilled(CHILD, [location], 200)
+  expect(signal).toBe('SIGKILL')
   expect(printed.length).toBeGreaterThanOrEqual(200)
 
   const db = await openDb(location)
