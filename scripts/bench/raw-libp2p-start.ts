@@ -6,7 +6,7 @@ import { enableCompileCache } from 'node:module'
 // the same on-disk compile cache bin/swarm enables; imported after it is on
 enableCompileCache()
 const [{ createLibp2p }, { tcp }, { webSockets }, { webRTCDirect }, { noise }, { yamux }, { identify }, { ping }, { gossipsub }] = await Promise.all([
-  import('libp2p'), import('@libp2p/tcp'), import('@libp2p/websockets'), import('@libp2p/webrtc'), import('@chainsafe/libp2p-noise'),
+  import('libp2p'), import('@libp2p/tcp'), import('@libp2p/websockets'), import('@libp2p/webrtc'), import('@libp2p/noise'),
   import('@chainsafe/libp2p-yamux'), import('@libp2p/identify'), import('@libp2p/ping'), import('@libp2p/gossipsub')
 ])
 

@@ -32,6 +32,8 @@ export interface ScaleOptions {
   /** Also measure raw gossipsub on the same links, interleaved with the questions. */
   baseline?: boolean
   idleSec?: number
+  /** The nodes' `tasks.advertIntervalSec` (default: the daemon's): short, adverts fill a short idle window at their steady rate. */
+  advertIntervalSec?: number
   /** A question not at every node this long after the ask counts as undelivered (default 15 s). */
   deadlineMs?: number
   seed?: number
@@ -114,6 +116,7 @@ export async function runScale (opts: ScaleOptions): Promise<Record<string, unkn
           mdns: false,
           log: { level: 'warn' },
           answerers: answerer ? [{ kind: 'reflections' }] : [],
+          ...(opts.advertIntervalSec !== undefined ? { tasks: { advertIntervalSec: opts.advertIntervalSec } } : {}),
           // the harness asks from few nodes at a high rate: the per-sender limit is not under test
           rateLimit: { perSender: { ratePerSec: 1e6, burst: 1e6 }, perScope: { ratePerSec: 1e6, burst: 1e6 } }
         }

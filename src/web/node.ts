@@ -1,6 +1,6 @@
 // The browser's libp2p node: a real swarm peer reached over webrtc-direct (or websockets) from the
 // page, and reachable by other browsers over WebRTC with the daemon relaying only the signalling.
-import { noise } from '@chainsafe/libp2p-noise'
+import { noise } from '@libp2p/noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { circuitRelayTransport } from '@libp2p/circuit-relay-v2'
 import { gossipsub, StrictNoSign } from '@libp2p/gossipsub'

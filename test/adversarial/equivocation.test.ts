@@ -42,20 +42,32 @@ describe('adversarial: equivocation', () => {
     expect(h.sendTo(a.peerId, TOPIC, JSON.stringify(v1))).toBe(true)
     expect(h.sendTo(b.peerId, TOPIC, JSON.stringify(v2))).toBe(true)
 
-    // both find the signer out (each from the other's relayed copy) and ban its peer
+    // whoever sees both versions (one from the stranger, the other relayed by its honest
+    // neighbour) finds the signer out and bans its peer: both nodes, or one, as the race falls; a
+    // node that did not see both holds one version only
+    const bannedBy = (st: any): boolean => st.admission.banned.some((x: any) => x.peerId === h.peerId && x.reason === 'equivocation')
+    await eventually(async () => bannedBy(await a.json(['stats'])) || bannedBy(await b.json(['stats'])), { what: 'signer banned', timeoutMs: 15_000 })
+    await new Promise((resolve) => setTimeout(resolve, 1000)) // the other side's verdict, if it saw both
+    let banners = 0
     for (const d of [a, b]) {
-      const s = await eventually(async () => {
-        const st = await d.json(['stats'])
-        return st.admission.banned.some((x: any) => x.peerId === h.peerId && x.reason === 'equivocation') ? st : undefined
-      }, { what: `signer banned by ${d === a ? 'A' : 'B'}`, timeoutMs: 15_000 })
-      expect(s.envelopes.ignored.equivocation).toBeGreaterThanOrEqual(1)
-      expect(s.envelopes.rejected.replay ?? 0).toBe(0)
-      expect(s.admission.bannedByReason.equivocation).toBe(1)
-      // the honest relay is neither banned nor graylisted
+      const s = await d.json(['stats'])
       const other = d === a ? b : a
+      // the honest relay is neither banned nor graylisted, whatever happened
       expect(s.admission.banned.map((x: any) => x.peerId)).not.toContain(other.peerId)
       expect(s.admission.graylisted).not.toContain(other.peerId)
+      expect(s.envelopes.rejected.replay ?? 0).toBe(0)
+      if (bannedBy(s)) {
+        banners++
+        expect(s.envelopes.ignored.equivocation).toBeGreaterThanOrEqual(1)
+        expect(s.admission.bannedByReason.equivocation).toBe(1)
+      } else {
+        // it never saw the second version: nothing to judge, nobody banned
+        expect(s.envelopes.ignored.equivocation ?? 0).toBe(0)
+      }
     }
+    expect(banners).toBeGreaterThanOrEqual(1)
+    const firstPair = (await a.json(['stats'])).envelopes.ignored.equivocation ?? 0
+    const firstPairB = (await b.json(['stats'])).envelopes.ignored.equivocation ?? 0
 
     // more rounds, each pair signed by a fresh key and pushed from a second stranger: keys refused, relays untouched
     const h2 = await startHostilePeer({ federation: FED })
@@ -74,8 +86,8 @@ describe('adversarial: equivocation', () => {
       await new Promise((resolve) => setTimeout(resolve, 30))
     }
     // each round is caught by whichever node sees both versions: A, B or both, as the race falls
-    // (one from the stranger, the other from its honest neighbour); 1 each came from the first pair
-    const caught = async (): Promise<number> => (await a.json(['stats'])).envelopes.ignored.equivocation + (await b.json(['stats'])).envelopes.ignored.equivocation - 2
+    // (one from the stranger, the other from its honest neighbour), counted after the first pair
+    const caught = async (): Promise<number> => ((await a.json(['stats'])).envelopes.ignored.equivocation ?? 0) + ((await b.json(['stats'])).envelopes.ignored.equivocation ?? 0) - firstPair - firstPairB
     await eventually(async () => await caught() >= 27, { what: 'rounds seen as equivocation', timeoutMs: 15_000 })
 
     // A and B still talk to each other, and an honest question reaches the other side both ways
