@@ -46,6 +46,11 @@ describe.skipIf(findChromium() == null)('far members: pages four hops apart thro
     chromium = await launchChromium()
     pb = await open(chromium, b)
     pc = await open(chromium, c)
+    // each page is a peer of its daemon before anything is asked
+    for (const [page, d] of [[pb, b], [pc, c]] as const) {
+      const peerId = await page.evaluate(() => window.swarm.peerId)
+      await eventually(async () => (await d.json(['peers'])).some((p: any) => p.peerId === peerId), { what: 'the page among its daemon\'s peers', timeoutMs: 30_000 })
+    }
   }, 120_000)
 
   afterAll(async () => {
