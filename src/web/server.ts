@@ -11,11 +11,8 @@ import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { gzipSync } from 'node:zlib'
 import { isWebBundleStale, readWebBundle } from './bundle.ts'
-import type { PeerId } from '@libp2p/interface'
-import { CHANNEL_PREFIX } from '../bus/core/topics.ts'
 
 /** The web relay's name as a holder of channel topics (the bus holds some too). */
-const TOPIC_OWNER = 'web'
 import { topics } from '../constants.ts'
 import { SwarmError } from '../errors.ts'
 import type { SwarmComponents, SwarmService } from '../kernel/components.ts'
@@ -48,16 +45,6 @@ export class WebService implements SwarmService {
   private bundleState: 'none' | 'loading' | 'ready' | 'failed' = 'none'
   private bundleBytes?: number
   private served = { page: 0, bundle: 0, bootstrap: 0 }
-  /** Channel topics this daemon follows on behalf of its browser peers → those peers. */
-  private readonly relayed = new Map<string, Set<string>>()
-  private readonly onSubscriptionChange = (evt: CustomEvent<{ peerId: PeerId, subscriptions: Array<{ topic: string, subscribe: boolean }> }>): void => {
-    this.relayChannels(evt.detail.peerId, evt.detail.subscriptions)
-  }
-
-  private readonly onPeerDisconnect = (evt: CustomEvent<PeerId>): void => {
-    const peer = evt.detail.toString()
-    for (const [topic, peers] of this.relayed) if (peers.delete(peer)) this.maybeStopRelay(topic)
-  }
 
   constructor (c: WebComponents) {
     this.c = c
@@ -83,8 +70,6 @@ export class WebService implements SwarmService {
     const shown = addr.address === '0.0.0.0' || addr.address === '::' ? '127.0.0.1' : addr.family === 'IPv6' ? `[${addr.address}]` : addr.address
     this.url = `http://${shown}:${addr.port}/`
     if (this.bootstrap().addrs.length === 0) this.c.log.warn('web page served, but the daemon listens on neither webrtc-direct nor websockets: browsers cannot join', { listen: this.c.config.listen })
-    this.c.libp2p.services.pubsub.addEventListener('subscription-change', this.onSubscriptionChange)
-    this.c.libp2p.addEventListener('peer:disconnect', this.onPeerDisconnect)
     this.c.log.info('web page served', { url: this.url })
   }
 
@@ -92,61 +77,13 @@ export class WebService implements SwarmService {
     const server = this.server
     if (server === undefined) return
     this.server = undefined
-    this.c.libp2p.services.pubsub.removeEventListener('subscription-change', this.onSubscriptionChange)
-    this.c.libp2p.removeEventListener('peer:disconnect', this.onPeerDisconnect)
     server.closeAllConnections()
     await new Promise<void>((resolve) => { server.close(() => { resolve() }) })
   }
 
   stats (): Record<string, unknown> {
     if (this.c.config.web.listen === null) return {}
-    return { web: { url: this.url ?? null, bundle: { state: this.bundleState, bytes: this.bundleBytes ?? null }, served: { ...this.served }, relayedChannels: this.relayed.size } }
-  }
-
-  /**
-   * Gossipsub forwards only the topics a node subscribes to. A page's response channels would
-   * end at this daemon unless it follows them too, so it subscribes to the channel topics its
-   * browser peers join (messages still pass the bus's channel validator), and leaves them when
-   * no browser peer is left in them.
-   */
-  private relayChannels (peerId: PeerId, subs: Array<{ topic: string, subscribe: boolean }>): void {
-    const peer = peerId.toString()
-    for (const { topic, subscribe } of subs) {
-      if (!topic.startsWith(CHANNEL_PREFIX)) continue
-      if (!subscribe) {
-        if (this.relayed.get(topic)?.delete(peer) === true) this.maybeStopRelay(topic)
-        continue
-      }
-      if (!this.isBrowserPeer(peerId)) continue
-      let peers = this.relayed.get(topic)
-      if (peers === undefined) {
-        peers = new Set()
-        this.relayed.set(topic, peers)
-        try {
-          // held as the web relay's own: the bus may hold the same topic for its own reasons
-          this.c.topics.subscribe(topic, TOPIC_OWNER)
-        } catch (err) {
-          this.c.log.debug('cannot relay channel', { topic, err: (err as Error).message })
-        }
-      }
-      peers.add(peer)
-    }
-  }
-
-  private maybeStopRelay (topic: string): void {
-    if ((this.relayed.get(topic)?.size ?? 0) > 0) return
-    this.relayed.delete(topic)
-    // reference-counted: if the bus is in the channel itself (asked, answered, watching), it stays
-    if (this.c.topics.holders(topic).includes(TOPIC_OWNER)) this.c.topics.unsubscribe(topic, TOPIC_OWNER)
-  }
-
-  /** Browsers reach a daemon over webrtc-direct, websockets or a relayed WebRTC; daemons dial each other over TCP. */
-  private isBrowserPeer (peerId: PeerId): boolean {
-    const conns = this.c.libp2p.getConnections(peerId)
-    return conns.length > 0 && conns.every((x) => {
-      const a = x.remoteAddr.toString()
-      return a.includes('/webrtc') || /\/(ws|wss)(\/|$)/.test(a)
-    })
+    return { web: { url: this.url ?? null, bundle: { state: this.bundleState, bytes: this.bundleBytes ?? null }, served: { ...this.served } } }
   }
 
   /** What a page needs to join this daemon (also inlined in the page as window.SWARM_BOOTSTRAP). */
