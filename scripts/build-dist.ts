@@ -26,8 +26,25 @@ const builtinsWithoutFacades = {
   setup (build: { onResolve: Function, onLoad: Function }): void {
     // A dynamic import() stays a real one: esbuild would give a CommonJS shim only a default export
     build.onResolve({ filter: /^node:/ }, (args: { path: string, kind: string }) => args.kind === 'dynamic-import' ? { path: args.path, external: true } : { path: args.path, namespace: 'swarm-builtin' })
-    build.onLoad({ filter: /.*/, namespace: 'swarm-builtin' }, (args: { path: string }) => ({ contents: `module.exports = process.getBuiltinModule(${JSON.stringify(args.path)})`, loader: 'js' }))
+    build.onLoad({ filter: /.*/, namespace: 'swarm-builtin' }, (args: { path: string }) => ({ contents: builtinModule(args.path), loader: 'js' }))
   }
+}
+
+/** Builtins that cost milliseconds to load, or to copy: child_process alone is ~4 ms (commander
+ *  pulls it in for executable subcommands we never use), and esbuild's CommonJS interop reads
+ *  every property descriptor of node:util, which materialises its lazy exports (streams,
+ *  worker_threads, TextDecoder: ~7 ms). Each stands in as one getter per export and loads on the
+ *  first property read. Not process or console: their methods need `this` to be the real object. */
+const LAZY_BUILTINS = new Set(['node:util', 'node:child_process', 'node:net', 'node:crypto', 'node:os', 'node:readline', 'node:http', 'node:https', 'node:zlib', 'node:dns', 'node:tls', 'node:worker_threads', 'node:dgram', 'node:perf_hooks', 'node:v8'])
+
+function builtinModule (path: string): string {
+  const load = `process.getBuiltinModule(${JSON.stringify(path)})`
+  const exported = process.getBuiltinModule(path) as Record<string, unknown>
+  // Only a plain namespace object can be stood in for; a module that exports a function or class
+  // (events, stream, assert) is itself the value its users call or extend.
+  if (!LAZY_BUILTINS.has(path) || typeof exported !== 'object') return `module.exports = ${load}`
+  const getters = Object.keys(exported).map((k) => `get ${JSON.stringify(k)} () { return (m ??= ${load})[${JSON.stringify(k)}] }`)
+  return `let m\nmodule.exports = {\n  ${getters.join(',\n  ')}\n}`
 }
 
 export async function buildDist (): Promise<{ file: string, bytes: number }> {

@@ -63,7 +63,9 @@ function helpPath (program: Command, argv: string[]): string {
 }
 
 export async function main (argv: string[]): Promise<void> {
-  const code = await run(argv, { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env })
+  // process.stdin is built on first read (~4 ms of fs streams and tty): only commands that read it pay.
+  const io: CliIO = { stdout: process.stdout, stderr: process.stderr, get stdin () { return process.stdin }, env: process.env }
+  const code = await run(argv, io)
   // Let stdout drain, then leave without waiting for stray handles.
   process.exitCode = code
   if (process.stdout.writableNeedDrain) await new Promise((resolve) => process.stdout.once('drain', resolve))

@@ -3,7 +3,7 @@
 // runtime exists, and the same file still running as `node bin/swarm` (tests, npm start).
 
 import { spawn, spawnSync } from 'node:child_process'
-import { chmod, copyFile, mkdir, readFile, readlink, symlink, writeFile } from 'node:fs/promises'
+import { chmod, copyFile, mkdir, readFile, readlink, symlink, utimes, writeFile } from 'node:fs/promises'
 import { realpathSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
@@ -104,5 +104,26 @@ describe('launcher', () => {
     expect(r.stdout.trim()).toBe(VERSION)
     const usage = spawnSync(NODE, [BIN, 'no-such-command'], { encoding: 'utf8' })
     expect(usage.status).toBe(2)
+  })
+
+  it('runs the bundle only while it is newer than every source it was built from', async () => {
+    const root = await bareTree()
+    await mkdir(join(root, 'node_modules', '.bin'), { recursive: true })
+    await symlink(PINNED, join(root, 'node_modules', '.bin', 'node'))
+    await mkdir(join(root, 'src', 'cli'), { recursive: true })
+    await mkdir(join(root, 'dist', 'swarm'), { recursive: true })
+    const source = join(root, 'src', 'cli', 'main.ts')
+    await writeFile(source, 'export async function main () { process.stdout.write(\'sources\\n\') }\n')
+    await utimes(source, new Date(Date.now() - 60_000), new Date(Date.now() - 60_000))
+    await writeFile(join(root, 'dist', 'swarm', 'main.mjs'), 'export async function main () { process.stdout.write(\'bundle\\n\') }\n')
+    await writeFile(join(root, 'dist', 'swarm.inputs.json'), JSON.stringify({ inputs: ['src/cli/main.ts'] }))
+    const run = (): string => spawnSync(join(root, 'bin', 'swarm'), ['id'], { encoding: 'utf8', env: { PATH: '/usr/bin:/bin' } }).stdout.trim()
+    expect(run()).toBe('bundle')
+    await utimes(source, new Date(), new Date(Date.now() + 60_000))
+    expect(run()).toBe('sources')
+    // an input that is gone (a file deleted since the build) makes the bundle stale too
+    await utimes(source, new Date(Date.now() - 60_000), new Date(Date.now() - 60_000))
+    await writeFile(join(root, 'dist', 'swarm.inputs.json'), JSON.stringify({ inputs: ['src/cli/main.ts', 'src/gone.ts'] }))
+    expect(run()).toBe('sources')
   })
 })

@@ -1,4 +1,5 @@
-// Every command the CLI knows, one file each. Add a line per new command file.
+// Every command the CLI knows, one file each, keyed by the top-level command it registers (the
+// CLI builds only the one argv names; test/unit/cli/commands.test.ts keeps keys and names in step).
 import type { Command } from 'commander'
 import type { CliIO } from '../context.ts'
 import init from './init.ts'
@@ -37,7 +38,7 @@ import bootstrap from './bootstrap.ts'
 
 export type RegisterCommand = (program: Command, io: CliIO) => void
 
-export const commands: RegisterCommand[] = [
+export const commands: Readonly<Record<string, RegisterCommand>> = {
   init, daemon, start, stop, status, id, connect, peers, ping, stats, config, events, log, envelope,
   ask, questions, show, answer, watch, close,
   summarize, decompose, reputation,
@@ -48,4 +49,4 @@ export const commands: RegisterCommand[] = [
   mcp,
   blob,
   bootstrap
-]
+}
