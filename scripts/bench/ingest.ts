@@ -8,6 +8,7 @@
 // Run alone: node_modules/.bin/node scripts/bench/ingest.ts (prints JSON).
 
 import { execFile } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -65,8 +66,9 @@ async function startDaemon (prof?: string): Promise<D> {
 
 
 /** One burst: messages per second from the burst's start to the last receipt. */
-async function round (pub: D, sub: D, kind: 'questions' | 'raw'): Promise<{ rate: number, lost: number }> {
+async function round (pub: D, sub: D, kind: 'questions' | 'raw'): Promise<{ rate: number, lost: number, cpuUs: number }> {
   const before = sub[kind]
+  const cpu0 = cpuMs(sub.pid)
   const t0 = performance.timeOrigin + performance.now()
   if (kind === 'raw') await pub.client.call('bench.raw-burst', { n: BURST, text: TEXT }, { timeoutMs: 120_000 })
   else await pub.client.call('bench.burst', { n: BURST, scope: 'federation-local', text: TEXT }, { timeoutMs: 120_000 })
@@ -75,7 +77,18 @@ async function round (pub: D, sub: D, kind: 'questions' | 'raw'): Promise<{ rate
   let seen = -1
   while (seen !== sub[kind]) { seen = sub[kind]; await sleep(300) }
   const got = sub[kind] - before
-  return { rate: got / ((sub.last - t0) / 1000), lost: Math.max(0, BURST - got) }
+  return { rate: got / ((sub.last - t0) / 1000), lost: Math.max(0, BURST - got), cpuUs: (cpuMs(sub.pid) - cpu0) * 1000 / got }
+}
+
+/** CPU time (user + system) a process has used, in ms: what a round cost the receiver,
+ *  whatever else the machine was doing. */
+function cpuMs (pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
+    return (Number(fields[11]) + Number(fields[12])) * 10 // clock ticks of 10 ms
+  } catch {
+    return NaN
+  }
 }
 
 export async function benchIngest (): Promise<Figure[]> {
@@ -91,6 +104,8 @@ export async function benchIngest (): Promise<Figure[]> {
     await until(() => sub.questions >= 200 && sub.raw >= 200, 20_000)
     const ingest: number[] = []
     const raw: number[] = []
+    const ingestCpu: number[] = []
+    const rawCpu: number[] = []
     let lost = 0
     for (let i = 0; i < ROUNDS; i++) {
       // on an overloaded machine a burst can cost the link its ping (libp2p closes it): redial
@@ -101,15 +116,17 @@ export async function benchIngest (): Promise<Figure[]> {
       }
       const r = await round(pub, sub, 'raw')
       raw.push(r.rate)
+      rawCpu.push(r.cpuUs)
       if ((await sub.client.call('peers') as unknown[]).length === 0) {
         await sub.client.call('connect', { address: pub.tcp })
         await sleep(2500)
       }
       const q = await round(pub, sub, 'questions')
       ingest.push(q.rate)
+      ingestCpu.push(q.cpuUs)
       lost += q.lost
     }
-    if (process.env.BENCH_INGEST_DEBUG === '1') process.stderr.write(`ingest ${JSON.stringify(ingest.map(Math.round))} raw ${JSON.stringify(raw.map(Math.round))}\n`)
+    if (process.env.BENCH_INGEST_DEBUG === '1') process.stderr.write(`ingest ${JSON.stringify(ingest.map(Math.round))} raw ${JSON.stringify(raw.map(Math.round))} receiver µs/msg ingest ${JSON.stringify(ingestCpu.map(Math.round))} raw ${JSON.stringify(rawCpu.map(Math.round))}\n`)
     const v = median(ingest)
     const base = median(raw)
     const out = [

@@ -12,7 +12,7 @@ import { SwarmError, toSwarmError } from '../errors.ts'
 
 const BIN = join(PACKAGE_ROOT, 'bin', 'swarm')
 /** Same as bin/swarm's: a small young generation keeps an idle daemon's memory down. */
-const DAEMON_NODE_FLAGS = ['--max-semi-space-size=1', '--optimize-for-size']
+const DAEMON_NODE_FLAGS = ['--max-semi-space-size=1']
 
 /** `--web` with no address: the page on loopback only. */
 export const DEFAULT_WEB_LISTEN = '127.0.0.1:7780'
