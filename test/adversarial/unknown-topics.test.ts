@@ -6,7 +6,7 @@
 // as `unknown-topic`, counts it, keeps none and forwards none; in the same run the floodsub
 // peer gets the question on its real topic and honest contributions arrive.
 
-import { afterAll, describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it, onTestFinished } from 'vitest'
 import { createLibp2p } from 'libp2p'
 import { tcp } from '@libp2p/tcp'
 import { noise } from '@libp2p/noise'
@@ -44,11 +44,7 @@ async function floodsubListener () {
 }
 
 describe('adversarial: a topic nobody subscribes to', () => {
-  const cleanups: Array<() => Promise<void>> = []
-  afterAll(async () => {
-    for (const c of cleanups) await c().catch(() => {})
-    await stopBusNodes()
-  })
+  afterAll(async () => { await stopBusNodes() })
 
   it('is refused as unknown-topic, counted and not relayed; honest traffic flows', async () => {
     const asker = await startBusNode({ federation: FED })
@@ -56,9 +52,9 @@ describe('adversarial: a topic nobody subscribes to', () => {
     await connect(member, asker)
     const askerId = asker.libp2p.peerId.toString()
     const hostile = await startHostilePeer({ federation: FED })
-    cleanups.push(async () => { await hostile.stop() })
+    onTestFinished(async () => { await hostile.stop() })
     const listener = await floodsubListener()
-    cleanups.push(async () => { await listener.node.stop() })
+    onTestFinished(async () => { await listener.node.stop() })
     const listenerId = listener.node.peerId.toString()
     const questionTopic = topics.questions(FED)
     listener.pubsub.subscribe(questionTopic)
