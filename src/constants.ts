@@ -28,7 +28,6 @@ export const topics = {
   capabilities: (federation: string) => `swarm/1/fed/${federation}/capabilities`,
   reflections: (federation: string) => `swarm/1/fed/${federation}/reflections`,
   federation: (federation: string) => `swarm/1/fed/${federation}/membership`,
-  channel: (questionId: string) => `swarm/1/channel/${questionId}`,
   /** Private-scope envelopes: sealed boxes any node can relay but only recipients open. */
   privateInbox: () => 'swarm/1/private'
 } as const

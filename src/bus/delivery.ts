@@ -248,7 +248,7 @@ export class DeliveryPolicy {
   // ---------------------------------------------------------------- re-announce to just-joined subscribers
 
   private reannounce (peer: PeerId, subs: Array<{ topic: string, subscribe: boolean }>): void {
-    const subscribed = new Set(subs.filter((s) => s.subscribe && topicKind(s.topic).kind !== 'channel' && topicKind(s.topic).kind !== 'other').map((s) => s.topic))
+    const subscribed = new Set(subs.filter((s) => s.subscribe && topicKind(s.topic).kind !== 'other').map((s) => s.topic))
     if (subscribed.size === 0) return
     const peerNode = nodeIdFromPeerId(peer)
     const t = now()

@@ -7,8 +7,6 @@
 // (`not-member`), and every sender and scope has a token bucket (`rate-limited`).
 
 import { topics as topicNames } from '../constants.ts'
-import { ULID } from '../envelope/ids.ts'
-import { LruMap } from '../envelope/replay.ts'
 import { TokenBuckets, type BucketRate } from './token-bucket.ts'
 
 /** What admission needs to know about membership (the federation service provides it). */
@@ -31,9 +29,6 @@ export type AdmissionVerdict =
 
 export interface SenderClaim { nodeId: string, federation: string }
 
-const CHANNEL_PREFIX = 'swarm/1/channel/'
-const QUESTION_ID = new RegExp(`"id"\\s*:\\s*"(question:${ULID})"`)
-
 /**
  * The sender a route's accepted value names: an envelope, `{ envelope }`, or a record with
  * `nodeId` and `federation` (a capability advert's directory entry); undefined otherwise.
@@ -54,10 +49,7 @@ export class Admission {
   private readonly perSender: TokenBuckets
   private readonly perScope: TokenBuckets
   private readonly ownPrefix: string
-  private readonly ownQuestions: string
   private readonly membershipTopic: string
-  /** Response channels of this federation's federation-local questions: members only. */
-  private readonly federationChannels = new LruMap<string, true>(50_000)
   readonly refused = { 'not-member': 0, 'rate-limited': 0 }
 
   constructor (init: AdmissionInit) {
@@ -66,7 +58,6 @@ export class Admission {
     this.perScope = new TokenBuckets(init.rateLimit.perScope, { now: init.now, maxKeys: 1000 })
     const fed = init.membership.federation
     this.ownPrefix = `swarm/1/fed/${fed}/`
-    this.ownQuestions = topicNames.questions(fed)
     this.membershipTopic = topicNames.federation(fed)
   }
 
@@ -79,13 +70,12 @@ export class Admission {
       // roots rather than nodes, so only the topic's own bucket applies
       return this.takeScope(topic)
     }
-    if (this.membership.closed() && this.mustBeMember(topic, value, sender)) {
+    if (this.membership.closed() && this.mustBeMember(topic, sender)) {
       const why = this.membership.whyNot(sender.nodeId)
       if (why !== undefined) return this.refuse('reject', 'not-member', `${sender.nodeId} is not a member of ${this.membership.federation} (${why})`)
     }
-    if (topic === this.ownQuestions) this.noteQuestion(value)
     if (!this.perSender.take(sender.nodeId)) return this.refuse('ignore', 'rate-limited', `sender ${sender.nodeId} over its rate`)
-    return this.takeScope(scopeOf(topic))
+    return this.takeScope(topic)
   }
 
   /** An inbound stream of `protocol` from the peer whose node id is `nodeId` (undefined: not an Ed25519 peer). */
@@ -98,32 +88,17 @@ export class Admission {
     return this.takeScope(`stream:${protocol}`)
   }
 
-  /** Called for what this node publishes: its own federation-local questions bind their channels too. */
-  notePublished (topic: string, data: Uint8Array): void {
-    if (topic !== this.ownQuestions) return
-    const m = QUESTION_ID.exec(new TextDecoder().decode(data.subarray(0, 512)))
-    if (m !== null) this.federationChannels.set(m[1], true)
-  }
-
   stats (): Record<string, unknown> {
-    return { refused: { ...this.refused }, senders: this.perSender.size, federationChannels: this.federationChannels.size }
+    return { refused: { ...this.refused }, senders: this.perSender.size }
   }
 
   /**
-   * What a closed federation guards: its own topics, the response channels of its
-   * federation-local questions, and anything whose sender claims the federation. Other
-   * federations' senders on global topics and channels are not ours to judge.
+   * What a closed federation guards: its own topics (the channel envelopes of its
+   * federation-local questions ride its questions topic) and anything whose sender claims the
+   * federation. Other federations' senders on global topics are not ours to judge.
    */
-  private mustBeMember (topic: string, value: unknown, sender: SenderClaim): boolean {
-    if (topic.startsWith(this.ownPrefix)) return true
-    if (sender.federation === this.membership.federation) return true
-    if (topic.startsWith(CHANNEL_PREFIX)) return this.federationChannels.get(topic.slice(CHANNEL_PREFIX.length)) === true
-    return false
-  }
-
-  private noteQuestion (value: unknown): void {
-    const e = (value as { envelope?: { type?: string, id?: string } }).envelope ?? value as { type?: string, id?: string }
-    if (e.type === 'swarm/question' && typeof e.id === 'string') this.federationChannels.set(e.id, true)
+  private mustBeMember (topic: string, sender: SenderClaim): boolean {
+    return topic.startsWith(this.ownPrefix) || sender.federation === this.membership.federation
   }
 
   private takeScope (scope: string): AdmissionVerdict {
@@ -134,9 +109,4 @@ export class Admission {
     this.refused[reason]++
     return { ok: false, action, reason, detail }
   }
-}
-
-/** The rate-limit scope of a topic: the topic itself, all response channels sharing one. */
-export function scopeOf (topic: string): string {
-  return topic.startsWith(CHANNEL_PREFIX) ? CHANNEL_PREFIX : topic
 }

@@ -1,8 +1,8 @@
 // The flood gate: what a peer's gossip costs it when most of it is refused. Two parts:
 //
-// - Before any validator runs, each (peer, scope) is paced at a fraction of the scope's rate (GCRA, the
+// - Before any validator runs, each (peer, topic) is paced at a fraction of the topic's rate (GCRA, the
 //   token bucket as a schedule), so one peer (whatever keys it signs with) can take at most that
-//   share of a scope's admission and honest senders keep the rest. A message over the pace waits for
+//   share of a topic's admission and honest senders keep the rest. A message over the pace waits for
 //   its slot, up to `maxDelayMs` (an honest relay's burst is delayed, not lost: a refused copy is
 //   lost for good, gossipsub has marked its id seen); beyond that it is refused at no cost. Pacing
 //   also makes a flood visible on a loaded machine: TCP back-pressure caps what a peer can push
@@ -62,10 +62,8 @@ export interface FloodGateInit {
 
 interface Tally { good: number, bad: number, at: number }
 
-const CHANNEL_PREFIX = 'swarm/1/channel/'
-
 export class FloodGate {
-  /** Per (peer, scope): the theoretical arrival time of the next message (GCRA), ms. */
+  /** Per (peer, topic): the theoretical arrival time of the next message (GCRA), ms. */
   private readonly pace: LruMap<string, number>
   private readonly intervalMs: number
   private readonly toleranceMs: number
@@ -94,8 +92,7 @@ export class FloodGate {
     // admitted so far is all it gets (and all its neighbours have to relay)
     const t = this.tallies.get(peerId)
     if (t !== undefined && this.decay(t, now) && mostlyBad(t.good, t.bad, this.init.badShare, this.init.minBad)) { this.numbers.refused++; return -1 }
-    const scope = topic.startsWith(CHANNEL_PREFIX) ? CHANNEL_PREFIX : topic
-    const key = `${peerId} ${scope}`
+    const key = `${peerId} ${topic}`
     const tat = Math.max(this.pace.get(key) ?? now, now)
     const wait = Math.max(0, tat - now - this.toleranceMs)
     if (wait > this.init.maxDelayMs) { this.numbers.refused++; return -1 }

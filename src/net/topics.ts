@@ -1,9 +1,10 @@
-// Gossipsub topics with one validator each. A route (exact topic or prefix) says how to judge a
-// message and what to do with an accepted one; the router installs the validator when the
-// topic is subscribed, counts verdicts by reason, and hands the validated value to `deliver`
-// without parsing the bytes twice. After a route accepts, the router asks the admission (closed
-// federation membership, rate limits) once for every part; its refusals are counted under
-// `envelopes.rejected` like the validators' own.
+// Gossipsub topics with one validator each. A route (one topic) says how to judge a message and
+// what to do with an accepted one; the router installs the validator when the topic is
+// subscribed, counts verdicts by reason, and hands the validated value to `deliver` without
+// parsing the bytes twice; a message on a topic not subscribed is refused (`unknown-topic`).
+// After a route accepts, the router asks the admission (closed federation membership, rate
+// limits) once for every part; its refusals are counted under `envelopes.rejected` like the
+// validators' own.
 //
 // Around every judgement the router keeps peers honest (src/net/flood-gate.ts): a per-peer gate
 // before the validator, and each verdict noted against the peer that relayed it. Equivocation
@@ -45,26 +46,23 @@ type Action = 'accept' | 'reject' | 'ignore'
 /** The admission the router consults after a route accepts (src/federation/admission.ts). */
 export interface TopicAdmission {
   judgeTopic: (topic: string, value: unknown) => { ok: true } | { ok: false, action: 'reject' | 'ignore', reason: string, detail?: unknown }
-  notePublished?: (topic: string, data: Uint8Array) => void
 }
 
-const DEFAULT_OWNER = 'default'
-
 export class TopicRouter {
-  private readonly exact = new Map<string, TopicRoute>()
-  private readonly prefixes: Array<[string, TopicRoute]> = []
+  private readonly routes = new Map<string, TopicRoute>()
   private readonly validated = new WeakMap<Uint8Array, unknown>()
   private readonly pubsub: GossipSub
   private readonly counters: Counters
   private readonly log: Logger
   private readonly rejectListeners = new Set<RejectListener>()
-  private readonly owners = new Map<string, Set<string>>()
   private admission?: TopicAdmission
   private traffic?: PeerTraffic
   private readonly equivocationListeners = new Set<EquivocationListener>()
   /** Keys caught signing two versions of one id: nothing they sign is relayed any more. */
   private readonly equivocators = new LruMap<string, true>(10_000)
   private readonly onMessage = (evt: CustomEvent<GossipsubMessage>): void => { void this.dispatch(evt.detail) }
+  /** The validator of every topic without one of its own (nothing here subscribes to it). */
+  private readonly unrouted = async (from: PeerId): Promise<Action> => this.settle(from.toString(), 'ignore', 'unknown-topic')
 
   constructor (pubsub: GossipSub, counters: Counters, log: Logger) {
     this.pubsub = pubsub
@@ -72,11 +70,22 @@ export class TopicRouter {
     this.log = log
   }
 
-  start (): void { this.pubsub.addEventListener('gossipsub:message', this.onMessage) }
-  stop (): void { this.pubsub.removeEventListener('gossipsub:message', this.onMessage) }
+  start (): void {
+    this.pubsub.addEventListener('gossipsub:message', this.onMessage)
+    // Gossipsub takes a message on a topic without a validator as valid: cached, and forwarded
+    // to that topic's direct and floodsub peers. A topic nobody here subscribes to (a stranger's,
+    // or a retired one such as the old per-question channel topics) is nobody's to carry:
+    // gossipsub's one lookup of a topic's validator falls back to a refusal, counted.
+    const validators = this.pubsub.topicValidators
+    validators.get = (topic: string) => Map.prototype.get.call(validators, topic) ?? this.unrouted as any
+  }
 
-  route (topic: string, route: TopicRoute): void { this.exact.set(topic, route) }
-  routePrefix (prefix: string, route: TopicRoute): void { this.prefixes.push([prefix, route]) }
+  stop (): void {
+    this.pubsub.removeEventListener('gossipsub:message', this.onMessage)
+    Reflect.deleteProperty(this.pubsub.topicValidators, 'get')
+  }
+
+  route (topic: string, route: TopicRoute): void { this.routes.set(topic, route) }
   onReject (l: RejectListener): () => void { this.rejectListeners.add(l); return () => this.rejectListeners.delete(l) }
   setAdmission (a: TopicAdmission | undefined): void { this.admission = a }
   setTraffic (t: PeerTraffic | undefined): void { this.traffic = t }
@@ -84,45 +93,26 @@ export class TopicRouter {
   /** True when `pubkey` was caught equivocating. */
   isEquivocator (pubkey: string): boolean { return this.equivocators.has(pubkey) }
 
-  private find (topic: string): TopicRoute | undefined {
-    return this.exact.get(topic) ?? this.prefixes.find(([p]) => topic.startsWith(p))?.[1]
-  }
-
-  /**
-   * Subscribes on behalf of `owner` (reference-counted: the bus and the web relay may both hold a
-   * channel topic; it stays subscribed until its last owner lets go).
-   */
-  subscribe (topic: string, owner = DEFAULT_OWNER): void {
-    const route = this.find(topic)
+  /** Subscribes to a routed topic, with its route's validator. */
+  subscribe (topic: string): void {
+    const route = this.routes.get(topic)
     if (route === undefined) throw new Error(`no route for topic ${topic}`)
-    let owners = this.owners.get(topic)
-    if (owners === undefined) { owners = new Set(); this.owners.set(topic, owners) }
-    owners.add(owner)
     if (!this.pubsub.topicValidators.has(topic)) {
       this.pubsub.topicValidators.set(topic, async (from, msg) => await this.judge(route, topic, from, msg.data) as any)
     }
     if (!this.pubsub.getTopics().includes(topic)) this.pubsub.subscribe(topic)
   }
 
-  /** Lets go of `owner`'s hold on a topic; unsubscribes when no owner is left. */
-  unsubscribe (topic: string, owner = DEFAULT_OWNER): void {
-    const owners = this.owners.get(topic)
-    owners?.delete(owner)
-    if (owners !== undefined && owners.size > 0) return
-    this.owners.delete(topic)
+  unsubscribe (topic: string): void {
     this.pubsub.unsubscribe(topic)
     this.pubsub.topicValidators.delete(topic)
   }
-
-  /** Who holds a topic (empty: not subscribed through the router). */
-  holders (topic: string): string[] { return [...this.owners.get(topic) ?? []] }
 
   subscribed (topic: string): boolean { return this.pubsub.getTopics().includes(topic) }
   topics (): string[] { return this.pubsub.getTopics() }
   subscribers (topic: string): PeerId[] { return this.pubsub.getSubscribers(topic) }
 
   async publish (topic: string, data: Uint8Array): Promise<number> {
-    this.admission?.notePublished?.(topic, data)
     const res = await this.pubsub.publish(topic, data)
     return res.recipients.length
   }
@@ -197,7 +187,7 @@ export class TopicRouter {
 
   private async dispatch (evt: GossipsubMessage): Promise<void> {
     const { msg, propagationSource: from } = evt
-    const route = this.find(msg.topic)
+    const route = this.routes.get(msg.topic)
     if (route === undefined) return
     let value = this.validated.get(msg.data)
     if (value === undefined) {

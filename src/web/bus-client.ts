@@ -16,7 +16,7 @@ import type {
   CloseEnvelope, ContributionEnvelope, QuestionEnvelope, SummaryEnvelope
 } from '../envelope/schemas.ts'
 import {
-  CHANNEL_PREFIX, CHANNEL_TYPES, Channel, channelTopics, heads, isAppointment, checkQuestionScope, deadlineOf, publishTopics, topicKind,
+  CHANNEL_TYPES, Channel, channelTopics, heads, isAppointment, checkQuestionScope, deadlineOf, publishTopics, topicKind,
   type QuestionState, type Scope, type TopicKind
 } from '../bus/core/index.ts'
 import { createOpener, SEALED_TYPE } from '../bus/private.ts'
@@ -385,4 +385,4 @@ export class BusClient extends EventTarget {
   }
 }
 
-export { CHANNEL_PREFIX, deadlineOf, kept, type TopicKind }
+export { deadlineOf, kept, type TopicKind }

@@ -12,7 +12,6 @@ import { join } from 'node:path'
 import { gzipSync } from 'node:zlib'
 import { isWebBundleStale, readWebBundle } from './bundle.ts'
 
-/** The web relay's name as a holder of channel topics (the bus holds some too). */
 import { topics } from '../constants.ts'
 import { SwarmError } from '../errors.ts'
 import type { SwarmComponents, SwarmService } from '../kernel/components.ts'
@@ -103,7 +102,7 @@ export class WebService implements SwarmService {
       peerId: me,
       nodeId: identity.nodeId,
       federation: identity.federation,
-      topics: { questions: questionTopics, channelPrefix: topics.channel('') },
+      topics: { questions: questionTopics },
       heartbeatSec: config.presence.heartbeatSec,
       clockSkewSec: config.bus.clockSkewSec,
       defaultTtlSec: config.bus.defaultTtlSec,

@@ -21,7 +21,7 @@ export interface Bootstrap {
   peerId?: string
   nodeId?: string
   federation?: string
-  topics?: { questions: string[], channelPrefix: string }
+  topics?: { questions: string[] }
   heartbeatSec?: number
   clockSkewSec?: number
   defaultTtlSec?: number

@@ -42,13 +42,7 @@ describe.skipIf(findChromium() == null)('browser bridge: pages and bin/swarm dae
   }, 60_000)
 
   async function openPage (): Promise<PagePeer> {
-    const page = await chromium.newPage(url)
-    try {
-      await page.waitForFunction(() => window.swarm?.ready != null)
-      await page.evaluate(async () => { await window.swarm.ready })
-    } catch (err) {
-      throw new Error(`page did not start: ${(err as Error).message}\n${chromium.logs(page).join('\n')}`)
-    }
+    const page = await chromium.openPage(url)
     return { page, ...await page.evaluate(() => ({ peerId: window.swarm.peerId, nodeId: window.swarm.nodeId })) }
   }
 

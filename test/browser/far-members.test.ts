@@ -13,14 +13,7 @@ import type { TestDaemon } from '../helpers/daemons.ts'
 import type { Page } from 'playwright-core'
 
 async function open (chromium: ChromiumSession, d: TestDaemon): Promise<Page> {
-  const page = await chromium.newPage((await d.json(['stats'])).web.url)
-  try {
-    await page.waitForFunction(() => window.swarm?.ready != null)
-    await page.evaluate(async () => { await window.swarm.ready })
-  } catch (err) {
-    throw new Error(`page did not start: ${(err as Error).message}\n${chromium.logs(page).join('\n')}`)
-  }
-  return page
+  return await chromium.openPage((await d.json(['stats'])).web.url)
 }
 
 const idsInPage = async (page: Page, qid: string): Promise<string[]> =>

@@ -78,22 +78,12 @@ describe.skipIf(findChromium() == null)('the page as a member, with its own view
     if (dir != null) await rm(dir, { recursive: true, force: true })
   }, 60_000)
 
-  async function load (p: Page): Promise<void> {
-    try {
-      await p.waitForFunction(() => window.swarm?.ready != null)
-      await p.evaluate(async () => { await window.swarm.ready; await window.swarm.backfilled })
-    } catch (err) {
-      throw new Error(`page did not start: ${(err as Error).message}\n${chromium.logs(p).join('\n')}`)
-    }
-  }
-
   const select = async (id: string): Promise<void> => {
     await page.evaluate((q) => { document.querySelector<HTMLElement>(`#questions li[data-id="${q}"]`)?.click() }, id)
   }
 
   it('a page loading after a question was asked shows it with its contributions, and its summary cites them', async () => {
-    page = await chromium.newPage(url)
-    await load(page)
+    page = await chromium.openPage(url, { backfilled: true })
     expect((await page.evaluate(() => window.swarm.questions())).map((q) => q.id)).toContain(q1)
     expect((await page.evaluate((q) => window.swarm.contributions(q), q1)).map((c) => c.id)).toEqual([c1])
     await select(q1)
@@ -123,7 +113,7 @@ describe.skipIf(findChromium() == null)('the page as a member, with its own view
     expect(await page.evaluate(() => window.swarm.nodeId)).toBe(nodeId) // the same page identity
     const restored = (await page.evaluate(() => window.swarm.restored)).find((r) => r.id === q1)
     expect(restored?.items).toEqual(before) // shown from IndexedDB before any peer answered
-    await load(page)
+    await chromium.ready(page, { backfilled: true })
     const report = (await page.evaluate(async () => await window.swarm.backfilled)).find((r) => r.question === q1)
     expect(report?.after).not.toBeNull() // resumed after its cursor, not from the start
     expect(report?.fetched).toContain(c2)

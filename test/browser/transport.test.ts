@@ -124,13 +124,7 @@ describe.skipIf(findChromium() == null)('browser transport (real Chromium)', () 
   }, 30_000)
 
   async function openPeer (): Promise<{ page: Page, peerId: string }> {
-    const page = await chromium.newPage(base)
-    try {
-      await page.waitForFunction(() => window.swarm?.ready != null)
-      await page.evaluate(() => window.swarm.ready)
-    } catch (err) {
-      throw new Error(`page did not start: ${(err as Error).message}\n${chromium.logs(page).join('\n')}`)
-    }
+    const page = await chromium.openPage(base)
     return { page, peerId: await page.evaluate(() => window.swarm.peerId) }
   }
 

@@ -32,6 +32,13 @@ export interface ChromiumSession {
   browser: Browser
   /** Opens `url` in a fresh context; console lines are kept for `logs(page)`. */
   newPage(url: string): Promise<Page>
+  /**
+   * Waits until a loaded page's `window.swarm` is ready (with `backfilled`, also until it has
+   * fetched what its daemon holds); a page that does not start fails the call with its console.
+   */
+  ready(page: Page, o?: { backfilled?: boolean }): Promise<void>
+  /** `newPage`, then `ready`. */
+  openPage(url: string, o?: { backfilled?: boolean }): Promise<Page>
   logs(page: Page): string[]
   close(): Promise<void>
 }
@@ -43,17 +50,35 @@ export async function launchChromium (options: { executablePath?: string, args?:
   const contexts: BrowserContext[] = []
   const consoles = new WeakMap<Page, string[]>()
   let closed = false
+  const newPage = async (url: string): Promise<Page> => {
+    const context = await browser.newContext({ permissions: ['microphone'] })
+    contexts.push(context)
+    const page = await context.newPage()
+    const lines: string[] = []
+    consoles.set(page, lines)
+    page.on('console', (msg: ConsoleMessage) => { lines.push(`${msg.type()}: ${msg.text()}`) })
+    page.on('pageerror', err => { lines.push(`pageerror: ${err.message}`) })
+    await page.goto(url)
+    return page
+  }
+  const ready = async (page: Page, o: { backfilled?: boolean } = {}): Promise<void> => {
+    try {
+      await page.waitForFunction(() => window.swarm?.ready != null)
+      await page.evaluate(async (backfilled) => {
+        await window.swarm.ready
+        if (backfilled) await window.swarm.backfilled
+      }, o.backfilled === true)
+    } catch (err) {
+      throw new Error(`page did not start: ${(err as Error).message}\n${consoles.get(page)?.join('\n') ?? ''}`)
+    }
+  }
   return {
     browser,
-    async newPage (url) {
-      const context = await browser.newContext({ permissions: ['microphone'] })
-      contexts.push(context)
-      const page = await context.newPage()
-      const lines: string[] = []
-      consoles.set(page, lines)
-      page.on('console', (msg: ConsoleMessage) => { lines.push(`${msg.type()}: ${msg.text()}`) })
-      page.on('pageerror', err => { lines.push(`pageerror: ${err.message}`) })
-      await page.goto(url)
+    newPage,
+    ready,
+    async openPage (url, o) {
+      const page = await newPage(url)
+      await ready(page, o)
       return page
     },
     logs: page => consoles.get(page) ?? [],

@@ -6,7 +6,7 @@ export { Channel, ANSWER_KINDS, APPOINT_PREFIX, deadlineOf, isAppointment, resol
 export { absenceWindowMs, claimRefusal, mayActFor, secretaryAt, type AuthorityView, type ClaimView } from './authority.ts'
 export { QuestionBook, type BookConfig, type Delivery, type Effect, type Outcome, type QuestionRecord, type Source } from './book.ts'
 export { checkEligibility, type Eligibility, type ResponderProfile } from './eligibility.ts'
-export { CHANNEL_PREFIX, QUESTION_ID, channelTopics, publishTopics, questionSubscriptions, topicKind, type Scope, type SubscriptionConfig, type TopicKind } from './topics.ts'
+export { QUESTION_ID, channelTopics, publishTopics, questionSubscriptions, topicKind, type Scope, type SubscriptionConfig, type TopicKind } from './topics.ts'
 export { CHANNEL_TYPES, checkChannelEnvelope, checkQuestionScope, directArrival } from './admission.ts'
 export { ChannelGaps, GAP_BOUNDS, heads, mergeLogs, missingParents, previousOf, MAX_PREVIOUS, type GapBounds, type LogEntry } from './log.ts'
 export { claimDelayMs, isAbsent, MISSED_HEARTBEATS, preferClaim, rankCandidates, rankHash } from './secretary.ts'

@@ -8,7 +8,6 @@ export type Scope = 'private' | 'federation-local' | 'cross-federation' | 'globa
 /** A question id (`question:<ULID>`), which names its response channel too. */
 export const QUESTION_ID = QUESTION_ID_PATTERN
 
-export const CHANNEL_PREFIX = 'swarm/1/channel/'
 const FED_QUESTIONS = /^swarm\/1\/fed\/([^/]+)\/questions$/
 
 /** What a topic is, from the bus's point of view. */
@@ -16,13 +15,11 @@ export type TopicKind =
   | { kind: 'federation', federation: string }
   | { kind: 'global' }
   | { kind: 'private' }
-  | { kind: 'channel', questionId: string }
   | { kind: 'other' }
 
 export function topicKind (topic: string): TopicKind {
   if (topic === topics.globalQuestions()) return { kind: 'global' }
   if (topic === topics.privateInbox()) return { kind: 'private' }
-  if (topic.startsWith(CHANNEL_PREFIX)) return { kind: 'channel', questionId: topic.slice(CHANNEL_PREFIX.length) }
   const m = FED_QUESTIONS.exec(topic)
   if (m !== null) return { kind: 'federation', federation: m[1] }
   return { kind: 'other' }

@@ -41,7 +41,8 @@ describe('topics and scope checks', () => {
     expect(publishTopics('global', 'fed:a')).toEqual(['swarm/1/global/questions'])
     expect(publishTopics('private', 'fed:a')).toEqual(['swarm/1/private'])
     expect(questionSubscriptions({ federation: 'fed:a', federations: ['fed:b'], global: false })).toEqual(['swarm/1/fed/fed:a/questions', 'swarm/1/fed/fed:b/questions', 'swarm/1/private'])
-    expect(topicKind('swarm/1/channel/question:X')).toEqual({ kind: 'channel', questionId: 'question:X' })
+    // channels ride their question's scope topics: a per-question topic is no question topic
+    expect(topicKind('swarm/1/channel/question:X')).toEqual({ kind: 'other' })
   })
 
   it('rejects a question whose scope disagrees with its topic (wrong-scope)', () => {

@@ -59,16 +59,17 @@ describe('flood gate', () => {
     expect(charged.has('relay')).toBe(false)
   })
 
-  it('channel topics share one pace per peer: a burst goes now, the next 2 s of slots wait their turn, the rest are refused; other peers are untouched', () => {
+  it('one pace per peer and topic: a burst goes now, the next 2 s of slots wait their turn, the rest are refused; other topics and peers are untouched', () => {
     const { gate: g } = gate(() => 0)
-    const waits = Array.from({ length: 500 }, (_, i) => g.admit('p', `swarm/1/channel/question:${i}`))
+    const waits = Array.from({ length: 500 }, () => g.admit('p', TOPIC))
     expect(waits.filter((w) => w === 0)).toHaveLength(200)
     const delayed = waits.filter((w) => w > 0)
     expect(delayed).toHaveLength(200)
     expect(delayed).toEqual([...delayed].sort((x, y) => x - y))
     expect(Math.max(...delayed)).toBeLessThanOrEqual(2000)
     expect(waits.filter((w) => w < 0)).toHaveLength(100)
-    expect(g.admit('q', 'swarm/1/channel/question:1')).toBe(0)
+    expect(g.admit('q', TOPIC)).toBe(0)
+    expect(g.admit('p', 'swarm/1/global/questions')).toBe(0)
   })
 
   it('a peer within its pace is never delayed', () => {
