@@ -29,14 +29,6 @@ function flat (o: Record<string, unknown>): string {
   return parts.join(', ')
 }
 
-/** The node's own topics by name; response channels only counted. */
-function topics (ts: unknown): string {
-  const all = Array.isArray(ts) ? ts as string[] : []
-  const channels = all.filter((t) => t.startsWith('swarm/1/channel/')).length
-  const own = all.filter((t) => !t.startsWith('swarm/1/channel/'))
-  return `${list(own)}${channels > 0 ? ` (+${channels} response channel${channels === 1 ? '' : 's'})` : ''}`
-}
-
 const mb = (n: unknown): string => typeof n === 'number' ? `${(n / 1024 / 1024).toFixed(0)} MB` : '?'
 
 function human (s: any): string {
@@ -50,7 +42,7 @@ function human (s: any): string {
     `uptime        ${String(s.uptimeSec)} s`,
     `peers         ${String(s.peers?.connected ?? 0)} connected`,
     `capabilities  ${list(s.capabilities)}`,
-    `topics        ${topics(s.topics)}`,
+    `topics        ${list(s.topics)}`,
     `envelopes     accepted ${sum(env.accepted)}, rejected ${sum(env.rejected)}${byReason(env.rejected)}, ignored ${sum(env.ignored)}${byReason(env.ignored)}`,
     `memory        rss ${mb(s.memory?.rssBytes)}, heap ${mb(s.memory?.heapUsedBytes)}`
   ]
