@@ -3,7 +3,8 @@
 // Why: Node spends most of a daemon's start resolving and loading ~1,500 small ES modules;
 // one bundled file starts the daemon in about a third of the time and keeps `swarm id` fast.
 // The sources stay the truth: bin/swarm uses the bundle only while it is newer than every
-// source file it was built from (dist/swarm.inputs.json), and runs the sources otherwise.
+// source file it was built from (dist/swarm/inputs.sh: the list as one sh variable, so the sh
+// launcher checks it with test's -nt, forking nothing), and runs the sources otherwise.
 // Run by `npm ci` (prepare), which also builds the browser bundle (dist/web, scripts/build-web.ts);
 // `node scripts/build-dist.ts` rebuilds both by hand.
 
@@ -13,7 +14,7 @@ import { PACKAGE_ROOT } from '../src/root.ts'
 
 export const DIST_DIR = join(PACKAGE_ROOT, 'dist', 'swarm')
 export const DIST_FILE = join(DIST_DIR, 'main.mjs')
-export const DIST_INPUTS = join(PACKAGE_ROOT, 'dist', 'swarm.inputs.json')
+export const DIST_INPUTS = join(DIST_DIR, 'inputs.sh')
 
 /** Packages with native parts or their own binaries stay outside the bundle. */
 const EXTERNAL = ['classic-level', '@ipshipyard/node-datachannel', 'esbuild', 'playwright-core', 'fsevents']
@@ -47,6 +48,33 @@ function builtinModule (path: string): string {
   return `let m\nmodule.exports = {\n  ${getters.join(',\n  ')}\n}`
 }
 
+/** What bin/swarm's sh part execs once it has found the bundle fresh: the compile cache on
+ *  before the first module loads (so it serves them all), then the CLI. */
+const CLI_ENTRY = `// Written by scripts/build-dist.ts; run by bin/swarm.
+process.getBuiltinModule('node:module').enableCompileCache?.()
+try {
+  const { main } = await import('./main.mjs')
+  await main(process.argv.slice(2))
+} catch (err) {
+  process.stderr.write(\`swarm: \${err && err.message ? err.message : String(err)}\\n\`)
+  process.exit(1)
+}
+`
+
+/** The bundle's inputs as bin/swarm sources them (`. inputs.sh`; dash reads a sourced file in
+ *  blocks, where its `read` builtin would take a syscall per byte). Paths are split on spaces
+ *  unquoted, so only plain ones are allowed. */
+export function inputsScript (inputs: string[]): string {
+  const odd = inputs.find((p) => !/^[\w./@+-]+$/.test(p))
+  if (odd !== undefined) throw new Error(`build-dist: source path ${JSON.stringify(odd)} has characters the launcher's freshness check cannot take`)
+  return `# Written by scripts/build-dist.ts: the files dist/swarm was built from (bin/swarm checks them).\nswarm_inputs='${inputs.join(' ')}'\n`
+}
+
+/** The list back from inputs.sh (bin/swarm's JavaScript and the bench read it too). */
+export function parseInputsScript (text: string): string[] {
+  return /^swarm_inputs='([^']*)'$/m.exec(text)?.[1].split(' ').filter((p) => p !== '') ?? []
+}
+
 export async function buildDist (): Promise<{ file: string, bytes: number }> {
   const esbuild = await import('esbuild')
   const tmp = `${DIST_DIR}.${process.pid}.tmp`
@@ -75,13 +103,14 @@ export async function buildDist (): Promise<{ file: string, bytes: number }> {
     .filter((p) => !p.startsWith('swarm-builtin:'))
     .map((p) => relative(PACKAGE_ROOT, join(PACKAGE_ROOT, p)))
     .filter((p) => !p.startsWith('node_modules') && !p.startsWith('..'))
-  await writeFile(`${DIST_INPUTS}.tmp`, JSON.stringify({ inputs: [...local, 'package-lock.json'] }) + '\n')
+  await writeFile(join(tmp, 'inputs.sh'), inputsScript([...local, 'package-lock.json']))
+  await writeFile(join(tmp, 'cli.mjs'), CLI_ENTRY)
   // Swap the whole directory: a concurrent reader sees the old bundle or the new one.
   const old = `${DIST_DIR}.${process.pid}.old`
   await rename(DIST_DIR, old).catch(() => {})
   await rename(tmp, DIST_DIR)
   await rm(old, { recursive: true, force: true })
-  await rename(`${DIST_INPUTS}.tmp`, DIST_INPUTS)
+  await rm(join(PACKAGE_ROOT, 'dist', 'swarm.inputs.json'), { force: true }) // where older builds kept the list
   const bytes = Object.values(result.metafile.outputs).reduce((n, o) => n + o.bytes, 0)
   return { file: DIST_FILE, bytes }
 }

@@ -4,7 +4,7 @@
 import { spawn, spawnSync } from 'node:child_process'
 import { createServer, connect } from 'node:net'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { readFileSync } from 'node:fs'
+import { readFileSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { figure, median, percentile, type Figure } from './figure.ts'
@@ -17,13 +17,11 @@ const RAW_START = join(ROOT, 'scripts', 'bench', 'raw-libp2p-start.ts')
 
 /** Builds dist/swarm when bin/swarm would not use it (older than a source it was built from). */
 async function ensureFreshBundle (): Promise<void> {
-  const probe = spawnSync(NODE, ['--input-type=module', '-e', `
-    import { statSync, readFileSync } from 'node:fs'
-    const built = statSync('dist/swarm/main.mjs').mtimeMs
-    const { inputs } = JSON.parse(readFileSync('dist/swarm.inputs.json', 'utf8'))
-    process.exit(inputs.every((f) => statSync(f).mtimeMs <= built) ? 0 : 1)`], { cwd: ROOT })
-  if (probe.status === 0) return
-  const { buildDist } = await import('../build-dist.ts')
+  const { DIST_FILE, DIST_INPUTS, buildDist, parseInputsScript } = await import('../build-dist.ts')
+  try {
+    const built = statSync(DIST_FILE).mtimeMs
+    if (parseInputsScript(readFileSync(DIST_INPUTS, 'utf8')).every((f) => statSync(join(ROOT, f)).mtimeMs < built)) return
+  } catch {}
   await buildDist()
 }
 

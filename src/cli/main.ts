@@ -7,7 +7,7 @@ import type { CliIO } from './context.ts'
 import { buildProgram } from './program.ts'
 
 export async function run (argv: string[], io: CliIO): Promise<number> {
-  const program = buildProgram(io, argv)
+  const program = await buildProgram(io, argv)
   // Flags after `--` belong to a wrapped command (swarm consensus gate … -- CMD --json).
   const own = argv.includes('--') ? argv.slice(0, argv.indexOf('--')) : argv
   const json = own.includes('--json')

@@ -1,14 +1,15 @@
 // The commander program: global flags, then one file per command under commands/. Building it
-// imports only the command descriptors; each handler loads what it needs when it runs.
+// imports only the descriptor argv names (all of them for help); each handler loads what it
+// needs when it runs.
 
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { PACKAGE_ROOT } from '../root.ts'
 import { Command } from 'commander'
 import type { CliIO } from './context.ts'
-import { commands, type RegisterCommand } from './commands/index.ts'
+import { commands } from './commands/index.ts'
 
-export function buildProgram (io: CliIO, argv?: string[]): Command {
+export async function buildProgram (io: CliIO, argv?: string[]): Promise<Command> {
   const program = new Command('swarm')
     .description('swarmd: ask the swarm for help, and help it')
     .version(packageVersion(), '-V, --version', 'the swarmd version')
@@ -22,7 +23,7 @@ export function buildProgram (io: CliIO, argv?: string[]): Command {
       outputError: () => {}
     })
     .exitOverride()
-  for (const register of needed(argv)) register(program, io)
+  for (const { default: register } of await Promise.all(needed(argv).map(async (load) => await load()))) register(program, io)
   // Subcommands inherit the output routing and the usage-error behaviour.
   for (const cmd of program.commands) inherit(cmd, program)
   return program
@@ -30,7 +31,7 @@ export function buildProgram (io: CliIO, argv?: string[]): Command {
 
 /** Only the named command's descriptor when argv names one (a command runs without building the
  *  other thirty); all of them for help, a bare `swarm` or an unknown word. */
-function needed (argv: string[] | undefined): RegisterCommand[] {
+function needed (argv: string[] | undefined): Array<(typeof commands)[string]> {
   const all = Object.values(commands)
   if (argv === undefined) return all
   let word: string | undefined

@@ -8,6 +8,7 @@ import { realpathSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { BIN, NODE, ROOT, cleanupHomes, eventually, harnessEnv, tempHome } from '../helpers/daemons.ts'
+import { inputsScript } from '../../scripts/build-dist.ts'
 
 const PINNED = realpathSync(join(ROOT, 'node_modules', '.bin', 'node'))
 const VERSION = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')).version as string
@@ -116,14 +117,17 @@ describe('launcher', () => {
     await writeFile(source, 'export async function main () { process.stdout.write(\'sources\\n\') }\n')
     await utimes(source, new Date(Date.now() - 60_000), new Date(Date.now() - 60_000))
     await writeFile(join(root, 'dist', 'swarm', 'main.mjs'), 'export async function main () { process.stdout.write(\'bundle\\n\') }\n')
-    await writeFile(join(root, 'dist', 'swarm.inputs.json'), JSON.stringify({ inputs: ['src/cli/main.ts'] }))
-    const run = (): string => spawnSync(join(root, 'bin', 'swarm'), ['id'], { encoding: 'utf8', env: { PATH: '/usr/bin:/bin' } }).stdout.trim()
-    expect(run()).toBe('bundle')
+    await writeFile(join(root, 'dist', 'swarm', 'inputs.sh'), inputsScript(['src/cli/main.ts']))
+    await copyFile(join(ROOT, 'dist', 'swarm', 'cli.mjs'), join(root, 'dist', 'swarm', 'cli.mjs'))
+    // the sh part decides (test -nt), and so does the JavaScript when run as `node bin/swarm`
+    const bin = join(root, 'bin', 'swarm')
+    const run = (): string[] => [spawnSync(bin, ['id'], { encoding: 'utf8', env: { PATH: '/usr/bin:/bin' } }), spawnSync(PINNED, [bin, 'id'], { encoding: 'utf8' })].map((r) => r.stdout.trim())
+    expect(run()).toEqual(['bundle', 'bundle'])
     await utimes(source, new Date(), new Date(Date.now() + 60_000))
-    expect(run()).toBe('sources')
+    expect(run()).toEqual(['sources', 'sources'])
     // an input that is gone (a file deleted since the build) makes the bundle stale too
     await utimes(source, new Date(Date.now() - 60_000), new Date(Date.now() - 60_000))
-    await writeFile(join(root, 'dist', 'swarm.inputs.json'), JSON.stringify({ inputs: ['src/cli/main.ts', 'src/gone.ts'] }))
-    expect(run()).toBe('sources')
+    await writeFile(join(root, 'dist', 'swarm', 'inputs.sh'), inputsScript(['src/cli/main.ts', 'src/gone.ts']))
+    expect(run()).toEqual(['sources', 'sources'])
   })
 })

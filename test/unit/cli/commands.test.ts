@@ -10,20 +10,20 @@ import type { CliIO } from '../../../src/cli/context.ts'
 const io: CliIO = { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: {} }
 
 describe('cli commands table', () => {
-  it('keys each descriptor by the one top-level command it registers', () => {
-    for (const [name, register] of Object.entries(commands)) {
+  it('keys each descriptor by the one top-level command it registers', async () => {
+    for (const [name, load] of Object.entries(commands)) {
       const program = new Command('swarm')
-      register(program, io)
+      ;(await load()).default(program, io)
       expect(program.commands.map((c) => c.name()), name).toEqual([name])
     }
   })
 
-  it('builds only the named command, and every command for help or an unknown word', () => {
+  it('builds only the named command, and every command for help or an unknown word', async () => {
     const all = Object.keys(commands).sort()
-    expect(buildProgram(io, ['--home', '/tmp/x', 'id', '--json']).commands.map((c) => c.name())).toEqual(['id'])
-    expect(buildProgram(io, ['task', 'list']).commands.map((c) => c.name())).toEqual(['task'])
+    expect((await buildProgram(io, ['--home', '/tmp/x', 'id', '--json'])).commands.map((c) => c.name())).toEqual(['id'])
+    expect((await buildProgram(io, ['task', 'list'])).commands.map((c) => c.name())).toEqual(['task'])
     for (const argv of [[], ['help'], ['--help'], ['no-such-command'], ['--', 'id']]) {
-      expect(buildProgram(io, argv).commands.map((c) => c.name()).sort(), argv.join(' ')).toEqual(all)
+      expect((await buildProgram(io, argv)).commands.map((c) => c.name()).sort(), argv.join(' ')).toEqual(all)
     }
   })
 })
