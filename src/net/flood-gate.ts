@@ -22,12 +22,14 @@ export type Outcome = 'good' | 'bad' | 'neutral'
 /**
  * How one verdict counts towards the share of a peer's traffic that is bad. Timing (expired,
  * from-future) and equivocation (the signer's fault, relayed in good faith) and non-membership
- * (lapsed members' heartbeats) are nobody's flood; rate-limited, duplicate copies and rejects are.
+ * (lapsed members' heartbeats) are nobody's flood; rate-limited, duplicate copies, messages on
+ * topics this node does not carry (unknown-topic) and rejects are. An honest peer's odd message
+ * in flight as a topic is dropped stays far below the share that costs it anything.
  */
 export function outcomeOf (action: 'accept' | 'reject' | 'ignore', reason?: string): Outcome {
   if (action === 'accept') return 'good'
   if (action === 'reject') return reason === 'not-member' ? 'neutral' : 'bad'
-  return reason === 'rate-limited' || reason === 'duplicate' ? 'bad' : 'neutral'
+  return reason === 'rate-limited' || reason === 'duplicate' || reason === 'unknown-topic' ? 'bad' : 'neutral'
 }
 
 /** True when a peer's decayed tallies say its traffic is mostly bad (pure; property-tested). */
