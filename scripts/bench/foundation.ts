@@ -20,7 +20,7 @@ async function ensureFreshBundle (): Promise<void> {
   const { DIST_FILE, DIST_INPUTS, buildDist, parseInputsScript } = await import('../build-dist.ts')
   try {
     const built = statSync(DIST_FILE).mtimeMs
-    if (parseInputsScript(readFileSync(DIST_INPUTS, 'utf8')).every((f) => statSync(join(ROOT, f)).mtimeMs < built)) return
+    if (parseInputsScript(readFileSync(DIST_INPUTS, 'utf8')).every((f) => statSync(join(ROOT, f)).mtimeMs <= built)) return // as bin/swarm judges it
   } catch {}
   await buildDist()
 }
