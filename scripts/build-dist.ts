@@ -96,6 +96,11 @@ export async function buildDist (): Promise<{ file: string, bytes: number }> {
     plugins: [builtinsWithoutFacades],
     logLevel: 'warning',
     legalComments: 'none',
+    // Whitespace and comments out (commander alone is 110 KB of JSDoc): less for every command to
+    // read and hash; `swarm id` measured ~7 ms faster. Names stay, so stack traces still read, and
+    // the linked source maps give their lines back (NODE_OPTIONS=--enable-source-maps).
+    minifyWhitespace: true,
+    sourcemap: 'linked',
     // CommonJS dependencies call require(); give the ES module bundle one.
     banner: { js: "import { createRequire as __swarmRequire } from 'node:module'; const require = __swarmRequire(import.meta.url);" }
   })

@@ -108,20 +108,30 @@ export async function benchFoundation (): Promise<Figure[]> {
 
     // CLI wall time: a whole `swarm id --json` process against the running daemon, started as a
     // user starts it (bin/swarm exec'd through its #! line, not `node bin/swarm`), interleaved
-    // with the raw baseline: the pinned Node starting and exiting at once.
+    // with the raw baseline: the pinned Node starting and exiting at once. `--version` and the
+    // top-level `--help` in the same loop (issue 22: little more than a bare start).
     const walls: number[] = []
     const bare: number[] = []
+    const version: number[] = []
+    const help: number[] = []
+    const timed = (into: number[], cmd: string, args: string[]): void => {
+      const t = performance.now()
+      const r = spawnSync(cmd, args, { encoding: 'utf8' })
+      into.push(performance.now() - t)
+      if (r.status !== 0) throw new Error(`${[cmd, ...args].join(' ')} failed: ${r.stderr}`)
+    }
     for (let i = 0; i < 21; i++) {
-      let t = performance.now()
-      const r = spawnSync(BIN, ['--home', home, 'id', '--json'], { encoding: 'utf8' })
-      walls.push(performance.now() - t)
-      if (r.status !== 0) throw new Error(`swarm id failed: ${r.stderr}`)
-      t = performance.now()
-      spawnSync(NODE, ['-e', '0'])
-      bare.push(performance.now() - t)
+      timed(walls, BIN, ['--home', home, 'id', '--json'])
+      timed(bare, NODE, ['-e', '0'])
+      timed(version, BIN, ['--version'])
+      timed(help, BIN, ['--help'])
     }
     figures.push(figure('cli-id-ms', median(walls), 'ms', { max: 200 }, { baseline: median(bare), ratio: median(walls) / median(bare) }))
     figures.push(figure('cli-id-ratio', median(walls) / median(bare), 'x', { max: 1.5 }))
+    for (const [name, times] of [['version', version], ['help', help]] as const) {
+      figures.push(figure(`cli-${name}-ms`, median(times), 'ms', {}, { baseline: median(bare), ratio: median(times) / median(bare) }))
+      figures.push(figure(`cli-${name}-ratio`, median(times) / median(bare), 'x', { max: 1.5 }))
+    }
 
     // Control-socket round trip, interleaved with a raw Unix-socket echo of the same line.
     const client = await ControlClient.connect(join(home, 'swarm.sock'), home)

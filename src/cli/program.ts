@@ -1,11 +1,11 @@
 // The commander program: global flags, then one file per command under commands/. Building it
-// imports only the descriptor argv names (all of them for help); each handler loads what it
-// needs when it runs.
+// imports only the descriptor argv names (none for the top-level help or --version); each
+// handler loads what it needs when it runs.
 
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { PACKAGE_ROOT } from '../root.ts'
-import { Command } from 'commander'
+import { Command, Help } from 'commander'
 import type { CliIO } from './context.ts'
 import { commands } from './commands/index.ts'
 
@@ -23,24 +23,30 @@ export async function buildProgram (io: CliIO, argv?: string[]): Promise<Command
       outputError: () => {}
     })
     .exitOverride()
-  for (const { default: register } of await Promise.all(needed(argv).map(async (load) => await load()))) register(program, io)
+  const named = argv === undefined ? Object.keys(commands) : namedCommand(argv)
+  if (named.length > 0) {
+    for (const { default: register } of await Promise.all(named.map(async (name) => await commands[name].load()))) register(program, io)
+  } else {
+    // Top-level help, --version, a bare `swarm` or an unknown word: each command stands in as its
+    // name and summary (what help lists, and what commander's "did you mean" compares), none loaded.
+    for (const [name, { summary }] of Object.entries(commands)) program.command(name).description(summary)
+    program.configureHelp({ subcommandTerm: (cmd) => Object.hasOwn(commands, cmd.name()) ? commands[cmd.name()].term : new Help().subcommandTerm(cmd) })
+  }
   // Subcommands inherit the output routing and the usage-error behaviour.
   for (const cmd of program.commands) inherit(cmd, program)
   return program
 }
 
-/** Only the named command's descriptor when argv names one (a command runs without building the
- *  other thirty); all of them for help, a bare `swarm` or an unknown word. */
-function needed (argv: string[] | undefined): Array<(typeof commands)[string]> {
-  const all = Object.values(commands)
-  if (argv === undefined) return all
-  let word: string | undefined
-  for (let i = 0; i < argv.length; i++) {
+/** The command argv names (`swarm help ask` names ask), or none. */
+function namedCommand (argv: string[]): string[] {
+  const words: string[] = []
+  for (let i = 0; i < argv.length && words.length < 2; i++) {
     if (argv[i] === '--') break
     if (argv[i] === '--home') { i++; continue }
-    if (!argv[i].startsWith('-')) { word = argv[i]; break }
+    if (!argv[i].startsWith('-')) words.push(argv[i])
   }
-  return word !== undefined && Object.hasOwn(commands, word) ? [commands[word]] : all
+  const word = words[0] === 'help' ? words[1] : words[0]
+  return word !== undefined && Object.hasOwn(commands, word) ? [word] : []
 }
 
 function inherit (cmd: Command, root: Command): void {
