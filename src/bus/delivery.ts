@@ -153,7 +153,7 @@ export class DeliveryPolicy {
   private relayQuestion (at: TopicKind, wire: string): void {
     const topic = at.kind === 'global' ? topics.globalQuestions() : at.kind === 'federation' ? topics.questions(at.federation) : undefined
     if (topic === undefined || !this.ctx.c.topics.subscribed(topic)) return
-    this.ctx.c.topics.publish(topic, encoder.encode(wire)).then(
+    this.ctx.c.topics.publish(topic, encoder.encode(wire), { relay: true }).then(
       (n) => { this.ctx.c.counters.inc('bus.relayed', n > 0 ? 'question-sent' : 'question-no-peers') },
       (err) => { this.ctx.log.debug('question relay skipped', { err: (err as Error).message }) }
     )

@@ -65,7 +65,7 @@ export class Outbox {
   /** Publishes again a channel envelope learnt outside gossip (its author's bytes); counted. */
   async republish (ch: Channel, wire: string): Promise<void> {
     this.ctx.c.counters.inc('bus.republished')
-    await this.publishOnScope(ch, wire)
+    await this.publishOnScope(ch, wire, { relay: true })
   }
 
   /**
@@ -102,8 +102,8 @@ export class Outbox {
     this.heldTimer = undefined
   }
 
-  /** A channel envelope's bytes on the topics of its question's scope. */
-  async publishOnScope (ch: Channel, wire: string): Promise<void> {
+  /** A channel envelope's bytes on the topics of its question's scope (`relay`: not this node's own, so not paced). */
+  async publishOnScope (ch: Channel, wire: string, opts: { relay?: boolean } = {}): Promise<void> {
     const { config, identity } = this.ctx.c
     const named = this.ctx.book.records.get(ch.questionId)?.federations ?? []
     const bytes = encoder.encode(wire)
@@ -116,7 +116,7 @@ export class Outbox {
         continue
       }
       try {
-        const n = await this.ctx.c.topics.publish(topic, bytes)
+        const n = await this.ctx.c.topics.publish(topic, bytes, opts)
         this.ctx.c.counters.inc('bus.channel-published', n > 0 ? 'sent' : 'no-peers')
       } catch (err) {
         this.ctx.log.debug('channel publish failed', { topic, err: (err as Error).message })

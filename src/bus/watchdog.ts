@@ -21,6 +21,8 @@ export class Watchdog {
   private readonly expiryTimers = new Map<string, ReturnType<typeof setTimeout>>()
   private readonly lingers = new Set<ReturnType<typeof setTimeout>>()
   private readonly claimAt = new Map<string, number>()
+  /** Channels whose heartbeat still waits for its slot under this node's own pace: one at a time. */
+  private readonly beating = new Set<string>()
   private tick?: ReturnType<typeof setInterval>
   private lastPrune = 0
   private lastSweep = 0
@@ -88,14 +90,24 @@ export class Watchdog {
         // heartbeats tell the others in the channel that this node is still there; they ride the
         // scope topic to every node in scope, so a channel with nobody else present gets none
         const others = [...ch.participants.values()].some((p) => p.nodeId !== this.ctx.me && p.present)
-        if (others && (rec.role === 'asker' || rec.role === 'secretary' || rec.role === 'shadow')) {
-          await this.to.publishChannel(ch, buildPresence(this.ctx.c.identity, { questionId: rec.id, event: 'heartbeat', role: this.ctx.presenceRole(rec) }, this.ctx.chain(rec.id)))
-        }
+        if (others && (rec.role === 'asker' || rec.role === 'secretary' || rec.role === 'shadow')) this.heartbeat(rec, ch)
         await this.watchAsker(rec, ch, t)
       } catch (err) {
         this.ctx.log.debug('tick failed', { id: rec.id, err: (err as Error).message })
       }
     }
+  }
+
+  /**
+   * One heartbeat, not awaited: with many channels open, this node's own pace spreads them out
+   * (src/net/own-pace.ts), and a channel whose last one has not left yet gets no second.
+   */
+  private heartbeat (rec: QuestionRecord, ch: Channel): void {
+    if (this.beating.has(rec.id)) { this.ctx.c.counters.inc('bus.heartbeats', 'still-waiting'); return }
+    this.beating.add(rec.id)
+    this.to.publishChannel(ch, buildPresence(this.ctx.c.identity, { questionId: rec.id, event: 'heartbeat', role: this.ctx.presenceRole(rec) }, this.ctx.chain(rec.id)))
+      .catch((err) => { this.ctx.log.debug('heartbeat failed', { id: rec.id, err: (err as Error).message }) })
+      .finally(() => { this.beating.delete(rec.id) })
   }
 
   /** Shadow and volunteers: claim the secretary role when the asker misses its heartbeats. */

@@ -11,6 +11,7 @@ import { loadIdentity, nodeIdFromPeerId, type Identity } from '../identity/index
 import { openDb, type SwarmDb } from '../store/db.ts'
 import { createSwarmNode, type SwarmLibp2p } from '../net/node.ts'
 import { TopicRouter } from '../net/topics.ts'
+import { OwnPace } from '../net/own-pace.ts'
 import { PeerDirectory } from '../net/directory.ts'
 import { AuditLog } from '../store/audit.ts'
 import { ControlServer } from '../control/server.ts'
@@ -171,6 +172,9 @@ export class Daemon {
     // score; equivocation bans the signing key's own peer, never the relay (src/net/flood-gate.ts)
     this.topics.setTraffic(guard.floodGate({ ratePerSec: config.rateLimit.perScope.ratePerSec / 4, burst: Math.max(1, config.rateLimit.perScope.burst / 4) }))
     this.topics.onEquivocation((pubkey) => { guard.banKey(pubkey, 'equivocation') })
+    // this node's own messages keep under the per-sender rate its peers enforce (src/net/own-pace.ts)
+    const ownPace = new OwnPace(config.rateLimit.perSender)
+    this.topics.setOwnPace(ownPace)
     // every part's direct streams pass the admission (hello stays open: it is how members are learned)
     const streamLimits = gateInboundStreams(this.libp2p, {
       protocols: GATED_PROTOCOLS,
@@ -203,7 +207,7 @@ export class Daemon {
       requestStop: () => { void this.stop() },
       services: () => this.services,
       links,
-      limits: () => ({ streams: streamLimits(), reputation: reputationStats?.() ?? null })
+      limits: () => ({ streams: streamLimits(), reputation: reputationStats?.() ?? null, ownPace: ownPace.stats() })
     })
     if (this.env.SWARM_TEST_HOOKS === '1') {
       const { registerTestHooks } = await import('../federation/test-hooks.ts')

@@ -25,7 +25,7 @@ export interface AdmissionInit {
 
 export type AdmissionVerdict =
   | { ok: true }
-  | { ok: false, action: 'reject' | 'ignore', reason: 'not-member' | 'rate-limited', detail: string }
+  | { ok: false, action: 'reject' | 'ignore', reason: 'not-member' | 'rate-limited', detail: string, sender?: string }
 
 export interface SenderClaim { nodeId: string, federation: string }
 
@@ -74,7 +74,8 @@ export class Admission {
       const why = this.membership.whyNot(sender.nodeId)
       if (why !== undefined) return this.refuse('reject', 'not-member', `${sender.nodeId} is not a member of ${this.membership.federation} (${why})`)
     }
-    if (!this.perSender.take(sender.nodeId)) return this.refuse('ignore', 'rate-limited', `sender ${sender.nodeId} over its rate`)
+    // `sender` names whose bucket ran dry: a peer relaying another node's burst is not to blame
+    if (!this.perSender.take(sender.nodeId)) return this.refuse('ignore', 'rate-limited', `sender ${sender.nodeId} over its rate`, sender.nodeId)
     return this.takeScope(topic)
   }
 
@@ -105,8 +106,8 @@ export class Admission {
     return this.perScope.take(scope) ? { ok: true } : this.refuse('ignore', 'rate-limited', `scope ${scope} over its rate`)
   }
 
-  private refuse (action: 'reject' | 'ignore', reason: 'not-member' | 'rate-limited', detail: string): AdmissionVerdict {
+  private refuse (action: 'reject' | 'ignore', reason: 'not-member' | 'rate-limited', detail: string, sender?: string): AdmissionVerdict {
     this.refused[reason]++
-    return { ok: false, action, reason, detail }
+    return sender === undefined ? { ok: false, action, reason, detail } : { ok: false, action, reason, detail, sender }
   }
 }

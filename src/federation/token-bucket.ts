@@ -9,6 +9,25 @@ export interface BucketRate {
 
 interface Bucket { tokens: number, at: number }
 
+/** A rate as GCRA (the token bucket as a schedule) reads it: the spacing of messages, and how far
+ *  ahead of its slot a message may come (the burst). */
+export interface Pace { intervalMs: number, toleranceMs: number }
+
+export function paceOf (rate: BucketRate): Pace {
+  if (!(rate.ratePerSec > 0) || !(rate.burst >= 1)) throw new RangeError(`a pace needs ratePerSec > 0 and burst >= 1, got ${rate.ratePerSec}/${rate.burst}`)
+  return { intervalMs: 1000 / rate.ratePerSec, toleranceMs: (rate.burst - 1) * 1000 / rate.ratePerSec }
+}
+
+/**
+ * One GCRA step: a message arriving at `now`, when the next one was due at `tat` (undefined: none
+ * yet), waits `wait` ms for its slot (0: it may go now), and the next is then due at `next`. The
+ * same schedule as a bucket of `burst` tokens refilled at `ratePerSec` (pure; property-tested).
+ */
+export function paceStep (tat: number | undefined, now: number, pace: Pace): { wait: number, next: number } {
+  const due = Math.max(tat ?? now, now)
+  return { wait: Math.max(0, due - now - pace.toleranceMs), next: due + pace.intervalMs }
+}
+
 export class TokenBuckets {
   private readonly rate: BucketRate
   private readonly now: () => number

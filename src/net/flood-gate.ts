@@ -14,7 +14,7 @@
 //   falls below the graylist threshold within a second or two, while a peer whose refusals are an
 //   occasional minority (a relay caught by timing, an honest node's stale copy) is never charged.
 
-import type { BucketRate } from '../federation/token-bucket.ts'
+import { paceOf, paceStep, type BucketRate, type Pace } from '../federation/token-bucket.ts'
 import { LruMap } from '../envelope/replay.ts'
 
 export type Outcome = 'good' | 'bad' | 'neutral'
@@ -23,8 +23,9 @@ export type Outcome = 'good' | 'bad' | 'neutral'
  * How one verdict counts towards the share of a peer's traffic that is bad. Timing (expired,
  * from-future) and equivocation (the signer's fault, relayed in good faith) and non-membership
  * (lapsed members' heartbeats) are nobody's flood; rate-limited, duplicate copies, messages on
- * topics this node does not carry (unknown-topic) and rejects are. An honest peer's odd message
- * in flight as a topic is dropped stays far below the share that costs it anything.
+ * topics this node does not carry (unknown-topic) and rejects are. Another node's message over its
+ * own per-sender rate, relayed in good faith (sender-rate-limited), is not the relay's. An honest
+ * peer's odd message in flight as a topic is dropped stays far below the share that costs it anything.
  */
 export function outcomeOf (action: 'accept' | 'reject' | 'ignore', reason?: string): Outcome {
   if (action === 'accept') return 'good'
@@ -67,8 +68,7 @@ interface Tally { good: number, bad: number, at: number }
 export class FloodGate {
   /** Per (peer, topic): the theoretical arrival time of the next message (GCRA), ms. */
   private readonly pace: LruMap<string, number>
-  private readonly intervalMs: number
-  private readonly toleranceMs: number
+  private readonly perPeer: Pace
   private readonly tallies: LruMap<string, Tally>
   private readonly init: Required<Omit<FloodGateInit, 'perPeer' | 'penalize'>> & Pick<FloodGateInit, 'penalize'>
   readonly numbers = { refused: 0, delayed: 0, charged: 0 }
@@ -77,9 +77,7 @@ export class FloodGate {
 
   constructor (init: FloodGateInit) {
     this.init = { badShare: 0.75, minBad: 20, weight: 0.25, halfLifeSec: 5, maxPeers: 10_000, maxDelayMs: 2000, now: Date.now, ...init }
-    if (!(init.perPeer.ratePerSec > 0) || !(init.perPeer.burst >= 1)) throw new RangeError('flood gate needs ratePerSec > 0 and burst >= 1')
-    this.intervalMs = 1000 / init.perPeer.ratePerSec
-    this.toleranceMs = (init.perPeer.burst - 1) * this.intervalMs
+    this.perPeer = paceOf(init.perPeer)
     this.pace = new LruMap(this.init.maxPeers)
     this.tallies = new LruMap(this.init.maxPeers)
   }
@@ -95,10 +93,9 @@ export class FloodGate {
     const t = this.tallies.get(peerId)
     if (t !== undefined && this.decay(t, now) && mostlyBad(t.good, t.bad, this.init.badShare, this.init.minBad)) { this.numbers.refused++; return -1 }
     const key = `${peerId} ${topic}`
-    const tat = Math.max(this.pace.get(key) ?? now, now)
-    const wait = Math.max(0, tat - now - this.toleranceMs)
+    const { wait, next } = paceStep(this.pace.get(key), now, this.perPeer)
     if (wait > this.init.maxDelayMs) { this.numbers.refused++; return -1 }
-    this.pace.set(key, tat + this.intervalMs)
+    this.pace.set(key, next)
     if (wait > 0) this.numbers.delayed++
     return wait
   }

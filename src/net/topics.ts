@@ -17,6 +17,8 @@ import type { GossipSub, GossipsubMessage } from '@libp2p/gossipsub'
 import type { Counters } from '../kernel/counters.ts'
 import type { Logger } from '../kernel/logger.ts'
 import { LruMap } from '../envelope/replay.ts'
+import { nodeIdFromPublicKey } from '../envelope/keys.ts'
+import type { OwnPace } from './own-pace.ts'
 
 export type TopicVerdict<T> =
   | { action: 'accept', value: T }
@@ -45,8 +47,11 @@ type Action = 'accept' | 'reject' | 'ignore'
 
 /** The admission the router consults after a route accepts (src/federation/admission.ts). */
 export interface TopicAdmission {
-  judgeTopic: (topic: string, value: unknown) => { ok: true } | { ok: false, action: 'reject' | 'ignore', reason: string, detail?: unknown }
+  judgeTopic: (topic: string, value: unknown) => { ok: true } | AdmissionRefusal
 }
+
+/** `sender`: the node whose own per-sender budget was exceeded, when that is the reason. */
+interface AdmissionRefusal { ok: false, action: 'reject' | 'ignore', reason: string, detail?: unknown, sender?: string }
 
 export class TopicRouter {
   private readonly routes = new Map<string, TopicRoute>()
@@ -57,6 +62,7 @@ export class TopicRouter {
   private readonly rejectListeners = new Set<RejectListener>()
   private admission?: TopicAdmission
   private traffic?: PeerTraffic
+  private ownPace?: OwnPace
   private readonly equivocationListeners = new Set<EquivocationListener>()
   /** Keys caught signing two versions of one id: nothing they sign is relayed any more. */
   private readonly equivocators = new LruMap<string, true>(10_000)
@@ -81,6 +87,7 @@ export class TopicRouter {
   }
 
   stop (): void {
+    this.ownPace?.stop()
     this.pubsub.removeEventListener('gossipsub:message', this.onMessage)
     Reflect.deleteProperty(this.pubsub.topicValidators, 'get')
   }
@@ -89,6 +96,8 @@ export class TopicRouter {
   onReject (l: RejectListener): () => void { this.rejectListeners.add(l); return () => this.rejectListeners.delete(l) }
   setAdmission (a: TopicAdmission | undefined): void { this.admission = a }
   setTraffic (t: PeerTraffic | undefined): void { this.traffic = t }
+  /** Paces what this node publishes as its own (src/net/own-pace.ts); stopped with the router. */
+  setOwnPace (p: OwnPace | undefined): void { this.ownPace = p }
   onEquivocation (l: EquivocationListener): () => void { this.equivocationListeners.add(l); return () => this.equivocationListeners.delete(l) }
   /** True when `pubkey` was caught equivocating. */
   isEquivocator (pubkey: string): boolean { return this.equivocators.has(pubkey) }
@@ -112,7 +121,13 @@ export class TopicRouter {
   topics (): string[] { return this.pubsub.getTopics() }
   subscribers (topic: string): PeerId[] { return this.pubsub.getSubscribers(topic) }
 
-  async publish (topic: string, data: Uint8Array): Promise<number> {
+  /**
+   * Publishes on a topic; the peers it went to. This node's own messages wait for their slot under
+   * its own pace; `relay` is for another author's bytes (charged to that author at every receiver,
+   * not to this node), which go at once.
+   */
+  async publish (topic: string, data: Uint8Array, opts: { relay?: boolean, signal?: AbortSignal } = {}): Promise<number> {
+    if (opts.relay !== true) await this.ownPace?.slot(opts.signal)
     const res = await this.pubsub.publish(topic, data)
     return res.recipients.length
   }
@@ -138,7 +153,10 @@ export class TopicRouter {
         // counted as rejected whatever the action, as before (stats readers rely on it)
         this.counters.inc('envelopes.rejected', admitted.reason)
         if (admitted.action === 'reject') for (const l of this.rejectListeners) l(admitted.reason, topic, from, admitted.detail)
-        this.traffic?.note(peer, admitted.action, admitted.reason, wait > 0)
+        // another node's message over its own rate, relayed in good faith, is its author's excess,
+        // not the relay's flood (the author's own copies, sent directly, still count against it)
+        const relayed = admitted.sender !== undefined && from.publicKey !== undefined && admitted.sender !== nodeIdFromPublicKey(from.publicKey.raw)
+        this.traffic?.note(peer, admitted.action, relayed ? 'sender-rate-limited' : admitted.reason, wait > 0)
         return admitted.action
       }
       this.validated.set(data, verdict.value)
@@ -173,7 +191,7 @@ export class TopicRouter {
   }
 
   /** The admission's refusal of an accepted value, or undefined when admitted. */
-  private admit (topic: string, value: unknown): { action: 'reject' | 'ignore', reason: string, detail?: unknown } | undefined {
+  private admit (topic: string, value: unknown): AdmissionRefusal | undefined {
     if (this.admission === undefined) return undefined
     let v
     try {

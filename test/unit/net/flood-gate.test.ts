@@ -21,7 +21,7 @@ describe('flood gate', () => {
     expect(outcomeOf('accept')).toBe('good')
     for (const r of ['bad-json', 'bad-signature', 'wrong-scope']) expect(outcomeOf('reject', r)).toBe('bad')
     for (const r of ['rate-limited', 'duplicate', 'unknown-topic']) expect(outcomeOf('ignore', r)).toBe('bad')
-    for (const r of ['expired', 'from-future', 'equivocation']) expect(outcomeOf('ignore', r)).toBe('neutral')
+    for (const r of ['expired', 'from-future', 'equivocation', 'sender-rate-limited']) expect(outcomeOf('ignore', r)).toBe('neutral')
     expect(outcomeOf('reject', 'not-member')).toBe('neutral')
   })
 

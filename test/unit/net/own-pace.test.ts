@@ -1,0 +1,69 @@
+// A node's own pace: whatever the pattern of its publications, what it sends on the schedule
+// paceStep gives (at OWN_SHARE of the peers' per-sender rate) is never refused by a peer's
+// per-sender bucket, even when the network delays each message by its own amount. OwnPace is
+// the thin shell: slots in call order, and a stop or an abort fails what still waits.
+
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import fc from 'fast-check'
+import { paceOf, paceStep, TokenBuckets } from '../../../src/federation/token-bucket.ts'
+import { OWN_SHARE, OwnPace } from '../../../src/net/own-pace.ts'
+
+describe('own pace', () => {
+  afterEach(() => { vi.useRealTimers() })
+
+  it('what leaves on the schedule is never refused by a receiver of the full rate, jitter included', () => {
+    fc.assert(fc.property(
+      fc.integer({ min: 5, max: 100 }), fc.integer({ min: 20, max: 200 }),
+      fc.array(fc.integer({ min: 0, max: 300 }), { minLength: 1, maxLength: 400 }),
+      fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { minLength: 400, maxLength: 400 }),
+      (rate, burst, gaps, jitters) => {
+        const own = paceOf({ ratePerSec: rate * OWN_SHARE, burst: Math.max(1, Math.floor(burst * OWN_SHARE)) })
+        // the network may hold a message back by up to what the share leaves spare
+        const maxJitterMs = 0.9 * (burst - Math.floor(burst * OWN_SHARE)) / (rate * OWN_SHARE) * 1000
+        let t = 0
+        let tat: number | undefined
+        const arrivals: number[] = []
+        gaps.forEach((g, i) => {
+          t += g
+          const { wait, next } = paceStep(tat, t, own)
+          tat = next
+          arrivals.push(t + wait + jitters[i] * maxJitterMs)
+        })
+        arrivals.sort((a, b) => a - b)
+        let now = 0
+        const receiver = new TokenBuckets({ ratePerSec: rate, burst }, { now: () => now })
+        for (const a of arrivals) { now = a; expect(receiver.take('sender')).toBe(true) }
+      }))
+  })
+
+  it('goes at once within its burst, then one slot per interval', () => {
+    const pace = paceOf({ ratePerSec: 10, burst: 3 })
+    let tat: number | undefined
+    const waits = [0, 0, 0, 0, 0].map(() => { const s = paceStep(tat, 1000, pace); tat = s.next; return s.wait })
+    expect(waits).toEqual([0, 0, 0, 100, 200])
+  })
+
+  it('releases publications in call order, and fails the waiting ones on stop or abort', async () => {
+    vi.useFakeTimers()
+    let now = 0
+    const pace = new OwnPace({ ratePerSec: 10, burst: 2 }, { share: 1, now: () => now })
+    const order: number[] = []
+    const slots = [0, 1, 2, 3].map(async (i) => { await pace.slot(); order.push(i) })
+    await Promise.resolve()
+    expect(pace.waiting).toBe(2)
+    now = 250
+    await vi.advanceTimersByTimeAsync(250)
+    await Promise.all(slots)
+    expect(order).toEqual([0, 1, 2, 3])
+    expect(pace.stats()).toMatchObject({ sent: 4, delayed: 2, waiting: 0 })
+
+    const ac = new AbortController()
+    const aborted = pace.slot(ac.signal)
+    const stopped = pace.slot()
+    ac.abort()
+    await expect(aborted).rejects.toMatchObject({ code: 'aborted' })
+    pace.stop()
+    await expect(stopped).rejects.toMatchObject({ code: 'aborted' })
+    expect(pace.waiting).toBe(0)
+  })
+})
