@@ -50,6 +50,44 @@ describe('envelope message ids', () => {
     expect(pageId('{"a":1}', 'swarm/1/global/questions')).toBe(daemonId('{"a":1}', 'swarm/1/global/questions'))
   })
 
+  it('stripping copies each string whole exactly as a byte-by-byte scan would, on any bytes', () => {
+    // the byte-by-byte scan the fast path replaced, kept as the oracle
+    const oracle = (data: Uint8Array): number[] => {
+      const out: number[] = []
+      const space = (b: number): boolean => b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09
+      const structural = (b: number): boolean => [0x7b, 0x7d, 0x5b, 0x5d, 0x3a, 0x2c].includes(b)
+      let inString = false
+      for (let i = 0; i < data.length; i++) {
+        const b = data[i]
+        if (inString) {
+          out.push(b)
+          if (b === 0x5c && i + 1 < data.length) out.push(data[++i])
+          else if (b === 0x22) inString = false
+          continue
+        }
+        if (space(b)) {
+          let j = i
+          while (j + 1 < data.length && space(data[j + 1])) j++
+          const before = out.length === 0 ? -1 : out[out.length - 1]
+          const after = j + 1 < data.length ? data[j + 1] : -1
+          if (before === -1 || after === -1 || structural(before) || structural(after)) { i = j; continue }
+          for (; i <= j; i++) out.push(data[i])
+          i = j
+          continue
+        }
+        if (b === 0x22) inString = true
+        out.push(b)
+      }
+      return out
+    }
+    const bytes = fc.array(fc.constantFrom(0x22, 0x5c, 0x20, 0x0a, 0x7b, 0x7d, 0x3a, 0x2c, 0x61, 0x31, 0xc3), { maxLength: 80 }).map((a) => new Uint8Array(a))
+    fc.assert(fc.property(bytes, (data) => { expect([...stripJsonSpace(data)]).toEqual(oracle(data)) }), { numRuns: 5000 })
+    fc.assert(fc.property(fc.jsonValue({ maxDepth: 3 }), (value) => {
+      const data = enc(JSON.stringify(value, null, 1))
+      expect([...stripJsonSpace(data)]).toEqual(oracle(data))
+    }), { numRuns: 500 })
+  })
+
   it('stripping: spaced JSON strips to the compact text; a text stripping to valid compact JSON parses to the same value', () => {
     const dec = (b: Uint8Array): string => new TextDecoder().decode(b)
     fc.assert(fc.property(fc.jsonValue({ maxDepth: 4 }), fc.constantFrom(1, 2, '\t', '\n '), (value, space) => {
