@@ -19,6 +19,7 @@ import type { Logger } from '../kernel/logger.ts'
 import { LruMap } from '../envelope/replay.ts'
 import { nodeIdFromPublicKey } from '../envelope/keys.ts'
 import type { OwnPace } from './own-pace.ts'
+import { refuseUnroutedTopics } from './unrouted-topics.ts'
 
 export type TopicVerdict<T> =
   | { action: 'accept', value: T }
@@ -68,7 +69,8 @@ export class TopicRouter {
   private readonly equivocators = new LruMap<string, true>(10_000)
   private readonly onMessage = (evt: CustomEvent<GossipsubMessage>): void => { void this.dispatch(evt.detail) }
   /** The validator of every topic without one of its own (nothing here subscribes to it). */
-  private readonly unrouted = async (from: PeerId): Promise<Action> => this.settle(from.toString(), 'ignore', 'unknown-topic')
+  private readonly unrouted = (from: PeerId): 'ignore' => this.settle(from.toString(), 'ignore', 'unknown-topic') as 'ignore'
+  private routeUnrouted?: () => void
 
   constructor (pubsub: GossipSub, counters: Counters, log: Logger) {
     this.pubsub = pubsub
@@ -78,18 +80,14 @@ export class TopicRouter {
 
   start (): void {
     this.pubsub.addEventListener('gossipsub:message', this.onMessage)
-    // Gossipsub takes a message on a topic without a validator as valid: cached, and forwarded
-    // to that topic's direct and floodsub peers. A topic nobody here subscribes to (a stranger's,
-    // or a retired one such as the old per-question channel topics) is nobody's to carry:
-    // gossipsub's one lookup of a topic's validator falls back to a refusal, counted.
-    const validators = this.pubsub.topicValidators
-    validators.get = (topic: string) => Map.prototype.get.call(validators, topic) ?? this.unrouted as any
+    // a topic nobody here subscribes to is refused, counted (src/net/unrouted-topics.ts)
+    this.routeUnrouted = refuseUnroutedTopics(this.pubsub as unknown as { topicValidators: Map<string, unknown> }, this.unrouted)
   }
 
   stop (): void {
     this.ownPace?.stop()
     this.pubsub.removeEventListener('gossipsub:message', this.onMessage)
-    Reflect.deleteProperty(this.pubsub.topicValidators, 'get')
+    this.routeUnrouted?.()
   }
 
   route (topic: string, route: TopicRoute): void { this.routes.set(topic, route) }

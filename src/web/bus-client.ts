@@ -22,6 +22,7 @@ import {
 import { createOpener, SEALED_TYPE } from '../bus/private.ts'
 import type { Opener, SealedEnvelope } from '../bus/private.ts'
 import { encodeJson, handleRequests } from '../net/rpc.ts'
+import { refuseUnroutedTopics } from '../net/unrouted-topics.ts'
 import type { BrowserNode } from './node.ts'
 import type { PeerId } from '@libp2p/interface'
 
@@ -70,6 +71,7 @@ export class BusClient extends EventTarget {
   private readonly defaultTtlSec: number
   private readonly timers = new Set<ReturnType<typeof setTimeout>>()
   private tick?: ReturnType<typeof setInterval>
+  private unrouted?: () => void
   private readonly onSubscriptionChange = (evt: CustomEvent<{ peerId: PeerId, subscriptions: Array<{ topic: string, subscribe: boolean }> }>): void => {
     this.reannounce(evt.detail.peerId, evt.detail.subscriptions)
   }
@@ -105,12 +107,15 @@ export class BusClient extends EventTarget {
     }
     pubsub.topicValidators.set(PRIVATE_TOPIC, async (_peer, msg) => await this.onPrivateTopic(msg.data))
     pubsub.subscribe(PRIVATE_TOPIC)
+    // nothing the page does not subscribe to is kept or forwarded (src/net/unrouted-topics.ts)
+    this.unrouted = refuseUnroutedTopics(pubsub as unknown as { topicValidators: Map<string, unknown> }, () => TopicValidatorResult.Ignore)
     await handleRequests(this.node, PROTOCOL_DELIVERY, async (req) => encodeJson(await onDelivery(this, req, DELIVERY_TYPES)), { maxInboundStreams: 32, timeoutMs: 10_000 })
     pubsub.addEventListener('subscription-change', this.onSubscriptionChange)
     this.tick = setInterval(() => { void this.presence.tick() }, this.heartbeatSec * 1000)
   }
 
   async stop (): Promise<void> {
+    this.unrouted?.()
     clearInterval(this.tick)
     for (const t of this.timers) clearTimeout(t)
     this.node.services.pubsub.removeEventListener('subscription-change', this.onSubscriptionChange)
