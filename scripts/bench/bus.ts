@@ -16,6 +16,7 @@ const N = Number(process.env.BENCH_BUS_NODES ?? 10)
 // ≥ 500 samples: with 100, one outlier decides the p99 (issue 22)
 const QUESTIONS = Number(process.env.BENCH_BUS_QUESTIONS ?? 500)
 const BURST = Number(process.env.BENCH_BUS_BURST ?? 2000)
+const WARMUP = Number(process.env.BENCH_BUS_WARMUP ?? 50)
 const TEXT = 'What is the safest way to rotate a federation-wide trust root without breaking older nodes? ' + 'Context: mixed versions, partial connectivity. '.repeat(6)
 
 interface Bench extends BenchDaemon { events: Array<Record<string, any>> }
@@ -71,8 +72,11 @@ async function fanout (): Promise<Figure[]> {
     await Promise.all(ds.map(async (d) => await d.client.call('bench.raw-subscribe')))
     await sleep(3000) // gossipsub meshes form on heartbeats (1 s)
 
-    // warm-up (JIT, streams, meshes)
-    for (let i = 0; i < 5; i++) {
+    // warm-up (JIT, streams, meshes): every daemon asks a few and receives ~50 before anything
+    // is timed. With 5 rounds, the first ~35 timed questions still ran unoptimised code and
+    // held most of the p99's outliers (up to 54 ms against a 19 ms median): a daemon's cold
+    // start, not its steady tail
+    for (let i = 0; i < WARMUP; i++) {
       await ds[i % N].client.call('ask', { text: TEXT, scope: 'global', ttlSec: 600 })
       await ds[i % N].client.call('bench.raw-publish', { text: TEXT })
       await sleep(100)
