@@ -1,4 +1,5 @@
-// This node's own publications, paced below the per-sender rate its peers enforce. Every node
+// This node's own publications, paced below the per-sender rate its peers enforce (the daemon's
+// and the page's: no node: imports). Every node
 // admits at most `rateLimit.perSender` messages a second from one sender (burst included) and
 // ignores the rest (src/federation/admission.ts); a neighbour the sender reaches directly also
 // counts those refusals against it, and enough of them graylist it. So an honest node that asks
@@ -14,6 +15,10 @@ import { paceOf, paceStep, type BucketRate, type Pace } from '../federation/toke
 
 /** Share of the peers' per-sender rate (and burst) this node uses for its own messages. */
 export const OWN_SHARE = 0.8
+
+/** The per-sender rate every node enforces by default (config/default.json `rateLimit.perSender`;
+ *  a unit test keeps the two equal): what the page, which has no config, paces itself against. */
+export const DEFAULT_PER_SENDER: BucketRate = { ratePerSec: 20, burst: 60 }
 
 export class OwnPace {
   private readonly pace: Pace

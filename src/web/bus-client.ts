@@ -116,6 +116,7 @@ export class BusClient extends EventTarget {
 
   async stop (): Promise<void> {
     this.unrouted?.()
+    this.wire.pace.stop()
     clearInterval(this.tick)
     for (const t of this.timers) clearTimeout(t)
     this.node.services.pubsub.removeEventListener('subscription-change', this.onSubscriptionChange)

@@ -5,6 +5,7 @@ import { PROTOCOL_DELIVERY } from '../constants.ts'
 import { encodeSignature, envelopeSigningInput, nobleEd25519, nodeIdFromPublicKey, type Ed25519Backend, type EnvelopeBase, type Signer } from '../envelope/index.ts'
 import { seal } from '../bus/private.ts'
 import { decodeJson, request } from '../net/rpc.ts'
+import { DEFAULT_PER_SENDER, OwnPace } from '../net/own-pace.ts'
 import type { BrowserNode } from './node.ts'
 import type { PeerId } from '@libp2p/interface'
 
@@ -16,6 +17,8 @@ export class PageWire {
   private readonly ed: Ed25519Backend
   /** Signs synchronously (noble): seal() signs the sealed wrapper inside the builder. */
   private readonly sealSigner: Signer
+  /** The page's own messages keep under the per-sender rate the daemons enforce (src/net/own-pace.ts). */
+  readonly pace = new OwnPace(DEFAULT_PER_SENDER)
 
   constructor (node: BrowserNode, seed: Uint8Array, ed: Ed25519Backend, signer: Signer) {
     this.node = node
@@ -38,6 +41,7 @@ export class PageWire {
   /** Publishes on a topic; how many peers it went to (0 on any failure). */
   async publish (topic: string, text: string): Promise<number> {
     try {
+      await this.pace.slot()
       return (await this.node.services.pubsub.publish(topic, encoder.encode(text))).recipients.length
     } catch {
       return 0

@@ -6,7 +6,8 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import fc from 'fast-check'
 import { paceOf, paceStep, TokenBuckets } from '../../../src/federation/token-bucket.ts'
-import { OWN_SHARE, OwnPace } from '../../../src/net/own-pace.ts'
+import { DEFAULT_PER_SENDER, OWN_SHARE, OwnPace } from '../../../src/net/own-pace.ts'
+import defaults from '../../../config/default.json' with { type: 'json' }
 
 describe('own pace', () => {
   afterEach(() => { vi.useRealTimers() })
@@ -34,6 +35,10 @@ describe('own pace', () => {
         const receiver = new TokenBuckets({ ratePerSec: rate, burst }, { now: () => now })
         for (const a of arrivals) { now = a; expect(receiver.take('sender')).toBe(true) }
       }))
+  })
+
+  it('the page paces itself against the daemons\' default per-sender rate', () => {
+    expect(DEFAULT_PER_SENDER).toEqual(defaults.rateLimit.perSender)
   })
 
   it('goes at once within its burst, then one slot per interval', () => {
