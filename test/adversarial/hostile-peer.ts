@@ -129,24 +129,27 @@ export interface FloodOptions {
  * Offers `messages` to every target at `ratePerSec` for `durationMs`, in 10 ms batches. A batch
  * is held back from a target that has not taken 1 MiB already queued for it (a real flooder keeps
  * its connection too: libp2p aborts a stream whose write buffer overflows). Resolves with the
- * count offered and the fewest any target was actually sent.
+ * count offered, the fewest any target was actually sent, and `rate`: the slowest target's
+ * messages per second while it still took them (until it hung up, or the flood ended), so a
+ * daemon that disconnects the flooder early does not read as a weak flood.
  */
-export async function flood (h: HostilePeer, o: FloodOptions): Promise<{ sent: number, delivered: number, ms: number }> {
+export async function flood (h: HostilePeer, o: FloodOptions): Promise<{ sent: number, delivered: number, ms: number, rate: number }> {
   const t0 = Date.now()
   let sent = 0
-  const perTarget = new Map(o.targets.map((p) => [p, 0]))
+  const perTarget = new Map(o.targets.map((p) => [p, { n: 0, lastMs: 0 }]))
   while (Date.now() - t0 < o.durationMs && o.signal?.aborted !== true) {
     const due = Math.floor((Date.now() - t0) * o.ratePerSec / 1000)
     if (due > sent) {
       const batch: string[] = []
       for (let i = sent; i < due; i++) batch.push(o.messages[i % o.messages.length])
-      for (const p of o.targets) {
+      for (const [p, t] of perTarget) {
         if (h.backlog(p) > 1024 * 1024) continue
-        if (h.sendManyTo(p, o.topic, batch)) perTarget.set(p, (perTarget.get(p) ?? 0) + batch.length)
+        if (h.sendManyTo(p, o.topic, batch)) { t.n += batch.length; t.lastMs = Date.now() - t0 }
       }
       sent = due
     }
     await new Promise((resolve) => setTimeout(resolve, 10))
   }
-  return { sent, delivered: Math.min(...perTarget.values()), ms: Date.now() - t0 }
+  const targets = [...perTarget.values()]
+  return { sent, delivered: Math.min(...targets.map((t) => t.n)), ms: Date.now() - t0, rate: Math.min(...targets.map((t) => t.lastMs > 0 ? t.n / (t.lastMs / 1000) : 0)) }
 }
