@@ -19,7 +19,9 @@ import { figure, median, percentile, type Figure } from './figure.ts'
 
 const ROOT = resolve(import.meta.dirname, '..', '..')
 const N = Number(process.env.BENCH_CHANNEL_NODES ?? 10)
-const ROUNDS = Number(process.env.BENCH_CHANNEL_ROUNDS ?? 60)
+// ≥ 300 samples: with 60, the p99 is nearly the maximum, one outlier
+const ROUNDS = Number(process.env.BENCH_CHANNEL_ROUNDS ?? 300)
+const WARMUP = Number(process.env.BENCH_CHANNEL_WARMUP ?? 30)
 const RESUME = Number(process.env.BENCH_CHANNEL_RESUME ?? 500)
 const RAW_TOPIC = 'swarm/bench/raw-channel'
 const TEXT = 'The relay listens on 4001 unless config.json says otherwise; check swarm status. '.repeat(3)
@@ -68,7 +70,8 @@ async function converge (nodes: BusNode[], edges: Array<[number, number]>): Prom
   let busBytes = 0
   let rawBytes = 0
   let missing = 0
-  for (let r = -5; r < ROUNDS; r++) {
+  // warm-up rounds (r < 0) are not timed: JIT, streams, meshes
+  for (let r = -WARMUP; r < ROUNDS; r++) {
     const from = Math.floor(rand() * N)
     const n = nodes[from]
     const e = buildContribution(n.identity, { questionId: qid, kind: 'fact', text: TEXT, confidence: 0.5 }, n.bus.ctx.chain(qid))
@@ -88,6 +91,7 @@ async function converge (nodes: BusNode[], edges: Array<[number, number]>): Prom
     await sleep(40)
     if (r >= 0) { if (okRaw) raw.push(reached(from, id, t0) as number); else missing++; rawBytes += wireBytes - before }
   }
+  if (process.env.BENCH_CHANNEL_DEBUG === '1') process.stderr.write(`bus ${JSON.stringify(bus.map(Math.round))}\nraw ${JSON.stringify(raw.map(Math.round))}\n`)
   const degree = (2 * edges.length) / N
   const p50 = median(bus)
   const p99 = percentile(bus, 99)
