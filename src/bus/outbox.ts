@@ -54,11 +54,11 @@ export class Outbox {
   }
 
   /** Signs nothing itself: takes a built envelope, seals it for private channels, admits it locally, publishes it. */
-  async publishChannel (ch: Channel, e: EnvelopeBase): Promise<{ wire: string, excluded?: string }> {
+  async publishChannel (ch: Channel, e: EnvelopeBase, opts: { spare?: boolean } = {}): Promise<{ wire: string, excluded?: string }> {
     const wire = this.wireOf(ch, e)
     this.ctx.validator.remember(e)
     const excluded = await this.admitOwn(ch, e, wire)
-    await this.publishOnScope(ch, wire)
+    await this.publishOnScope(ch, wire, opts)
     return excluded === undefined ? { wire } : { wire, excluded }
   }
 
@@ -102,8 +102,9 @@ export class Outbox {
     this.heldTimer = undefined
   }
 
-  /** A channel envelope's bytes on the topics of its question's scope (`relay`: not this node's own, so not paced). */
-  async publishOnScope (ch: Channel, wire: string, opts: { relay?: boolean } = {}): Promise<void> {
+  /** A channel envelope's bytes on the topics of its question's scope (`relay`: not this node's own,
+   *  so not paced; `spare`: a heartbeat, paced behind everything else). */
+  async publishOnScope (ch: Channel, wire: string, opts: { relay?: boolean, spare?: boolean } = {}): Promise<void> {
     const { config, identity } = this.ctx.c
     const named = this.ctx.book.records.get(ch.questionId)?.federations ?? []
     const bytes = encoder.encode(wire)

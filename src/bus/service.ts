@@ -51,7 +51,7 @@ export class QuestionBus implements SwarmService {
     this.ctx = new BusContext(c, this.reputation)
     this.store = this.ctx.store
     this.outbox = new Outbox(this.ctx)
-    this.watchdog = new Watchdog(this.ctx, { publishChannel: async (ch, e) => await this.outbox.publishChannel(ch, e), leave: async (qid) => { await this.leave(qid) } })
+    this.watchdog = new Watchdog(this.ctx, { publishChannel: async (ch, e, opts) => await this.outbox.publishChannel(ch, e, opts), leave: async (qid) => { await this.leave(qid) } })
     const effects = new Effects(this.ctx, {
       join: async (qid, role) => await this.join(qid, role),
       publishChannel: async (ch, e) => await this.outbox.publishChannel(ch, e),

@@ -11,7 +11,8 @@ import { now, PRUNE_AFTER_MS, type BusContext } from './context.ts'
 const SWEEP_EVERY_MS = 10 * 60_000
 
 export interface WatchdogTargets {
-  publishChannel: (ch: Channel, e: EnvelopeBase) => Promise<unknown>
+  /** `spare`: a heartbeat, sent only with capacity nothing else is waiting for (src/net/own-pace.ts). */
+  publishChannel: (ch: Channel, e: EnvelopeBase, opts?: { spare?: boolean }) => Promise<unknown>
   leave: (qid: string) => Promise<void>
 }
 
@@ -100,12 +101,13 @@ export class Watchdog {
 
   /**
    * One heartbeat, not awaited: with many channels open, this node's own pace spreads them out
-   * (src/net/own-pace.ts), and a channel whose last one has not left yet gets no second.
+   * (src/net/own-pace.ts) behind anything else it publishes, and a channel whose last one has not
+   * left yet gets no second.
    */
   private heartbeat (rec: QuestionRecord, ch: Channel): void {
     if (this.beating.has(rec.id)) { this.ctx.c.counters.inc('bus.heartbeats', 'still-waiting'); return }
     this.beating.add(rec.id)
-    this.to.publishChannel(ch, buildPresence(this.ctx.c.identity, { questionId: rec.id, event: 'heartbeat', role: this.ctx.presenceRole(rec) }, this.ctx.chain(rec.id)))
+    this.to.publishChannel(ch, buildPresence(this.ctx.c.identity, { questionId: rec.id, event: 'heartbeat', role: this.ctx.presenceRole(rec) }, this.ctx.chain(rec.id)), { spare: true })
       .catch((err) => { this.ctx.log.debug('heartbeat failed', { id: rec.id, err: (err as Error).message }) })
       .finally(() => { this.beating.delete(rec.id) })
   }

@@ -20,12 +20,20 @@ export const OWN_SHARE = 0.8
  *  a unit test keeps the two equal): what the page, which has no config, paces itself against. */
 export const DEFAULT_PER_SENDER: BucketRate = { ratePerSec: 20, burst: 60 }
 
+interface Waiter { resolve: () => void, fail: (err: Error) => void, since: number }
+
 export class OwnPace {
   private readonly pace: Pace
   private readonly now: () => number
   /** When the next publication is due (GCRA). */
   private tat?: number
-  private readonly sleeping = new Set<{ timer: ReturnType<typeof setTimeout>, fail: (err: Error) => void }>()
+  /**
+   * Publications waiting for a slot, in call order. `spare` is for what only fills capacity left
+   * over (heartbeats): a question or an answer made while hundreds of channels' heartbeats wait
+   * goes ahead of them, not behind.
+   */
+  private readonly lines = { first: [] as Waiter[], spare: [] as Waiter[] }
+  private timer?: ReturnType<typeof setTimeout>
   readonly numbers = { sent: 0, delayed: 0, delayedMs: 0 }
 
   constructor (perSender: BucketRate, opts: { share?: number, now?: () => number } = {}) {
@@ -35,39 +43,72 @@ export class OwnPace {
   }
 
   /**
-   * Resolves when this node's next publication may go. Slots are taken in call order, so
-   * publications leave in the order they were made. Rejects when `signal` aborts (the slot it held
-   * stays spent) or the pace is stopped.
+   * Resolves when this node's next publication may go: at once within the burst, else when a
+   * slot comes, in call order within its line (`spare` ones only when no other waits). Rejects
+   * when `signal` aborts or the pace is stopped.
    */
-  async slot (signal?: AbortSignal): Promise<void> {
+  async slot (signal?: AbortSignal, opts: { spare?: boolean } = {}): Promise<void> {
     signal?.throwIfAborted()
-    const { wait, next } = paceStep(this.tat, this.now(), this.pace)
-    this.tat = next
     this.numbers.sent++
-    if (wait <= 0) return
-    this.numbers.delayed++
-    this.numbers.delayedMs += wait
+    if (this.waiting === 0) {
+      const { wait, next } = paceStep(this.tat, this.now(), this.pace)
+      if (wait <= 0) { this.tat = next; return }
+    }
+    const line = opts.spare === true ? this.lines.spare : this.lines.first
     await new Promise<void>((resolve, reject) => {
-      const entry = {
-        timer: setTimeout(() => { done(); resolve() }, wait),
-        fail: (err: Error) => { clearTimeout(entry.timer); done(); reject(err) }
+      const onAbort = (): void => {
+        const i = line.indexOf(w)
+        if (i >= 0) line.splice(i, 1)
+        w.fail(new SwarmError('aborted', 'publication cancelled before its slot'))
       }
-      const onAbort = (): void => { entry.fail(new SwarmError('aborted', 'publication cancelled before its slot')) }
-      const done = (): void => { this.sleeping.delete(entry); signal?.removeEventListener('abort', onAbort) }
-      this.sleeping.add(entry)
+      const w: Waiter = {
+        since: this.now(),
+        resolve: () => { signal?.removeEventListener('abort', onAbort); resolve() },
+        fail: (err) => { signal?.removeEventListener('abort', onAbort); reject(err) }
+      }
       signal?.addEventListener('abort', onAbort, { once: true })
+      line.push(w)
+      this.arm()
     })
   }
 
   /** Publications waiting for their slot. */
-  get waiting (): number { return this.sleeping.size }
+  get waiting (): number { return this.lines.first.length + this.lines.spare.length }
 
   /** Fails every waiting publication (the daemon is stopping). */
   stop (): void {
-    for (const s of [...this.sleeping]) s.fail(new SwarmError('aborted', 'the daemon is stopping: publication not sent'))
+    clearTimeout(this.timer)
+    this.timer = undefined
+    const all = [...this.lines.first, ...this.lines.spare]
+    this.lines.first.length = 0
+    this.lines.spare.length = 0
+    for (const w of all) w.fail(new SwarmError('aborted', 'the daemon is stopping: publication not sent'))
   }
 
   stats (): Record<string, number> {
     return { ...this.numbers, waiting: this.waiting }
+  }
+
+  /** One timer for the next slot while anything waits. */
+  private arm (): void {
+    if (this.timer !== undefined || this.waiting === 0) return
+    const { wait } = paceStep(this.tat, this.now(), this.pace)
+    this.timer = setTimeout(() => { this.timer = undefined; this.release() }, Math.max(0, wait))
+  }
+
+  /** Lets go every waiter whose slot has come, the first line before the spare one. */
+  private release (): void {
+    for (;;) {
+      const line = this.lines.first.length > 0 ? this.lines.first : this.lines.spare
+      if (line.length === 0) break
+      const { wait, next } = paceStep(this.tat, this.now(), this.pace)
+      if (wait > 0) break
+      this.tat = next
+      const w = line.shift() as Waiter
+      this.numbers.delayed++
+      this.numbers.delayedMs += this.now() - w.since
+      w.resolve()
+    }
+    this.arm()
   }
 }

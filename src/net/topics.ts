@@ -121,11 +121,11 @@ export class TopicRouter {
 
   /**
    * Publishes on a topic; the peers it went to. This node's own messages wait for their slot under
-   * its own pace; `relay` is for another author's bytes (charged to that author at every receiver,
-   * not to this node), which go at once.
+   * its own pace (`spare`: only with capacity nothing else waits for); `relay` is for another
+   * author's bytes (charged to that author at every receiver, not to this node), which go at once.
    */
-  async publish (topic: string, data: Uint8Array, opts: { relay?: boolean, signal?: AbortSignal } = {}): Promise<number> {
-    if (opts.relay !== true) await this.ownPace?.slot(opts.signal)
+  async publish (topic: string, data: Uint8Array, opts: { relay?: boolean, spare?: boolean, signal?: AbortSignal } = {}): Promise<number> {
+    if (opts.relay !== true) await this.ownPace?.slot(opts.signal, { spare: opts.spare })
     const res = await this.pubsub.publish(topic, data)
     return res.recipients.length
   }

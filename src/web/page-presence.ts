@@ -73,6 +73,6 @@ export class PagePresence {
     const signed = await this.bus.wire.signed(e)
     if (admit) { await this.bus.publishChannel(view, signed); return }
     this.bus.validator.remember(signed)
-    for (const topic of this.bus.channelTopicsOf(view)) await this.bus.wire.publish(topic, this.bus.wireOf(view, signed))
+    for (const topic of this.bus.channelTopicsOf(view)) await this.bus.wire.publish(topic, this.bus.wireOf(view, signed), { spare: true })
   }
 }

@@ -48,25 +48,34 @@ describe('own pace', () => {
     expect(waits).toEqual([0, 0, 0, 100, 200])
   })
 
-  it('releases publications in call order, and fails the waiting ones on stop or abort', async () => {
+  it('releases publications in call order, a spare one (a heartbeat) only when no other waits', async () => {
     vi.useFakeTimers()
     let now = 0
     const pace = new OwnPace({ ratePerSec: 10, burst: 2 }, { share: 1, now: () => now })
-    const order: number[] = []
-    const slots = [0, 1, 2, 3].map(async (i) => { await pace.slot(); order.push(i) })
+    const order: string[] = []
+    const go = async (name: string, spare = false): Promise<void> => { await pace.slot(undefined, { spare }); order.push(name) }
+    const all = [go('a'), go('b'), go('heartbeat', true), go('c'), go('d')]
     await Promise.resolve()
-    expect(pace.waiting).toBe(2)
-    now = 250
-    await vi.advanceTimersByTimeAsync(250)
-    await Promise.all(slots)
-    expect(order).toEqual([0, 1, 2, 3])
-    expect(pace.stats()).toMatchObject({ sent: 4, delayed: 2, waiting: 0 })
+    expect(order).toEqual(['a', 'b'])
+    expect(pace.waiting).toBe(3)
+    for (let t = 0; t < 4; t++) { now += 100; await vi.advanceTimersByTimeAsync(100) }
+    await Promise.all(all)
+    expect(order).toEqual(['a', 'b', 'c', 'd', 'heartbeat'])
+    expect(pace.stats()).toMatchObject({ sent: 5, delayed: 3, waiting: 0 })
+  })
 
+  it('fails a waiting publication on abort or stop, and forgets it', async () => {
+    vi.useFakeTimers()
+    const now = 0
+    const pace = new OwnPace({ ratePerSec: 10, burst: 1 }, { share: 1, now: () => now })
+    await pace.slot()
     const ac = new AbortController()
     const aborted = pace.slot(ac.signal)
-    const stopped = pace.slot()
+    const stopped = pace.slot(undefined, { spare: true })
+    expect(pace.waiting).toBe(2)
     ac.abort()
     await expect(aborted).rejects.toMatchObject({ code: 'aborted' })
+    expect(pace.waiting).toBe(1)
     pace.stop()
     await expect(stopped).rejects.toMatchObject({ code: 'aborted' })
     expect(pace.waiting).toBe(0)
