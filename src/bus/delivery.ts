@@ -45,7 +45,7 @@ export class DeliveryPolicy {
    * that could not hear each other while it was away), and what history brings is re-published.
    */
   private readonly rejoining = new Map<string, number>()
-  private readonly toRepublish = new Map<string, Array<{ created: number, wire: string }>>()
+  private readonly toRepublish = new Map<string, Array<{ created: number, wire: string, own: boolean }>>()
   private readonly backfilling = new Map<string, Promise<void>>()
   private backfillFree = BACKFILL_CONCURRENCY
   private readonly backfillQueue: Array<() => void> = []
@@ -128,11 +128,12 @@ export class DeliveryPolicy {
     // partition through it that has healed); the same bytes on the same topic are a duplicate to
     // everyone who did
     if (source.kind === 'history' && out.applied === undefined && out.effects.some((fx) => fx.type === 'entry') && Date.parse(e['created-at']) >= now() - REPUBLISH_WINDOW_MS) {
-      if (filled) void this.outbox.republish(ch, d.wire)
+      const own = e.sender['node/id'] === this.ctx.me
+      if (filled) void this.outbox.republish(ch, d.wire, own)
       else if (this.rejoining.has(qid)) {
         // after the backfill, so that a restarted member first completes its own log
         const list = this.toRepublish.get(qid) ?? []
-        list.push({ created: Date.parse(e['created-at']), wire: d.wire })
+        list.push({ created: Date.parse(e['created-at']), wire: d.wire, own })
         if (list.length > REPUBLISH_MAX) { list.sort((a, b) => b.created - a.created); list.length = REPUBLISH_MAX }
         this.toRepublish.set(qid, list)
       }
@@ -320,7 +321,7 @@ export class DeliveryPolicy {
       const list = this.toRepublish.get(qid) ?? []
       this.toRepublish.delete(qid)
       const ch = this.ctx.book.channels.get(qid)
-      if (ch !== undefined) for (const x of list.sort((a, b) => a.created - b.created)) await this.outbox.republish(ch, x.wire)
+      if (ch !== undefined) for (const x of list.sort((a, b) => a.created - b.created)) await this.outbox.republish(ch, x.wire, x.own)
     }
   }
 

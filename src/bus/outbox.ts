@@ -62,10 +62,11 @@ export class Outbox {
     return excluded === undefined ? { wire } : { wire, excluded }
   }
 
-  /** Publishes again a channel envelope learnt outside gossip (its author's bytes); counted. */
-  async republish (ch: Channel, wire: string): Promise<void> {
+  /** Publishes again a channel envelope learnt outside gossip (its author's bytes); counted. Paced
+   *  when this node wrote it (`own`: receivers charge it to this node), relayed at once otherwise. */
+  async republish (ch: Channel, wire: string, own: boolean): Promise<void> {
     this.ctx.c.counters.inc('bus.republished')
-    await this.publishOnScope(ch, wire, { relay: true })
+    await this.publishOnScope(ch, wire, { relay: !own })
   }
 
   /**

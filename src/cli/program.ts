@@ -37,11 +37,16 @@ export async function buildProgram (io: CliIO, argv?: string[]): Promise<Command
   return program
 }
 
-/** The command argv names (`swarm help ask` names ask), or none. */
+/** The command argv names (`swarm help ask` names ask), or none. After `--`, only the command
+ *  word itself counts (`swarm -- id` runs id, as commander dispatches it); later words belong to
+ *  the command (`swarm consensus gate … -- CMD`). */
 function namedCommand (argv: string[]): string[] {
   const words: string[] = []
   for (let i = 0; i < argv.length && words.length < 2; i++) {
-    if (argv[i] === '--') break
+    if (argv[i] === '--') {
+      if (words.length === 0 && i + 1 < argv.length) words.push(argv[i + 1])
+      break
+    }
     if (argv[i] === '--home') { i++; continue }
     if (!argv[i].startsWith('-')) words.push(argv[i])
   }

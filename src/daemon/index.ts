@@ -175,6 +175,9 @@ export class Daemon {
     // this node's own messages keep under the per-sender rate its peers enforce (src/net/own-pace.ts)
     const ownPace = new OwnPace(config.rateLimit.perSender)
     this.topics.setOwnPace(ownPace)
+    // a relay is not charged for another node's excess while it passes on no more of that node
+    // than its own per-sender bucket could have let through (half again, for timing)
+    this.topics.setRelayBudget({ ratePerSec: config.rateLimit.perSender.ratePerSec * 1.5, burst: config.rateLimit.perSender.burst * 1.5 })
     // every part's direct streams pass the admission (hello stays open: it is how members are learned)
     const streamLimits = gateInboundStreams(this.libp2p, {
       protocols: GATED_PROTOCOLS,

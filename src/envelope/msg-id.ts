@@ -97,24 +97,22 @@ export function stripJsonSpace (data: Uint8Array, prefix?: Uint8Array): Uint8Arr
   if (prefix !== undefined) { out.set(prefix); o = prefix.length }
   const start = o
   const n = data.length
-  // the next backslash at or after where a string starts (-1: none left)
-  let backslash = data.indexOf(0x5c)
+  // the next quote and backslash at or after where the scan is (n: none left), searched again only
+  // once the scan has passed them, so a string of many escapes costs one pass, not one per escape
+  let quote = -1
+  let backslash = -1
   for (let i = 0; i < n; i++) {
     const b = data[i]
     if (b === 0x22) {
       // a string, copied whole up to its closing quote (a backslash takes the byte after it
       // along, so an escaped quote does not end it): most of an envelope is string content, and
       // native searches and one copy beat a loop over its bytes
-      if (backslash >= 0 && backslash <= i) backslash = data.indexOf(0x5c, i + 1)
       let end = i + 1
       for (;;) {
-        const quote = data.indexOf(0x22, end)
-        if (backslash >= 0 && (quote < 0 || backslash < quote)) {
-          end = backslash + 2
-          backslash = end < n ? data.indexOf(0x5c, end) : -1
-          continue
-        }
-        end = quote < 0 ? n : quote + 1
+        if (quote < end) { quote = end < n ? data.indexOf(0x22, end) : -1; if (quote < 0) quote = n }
+        if (backslash < end) { backslash = end < n ? data.indexOf(0x5c, end) : -1; if (backslash < 0) backslash = n }
+        if (backslash < quote) { end = backslash + 2; continue }
+        end = quote < n ? quote + 1 : n
         break
       }
       end = Math.min(end, n)

@@ -23,8 +23,9 @@ export async function serveQuestions (server: McpServer, client: SwarmClient, re
   const announce = async (notice: QuestionNotice): Promise<void> => {
     if (announced.has(notice.id)) return
     announced.add(notice.id)
-    await server.server.sendLoggingMessage({ level: 'notice', logger: 'swarmd', data: notice }).catch(() => {})
+    // the lists first: a client acting on the notice (swarm_questions) already sees them changed
     await resources.questionsChanged()
+    await server.server.sendLoggingMessage({ level: 'notice', logger: 'swarmd', data: notice }).catch(() => {})
   }
   const events = client.events({ types: ['events:subscribed', 'question:received'], signal })
   for await (const e of events) {

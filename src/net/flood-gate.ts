@@ -76,7 +76,7 @@ export class FloodGate {
   private readonly charged = new LruMap<string, number>(1000)
 
   constructor (init: FloodGateInit) {
-    this.init = { badShare: 0.75, minBad: 20, weight: 0.25, halfLifeSec: 5, maxPeers: 10_000, maxDelayMs: 2000, now: Date.now, ...init }
+    this.init = { badShare: 0.75, minBad: 20, weight: 0.25, halfLifeSec: 5, maxPeers: 10_000, maxDelayMs: 2000, now: () => performance.now(), ...init }
     this.perPeer = paceOf(init.perPeer)
     this.pace = new LruMap(this.init.maxPeers)
     this.tallies = new LruMap(this.init.maxPeers)

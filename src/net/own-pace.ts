@@ -34,12 +34,14 @@ export class OwnPace {
    */
   private readonly lines = { first: [] as Waiter[], spare: [] as Waiter[] }
   private timer?: ReturnType<typeof setTimeout>
+  private stopped = false
   readonly numbers = { sent: 0, delayed: 0, delayedMs: 0 }
 
   constructor (perSender: BucketRate, opts: { share?: number, now?: () => number } = {}) {
     const share = opts.share ?? OWN_SHARE
     this.pace = paceOf({ ratePerSec: perSender.ratePerSec * share, burst: Math.max(1, Math.floor(perSender.burst * share)) })
-    this.now = opts.now ?? Date.now
+    // monotonic: a wall clock stepped back would hold every publication back by the step
+    this.now = opts.now ?? (() => performance.now())
   }
 
   /**
@@ -49,6 +51,7 @@ export class OwnPace {
    */
   async slot (signal?: AbortSignal, opts: { spare?: boolean } = {}): Promise<void> {
     signal?.throwIfAborted()
+    if (this.stopped) throw new SwarmError('aborted', 'the daemon is stopping: publication not sent')
     this.numbers.sent++
     if (this.waiting === 0) {
       const { wait, next } = paceStep(this.tat, this.now(), this.pace)
@@ -75,8 +78,9 @@ export class OwnPace {
   /** Publications waiting for their slot. */
   get waiting (): number { return this.lines.first.length + this.lines.spare.length }
 
-  /** Fails every waiting publication (the daemon is stopping). */
+  /** Fails every waiting publication, and every later one (the daemon is stopping). */
   stop (): void {
+    this.stopped = true
     clearTimeout(this.timer)
     this.timer = undefined
     const all = [...this.lines.first, ...this.lines.spare]

@@ -17,7 +17,8 @@ import type { GossipSub, GossipsubMessage } from '@libp2p/gossipsub'
 import type { Counters } from '../kernel/counters.ts'
 import type { Logger } from '../kernel/logger.ts'
 import { LruMap } from '../envelope/replay.ts'
-import { nodeIdFromPublicKey } from '../envelope/keys.ts'
+import { formatPubkey } from '../envelope/keys.ts'
+import { TokenBuckets, type BucketRate } from '../federation/token-bucket.ts'
 import type { OwnPace } from './own-pace.ts'
 import { refuseUnroutedTopics } from './unrouted-topics.ts'
 
@@ -64,6 +65,10 @@ export class TopicRouter {
   private admission?: TopicAdmission
   private traffic?: PeerTraffic
   private ownPace?: OwnPace
+  /** Per (relaying peer, signer): what an honest relay could have let through of that signer. */
+  private relayBudget?: TokenBuckets
+  /** A peer's key as envelopes name it (`ed25519:<hex>`), or '' for a non-Ed25519 peer. */
+  private readonly peerKeys = new LruMap<string, string>(10_000)
   private readonly equivocationListeners = new Set<EquivocationListener>()
   /** Keys caught signing two versions of one id: nothing they sign is relayed any more. */
   private readonly equivocators = new LruMap<string, true>(10_000)
@@ -94,6 +99,13 @@ export class TopicRouter {
   onReject (l: RejectListener): () => void { this.rejectListeners.add(l); return () => this.rejectListeners.delete(l) }
   setAdmission (a: TopicAdmission | undefined): void { this.admission = a }
   setTraffic (t: PeerTraffic | undefined): void { this.traffic = t }
+  /**
+   * A peer that relays another node's messages over that node's per-sender rate is not charged
+   * for them while it relays no more of that node than `rate` (an honest relay forwards only what
+   * its own per-sender bucket let through: the same rate, with slack); beyond it, it is.
+   * Without a budget every per-sender refusal counts against the peer that sent it.
+   */
+  setRelayBudget (rate: BucketRate | undefined): void { this.relayBudget = rate === undefined ? undefined : new TokenBuckets(rate, { maxKeys: 10_000 }) }
   /** Paces what this node publishes as its own (src/net/own-pace.ts); stopped with the router. */
   setOwnPace (p: OwnPace | undefined): void { this.ownPace = p }
   onEquivocation (l: EquivocationListener): () => void { this.equivocationListeners.add(l); return () => this.equivocationListeners.delete(l) }
@@ -146,15 +158,18 @@ export class TopicRouter {
     if (verdict.action === 'accept') {
       const signer = signerOfValue(verdict.value)
       if (signer !== undefined && this.equivocators.has(signer)) return this.settle(peer, 'ignore', 'equivocation')
+      // every message a peer relays for another signer counts against that pair's budget
+      const inBudget = this.relayBudget !== undefined && signer !== undefined && signer !== this.keyOf(from, peer) && this.relayBudget.take(`${peer} ${signer}`)
       const admitted = this.admit(topic, verdict.value)
       if (admitted !== undefined) {
         // counted as rejected whatever the action, as before (stats readers rely on it)
         this.counters.inc('envelopes.rejected', admitted.reason)
         if (admitted.action === 'reject') for (const l of this.rejectListeners) l(admitted.reason, topic, from, admitted.detail)
-        // another node's message over its own rate, relayed in good faith, is its author's excess,
-        // not the relay's flood (the author's own copies, sent directly, still count against it)
-        const relayed = admitted.sender !== undefined && from.publicKey !== undefined && admitted.sender !== nodeIdFromPublicKey(from.publicKey.raw)
-        this.traffic?.note(peer, admitted.action, relayed ? 'sender-rate-limited' : admitted.reason, wait > 0)
+        // another node's message over its own rate, relayed in good faith (within what an honest
+        // relay could pass on), is its author's excess, not the relay's flood; the author's own
+        // copies, and a "relay" passing on more than that, still count against the peer
+        const blame = admitted.sender !== undefined && inBudget ? 'sender-rate-limited' : admitted.reason
+        this.traffic?.note(peer, admitted.action, blame, wait > 0)
         return admitted.action
       }
       this.validated.set(data, verdict.value)
@@ -167,6 +182,15 @@ export class TopicRouter {
       for (const l of this.rejectListeners) l(verdict.reason, topic, from, verdict.detail)
     }
     return this.settle(peer, verdict.action, verdict.reason, wait > 0)
+  }
+
+  private keyOf (from: PeerId, peer: string): string {
+    let key = this.peerKeys.get(peer)
+    if (key === undefined) {
+      key = from.publicKey?.type === 'Ed25519' ? formatPubkey(from.publicKey.raw) : ''
+      this.peerKeys.set(peer, key)
+    }
+    return key
   }
 
   /** Counts a refusal and notes it against the relaying peer. */

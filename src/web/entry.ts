@@ -9,7 +9,7 @@ import { PageStore } from './page-store.ts'
 import { loadOrCreateBrowserKey } from './keystore.ts'
 import { createBrowserNode } from './node.ts'
 import { dialWithRetry } from './redial.ts'
-import { createSwarmApi } from './swarm-api.ts'
+import { createSwarmApi, subscribeRaw } from './swarm-api.ts'
 import type { Bootstrap } from './swarm-api.ts'
 
 export type { Bootstrap, DialInfo, SwarmPage } from './swarm-api.ts'
@@ -44,7 +44,7 @@ async function start (): Promise<void> {
       received.set(evt.detail.topic, list)
     })
     received.set(raw, [])
-    node.services.pubsub.subscribe(raw)
+    subscribeRaw(node, raw)
   }
   if (boot.federation != null) {
     const bus = new BusClient({

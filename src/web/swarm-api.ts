@@ -1,6 +1,7 @@
 // `window.swarm`: the page's automation handle, for tests and power users. Options use the CLI's
 // words in camelCase (`swarm ask --follow-ups` → `followUps`). Everything that waits returns a
 // promise; views return plain JSON-able values.
+import { TopicValidatorResult } from '@libp2p/gossipsub'
 import { dialWithRetry, isDirect } from './redial.ts'
 import type { AnswerOptions, AskOptions, BusClient, QuestionState } from './bus-client.ts'
 import type { BrowserNode } from './node.ts'
@@ -132,7 +133,7 @@ export function createSwarmApi (received: Map<string, string[]>): SwarmPage {
     peers: () => api.node?.getPeers().map(p => p.toString()) ?? [],
     connections: () => api.node?.getConnections().map(c => ({ peer: c.remotePeer.toString(), remoteAddr: c.remoteAddr.toString(), direct: isDirect(c), multiplexer: c.multiplexer, direction: c.direction })) ?? [],
     addrs: () => api.node?.getMultiaddrs().map(a => a.toString()) ?? [],
-    subscribe: topic => { need().services.pubsub.subscribe(topic) },
+    subscribe: topic => { subscribeRaw(need(), topic) },
     subscribers: topic => need().services.pubsub.getSubscribers(topic).map(p => p.toString()),
     publish: async (topic, text) => (await need().services.pubsub.publish(topic, encoder.encode(text))).recipients.length,
     messages: topic => received.get(topic) ?? [],
@@ -168,4 +169,15 @@ export function createSwarmApi (received: Map<string, string[]>): SwarmPage {
     close: async (id, options) => (await bus().close(id, options)).id
   }
   return api
+}
+
+/**
+ * Subscribes to a raw topic of the automation API (the boot topic, `swarm.subscribe`): it takes
+ * anything. With the bus running, a topic without a validator of its own is refused
+ * (src/net/unrouted-topics.ts), so it gets one that accepts.
+ */
+export function subscribeRaw (node: BrowserNode, topic: string): void {
+  const pubsub = node.services.pubsub
+  if (!pubsub.topicValidators.has(topic)) pubsub.topicValidators.set(topic, () => TopicValidatorResult.Accept)
+  pubsub.subscribe(topic)
 }

@@ -43,7 +43,8 @@ describe('cli commands table', () => {
       expect(await loaded(['--home', '/tmp/x', 'id', '--json'])).toEqual(['id'])
       expect(await loaded(['task', 'list'])).toEqual(['task'])
       expect(await loaded(['help', 'ask'])).toEqual(['ask'])
-      for (const argv of [[], ['help'], ['--help'], ['--version'], ['no-such-command'], ['--', 'id']]) {
+      expect(await loaded(['--', 'id'])).toEqual(['id'])
+      for (const argv of [[], ['help'], ['--help'], ['--version'], ['no-such-command'], ['--']]) {
         expect(await loaded(argv), argv.join(' ')).toEqual([])
         // …yet every command is listed by name, for help and for commander's "did you mean"
         expect((await buildProgram(io, argv)).commands.map((c) => c.name()).filter((n) => n !== 'help').sort(), argv.join(' ')).toEqual(all)

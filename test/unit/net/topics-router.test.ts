@@ -7,6 +7,7 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { TopicRouter } from '../../../src/net/topics.ts'
 import { Counters } from '../../../src/kernel/counters.ts'
 import { silentLogger } from '../../../src/kernel/logger.ts'
+import { formatPubkey } from '../../../src/envelope/keys.ts'
 
 const FROM = peerIdFromString('12D3KooWGRUVh2CPPAkoWkDqtp2Vsb6TKwgFNsGCLfKdGh4MLK5M')
 const ROUTED = 'swarm/1/fed/fed:x/questions'
@@ -52,5 +53,29 @@ describe('TopicRouter', () => {
 
     router.stop()
     expect(pubsub.topicValidators.get(CHANNEL)).toBeUndefined()
+  })
+
+  it('charges a relay for another signer\'s per-sender excess only beyond what an honest relay could pass on', async () => {
+    const pubsub = fakePubsub()
+    const router = new TopicRouter(pubsub as any, new Counters(), silentLogger)
+    const notes: Array<[string, string | undefined]> = []
+    router.setTraffic({ admit: () => 0, note: (peer, _action, reason) => { notes.push([peer, reason]) } })
+    // the admission refuses every message as its sender's excess
+    router.setAdmission({ judgeTopic: (_t, v: any) => ({ ok: false, action: 'ignore', reason: 'rate-limited', sender: v.sender['node/id'] }) })
+    router.setRelayBudget({ ratePerSec: 0.001, burst: 3 })
+    let signer = 'ed25519:' + '11'.repeat(32)
+    router.route(ROUTED, { validate: () => ({ action: 'accept', value: { sender: { 'node/id': 'node:other', pubkey: signer } } }), deliver: () => {} })
+    router.start()
+    router.subscribe(ROUTED)
+    const judge = async (): Promise<unknown> => await pubsub.topicValidators.get(ROUTED)?.(FROM, { data: new Uint8Array(1) })
+    for (let i = 0; i < 5; i++) expect(await judge()).toBe('ignore')
+    // three within the relay's budget for that signer are the signer's; beyond, the relay's
+    expect(notes.map(([, r]) => r)).toEqual(['sender-rate-limited', 'sender-rate-limited', 'sender-rate-limited', 'rate-limited', 'rate-limited'])
+    // the peer's own key: always its own excess
+    notes.length = 0
+    signer = formatPubkey(FROM.publicKey!.raw)
+    await judge()
+    expect(notes.map(([, r]) => r)).toEqual(['rate-limited'])
+    router.stop()
   })
 })
