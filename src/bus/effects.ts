@@ -67,14 +67,15 @@ export class Effects {
         c.events.emit('secretary:changed', { id: ch.questionId, secretary: ch.secretary })
         this.ctx.emit(ch, { type: 'secretary', questionId: ch.questionId, secretary: ch.secretary })
         const rec = this.ctx.book.records.get(ch.questionId)
-        if (rec !== undefined && (ch.secretary === me || fx.previous === me)) void this.ctx.store.putQuestion(rec)
+        if (rec !== undefined && (ch.secretary === me || fx.previous === me)) this.ctx.store.putQuestion(rec).catch((err) => { this.ctx.log.debug('secretary record not stored', { id: rec.id, err: (err as Error).message }) })
         if (ch.secretary === me) this.to.scheduleExpiry(ch)
         return
       }
       case 'step-back': {
         // the asker is back: hand the role back and say so in the channel
         const ch = fx.channel
-        void this.to.publishChannel(ch, buildSecretaryClaim(c.identity, { questionId: ch.questionId, mode: 'step-back', askerNodeId: ch.asker, reason: `asker ${ch.asker} is back; stepping back` }, this.ctx.chain(ch.questionId)))
+        this.to.publishChannel(ch, buildSecretaryClaim(c.identity, { questionId: ch.questionId, mode: 'step-back', askerNodeId: ch.asker, reason: `asker ${ch.asker} is back; stepping back` }, this.ctx.chain(ch.questionId)))
+          .catch((err) => { this.ctx.log.debug('step-back not published', { id: ch.questionId, err: (err as Error).message }) })
         return
       }
       case 'state':

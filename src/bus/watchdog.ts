@@ -62,7 +62,11 @@ export class Watchdog {
   closed (ch: Channel): void {
     const t = this.expiryTimers.get(ch.questionId)
     if (t !== undefined) { clearTimeout(t); this.expiryTimers.delete(ch.questionId) }
-    const linger = setTimeout(() => { this.lingers.delete(linger); void this.to.leave(ch.questionId) }, Math.max(1000, this.ctx.heartbeatSec * 1000))
+    const linger = setTimeout(() => {
+      this.lingers.delete(linger)
+      // the daemon may be stopping (its store closed): a leave that fails is only logged
+      this.to.leave(ch.questionId).catch((err) => { this.ctx.log.debug('leave after close failed', { id: ch.questionId, err: (err as Error).message }) })
+    }, Math.max(1000, this.ctx.heartbeatSec * 1000))
     linger.unref?.()
     this.lingers.add(linger)
   }
