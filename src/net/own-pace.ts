@@ -1,14 +1,16 @@
-// This node's own publications, paced below the per-sender rate its peers enforce (the daemon's
-// and the page's: no node: imports). Every node
-// admits at most `rateLimit.perSender` messages a second from one sender (burst included) and
-// ignores the rest (src/federation/admission.ts); a neighbour the sender reaches directly also
-// counts those refusals against it, and enough of them graylist it. So an honest node that asks
-// in bursts (`swarm ask --batch`, an agent's fan-out, many open channels) must not outrun its
-// peers' buckets: it holds its own messages back to a share of that rate, in order, instead of
-// having them dropped. Nothing is refused here; a publication waits for its slot.
+// This node's own publications, paced below the per-sender rate its peers enforce (used by the
+// daemon and the page: no node: imports). Every node admits at most `rateLimit.perSender`
+// messages a second from one sender (burst included) and ignores the rest
+// (src/federation/admission.ts); a neighbour the sender reaches directly also counts those
+// refusals against it, and enough of them graylist it. So an honest node that asks in bursts
+// (`swarm ask --batch`, an agent's fan-out, many open channels) must not outrun its peers'
+// buckets: it holds its own messages back to a share of that rate, in order, instead of having
+// them dropped. Nothing is refused here; a publication waits for its slot.
 //
 // The share stays below 1 because a receiver's bucket and this schedule start at different times
-// and the network bunches what was sent evenly: at 80 % a receiver's bucket never runs dry.
+// and the network bunches what was sent evenly: at 80 % a receiver's bucket does not run dry
+// (property-tested with jitter up to what the spare 20 % covers). Direct streams to a peer
+// (history, pushes) draw on the same bucket there and are not counted here: the spare covers them.
 
 import { SwarmError } from '../errors.ts'
 import { paceOf, paceStep, type BucketRate, type Pace } from '../federation/token-bucket.ts'
