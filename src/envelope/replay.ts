@@ -25,6 +25,9 @@ export class LruMap<K, V> {
 
   has (key: K): boolean { return this.map.has(key) }
 
+  /** Keys from the least to the most recently used. */
+  keys (): IterableIterator<K> { return this.map.keys() }
+
   set (key: K, value: V): void {
     this.map.delete(key)
     this.map.set(key, value)

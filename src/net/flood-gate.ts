@@ -135,6 +135,7 @@ export class FloodGate {
   }
 
   stats (): Record<string, unknown> {
-    return { refused: this.numbers.refused, delayed: this.numbers.delayed, charged: this.numbers.charged, chargedPeers: this.charged.size }
+    // the peers charged most recently (who was charged matters as much as how often)
+    return { refused: this.numbers.refused, delayed: this.numbers.delayed, charged: this.numbers.charged, chargedPeers: this.charged.size, recentlyCharged: [...this.charged.keys()].slice(-20) }
   }
 }
