@@ -108,6 +108,6 @@ export class Admission {
 
   private refuse (action: 'reject' | 'ignore', reason: 'not-member' | 'rate-limited', detail: string, sender?: string): AdmissionVerdict {
     this.refused[reason]++
-    return sender === undefined ? { ok: false, action, reason, detail } : { ok: false, action, reason, detail, sender }
+    return { ok: false, action, reason, detail, sender }
   }
 }
