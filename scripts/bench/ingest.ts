@@ -49,7 +49,9 @@ async function startDaemon (prof?: string): Promise<D> {
     rateLimit: { perSender: { ratePerSec: 1e6, burst: 1e6 }, perScope: { ratePerSec: 1e6, burst: 1e6 } }
   }))
   const env: NodeJS.ProcessEnv = { SWARM_BENCH: '1' }
-  if (prof !== undefined) env.NODE_OPTIONS = process.env.BENCH_INGEST_HEAP === "1" ? `--heap-prof --heap-prof-dir=${prof}` : `--cpu-prof --cpu-prof-dir=${prof}`
+  if (prof !== undefined) env.NODE_OPTIONS = process.env.BENCH_INGEST_HEAP === '1' ? `--heap-prof --heap-prof-dir=${prof}` : `--cpu-prof --cpu-prof-dir=${prof}`
+  // any other diagnostics for the receiving daemon (an --import that samples allocations, say)
+  if (prof !== undefined && process.env.BENCH_INGEST_NODE_OPTIONS !== undefined) env.NODE_OPTIONS = process.env.BENCH_INGEST_NODE_OPTIONS
   const started = await cli(['--home', home, 'daemon', '--detach', '--json'], env)
   pids.add(started.pid)
   const client = await ControlClient.connect(join(home, 'swarm.sock'), home, AbortSignal.timeout(10_000))

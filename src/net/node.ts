@@ -12,6 +12,7 @@ import { createLibp2p, type Libp2p } from 'libp2p'
 import { tcp } from '@libp2p/tcp'
 import type { TransportCertificate } from '@libp2p/webrtc'
 import { noise } from '@libp2p/noise'
+import { noiseCipher } from './noise-cipher.ts'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { identify } from '@libp2p/identify'
 import { ping, type Ping } from '@libp2p/ping'
@@ -181,7 +182,7 @@ export async function createSwarmNode (init: NetInit): Promise<SwarmLibp2p> {
     start: false,
     addresses: { listen, announce: init.announce ?? [], announceFilter },
     transports: [...transports, circuitRelayTransport()],
-    connectionEncrypters: [noise()],
+    connectionEncrypters: [noise({ crypto: noiseCipher() })],
     streamMuxers: [yamux()],
     peerDiscovery,
     // Loopback and private addresses are fine for a daemon (tests run on 127.0.0.1).

@@ -1,0 +1,87 @@
+// The daemon's Noise cipher (one KeyObject per session key) seals and opens exactly the frames
+// noise's stock crypto does, both ways, for any size, key, nonce and associated data; it refuses a
+// frame with any flipped bit; a key rewritten in place is never used with its old KeyObject; and a
+// daemon-style node with it talks to a node with the stock crypto over a real TCP connection.
+
+import { describe, expect, it } from 'vitest'
+import fc from 'fast-check'
+import { randomBytes } from 'node:crypto'
+import { defaultCrypto } from '@libp2p/noise/crypto'
+import { noise } from '@libp2p/noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
+import { tcp } from '@libp2p/tcp'
+import { ping } from '@libp2p/ping'
+import { createLibp2p } from 'libp2p'
+import { Uint8ArrayList } from 'uint8arraylist'
+import { noiseCipher } from '../../../src/net/noise-cipher.ts'
+
+const bytes = (n: number): Uint8Array => new Uint8Array(randomBytes(n))
+const whole = (b: Uint8Array | Uint8ArrayList): Uint8Array => b instanceof Uint8Array ? b : b.subarray()
+// only the bytes count, whatever the implementation returned (a Buffer, a list); compared natively
+// because a deep equality over 64 KiB frames is slow
+const same = (a: Uint8Array | Uint8ArrayList, b: Uint8Array | Uint8ArrayList): boolean => Buffer.from(whole(a)).equals(whole(b))
+const frame = fc.record({
+  key: fc.uint8Array({ minLength: 32, maxLength: 32 }),
+  nonce: fc.uint8Array({ minLength: 12, maxLength: 12 }),
+  ad: fc.uint8Array({ maxLength: 64 }),
+  text: fc.oneof(fc.uint8Array({ maxLength: 2_000 }), fc.integer({ min: 0, max: 65_519 }).map(bytes))
+})
+
+describe('noise cipher', () => {
+  it('seals and opens the same frames as the stock crypto, both ways', () => {
+    const ours = noiseCipher()
+    fc.assert(fc.property(frame, ({ key, nonce, ad, text }) => {
+      const sealed = whole(ours.chaCha20Poly1305Encrypt(text, nonce, ad, key))
+      expect(same(sealed, defaultCrypto.chaCha20Poly1305Encrypt(text, nonce, ad, key))).toBe(true)
+      expect(same(ours.chaCha20Poly1305Decrypt(sealed, nonce, ad, key), text)).toBe(true)
+      expect(same(defaultCrypto.chaCha20Poly1305Decrypt(sealed, nonce, ad, key), text)).toBe(true)
+      // a frame that arrived in pieces opens the same
+      const pieces = new Uint8ArrayList(sealed.subarray(0, sealed.byteLength >> 1), sealed.subarray(sealed.byteLength >> 1))
+      expect(same(ours.chaCha20Poly1305Decrypt(pieces, nonce, ad, key), text)).toBe(true)
+    }), { numRuns: 200 })
+  })
+
+  it('refuses a frame with any flipped bit, a wrong key, wrong associated data or a short frame', () => {
+    const ours = noiseCipher()
+    fc.assert(fc.property(frame, fc.nat(), fc.integer({ min: 0, max: 7 }), ({ key, nonce, ad, text }, at, bit) => {
+      const sealed = new Uint8Array(whole(ours.chaCha20Poly1305Encrypt(text, nonce, ad, key)))
+      const tampered = sealed.slice()
+      tampered[at % tampered.byteLength] ^= 1 << bit
+      expect(() => ours.chaCha20Poly1305Decrypt(tampered, nonce, ad, key)).toThrow()
+      const otherKey = key.slice(); otherKey[0] ^= 1
+      expect(() => ours.chaCha20Poly1305Decrypt(sealed, nonce, ad, otherKey)).toThrow()
+      expect(() => ours.chaCha20Poly1305Decrypt(sealed, nonce, new Uint8Array([...ad, 1]), key)).toThrow()
+    }), { numRuns: 200 })
+    expect(() => ours.chaCha20Poly1305Decrypt(bytes(15), bytes(12), new Uint8Array(0), bytes(32))).toThrow()
+  })
+
+  it('never uses an old KeyObject for a key rewritten in place', () => {
+    const ours = noiseCipher()
+    const key = bytes(32); const nonce = bytes(12); const ad = new Uint8Array(0); const text = bytes(100)
+    const before = whole(ours.chaCha20Poly1305Encrypt(text, nonce, ad, key))
+    key.set(bytes(32))
+    const after = whole(ours.chaCha20Poly1305Encrypt(text, nonce, ad, key))
+    expect(same(after, defaultCrypto.chaCha20Poly1305Encrypt(text, nonce, ad, key))).toBe(true)
+    expect(same(after, before)).toBe(false)
+  })
+
+  it('a node with it and a node with the stock crypto talk over TCP', async () => {
+    const make = async (crypto?: ReturnType<typeof noiseCipher>) => await createLibp2p({
+      addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
+      transports: [tcp()],
+      connectionEncrypters: [noise(crypto === undefined ? {} : { crypto })],
+      streamMuxers: [yamux()],
+      services: { ping: ping() }
+    })
+    const ours = await make(noiseCipher())
+    const stock = await make()
+    try {
+      for (const [from, to] of [[ours, stock], [stock, ours]] as const) {
+        const rtt = await from.services.ping.ping(to.getMultiaddrs()[0], { signal: AbortSignal.timeout(10_000) })
+        expect(rtt).toBeGreaterThanOrEqual(0)
+      }
+    } finally {
+      await Promise.all([ours.stop(), stock.stop()])
+    }
+  })
+})
