@@ -18,6 +18,15 @@ import { paceOf, paceStep, type BucketRate, type Pace } from '../federation/toke
 /** Share of the peers' per-sender rate (and burst) this node uses for its own messages. */
 export const OWN_SHARE = 0.8
 
+/**
+ * Longest a spare publication (a heartbeat) waits while others keep coming. A channel's speaker
+ * beats every `bus.heartbeatSec` (10 s) and counts as absent after three missed beats, so a
+ * heartbeat that could starve behind a long burst of this node's own questions (`ask --batch`
+ * of a thousand) would hand its channels to a shadow while it is alive. Past this wait a spare
+ * one takes every other slot until its line has caught up.
+ */
+export const SPARE_MAX_WAIT_MS = 5_000
+
 /** The per-sender rate every node enforces by default (config/default.json `rateLimit.perSender`;
  *  a unit test keeps the two equal): what the page, which has no config, paces itself against. */
 export const DEFAULT_PER_SENDER: BucketRate = { ratePerSec: 20, burst: 60 }
@@ -37,10 +46,14 @@ export class OwnPace {
   private readonly lines = { first: [] as Waiter[], spare: [] as Waiter[] }
   private timer?: ReturnType<typeof setTimeout>
   private stopped = false
+  private readonly spareMaxWaitMs: number
+  /** The last slot went to a spare publication that had waited too long: the next is the first line's. */
+  private lastWasOverdue = false
   readonly numbers = { sent: 0, delayed: 0, delayedMs: 0 }
 
-  constructor (perSender: BucketRate, opts: { share?: number, now?: () => number } = {}) {
+  constructor (perSender: BucketRate, opts: { share?: number, now?: () => number, spareMaxWaitMs?: number } = {}) {
     const share = opts.share ?? OWN_SHARE
+    this.spareMaxWaitMs = opts.spareMaxWaitMs ?? SPARE_MAX_WAIT_MS
     this.pace = paceOf({ ratePerSec: perSender.ratePerSec * share, burst: Math.max(1, Math.floor(perSender.burst * share)) })
     // monotonic: a wall clock stepped back would hold every publication back by the step
     this.now = opts.now ?? (() => performance.now())
@@ -48,7 +61,8 @@ export class OwnPace {
 
   /**
    * Resolves when this node's next publication may go: at once within the burst, else when a
-   * slot comes, in call order within its line (`spare` ones only when no other waits). Rejects
+   * slot comes, in call order within its line (`spare` ones only when no other waits, or every
+   * other slot once overdue). Rejects
    * when `signal` aborts or the pace is stopped.
    */
   async slot (signal?: AbortSignal, opts: { spare?: boolean } = {}): Promise<void> {
@@ -102,15 +116,20 @@ export class OwnPace {
     this.timer = setTimeout(() => { this.timer = undefined; this.release() }, Math.max(0, wait))
   }
 
-  /** Lets go every waiter whose slot has come, the first line before the spare one. */
+  /**
+   * Lets go every waiter whose slot has come: the first line before the spare one, except that a
+   * spare waiter overdue (SPARE_MAX_WAIT_MS) takes every other slot.
+   */
   private release (): void {
     for (;;) {
-      const line = this.lines.first.length > 0 ? this.lines.first : this.lines.spare
-      if (line.length === 0) break
+      const { first, spare } = this.lines
+      if (first.length === 0 && spare.length === 0) break
       const { wait, next } = paceStep(this.tat, this.now(), this.pace)
       if (wait > 0) break
       this.tat = next
-      const w = line.shift() as Waiter
+      const overdue = spare.length > 0 && !this.lastWasOverdue && this.now() - spare[0].since >= this.spareMaxWaitMs
+      this.lastWasOverdue = overdue && first.length > 0
+      const w = (overdue || first.length === 0 ? spare : first).shift() as Waiter
       this.numbers.delayed++
       this.numbers.delayedMs += this.now() - w.since
       w.resolve()

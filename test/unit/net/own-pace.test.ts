@@ -64,6 +64,27 @@ describe('own pace', () => {
     expect(pace.stats()).toMatchObject({ sent: 5, delayed: 3, waiting: 0 })
   })
 
+  it('a heartbeat never starves behind a long burst: overdue, it takes every other slot', async () => {
+    vi.useFakeTimers()
+    let now = 0
+    const pace = new OwnPace({ ratePerSec: 10, burst: 1 }, { share: 1, now: () => now, spareMaxWaitMs: 1000 })
+    const order: string[] = []
+    const go = async (name: string, spare = false): Promise<void> => { await pace.slot(undefined, { spare }); order.push(name) }
+    // a burst of 100 questions (10 s at this pace), with three channels' heartbeats queued early on
+    const all = [...Array.from({ length: 100 }, (_, i) => go(`q${i}`)), go('h1', true), go('h2', true), go('h3', true)]
+    for (let t = 0; t < 120; t++) { now += 100; await vi.advanceTimersByTimeAsync(100) }
+    await Promise.all(all)
+    // overdue after 1 s (ten questions out), then every other slot: q, h, q, h, q, h
+    const at = (name: string): number => order.indexOf(name)
+    expect(at('h1')).toBeGreaterThanOrEqual(10)
+    expect(at('h1')).toBeLessThanOrEqual(12)
+    expect(at('h2') - at('h1')).toBe(2)
+    expect(at('h3') - at('h2')).toBe(2)
+    // the first line stays in call order and is never held back two slots in a row
+    expect(order.filter((n) => n.startsWith('q'))).toEqual(Array.from({ length: 100 }, (_, i) => `q${i}`))
+    expect(order.length).toBe(103)
+  })
+
   it('fails a waiting publication on abort or stop, and forgets it', async () => {
     vi.useFakeTimers()
     const now = 0
