@@ -29,7 +29,7 @@ const BIN = join(ROOT, 'bin', 'swarm')
 const MiB = 1024 * 1024
 const BATCH = Number(process.env.BENCH_BATCH_QUESTIONS ?? 500)
 const SINGLES = 10
-const TRANSFERS = 3
+const TRANSFERS = Number(process.env.BENCH_TRANSFERS ?? 5)
 const ANNOUNCES = Number(process.env.BENCH_BLOB_ANNOUNCES ?? 12)
 
 interface D { home: string, pid: number, tcp: string, client: ControlClient, events: Array<Record<string, any>> }

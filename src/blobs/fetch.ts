@@ -1,6 +1,10 @@
 // Fetching an attachment into this daemon's store from whoever holds it: the shared, verified
 // pull (pull.ts, the same loop the page runs) written chunk by chunk into a partial file that is
-// committed whole. One fetch per id at a time.
+// committed whole. One fetch per id at a time, and at most MAX_ACTIVE_FETCHES transfers at once
+// with MAX_WAITING_FETCHES queued behind them (more are refused `busy`): other nodes' envelopes
+// name what a channel member fetches, and a burst of them must not open a stream per name at
+// once (libp2p refuses more than 32 of one protocol per connection, the holder more than its
+// peer's stream rate) nor hold unbounded partial files.
 
 import type { PeerId } from '@libp2p/interface'
 import { parseCid, sha256 } from './cid.ts'
@@ -8,6 +12,10 @@ import { FETCH_TIMEOUT_MS } from './constants.ts'
 import { BlobError } from './errors.ts'
 import { pullVerified, tooLarge } from './pull.ts'
 import type { BlobStore, HeldBlob } from './store.ts'
+import { RunQueue } from '../kernel/run-queue.ts'
+
+export const MAX_ACTIVE_FETCHES = 8
+export const MAX_WAITING_FETCHES = 512
 
 export interface FetchInit {
   libp2p: { dialProtocol: Function }
@@ -28,11 +36,13 @@ export interface FetchOptions {
 export class BlobFetcher {
   private readonly c: FetchInit
   private readonly inflight = new Map<string, Promise<HeldBlob>>()
+  private readonly queue = new RunQueue({ maxConcurrent: MAX_ACTIVE_FETCHES, maxQueued: MAX_WAITING_FETCHES })
 
   constructor (init: FetchInit) {
     this.c = init
   }
 
+  /** Fetches in flight, queued ones included. */
   get active (): number { return this.inflight.size }
 
   async fetch (cid: string, opts: FetchOptions): Promise<HeldBlob> {
@@ -42,7 +52,7 @@ export class BlobFetcher {
     if (opts.size !== undefined && opts.size > this.c.store.maxBytes) throw tooLarge(cid, opts.size, this.c.store.maxBytes)
     let p = this.inflight.get(cid)
     if (p === undefined) {
-      p = this.run(cid, opts).finally(() => { this.inflight.delete(cid) })
+      p = this.queue.run(async () => await this.run(cid, opts), { signal: opts.signal }).finally(() => { this.inflight.delete(cid) })
       this.inflight.set(cid, p)
     }
     return await p

@@ -7,7 +7,7 @@ import { basename } from 'node:path'
 import { peerIdFromPublicKey, peerIdFromString } from '@libp2p/peer-id'
 import { publicKeyFromRaw } from '@libp2p/crypto/keys'
 import type { PeerId } from '@libp2p/interface'
-import { UsageError } from '../errors.ts'
+import { SwarmError, UsageError } from '../errors.ts'
 import { publicKeyFromNodeId } from '../envelope/keys.ts'
 import type { Attachment } from '../envelope/schemas.ts'
 import type { SwarmComponents, SwarmService } from '../kernel/components.ts'
@@ -122,7 +122,8 @@ export class BlobService implements SwarmService {
       if (this.store.has(a.cid)) continue
       if (a.size > this.store.maxBytes) { this.c.counters.inc('blobs.skipped', 'too-large'); continue }
       this.fetch(a.cid, sender !== undefined ? [sender] : [], a.size).catch((err: unknown) => {
-        this.c.counters.inc('blobs.skipped', err instanceof BlobError ? err.code : 'error')
+        // a BlobError's code, or `busy` (too many fetches already waiting), `aborted`
+        this.c.counters.inc('blobs.skipped', err instanceof SwarmError ? err.code : 'error')
         this.c.log.child('blobs').debug('attachment not fetched', { cid: a.cid, err: (err as Error).message })
       })
     }

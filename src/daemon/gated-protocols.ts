@@ -2,20 +2,12 @@
 // on purpose. Every `/swarm/…` protocol must be in one of the two lists (a unit test scans the
 // sources), so a new protocol cannot slip past the admission by being forgotten here.
 
-import { PROTOCOL_BLOB } from '../blobs/constants.ts'
-import { PROTOCOL_OPEN_QUESTIONS } from '../bus/core/open-questions.ts'
-import {
-  PROTOCOL_CONSENSUS, PROTOCOL_DELIVERY, PROTOCOL_HELLO, PROTOCOL_HISTORY, PROTOCOL_HISTORY_CURSOR,
-  PROTOCOL_KNOWLEDGE, PROTOCOL_REFLECTIONS, PROTOCOL_TASK
-} from '../constants.ts'
+import { PROTOCOL_HELLO } from '../constants.ts'
 import { PROTOCOL_DHT } from '../net/rendezvous.ts'
 import { PROTOCOL_REACH } from '../net/reach-rules.ts'
 
-/** Members only in a closed federation: everything that carries or reveals the federation's traffic. */
-export const GATED_PROTOCOLS: ReadonlySet<string> = new Set([
-  PROTOCOL_TASK, PROTOCOL_CONSENSUS, PROTOCOL_KNOWLEDGE, PROTOCOL_REFLECTIONS, PROTOCOL_DELIVERY,
-  PROTOCOL_HISTORY, PROTOCOL_HISTORY_CURSOR, PROTOCOL_BLOB, PROTOCOL_OPEN_QUESTIONS
-])
+/** Members only in a closed federation (src/net/gated-protocols.ts: the page shares the list). */
+export { GATED_PROTOCOLS } from '../net/gated-protocols.ts'
 
 /**
  * Open to any peer: hello is how members are learned (rate-limited and bounded on its own), the

@@ -12,6 +12,7 @@ import { openDb, type SwarmDb } from '../store/db.ts'
 import { createSwarmNode, type SwarmLibp2p } from '../net/node.ts'
 import { TopicRouter } from '../net/topics.ts'
 import { OwnPace } from '../net/own-pace.ts'
+import { paceOutboundStreams, type StreamPace } from '../net/stream-pace.ts'
 import { PeerDirectory } from '../net/directory.ts'
 import { AuditLog } from '../store/audit.ts'
 import { ControlServer } from '../control/server.ts'
@@ -76,6 +77,7 @@ export class Daemon {
   private metrics?: MetricsHandle
   private guard?: PeerGuard
   private links?: LinkKeeper
+  private streamPace?: StreamPace
   private env: NodeJS.ProcessEnv = process.env
   /** Where /metrics is served, when configured. */
   metricsUrl?: string
@@ -187,6 +189,8 @@ export class Daemon {
         this.counters.inc('streams.refused', `${protocol} ${v.reason}`)
       }
     })
+    // and this node's own streams to each peer keep under the same rate there (src/net/stream-pace.ts)
+    const streamPace = this.streamPace = paceOutboundStreams(this.libp2p, { protocols: GATED_PROTOCOLS, perPeer: config.rateLimit.perSender })
     this.control = new ControlServer({
       socketPath: paths.socket,
       log: log.child('control'),
@@ -210,7 +214,7 @@ export class Daemon {
       requestStop: () => { void this.stop() },
       services: () => this.services,
       links,
-      limits: () => ({ streams: streamLimits(), reputation: reputationStats?.() ?? null, ownPace: ownPace.stats() })
+      limits: () => ({ streams: streamLimits(), reputation: reputationStats?.() ?? null, ownPace: ownPace.stats(), streamPace: streamPace.stats() })
     })
     if (this.env.SWARM_TEST_HOOKS === '1') {
       const { registerTestHooks } = await import('../federation/test-hooks.ts')
@@ -276,6 +280,7 @@ export class Daemon {
       await step('metrics', async () => await this.metrics?.stop())
       for (const svc of [...this.services].reverse()) await step(svc.name, async () => await svc.stop())
       await step('topics', () => this.topics?.stop())
+      await step('stream pace', () => this.streamPace?.stop())
       await step('guard', () => this.guard?.stop())
       await step('links', () => this.links?.stop())
       await step('libp2p', async () => await this.libp2p?.stop())

@@ -4,7 +4,10 @@
 // runs (the sender is the connected peer: an Ed25519 peer id is the node key).
 //
 // Two rules: in a closed federation, what concerns this federation must come from a member
-// (`not-member`), and every sender and scope has a token bucket (`rate-limited`).
+// (`not-member`), and every sender and scope has a token bucket (`rate-limited`). A peer's
+// inbound streams draw on a bucket of their own (the same rate as a sender's messages): a burst
+// of history pulls from an honest neighbour must not cost it its gossip, nor the reverse
+// (src/net/stream-pace.ts paces the opener's side).
 
 import { topics as topicNames } from '../constants.ts'
 import { TokenBuckets, type BucketRate } from './token-bucket.ts'
@@ -47,6 +50,7 @@ export function senderOfValue (value: unknown): SenderClaim | undefined {
 export class Admission {
   private readonly membership: MembershipView
   private readonly perSender: TokenBuckets
+  private readonly perPeerStreams: TokenBuckets
   private readonly perScope: TokenBuckets
   private readonly ownPrefix: string
   private readonly membershipTopic: string
@@ -55,6 +59,7 @@ export class Admission {
   constructor (init: AdmissionInit) {
     this.membership = init.membership
     this.perSender = new TokenBuckets(init.rateLimit.perSender, { now: init.now })
+    this.perPeerStreams = new TokenBuckets(init.rateLimit.perSender, { now: init.now })
     this.perScope = new TokenBuckets(init.rateLimit.perScope, { now: init.now, maxKeys: 1000 })
     const fed = init.membership.federation
     this.ownPrefix = `swarm/1/fed/${fed}/`
@@ -85,7 +90,7 @@ export class Admission {
       const why = nodeId === undefined ? 'not an Ed25519 peer' : this.membership.whyNot(nodeId)
       if (why !== undefined) return this.refuse('reject', 'not-member', `${nodeId ?? 'peer'} is not a member of ${this.membership.federation} (${why})`)
     }
-    if (nodeId !== undefined && !this.perSender.take(nodeId)) return this.refuse('ignore', 'rate-limited', `sender ${nodeId} over its rate`)
+    if (nodeId !== undefined && !this.perPeerStreams.take(nodeId)) return this.refuse('ignore', 'rate-limited', `peer ${nodeId} over its stream rate`)
     return this.takeScope(`stream:${protocol}`)
   }
 

@@ -10,7 +10,8 @@
 // The share stays below 1 because a receiver's bucket and this schedule start at different times
 // and the network bunches what was sent evenly: at 80 % a receiver's bucket does not run dry
 // (property-tested with jitter up to what the spare 20 % covers). Direct streams to a peer
-// (history, pushes) draw on the same bucket there and are not counted here: the spare covers them.
+// (history, pushes, attachments) draw on a bucket of their own there, and each peer's are paced
+// apart with this same class (src/net/stream-pace.ts).
 
 import { SwarmError } from '../errors.ts'
 import { paceOf, paceStep, type BucketRate, type Pace } from '../federation/token-bucket.ts'

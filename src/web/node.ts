@@ -13,6 +13,9 @@ import { bytesToHex } from '@noble/hashes/utils.js'
 import { envelopeMsgId } from '../envelope/msg-id.ts'
 import { createLibp2p } from 'libp2p'
 import { loadOrCreateBrowserKey } from './keystore.ts'
+import { GATED_PROTOCOLS } from '../net/gated-protocols.ts'
+import { DEFAULT_PER_SENDER } from '../net/own-pace.ts'
+import { paceOutboundStreams } from '../net/stream-pace.ts'
 import type { GossipSub } from '@libp2p/gossipsub'
 import type { Identify } from '@libp2p/identify'
 import type { Libp2p, PrivateKey } from '@libp2p/interface'
@@ -54,7 +57,7 @@ export function contentMsgId (msg: { topic?: string, data?: Uint8Array }): strin
 export async function createBrowserNode (init: BrowserNodeInit = {}): Promise<BrowserNode> {
   const privateKey = init.privateKey ?? await loadOrCreateBrowserKey({ name: init.keyName })
   const rtcConfiguration = { iceServers: init.iceServers ?? [] }
-  return createLibp2p({
+  const node = await createLibp2p({
     privateKey,
     addresses: {
       // '/p2p-circuit' makes a reservation on a relay (the daemon); '/webrtc' then advertises
@@ -83,4 +86,9 @@ export async function createBrowserNode (init: BrowserNodeInit = {}): Promise<Br
       })
     }
   })
+  // the page's own streams to a daemon (history, attachments, pushes) keep under the per-peer
+  // stream rate daemons enforce, as a daemon's do (src/net/stream-pace.ts)
+  const streams = paceOutboundStreams(node, { protocols: GATED_PROTOCOLS, perPeer: DEFAULT_PER_SENDER })
+  node.addEventListener('stop', () => { streams.stop() }, { once: true })
+  return node
 }

@@ -54,4 +54,21 @@ describe('admission', () => {
     expect(a.judgeTopic(topic, env('node:x'))).toEqual({ ok: true })
     expect(a.stats()).toMatchObject({ refused: { 'rate-limited': 1, 'not-member': 0 } })
   })
+
+  it('a peer\'s streams and its messages draw on separate buckets of the same rate', () => {
+    const { a, tick } = admission(false, { ratePerSec: 1, burst: 2 })
+    const topic = `swarm/1/fed/${FED}/questions`
+    // a burst of history pulls leaves the peer's gossip untouched…
+    expect(a.judgeStream('/swarm/history/1.0.0', 'node:x')).toEqual({ ok: true })
+    expect(a.judgeStream('/swarm/history/1.0.0', 'node:x')).toEqual({ ok: true })
+    expect(a.judgeStream('/swarm/history/1.0.0', 'node:x')).toMatchObject({ ok: false, action: 'ignore', reason: 'rate-limited' })
+    expect(a.judgeTopic(topic, env('node:x'))).toEqual({ ok: true })
+    expect(a.judgeTopic(topic, env('node:x'))).toEqual({ ok: true })
+    // …and a flood of messages leaves its streams at their own rate, no more
+    expect(a.judgeTopic(topic, env('node:x'))).toMatchObject({ reason: 'rate-limited' })
+    expect(a.judgeStream('/swarm/task/1.0.0', 'node:x')).toMatchObject({ reason: 'rate-limited' })
+    tick(1000)
+    expect(a.judgeStream('/swarm/task/1.0.0', 'node:x')).toEqual({ ok: true })
+    expect(a.judgeStream('/swarm/task/1.0.0', 'node:x')).toMatchObject({ reason: 'rate-limited' })
+  })
 })

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { RunQueue } from '../../../src/tasks/queue.ts'
+import { RunQueue } from '../../../src/kernel/run-queue.ts'
 
 const tick = async (): Promise<void> => { await new Promise((resolve) => setImmediate(resolve)) }
 

@@ -1,7 +1,8 @@
-// The local run queue: at most `maxConcurrent` tasks run at once, at most `maxQueued` wait for a
-// slot, and anything beyond is refused `busy` at once (the caller then tries the next peer)
-// rather than parked behind work it cannot see. A waiting task whose caller gives up leaves the
-// queue. Every change of load is reported, so the advert can tell peers.
+// A run queue: at most `maxConcurrent` jobs run at once, at most `maxQueued` wait for a slot,
+// and anything beyond is refused `busy` at once (the caller then tries the next peer, or counts
+// the skip) rather than parked behind work it cannot see. A waiting job whose caller gives up
+// leaves the queue. Every change of load is reported (the task advert tells peers). Used for the
+// tasks this node runs (src/tasks) and the attachments it fetches (src/blobs/fetch.ts).
 
 import { SwarmError } from '../errors.ts'
 
@@ -33,17 +34,17 @@ export class RunQueue {
   get running (): number { return this.active }
   get queued (): number { return this.waiting.length }
 
-  /** True when a new task would be refused `busy`. */
+  /** True when a new job would be refused `busy`. */
   get full (): boolean {
     return this.active >= this.maxConcurrent && this.waiting.length >= this.maxQueued
   }
 
   /**
    * Runs `fn` when a slot is free. Rejects `busy` when the queue is full and `aborted` when
-   * `signal` aborts while waiting; `onStart` runs as the task leaves the queue.
+   * `signal` aborts while waiting; `onStart` runs as the job leaves the queue.
    */
   async run<T> (fn: () => Promise<T>, opts: { signal?: AbortSignal, onStart?: () => void } = {}): Promise<T> {
-    if (opts.signal?.aborted === true) throw new SwarmError('aborted', 'the task was cancelled before it ran')
+    if (opts.signal?.aborted === true) throw new SwarmError('aborted', 'cancelled before it ran')
     if (this.active >= this.maxConcurrent) {
       if (this.waiting.length >= this.maxQueued) {
         throw new SwarmError('busy', `this node is busy (${this.active} running, ${this.waiting.length} queued)`, { detail: { running: this.active, queued: this.waiting.length } })
@@ -70,7 +71,7 @@ export class RunQueue {
       const onAbort = (): void => {
         const i = this.waiting.indexOf(waiter)
         if (i >= 0) { this.waiting.splice(i, 1); this.changed() }
-        reject(new SwarmError('aborted', 'the task was cancelled while queued'))
+        reject(new SwarmError('aborted', 'cancelled while queued'))
       }
       signal?.addEventListener('abort', onAbort, { once: true })
       this.waiting.push(waiter)
