@@ -113,3 +113,17 @@ export function scopedSignal (parents: Array<AbortSignal | undefined>, ms: numbe
   ac.signal.addEventListener('abort', done, { once: true })
   return { signal: ac.signal, done }
 }
+
+/**
+ * `work`, or its caller's abort, whichever comes first: for a caller sharing work begun by
+ * another, whose own signal must still end its wait (the work itself goes on for the others).
+ */
+export async function untilAborted<T> (work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal === undefined) return await work
+  signal.throwIfAborted()
+  return await new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => { reject(signal.reason instanceof SwarmError ? signal.reason : new SwarmError('aborted', 'cancelled while waiting for work in progress')) }
+    signal.addEventListener('abort', onAbort, { once: true })
+    work.then(resolve, reject).finally(() => { signal.removeEventListener('abort', onAbort) })
+  })
+}

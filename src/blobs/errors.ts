@@ -11,6 +11,7 @@ export type BlobErrorCode =
   | 'not-found' // no holder reachable had it
   | 'bad-frame' // a holder spoke something else than the protocol
   | 'bad-file' // a file to attach that cannot be read
+  | 'busy' // too many fetches already running and waiting (src/blobs/fetch-lanes.ts)
 
 export class BlobError extends SwarmError {
   declare readonly code: BlobErrorCode

@@ -1,10 +1,9 @@
 // Fetching an attachment into this daemon's store from whoever holds it: the shared, verified
 // pull (pull.ts, the same loop the page runs) written chunk by chunk into a partial file that is
-// committed whole. One fetch per id at a time, and at most MAX_ACTIVE_FETCHES transfers at once
-// with MAX_WAITING_FETCHES queued behind them (more are refused `busy`): other nodes' envelopes
-// name what a channel member fetches, and a burst of them must not open a stream per name at
-// once (libp2p refuses more than 32 of one protocol per connection, the holder more than its
-// peer's stream rate) nor hold unbounded partial files.
+// committed whole. One fetch per id at a time; the ones other nodes' envelopes trigger wait their
+// turn in lanes per sender (fetch-lanes.ts), the operator's and tasks' in a queue of their own
+// (DIRECT_FETCHES at once): together they stay below the 32 streams of one protocol libp2p opens
+// on a connection.
 
 import type { PeerId } from '@libp2p/interface'
 import { parseCid, sha256 } from './cid.ts'
@@ -12,10 +11,21 @@ import { FETCH_TIMEOUT_MS } from './constants.ts'
 import { BlobError } from './errors.ts'
 import { pullVerified, tooLarge } from './pull.ts'
 import type { BlobStore, HeldBlob } from './store.ts'
+import { FetchLanes, type FetchLaneLimits } from './fetch-lanes.ts'
 import { RunQueue } from '../kernel/run-queue.ts'
+import { untilAborted, withTimeout } from '../errors.ts'
 
-export const MAX_ACTIVE_FETCHES = 8
-export const MAX_WAITING_FETCHES = 512
+/** The operator's and tasks' fetches at once (more wait, up to DIRECT_WAITING, then `busy`). */
+export const DIRECT_FETCHES = 16
+export const DIRECT_WAITING = 512
+/**
+ * A fetch another node's envelope triggered has until 30 s plus its declared size at 128 KiB/s
+ * (at most FETCH_TIMEOUT_MS): a holder that sends a chunk every few seconds, each inside the
+ * per-frame timeout, cannot hold one of the lanes' slots for ten minutes. The operator's and
+ * tasks' fetches keep the whole FETCH_TIMEOUT_MS (a slow honest link).
+ */
+const SLOW_FLOOR_BYTES_PER_SEC = 128 * 1024
+const FETCH_GRACE_MS = 30_000
 
 export interface FetchInit {
   libp2p: { dialProtocol: Function }
@@ -23,6 +33,7 @@ export interface FetchInit {
   /** Counts refusals by reason (`bad-hash`, …) and holders tried. */
   onReject?: (reason: string, peer: PeerId) => void
   log?: { debug: (msg: string, data?: Record<string, unknown>) => void }
+  lanes?: Partial<FetchLaneLimits>
 }
 
 export interface FetchOptions {
@@ -31,16 +42,24 @@ export interface FetchOptions {
   /** The size an envelope declared: checked against the cap before any byte moves. */
   size?: number
   signal?: AbortSignal
+  /** Set for a fetch another node's envelope triggered: its sender's lane. Unset: at once. */
+  lane?: string
 }
+
+interface Pending { promise: Promise<HeldBlob>, promote: () => void }
 
 export class BlobFetcher {
   private readonly c: FetchInit
-  private readonly inflight = new Map<string, Promise<HeldBlob>>()
-  private readonly queue = new RunQueue({ maxConcurrent: MAX_ACTIVE_FETCHES, maxQueued: MAX_WAITING_FETCHES })
+  private readonly inflight = new Map<string, Pending>()
+  private readonly lanes: FetchLanes
+  private readonly direct = new RunQueue({ maxConcurrent: DIRECT_FETCHES, maxQueued: DIRECT_WAITING })
 
   constructor (init: FetchInit) {
     this.c = init
+    this.lanes = new FetchLanes(init.lanes)
   }
+
+  get lanesStats (): ReturnType<FetchLanes['stats']> { return this.lanes.stats() }
 
   /** Fetches in flight, queued ones included. */
   get active (): number { return this.inflight.size }
@@ -50,16 +69,39 @@ export class BlobFetcher {
     if (held !== undefined) return held
     parseCid(cid)
     if (opts.size !== undefined && opts.size > this.c.store.maxBytes) throw tooLarge(cid, opts.size, this.c.store.maxBytes)
-    let p = this.inflight.get(cid)
-    if (p === undefined) {
-      p = this.queue.run(async () => await this.run(cid, opts), { signal: opts.signal }).finally(() => { this.inflight.delete(cid) })
-      this.inflight.set(cid, p)
+    let entry = this.inflight.get(cid)
+    if (entry !== undefined) {
+      // the operator (or a task) asks for what waits in a lane: it starts now
+      if (opts.lane === undefined) entry.promote()
+      return await untilAborted(entry.promise, opts.signal)
     }
-    return await p
+    entry = opts.lane === undefined ? this.runDirect(cid, opts) : this.runInLane(cid, opts.lane, opts)
+    this.inflight.set(cid, entry)
+    return await entry.promise
+  }
+
+  private runDirect (cid: string, opts: FetchOptions): Pending {
+    if (this.direct.full) throw new BlobError('busy', `too many attachment fetches asked for at once (${this.direct.running} running, ${this.direct.queued} waiting)`)
+    const promise = this.direct.run(async () => await this.run(cid, opts), { signal: opts.signal })
+      .finally(() => { this.inflight.delete(cid) })
+    return { promise, promote: () => {} }
+  }
+
+  private runInLane (cid: string, lane: string, opts: FetchOptions): Pending {
+    const ticket = this.lanes.enter(lane, opts.signal)
+    const promise = ticket.started.then(async () => await this.run(cid, opts)).finally(() => {
+      ticket.release()
+      this.inflight.delete(cid)
+    })
+    return { promise, promote: ticket.promote }
   }
 
   private async run (cid: string, opts: FetchOptions): Promise<HeldBlob> {
-    const signal = opts.signal ?? AbortSignal.timeout(FETCH_TIMEOUT_MS)
+    // fetched meanwhile (by a fetch that ran while this one waited its turn)
+    const held = this.c.store.get(cid)
+    if (held !== undefined) return held
+    const budget = opts.lane === undefined || opts.size === undefined ? FETCH_TIMEOUT_MS : Math.min(FETCH_TIMEOUT_MS, Math.ceil(FETCH_GRACE_MS + opts.size / SLOW_FLOOR_BYTES_PER_SEC * 1000))
+    const signal = withTimeout(opts.signal, budget)
     const writer = await this.c.store.partialWriter()
     try {
       const { manifest, manifestBytes } = await pullVerified(cid, {

@@ -87,6 +87,8 @@ export class BlobService implements SwarmService {
         maxBytes: this.store.maxBytes,
         storeBytes: this.store.storeBytes,
         fetching: this.fetcher.active,
+        // fetches other nodes' envelopes triggered: running and waiting in their senders' lanes
+        lanes: this.fetcher.lanesStats,
         fetched: this.fetched,
         servedBytes: this.served,
         rejected: this.c.counters.byLabel('blobs.rejected'),
@@ -97,9 +99,9 @@ export class BlobService implements SwarmService {
   }
 
   /** Fetches from `first`, then the envelope's sender, then every connected peer. */
-  async fetch (cid: string, first: PeerId[], size: number | undefined, signal?: AbortSignal): Promise<HeldBlob> {
+  async fetch (cid: string, first: PeerId[], size: number | undefined, signal?: AbortSignal, lane?: string): Promise<HeldBlob> {
     const connected = this.c.libp2p.getConnections().map((x) => x.remotePeer)
-    const blob = await this.fetcher.fetch(cid, { holders: [...first, ...connected], size, signal: AbortSignal.any([this.abort.signal, ...(signal !== undefined ? [signal] : [])]) })
+    const blob = await this.fetcher.fetch(cid, { holders: [...first, ...connected], size, lane, signal: AbortSignal.any([this.abort.signal, ...(signal !== undefined ? [signal] : [])]) })
     this.fetched++
     return blob
   }
@@ -121,7 +123,8 @@ export class BlobService implements SwarmService {
     for (const a of list.slice(0, MAX_ATTACHMENTS) as Attachment[]) {
       if (this.store.has(a.cid)) continue
       if (a.size > this.store.maxBytes) { this.c.counters.inc('blobs.skipped', 'too-large'); continue }
-      this.fetch(a.cid, sender !== undefined ? [sender] : [], a.size).catch((err: unknown) => {
+      // in the sender's lane: its envelopes' attachments take turns with everyone else's
+      this.fetch(a.cid, sender !== undefined ? [sender] : [], a.size, undefined, typeof e.from === 'string' ? e.from : 'unknown').catch((err: unknown) => {
         // a BlobError's code, or `busy` (too many fetches already waiting), `aborted`
         this.c.counters.inc('blobs.skipped', err instanceof SwarmError ? err.code : 'error')
         this.c.log.child('blobs').debug('attachment not fetched', { cid: a.cid, err: (err as Error).message })

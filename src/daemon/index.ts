@@ -31,6 +31,7 @@ import { Admission } from '../federation/admission.ts'
 import { Membership } from '../federation/membership.ts'
 import { checkHomeOwnership, socketStillPrivate } from '../control/owner.ts'
 import { GATED_PROTOCOLS } from './gated-protocols.ts'
+import { BULK_PROTOCOLS } from '../net/gated-protocols.ts'
 import type { SwarmComponents, SwarmService } from '../kernel/components.ts'
 import { LinkKeeper } from '../net/links.ts'
 
@@ -183,14 +184,14 @@ export class Daemon {
     // every part's direct streams pass the admission (hello stays open: it is how members are learned)
     const streamLimits = gateInboundStreams(this.libp2p, {
       protocols: GATED_PROTOCOLS,
-      judge: (protocol, peer) => admission.judgeStream(protocol, nodeIdFromPeerId(peer)),
+      judge: (protocol, peer) => admission.judgeStream(protocol, nodeIdFromPeerId(peer), peer.toString()),
       onRefused: (protocol, _peer, v) => {
         this.counters.inc('envelopes.rejected', v.reason)
         this.counters.inc('streams.refused', `${protocol} ${v.reason}`)
       }
     })
     // and this node's own streams to each peer keep under the same rate there (src/net/stream-pace.ts)
-    const streamPace = this.streamPace = paceOutboundStreams(this.libp2p, { protocols: GATED_PROTOCOLS, perPeer: config.rateLimit.perSender })
+    const streamPace = this.streamPace = paceOutboundStreams(this.libp2p, { protocols: GATED_PROTOCOLS, bulk: BULK_PROTOCOLS, perPeer: config.rateLimit.perSender })
     this.control = new ControlServer({
       socketPath: paths.socket,
       log: log.child('control'),

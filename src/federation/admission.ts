@@ -84,13 +84,17 @@ export class Admission {
     return this.takeScope(topic)
   }
 
-  /** An inbound stream of `protocol` from the peer whose node id is `nodeId` (undefined: not an Ed25519 peer). */
-  judgeStream (protocol: string, nodeId: string | undefined): AdmissionVerdict {
+  /**
+   * An inbound stream of `protocol` from the peer whose node id is `nodeId` (undefined: not an
+   * Ed25519 peer, then counted by its peer id `peer`: every peer has a stream bucket).
+   */
+  judgeStream (protocol: string, nodeId: string | undefined, peer?: string): AdmissionVerdict {
     if (this.membership.closed()) {
       const why = nodeId === undefined ? 'not an Ed25519 peer' : this.membership.whyNot(nodeId)
       if (why !== undefined) return this.refuse('reject', 'not-member', `${nodeId ?? 'peer'} is not a member of ${this.membership.federation} (${why})`)
     }
-    if (nodeId !== undefined && !this.perPeerStreams.take(nodeId)) return this.refuse('ignore', 'rate-limited', `peer ${nodeId} over its stream rate`)
+    const key = nodeId ?? peer
+    if (key !== undefined && !this.perPeerStreams.take(key)) return this.refuse('ignore', 'rate-limited', `peer ${key} over its stream rate`)
     return this.takeScope(`stream:${protocol}`)
   }
 

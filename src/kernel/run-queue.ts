@@ -1,8 +1,8 @@
 // A run queue: at most `maxConcurrent` jobs run at once, at most `maxQueued` wait for a slot,
-// and anything beyond is refused `busy` at once (the caller then tries the next peer, or counts
-// the skip) rather than parked behind work it cannot see. A waiting job whose caller gives up
-// leaves the queue. Every change of load is reported (the task advert tells peers). Used for the
-// tasks this node runs (src/tasks) and the attachments it fetches (src/blobs/fetch.ts).
+// and anything beyond is refused `busy` at once (the caller then tries the next peer) rather than
+// parked behind work it cannot see. A waiting job whose caller gives up leaves the queue. Every
+// change of load is reported (the task advert tells peers). Used for the tasks this node runs
+// (src/tasks) and the attachment fetches its operator and tasks ask for (src/blobs/fetch.ts).
 
 import { SwarmError } from '../errors.ts'
 

@@ -15,3 +15,6 @@ export const GATED_PROTOCOLS: ReadonlySet<string> = new Set([
   PROTOCOL_TASK, PROTOCOL_CONSENSUS, PROTOCOL_KNOWLEDGE, PROTOCOL_REFLECTIONS, PROTOCOL_DELIVERY,
   PROTOCOL_HISTORY, PROTOCOL_HISTORY_CURSOR, PROTOCOL_BLOB, PROTOCOL_OPEN_QUESTIONS
 ])
+
+/** Of those, the bulk ones (history pages, attachment chunks): paced behind the others. */
+export const BULK_PROTOCOLS: ReadonlySet<string> = new Set([PROTOCOL_HISTORY, PROTOCOL_HISTORY_CURSOR, PROTOCOL_BLOB])

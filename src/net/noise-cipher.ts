@@ -1,10 +1,12 @@
-// The daemon's Noise transport cipher: ChaCha20-Poly1305 from node:crypto with one KeyObject per
-// session key. Noise's stock crypto hands node:crypto the key as bytes on every frame, and Node 24
-// then probes those bytes as a KeyObject and as a CryptoKey, each probe a thrown and caught
-// exception: ~15 of the ~22 µs it costs to open a 1.3 KB frame here, paid by every frame on every
-// connection (docs/ingest.md). A Noise cipher key never changes after it is derived, so the
-// KeyObject is made once, kept beside the key bytes noise holds, and checked against them so that
-// a key rewritten in place could never be used with its old KeyObject.
+// The daemon's Noise transport cipher: for frames of 1200 bytes and more, ChaCha20-Poly1305 from
+// node:crypto with one KeyObject per session key. Noise's stock crypto hands node:crypto the key
+// as bytes on every such frame, and Node 24 then probes those bytes as a KeyObject and as a
+// CryptoKey, each probe a thrown and caught exception: ~15 of the ~22 µs it costs to open a 1.3 KB
+// frame here, paid by every gossip message and every chunk of an attachment (docs/ingest.md).
+// Smaller frames (yamux window updates, acks) stay on the stock WebAssembly cipher, which is
+// faster than any node:crypto call at that size. A Noise cipher key never changes after it is
+// derived, so the KeyObject is made once, kept beside the key bytes noise holds, and checked
+// against them so that a key rewritten in place could never be used with its old KeyObject.
 // The frames are the same bytes either way: this is interoperable with any Noise peer (the test
 // checks it against the stock crypto both ways). Everything else (handshake DH, hashing, HKDF)
 // is noise's own.
@@ -15,6 +17,8 @@ import type { ICryptoInterface } from '@libp2p/noise'
 
 const CIPHER = 'chacha20-poly1305'
 const TAG_BYTES = 16
+/** Below this many bytes the stock (WebAssembly) cipher is the faster one (noise's own cut-off). */
+const NODE_FROM_BYTES = 1200
 
 interface HeldKey { bytes: Buffer, key: KeyObject }
 type Bytes = Parameters<ICryptoInterface['chaCha20Poly1305Encrypt']>[0]
@@ -26,7 +30,9 @@ export function noiseCipher (): ICryptoInterface {
   const keyOf = (k: Uint8Array): KeyObject => {
     const hit = held.get(k)
     if (hit !== undefined && hit.bytes.equals(k)) return hit.key
-    const bytes = Buffer.from(k)
+    // a copy of its own (Buffer.from would slice the shared 8 KiB pool and pin it for the session)
+    const bytes = Buffer.alloc(k.byteLength)
+    bytes.set(k)
     const key = createSecretKey(bytes)
     held.set(k, { bytes, key })
     return key
@@ -35,6 +41,7 @@ export function noiseCipher (): ICryptoInterface {
   return {
     ...defaultCrypto,
     chaCha20Poly1305Encrypt (plaintext, nonce, ad, k) {
+      if (plaintext.byteLength < NODE_FROM_BYTES) return defaultCrypto.chaCha20Poly1305Encrypt(plaintext, nonce, ad, k)
       const text = flat(plaintext)
       const cipher = createCipheriv(CIPHER, keyOf(k), nonce, { authTagLength: TAG_BYTES })
       cipher.setAAD(ad, { plaintextLength: text.byteLength })
@@ -43,7 +50,8 @@ export function noiseCipher (): ICryptoInterface {
       const tag = cipher.getAuthTag()
       return Buffer.concat([body, tail, tag], body.byteLength + tail.byteLength + tag.byteLength)
     },
-    chaCha20Poly1305Decrypt (ciphertext, nonce, ad, k) {
+    chaCha20Poly1305Decrypt (ciphertext, nonce, ad, k, dst) {
+      if (ciphertext.byteLength < NODE_FROM_BYTES) return defaultCrypto.chaCha20Poly1305Decrypt(ciphertext, nonce, ad, k, dst)
       const sealed = flat(ciphertext)
       if (sealed.byteLength < TAG_BYTES) throw new Error('Invalid chacha20poly1305 decryption')
       const textBytes = sealed.byteLength - TAG_BYTES

@@ -32,6 +32,14 @@ export const SPARE_MAX_WAIT_MS = 5_000
  *  a unit test keeps the two equal): what the page, which has no config, paces itself against. */
 export const DEFAULT_PER_SENDER: BucketRate = { ratePerSec: 20, burst: 60 }
 
+/** Why a wait ended early, as the caller's signal says: its own error, a timeout, or an abort. */
+function cancelled (signal: AbortSignal): SwarmError {
+  const why = signal.reason as { name?: string } | undefined
+  if (why instanceof SwarmError) return why
+  if (why?.name === 'TimeoutError') return new SwarmError('timeout', 'timed out waiting for a slot of this node\'s own pace')
+  return new SwarmError('aborted', 'cancelled while waiting for a slot of this node\'s own pace')
+}
+
 interface Waiter { resolve: () => void, fail: (err: Error) => void, since: number }
 
 export class OwnPace {
@@ -79,7 +87,7 @@ export class OwnPace {
       const onAbort = (): void => {
         const i = line.indexOf(w)
         if (i >= 0) line.splice(i, 1)
-        w.fail(new SwarmError('aborted', 'publication cancelled before its slot'))
+        w.fail(cancelled(signal as AbortSignal))
       }
       const w: Waiter = {
         since: this.now(),

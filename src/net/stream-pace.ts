@@ -8,6 +8,7 @@
 // them refused. One pace per peer, since each peer counts only the streams it receives.
 
 import type { PeerId } from '@libp2p/interface'
+import { isMultiaddr } from '@multiformats/multiaddr'
 import type { BucketRate } from '../federation/token-bucket.ts'
 import { OwnPace } from './own-pace.ts'
 
@@ -20,6 +21,12 @@ export interface StreamPaceInit {
   protocols: ReadonlySet<string>
   /** The per-peer stream rate peers enforce (`rateLimit.perSender`). */
   perPeer: BucketRate
+  /**
+   * Bulk protocols (history pages, attachment chunks) wait in the pace's second line, so a
+   * consensus vote or a push with a deadline never queues behind a backfill (an overdue one still
+   * gets every other slot).
+   */
+  bulk?: ReadonlySet<string>
   /** Peers with a pace kept at once (the least recently used goes first). */
   maxPeers?: number
   /** Monotonic milliseconds (tests). */
@@ -57,7 +64,9 @@ export function paceOutboundStreams (libp2p: Dials, init: StreamPaceInit): Strea
   }
   libp2p.dialProtocol = async (peer, protocols, options) => {
     const list = Array.isArray(protocols) ? protocols : [protocols]
-    if (!stopped && list.some((p) => init.protocols.has(p))) await paceOf(peer).slot(options?.signal)
+    if (!stopped && list.some((p) => init.protocols.has(p))) {
+      await paceOf(peer).slot(options?.signal, { spare: list.every((p) => init.bulk?.has(p) === true) })
+    }
     return await original(peer, protocols, options)
   }
   return {
@@ -73,8 +82,9 @@ export function paceOutboundStreams (libp2p: Dials, init: StreamPaceInit): Strea
   }
 }
 
-/** A peer id's string; a multiaddr's own string (its /p2p/ part names the peer). */
+/** A peer id's string, also when the dial names it by a multiaddr ending in /p2p/<id>. */
 function peerKey (peer: unknown): string {
   if (Array.isArray(peer)) return peerKey(peer[0])
+  if (isMultiaddr(peer)) return peer.getComponents().findLast((c) => c.name === 'p2p')?.value ?? peer.toString()
   return String(peer as PeerId)
 }

@@ -13,7 +13,7 @@ import { bytesToHex } from '@noble/hashes/utils.js'
 import { envelopeMsgId } from '../envelope/msg-id.ts'
 import { createLibp2p } from 'libp2p'
 import { loadOrCreateBrowserKey } from './keystore.ts'
-import { GATED_PROTOCOLS } from '../net/gated-protocols.ts'
+import { BULK_PROTOCOLS, GATED_PROTOCOLS } from '../net/gated-protocols.ts'
 import { DEFAULT_PER_SENDER } from '../net/own-pace.ts'
 import { paceOutboundStreams } from '../net/stream-pace.ts'
 import type { GossipSub } from '@libp2p/gossipsub'
@@ -88,7 +88,7 @@ export async function createBrowserNode (init: BrowserNodeInit = {}): Promise<Br
   })
   // the page's own streams to a daemon (history, attachments, pushes) keep under the per-peer
   // stream rate daemons enforce, as a daemon's do (src/net/stream-pace.ts)
-  const streams = paceOutboundStreams(node, { protocols: GATED_PROTOCOLS, perPeer: DEFAULT_PER_SENDER })
+  const streams = paceOutboundStreams(node, { protocols: GATED_PROTOCOLS, bulk: BULK_PROTOCOLS, perPeer: DEFAULT_PER_SENDER })
   node.addEventListener('stop', () => { streams.stop() }, { once: true })
   return node
 }

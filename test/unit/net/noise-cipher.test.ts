@@ -12,6 +12,7 @@ import { yamux } from '@chainsafe/libp2p-yamux'
 import { tcp } from '@libp2p/tcp'
 import { ping } from '@libp2p/ping'
 import { createLibp2p } from 'libp2p'
+import { lpStream } from '@libp2p/utils'
 import { noiseCipher } from '../../../src/net/noise-cipher.ts'
 
 const bytes = (n: number): Uint8Array => new Uint8Array(randomBytes(n))
@@ -59,7 +60,8 @@ describe('noise cipher', () => {
 
   it('never uses an old KeyObject for a key rewritten in place', () => {
     const ours = noiseCipher()
-    const key = bytes(32); const nonce = bytes(12); const ad = new Uint8Array(0); const text = bytes(100)
+    // over 1200 bytes: the size that takes the KeyObject path
+    const key = bytes(32); const nonce = bytes(12); const ad = new Uint8Array(0); const text = bytes(2000)
     const before = whole(ours.chaCha20Poly1305Encrypt(text, nonce, ad, key))
     key.set(bytes(32))
     const after = whole(ours.chaCha20Poly1305Encrypt(text, nonce, ad, key))
@@ -67,7 +69,7 @@ describe('noise cipher', () => {
     expect(same(after, before)).toBe(false)
   })
 
-  it('a node with it and a node with the stock crypto talk over TCP', async () => {
+  it('a node with it and a node with the stock crypto talk over TCP: pings, and a MiB each way in frames of every size', async () => {
     const make = async (crypto?: ReturnType<typeof noiseCipher>) => await createLibp2p({
       addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
       transports: [tcp()],
@@ -78,9 +80,31 @@ describe('noise cipher', () => {
     const ours = await make(noiseCipher())
     const stock = await make()
     try {
+      for (const node of [ours, stock]) {
+        // echoes every length-prefixed frame back
+        await node.handle('/test/echo/1.0.0', async (stream) => {
+          const lp = lpStream(stream, { maxDataLength: 2 * 1024 * 1024 })
+          for (;;) {
+            const frame = await lp.read().catch(() => undefined)
+            if (frame === undefined || frame.byteLength === 0) break
+            await lp.write(frame.subarray())
+          }
+          await stream.close()
+        })
+      }
       for (const [from, to] of [[ours, stock], [stock, ours]] as const) {
         const rtt = await from.services.ping.ping(to.getMultiaddrs()[0], { signal: AbortSignal.timeout(10_000) })
         expect(rtt).toBeGreaterThanOrEqual(0)
+        const stream = await from.dialProtocol(to.getMultiaddrs()[0], '/test/echo/1.0.0', { signal: AbortSignal.timeout(10_000) })
+        const lp = lpStream(stream, { maxDataLength: 2 * 1024 * 1024 })
+        // small frames (stock cipher), mid-size, and one that noise splits into 64 KiB frames
+        for (const size of [1, 500, 1199, 1200, 5000, 65_519, 1024 * 1024]) {
+          const sent = bytes(size)
+          await lp.write(sent)
+          expect(same(await lp.read(), sent)).toBe(true)
+        }
+        await lp.write(new Uint8Array(0))
+        await stream.close()
       }
     } finally {
       await Promise.all([ours.stop(), stock.stop()])

@@ -5,6 +5,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { TokenBuckets } from '../../../src/federation/token-bucket.ts'
 import { paceOutboundStreams } from '../../../src/net/stream-pace.ts'
+import { multiaddr } from '@multiformats/multiaddr'
 
 const GATED = new Set(['/swarm/history/1.0.0', '/swarm/blob/1.0.0'])
 const RATE = { ratePerSec: 10, burst: 5 }
@@ -49,6 +50,30 @@ describe('stream pace', () => {
     }
     expect(pace.stats()).toMatchObject({ peers: 2, sent: 33, waiting: 0 })
     expect(pace.stats().delayed).toBeGreaterThan(0)
+  })
+
+  it('a peer named by a multiaddr shares its pace; a timeout while waiting says timeout; bulk streams wait behind the rest', async () => {
+    vi.useFakeTimers()
+    let t = 0
+    const { node, dialled } = fakeNode(() => t)
+    paceOutboundStreams(node, { protocols: GATED, bulk: new Set(['/swarm/blob/1.0.0']), perPeer: { ratePerSec: 1, burst: 1 }, now: () => t })
+    const id = '12D3KooWGRUVh6xcTtwrg1zqqKo5HFowm1rTrwhVo2dFYUfS5a8a'
+    await node.dialProtocol(id, '/swarm/history/1.0.0')
+    // the same peer by its address: no second burst
+    const ac = new AbortController()
+    const timedOut = node.dialProtocol(multiaddr(`/ip4/127.0.0.1/tcp/4001/p2p/${id}`), '/swarm/history/1.0.0', { signal: ac.signal })
+    await Promise.resolve()
+    expect(dialled).toHaveLength(1)
+    // what AbortSignal.timeout() aborts with
+    ac.abort(new DOMException('signal timed out', 'TimeoutError'))
+    await expect(timedOut).rejects.toMatchObject({ code: 'timeout' })
+    const order: string[] = []
+    const bulk = node.dialProtocol(id, '/swarm/blob/1.0.0').then(() => { order.push('blob') })
+    const vote = node.dialProtocol(id, '/swarm/history/1.0.0').then(() => { order.push('history') })
+    for (let i = 0; i < 40; i++) { t += 100; await vi.advanceTimersByTimeAsync(100) }
+    await Promise.all([bulk, vote])
+    expect(order).toEqual(['history', 'blob'])
+    expect(dialled).toHaveLength(3)
   })
 
   it('an abort while waiting fails the stream undialled; a stop fails what waits and lets later ones through', async () => {
