@@ -84,11 +84,15 @@ export class ControlServer implements MethodRegistry {
   }
 
   private onConnection (socket: Socket): void {
+    this.sockets.add(socket)
+    socket.on('error', () => {})
+    socket.on('close', () => { this.sockets.delete(socket) })
     if (this.init.authorize != null && !this.init.authorize(socket)) {
-      socket.end(JSON.stringify(errorResponse(null, RPC_INVALID_REQUEST, new SwarmError('forbidden', 'control socket: connection refused (not the home owner)'))) + '\n')
+      // Destroyed once the refusal is flushed: its request is never read, so the socket would
+      // wait for the peer's EOF forever and server.close() (a graceful stop) with it.
+      socket.end(JSON.stringify(errorResponse(null, RPC_INVALID_REQUEST, new SwarmError('forbidden', 'control socket: connection refused (not the home owner)'))) + '\n', () => { socket.destroy() })
       return
     }
-    this.sockets.add(socket)
     const inflight = new Map<number | string, AbortController>()
     const splitter = new LineSplitter(MAX_CONTROL_LINE_BYTES)
     socket.setEncoding('utf8')
@@ -102,9 +106,7 @@ export class ControlServer implements MethodRegistry {
         void this.onLine(socket, line, inflight)
       }
     })
-    socket.on('error', () => {})
     socket.on('close', () => {
-      this.sockets.delete(socket)
       for (const ac of inflight.values()) ac.abort()
       inflight.clear()
     })

@@ -86,6 +86,20 @@ describe('control server', () => {
     c.close()
   })
 
+  it('a refused connection is closed, so a graceful stop does not wait on it', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'swarm-ctl-'))
+    const path = join(dir, 'swarm.sock')
+    server = new ControlServer({ socketPath: path, authorize: () => false })
+    await server.start()
+    const [refused] = await rawExchange(path, '{"jsonrpc":"2.0","id":1,"method":"echo"}\n', 1)
+    expect(refused.error.data.code).toBe('forbidden')
+    // the refused peer's request was never read; before the fix the server held that socket open
+    // and server.close() waited on it forever (a daemon that once refused someone never stopped)
+    const stopped = await Promise.race([server.stop().then(() => true), new Promise((resolve) => setTimeout(() => { resolve(false) }, 3000))])
+    expect(stopped).toBe(true)
+    server = undefined
+  })
+
   it('a missing socket is "daemon not running" (exit 3)', async () => {
     dir = await mkdtemp(join(tmpdir(), 'swarm-ctl-'))
     await expect(ControlClient.connect(join(dir, 'none.sock'), dir)).rejects.toMatchObject({ code: 'not-running', exitCode: 3 })
