@@ -3,6 +3,7 @@
 // left by a killed daemon: we wait out its staleness and take it over.
 
 import lockfile from 'proper-lockfile'
+import { readFileSync } from 'node:fs'
 import { readFile, writeFile, unlink } from 'node:fs/promises'
 import { AlreadyRunningError, SwarmError } from '../errors.ts'
 import type { HomePaths } from '../config/paths.ts'
@@ -26,9 +27,26 @@ export async function readPid (paths: HomePaths): Promise<number | undefined> {
 export function pidAlive (pid: number): boolean {
   try {
     process.kill(pid, 0)
-    return true
   } catch (err: any) {
     return err.code === 'EPERM'
+  }
+  return !exited(pid)
+}
+
+/**
+ * An exited process that its parent has not reaped yet (a zombie) still answers kill(pid, 0).
+ * A detached daemon's parent is init, and a container's init may reap only every few seconds:
+ * `swarm stop` would wait that long for a daemon that has already exited (Linux: /proc; elsewhere
+ * a zombie counts as alive, as before).
+ */
+function exited (pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1')
+    // pid (comm) STATE …: comm may hold spaces and parentheses, the state follows the last ')'
+    const state = stat.charAt(stat.lastIndexOf(')') + 2)
+    return state === 'Z' || state === 'X'
+  } catch {
+    return false
   }
 }
 

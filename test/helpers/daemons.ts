@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { randomUUID } from 'node:crypto'
 import { killMarked, OWNER_VAR } from './procs.ts'
+import { pidAlive } from '../../src/daemon/lock.ts'
 
 export const ROOT = resolve(import.meta.dirname, '..', '..')
 export const NODE = process.execPath
@@ -163,8 +164,10 @@ export class TestDaemon {
   }
 }
 
+/** Running (not exited): a zombie waiting for init to reap it (seconds, in some containers) has exited. */
 export function alive (pid: number): boolean {
-  try { process.kill(pid, 0); return true } catch { return false }
+  try { process.kill(pid, 0) } catch { return false }
+  return pidAlive(pid)
 }
 
 async function waitGone (pid: number, ms: number): Promise<void> {
