@@ -9,14 +9,28 @@ import { join } from 'node:path'
 import { BIN, cleanupHomes, createDaemon, eventually, harnessEnv, NODE, ROOT, stopAll, swarm, tempHome, type TestDaemon } from '../helpers/daemons.ts'
 import { daemonArgv, DEFAULT_WEB_LISTEN } from '../../src/cli/run-daemon.ts'
 
+/**
+ * Resolves when `child` has exited, killing it after `ms`. Taken before `swarm stop`: the stop
+ * returns once the daemon is gone, so an 'exit' listener added after it missed the event and
+ * always waited the full `ms`.
+ */
+async function exitOf (child: ChildProcess, ms: number): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return
+  await new Promise<void>((resolve) => {
+    const t = setTimeout(() => { child.kill('SIGKILL'); resolve() }, ms)
+    child.once('exit', () => { clearTimeout(t); resolve() })
+  })
+}
+
 describe('quickstart: a newcomer\'s first hour', () => {
   const daemons: TestDaemon[] = []
   let fg: ChildProcess | undefined
   let home = ''
   afterAll(async () => {
     if (fg?.pid !== undefined && fg.exitCode === null) {
+      const exited = exitOf(fg, 10_000)
       await swarm(['--home', home, 'stop'], { timeoutMs: 30_000 }).catch(() => {})
-      await new Promise((resolve) => { const t = setTimeout(() => { fg?.kill('SIGKILL'); resolve(null) }, 10_000); fg?.once('exit', () => { clearTimeout(t); resolve(null) }) })
+      await exited
     }
     await stopAll(daemons)
     await cleanupHomes()
@@ -97,8 +111,9 @@ describe('quickstart: a newcomer\'s first hour', () => {
       await eventually(() => out.includes('swarmd ready') && /\d\d:\d\d:\d\d\.\d{3} .*INFO.* \[/.test(out), { what: 'readable lines on the terminal', timeoutMs: 60_000 })
       expect(out).not.toContain('{"level"')
     } finally {
+      const exited = exitOf(child, 15_000)
       await swarm(['--home', tty.home, 'stop'], { timeoutMs: 30_000 }).catch(() => {})
-      await new Promise((resolve) => { const t = setTimeout(() => { child.kill('SIGKILL'); resolve(null) }, 15_000); child.once('exit', () => { clearTimeout(t); resolve(null) }) })
+      await exited
     }
     const log = (await readFile(join(tty.home, 'daemon.log'), 'utf8')).trim().split('\n')
     expect(log.length).toBeGreaterThan(0)
