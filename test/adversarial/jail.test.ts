@@ -9,25 +9,56 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createServer, type Server } from 'node:net'
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { randomUUID } from 'node:crypto'
 import { alive, cleanupHomes, eventually, startDaemons, stopAll, type TestDaemon } from '../helpers/daemons.ts'
 import { verifyReceiptSignature } from '../../src/tasks/receipts.ts'
 import { JAIL_UID } from '../../src/tasks/constants.ts'
 
-/** Host pids running as the jail user: while no task runs, there must be none. */
-function jailProcesses (): number[] {
-  const out: number[] = []
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue
-    try {
-      const uid = /^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${name}/status`, 'utf8'))?.[1]
-      if (Number(uid) === JAIL_UID) out.push(Number(name))
-    } catch { /* gone meanwhile */ }
-  }
-  return out
+/** Marks this file's jail runs: every attack first writes it into its jail's scratch /tmp, which
+ *  each process of the task shares, wherever it is reparented. */
+const RUN = randomUUID()
+const MARKER = '/tmp/.jail-test-run'
+const MARK = `open('${MARKER}', 'w').write('${RUN}')\n`
+
+function parentOf (pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1')
+    // pid (comm) STATE PPID …: comm may hold spaces and parentheses
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
+  } catch { return undefined }
 }
 
-async function nothingSurvives (): Promise<void> {
-  await eventually(() => jailProcesses().length === 0 ? true : undefined, { what: 'no jailed process left', timeoutMs: 10_000 })
+function under (pid: number, ancestor: number): boolean {
+  for (let p: number | undefined = pid, hops = 0; p !== undefined && p > 1 && hops < 64; p = parentOf(p), hops++) {
+    if (p === ancestor) return true
+  }
+  return false
+}
+
+/** Whether the process sees this run's marker in its jail (root reads it through /proc/<pid>/root). */
+function marked (pid: number): boolean {
+  try { return readFileSync(`/proc/${pid}/root${MARKER}`, 'utf8') === RUN } catch { return false }
+}
+
+/**
+ * Host pids of the jail user that belong to this file's jail runs: below the executor daemon
+ * (bwrap and all it started, while that tree holds) or, wherever one was reparented, seeing this
+ * run's marker in its jail. Not the whole machine: other test files' jails (their tasks, and the
+ * jail probe of every daemon that starts) run as the same uid at the same time.
+ */
+function jailProcesses (executorPid: number): { tree: number[], marked: number[] } {
+  const out = { tree: [] as number[], marked: [] as number[] }
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue
+    const pid = Number(name)
+    try {
+      const uid = /^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${name}/status`, 'utf8'))?.[1]
+      if (Number(uid) !== JAIL_UID) continue
+    } catch { continue } // gone meanwhile
+    if (under(pid, executorPid)) out.tree.push(pid)
+    else if (marked(pid)) out.marked.push(pid)
+  }
+  return out
 }
 
 describe('a hostile peer\'s python runs in the jail', () => {
@@ -39,9 +70,13 @@ describe('a hostile peer\'s python runs in the jail', () => {
 
   /** `task run` from the allowed (but hostile) peer, pinned to the executor. */
   const attack = async (code: string, timeoutSec = 4): Promise<any> => {
-    const r = await hostile.cli(['task', 'run', 'python-computation', '--code', code, '--peer', executor.peerId, '--timeout', String(timeoutSec), '--json'])
+    const r = await hostile.cli(['task', 'run', 'python-computation', '--code', MARK + code, '--peer', executor.peerId, '--timeout', String(timeoutSec), '--json'])
     expect(r.json, r.stderr).toBeDefined()
     return r.json
+  }
+
+  const nothingSurvives = async (): Promise<void> => {
+    await eventually(() => { const p = jailProcesses(executor.pid); return p.tree.length + p.marked.length === 0 ? true : undefined }, { what: 'no jailed process left', timeoutMs: 10_000 })
   }
 
   beforeAll(async () => {
@@ -185,7 +220,11 @@ for t in ${JSON.stringify(outside)}:
   })
 
   it('sleeping past the deadline is killed', async () => {
-    const r = await attack('import time\ntime.sleep(60)', 2)
+    const running = attack('import time\ntime.sleep(60)', 2)
+    // the survivor check is not blind: it sees this task's processes while they run, both ways
+    await eventually(() => { const p = jailProcesses(executor.pid); return p.tree.length > 0 && p.tree.some(marked) ? true : undefined },
+      { what: 'the running task seen below the executor and by its marker', timeoutMs: 10_000, intervalMs: 50 })
+    const r = await running
     expect(r).toMatchObject({ success: false, error: { code: 'timeout' } })
     await nothingSurvives()
   })
