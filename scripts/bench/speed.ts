@@ -2,8 +2,10 @@
 // - ask-batch-per-sec: `swarm ask --batch` (one process, one socket) against a loop of single
 //   `swarm ask` processes in the same run;
 // - blob-transfer-mb-s: a 10 MiB attachment fetched between two daemons (`blob.get`: manifest,
-//   verified chunks, store) against the same bytes over a raw libp2p stream (tcp+noise+yamux,
-//   256 KiB writes, no checks) between two fresh nodes in this process, in the same run;
+//   verified chunks, store) against the same bytes over a raw libp2p stream (tcp+noise+yamux as
+//   libp2p ships them, 256 KiB writes, no checks) between two fresh nodes in this process, in the
+//   same run, median of BENCH_TRANSFERS (5); the daemons' Noise has its own cipher
+//   (src/net/noise-cipher.ts), part of what is measured;
 // - blob-announce-reach-p99-ms: a question naming a fresh 10 MiB attachment against one naming
 //   none, asker's publish to the other daemon's `question:received` (daemon clocks, one machine);
 // - ingest-per-sec: questions validated, stored and relayed against raw gossipsub delivery in the
