@@ -11,6 +11,9 @@ import {
   type RpcRequest, type RpcResponse
 } from './protocol.ts'
 
+/** How long a refused connection may stay open after its refusal (the client reads it, then closes). */
+const REFUSED_LINGER_MS = 2000
+
 export interface MethodContext {
   /** Aborted when the client disconnects or cancels this request. */
   signal: AbortSignal
@@ -88,9 +91,12 @@ export class ControlServer implements MethodRegistry {
     socket.on('error', () => {})
     socket.on('close', () => { this.sockets.delete(socket) })
     if (this.init.authorize != null && !this.init.authorize(socket)) {
-      // Destroyed once the refusal is flushed: its request is never read, so the socket would
-      // wait for the peer's EOF forever and server.close() (a graceful stop) with it.
-      socket.end(JSON.stringify(errorResponse(null, RPC_INVALID_REQUEST, new SwarmError('forbidden', 'control socket: connection refused (not the home owner)'))) + '\n', () => { socket.destroy() })
+      // What the refused client still sends is read and dropped, so its request's write does not
+      // fail (EPIPE) before it reads the refusal; the connection is destroyed after a short
+      // linger in any case, so a refused client cannot hold it (or a graceful stop) open.
+      socket.resume()
+      socket.end(JSON.stringify(errorResponse(null, RPC_INVALID_REQUEST, new SwarmError('forbidden', 'control socket: connection refused (not the home owner)'))) + '\n')
+      setTimeout(() => { socket.destroy() }, REFUSED_LINGER_MS).unref()
       return
     }
     const inflight = new Map<number | string, AbortController>()
