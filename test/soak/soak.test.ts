@@ -75,9 +75,13 @@ describe('soak: five daemons, steady questions with contributions', () => {
     await new Promise((resolve) => setTimeout(resolve, 3000))
     const after = await Promise.all(clients.map(memory))
     for (let k = 0; k < 5; k++) {
+      // bounded: resident memory grew 22–38 MB on a quiet machine and 40–67 MB on a loaded one,
+      // whether 450 or 1,350 questions were measured (heap capacity and allocator pages a busy
+      // daemon keeps, not a per-question leak); the heap in use is no steadier without a forced
+      // GC. So this is a gross bound (a 200 KB per-question leak fails it at npm test's size);
+      // `npm run soak` runs it at 5000 questions, where a 20 KB one would.
       const growthMb = (after[k].rssBytes - before[k].rssBytes) / 2 ** 20
-      // bounded: no per-question leak (5000 questions leaking 10 KB each would be ~50 MB)
-      expect(growthMb, `daemon ${k} RSS growth ${growthMb.toFixed(1)} MB`).toBeLessThan(64)
+      expect(growthMb, `daemon ${k} RSS growth ${growthMb.toFixed(1)} MB`).toBeLessThan(96)
       expect(after[k].activeResources, `daemon ${k} active handles`).toBeLessThanOrEqual(before[k].activeResources + 10)
     }
     const stats = await clients[0].call('stats')
