@@ -4,7 +4,7 @@
 // - blob-transfer-mb-s: a 10 MiB attachment fetched between two daemons (`blob.get`: manifest,
 //   verified chunks, store) against the same bytes over a raw libp2p stream (tcp+noise+yamux as
 //   libp2p ships them, 256 KiB writes, no checks) between two fresh nodes in this process, in the
-//   same run, median of BENCH_TRANSFERS (5); the daemons' Noise has its own cipher
+//   same run, median of BENCH_TRANSFERS (5) after BENCH_TRANSFER_WARMUP (2); the daemons' Noise has its own cipher
 //   (src/net/noise-cipher.ts), part of what is measured;
 // - blob-announce-reach-p99-ms: a question naming a fresh 10 MiB attachment against one naming
 //   none, asker's publish to the other daemon's `question:received` (daemon clocks, one machine);
@@ -32,6 +32,7 @@ const MiB = 1024 * 1024
 const BATCH = Number(process.env.BENCH_BATCH_QUESTIONS ?? 500)
 const SINGLES = 10
 const TRANSFERS = Number(process.env.BENCH_TRANSFERS ?? 5)
+const WARMUP_TRANSFERS = Number(process.env.BENCH_TRANSFER_WARMUP ?? 2)
 const ANNOUNCES = Number(process.env.BENCH_BLOB_ANNOUNCES ?? 12)
 
 interface D { home: string, pid: number, tcp: string, client: ControlClient, events: Array<Record<string, any>> }
@@ -130,16 +131,22 @@ async function rawStreamMbPerSec (bytes: Uint8Array): Promise<number> {
 async function benchTransfer (a: D, b: D, dir: string): Promise<Figure[]> {
   const rates: number[] = []
   const raws: number[] = []
-  for (let i = 0; i < TRANSFERS; i++) {
+  // BENCH_TRANSFER_WARMUP (2) untimed rounds of each first: the raw path runs in this process,
+  // whose JIT is cold at the start (its rate climbed from ~50 to ~250 MB/s over one run's rounds)
+  for (let i = -WARMUP_TRANSFERS; i < TRANSFERS; i++) {
     const bytes = randomBytes(10 * MiB)
     const file = join(dir, `t${i}.bin`)
     await writeFile(file, bytes)
     const put = await a.client.call('blob.put', { path: file }, { timeoutMs: 120_000 })
     const t = performance.now()
     await b.client.call('blob.get', { cid: put.cid }, { timeoutMs: 120_000 })
-    rates.push(10 / ((performance.now() - t) / 1000))
-    raws.push(await rawStreamMbPerSec(bytes))
+    const rate = 10 / ((performance.now() - t) / 1000)
+    const raw = await rawStreamMbPerSec(bytes)
+    if (i < 0) continue
+    rates.push(rate)
+    raws.push(raw)
   }
+  if (process.env.BENCH_SPEED_DEBUG === '1') process.stderr.write(`transfer MB/s ${JSON.stringify(rates.map(Math.round))} raw ${JSON.stringify(raws.map(Math.round))}\n`)
   const v = median(rates)
   const base = median(raws)
   return [figure('blob-transfer-mb-s', v, 'MB/s', {}, { baseline: base, ratio: v / base }), figure('blob-transfer-ratio', v / base, 'x', { min: 0.8 })]
@@ -181,21 +188,30 @@ export async function benchSpeed (): Promise<Figure[]> {
   dirs.add(dir)
   const ds: D[] = []
   try {
-    const solo = await startDaemon()
-    ds.push(solo)
-    figures.push(...await benchBatch(solo))
-    stop([solo])
-    const a = await startDaemon()
-    const b = await startDaemon()
-    ds.push(a, b)
-    await run(['--home', b.home, 'connect', a.tcp, '--json'])
-    await sleep(1500) // mesh formation
-    figures.push(...await benchTransfer(a, b, dir))
-    figures.push(...await benchAnnounce(a, b, dir))
-    stop([a, b])
-    // ingest needs the bench hooks (SWARM_BENCH=1): its own two daemons
-    const { benchIngest } = await import('./ingest.ts')
-    figures.push(...await benchIngest())
+    // BENCH_SPEED_ONLY=batch,transfer,announce,ingest runs only those parts
+    const only = process.env.BENCH_SPEED_ONLY?.split(',')
+    const wants = (part: string): boolean => only === undefined || only.includes(part)
+    if (wants('batch')) {
+      const solo = await startDaemon()
+      ds.push(solo)
+      figures.push(...await benchBatch(solo))
+      stop([solo])
+    }
+    if (wants('transfer') || wants('announce')) {
+      const a = await startDaemon()
+      const b = await startDaemon()
+      ds.push(a, b)
+      await run(['--home', b.home, 'connect', a.tcp, '--json'])
+      await sleep(1500) // mesh formation
+      if (wants('transfer')) figures.push(...await benchTransfer(a, b, dir))
+      if (wants('announce')) figures.push(...await benchAnnounce(a, b, dir))
+      stop([a, b])
+    }
+    if (wants('ingest')) {
+      // ingest needs the bench hooks (SWARM_BENCH=1): its own two daemons
+      const { benchIngest } = await import('./ingest.ts')
+      figures.push(...await benchIngest())
+    }
   } finally {
     stop(ds)
     for (const d of dirs) await rm(d, { recursive: true, force: true }).catch(() => {})
