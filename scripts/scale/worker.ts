@@ -89,6 +89,8 @@ export function runWorker (): void {
     handle(req).then((result) => process.send?.({ id: req.id, result }), (err: Error) => process.send?.({ id: req.id, error: err.stack ?? err.message }))
   })
   process.on('disconnect', () => process.exit(0)) // the coordinator is gone: so are we
+  // as a daemon's own process does (src/cli/run-daemon.ts): a stray rejection is reported, not fatal
+  process.on('unhandledRejection', (err) => { process.stderr.write(`scale worker: unhandled rejection: ${(err as Error)?.stack ?? String(err)}\n`) })
   process.send?.({ id: 0, result: sample() }) // ready, with the empty process's own costs
 }
 

@@ -99,6 +99,8 @@ export class Effects {
     // store write following
     const own = e.sender['node/id'] === this.ctx.me && e.type !== 'swarm/presence'
     const put = this.ctx.store.putEntry(ch.questionId, entry, own)
+    // awaited below; marked handled now so a failure while this runs is never an unhandled one
+    put.catch(() => {})
     if (own) await put
     if (entry.type === 'swarm/contribution') {
       c.counters.inc('bus.contributions', entry.excluded ?? 'accepted')

@@ -79,12 +79,13 @@ export class QuestionBus implements SwarmService {
         topics.route(topic, {
           validate: (data: Uint8Array) => inbox.validateSealed(data),
           // gossipsub forwards right after delivering, in the same tick: let it forward first
-          deliver: async (v: Deliverable) => { await null; await inbox.fromSealed(v.envelope as SealedEnvelope, v.text, undefined) }
+          deliver: async (v: Deliverable) => { await null; if (this.ctx.started) await inbox.fromSealed(v.envelope as SealedEnvelope, v.text, undefined) }
         })
       } else {
         topics.route(topic, {
           validate: (data: Uint8Array, t: string) => inbox.validateQuestionTopic(data, t),
-          deliver: async (v: Deliverable & { at: TopicKind }) => { await null; await inbox.fromQuestionTopic(v) }
+          // nothing more is taken in once the bus has stopped (its last writes are flushed then)
+          deliver: async (v: Deliverable & { at: TopicKind }) => { await null; if (this.ctx.started) await inbox.fromQuestionTopic(v) }
         })
       }
       topics.subscribe(topic)
