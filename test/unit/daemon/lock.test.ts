@@ -5,8 +5,9 @@ import { pidAlive } from '../../../src/daemon/lock.ts'
 
 describe('pidAlive', () => {
   it.runIf(existsSync('/proc/self/stat'))('a running process is alive; an exited one its parent has not reaped (a zombie) is not', async () => {
-    // sh starts `true` in the background, prints its pid and becomes `sleep`, which never reaps it
-    const parent = spawn('sh', ['-c', 'true & echo $!; exec sleep 30'], { stdio: ['ignore', 'pipe', 'ignore'] })
+    // sh starts a short sleep in the background, prints its pid and becomes `sleep 30`, which never
+    // reaps it (the child outlives the exec: a `true` could exit, and sh reap it, before)
+    const parent = spawn('sh', ['-c', 'sleep 0.3 & echo $!; exec sleep 30'], { stdio: ['ignore', 'pipe', 'ignore'] })
     try {
       const zombie = Number(await new Promise<string>((resolve) => { parent.stdout.once('data', (d: Buffer) => { resolve(d.toString()) }) }))
       expect(pidAlive(parent.pid as number)).toBe(true)
