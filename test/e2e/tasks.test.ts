@@ -156,7 +156,9 @@ describe('tasks: delegation between real daemons', () => {
   })
 
   it('an infinite loop hits the time limit', async () => {
-    const r = await a.cli(['task', 'run', 'python-computation', '--code', 'while True: pass', '--timeout', '2', '--json'])
+    // on c: the next test reads b's load from its adverts, and must not mistake this task's for
+    // the one it starts there (it also waits for c's advert of the loop's end)
+    const r = await a.cli(['task', 'run', 'python-computation', '--code', 'while True: pass', '--timeout', '2', '--peer', c.peerId, '--json'])
     expect(r.code).toBe(1)
     expect(r.json).toMatchObject({ success: false, attempts: 1, error: { code: 'timeout' } })
     ids.loop = r.json.correlationId
@@ -167,8 +169,9 @@ describe('tasks: delegation between real daemons', () => {
     const long = runInterruptible(a, ['task', 'run', 'python-computation', '--code', 'import time; time.sleep(60)', '--peer', b.peerId, '--json'])
     await eventually(async () => {
       const caps = await a.json(['capabilities'])
-      return caps.peers.find((p: any) => p.peerId === b.peerId)?.running === 1
-    }, { what: 'b advertises one running task' })
+      const load = (id: string): number | undefined => caps.peers.find((p: any) => p.peerId === id)?.running
+      return load(b.peerId) === 1 && load(c.peerId) === 0
+    }, { what: 'b advertises one running task, c none' })
     for (let i = 0; i < 2; i++) {
       const r = await a.cli(['task', 'run', 'python-computation', '--code', 'print(1)', '--json'])
       expect(r.json).toMatchObject({ success: true, executedBy: c.peerId })
