@@ -32,7 +32,7 @@ export function noiseCipher (): ICryptoInterface {
   const keyOf = (k: Uint8Array): KeyObject => {
     const hit = held.get(k)
     if (hit !== undefined && hit.bytes.equals(k)) return hit.key
-    // a copy of its own (Buffer.from would slice the shared 8 KiB pool and pin it for the session)
+    // a copy of its own (Buffer.from would slice Node's shared buffer pool and pin a slab of it for the session)
     const bytes = Buffer.alloc(k.byteLength)
     bytes.set(k)
     const key = createSecretKey(bytes)
