@@ -115,6 +115,17 @@ export function scopedSignal (parents: Array<AbortSignal | undefined>, ms: numbe
 }
 
 /**
+ * Why a wait ended early, as its signal says: the caller's own SwarmError, a `timeout`
+ * (AbortSignal.timeout's reason), else `aborted`. `while` names what was being waited for.
+ */
+export function abortedWhile (signal: AbortSignal, while_: string): SwarmError {
+  const why = signal.reason as { name?: string } | undefined
+  if (why instanceof SwarmError) return why
+  if (why?.name === 'TimeoutError') return new SwarmError('timeout', `timed out while ${while_}`)
+  return new SwarmError('aborted', `cancelled while ${while_}`)
+}
+
+/**
  * `work`, or its caller's abort, whichever comes first: for a caller sharing work begun by
  * another, whose own signal must still end its wait (the work itself goes on for the others).
  */
@@ -122,7 +133,7 @@ export async function untilAborted<T> (work: Promise<T>, signal: AbortSignal | u
   if (signal === undefined) return await work
   signal.throwIfAborted()
   return await new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => { reject(signal.reason instanceof SwarmError ? signal.reason : new SwarmError('aborted', 'cancelled while waiting for work in progress')) }
+    const onAbort = (): void => { reject(abortedWhile(signal, 'waiting for work in progress')) }
     signal.addEventListener('abort', onAbort, { once: true })
     work.then(resolve, reject).finally(() => { signal.removeEventListener('abort', onAbort) })
   })

@@ -13,7 +13,7 @@
 // (history, pushes, attachments) draw on a bucket of their own there, and each peer's are paced
 // apart with this same class (src/net/stream-pace.ts).
 
-import { SwarmError } from '../errors.ts'
+import { abortedWhile, SwarmError } from '../errors.ts'
 import { paceOf, paceStep, type BucketRate, type Pace } from '../federation/token-bucket.ts'
 
 /** Share of the peers' per-sender rate (and burst) this node uses for its own messages. */
@@ -31,14 +31,6 @@ export const SPARE_MAX_WAIT_MS = 5_000
 /** The per-sender rate every node enforces by default (config/default.json `rateLimit.perSender`;
  *  a unit test keeps the two equal): what the page, which has no config, paces itself against. */
 export const DEFAULT_PER_SENDER: BucketRate = { ratePerSec: 20, burst: 60 }
-
-/** Why a wait ended early, as the caller's signal says: its own error, a timeout, or an abort. */
-function cancelled (signal: AbortSignal): SwarmError {
-  const why = signal.reason as { name?: string } | undefined
-  if (why instanceof SwarmError) return why
-  if (why?.name === 'TimeoutError') return new SwarmError('timeout', 'timed out waiting for a slot of this node\'s own pace')
-  return new SwarmError('aborted', 'cancelled while waiting for a slot of this node\'s own pace')
-}
 
 interface Waiter { resolve: () => void, fail: (err: Error) => void, since: number }
 
@@ -87,7 +79,7 @@ export class OwnPace {
       const onAbort = (): void => {
         const i = line.indexOf(w)
         if (i >= 0) line.splice(i, 1)
-        w.fail(cancelled(signal as AbortSignal))
+        w.fail(abortedWhile(signal as AbortSignal, 'waiting for a slot of this node\'s own pace'))
       }
       const w: Waiter = {
         since: this.now(),
