@@ -4,7 +4,7 @@
 // - blob-transfer-mb-s: a 10 MiB attachment fetched between two daemons (`blob.get`: manifest,
 //   verified chunks, store) against the same bytes over a raw libp2p stream (tcp+noise+yamux as
 //   libp2p ships them, 256 KiB writes, no checks) between two fresh nodes in this process, in the
-//   same run, median of BENCH_TRANSFERS (5) after BENCH_TRANSFER_WARMUP (2); the daemons' Noise has its own cipher
+//   same run, median of BENCH_TRANSFERS (5) after BENCH_TRANSFER_WARMUP (5); the daemons' Noise has its own cipher
 //   (src/net/noise-cipher.ts), part of what is measured;
 // - blob-announce-reach-p99-ms: a question naming a fresh 10 MiB attachment against one naming
 //   none, asker's publish to the other daemon's `question:received` (daemon clocks, one machine);
@@ -32,7 +32,7 @@ const MiB = 1024 * 1024
 const BATCH = Number(process.env.BENCH_BATCH_QUESTIONS ?? 500)
 const SINGLES = 10
 const TRANSFERS = Number(process.env.BENCH_TRANSFERS ?? 5)
-const WARMUP_TRANSFERS = Number(process.env.BENCH_TRANSFER_WARMUP ?? 2)
+const WARMUP_TRANSFERS = Number(process.env.BENCH_TRANSFER_WARMUP ?? 5)
 const ANNOUNCES = Number(process.env.BENCH_BLOB_ANNOUNCES ?? 12)
 
 interface D { home: string, pid: number, tcp: string, client: ControlClient, events: Array<Record<string, any>> }
@@ -131,8 +131,9 @@ async function rawStreamMbPerSec (bytes: Uint8Array): Promise<number> {
 async function benchTransfer (a: D, b: D, dir: string): Promise<Figure[]> {
   const rates: number[] = []
   const raws: number[] = []
-  // BENCH_TRANSFER_WARMUP (2) untimed rounds of each first: the raw path runs in this process,
-  // whose JIT is cold at the start (its rate climbed from ~50 to ~250 MB/s over one run's rounds)
+  // BENCH_TRANSFER_WARMUP (5) untimed rounds of each first: the raw path runs in this process,
+  // whose JIT is cold at the start (its rate climbed from ~50 to ~250 MB/s over one run's rounds),
+  // and two fresh daemons climbed for longer still (~55 to ~120 MB/s over their first five)
   for (let i = -WARMUP_TRANSFERS; i < TRANSFERS; i++) {
     const bytes = randomBytes(10 * MiB)
     const file = join(dir, `t${i}.bin`)

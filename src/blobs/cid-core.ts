@@ -12,8 +12,10 @@ export const RAW = 0x55
 export const DAG_JSON = 0x0129
 export const SHA2_256 = 0x12
 
+/** Bytes whole, or in pieces (a chunk as it arrived, never joined). */
+export type Bytes = Uint8Array | readonly Uint8Array[]
 /** sha2-256 of some bytes. */
-export type Sha256 = (bytes: Uint8Array) => Uint8Array
+export type Sha256 = (bytes: Bytes) => Uint8Array
 
 export interface Manifest {
   size: number
@@ -39,7 +41,7 @@ export function parseCid (text: string): ParsedCid {
 }
 
 /** True when `bytes` hash to the digest `cid` names. */
-export function matchesWith (hash: Sha256, cid: string, bytes: Uint8Array): boolean {
+export function matchesWith (hash: Sha256, cid: string, bytes: Bytes): boolean {
   const { digest } = parseCid(cid)
   const h = hash(bytes)
   if (h.length !== digest.length) return false

@@ -3,12 +3,15 @@
 
 import { createHash } from 'node:crypto'
 import { CHUNK_BYTES } from './constants.ts'
-import { cidOfWith, DAG_JSON, decodeManifestWith, encodeManifest, matchesWith, RAW, type Manifest } from './cid-core.ts'
+import { cidOfWith, DAG_JSON, decodeManifestWith, encodeManifest, matchesWith, RAW, type Bytes, type Manifest } from './cid-core.ts'
 
-export { chunkCount, chunkRange, DAG_JSON, encodeManifest, parseCid, RAW, SHA2_256, type Manifest, type ParsedCid } from './cid-core.ts'
+export { chunkCount, chunkRange, DAG_JSON, encodeManifest, parseCid, RAW, SHA2_256, type Bytes, type Manifest, type ParsedCid } from './cid-core.ts'
 
-export function sha256 (bytes: Uint8Array): Uint8Array {
-  return createHash('sha256').update(bytes).digest()
+export function sha256 (bytes: Bytes): Uint8Array {
+  const h = createHash('sha256')
+  if (bytes instanceof Uint8Array) h.update(bytes)
+  else for (const piece of bytes) h.update(piece)
+  return h.digest()
 }
 
 export function cidOf (codec: number, bytes: Uint8Array): string {

@@ -1,15 +1,20 @@
 // /swarm/blob/1.0.0: one stream per transfer, length-prefixed frames.
 //   → {"cid": ROOT, "want": "manifest"}          ← header, then the manifest bytes (multi-chunk roots)
-//   → {"cid": ROOT, "from": I, "count": K}       ← header, then chunks I…I+K-1, one frame each
+//   → {"cid": ROOT, "from": 0, "count": K}       ← chunks 0…K-1 (no header), asked for right behind
+//                                                  the manifest on the same stream
+//   → {"cid": ROOT, "from": I, "count": K}       ← header, then chunks I…I+K-1, one frame each (a
+//                                                  transfer that starts with chunks: a resume, a one-chunk root)
 //   → {"cid": ROOT, "from": I+K, "count": K}     ← the next K chunks (no header), … until the last
-// The header is {"status":"ok","size":S,"chunks":N} or {"status":"not-found"}. The reader asks
-// for chunks in batches and keeps at most two batches (3 MiB) outstanding: that, not the muxer, is the
-// backpressure (a libp2p 3 stream's read buffer fails at 4 MiB rather than slowing the sender).
-// Each frame has its own timeout and any failure aborts the stream. The server sends only what
-// it holds whole; the client verifies everything (fetch.ts).
+// The header is {"status":"ok","size":S,"chunks":N} or {"status":"not-found"}. Every follow-up
+// continues where the transfer stands. The reader asks for chunks in batches and keeps at most
+// two batches (3 MiB) outstanding: that, not the muxer, is the backpressure (a libp2p 3 stream's
+// read buffer fails at 4 MiB rather than slowing the sender). Each frame has its own timeout and
+// any failure aborts the stream. The server sends only what it holds whole; the client verifies
+// everything (pull.ts).
 
 import { lpStream, type LengthPrefixedStream } from '@libp2p/utils'
 import type { Connection, PeerId, Stream } from '@libp2p/interface'
+import type { FileHandle } from 'node:fs/promises'
 import { FRAME_TIMEOUT_MS, MAX_INBOUND_STREAMS, MAX_MANIFEST_BYTES, MAX_REQUEST_BYTES, PROTOCOL_BLOB, CHUNK_BYTES } from './constants.ts'
 import { BlobError } from './errors.ts'
 import type { BlobStore } from './store.ts'
@@ -17,6 +22,8 @@ import type { BlobStore } from './store.ts'
 export interface BlobRequest { cid: string, want?: 'manifest', from?: number, count?: number }
 /** Chunks per request: two outstanding batches (3 MiB) stay inside a stream's 4 MiB read buffer. */
 export const BATCH_CHUNKS = 6
+/** Chunks a holder reads from disk ahead of the one it sends (per transfer: READ_AHEAD × 256 KiB). */
+const READ_AHEAD = 3
 export interface BlobHeader { status: 'ok' | 'not-found', size?: number, chunks?: number }
 
 const encoder = new TextEncoder()
@@ -58,33 +65,32 @@ export async function serveBlobs (libp2p: { handle: Function }, store: BlobStore
         return
       }
       await lp.write(header({ status: 'ok', size: blob.size, chunks: blob.chunks.length }), { signal: frameSignal() })
+      let next = 0
+      let end = 0
       if (req.want === 'manifest') {
         if (blob.manifestBytes !== undefined) await lp.write(blob.manifestBytes, { signal: frameSignal() })
       } else {
-        const fh = await store.openData(req.cid)
-        try {
-          let next = req.from ?? 0
-          let end = Math.min(blob.chunks.length, next + (req.count ?? BATCH_CHUNKS))
-          for (;;) {
-            // one chunk read ahead: the disk read of the next overlaps the network write of this one
-            let ahead: Promise<Uint8Array> | undefined = next < end ? store.readChunk(req.cid, next, fh) : undefined
-            for (; next < end; next++) {
-              const chunk = await (ahead as Promise<Uint8Array>)
-              ahead = next + 1 < end ? store.readChunk(req.cid, next + 1, fh) : undefined
-              // a read failing while the write is refused must not go unhandled; the loop's await reports it
-              ahead?.catch(() => {})
-              await lp.write(chunk, { signal: frameSignal() })
-              hooks.served?.(chunk.length)
-            }
-            if (next >= blob.chunks.length) break
-            // the reader asks for the next batch when it is ready for it
-            const more = parseRequest((await lp.read({ signal: frameSignal() })).subarray())
-            if (more.cid !== req.cid || more.from !== next) throw new BlobError('bad-frame', 'a follow-up request must continue the same transfer')
-            end = Math.min(blob.chunks.length, next + (more.count ?? BATCH_CHUNKS))
+        next = req.from ?? 0
+        end = Math.min(blob.chunks.length, next + (req.count ?? BATCH_CHUNKS))
+      }
+      let fh: FileHandle | undefined
+      try {
+        for (;;) {
+          if (next < end) {
+            fh ??= await store.openData(req.cid)
+            next = await sendChunks(lp, store, req.cid, fh, next, end, hooks)
           }
-        } finally {
-          await fh.close()
+          if (next >= blob.chunks.length) break
+          // the reader asks for more when it is ready for it: after the manifest, chunks from 0 on
+          // the same stream; after a batch, the next one. A reader that only wanted the manifest
+          // closes its side instead.
+          const more = await readFollowUp(lp)
+          if (more === undefined) break
+          if (more.cid !== req.cid || more.from !== next) throw new BlobError('bad-frame', 'a follow-up request must continue the same transfer')
+          end = Math.min(blob.chunks.length, next + (more.count ?? BATCH_CHUNKS))
         }
+      } finally {
+        await fh?.close()
       }
       await stream.close({ signal: frameSignal() })
     } catch (err: any) {
@@ -94,18 +100,60 @@ export async function serveBlobs (libp2p: { handle: Function }, store: BlobStore
   }, { maxInboundStreams: MAX_INBOUND_STREAMS, maxOutboundStreams: MAX_INBOUND_STREAMS, runOnLimitedConnection: false })
 }
 
+/**
+ * Sends chunks `from`…`end`-1 and returns `end`. READ_AHEAD chunks are read ahead: the disk reads
+ * of the next ones (each a trip through libuv's thread pool and back to this event loop) overlap
+ * the network write of this one.
+ */
+async function sendChunks (lp: LengthPrefixedStream<Stream>, store: BlobStore, cid: string, fh: FileHandle, from: number, end: number, hooks: ServeHooks): Promise<number> {
+  const reads: Array<Promise<Uint8Array>> = []
+  let queued = from
+  for (let next = from; next < end; next++) {
+    for (; queued < end && queued <= next + READ_AHEAD; queued++) {
+      const read = store.readChunk(cid, queued, fh)
+      // a read failing while a write is refused must not go unhandled; the await below reports it
+      read.catch(() => {})
+      reads.push(read)
+    }
+    const chunk = await (reads.shift() as Promise<Uint8Array>)
+    await lp.write(chunk, { signal: frameSignal() })
+    hooks.served?.(chunk.length)
+  }
+  return end
+}
+
+/** The reader's next request on an open transfer; undefined when it closed its side instead. */
+async function readFollowUp (lp: LengthPrefixedStream<Stream>): Promise<BlobRequest | undefined> {
+  let bytes: Uint8Array
+  try {
+    bytes = (await lp.read({ signal: frameSignal() })).subarray()
+  } catch (err) {
+    // the stream ended between requests: the reader is done (lpStream reports it so)
+    if ((err as Error)?.name === 'UnexpectedEOFError') return undefined
+    throw err
+  }
+  const more = parseRequest(bytes)
+  if (more.from === undefined) throw new BlobError('bad-frame', 'a follow-up request asks for chunks')
+  return more
+}
+
 export interface OpenedTransfer {
   header: BlobHeader
   lp: LengthPrefixedStream<Stream>
   stream: Stream
 }
 
-/** Opens a request to one holder and reads its header. */
-export async function openTransfer (libp2p: { dialProtocol: Function }, peer: PeerId, req: BlobRequest, signal: AbortSignal): Promise<OpenedTransfer> {
+/**
+ * Opens a transfer from one holder and reads its header. `then`, if given, is written right behind
+ * the first request without waiting (the chunks wanted after the manifest): one stream and one
+ * round trip for both.
+ */
+export async function openTransfer (libp2p: { dialProtocol: Function }, peer: PeerId, req: BlobRequest, signal: AbortSignal, then?: BlobRequest): Promise<OpenedTransfer> {
   const stream: Stream = await libp2p.dialProtocol(peer, PROTOCOL_BLOB, { signal: AbortSignal.any([signal, frameSignal()]) })
   try {
     const lp = lpStream(stream, { maxDataLength: MAX_FRAME })
-    await lp.write(encoder.encode(JSON.stringify(req)), { signal: AbortSignal.any([signal, frameSignal()]) })
+    const requests = then === undefined ? [req] : [req, then]
+    await lp.writeV(requests.map((r) => encoder.encode(JSON.stringify(r))), { signal: AbortSignal.any([signal, frameSignal()]) })
     const raw = await lp.read({ signal: AbortSignal.any([signal, frameSignal()]) })
     let header: any
     try { header = JSON.parse(decoder.decode(raw.subarray())) } catch { throw new BlobError('bad-frame', 'header is not JSON') }
@@ -127,4 +175,10 @@ export async function requestMore (t: OpenedTransfer, req: BlobRequest, signal: 
 /** The next frame of a transfer. */
 export async function readFrame (t: OpenedTransfer, signal: AbortSignal): Promise<Uint8Array> {
   return (await t.lp.read({ signal: AbortSignal.any([signal, frameSignal()]) })).subarray()
+}
+
+/** The next frame of a transfer in the pieces it arrived in (a chunk is hashed and stored from them, never joined). */
+export async function readFrameParts (t: OpenedTransfer, signal: AbortSignal): Promise<{ parts: Uint8Array[], byteLength: number }> {
+  const list = await t.lp.read({ signal: AbortSignal.any([signal, frameSignal()]) })
+  return { parts: [...list], byteLength: list.byteLength }
 }

@@ -8,7 +8,7 @@ import type { PeerId } from '@libp2p/interface'
 import { chunkRange, decodeManifestWith, matchesWith, parseCid, type Manifest, type Sha256 } from './cid-core.ts'
 import { CHUNK_BYTES } from './constants.ts'
 import { BlobError } from './errors.ts'
-import { BATCH_CHUNKS, openTransfer, readFrame, requestMore, type BlobRequest, type OpenedTransfer } from './protocol.ts'
+import { BATCH_CHUNKS, openTransfer, readFrame, readFrameParts, requestMore, type BlobRequest, type OpenedTransfer } from './protocol.ts'
 
 export interface PullInit {
   libp2p: { dialProtocol: Function }
@@ -21,8 +21,8 @@ export interface PullInit {
   /** The size an envelope declared, if any: a holder must agree. */
   size?: number
   signal: AbortSignal
-  /** Takes the verified chunks in order; one append in flight at a time. */
-  append: (bytes: Uint8Array) => Promise<void>
+  /** Takes the verified chunks in order, each in the pieces it arrived in; one append in flight at a time. */
+  append: (bytes: readonly Uint8Array[]) => Promise<void>
   /** A holder dropped, and why (its code: `bad-hash`, `bad-manifest`, `bad-frame`, `not-found`, …). */
   onFail?: (peer: PeerId, err: BlobError) => void
 }
@@ -45,22 +45,25 @@ export async function pullVerified (cid: string, init: PullInit): Promise<Pulled
   const remaining = [...holders]
   /**
    * Asks the first holder left for a transfer of `request()` (asked anew each time: the request
-   * may depend on progress) and has `read` take it to the end; a holder that fails is dropped
-   * (`fail`) and the next one asked. The one that served stays first; undefined when none did.
-   * A transfer over the cap ends it all (`too-large`): any holder would be.
+   * may depend on progress; `then()` is pipelined behind it) and has `read` take it to the end; a
+   * holder that fails is dropped (`fail`) and the next one asked. The one that served stays first;
+   * false when none did. A transfer over the cap ends it all (`too-large`): any holder would be.
    */
-  const fromHolders = async <T>(request: () => BlobRequest, read: (t: OpenedTransfer, peer: PeerId) => Promise<T>): Promise<T | undefined> => {
+  const fromHolders = async (request: () => BlobRequest, then: () => BlobRequest | undefined, read: (t: OpenedTransfer, peer: PeerId) => Promise<void>): Promise<boolean> => {
     while (remaining.length > 0) {
       const peer = remaining[0]
       try {
-        const t = await openTransfer(init.libp2p, peer, request(), signal)
+        const t = await openTransfer(init.libp2p, peer, request(), signal, then())
         try {
           if (t.header.status !== 'ok') throw new BlobError('not-found', `${peer.toString()} does not hold ${cid}`)
-          const out = await read(t, peer)
+          await read(t, peer)
           await t.stream.close().catch(() => {})
-          return out
+          return true
         } catch (err) {
           t.stream.abort(err instanceof Error ? err : new Error(String(err)))
+          // a holder that ends the stream after the manifest (one that does not take the chunks
+          // request pipelined behind it) is asked again for the chunks alone, on a stream of their own
+          if (err instanceof ManifestOnly) continue
           throw err
         }
       } catch (err) {
@@ -69,57 +72,65 @@ export async function pullVerified (cid: string, init: PullInit): Promise<Pulled
         remaining.shift()
       }
     }
-    return undefined
+    return false
   }
 
-  // what the chunks must hash to
-  let manifest: Manifest
+  // what the chunks must hash to: a raw id names its one chunk; a manifest's id, the manifest,
+  // fetched first on the same stream as the chunks
+  let manifest: Manifest | undefined = codec === 0x55 ? { size: init.size ?? -1, chunkBytes: CHUNK_BYTES, chunks: [cid] } : undefined
   let manifestBytes: Uint8Array | undefined
-  if (codec === 0x55) {
-    manifest = { size: init.size ?? -1, chunkBytes: CHUNK_BYTES, chunks: [cid] }
-  } else {
-    const got = await fromHolders(() => ({ cid, want: 'manifest' }), async (t) => {
-      if ((t.header.size ?? 0) > init.maxBytes) throw tooLarge(cid, t.header.size ?? 0, init.maxBytes)
-      const bytes = await readFrame(t, signal)
-      const m = decodeManifestWith(hash, cid, bytes)
-      if (init.size !== undefined && m.size !== init.size) throw new BlobError('bad-manifest', `${cid} holds ${m.size} bytes, the envelope said ${init.size}`)
-      if (m.size > init.maxBytes) throw tooLarge(cid, m.size, init.maxBytes)
-      return { m, bytes }
-    })
-    if (got === undefined) throw last ?? new BlobError('not-found', `no holder served ${cid}`)
-    manifest = got.m
-    manifestBytes = got.bytes
+  const readManifest = async (t: OpenedTransfer): Promise<Manifest> => {
+    if ((t.header.size ?? 0) > init.maxBytes) throw tooLarge(cid, t.header.size ?? 0, init.maxBytes)
+    const bytes = await readFrame(t, signal)
+    const m = decodeManifestWith(hash, cid, bytes)
+    if (init.size !== undefined && m.size !== init.size) throw new BlobError('bad-manifest', `${cid} holds ${m.size} bytes, the envelope said ${init.size}`)
+    if (m.size > init.maxBytes) throw tooLarge(cid, m.size, init.maxBytes)
+    manifestBytes = bytes
+    return m
   }
 
   // the chunks, resumed at `next` from each holder in turn
   let writing: Promise<void> = Promise.resolve()
   let next = 0
+  const batch = (from: number): BlobRequest => ({ cid, from, count: BATCH_CHUNKS })
   try {
-    await fromHolders(() => ({ cid, from: next, count: BATCH_CHUNKS }), async (t, peer) => {
-      let requested = Math.min(manifest.chunks.length, next + BATCH_CHUNKS)
+    await fromHolders(() => manifest === undefined ? { cid, want: 'manifest' } : batch(next), () => manifest === undefined ? batch(0) : undefined, async (t, peer) => {
+      let pipelined = false
+      if (manifest === undefined) {
+        manifest = await readManifest(t)
+        pipelined = true
+      }
+      const m = manifest
+      let requested = Math.min(m.chunks.length, next + BATCH_CHUNKS)
       if (codec === 0x55) {
         // a single chunk: its size comes from the holder, bounded by the chunk size and the cap
         const size = t.header.size ?? -1
         if (t.header.chunks !== 1 || size < 0 || size > CHUNK_BYTES) throw new BlobError('bad-frame', `${cid} is one chunk, the holder says ${t.header.chunks ?? '?'}`)
         if (size > init.maxBytes) throw tooLarge(cid, size, init.maxBytes)
         if (init.size !== undefined && init.size !== size) throw new BlobError('bad-manifest', `${cid} holds ${size} bytes, the envelope said ${init.size}`)
-        manifest.size = size
+        m.size = size
       }
-      while (next < manifest.chunks.length) {
+      while (next < m.chunks.length) {
         // keep one more batch asked for while this one arrives
-        if (requested < manifest.chunks.length && requested - next <= BATCH_CHUNKS) {
-          const count = Math.min(BATCH_CHUNKS, manifest.chunks.length - requested)
+        if (requested < m.chunks.length && requested - next <= BATCH_CHUNKS) {
+          const count = Math.min(BATCH_CHUNKS, m.chunks.length - requested)
           await requestMore(t, { cid, from: requested, count }, signal)
           requested += count
         }
-        const bytes = await readFrame(t, signal)
-        const { start, end } = chunkRange(manifest, next)
-        if (bytes.length !== end - start || !matchesWith(hash, manifest.chunks[next], bytes)) {
-          throw new BlobError('bad-hash', `chunk ${next} of ${cid} from ${peer.toString()} does not hash to ${manifest.chunks[next]}`)
+        let bytes: { parts: Uint8Array[], byteLength: number }
+        try {
+          bytes = await readFrameParts(t, signal)
+        } catch (err) {
+          if (pipelined && next === 0 && (err as Error)?.name === 'UnexpectedEOFError') throw new ManifestOnly()
+          throw err
+        }
+        const { start, end } = chunkRange(m, next)
+        if (bytes.byteLength !== end - start || !matchesWith(hash, m.chunks[next], bytes.parts)) {
+          throw new BlobError('bad-hash', `chunk ${next} of ${cid} from ${peer.toString()} does not hash to ${m.chunks[next]}`)
         }
         // taking this chunk (a disk write) overlaps the arrival of the next
         await writing
-        writing = init.append(bytes)
+        writing = init.append(bytes.parts)
         next++
       }
       await writing
@@ -129,9 +140,13 @@ export async function pullVerified (cid: string, init: PullInit): Promise<Pulled
     await writing.catch(() => {})
     throw err
   }
+  if (manifest === undefined) throw last ?? new BlobError('not-found', `no holder served ${cid}`)
   if (next < manifest.chunks.length) throw last ?? new BlobError('not-found', `no holder served all of ${cid}`)
   return { manifest, manifestBytes }
 }
+
+/** The holder closed after the manifest: ask it again for the chunks alone. */
+class ManifestOnly extends Error {}
 
 export function tooLarge (cid: string, size: number, max: number): BlobError {
   return new BlobError('too-large', `${cid} is ${size} bytes, over this node's attachment cap of ${max} (config blobs.maxBytes)`, { size, max })

@@ -6,7 +6,7 @@
 import { createReadStream } from 'node:fs'
 import { mkdir, open, readdir, readFile, rename, rm, stat, type FileHandle } from 'node:fs/promises'
 import { join } from 'node:path'
-import { chunkCount, chunkRange, decodeManifest, parseCid, rawCid, rootOf, type Manifest } from './cid.ts'
+import { chunkCount, chunkRange, decodeManifest, parseCid, rawCid, rootOf, type Bytes, type Manifest } from './cid.ts'
 import { CHUNK_BYTES } from './constants.ts'
 import { BlobError } from './errors.ts'
 
@@ -163,12 +163,17 @@ export class BlobStore {
     return {
       get written () { return written },
       append: async (bytes) => {
+        // pieces go to disk in one writev (a chunk as it arrived, never joined); a short write
+        // continues from where it stopped
+        let pieces = bytes instanceof Uint8Array ? [bytes] : [...bytes]
+        const total = pieces.reduce((n, p) => n + p.byteLength, 0)
         let at = 0
-        while (at < bytes.length) {
-          const { bytesWritten } = await fh.write(bytes, at, bytes.length - at, written + at)
+        while (at < total) {
+          const { bytesWritten } = await fh.writev(pieces, written + at)
           at += bytesWritten
+          pieces = skip(pieces, bytesWritten)
         }
-        written += bytes.length
+        written += total
       },
       discard: async () => {
         await fh.close().catch(() => {})
@@ -215,9 +220,20 @@ export class BlobStore {
 
 export interface PartialWriter {
   readonly written: number
-  append: (bytes: Uint8Array) => Promise<void>
+  append: (bytes: Bytes) => Promise<void>
   discard: () => Promise<void>
   commit: (cid: string, m: Manifest, manifestBytes?: Uint8Array) => Promise<HeldBlob>
+}
+
+/** What is left of `pieces` after its first `n` bytes. */
+function skip (pieces: Uint8Array[], n: number): Uint8Array[] {
+  const out: Uint8Array[] = []
+  for (const p of pieces) {
+    if (n >= p.byteLength) { n -= p.byteLength; continue }
+    out.push(n > 0 ? p.subarray(n) : p)
+    n = 0
+  }
+  return out
 }
 
 function concat (a: Uint8Array, b: Uint8Array): Uint8Array {

@@ -1,20 +1,20 @@
-// The daemon's Noise transport cipher for opening frames: for frames of 1200 bytes and more,
-// ChaCha20-Poly1305 from node:crypto with one KeyObject per session key. Noise's stock crypto
-// hands node:crypto the key as bytes on every such frame, and Node 24 then probes those bytes as a
-// KeyObject and as a CryptoKey, each probe a thrown and caught exception: ~15 of the ~22 µs it
-// costs to open a 1.3 KB frame here, paid for every gossip message and every chunk of an
-// attachment a node receives (docs/ingest.md). Smaller frames (yamux window updates, acks) stay on
-// the stock WebAssembly cipher, faster than any node:crypto call at that size. Sealing stays
-// stock: a frame to send is usually a list (a yamux header and its data), which the stock code
-// encrypts piece by piece without joining, and that saves as much as the key does.
+// The daemon's Noise transport cipher: for frames of 1200 bytes and more, ChaCha20-Poly1305 from
+// node:crypto with one KeyObject per session key. Noise's stock crypto hands node:crypto the key as
+// bytes on every such frame, and Node 24 then probes those bytes as a KeyObject and as a CryptoKey,
+// each probe a thrown and caught exception: ~15 of the ~22 µs it costs to open a 1.3 KB frame
+// here, paid for every gossip message and every chunk of an attachment a node receives
+// (docs/ingest.md), and as much again to seal one: a holder sending an attachment spent 5 % of its
+// time in the two probes (docs/attachments.md). Smaller frames (yamux window updates, acks) stay
+// on the stock WebAssembly cipher, faster than any node:crypto call at that size.
 // A Noise cipher key never changes after it is derived, so the KeyObject is made once, kept
 // beside the key bytes noise holds, and checked against them so that a key rewritten in place
 // could never be used with its old KeyObject. The bytes are the same either way: this is
 // interoperable with any Noise peer (the test checks it against the stock crypto both ways).
-// Everything else (handshake DH, hashing, HKDF, sealing) is noise's own.
+// Everything else (handshake DH, hashing, HKDF) is noise's own.
 
-import { createDecipheriv, createSecretKey, type KeyObject } from 'node:crypto'
+import { createCipheriv, createDecipheriv, createSecretKey, type KeyObject } from 'node:crypto'
 import { defaultCrypto } from '@libp2p/noise/crypto'
+import { Uint8ArrayList } from 'uint8arraylist'
 import type { ICryptoInterface } from '@libp2p/noise'
 
 const CIPHER = 'chacha20-poly1305'
@@ -42,6 +42,16 @@ export function noiseCipher (): ICryptoInterface {
 
   return {
     ...defaultCrypto,
+    chaCha20Poly1305Encrypt (plaintext, nonce, ad, k) {
+      if (plaintext.byteLength < NODE_FROM_BYTES) return defaultCrypto.chaCha20Poly1305Encrypt(plaintext, nonce, ad, k)
+      const cipher = createCipheriv(CIPHER, keyOf(k), nonce, { authTagLength: TAG_BYTES })
+      cipher.setAAD(ad, { plaintextLength: plaintext.byteLength })
+      // a list (a yamux header and its data) is sealed piece by piece and handed on as a list, never joined
+      const sealed = new Uint8ArrayList()
+      for (const p of pieces(plaintext)) sealed.append(cipher.update(p))
+      sealed.append(cipher.final(), cipher.getAuthTag())
+      return sealed as unknown as Uint8Array
+    },
     chaCha20Poly1305Decrypt (ciphertext, nonce, ad, k, dst) {
       if (ciphertext.byteLength < NODE_FROM_BYTES) return defaultCrypto.chaCha20Poly1305Decrypt(ciphertext, nonce, ad, k, dst)
       const textBytes = ciphertext.byteLength - TAG_BYTES
@@ -51,8 +61,11 @@ export function noiseCipher (): ICryptoInterface {
       const text = ciphertext instanceof Uint8Array ? ciphertext.subarray(0, textBytes) : ciphertext.sublist(0, textBytes)
       const parts = pieces(text).map((p) => decipher.update(p))
       // final() throws when the tag does not match: a tampered frame never yields plaintext
-      parts.push(decipher.final())
-      return parts.length === 2 && parts[1].byteLength === 0 ? parts[0] : Buffer.concat(parts)
+      const last = decipher.final()
+      if (last.byteLength > 0) parts.push(last)
+      if (parts.length === 1) return parts[0]
+      // a frame that arrived in pieces is opened piece by piece and handed on as a list, never joined
+      return new Uint8ArrayList(...parts) as unknown as Uint8Array
     }
   }
 }
@@ -60,3 +73,6 @@ export function noiseCipher (): ICryptoInterface {
 // Noise passes a list of chunks for a frame made of pieces (a header and its data, or a frame that
 // arrived in several reads).
 const pieces = (data: Bytes): Uint8Array[] => data instanceof Uint8Array ? [data] : [...data]
+// The lists handed back are this project's Uint8ArrayList, noise's own is another major version
+// (hence the casts): lists of any version take each other's pieces, recognising one another by a
+// shared Symbol.for key, as yamux's lists already reach noise.

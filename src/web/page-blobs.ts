@@ -34,12 +34,17 @@ export async function downloadAttachment (node: BrowserNode, cid: string, o: Dow
   const rejected: Downloaded['rejected'] = []
   await pullVerified(cid, {
     libp2p: node,
-    hash: (b) => sha256(b),
+    hash: (b) => {
+      if (b instanceof Uint8Array) return sha256(b)
+      const h = sha256.create()
+      for (const piece of b) h.update(piece)
+      return h.digest()
+    },
     maxBytes: PAGE_MAX_BLOB_BYTES,
     holders: o.holders,
     size: o.size,
     signal: o.signal ?? AbortSignal.timeout(DOWNLOAD_TIMEOUT_MS),
-    append: async (bytes) => { parts.push(bytes.slice()) },
+    append: async (pieces) => { for (const p of pieces) parts.push(p.slice()) },
     onFail: (peer, e: BlobError) => { rejected.push({ peer: peer.toString(), reason: e.code }) }
   })
   const size = parts.reduce((n, p) => n + p.length, 0)

@@ -111,7 +111,7 @@ describe('attachments', () => {
 
   it('a hostile holder serving corrupted chunks is refused (bad-hash); the fetch completes from an honest one', async () => {
     const put = await A.json(['blob', 'put', join(dir, 'three.bin')])
-    const hostile = await holderNode(files.three, { corrupt: true })
+    const hostile = await holderNode(files.three, { corrupt: true, pipelined: true })
     try {
       const addr = hostile.getMultiaddrs()[0].toString()
       expect((await C.cli(['connect', addr, '--json'])).code).toBe(0)
@@ -141,6 +141,10 @@ describe('attachments', () => {
         await lpStream(s).write(enc(bad))
         await expect(lpStream(s).read({ signal: AbortSignal.timeout(15_000) })).rejects.toThrow()
       }
+      // a manifest request followed by chunks that do not start where the manifest left off
+      const skips = await open()
+      await lpStream(skips).writeV([enc({ cid: put.cid, want: 'manifest' }), enc({ cid: put.cid, from: 3, count: 6 })])
+      await expect((async () => { const lp = lpStream(skips, { maxDataLength: 2 * MiB }); for (;;) await lp.read({ signal: AbortSignal.timeout(15_000) }) })()).rejects.toThrow()
       const big = await open()
       await lpStream(big, { maxDataLength: 8 * MiB }).write(new Uint8Array(5 * MiB)).catch(() => {})
       // a reader that asks for the 10 MiB and never reads: held open only until the frame timeout
@@ -149,7 +153,7 @@ describe('attachments', () => {
       const bytes = await getBytes(B, fresh.cid, ['--from', A.peerId])
       expect(sha(bytes)).toBe(sha(files.fresh))
       // every bad request was counted by its reason
-      await eventually(async () => ((await A.json(['stats'])).blobs.refused['bad-frame'] ?? 0) >= 3, { what: 'bad-frame refusals counted' })
+      await eventually(async () => ((await A.json(['stats'])).blobs.refused['bad-frame'] ?? 0) >= 4, { what: 'bad-frame refusals counted' })
       for (const s of stalls) s.abort(new Error('done'))
       expect((await A.cli(['status', '--json'])).json.running).toBe(true)
     } finally {
@@ -192,8 +196,10 @@ function chunksOf (bytes: Buffer): string[] {
 }
 
 /** A node with its own key speaking /swarm/blob/1.0.0 directly: it serves the real manifest, then
- *  either corrupts every chunk or stops itself after a few good ones. */
-async function holderNode (content: Buffer, mode: { corrupt?: boolean, stopAfterChunks?: number }): Promise<Libp2p> {
+ *  either corrupts every chunk or stops itself after a few good ones; `pipelined` takes the chunks
+ *  request on the manifest's stream, as a current holder does (else it ends that stream, as one
+ *  written before that did). */
+async function holderNode (content: Buffer, mode: { corrupt?: boolean, stopAfterChunks?: number, pipelined?: boolean }): Promise<Libp2p> {
   const chunks = chunksOf(content)
   const root = rootOf(content.length, chunks)
   const node = await createLibp2p({
@@ -208,12 +214,15 @@ async function holderNode (content: Buffer, mode: { corrupt?: boolean, stopAfter
     const req = JSON.parse(new TextDecoder().decode((await lp.read()).subarray()))
     const enc = (o: unknown): Uint8Array => new TextEncoder().encode(JSON.stringify(o))
     await lp.write(enc({ status: 'ok', size: content.length, chunks: chunks.length }))
+    let from = req.from as number
     if (req.want === 'manifest') {
       await lp.write(root.manifestBytes!)
-      await stream.close()
-      return
+      // an old-style holder ends the stream here; a current one takes the chunks request the
+      // reader pipelined behind the manifest's, on the same stream
+      if (mode.pipelined !== true) { await stream.close(); return }
+      from = JSON.parse(new TextDecoder().decode((await lp.read()).subarray())).from
     }
-    for (let i = req.from as number; i < chunks.length; i++) {
+    for (let i = from; i < chunks.length; i++) {
       if (mode.stopAfterChunks !== undefined && i >= mode.stopAfterChunks) {
         void node.stop()
         return

@@ -72,7 +72,7 @@ describe('noise cipher', () => {
     expect(() => ours.chaCha20Poly1305Decrypt(bytes(15), bytes(12), new Uint8Array(0), bytes(32))).toThrow()
   })
 
-  it('never uses an old KeyObject for a key rewritten in place', () => {
+  it('never uses an old KeyObject for a key rewritten in place, opening or sealing', () => {
     const ours = noiseCipher()
     // over 1200 bytes: the size that takes the KeyObject path
     const key = bytes(32); const nonce = bytes(12); const ad = new Uint8Array(0); const text = bytes(2000)
@@ -83,6 +83,8 @@ describe('noise cipher', () => {
     const second = whole(defaultCrypto.chaCha20Poly1305Encrypt(text, nonce, ad, key))
     expect(same(ours.chaCha20Poly1305Decrypt(second, nonce, ad, key), text)).toBe(true)
     expect(() => ours.chaCha20Poly1305Decrypt(first, nonce, ad, key)).toThrow()
+    // and sealing: what ours seals after the rewrite is what the stock crypto seals with the new key
+    expect(same(ours.chaCha20Poly1305Encrypt(text, nonce, ad, key), second)).toBe(true)
   })
 
   it('a node with it and a node with the stock crypto talk over TCP: pings, and a MiB each way in frames of every size', async () => {
