@@ -18,5 +18,5 @@ export const MAX_MANIFEST_BYTES = 1024 * 1024
 export const FRAME_TIMEOUT_MS = 10_000
 /** A whole fetch (all holders tried) unless the caller's signal says otherwise. */
 export const FETCH_TIMEOUT_MS = 10 * 60_000
-/** Inbound transfers served at once, per node. */
+/** Inbound transfers served at once, per connection (libp2p counts maxInboundStreams per connection). */
 export const MAX_INBOUND_STREAMS = 32

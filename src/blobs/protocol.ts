@@ -22,7 +22,7 @@ import type { BlobStore } from './store.ts'
 export interface BlobRequest { cid: string, want?: 'manifest', from?: number, count?: number }
 /** Chunks per request: two outstanding batches (3 MiB) stay inside a stream's 4 MiB read buffer. */
 export const BATCH_CHUNKS = 6
-/** Chunks a holder reads from disk ahead of the one it sends (per transfer: READ_AHEAD × 256 KiB). */
+/** Chunks a holder reads from disk ahead of the one it sends (it holds READ_AHEAD + 1 chunks, 1 MiB, per transfer). */
 const READ_AHEAD = 3
 export interface BlobHeader { status: 'ok' | 'not-found', size?: number, chunks?: number }
 
@@ -177,8 +177,16 @@ export async function readFrame (t: OpenedTransfer, signal: AbortSignal): Promis
   return (await t.lp.read({ signal: AbortSignal.any([signal, frameSignal()]) })).subarray()
 }
 
-/** The next frame of a transfer in the pieces it arrived in (a chunk is hashed and stored from them, never joined). */
+/**
+ * The next frame of a transfer in the pieces it arrived in: a chunk is hashed and stored from
+ * them, not joined (the usual handful of ~64 KiB Noise frames). The sender decides how many there
+ * are (a chunk sent in 1-byte muxer frames is 256 K pieces), so a frame of more than MAX_PIECES
+ * is joined into one: what is kept and handed on per chunk stays bounded.
+ */
 export async function readFrameParts (t: OpenedTransfer, signal: AbortSignal): Promise<{ parts: Uint8Array[], byteLength: number }> {
   const list = await t.lp.read({ signal: AbortSignal.any([signal, frameSignal()]) })
-  return { parts: [...list], byteLength: list.byteLength }
+  const parts = [...list]
+  return { parts: parts.length > MAX_PIECES ? [list.subarray()] : parts, byteLength: list.byteLength }
 }
+/** Pieces a frame may arrive in before it is joined: a 256 KiB chunk is ~5 Noise frames. */
+export const MAX_PIECES = 16

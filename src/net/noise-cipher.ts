@@ -47,9 +47,12 @@ export function noiseCipher (): ICryptoInterface {
       const cipher = createCipheriv(CIPHER, keyOf(k), nonce, { authTagLength: TAG_BYTES })
       cipher.setAAD(ad, { plaintextLength: plaintext.byteLength })
       // a list (a yamux header and its data) is sealed piece by piece and handed on as a list, never joined
+      // (@libp2p/tcp writes each piece with its own write call: no empty ones)
       const sealed = new Uint8ArrayList()
-      for (const p of pieces(plaintext)) sealed.append(cipher.update(p))
-      sealed.append(cipher.final(), cipher.getAuthTag())
+      for (const p of pieces(plaintext)) if (p.byteLength > 0) sealed.append(cipher.update(p))
+      const last = cipher.final()
+      if (last.byteLength > 0) sealed.append(last)
+      sealed.append(cipher.getAuthTag())
       return sealed as unknown as Uint8Array
     },
     chaCha20Poly1305Decrypt (ciphertext, nonce, ad, k, dst) {

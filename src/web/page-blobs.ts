@@ -44,14 +44,19 @@ export async function downloadAttachment (node: BrowserNode, cid: string, o: Dow
     holders: o.holders,
     size: o.size,
     signal: o.signal ?? AbortSignal.timeout(DOWNLOAD_TIMEOUT_MS),
-    append: async (pieces) => { for (const p of pieces) parts.push(p.slice()) },
+    // one copy per chunk, joined: the page keeps the chunk, not the pieces it arrived in
+    append: async (pieces) => { parts.push(join(pieces)) },
     onFail: (peer, e: BlobError) => { rejected.push({ peer: peer.toString(), reason: e.code }) }
   })
-  const size = parts.reduce((n, p) => n + p.length, 0)
-  const bytes = new Uint8Array(size)
-  let at = 0
-  for (const p of parts) { bytes.set(p, at); at += p.length }
+  const bytes = join(parts)
   return { bytes, sha256: bytesToHex(sha256(bytes)), rejected }
+}
+
+function join (pieces: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(pieces.reduce((n, p) => n + p.byteLength, 0))
+  let at = 0
+  for (const p of pieces) { out.set(p, at); at += p.byteLength }
+  return out
 }
 
 /** Holders to try for an attachment an envelope names: its sender if connected, then every other connected peer. */

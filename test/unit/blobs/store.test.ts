@@ -1,8 +1,9 @@
 // The attachment store on disk: import chunks and names a file by its content id; the index
 // survives a restart and drops what is half-written or inconsistent; past its byte bound the
-// least recently used attachments go, never the one just added.
+// least recently used attachments go, never the one just added; a chunk written from its pieces
+// lands whole however short the writes come back.
 import { randomBytes } from 'node:crypto'
-import { mkdtemp, readFile, rm, writeFile, mkdir } from 'node:fs/promises'
+import { mkdtemp, open, readFile, rm, writeFile, mkdir } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
@@ -76,5 +77,34 @@ describe('BlobStore', () => {
     const again = store()
     await again.open()
     expect(again.stats().held).toBe(0)
+  })
+
+  it('appends a chunk from its pieces (empty ones too) whole, however short each write comes back', async () => {
+    const s = store()
+    await s.open()
+    const bytes = randomBytes(CHUNK_BYTES)
+    const pieces = [bytes.subarray(0, 5), new Uint8Array(0), bytes.subarray(5, 1000), bytes.subarray(1000)]
+    const w = await s.partialWriter()
+    // the file system writes at most 7 bytes a call, cutting inside pieces
+    const fh = await open(join(dir, 'probe'), 'w')
+    const proto = Object.getPrototypeOf(fh)
+    await fh.close()
+    const writev = proto.writev
+    let calls = 0
+    proto.writev = async function (this: unknown, buffers: Uint8Array[], position: number) {
+      calls++
+      const first = buffers.find((b) => b.byteLength > 0) ?? new Uint8Array(0)
+      const at = buffers.slice(0, buffers.indexOf(first)).reduce((n, b) => n + b.byteLength, 0)
+      return await writev.call(this, [first.subarray(0, 7)], position + at)
+    }
+    try {
+      await w.append(pieces.slice(0, 3))
+      await w.append(pieces.slice(3))
+    } finally {
+      proto.writev = writev
+    }
+    expect(calls).toBeGreaterThan(100)
+    const held = await w.commit(rawCid(bytes), { size: bytes.length, chunkBytes: CHUNK_BYTES, chunks: [rawCid(bytes)] })
+    expect(await readFile(s.dataPath(held.cid))).toEqual(bytes)
   })
 })

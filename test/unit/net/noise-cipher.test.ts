@@ -54,7 +54,10 @@ describe('noise cipher', () => {
       const cut = sealed.byteLength >> 1
       expect(same(ours.chaCha20Poly1305Decrypt(listOf(sealed.subarray(0, cut), sealed.subarray(cut)), nonce, ad, key), text)).toBe(true)
       const half = text.byteLength >> 1
-      expect(same(ours.chaCha20Poly1305Encrypt(listOf(text.subarray(0, half), text.subarray(half)), nonce, ad, key), sealed)).toBe(true)
+      const fromPieces = ours.chaCha20Poly1305Encrypt(listOf(text.subarray(0, half), new Uint8Array(0), text.subarray(half)), nonce, ad, key)
+      expect(same(fromPieces, sealed)).toBe(true)
+      // @libp2p/tcp writes each piece of a sealed frame with its own call: none may be empty
+      if (!(fromPieces instanceof Uint8Array)) for (const piece of fromPieces) expect(piece.byteLength).toBeGreaterThan(0)
     }), { numRuns: 200 })
   })
 
