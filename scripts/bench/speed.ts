@@ -5,14 +5,15 @@
 //   verified chunks, store) against the same bytes over a raw libp2p stream (tcp+noise+yamux as
 //   libp2p ships them, 256 KiB writes, no checks) between two fresh nodes in this process, in the
 //   same run, median of BENCH_TRANSFERS (5) after BENCH_TRANSFER_WARMUP (5); the daemons' Noise has its own cipher
-//   (src/net/noise-cipher.ts), part of what is measured;
+//   (src/net/noise-cipher.ts), part of what is measured. Reported beside it (not judged): the same
+//   raw stream to a node in a process of its own (raw-stream-reader.ts), as the daemons are two;
 // - blob-announce-reach-p99-ms: a question naming a fresh 10 MiB attachment against one naming
 //   none, asker's publish to the other daemon's `question:received` (daemon clocks, one machine);
 // - ingest-per-sec: questions validated, stored and relayed against raw gossipsub delivery in the
 //   same run (scripts/bench/ingest.ts).
 // Run alone: node_modules/.bin/node scripts/bench/speed.ts (prints JSON).
 
-import { execFile } from 'node:child_process'
+import { execFile, spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -23,6 +24,7 @@ import { tcp } from '@libp2p/tcp'
 import { lpStream } from '@libp2p/utils'
 import type { Stream } from '@libp2p/interface'
 import { createLibp2p } from 'libp2p'
+import { multiaddr } from '@multiformats/multiaddr'
 import { ControlClient } from '../../src/control/client.ts'
 import { figure, median, percentile, type Figure } from './figure.ts'
 
@@ -128,9 +130,39 @@ async function rawStreamMbPerSec (bytes: Uint8Array): Promise<number> {
   }
 }
 
+/**
+ * The same bytes from this process to a raw libp2p node in a process of its own (raw-stream-reader.ts):
+ * two processes, as the two daemons are, both kept for all rounds (warmed, as the daemons are).
+ * Reported beside the judged in-process baseline.
+ */
+async function rawTwoProcess (): Promise<{ send: (bytes: Uint8Array) => Promise<number>, stop: () => Promise<void> }> {
+  const child = spawn(process.execPath, [join(import.meta.dirname, 'raw-stream-reader.ts')], { stdio: ['ignore', 'pipe', 'inherit'] })
+  pids.add(child.pid!)
+  const addr = await new Promise<string>((resolve, reject) => {
+    let out = ''
+    child.stdout.on('data', (d: Buffer) => { out += d.toString(); if (out.includes('\n')) resolve(out.trim()) })
+    child.once('exit', () => { reject(new Error('raw reader exited')) })
+  })
+  const node = await createLibp2p({ transports: [tcp()], connectionEncrypters: [noise()], streamMuxers: [yamux()] })
+  const send = async (bytes: Uint8Array): Promise<number> => {
+    const stream = await node.dialProtocol(multiaddr(addr), '/bench/raw/1.0.0')
+    const lp = lpStream(stream, { maxDataLength: MiB })
+    const t = performance.now()
+    await lp.write(new TextEncoder().encode(String(bytes.length)))
+    for (let at = 0; at < bytes.length; at += 256 * 1024) await lp.write(bytes.subarray(at, at + 256 * 1024))
+    await lp.read()
+    const sec = (performance.now() - t) / 1000
+    await stream.close().catch(() => {})
+    return bytes.length / MiB / sec
+  }
+  return { send, stop: async () => { await node.stop(); child.kill('SIGTERM'); pids.delete(child.pid!) } }
+}
+
 async function benchTransfer (a: D, b: D, dir: string): Promise<Figure[]> {
   const rates: number[] = []
   const raws: number[] = []
+  const raws2p: number[] = []
+  const twoProcess = await rawTwoProcess()
   // BENCH_TRANSFER_WARMUP (5) untimed rounds of each first: the raw path runs in this process,
   // whose JIT is cold at the start (its rate climbed from ~50 to ~250 MB/s over one run's rounds),
   // and two fresh daemons climbed for longer still (~55 to ~120 MB/s over their first five)
@@ -143,14 +175,23 @@ async function benchTransfer (a: D, b: D, dir: string): Promise<Figure[]> {
     await b.client.call('blob.get', { cid: put.cid }, { timeoutMs: 120_000 })
     const rate = 10 / ((performance.now() - t) / 1000)
     const raw = await rawStreamMbPerSec(bytes)
+    const raw2p = await twoProcess.send(bytes)
     if (i < 0) continue
     rates.push(rate)
     raws.push(raw)
+    raws2p.push(raw2p)
   }
-  if (process.env.BENCH_SPEED_DEBUG === '1') process.stderr.write(`transfer MB/s ${JSON.stringify(rates.map(Math.round))} raw ${JSON.stringify(raws.map(Math.round))}\n`)
+  await twoProcess.stop()
+  if (process.env.BENCH_SPEED_DEBUG === '1') process.stderr.write(`transfer MB/s ${JSON.stringify(rates.map(Math.round))} raw ${JSON.stringify(raws.map(Math.round))} raw 2p ${JSON.stringify(raws2p.map(Math.round))}\n`)
   const v = median(rates)
   const base = median(raws)
-  return [figure('blob-transfer-mb-s', v, 'MB/s', {}, { baseline: base, ratio: v / base }), figure('blob-transfer-ratio', v / base, 'x', { min: 0.8 })]
+  const base2p = median(raws2p)
+  return [
+    figure('blob-transfer-mb-s', v, 'MB/s', {}, { baseline: base, ratio: v / base }),
+    figure('blob-transfer-ratio', v / base, 'x', { min: 0.8 }),
+    figure('blob-transfer-raw-2p-mb-s', base2p, 'MB/s', {}, { baseline: base, ratio: base2p / base }),
+    figure('blob-transfer-2p-ratio', v / base2p, 'x', {})
+  ]
 }
 
 async function benchAnnounce (a: D, b: D, dir: string): Promise<Figure[]> {
