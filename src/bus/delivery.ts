@@ -69,7 +69,7 @@ export class DeliveryPolicy {
   joined (qid: string, rejoin: boolean): void {
     this.needsBackfill.add(qid)
     if (rejoin) this.rejoining.set(qid, now() + REJOIN_WINDOW_MS)
-    else void this.backfill(qid)
+    else this.backfillInBackground(qid)
   }
 
   left (qid: string): void {
@@ -86,9 +86,9 @@ export class DeliveryPolicy {
     const t = now()
     for (const [qid, until] of this.rejoining) {
       if (t > until) { this.rejoining.delete(qid); this.toRepublish.delete(qid); continue }
-      if (peer !== undefined) void this.backfill(qid, peer)
+      if (peer !== undefined) this.backfillInBackground(qid, peer)
     }
-    for (const qid of this.needsBackfill) if (!this.rejoining.has(qid)) void this.backfill(qid)
+    for (const qid of this.needsBackfill) if (!this.rejoining.has(qid)) this.backfillInBackground(qid)
   }
 
   onSubscriptionChange (peer: PeerId, subs: Array<{ topic: string, subscribe: boolean }>): void {
@@ -278,6 +278,15 @@ export class DeliveryPolicy {
   // ---------------------------------------------------------------- history backfill
 
   /** Pulls the channel's history from its members (else any connected peer), or from `peer`, verifying each envelope. */
+  /**
+   * A backfill nobody waits for (a join, a peer connecting): its failure is logged, never left
+   * unhandled. A store closing under it while the daemon stops was one (a scale run's teardown
+   * reported `Database is not open` from the write group as an unhandled rejection).
+   */
+  private backfillInBackground (qid: string, peer?: PeerId): void {
+    this.backfill(qid, peer).catch((err) => { this.ctx.log.debug('backfill failed', { qid, err: (err as Error).message }) })
+  }
+
   backfill (qid: string, peer?: PeerId): Promise<void> {
     const key = peer === undefined ? qid : `${qid} ${peer.toString()}`
     const running = this.backfilling.get(key)
