@@ -17,7 +17,7 @@ import { DEFAULT_MAX_BYTES, DEFAULT_STORE_BYTES, MAX_ATTACHMENTS, PROTOCOL_BLOB 
 import { BlobError } from './errors.ts'
 import { BlobFetcher } from './fetch.ts'
 import { mediaTypeOf, MEDIA_TYPE } from './media-type.ts'
-import { serveBlobs } from './protocol.ts'
+import { READ_AHEAD_GROUPS, ReadAhead, serveBlobs } from './protocol.ts'
 import { BlobStore, type HeldBlob } from './store.ts'
 
 export type BlobComponents = Pick<SwarmComponents, 'paths' | 'config' | 'libp2p' | 'control' | 'events' | 'counters' | 'log'>
@@ -35,6 +35,7 @@ export class BlobService implements SwarmService {
   private readonly c: BlobComponents
   private readonly autoFetch: boolean
   private readonly abort = new AbortController()
+  private readonly readAhead = new ReadAhead(READ_AHEAD_GROUPS)
   private off?: () => void
   private served = 0
   private fetched = 0
@@ -58,7 +59,7 @@ export class BlobService implements SwarmService {
     await serveBlobs(this.c.libp2p, this.store, {
       served: (n) => { this.served += n },
       refused: (reason) => { this.c.counters.inc('blobs.refused', reason) }
-    })
+    }, this.readAhead)
     const r = this.c.control
     handle(r, 'blob.put', async (p) => {
       return describe(await this.store.importFile(p.path), basename(p.path))
@@ -91,6 +92,8 @@ export class BlobService implements SwarmService {
         lanes: this.fetcher.lanesStats,
         fetched: this.fetched,
         servedBytes: this.served,
+        // 1 MiB groups of chunks read ahead for the transfers being served (at most READ_AHEAD_GROUPS)
+        readAhead: this.readAhead.inUse,
         rejected: this.c.counters.byLabel('blobs.rejected'),
         refused: this.c.counters.byLabel('blobs.refused'),
         skipped: this.c.counters.byLabel('blobs.skipped')

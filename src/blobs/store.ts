@@ -90,9 +90,15 @@ export class BlobStore {
 
   /** Chunk `i` of a held attachment. */
   async readChunk (cid: string, i: number, fh?: FileHandle): Promise<Uint8Array> {
+    return (await this.readChunks(cid, i, 1, fh))[0]
+  }
+
+  /** Chunks `from`…`from + count - 1` of a held attachment, read from disk in one go. */
+  async readChunks (cid: string, from: number, count: number, fh?: FileHandle): Promise<Uint8Array[]> {
     const b = this.held.get(cid)
-    if (b === undefined || i < 0 || i >= b.chunks.length) throw new BlobError('not-found', `${cid} chunk ${i} not held`)
-    const { start, end } = chunkRange(b, i)
+    if (b === undefined || from < 0 || count < 1 || from + count > b.chunks.length) throw new BlobError('not-found', `${cid} chunks ${from}+${count} not held`)
+    const start = chunkRange(b, from).start
+    const end = chunkRange(b, from + count - 1).end
     const buf = new Uint8Array(end - start)
     const own = fh === undefined
     const handle = fh ?? await open(this.dataPath(cid), 'r')
@@ -106,7 +112,10 @@ export class BlobStore {
     } finally {
       if (own) await handle.close()
     }
-    return buf
+    return Array.from({ length: count }, (_, k) => {
+      const r = chunkRange(b, from + k)
+      return buf.subarray(r.start - start, r.end - start)
+    })
   }
 
   async openData (cid: string): Promise<FileHandle> { return await open(this.dataPath(cid), 'r') }
