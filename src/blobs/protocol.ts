@@ -22,10 +22,11 @@ import type { BlobStore } from './store.ts'
 export interface BlobRequest { cid: string, want?: 'manifest', from?: number, count?: number }
 /** Chunks per request: two outstanding batches (3 MiB) stay inside a stream's 4 MiB read buffer. */
 export const BATCH_CHUNKS = 6
-/** Chunks a holder reads from disk in one go (1 MiB). */
-const READ_GROUP = 4
-/** Groups read ahead across all transfers a holder serves (16 MiB); past it, each reads as it sends. */
+/** What a holder reads from disk in one go: as many whole chunks as fit (4 of CHUNK_BYTES), at least one. */
+const READ_GROUP_BYTES = 1024 * 1024
+/** Groups read ahead across all transfers a holder serves (~16 MiB), and for one peer's (~4 MiB); past it, a transfer reads as it sends. */
 export const READ_AHEAD_GROUPS = 16
+export const READ_AHEAD_PER_PEER = 4
 export interface BlobHeader { status: 'ok' | 'not-found', size?: number, chunks?: number }
 
 const encoder = new TextEncoder()
@@ -54,8 +55,8 @@ export interface ServeHooks {
 }
 
 /** Registers the holder's side. */
-export async function serveBlobs (libp2p: { handle: Function }, store: BlobStore, hooks: ServeHooks = {}, ahead = new ReadAhead(READ_AHEAD_GROUPS)): Promise<void> {
-  await libp2p.handle(PROTOCOL_BLOB, async (stream: Stream, _connection: Connection) => {
+export async function serveBlobs (libp2p: { handle: Function }, store: BlobStore, hooks: ServeHooks = {}, ahead = new ReadAhead(READ_AHEAD_GROUPS, READ_AHEAD_PER_PEER)): Promise<void> {
+  await libp2p.handle(PROTOCOL_BLOB, async (stream: Stream, connection: Connection) => {
     try {
       const lp = lpStream(stream, { maxDataLength: MAX_REQUEST_BYTES })
       const req = parseRequest((await lp.read({ signal: frameSignal() })).subarray())
@@ -80,7 +81,9 @@ export async function serveBlobs (libp2p: { handle: Function }, store: BlobStore
         for (;;) {
           if (next < end) {
             fh ??= await store.openData(req.cid)
-            next = await sendChunks(lp, store, req.cid, fh, next, end, ahead, hooks)
+            // sized in bytes: the chunk size is the manifest's (any from 1 KiB up), not always ours
+            const group = Math.max(1, Math.floor(READ_GROUP_BYTES / blob.chunkBytes))
+            next = await sendChunks(lp, store, req.cid, fh, next, end, group, ahead, connection.remotePeer.toString(), hooks)
           }
           if (next >= blob.chunks.length) break
           // the reader asks for more when it is ready for it: after the manifest, chunks from 0 on
@@ -103,57 +106,73 @@ export async function serveBlobs (libp2p: { handle: Function }, store: BlobStore
 }
 
 /**
- * Sends chunks `from`…`end`-1 and returns `end`. They are read from disk READ_GROUP at a time (one
- * trip through libuv's thread pool per MiB: ~8 % less CPU per transfer than a read per chunk), and
- * the next group is read while this one is sent when the holder's read-ahead budget allows: a
- * reader that stalls keeps what was read for it until the frame timeout, so what all transfers
- * hold ahead is bounded node-wide, not per stream.
+ * Sends chunks `from`…`end`-1 and returns `end`. They are read from disk a group at a time (~1
+ * MiB: one trip through libuv's thread pool per group, ~8 % less CPU per transfer than a read per
+ * chunk), and the next group is read while this one is sent when the holder's read-ahead budget
+ * gives this peer a token: a reader that stalls keeps what was read for it until the frame
+ * timeout. A transfer holds at most one token, released as soon as its group is the one being sent.
  */
-async function sendChunks (lp: LengthPrefixedStream<Stream>, store: BlobStore, cid: string, fh: FileHandle, from: number, end: number, ahead: ReadAhead, hooks: ServeHooks): Promise<number> {
+async function sendChunks (lp: LengthPrefixedStream<Stream>, store: BlobStore, cid: string, fh: FileHandle, from: number, end: number, group: number, ahead: ReadAhead, peer: string, hooks: ServeHooks): Promise<number> {
   const read = (at: number): Promise<Uint8Array[]> => {
-    const p = store.readChunks(cid, at, Math.min(READ_GROUP, end - at), fh)
+    const p = store.readChunks(cid, at, Math.min(group, end - at), fh)
     // a read failing while a write is refused must not go unhandled; the await below reports it
     p.catch(() => {})
     return p
   }
   let at = from
-  let current = read(at)
-  // budget tokens this transfer holds: the group being sent's, if it was read ahead, and the next's
-  let tokens = 0
+  let current: Promise<Uint8Array[]> | undefined = read(at)
+  // whether `current` was read ahead on a token of the budget
+  let token = false
   try {
-    let currentAhead = false
     while (at < end) {
-      const chunks = await current
+      const chunks = await (current as Promise<Uint8Array[]>)
+      if (token) { token = false; ahead.release(peer) }
       const nextAt = at + chunks.length
-      const nextAhead = nextAt < end && ahead.take()
-      if (nextAhead) { tokens++; current = read(nextAt) }
+      current = undefined
+      if (nextAt < end && ahead.take(peer)) { token = true; current = read(nextAt) }
       for (const chunk of chunks) {
         await lp.write(chunk, { signal: frameSignal() })
         hooks.served?.(chunk.length)
       }
-      if (currentAhead) { tokens--; ahead.release() }
-      if (!nextAhead && nextAt < end) current = read(nextAt)
-      currentAhead = nextAhead
+      if (current === undefined && nextAt < end) current = read(nextAt)
       at = nextAt
     }
   } finally {
-    for (; tokens > 0; tokens--) ahead.release()
+    if (token) ahead.release(peer)
   }
   return end
 }
 
-/** Groups of chunks read ahead across all the transfers a holder serves. */
+/**
+ * Groups of chunks read ahead across all the transfers a holder serves: at most `max` in all and
+ * `perPeer` for one peer's transfers, so one peer's slow readers cannot take every token. (Each
+ * transfer also holds the group it is sending; that is bounded by the streams libp2p admits.)
+ */
 export class ReadAhead {
   private held = 0
+  private readonly byPeer = new Map<string, number>()
   readonly max: number
-  constructor (max: number) { this.max = max }
-  take (): boolean {
-    if (this.held >= this.max) return false
+  readonly perPeer: number
+  constructor (max: number, perPeer = max) {
+    this.max = max
+    this.perPeer = perPeer
+  }
+
+  take (peer: string): boolean {
+    const mine = this.byPeer.get(peer) ?? 0
+    if (this.held >= this.max || mine >= this.perPeer) return false
     this.held++
+    this.byPeer.set(peer, mine + 1)
     return true
   }
 
-  release (): void { this.held-- }
+  release (peer: string): void {
+    const mine = (this.byPeer.get(peer) ?? 0) - 1
+    if (mine > 0) this.byPeer.set(peer, mine)
+    else this.byPeer.delete(peer)
+    this.held--
+  }
+
   get inUse (): number { return this.held }
 }
 

@@ -17,7 +17,7 @@ import { DEFAULT_MAX_BYTES, DEFAULT_STORE_BYTES, MAX_ATTACHMENTS, PROTOCOL_BLOB 
 import { BlobError } from './errors.ts'
 import { BlobFetcher } from './fetch.ts'
 import { mediaTypeOf, MEDIA_TYPE } from './media-type.ts'
-import { READ_AHEAD_GROUPS, ReadAhead, serveBlobs } from './protocol.ts'
+import { READ_AHEAD_GROUPS, READ_AHEAD_PER_PEER, ReadAhead, serveBlobs } from './protocol.ts'
 import { BlobStore, type HeldBlob } from './store.ts'
 
 export type BlobComponents = Pick<SwarmComponents, 'paths' | 'config' | 'libp2p' | 'control' | 'events' | 'counters' | 'log'>
@@ -35,7 +35,7 @@ export class BlobService implements SwarmService {
   private readonly c: BlobComponents
   private readonly autoFetch: boolean
   private readonly abort = new AbortController()
-  private readonly readAhead = new ReadAhead(READ_AHEAD_GROUPS)
+  private readonly readAhead = new ReadAhead(READ_AHEAD_GROUPS, READ_AHEAD_PER_PEER)
   private off?: () => void
   private served = 0
   private fetched = 0
@@ -92,7 +92,7 @@ export class BlobService implements SwarmService {
         lanes: this.fetcher.lanesStats,
         fetched: this.fetched,
         servedBytes: this.served,
-        // 1 MiB groups of chunks read ahead for the transfers being served (at most READ_AHEAD_GROUPS)
+        // ~1 MiB groups of chunks read ahead for the transfers being served (at most READ_AHEAD_GROUPS)
         readAhead: this.readAhead.inUse,
         rejected: this.c.counters.byLabel('blobs.rejected'),
         refused: this.c.counters.byLabel('blobs.refused'),

@@ -1,7 +1,7 @@
-// A holder reads chunks from disk four at a time, and reads the next group ahead only within a
-// node-wide budget: however many transfers it serves at once, it never holds more groups ahead
-// than the budget; readers that quit mid-transfer give theirs back; every honest pull in the same
-// run completes and verifies.
+// A holder reads chunks from disk a group at a time, and reads the next group ahead only within a
+// budget (in all, and per peer): however many transfers it serves at once, it never holds more
+// groups ahead than the budget; readers that quit mid-transfer give theirs back; every honest pull
+// in the same run completes and verifies.
 
 import { randomBytes } from 'node:crypto'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
@@ -13,7 +13,7 @@ import { tcp } from '@libp2p/tcp'
 import { lpStream } from '@libp2p/utils'
 import { createLibp2p, type Libp2p } from 'libp2p'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { sha256 } from '../../../src/blobs/cid.ts'
+import { rawCid, rootOf, sha256 } from '../../../src/blobs/cid.ts'
 import { CHUNK_BYTES, PROTOCOL_BLOB } from '../../../src/blobs/constants.ts'
 import { ReadAhead, serveBlobs } from '../../../src/blobs/protocol.ts'
 import { pullVerified } from '../../../src/blobs/pull.ts'
@@ -45,6 +45,19 @@ afterAll(async () => {
 })
 
 describe('read-ahead', () => {
+  it('gives at most max tokens in all and perPeer to one peer; released ones come back', () => {
+    const budget = new ReadAhead(3, 2)
+    expect([budget.take('a'), budget.take('a'), budget.take('a')]).toEqual([true, true, false])
+    expect([budget.take('b'), budget.take('c')]).toEqual([true, false])
+    expect(budget.inUse).toBe(3)
+    budget.release('a')
+    expect(budget.take('c')).toBe(true)
+    expect(budget.take('a')).toBe(false)
+    for (const p of ['a', 'b', 'c']) budget.release(p)
+    expect(budget.inUse).toBe(0)
+    expect([budget.take('a'), budget.take('a')]).toEqual([true, true])
+  })
+
   it('reads a range of chunks in one go, each exactly its chunk', async () => {
     const chunks = await store.readChunks(blob.cid, 10, 3)
     expect(chunks.map((c) => c.length)).toEqual([CHUNK_BYTES, CHUNK_BYTES, 77])
@@ -79,5 +92,27 @@ describe('read-ahead', () => {
     }
     expect(most).toBeGreaterThan(0)
     expect(most).toBeLessThanOrEqual(2)
+  })
+
+  it('sizes a group in bytes: an attachment of 512 KiB chunks is read 2 chunks at a time, and verifies', async () => {
+    const big = 512 * 1024
+    const content = randomBytes(5 * big + 3)
+    const chunks = Array.from({ length: 6 }, (_, i) => rawCid(content.subarray(i * big, (i + 1) * big)))
+    const root = rootOf(content.length, chunks, big)
+    const w = await store.partialWriter()
+    await w.append(content)
+    await w.commit(root.cid, root.manifest!, root.manifestBytes)
+    const counts: number[] = []
+    const readChunks = store.readChunks.bind(store)
+    store.readChunks = async (cid, from, count, fh) => { counts.push(count); return await readChunks(cid, from, count, fh) }
+    try {
+      const parts: Uint8Array[] = []
+      await pullVerified(root.cid, { libp2p: reader, hash: sha256, maxBytes: 1 << 26, holders: [holder.peerId], signal: AbortSignal.timeout(20_000), append: async (p) => { for (const x of p) parts.push(x.slice()) } })
+      expect(Buffer.concat(parts).equals(content)).toBe(true)
+    } finally {
+      store.readChunks = readChunks
+    }
+    expect(counts.length).toBeGreaterThan(0)
+    expect(Math.max(...counts)).toBe(2)
   })
 })
