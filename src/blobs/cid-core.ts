@@ -12,7 +12,7 @@ export const RAW = 0x55
 export const DAG_JSON = 0x0129
 export const SHA2_256 = 0x12
 
-/** Bytes whole, or in pieces (a chunk as it arrived, never joined). */
+/** Bytes whole, or in pieces (a chunk in the pieces it arrived in). */
 export type Bytes = Uint8Array | readonly Uint8Array[]
 /** sha2-256 of some bytes. */
 export type Sha256 = (bytes: Bytes) => Uint8Array

@@ -172,7 +172,7 @@ export class BlobStore {
     return {
       get written () { return written },
       append: async (bytes) => {
-        // pieces go to disk in one writev (a chunk as it arrived, never joined); a short write
+        // pieces go to disk in one writev (a chunk in the pieces it arrived in); a short write
         // continues from where it stopped
         let pieces = bytes instanceof Uint8Array ? [bytes] : [...bytes]
         const total = pieces.reduce((n, p) => n + p.byteLength, 0)

@@ -277,7 +277,6 @@ export class DeliveryPolicy {
 
   // ---------------------------------------------------------------- history backfill
 
-  /** Pulls the channel's history from its members (else any connected peer), or from `peer`, verifying each envelope. */
   /**
    * A backfill nobody waits for (a join, a peer connecting): its failure is logged, never left
    * unhandled. A store closing under it while the daemon stops was one (a scale run's teardown
@@ -287,6 +286,7 @@ export class DeliveryPolicy {
     this.backfill(qid, peer).catch((err) => { this.ctx.log.debug('backfill failed', { qid, err: (err as Error).message }) })
   }
 
+  /** Pulls the channel's history from its members (else any connected peer), or from `peer`, verifying each envelope. */
   backfill (qid: string, peer?: PeerId): Promise<void> {
     const key = peer === undefined ? qid : `${qid} ${peer.toString()}`
     const running = this.backfilling.get(key)
