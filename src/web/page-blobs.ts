@@ -4,7 +4,7 @@
 // continues. The bytes stay in memory: the page's cap is smaller than a daemon's.
 
 import { sha256 } from '@noble/hashes/sha2.js'
-import { bytesToHex } from '@noble/hashes/utils.js'
+import { bytesToHex, concatBytes } from '@noble/hashes/utils.js'
 import { BlobError } from '../blobs/errors.ts'
 import { pullVerified } from '../blobs/pull.ts'
 import type { BrowserNode } from './node.ts'
@@ -45,18 +45,11 @@ export async function downloadAttachment (node: BrowserNode, cid: string, o: Dow
     size: o.size,
     signal: o.signal ?? AbortSignal.timeout(DOWNLOAD_TIMEOUT_MS),
     // one copy per chunk, joined: the page keeps the chunk, not the pieces it arrived in
-    append: async (pieces) => { parts.push(join(pieces)) },
+    append: async (pieces) => { parts.push(concatBytes(...pieces)) },
     onFail: (peer, e: BlobError) => { rejected.push({ peer: peer.toString(), reason: e.code }) }
   })
-  const bytes = join(parts)
+  const bytes = concatBytes(...parts)
   return { bytes, sha256: bytesToHex(sha256(bytes)), rejected }
-}
-
-function join (pieces: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(pieces.reduce((n, p) => n + p.byteLength, 0))
-  let at = 0
-  for (const p of pieces) { out.set(p, at); at += p.byteLength }
-  return out
 }
 
 /** Holders to try for an attachment an envelope names: its sender if connected, then every other connected peer. */
