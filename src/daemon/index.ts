@@ -220,6 +220,8 @@ export class Daemon {
     if (this.env.SWARM_TEST_HOOKS === '1') {
       const { registerTestHooks } = await import('../federation/test-hooks.ts')
       registerTestHooks(components)
+      const { registerGcHook } = await import('./gc-hook.ts')
+      registerGcHook(components)
     }
     const { all, web, a2a, reputation } = createServices(components)
     reputationStats = () => reputation.stats()

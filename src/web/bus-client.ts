@@ -297,12 +297,12 @@ export class BusClient extends EventTarget {
 
   /** Adds a verified channel envelope (the core judges it); returns why it is excluded or refused, if it is. */
   /** @internal */
-  admit (questionId: string, e: EnvelopeBase, wire = JSON.stringify(e), history = false): string | undefined {
+  admit (questionId: string, e: EnvelopeBase, wire = JSON.stringify(e), arrival: { history?: boolean, own?: boolean } = {}): string | undefined {
     const view = this.questions.get(questionId)
     if (view === undefined) return 'not-found'
     const had = view.channel.get(e.id)
     if (had !== undefined) return had.excluded
-    const applied = view.channel.admit(e, wire, { now: Date.now(), skewMs: this.skewMs, history })
+    const applied = view.channel.admit(e, wire, { now: Date.now(), skewMs: this.skewMs, ...arrival })
     if (applied.refused !== undefined) return applied.refused
     const item = applied.entry
     if (item === undefined) return undefined // a heartbeat: presence only
@@ -346,7 +346,7 @@ export class BusClient extends EventTarget {
   /** @internal Admits locally, then gossips on the scope topics; falls back to a direct push to the acting node when no peer is subscribed yet. */
   async publishChannel (view: QuestionView, e: EnvelopeBase, wire = this.wireOf(view, e)): Promise<string | undefined> {
     this.validator.remember(e)
-    const excluded = this.admit(view.id, e)
+    const excluded = this.admit(view.id, e, undefined, { own: true })
     let n = 0
     for (const topic of this.channelTopicsOf(view)) n += await this.wire.publish(topic, wire)
     if (n === 0 && this.acting(view) !== this.nodeId) await this.wire.pushToNode(this.acting(view), wire)

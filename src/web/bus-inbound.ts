@@ -33,7 +33,7 @@ export async function ingestSealed (bus: BusClient, sealed: SealedEnvelope, chan
   if (view === undefined) return 'not-found'
   // a channel envelope carried on the private inbox is for channel members only
   if (channel === undefined && !view.joined) return 'not-member'
-  return bus.admit(qid, e, undefined, history)
+  return bus.admit(qid, e, undefined, { history })
 }
 
 /** /swarm/deliver/1.0.0: the same checks as gossip; the answer is the verdict. */

@@ -41,7 +41,7 @@ export async function adoptHistory (bus: BusClient, questionId: string, wire: st
   if (checkChannelEnvelope(v.envelope, questionId) !== undefined || view.channel.get(v.envelope.id) !== undefined) return undefined
   // the gossip copy, if it comes later, is then a duplicate, not news
   bus.validator.remember(v.envelope)
-  bus.admit(questionId, v.envelope, wire, true)
+  bus.admit(questionId, v.envelope, wire, { history: true })
   return view.channel.get(v.envelope.id) === undefined ? undefined : v.envelope.id
 }
 

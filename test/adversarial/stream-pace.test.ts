@@ -57,7 +57,11 @@ describe('adversarial: a peer\'s direct streams have a rate of their own, which 
     const refusedStranger = answers.filter((a) => a !== undefined && JSON.parse(a).status === 'refused' && JSON.parse(a).reason === 'rate-limited').length
     expect(refusedStranger).toBeGreaterThan(0)
     const before = await blobRefusals(holder)
-    expect(before).toBe(refusedStranger)
+    // under load the holder may reset a refused stream before the stranger reads its answer: a
+    // stream with no answer may be one more refusal, never fewer
+    const unanswered = answers.filter((a) => a === undefined).length
+    expect(before).toBeGreaterThanOrEqual(refusedStranger)
+    expect(before).toBeLessThanOrEqual(refusedStranger + unanswered)
 
     // honest traffic in the same run: 80 fetches at once from the same holder all land, none refused
     const atFetcher = await connect(fetcher)

@@ -15,8 +15,10 @@ async function client (d: TestDaemon): Promise<ControlClient> {
   return await ControlClient.connect(join(d.home, 'swarm.sock'), d.home)
 }
 
+/** Memory after a full garbage collection (debug.gc), and the handles in use. */
 async function memory (c: ControlClient): Promise<{ rssBytes: number, heapUsedBytes: number, activeResources: number }> {
-  return (await c.call('stats')).memory
+  const collected = await c.call('debug.gc')
+  return { ...collected, activeResources: (await c.call('stats')).memory.activeResources }
 }
 
 /** Runs `fn(i)` for i in [0, n) with at most `limit` in flight. */
@@ -57,7 +59,7 @@ describe('soak: five daemons, steady questions with contributions', () => {
   })
 
   it(`${QUESTIONS} questions answered and closed: memory bounded, no leaked resources`, async () => {
-    daemons.push(...await startDaemons(Array.from({ length: 5 }, () => ({ config: cfg })), 'full'))
+    daemons.push(...await startDaemons(Array.from({ length: 5 }, () => ({ config: cfg, env: { SWARM_TEST_HOOKS: '1' } })), 'full'))
     clients.push(...await Promise.all(daemons.map(client)))
     const round = async (i: number): Promise<void> => {
       const asker = clients[i % 5]
@@ -75,13 +77,18 @@ describe('soak: five daemons, steady questions with contributions', () => {
     await new Promise((resolve) => setTimeout(resolve, 3000))
     const after = await Promise.all(clients.map(memory))
     for (let k = 0; k < 5; k++) {
-      // bounded: resident memory grew 22–38 MB on a quiet machine and 40–67 MB on a loaded one,
-      // whether 450 or 1,350 questions were measured (heap capacity and allocator pages a busy
-      // daemon keeps, not a per-question leak); the heap in use is no steadier without a forced
-      // GC. So this is a gross bound (a 200 KB per-question leak fails it at npm test's size);
-      // `npm run soak` runs it at 5000 questions, where a 20 KB one would.
-      const growthMb = (after[k].rssBytes - before[k].rssBytes) / 2 ** 20
-      expect(growthMb, `daemon ${k} RSS growth ${growthMb.toFixed(1)} MB`).toBeLessThan(96)
+      // bounded: the heap that survives a full collection. Resident memory moved 22–102 MB here
+      // with the machine's load (heap capacity and allocator pages a busy daemon keeps), too
+      // noisy to tell a leak by. The collected heap grew 3.4–7.3 MB over 300 questions and
+      // 24 MB over 1,800: ~13 KB a question, every node alike, because a node keeps a question
+      // and its channel in memory until ttl + 10 minutes (src/bus/watchdog.ts prune), and more
+      // when the run is quicker (gossipsub's seen-message cache is kept by time). The bound
+      // allows 16 MB and 20 KB a question: at `npm run soak`'s 4,800 questions a leak as big as
+      // that retention fails it, at npm test's 300 one of ~50 KB a question.
+      const growthMb = (after[k].heapUsedBytes - before[k].heapUsedBytes) / 2 ** 20
+      const boundMb = 16 + (QUESTIONS - warm) * 20 / 1024
+      console.log(`daemon ${k}: heap after GC ${(before[k].heapUsedBytes / 2 ** 20).toFixed(1)} → ${(after[k].heapUsedBytes / 2 ** 20).toFixed(1)} MB, RSS ${(before[k].rssBytes / 2 ** 20).toFixed(1)} → ${(after[k].rssBytes / 2 ** 20).toFixed(1)} MB`)
+      expect(growthMb, `daemon ${k} heap growth after GC ${growthMb.toFixed(1)} MB`).toBeLessThan(boundMb)
       expect(after[k].activeResources, `daemon ${k} active handles`).toBeLessThanOrEqual(before[k].activeResources + 10)
     }
     const stats = await clients[0].call('stats')

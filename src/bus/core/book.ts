@@ -175,7 +175,7 @@ export class QuestionBook {
     if (checkChannelEnvelope(e, ch.questionId) !== undefined) return { applied: 'wrong-channel', effects: [] }
     const had = ch.get(e.id)
     if (had !== undefined) return { applied: had.excluded, effects: [] }
-    const applied = ch.admit(e, d.wire, { now, skewMs: this.config.skewMs, history: source.kind === 'history', filtered: d.filtered })
+    const applied = ch.admit(e, d.wire, { now, skewMs: this.config.skewMs, history: source.kind === 'history', own: source.kind === 'self', filtered: d.filtered })
     return this.effectsOf(ch, applied, d)
   }
 

@@ -87,6 +87,12 @@ export interface Arrival {
   skewMs: number
   /** A history page (the envelope's own time stands in for its arrival). */
   history?: boolean
+  /**
+   * This node made it, so it is here since it was made: a contribution waits for the acting
+   * node's verdict before it is admitted, and a close that verdict let through may land first.
+   * Judged by that later instant, it would be 'closed' here while the asker accepted it.
+   */
+  own?: boolean
   /** A filter verdict this node computed for a contribution's sender (asker/secretary only): the detail. */
   filtered?: string
 }

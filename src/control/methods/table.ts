@@ -154,7 +154,8 @@ export const METHODS = {
   'blob.list': { part: 'blobs', summary: 'files held here', params: none() },
   // ---- a2a (src/a2a/service.ts)
   'a2a.status': { part: 'a2a', summary: 'the A2A endpoint: listening, URL, card, token file', params: none() },
-  // ---- test hooks (src/federation/test-hooks.ts)
+  // ---- test hooks (src/federation/test-hooks.ts, src/daemon/gc-hook.ts)
+  'debug.gc': { part: 'daemon', summary: 'run a full garbage collection; the memory after it', params: none(), hidden: true },
   'debug.flood': { part: 'federation', summary: 'publish a flood of bad messages on a topic', params: params({ topic: z.string(), count: z.number().gt(0).optional(), ratePerSec: z.number().gt(0).optional(), kind: z.enum(['garbage', 'bad-signature']).optional(), wait: z.boolean().optional() }), hidden: true }
 } satisfies Record<string, MethodSpec>
 

@@ -217,6 +217,17 @@ describe('question book', () => {
     expect(b.ingest({ envelope: pool[9].e, wire: '' }, { kind: 'direct' }, t + 50_000).applied).toBe('not-authorized')
   })
 
+  it('an own contribution admitted after the asker\'s verdict stands before a close that landed meanwhile; another node\'s is judged by its arrival', () => {
+    const b = book()
+    const t = Date.parse(q['created-at'])
+    b.ingest({ envelope: q, wire: '' }, { kind: 'gossip' }, t)
+    const mine = buildContribution(carol, { questionId: q.id, kind: 'fact', text: 'made before the close', confidence: 0.6 }, { createdAt: iso(t + 5000) })
+    const theirs = buildContribution(eve, { questionId: q.id, kind: 'fact', text: 'made before the close', confidence: 0.6 }, { createdAt: iso(t + 5000) })
+    expect(b.ingest({ envelope: buildClose(asker, { questionId: q.id, resolution: 'resolved' }, { createdAt: iso(t + 6000) }), wire: '' }, { kind: 'gossip' }, t + 6000).applied).toBeUndefined()
+    expect(b.ingest({ envelope: mine, wire: '' }, { kind: 'self' }, t + 6500).applied).toBeUndefined()
+    expect(b.ingest({ envelope: theirs, wire: '' }, { kind: 'gossip' }, t + 6500).applied).toBe('closed')
+  })
+
   it('an appointment naming this node makes it the shadow, even before the question arrives', () => {
     const b = book(bob.nodeId)
     const t = Date.parse(q['created-at'])

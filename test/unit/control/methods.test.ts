@@ -67,7 +67,8 @@ const CASES: Record<MethodName, { good: Record<string, unknown>, bad?: Record<st
   'blob.get': { good: { cid: 'bafk', from: ['12D3Koo'], size: 10 }, bad: { cid: 'bafk', size: 'ten' } },
   'blob.list': { good: {} },
   'a2a.status': { good: {} },
-  'debug.flood': { good: { topic: 't', count: 10, kind: 'garbage' }, bad: { topic: 't', kind: 'polite' } }
+  'debug.flood': { good: { topic: 't', count: 10, kind: 'garbage' }, bad: { topic: 't', kind: 'polite' } },
+  'debug.gc': { good: {} }
 }
 
 describe('control methods table', () => {
