@@ -51,10 +51,17 @@ function builtinModule (path: string): string {
 /** What bin/swarm's sh part execs once it has found the bundle fresh: the compile cache on
  *  before the first module loads (so it serves them all), then the CLI. */
 const CLI_ENTRY = `// Written by scripts/build-dist.ts; run by bin/swarm.
-process.getBuiltinModule('node:module').enableCompileCache?.()
+// \`--version\` alone needs only package.json, not the CLI (as in bin/swarm's own JavaScript).
+const args = process.argv.slice(2)
 try {
-  const { main } = await import('./main.mjs')
-  await main(process.argv.slice(2))
+  if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
+    const pkg = process.getBuiltinModule('node:fs').readFileSync(new URL('../../package.json', import.meta.url), 'utf8')
+    process.stdout.write(JSON.parse(pkg).version + '\\n')
+  } else {
+    process.getBuiltinModule('node:module').enableCompileCache?.()
+    const { main } = await import('./main.mjs')
+    await main(args)
+  }
 } catch (err) {
   process.stderr.write(\`swarm: \${err && err.message ? err.message : String(err)}\\n\`)
   process.exit(1)
