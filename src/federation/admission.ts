@@ -4,13 +4,15 @@
 // runs (the sender is the connected peer: an Ed25519 peer id is the node key).
 //
 // Two rules: in a closed federation, what concerns this federation must come from a member
-// (`not-member`), and every sender and scope has a token bucket (`rate-limited`). A peer's
+// (`not-member`), and every sender and scope has a token bucket (`rate-limited`); a scope's is
+// shared fairly among its senders (src/federation/fair-scope.ts). A peer's
 // inbound streams draw on a bucket of their own (the same rate as a sender's messages): a burst
 // of history pulls from an honest neighbour must not cost it its gossip, nor the reverse
 // (src/net/stream-pace.ts paces the opener's side).
 
 import { topics as topicNames } from '../constants.ts'
 import { TokenBuckets, type BucketRate } from './token-bucket.ts'
+import { FairScopes } from './fair-scope.ts'
 
 /** What admission needs to know about membership (the federation service provides it). */
 export interface MembershipView {
@@ -51,7 +53,7 @@ export class Admission {
   private readonly membership: MembershipView
   private readonly perSender: TokenBuckets
   private readonly perPeerStreams: TokenBuckets
-  private readonly perScope: TokenBuckets
+  private readonly perScope: FairScopes
   private readonly ownPrefix: string
   private readonly membershipTopic: string
   readonly refused = { 'not-member': 0, 'rate-limited': 0 }
@@ -60,7 +62,7 @@ export class Admission {
     this.membership = init.membership
     this.perSender = new TokenBuckets(init.rateLimit.perSender, { now: init.now })
     this.perPeerStreams = new TokenBuckets(init.rateLimit.perSender, { now: init.now })
-    this.perScope = new TokenBuckets(init.rateLimit.perScope, { now: init.now, maxKeys: 1000 })
+    this.perScope = new FairScopes(init.rateLimit.perScope, { now: init.now, maxScopes: 1000 })
     const fed = init.membership.federation
     this.ownPrefix = `swarm/1/fed/${fed}/`
     this.membershipTopic = topicNames.federation(fed)
@@ -73,7 +75,7 @@ export class Admission {
     if (topic === this.membershipTopic) {
       // certificates are how members become known: never refused for membership, and signed by
       // roots rather than nodes, so only the topic's own bucket applies
-      return this.takeScope(topic)
+      return this.takeScope(topic, sender.nodeId)
     }
     if (this.membership.closed() && this.mustBeMember(topic, sender)) {
       const why = this.membership.whyNot(sender.nodeId)
@@ -81,7 +83,7 @@ export class Admission {
     }
     // `sender` names whose bucket ran dry: a peer relaying another node's burst is not to blame
     if (!this.perSender.take(sender.nodeId)) return this.refuse('ignore', 'rate-limited', `sender ${sender.nodeId} over its rate`, sender.nodeId)
-    return this.takeScope(topic)
+    return this.takeScope(topic, sender.nodeId)
   }
 
   /**
@@ -95,11 +97,11 @@ export class Admission {
     }
     const key = nodeId ?? peer
     if (key !== undefined && !this.perPeerStreams.take(key)) return this.refuse('ignore', 'rate-limited', `peer ${key} over its stream rate`)
-    return this.takeScope(`stream:${protocol}`)
+    return this.takeScope(`stream:${protocol}`, key ?? 'unknown')
   }
 
   stats (): Record<string, unknown> {
-    return { refused: { ...this.refused }, senders: this.perSender.size }
+    return { refused: { ...this.refused }, senders: this.perSender.size, overShare: this.perScope.refusedOverShare }
   }
 
   /**
@@ -111,8 +113,11 @@ export class Admission {
     return topic.startsWith(this.ownPrefix) || sender.federation === this.membership.federation
   }
 
-  private takeScope (scope: string): AdmissionVerdict {
-    return this.perScope.take(scope) ? { ok: true } : this.refuse('ignore', 'rate-limited', `scope ${scope} over its rate`)
+  /** `who` draws on `scope`: refused when the scope is dry, or down to its reserve and `who` had its share. */
+  private takeScope (scope: string, who: string): AdmissionVerdict {
+    const why = this.perScope.take(scope, who)
+    if (why === undefined) return { ok: true }
+    return this.refuse('ignore', 'rate-limited', why === 'dry' ? `scope ${scope} over its rate` : `scope ${scope} is down to its reserve, kept for senders under their share`)
   }
 
   private refuse (action: 'reject' | 'ignore', reason: 'not-member' | 'rate-limited', detail: string, sender?: string): AdmissionVerdict {
