@@ -23,6 +23,8 @@ export const now = (): number => Date.now()
 export const hrNow = (): number => performance.timeOrigin + performance.now()
 /** Expired questions stay in memory this long (then only in the store). */
 export const PRUNE_AFTER_MS = 10 * 60_000
+/** A channel this node does not follow is put away from memory this long after its close (or deadline). */
+export const UNLOAD_AFTER_MS = 60_000
 
 export class BusContext {
   readonly c: BusComponents
@@ -91,11 +93,16 @@ export class BusContext {
     return { previous: ch === undefined ? [] : heads(ch.entries) }
   }
 
-  /** Makes sure the book holds a question's record and channel before an envelope for it is ingested. */
-  async ensure (qid: string | undefined): Promise<void> {
+  /**
+   * Makes sure the book holds a question's record and channel before an envelope for it is
+   * ingested. `memberOnly`: the envelope is for members alone (one carried on a scope topic),
+   * so a node that does not follow the channel needs only the record to refuse it; loading the
+   * channel for it would keep one in memory for every question whose envelopes pass by.
+   */
+  async ensure (qid: string | undefined, o: { memberOnly?: boolean } = {}): Promise<void> {
     if (qid === undefined) return
     const rec = await this.record(qid)
-    if (rec !== undefined) await this.channel(rec)
+    if (rec !== undefined && (o.memberOnly !== true || rec.joined)) await this.channel(rec)
   }
 
   /** This node starts (or restarts) following a channel: absence of the asker is observed from now. */

@@ -45,7 +45,7 @@ export class Inbox {
   async take (d: Delivery, source: Source): Promise<string | undefined> {
     const e = d.envelope
     const qid = e.type === 'swarm/question' ? undefined : (e as { 'question/id'?: string })['question/id']
-    await this.ctx.ensure(qid)
+    await this.ctx.ensure(qid, { memberOnly: d.carried === true })
     if (e.type === 'swarm/contribution' && qid !== undefined) d.filtered = await this.judgeIfActing(this.ctx.book.channels.get(qid), e)
     const out = this.ctx.book.ingest(d, source, now())
     await this.effects.run(out.effects)
@@ -54,8 +54,8 @@ export class Inbox {
   }
 
   /** Admits an envelope this node built (Outbox.publishChannel). */
-  async admitOwn (ch: Channel, e: EnvelopeBase, wire: string): Promise<string | undefined> {
-    return await this.take({ envelope: e, wire, sealed: ch.private }, { kind: 'self' })
+  async admitOwn (ch: Channel, e: EnvelopeBase, wire: string, madeAt?: number): Promise<string | undefined> {
+    return await this.take({ envelope: e, wire, sealed: ch.private, madeAt }, { kind: 'self' })
   }
 
   /** The acting node (asker or secretary) judges a contributor against the question's filters. */

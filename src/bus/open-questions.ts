@@ -17,5 +17,5 @@ export async function serveOpenQuestions (libp2p: Libp2p<any>, book: QuestionBoo
 
 function * candidates (book: QuestionBook): Iterable<OpenCandidate> {
   // a channel this node does not follow may have closed unseen: the newcomer's history fetch tells
-  for (const rec of book.records.values()) yield { envelope: rec.envelope, wire: rec.wire, closed: book.channels.get(rec.id)?.close !== undefined }
+  for (const rec of book.records.values()) yield { envelope: rec.envelope, wire: rec.wire, closed: book.channels.get(rec.id)?.close !== undefined || book.digests.get(rec.id)?.closed === true }
 }

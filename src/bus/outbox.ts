@@ -30,7 +30,7 @@ export class Outbox {
   private readonly held: Array<{ topic: string, bytes: Uint8Array }> = []
   private heldTimer?: ReturnType<typeof setTimeout>
   /** Admits a locally built envelope through the same path as received ones (the inbox). */
-  admitOwn!: (ch: Channel, e: EnvelopeBase, wire: string) => Promise<string | undefined>
+  admitOwn!: (ch: Channel, e: EnvelopeBase, wire: string, madeAt?: number) => Promise<string | undefined>
 
   constructor (ctx: BusContext) { this.ctx = ctx }
 
@@ -54,10 +54,10 @@ export class Outbox {
   }
 
   /** Signs nothing itself: takes a built envelope, seals it for private channels, admits it locally, publishes it. */
-  async publishChannel (ch: Channel, e: EnvelopeBase, opts: { spare?: boolean } = {}): Promise<{ wire: string, excluded?: string }> {
+  async publishChannel (ch: Channel, e: EnvelopeBase, opts: { spare?: boolean, madeAt?: number } = {}): Promise<{ wire: string, excluded?: string }> {
     const wire = this.wireOf(ch, e)
     this.ctx.validator.remember(e)
-    const excluded = await this.admitOwn(ch, e, wire)
+    const excluded = await this.admitOwn(ch, e, wire, opts.madeAt)
     await this.publishOnScope(ch, wire, opts)
     return excluded === undefined ? { wire } : { wire, excluded }
   }

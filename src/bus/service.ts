@@ -59,7 +59,7 @@ export class QuestionBus implements SwarmService {
       closed: (ch) => { this.watchdog.closed(ch) }
     })
     this.inbox = new Inbox(this.ctx, effects)
-    this.outbox.admitOwn = async (ch, e, wire) => await this.inbox.admitOwn(ch, e, wire)
+    this.outbox.admitOwn = async (ch, e, wire, madeAt) => await this.inbox.admitOwn(ch, e, wire, madeAt)
     this.policy = new DeliveryPolicy(this.ctx, this.inbox, this.outbox)
     this.policy.onBrowserQuestion = async (qid) => await this.join(qid, 'watcher').catch(() => undefined)
     this.views = new BusViews(this.ctx, { resolve: async (qid, s) => await this.resolve(qid, s), join: async (qid, role) => await this.join(qid, role), leave: async (qid) => { await this.leave(qid) } })
@@ -180,6 +180,9 @@ export class QuestionBus implements SwarmService {
   /** Deletes finished questions past their retention, and the oldest beyond the cap, from disk now. */
   async sweep (): Promise<void> { await this.watchdog.sweep() }
 
+  /** Forgets expired questions and puts away finished channels this node does not follow, from memory now (as of `t`). */
+  prune (t?: number): void { this.watchdog.prune(t) }
+
   /** The channel log's open gaps and the ids given up on (tests, stats). */
   gapState (qid: string): { missing: number, givenUp: number } { return this.policy.gapState(qid) }
 
@@ -247,6 +250,7 @@ export class QuestionBus implements SwarmService {
     const e = buildContribution(this.c.identity, {
       questionId: qid, kind: c.kind, text: c.text, confidence: c.confidence, sources: c.sources, inReplyTo: c.replyTo, origin: c.origin, attachments: c.attachments
     }, this.ctx.chain(qid))
+    const madeAt = now()
     // ask the acting node (asker or secretary) first when it is connected: its verdict is the one that counts
     if (ch.acting !== this.me) {
       const verdict = await this.outbox.pushTo(ch.acting, new TextEncoder().encode(this.outbox.wireOf(ch, e)))
@@ -254,7 +258,7 @@ export class QuestionBus implements SwarmService {
         throw refusalError(verdict.reason, qid)
       }
     }
-    const res = await this.outbox.publishChannel(ch, e)
+    const res = await this.outbox.publishChannel(ch, e, { madeAt })
     if (res.excluded !== undefined) throw refusalError(res.excluded, qid)
     this.c.counters.inc('bus.contributions', 'sent')
     return { id: e.id, envelope: e }

@@ -38,7 +38,7 @@ export class BusViews {
   private stateOf (rec: QuestionRecord): QuestionState {
     const ch = this.ctx.book.channels.get(rec.id)
     if (ch !== undefined) return ch.state()
-    return now() > deadlineOf(rec) ? 'expired' : 'open'
+    return this.ctx.book.digests.get(rec.id)?.state ?? (now() > deadlineOf(rec) ? 'expired' : 'open')
   }
 
   /** Shown in `swarm questions` (without --all): asked, joined, or received and eligible. */
@@ -80,7 +80,7 @@ export class BusViews {
         state,
         phase: ch?.phase() ?? state,
         role: rec.role,
-        contributions: ch?.contributions().length ?? 0,
+        contributions: ch?.contributions().length ?? this.ctx.book.digests.get(rec.id)?.contributions ?? 0,
         expiresAt: new Date(deadlineOf(rec)).toISOString(),
         createdAt: q['created-at'],
         from: q.sender['node/id'],

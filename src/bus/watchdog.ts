@@ -5,7 +5,7 @@
 
 import { buildClose, buildPresence, buildSecretaryClaim, type EnvelopeBase } from '../envelope/index.ts'
 import { claimDelayMs, isAbsent, type Channel, type QuestionRecord } from './core/index.ts'
-import { now, PRUNE_AFTER_MS, type BusContext } from './context.ts'
+import { now, PRUNE_AFTER_MS, UNLOAD_AFTER_MS, type BusContext } from './context.ts'
 
 /** How often finished questions are swept from disk. */
 const SWEEP_EVERY_MS = 10 * 60_000
@@ -170,10 +170,21 @@ export class Watchdog {
     if (stored > maxQuestions) this.ctx.c.counters.inc('bus.capped', 'questions')
   }
 
-  /** Forgets (in memory only) questions expired more than PRUNE_AFTER_MS ago that this node no longer takes part in. */
-  private prune (t: number): void {
+  /**
+   * Forgets (in memory only) questions expired more than PRUNE_AFTER_MS ago that this node no
+   * longer takes part in; and puts away the channel of one closed (or past its deadline) more
+   * than UNLOAD_AFTER_MS ago: every node loads the channel of each question whose envelopes it
+   * sees, ~13 KB a question that would otherwise stay until ttl + PRUNE_AFTER_MS.
+   */
+  prune (t = now()): void {
     for (const [id, rec] of this.ctx.book.records) {
-      if (rec.joined || this.ctx.watchers.has(id) || t < Date.parse(rec.envelope['created-at']) + rec.envelope['ttl-sec'] * 1000 + PRUNE_AFTER_MS) continue
+      if (rec.joined || this.ctx.watchers.has(id)) continue
+      if (t < Date.parse(rec.envelope['created-at']) + rec.envelope['ttl-sec'] * 1000 + PRUNE_AFTER_MS) {
+        const ch = this.ctx.book.channels.get(id)
+        const over = ch?.close !== undefined ? Date.parse(ch.close['created-at']) : ch?.deadline
+        if (ch !== undefined && over !== undefined && t >= over + UNLOAD_AFTER_MS) this.ctx.book.unload(id, t)
+        continue
+      }
       this.ctx.book.forget(id)
       this.ctx.lastState.delete(id)
       this.ctx.joinedAt.delete(id)

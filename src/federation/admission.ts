@@ -4,8 +4,11 @@
 // runs (the sender is the connected peer: an Ed25519 peer id is the node key).
 //
 // Two rules: in a closed federation, what concerns this federation must come from a member
-// (`not-member`), and every sender and scope has a token bucket (`rate-limited`); a scope's is
-// shared fairly among its senders (src/federation/fair-scope.ts). A peer's
+// (`not-member`), and every sender and scope has a token bucket (`rate-limited`). A stream
+// protocol's is shared fairly among the peers that open its streams (src/federation/fair-scope.ts);
+// a topic's is not shared by sender, because keys are free: a hundred made-up keys would take a
+// hundred shares from a handful of honest senders (the relaying peer, which costs a connection,
+// is paced before this by src/net/flood-gate.ts). A peer's
 // inbound streams draw on a bucket of their own (the same rate as a sender's messages): a burst
 // of history pulls from an honest neighbour must not cost it its gossip, nor the reverse
 // (src/net/stream-pace.ts paces the opener's side).
@@ -53,7 +56,8 @@ export class Admission {
   private readonly membership: MembershipView
   private readonly perSender: TokenBuckets
   private readonly perPeerStreams: TokenBuckets
-  private readonly perScope: FairScopes
+  private readonly perScope: TokenBuckets
+  private readonly perStreamScope: FairScopes
   private readonly ownPrefix: string
   private readonly membershipTopic: string
   readonly refused = { 'not-member': 0, 'rate-limited': 0 }
@@ -62,7 +66,8 @@ export class Admission {
     this.membership = init.membership
     this.perSender = new TokenBuckets(init.rateLimit.perSender, { now: init.now })
     this.perPeerStreams = new TokenBuckets(init.rateLimit.perSender, { now: init.now })
-    this.perScope = new FairScopes(init.rateLimit.perScope, { now: init.now, maxScopes: 1000 })
+    this.perScope = new TokenBuckets(init.rateLimit.perScope, { now: init.now, maxKeys: 1000 })
+    this.perStreamScope = new FairScopes(init.rateLimit.perScope, { now: init.now, maxScopes: 64 })
     const fed = init.membership.federation
     this.ownPrefix = `swarm/1/fed/${fed}/`
     this.membershipTopic = topicNames.federation(fed)
@@ -75,7 +80,7 @@ export class Admission {
     if (topic === this.membershipTopic) {
       // certificates are how members become known: never refused for membership, and signed by
       // roots rather than nodes, so only the topic's own bucket applies
-      return this.takeScope(topic, sender.nodeId)
+      return this.takeScope(topic)
     }
     if (this.membership.closed() && this.mustBeMember(topic, sender)) {
       const why = this.membership.whyNot(sender.nodeId)
@@ -83,7 +88,7 @@ export class Admission {
     }
     // `sender` names whose bucket ran dry: a peer relaying another node's burst is not to blame
     if (!this.perSender.take(sender.nodeId)) return this.refuse('ignore', 'rate-limited', `sender ${sender.nodeId} over its rate`, sender.nodeId)
-    return this.takeScope(topic, sender.nodeId)
+    return this.takeScope(topic)
   }
 
   /**
@@ -97,11 +102,13 @@ export class Admission {
     }
     const key = nodeId ?? peer
     if (key !== undefined && !this.perPeerStreams.take(key)) return this.refuse('ignore', 'rate-limited', `peer ${key} over its stream rate`)
-    return this.takeScope(`stream:${protocol}`, key ?? 'unknown')
+    const why = this.perStreamScope.take(`stream:${protocol}`, key ?? 'unknown')
+    if (why === undefined) return { ok: true }
+    return this.refuse('ignore', 'rate-limited', why === 'dry' ? `streams of ${protocol} over their rate` : `streams of ${protocol} are down to their reserve, kept for peers under their share`)
   }
 
   stats (): Record<string, unknown> {
-    return { refused: { ...this.refused }, senders: this.perSender.size, overShare: this.perScope.refusedOverShare }
+    return { refused: { ...this.refused }, senders: this.perSender.size, overShare: this.perStreamScope.refusedOverShare }
   }
 
   /**
@@ -113,11 +120,8 @@ export class Admission {
     return topic.startsWith(this.ownPrefix) || sender.federation === this.membership.federation
   }
 
-  /** `who` draws on `scope`: refused when the scope is dry, or down to its reserve and `who` had its share. */
-  private takeScope (scope: string, who: string): AdmissionVerdict {
-    const why = this.perScope.take(scope, who)
-    if (why === undefined) return { ok: true }
-    return this.refuse('ignore', 'rate-limited', why === 'dry' ? `scope ${scope} over its rate` : `scope ${scope} is down to its reserve, kept for senders under their share`)
+  private takeScope (scope: string): AdmissionVerdict {
+    return this.perScope.take(scope) ? { ok: true } : this.refuse('ignore', 'rate-limited', `scope ${scope} over its rate`)
   }
 
   private refuse (action: 'reject' | 'ignore', reason: 'not-member' | 'rate-limited', detail: string, sender?: string): AdmissionVerdict {

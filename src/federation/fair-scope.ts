@@ -1,12 +1,13 @@
-// A scope's budget (a topic, or the inbound streams of one protocol) shared fairly among those
-// who draw on it. One bucket per scope caps what the node takes in; alone it is first come,
-// first served, so a few identities at their own full rate drain it and every honest sender is
-// refused with them. Here the top half of the bucket is open to all; the bottom half, the
-// reserve, gives each drawer one token at a time, paced at its share: the scope's rate split
-// evenly among those who drew on it lately. Drawers at full speed take the refill above the
-// reserve between them, and in the reserve together they take less than it refills, so a light
-// sender (a question a minute) still gets in. A newcomer's first draw is always paced afresh, so
-// identities made up on the spot each win one token of the reserve, not a share of its burst.
+// A scope's budget (the inbound streams of one protocol; src/federation/admission.ts says why
+// not a topic's) shared fairly among those who draw on it. One bucket per scope caps what the
+// node takes in; alone it is first come, first served, so a few peers at their own full rate
+// drain it and every honest one is refused with them. Here the top half of the bucket is open to
+// all; the bottom half, the reserve, gives each drawer one token at a time, paced at its share:
+// the scope's rate split evenly among those who drew on it lately. Drawers at full speed take the
+// refill above the reserve between them, and in the reserve together they take less than it
+// refills, so a light drawer (an attachment now and then) still gets in. A newcomer's first draw
+// is paced afresh, so identities made up on the spot each win one token of the reserve, not a
+// share of its burst.
 // Pure: the clock is injected, and nothing here sets a timer.
 
 import { paceStep, TokenBuckets, type BucketRate } from './token-bucket.ts'

@@ -178,6 +178,7 @@ export class BusClient extends EventTarget {
       await this.publishChannel(view, await this.wire.signed(buildPresence(this.signer, { questionId, event: 'join', role: 'participant' }, this.chain(view))))
     }
     // the acting node's verdict counts: ask it first when connected (as a daemon does)
+    const madeAt = Date.now()
     const acting = this.acting(view)
     const wire = this.wireOf(view, c)
     if (acting !== this.nodeId) {
@@ -186,7 +187,7 @@ export class BusClient extends EventTarget {
         throw new BusError(verdict.reason, `refused by the asker: ${verdict.reason}`)
       }
     }
-    const excluded = await this.publishChannel(view, c, wire)
+    const excluded = await this.publishChannel(view, c, wire, madeAt)
     if (excluded !== undefined) throw new BusError(excluded, `question ${questionId}: ${excluded}`)
     return c
   }
@@ -297,7 +298,7 @@ export class BusClient extends EventTarget {
 
   /** Adds a verified channel envelope (the core judges it); returns why it is excluded or refused, if it is. */
   /** @internal */
-  admit (questionId: string, e: EnvelopeBase, wire = JSON.stringify(e), arrival: { history?: boolean, own?: boolean } = {}): string | undefined {
+  admit (questionId: string, e: EnvelopeBase, wire = JSON.stringify(e), arrival: { history?: boolean, madeAt?: number } = {}): string | undefined {
     const view = this.questions.get(questionId)
     if (view === undefined) return 'not-found'
     const had = view.channel.get(e.id)
@@ -344,9 +345,9 @@ export class BusClient extends EventTarget {
   }
 
   /** @internal Admits locally, then gossips on the scope topics; falls back to a direct push to the acting node when no peer is subscribed yet. */
-  async publishChannel (view: QuestionView, e: EnvelopeBase, wire = this.wireOf(view, e)): Promise<string | undefined> {
+  async publishChannel (view: QuestionView, e: EnvelopeBase, wire = this.wireOf(view, e), madeAt?: number): Promise<string | undefined> {
     this.validator.remember(e)
-    const excluded = this.admit(view.id, e, undefined, { own: true })
+    const excluded = this.admit(view.id, e, undefined, { madeAt })
     let n = 0
     for (const topic of this.channelTopicsOf(view)) n += await this.wire.publish(topic, wire)
     if (n === 0 && this.acting(view) !== this.nodeId) await this.wire.pushToNode(this.acting(view), wire)

@@ -1,11 +1,11 @@
-// A scope's budget is shared fairly (src/federation/fair-scope.ts). Every node caps what one
-// scope takes in: a topic, or the inbound streams of one protocol (`rateLimit.perScope`). Before,
-// that cap was first come, first served: a handful of strangers, each with a key of its own and
-// each within its own per-peer rate, drained a holder's attachment streams between them, and an
-// honest node's fetch in the same second was refused `rate-limited`. Now the bottom half of a
-// scope is kept for whoever drew less than its share lately: the strangers are refused there,
-// the honest fetches land. The holder runs small limits so that a few peers in one test process
-// drain its scope however slow the machine is.
+// A stream protocol's budget is shared fairly among peers (src/federation/fair-scope.ts). Every
+// node caps the inbound streams of one protocol it takes from all peers together
+// (`rateLimit.perScope`). Before, that cap was first come, first served: a handful of strangers,
+// each with a key of its own and each within its own per-peer rate, drained a holder's
+// attachment streams between them, and an honest node's fetch in the same second was refused
+// `rate-limited`. Now the bottom half of the budget is kept for peers under their share: the
+// strangers are refused there, the honest fetches land. The holder runs small limits so that a
+// few peers in one test process drain it however slow the machine is.
 import { afterAll, describe, expect, it } from 'vitest'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'

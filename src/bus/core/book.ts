@@ -8,6 +8,7 @@
 import type { EnvelopeBase } from '../../envelope/index.ts'
 import type { ContributionEnvelope, QuestionEnvelope, SecretaryClaimEnvelope } from '../../envelope/schemas.ts'
 import { APPOINT_PREFIX, Channel, isAppointment, type Applied, type ChannelEntry, type Role } from './channel.ts'
+import type { QuestionState } from './entries.ts'
 import { checkEligibility, type ResponderProfile } from './eligibility.ts'
 import type { TopicKind } from './topics.ts'
 import { CHANNEL_TYPES, checkChannelEnvelope } from './admission.ts'
@@ -49,6 +50,15 @@ export interface Delivery {
   filtered?: string
   /** Arrived on a questions topic or the private inbox, not on the channel (only members take it). */
   carried?: boolean
+  /** This node's own envelope: when it was made (Arrival.madeAt). */
+  madeAt?: number
+}
+
+/** What `questions` and the open-questions protocol still need of a channel put away (`unload`). */
+export interface ChannelDigest {
+  state: QuestionState
+  contributions: number
+  closed: boolean
 }
 
 export type Effect =
@@ -94,6 +104,8 @@ export interface BookConfig {
 export class QuestionBook {
   readonly records = new Map<string, QuestionRecord>()
   readonly channels = new Map<string, Channel>()
+  /** Channels put away from memory (their entries stay in the store), by question id. */
+  readonly digests = new Map<string, ChannelDigest>()
   /** Shadow appointments that arrived before their question. */
   private readonly pendingAppointments = new Map<string, Delivery>()
   readonly config: BookConfig
@@ -111,12 +123,25 @@ export class QuestionBook {
     if (rec.to !== undefined) ch.to = rec.to
     for (const e of entries) ch.restore(e)
     this.channels.set(rec.id, ch)
+    this.digests.delete(rec.id)
     return ch
+  }
+
+  /**
+   * Puts a channel away from memory, keeping its record and a digest of it: its entries are in
+   * the store, and `load` brings it back when an envelope or a reader needs it.
+   */
+  unload (qid: string, now: number): void {
+    const ch = this.channels.get(qid)
+    if (ch === undefined) return
+    this.digests.set(qid, { state: ch.state(now), contributions: ch.contributions().length, closed: ch.close !== undefined })
+    this.channels.delete(qid)
   }
 
   forget (qid: string): void {
     this.records.delete(qid)
     this.channels.delete(qid)
+    this.digests.delete(qid)
   }
 
   ingest (d: Delivery, source: Source, now: number): Outcome {
@@ -175,7 +200,7 @@ export class QuestionBook {
     if (checkChannelEnvelope(e, ch.questionId) !== undefined) return { applied: 'wrong-channel', effects: [] }
     const had = ch.get(e.id)
     if (had !== undefined) return { applied: had.excluded, effects: [] }
-    const applied = ch.admit(e, d.wire, { now, skewMs: this.config.skewMs, history: source.kind === 'history', own: source.kind === 'self', filtered: d.filtered })
+    const applied = ch.admit(e, d.wire, { now, skewMs: this.config.skewMs, history: source.kind === 'history', madeAt: source.kind === 'self' ? d.madeAt : undefined, filtered: d.filtered })
     return this.effectsOf(ch, applied, d)
   }
 

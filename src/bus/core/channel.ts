@@ -147,7 +147,7 @@ export class Channel {
     if (had !== undefined) return this.again(had, ctx)
     if (ctx.skewMs !== this.skewMs) this.skewMs = ctx.skewMs
     const created = createdOf(envelope)
-    const at = ctx.history === true || ctx.own === true ? Math.min(ctx.now, Number.isNaN(created) ? ctx.now : created) : ctx.now
+    const at = ctx.history === true ? Math.min(ctx.now, Number.isNaN(created) ? ctx.now : created) : Math.min(ctx.now, ctx.madeAt ?? ctx.now)
     if (envelope.type === 'swarm/secretary-claim' && (envelope as SecretaryClaimEnvelope).mode === 'takeover') {
       const why = claimTimeRefusal(created, at, ctx.history === true, createdOf(this.question), this.skewMs)
       if (why !== undefined) return { refused: 'not-authorized', detail: why }

@@ -88,11 +88,13 @@ export interface Arrival {
   /** A history page (the envelope's own time stands in for its arrival). */
   history?: boolean
   /**
-   * This node made it, so it is here since it was made: a contribution waits for the acting
-   * node's verdict before it is admitted, and a close that verdict let through may land first.
-   * Judged by that later instant, it would be 'closed' here while the asker accepted it.
+   * This node made it then (ms, its own clock), so it is here since: a contribution waits for the
+   * acting node's verdict before it is admitted, and a close that verdict let through may land
+   * first. Judged by that later instant, it would be 'closed' here while the asker accepted it.
+   * (Not `created-at`: whole seconds, which would put an envelope before others that came in the
+   * same second ahead of it.)
    */
-  own?: boolean
+  madeAt?: number
   /** A filter verdict this node computed for a contribution's sender (asker/secretary only): the detail. */
   filtered?: string
 }

@@ -224,8 +224,20 @@ describe('question book', () => {
     const mine = buildContribution(carol, { questionId: q.id, kind: 'fact', text: 'made before the close', confidence: 0.6 }, { createdAt: iso(t + 5000) })
     const theirs = buildContribution(eve, { questionId: q.id, kind: 'fact', text: 'made before the close', confidence: 0.6 }, { createdAt: iso(t + 5000) })
     expect(b.ingest({ envelope: buildClose(asker, { questionId: q.id, resolution: 'resolved' }, { createdAt: iso(t + 6000) }), wire: '' }, { kind: 'gossip' }, t + 6000).applied).toBeUndefined()
-    expect(b.ingest({ envelope: mine, wire: '' }, { kind: 'self' }, t + 6500).applied).toBeUndefined()
+    expect(b.ingest({ envelope: mine, wire: '', madeAt: t + 5000 }, { kind: 'self' }, t + 6500).applied).toBeUndefined()
     expect(b.ingest({ envelope: theirs, wire: '' }, { kind: 'gossip' }, t + 6500).applied).toBe('closed')
+  })
+
+  it('the asker\'s own close stands when it is made, not at the start of its second: a contribution that came in just before stays in', () => {
+    const b = book(asker.nodeId)
+    const t = Date.parse(q['created-at'])
+    b.load({ id: q.id, envelope: q, wire: '', role: 'asker', eligible: true, joined: true, receivedAt: t })
+    // created-at has whole seconds: both say t + 5 s, the contribution came 300 ms before the close
+    const theirs = buildContribution(eve, { questionId: q.id, kind: 'fact', text: 'just in time', confidence: 0.6 }, { createdAt: iso(t + 5000) })
+    expect(b.ingest({ envelope: theirs, wire: '' }, { kind: 'gossip' }, t + 5400).applied).toBeUndefined()
+    const close = buildClose(asker, { questionId: q.id, resolution: 'resolved' }, { createdAt: iso(t + 5000) })
+    expect(b.ingest({ envelope: close, wire: '', madeAt: t + 5700 }, { kind: 'self' }, t + 5700).applied).toBeUndefined()
+    expect(b.channels.get(q.id)?.contributions().map((e) => e.id)).toEqual([theirs.id])
   })
 
   it('an appointment naming this node makes it the shadow, even before the question arrives', () => {
