@@ -79,12 +79,13 @@ describe('soak: five daemons, steady questions with contributions', () => {
     for (let k = 0; k < 5; k++) {
       // bounded: the heap that survives a full collection. Resident memory moved 22–102 MB here
       // with the machine's load (heap capacity and allocator pages a busy daemon keeps), too
-      // noisy to tell a leak by. The collected heap grew 3.4–7.3 MB over 300 questions and
-      // 24 MB over 1,800: ~13 KB a question, every node alike, because a node keeps a question
-      // and its channel in memory until ttl + 10 minutes (src/bus/watchdog.ts prune), and more
-      // when the run is quicker (gossipsub's seen-message cache is kept by time). The bound
-      // allows 16 MB and 20 KB a question: at `npm run soak`'s 4,800 questions a leak as big as
-      // that retention fails it, at npm test's 300 one of ~50 KB a question.
+      // noisy to tell a leak by. The collected heap grew 3.4–9 MB over 300 questions and 24 MB
+      // over 1,800: ~13 KB a question, every node alike, all of it kept for a time or up to a
+      // count: each question's record until ttl + 10 minutes (src/bus/watchdog.ts prune), the
+      // envelopes relayed for 256 channels (src/bus/relay-cache.ts), envelope ids until they
+      // expire, gossipsub's seen messages for two minutes; the quicker the run, the more of it.
+      // The bound allows 16 MB and 20 KB a question: at `npm run soak`'s 4,800 questions a leak
+      // as big as that retention fails it, at npm test's 300 one of ~50 KB a question.
       const growthMb = (after[k].heapUsedBytes - before[k].heapUsedBytes) / 2 ** 20
       const boundMb = 16 + (QUESTIONS - warm) * 20 / 1024
       console.log(`daemon ${k}: heap after GC ${(before[k].heapUsedBytes / 2 ** 20).toFixed(1)} → ${(after[k].heapUsedBytes / 2 ** 20).toFixed(1)} MB, RSS ${(before[k].rssBytes / 2 ** 20).toFixed(1)} → ${(after[k].rssBytes / 2 ** 20).toFixed(1)} MB`)
