@@ -197,6 +197,14 @@ export interface OpenedTransfer {
   stream: Stream
 }
 
+/** Refusals for load, not for the request: the holder's stream gate over its rate or its bound. */
+const LOAD_REFUSALS = new Set(['rate-limited', 'stream-limit', 'busy'])
+
+/** A holder refused the stream for load: worth asking again shortly, unlike one that lacks the file. */
+export class HolderBusy extends BlobError {
+  constructor (reason: string) { super('not-found', `holder refused: ${reason}`) }
+}
+
 /**
  * Opens a transfer from one holder and reads its header. `then`, if given, is written right behind
  * the first request without waiting (the chunks wanted after the manifest): one stream and one
@@ -211,7 +219,7 @@ export async function openTransfer (libp2p: { dialProtocol: Function }, peer: Pe
     const raw = await lp.read({ signal: AbortSignal.any([signal, frameSignal()]) })
     let header: any
     try { header = JSON.parse(decoder.decode(raw.subarray())) } catch { throw new BlobError('bad-frame', 'header is not JSON') }
-    if (header?.status === 'refused') throw new BlobError('not-found', `holder refused: ${String(header.reason)}`)
+    if (header?.status === 'refused') throw LOAD_REFUSALS.has(String(header.reason)) ? new HolderBusy(String(header.reason)) : new BlobError('not-found', `holder refused: ${String(header.reason)}`)
     if (header?.status !== 'ok' && header?.status !== 'not-found') throw new BlobError('bad-frame', 'header lacks a status')
     if (header.status === 'ok' && (!Number.isSafeInteger(header.size) || !Number.isSafeInteger(header.chunks) || header.chunks < 1)) throw new BlobError('bad-frame', 'header lacks size or chunks')
     return { header, lp, stream }

@@ -8,7 +8,15 @@ import type { PeerId } from '@libp2p/interface'
 import { chunkRange, decodeManifestWith, matchesWith, parseCid, type Manifest, type Sha256 } from './cid-core.ts'
 import { CHUNK_BYTES } from './constants.ts'
 import { BlobError } from './errors.ts'
-import { BATCH_CHUNKS, openTransfer, readFrame, readFrameParts, requestMore, type BlobRequest, type OpenedTransfer } from './protocol.ts'
+import { BATCH_CHUNKS, HolderBusy, openTransfer, readFrame, readFrameParts, requestMore, type BlobRequest, type OpenedTransfer } from './protocol.ts'
+
+/**
+ * How often a holder that refused for load (its share of a busy scope taken, src/federation/
+ * fair-scope.ts) is asked again, and the first pause: doubled each time, with jitter so that
+ * fetches refused together do not come back together (~4 s in all).
+ */
+const BUSY_RETRIES = 4
+const BUSY_PAUSE_MS = 250
 
 export interface PullInit {
   libp2p: { dialProtocol: Function }
@@ -43,6 +51,7 @@ export async function pullVerified (cid: string, init: PullInit): Promise<Pulled
     if (last === undefined || last.code === 'not-found' || e.code === 'too-large') last = e
   }
   const remaining = [...holders]
+  const busy = new Map<string, number>()
   /**
    * Asks the first holder left for a transfer of `request()` (asked anew each time: the request
    * may depend on progress; `then()` is pipelined behind it) and has `read` take it to the end; a
@@ -68,6 +77,14 @@ export async function pullVerified (cid: string, init: PullInit): Promise<Pulled
         }
       } catch (err) {
         if (err instanceof BlobError && err.code === 'too-large') throw err
+        const tries = busy.get(peer.toString()) ?? 0
+        if (err instanceof HolderBusy && tries < BUSY_RETRIES && !signal.aborted) {
+          // a holder refusing for load has not failed: a holder not yet asked meanwhile, else a pause
+          busy.set(peer.toString(), tries + 1)
+          remaining.push(remaining.shift() as PeerId)
+          if (!remaining.some((p) => !busy.has(p.toString()))) await pause(BUSY_PAUSE_MS * 2 ** tries * (0.5 + Math.random()), signal)
+          continue
+        }
         fail(peer, err)
         remaining.shift()
       }
@@ -150,6 +167,14 @@ class ManifestOnly extends Error {}
 
 export function tooLarge (cid: string, size: number, max: number): BlobError {
   return new BlobError('too-large', `${cid} is ${size} bytes, over this node's attachment cap of ${max} (config blobs.maxBytes)`, { size, max })
+}
+
+async function pause (ms: number, signal: AbortSignal): Promise<void> {
+  await new Promise<void>((resolve) => {
+    const t = setTimeout(done, ms)
+    function done (): void { clearTimeout(t); signal.removeEventListener('abort', done); resolve() }
+    signal.addEventListener('abort', done, { once: true })
+  })
 }
 
 function dedupe (peers: PeerId[]): PeerId[] {

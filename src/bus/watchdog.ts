@@ -173,8 +173,8 @@ export class Watchdog {
   /**
    * Forgets (in memory only) questions expired more than PRUNE_AFTER_MS ago that this node no
    * longer takes part in; and puts away the channel of one closed (or past its deadline) more
-   * than UNLOAD_AFTER_MS ago: every node loads the channel of each question whose envelopes it
-   * sees, ~13 KB a question that would otherwise stay until ttl + PRUNE_AFTER_MS.
+   * than UNLOAD_AFTER_MS ago (one this node followed, or a reader loaded), which would otherwise
+   * stay until ttl + PRUNE_AFTER_MS with every envelope in it.
    */
   prune (t = now()): void {
     for (const [id, rec] of this.ctx.book.records) {
