@@ -87,6 +87,11 @@ export class BusContext {
     return loaded
   }
 
+  /** The channel for a look (an answerer reading what was said): the book's, else one from the store that is not kept. */
+  async peek (rec: QuestionRecord): Promise<Channel> {
+    return this.book.channels.get(rec.id) ?? this.book.build(rec, await this.store.entries(rec.id), this.joinedAt.get(rec.id))
+  }
+
   /** Build options naming the channel log's latest envelopes this node holds (`previous`, docs/channel-log.md). */
   chain (qid: string): { previous: string[] } {
     const ch = this.book.channels.get(qid)

@@ -123,7 +123,8 @@ export class BusViews {
   async channelContributions (qid: string): Promise<Array<{ envelope: ContributionEnvelope, excluded?: string }>> {
     const rec = await this.ctx.record(qid)
     if (rec === undefined) throw new NotFoundError('question', qid)
-    const ch = await this.ctx.channel(rec)
+    // answerers read this for every question that reaches the node: a look, not a reason to keep the channel
+    const ch = await this.ctx.peek(rec)
     return ch.allContributions().map((e) => e.excluded === undefined ? { envelope: e.envelope as ContributionEnvelope } : { envelope: e.envelope as ContributionEnvelope, excluded: e.excluded })
   }
 

@@ -79,8 +79,8 @@ describe('soak: five daemons, steady questions with contributions', () => {
     for (let k = 0; k < 5; k++) {
       // bounded: the heap that survives a full collection. Resident memory moved 22–102 MB here
       // with the machine's load (heap capacity and allocator pages a busy daemon keeps), too
-      // noisy to tell a leak by. The collected heap grew 3.4–9 MB over 300 questions and 24 MB
-      // over 1,800: ~13 KB a question, every node alike, all of it kept for a time or up to a
+      // noisy to tell a leak by. The collected heap grew 7.5–9.3 MB over 300 questions and 24 MB
+      // over 1,800 (~13 KB a question), every node alike, all of it kept for a time or up to a
       // count: each question's record until ttl + 10 minutes (src/bus/watchdog.ts prune), the
       // envelopes relayed for 256 channels (src/bus/relay-cache.ts), envelope ids until they
       // expire, gossipsub's seen messages for two minutes; the quicker the run, the more of it.

@@ -119,11 +119,17 @@ export class QuestionBook {
     if (!this.records.has(rec.id)) this.records.set(rec.id, rec)
     let ch = this.channels.get(rec.id)
     if (ch !== undefined) return ch
-    ch = new Channel(rec.envelope, { self: this.me, heartbeatSec: this.config.heartbeatSec, skewMs: this.config.skewMs, since: since ?? (rec.joined ? rec.receivedAt : undefined), maxEntries: this.config.maxChannelEnvelopes })
-    if (rec.to !== undefined) ch.to = rec.to
-    for (const e of entries) ch.restore(e)
+    ch = this.build(rec, entries, since)
     this.channels.set(rec.id, ch)
     this.digests.delete(rec.id)
+    return ch
+  }
+
+  /** A channel from a record and its stored entries, for a look only: not kept in the book. */
+  build (rec: QuestionRecord, entries: readonly ChannelEntry[], since?: number): Channel {
+    const ch = new Channel(rec.envelope, { self: this.me, heartbeatSec: this.config.heartbeatSec, skewMs: this.config.skewMs, since: since ?? (rec.joined ? rec.receivedAt : undefined), maxEntries: this.config.maxChannelEnvelopes })
+    if (rec.to !== undefined) ch.to = rec.to
+    for (const e of entries) ch.restore(e)
     return ch
   }
 
