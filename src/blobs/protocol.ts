@@ -202,7 +202,12 @@ const LOAD_REFUSALS = new Set(['rate-limited', 'stream-limit', 'busy'])
 
 /** A holder refused the stream for load: worth asking again shortly, unlike one that lacks the file. */
 export class HolderBusy extends BlobError {
-  constructor (reason: string) { super('not-found', `holder refused: ${reason}`) }
+  /** When the holder said a stream would be taken (ms; its word, so bounded by the reader). */
+  readonly retryAfterMs?: number
+  constructor (reason: string, retryAfterMs: unknown) {
+    super('not-found', `holder refused: ${reason}`)
+    if (typeof retryAfterMs === 'number' && Number.isFinite(retryAfterMs) && retryAfterMs >= 0) this.retryAfterMs = retryAfterMs
+  }
 }
 
 /**
@@ -219,7 +224,7 @@ export async function openTransfer (libp2p: { dialProtocol: Function }, peer: Pe
     const raw = await lp.read({ signal: AbortSignal.any([signal, frameSignal()]) })
     let header: any
     try { header = JSON.parse(decoder.decode(raw.subarray())) } catch { throw new BlobError('bad-frame', 'header is not JSON') }
-    if (header?.status === 'refused') throw LOAD_REFUSALS.has(String(header.reason)) ? new HolderBusy(String(header.reason)) : new BlobError('not-found', `holder refused: ${String(header.reason)}`)
+    if (header?.status === 'refused') throw LOAD_REFUSALS.has(String(header.reason)) ? new HolderBusy(String(header.reason), header.retryAfterMs) : new BlobError('not-found', `holder refused: ${String(header.reason)}`)
     if (header?.status !== 'ok' && header?.status !== 'not-found') throw new BlobError('bad-frame', 'header lacks a status')
     if (header.status === 'ok' && (!Number.isSafeInteger(header.size) || !Number.isSafeInteger(header.chunks) || header.chunks < 1)) throw new BlobError('bad-frame', 'header lacks size or chunks')
     return { header, lp, stream }

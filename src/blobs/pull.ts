@@ -12,11 +12,18 @@ import { BATCH_CHUNKS, HolderBusy, openTransfer, readFrame, readFrameParts, requ
 
 /**
  * How often a holder that refused for load (its share of a busy scope taken, src/federation/
- * fair-scope.ts) is asked again, and the first pause: doubled each time, with jitter so that
- * fetches refused together do not come back together (~4 s in all).
+ * fair-scope.ts) is asked again, and the pause: the wait the holder named (`retryAfterMs`), at
+ * most BUSY_PAUSE_MAX_MS, else 250 ms doubled each time; with jitter so that fetches refused
+ * together do not come back together.
  */
 const BUSY_RETRIES = 4
 const BUSY_PAUSE_MS = 250
+const BUSY_PAUSE_MAX_MS = 2000
+
+function busyPause (err: HolderBusy, tries: number): number {
+  const named = err.retryAfterMs === undefined ? undefined : Math.min(BUSY_PAUSE_MAX_MS, Math.max(10, err.retryAfterMs))
+  return named === undefined ? BUSY_PAUSE_MS * 2 ** tries * (0.5 + Math.random()) : named * (1 + Math.random() / 2)
+}
 
 export interface PullInit {
   libp2p: { dialProtocol: Function }
@@ -82,7 +89,7 @@ export async function pullVerified (cid: string, init: PullInit): Promise<Pulled
           // a holder refusing for load has not failed: a holder not yet asked meanwhile, else a pause
           busy.set(peer.toString(), tries + 1)
           remaining.push(remaining.shift() as PeerId)
-          if (!remaining.some((p) => !busy.has(p.toString()))) await pause(BUSY_PAUSE_MS * 2 ** tries * (0.5 + Math.random()), signal)
+          if (!remaining.some((p) => !busy.has(p.toString()))) await pause(busyPause(err, tries), signal)
           continue
         }
         fail(peer, err)

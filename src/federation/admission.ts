@@ -33,7 +33,7 @@ export interface AdmissionInit {
 
 export type AdmissionVerdict =
   | { ok: true }
-  | { ok: false, action: 'reject' | 'ignore', reason: 'not-member' | 'rate-limited', detail: string, sender?: string }
+  | { ok: false, action: 'reject' | 'ignore', reason: 'not-member' | 'rate-limited', detail: string, sender?: string, retryAfterMs?: number }
 
 export interface SenderClaim { nodeId: string, federation: string }
 
@@ -101,10 +101,11 @@ export class Admission {
       if (why !== undefined) return this.refuse('reject', 'not-member', `${nodeId ?? 'peer'} is not a member of ${this.membership.federation} (${why})`)
     }
     const key = nodeId ?? peer
-    if (key !== undefined && !this.perPeerStreams.take(key)) return this.refuse('ignore', 'rate-limited', `peer ${key} over its stream rate`)
+    if (key !== undefined && !this.perPeerStreams.take(key)) return this.refuse('ignore', 'rate-limited', `peer ${key} over its stream rate`, undefined, this.perPeerStreams.waitFor(key))
     const why = this.perStreamScope.take(`stream:${protocol}`, key ?? 'unknown')
     if (why === undefined) return { ok: true }
-    return this.refuse('ignore', 'rate-limited', why === 'dry' ? `streams of ${protocol} over their rate` : `streams of ${protocol} are down to their reserve, kept for peers under their share`)
+    const detail = why.refused === 'dry' ? `streams of ${protocol} over their rate` : `streams of ${protocol} are down to their reserve, kept for peers under their share`
+    return this.refuse('ignore', 'rate-limited', detail, undefined, why.retryAfterMs)
   }
 
   stats (): Record<string, unknown> {
@@ -124,8 +125,8 @@ export class Admission {
     return this.perScope.take(scope) ? { ok: true } : this.refuse('ignore', 'rate-limited', `scope ${scope} over its rate`)
   }
 
-  private refuse (action: 'reject' | 'ignore', reason: 'not-member' | 'rate-limited', detail: string, sender?: string): AdmissionVerdict {
+  private refuse (action: 'reject' | 'ignore', reason: 'not-member' | 'rate-limited', detail: string, sender?: string, retryAfterMs?: number): AdmissionVerdict {
     this.refused[reason]++
-    return { ok: false, action, reason, detail, sender }
+    return retryAfterMs === undefined ? { ok: false, action, reason, detail, sender } : { ok: false, action, reason, detail, sender, retryAfterMs }
   }
 }

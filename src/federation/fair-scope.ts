@@ -49,8 +49,11 @@ export class FairScopes {
     this.buckets = new TokenBuckets(rate, { now: this.now, maxKeys: this.maxScopes })
   }
 
-  /** Takes one token of `scope` for `who`; or why not (nothing taken): the scope is `dry`, or down to its reserve and `who` is `over-share`. */
-  take (scope: string, who: string): 'dry' | 'over-share' | undefined {
+  /**
+   * Takes one token of `scope` for `who`; or why not (nothing taken): the scope is `dry`, or down
+   * to its reserve and `who` is `over-share`; and in how many ms a draw of `who`'s would be taken.
+   */
+  take (scope: string, who: string): { refused: 'dry' | 'over-share', retryAfterMs: number } | undefined {
     const t = this.now()
     const drawers = this.drawersOf(scope, t)
     const mine = drawers.get(who) ?? { at: t }
@@ -59,11 +62,11 @@ export class FairScopes {
       const step = paceStep(reserveNext, t, { intervalMs: reserveIntervalMs(this.rate.ratePerSec, drawers.size + (drawers.has(who) ? 0 : 1)), toleranceMs: 0 })
       if (step.wait > 0) {
         this.refusedOverShare++
-        return 'over-share'
+        return { refused: 'over-share', retryAfterMs: step.wait }
       }
       reserveNext = step.next
     }
-    if (!this.buckets.take(scope)) return 'dry'
+    if (!this.buckets.take(scope)) return { refused: 'dry', retryAfterMs: this.buckets.waitFor(scope) }
     drawers.delete(who) // re-inserted: Map order is recency order
     drawers.set(who, { at: t, reserveNext })
     while (drawers.size > this.maxDrawers) drawers.delete(drawers.keys().next().value as string)

@@ -66,6 +66,11 @@ export class TokenBuckets {
     return Math.min(this.rate.burst, b.tokens + Math.max(0, this.now() - b.at) * this.rate.ratePerSec / 1000)
   }
 
+  /** Milliseconds until `key` has `n` tokens (0: it has them now). */
+  waitFor (key: string, n = 1): number {
+    return Math.max(0, (n - this.available(key)) * 1000 / this.rate.ratePerSec)
+  }
+
   get size (): number { return this.buckets.size }
 
   private evict (): void {

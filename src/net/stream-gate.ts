@@ -9,12 +9,14 @@
 // beyond `maxActive` is refused with reason `stream-limit`.
 //
 // A refused stream gets one length-prefixed frame, `{"status":"refused","reason":R,"detail":…}`
-// (the consensus protocol's refusal shape), and is closed; the handler never sees it.
+// (the consensus protocol's refusal shape), and is closed; the handler never sees it. A refusal
+// for rate says when a stream would be taken (`retryAfterMs`), so an honest opener waits that
+// long instead of guessing.
 
 import { lpStream } from '@libp2p/utils'
 import type { Connection, PeerId, Stream, StreamHandler, StreamHandlerOptions } from '@libp2p/interface'
 
-export type StreamVerdict = { ok: true } | { ok: false, action: 'reject' | 'ignore', reason: string, detail?: string }
+export type StreamVerdict = { ok: true } | { ok: false, action: 'reject' | 'ignore', reason: string, detail?: string, retryAfterMs?: number }
 
 export interface StreamGateInit {
   /** Protocols that pass the gate; all others are handled untouched. */
@@ -79,11 +81,12 @@ export function gateInboundStreams (libp2p: Handles, init: StreamGateInit): Stre
   return () => Object.fromEntries([...init.protocols].map((p) => [p, { active: active.get(p) ?? 0, max, refused: refusedForLimit.get(p) ?? 0 }]))
 }
 
-async function refuse (stream: Stream, v: { reason: string, detail?: string }): Promise<void> {
+async function refuse (stream: Stream, v: { reason: string, detail?: string, retryAfterMs?: number }): Promise<void> {
   const signal = AbortSignal.timeout(2000)
   try {
     const lp = lpStream(stream)
-    await lp.write(encoder.encode(JSON.stringify({ status: 'refused', reason: v.reason, detail: v.detail })), { signal })
+    const retryAfterMs = v.retryAfterMs === undefined ? undefined : Math.ceil(v.retryAfterMs)
+    await lp.write(encoder.encode(JSON.stringify({ status: 'refused', reason: v.reason, detail: v.detail, retryAfterMs })), { signal })
     await stream.close({ signal })
   } catch (err) {
     stream.abort(err instanceof Error ? err : new Error(String(err)))

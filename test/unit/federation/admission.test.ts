@@ -61,7 +61,7 @@ describe('admission', () => {
     // a burst of history pulls leaves the peer's gossip untouched…
     expect(a.judgeStream('/swarm/history/1.0.0', 'node:x')).toEqual({ ok: true })
     expect(a.judgeStream('/swarm/history/1.0.0', 'node:x')).toEqual({ ok: true })
-    expect(a.judgeStream('/swarm/history/1.0.0', 'node:x')).toMatchObject({ ok: false, action: 'ignore', reason: 'rate-limited' })
+    expect(a.judgeStream('/swarm/history/1.0.0', 'node:x')).toMatchObject({ ok: false, action: 'ignore', reason: 'rate-limited', retryAfterMs: 1000 })
     expect(a.judgeTopic(topic, env('node:x'))).toEqual({ ok: true })
     expect(a.judgeTopic(topic, env('node:x'))).toEqual({ ok: true })
     // …and a flood of messages leaves its streams at their own rate, no more

@@ -76,7 +76,7 @@ describe('fair scope', () => {
     while (fair.take('topic', 'first') === undefined) { /* the top half, and one */ }
     let newcomers = 0
     for (let i = 0; i < 50; i++) if (fair.take('topic', `fresh-${i}`) === undefined) newcomers++
-    for (let i = 0; i < 50; i++) expect(fair.take('topic', `fresh-${i}`)).toBe('over-share')
+    for (let i = 0; i < 50; i++) expect(fair.take('topic', `fresh-${i}`)?.refused).toBe('over-share')
     expect(newcomers).toBe(50)
     expect(fair.take('topic', 'honest')).toBeUndefined()
   })
@@ -85,15 +85,21 @@ describe('fair scope', () => {
     let t = 0
     const fair = new FairScopes(RATE, { now: () => t })
     for (let i = 0; i < 1000; i++) fair.take('a', 'flooder')
-    expect(fair.take('a', 'flooder')).toBe('over-share')
+    const refused = fair.take('a', 'flooder')
+    expect(refused?.refused).toBe('over-share')
     expect(fair.take('b', 'flooder')).toBeUndefined()
+    // the refusal says when the next draw is taken: not a moment before, then yes
+    t += refused!.retryAfterMs - 1
+    expect(fair.take('a', 'flooder')?.refused).toBe('over-share')
+    t += 1
+    expect(fair.take('a', 'flooder')).toBeUndefined()
   })
 
   it('many senders at once drain the scope only to its reserve: a newcomer still gets in', () => {
     let t = 0
     const fair = new FairScopes(RATE, { now: () => t })
     for (let i = 0; i < 2000; i++) fair.take('a', `s${i % 20}`)
-    expect(fair.take('a', 's0')).toBe('over-share')
+    expect(fair.take('a', 's0')?.refused).toBe('over-share')
     expect(fair.take('a', 'newcomer')).toBeUndefined()
   })
 })
