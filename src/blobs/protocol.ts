@@ -197,8 +197,8 @@ export interface OpenedTransfer {
   stream: Stream
 }
 
-/** Refusals for load, not for the request: the holder's stream gate over its rate or its bound. */
-const LOAD_REFUSALS = new Set(['rate-limited', 'stream-limit', 'busy'])
+/** Refusals for load, not for the request: the holder's stream gate over its rate or its bound (src/net/stream-gate.ts). */
+const LOAD_REFUSALS = new Set(['rate-limited', 'stream-limit'])
 
 /** A holder refused the stream for load: worth asking again shortly, unlike one that lacks the file. */
 export class HolderBusy extends BlobError {

@@ -56,8 +56,7 @@ export class FairScopes {
   take (scope: string, who: string): { refused: 'dry' | 'over-share', retryAfterMs: number } | undefined {
     const t = this.now()
     const drawers = this.drawersOf(scope, t)
-    const mine = drawers.get(who) ?? { at: t }
-    let reserveNext = mine.reserveNext
+    let reserveNext = drawers.get(who)?.reserveNext
     if (this.buckets.available(scope) < this.rate.burst / 2 + 1) {
       const step = paceStep(reserveNext, t, { intervalMs: reserveIntervalMs(this.rate.ratePerSec, drawers.size + (drawers.has(who) ? 0 : 1)), toleranceMs: 0 })
       if (step.wait > 0) {
