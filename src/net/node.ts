@@ -7,7 +7,7 @@
 // signatures would cost 4–5 extra checks per node per message (DESIGN.md, speed facts).
 
 import { createHash, hash } from 'node:crypto'
-import { envelopeMsgId, fastIdInput } from '../envelope/msg-id.ts'
+import { envelopeMsgId, stripJsonSpace } from '../envelope/msg-id.ts'
 import { createLibp2p, type Libp2p } from 'libp2p'
 import { tcp } from '@libp2p/tcp'
 import type { TransportCertificate } from '@libp2p/webrtc'
@@ -145,10 +145,16 @@ export function contentMsgId (topic: string, data: Uint8Array): Uint8Array {
   return envelopeMsgId(topic, data, () => createHash('sha256'))
 }
 
-/** Gossipsub's local duplicate cache key: whitespace variants of a seen message skip the parse. */
+/**
+ * Gossipsub's fast id (a local cache key in front of msgIdFn, never sent): the topic and a hash of
+ * the whitespace-stripped bytes, so whitespace variants of a message already seen are dropped
+ * without a parse, and only texts that parse to the same value share one. The hash is fixed-length
+ * at the end, so the key is unambiguous whatever the topic holds.
+ */
 export function fastMsgId (topic: string, data: Uint8Array): string {
-  // one-shot hash: a Hash object per message costs more than the hashing
-  return hash('sha256', fastIdInput(topic, data), 'base64')
+  // one-shot hash of the bytes as they are (no copy when there is nothing to strip): a Hash
+  // object per message costs more than the hashing
+  return topic + '\u0000' + hash('sha256', stripJsonSpace(data), 'base64')
 }
 
 /**
