@@ -1,5 +1,5 @@
 // What leaves the bus: questions on their scope's topics, channel envelopes on the same scope
-// topics (sealed for private channels, admitted locally first; every node in scope relays them,
+// topics (sealed for private channels, admitted locally as they are sent; every node in scope relays them,
 // only members keep them — docs/channel-log.md), and single envelopes pushed to one peer over
 // /swarm/deliver/1.0.0 (a contributor asking the acting node for its verdict, re-announces).
 
@@ -57,8 +57,15 @@ export class Outbox {
   async publishChannel (ch: Channel, e: EnvelopeBase, opts: { spare?: boolean, madeAt?: number } = {}): Promise<{ wire: string, excluded?: string }> {
     const wire = this.wireOf(ch, e)
     this.ctx.validator.remember(e)
-    const excluded = await this.admitOwn(ch, e, wire, opts.madeAt)
+    // Admitted and sent together: this node's own envelope is in its channel within a few
+    // microtasks (long before any peer can answer it), but its admission ends with a synced
+    // store write, and the swarm need not wait for this node's disk. The caller is answered
+    // only once that write is done, so what it was told was sent survives a crash.
+    const admitting = this.admitOwn(ch, e, wire, opts.madeAt)
+    // awaited below, after the publish (which never throws)
+    admitting.catch(() => {})
     await this.publishOnScope(ch, wire, opts)
+    const excluded = await admitting
     return excluded === undefined ? { wire } : { wire, excluded }
   }
 

@@ -72,7 +72,11 @@ export class Channel {
   state (now = Date.now()): QuestionState {
     if (this.close !== undefined) return resolutionState(this.close.resolution)
     if (now > this.deadline) return 'expired'
-    return this.contributions().some((e) => ANSWER_KINDS.has((e.envelope as ContributionEnvelope).kind)) ? 'answered' : 'open'
+    // asked after every entry a node takes in: one pass that stops at the first answer, no copy
+    for (const e of this.entries) {
+      if (e.type === 'swarm/contribution' && e.excluded === undefined && ANSWER_KINDS.has((e.envelope as ContributionEnvelope).kind)) return 'answered'
+    }
+    return 'open'
   }
 
   /**
