@@ -1,4 +1,4 @@
-// The two-process raw baseline of blob-transfer-mb-s: a bare js-libp2p node (tcp, noise, yamux as
+// The raw baseline of blob-transfer-mb-s (judged): a bare js-libp2p node (tcp, noise, yamux as
 // libp2p ships them) in a process of its own, as the fetching daemon is. On /bench/raw/1.0.0 it
 // reads a length-prefixed size, then frames until it has that many bytes, and answers `done`.
 // Prints its address once it listens; stops on SIGTERM.
