@@ -18,6 +18,8 @@ const WARMUP = 20
 const A2A_ROUNDS = Number(process.env.BENCH_A2A_ROUNDS ?? 20)
 const MCP_RATIO_TARGET = 1.5
 const A2A_RATIO_TARGET = 1.5
+/** A pause before each timed a2a round and each baseline round (ms). */
+const SETTLE_MS = Number(process.env.BENCH_A2A_SETTLE_MS ?? 100)
 
 export async function benchAgents (): Promise<Figure[]> {
   const { startDaemons, stopAll, cleanupHomes } = await import('../../test/helpers/daemons.ts')
@@ -66,12 +68,17 @@ export async function benchAgents (): Promise<Figure[]> {
     const client = await a2aClient(await a2aUrl(a), await a2aToken(a))
     const viaA2A: number[] = []
     const viaWatch: number[] = []
+    const settle = async (): Promise<void> => { await new Promise((resolve) => setTimeout(resolve, SETTLE_MS)) }
     for (let i = 0; i < A2A_ROUNDS + 2; i++) {
+      // each timed round starts on a quiet daemon: the last one's tail (its close and summary, or
+      // the answered question's gossip) is not charged to the next
+      await settle()
       let t = performance.now()
       let first = NaN
       for await (const e of client.sendMessageStream(userMessage(`bench first ${i}`, { swarmd: { contributions: 1, wait: 20, ttl: 60 } }))) {
         if (e.payload?.$case === 'artifactUpdate' && Number.isNaN(first)) first = performance.now() - t
       }
+      await settle()
       t = performance.now()
       const { id } = await sa.ask({ text: `bench first raw ${i}`, ttlSec: 60 })
       let raw = NaN
