@@ -87,6 +87,16 @@ export class BusContext {
     return loaded
   }
 
+  /**
+   * The channel of a question this node has just made (a new id: nothing is stored for it), without
+   * reading the store: a read waits for the writes queued before it, the question's synced one too.
+   */
+  fresh (rec: QuestionRecord): Channel {
+    const ch = this.book.channels.get(rec.id) ?? this.book.load(rec, [], this.joinedAt.get(rec.id))
+    if (!this.lastState.has(rec.id)) this.lastState.set(rec.id, ch.state())
+    return ch
+  }
+
   /** The channel for a look (an answerer reading what was said): the book's, else one from the store that is not kept. */
   async peek (rec: QuestionRecord): Promise<Channel> {
     return this.book.channels.get(rec.id) ?? this.book.build(rec, await this.store.entries(rec.id), this.joinedAt.get(rec.id))
