@@ -7,8 +7,8 @@
 //   from this process to a bare node in a process of its own (raw-stream-reader.ts): two
 //   processes, as the two daemons are, both kept and warmed for all rounds; median of
 //   BENCH_TRANSFERS (9) after BENCH_TRANSFER_WARMUP (5). Reported beside it (not judged): the same
-//   raw stream between two fresh nodes in this process, which has no cross-process wake-ups and
-//   ran 1.5–2.2× faster than the two-process one in the same runs on this machine (docs/attachments.md);
+//   raw stream between two fresh nodes in this process, which has no cross-process wake-ups (it
+//   ran 1.1–2.2× faster than the two-process one in the same runs on this machine: docs/attachments.md);
 // - blob-announce-reach-p99-ms: a question naming a fresh 10 MiB attachment against one naming
 //   none, asker's publish to the other daemon's `question:received` (daemon clocks, one machine);
 // - ingest-per-sec: questions validated, stored and relayed against raw gossipsub delivery in the
