@@ -7,7 +7,7 @@ import type { SwarmComponents } from '../kernel/components.ts'
 import { EnvelopeValidator } from '../envelope/index.ts'
 import { effectiveModels } from '../config/models.ts'
 import type { ReputationBook } from '../reputation/index.ts'
-import { heads, QuestionBook, type Channel, type PresenceRole, type QuestionRecord, type QuestionState } from './core/index.ts'
+import { heads, QuestionBook, type Channel, type ChannelEntry, type PresenceRole, type QuestionRecord, type QuestionState } from './core/index.ts'
 import type { ChannelEvent, QuestionNotice } from './types.ts'
 import { createOpener, type Opener } from './private.ts'
 import { ChannelStore } from './repository.ts'
@@ -81,10 +81,7 @@ export class BusContext {
   async channel (rec: QuestionRecord): Promise<Channel> {
     const ch = this.book.channels.get(rec.id)
     if (ch !== undefined) return ch
-    const entries = await this.store.entries(rec.id)
-    const loaded = this.book.load(rec, entries, this.joinedAt.get(rec.id))
-    if (!this.lastState.has(rec.id)) this.lastState.set(rec.id, loaded.state())
-    return loaded
+    return this.adopt(rec, await this.store.entries(rec.id))
   }
 
   /**
@@ -92,9 +89,13 @@ export class BusContext {
    * reading the store: a read waits for the writes queued before it, the question's synced one too.
    */
   fresh (rec: QuestionRecord): Channel {
-    const ch = this.book.channels.get(rec.id) ?? this.book.load(rec, [], this.joinedAt.get(rec.id))
-    if (!this.lastState.has(rec.id)) this.lastState.set(rec.id, ch.state())
-    return ch
+    return this.book.channels.get(rec.id) ?? this.adopt(rec, [])
+  }
+
+  private adopt (rec: QuestionRecord, entries: ChannelEntry[]): Channel {
+    const loaded = this.book.load(rec, entries, this.joinedAt.get(rec.id))
+    if (!this.lastState.has(rec.id)) this.lastState.set(rec.id, loaded.state())
+    return loaded
   }
 
   /** The channel for a look (an answerer reading what was said): the book's, else one from the store that is not kept. */
