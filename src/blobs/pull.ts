@@ -8,6 +8,7 @@ import type { PeerId } from '@libp2p/interface'
 import { chunkRange, decodeManifestWith, matchesWith, parseCid, type Manifest, type Sha256 } from './cid-core.ts'
 import { CHUNK_BYTES } from './constants.ts'
 import { BlobError } from './errors.ts'
+import { pause } from '../kernel/pause.ts'
 import { BATCH_CHUNKS, HolderBusy, openTransfer, readFrame, readFrameParts, requestMore, type BlobRequest, type OpenedTransfer } from './protocol.ts'
 
 /**
@@ -174,14 +175,6 @@ class ManifestOnly extends Error {}
 
 export function tooLarge (cid: string, size: number, max: number): BlobError {
   return new BlobError('too-large', `${cid} is ${size} bytes, over this node's attachment cap of ${max} (config blobs.maxBytes)`, { size, max })
-}
-
-async function pause (ms: number, signal: AbortSignal): Promise<void> {
-  await new Promise<void>((resolve) => {
-    const t = setTimeout(done, ms)
-    function done (): void { clearTimeout(t); signal.removeEventListener('abort', done); resolve() }
-    signal.addEventListener('abort', done, { once: true })
-  })
 }
 
 function dedupe (peers: PeerId[]): PeerId[] {

@@ -7,7 +7,7 @@ import type { SwarmComponents } from '../kernel/components.ts'
 import { EnvelopeValidator } from '../envelope/index.ts'
 import { effectiveModels } from '../config/models.ts'
 import type { ReputationBook } from '../reputation/index.ts'
-import { heads, QuestionBook, type Channel, type ChannelEntry, type PresenceRole, type QuestionRecord, type QuestionState } from './core/index.ts'
+import { heads, QuestionBook, type Channel, type PresenceRole, type QuestionRecord, type QuestionState } from './core/index.ts'
 import type { ChannelEvent, QuestionNotice } from './types.ts'
 import { createOpener, type Opener } from './private.ts'
 import { ChannelStore } from './repository.ts'
@@ -81,18 +81,7 @@ export class BusContext {
   async channel (rec: QuestionRecord): Promise<Channel> {
     const ch = this.book.channels.get(rec.id)
     if (ch !== undefined) return ch
-    return this.adopt(rec, await this.store.entries(rec.id))
-  }
-
-  /**
-   * The channel of a question this node has just made (a new id: nothing is stored for it), without
-   * reading the store: a read waits for the writes queued before it, the question's synced one too.
-   */
-  fresh (rec: QuestionRecord): Channel {
-    return this.book.channels.get(rec.id) ?? this.adopt(rec, [])
-  }
-
-  private adopt (rec: QuestionRecord, entries: ChannelEntry[]): Channel {
+    const entries = await this.store.entries(rec.id)
     const loaded = this.book.load(rec, entries, this.joinedAt.get(rec.id))
     if (!this.lastState.has(rec.id)) this.lastState.set(rec.id, loaded.state())
     return loaded

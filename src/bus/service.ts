@@ -218,11 +218,8 @@ export class QuestionBus implements SwarmService {
     if (scope === 'private') rec.to = [...new Set([...to, this.me])]
     if (federations.length > 0) rec.federations = federations
     this.ctx.book.records.set(q.id, rec)
-    // acknowledged to the asker, so synced before ask answers; the swarm does not wait for it
-    // (published below while it runs, as own channel envelopes are: src/bus/outbox.ts)
-    const stored = this.store.putQuestion(rec, true)
-    stored.catch(() => {})
-    const ch = this.ctx.fresh(rec)
+    await this.store.putQuestion(rec, true) // acknowledged to the asker: survives a crash
+    const ch = await this.ctx.channel(rec)
     this.ctx.following(q.id)
     let appointment: string | undefined
     if (a.shadow !== undefined) {
@@ -234,7 +231,6 @@ export class QuestionBus implements SwarmService {
     const t = hrNow()
     await this.outbox.publishQuestion(scope, q.sender['federation/id'], federations, wire)
     if (appointment !== undefined) await this.outbox.publishQuestion(scope, q.sender['federation/id'], federations, appointment)
-    await stored
     await this.outbox.publishChannel(ch, buildPresence(identity, { questionId: q.id, event: 'join', role: 'asker' }, this.ctx.chain(q.id)))
     this.watchdog.scheduleExpiry(ch)
     this.c.counters.inc('bus.questions', 'asked')

@@ -113,7 +113,7 @@ export function stripJsonSpace (data: Uint8Array): Uint8Array {
       i++
       continue
     }
-    if (b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09) {
+    if (isSpace(b)) {
       let j = i + 1
       while (j < n && isSpace(data[j])) j++
       // the run is maximal, so the byte before it is not a space and was kept

@@ -4,6 +4,7 @@
 import { multiaddr } from '@multiformats/multiaddr'
 import type { Connection, Libp2p } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
+import { pause } from '../kernel/pause.ts'
 
 export interface RedialOptions {
   /** @default 4 */
@@ -58,7 +59,8 @@ export async function dialWithRetry (node: Libp2p<any>, addr: string | Multiaddr
       lastError = err
       failures.push(`${(err as Error)?.name ?? 'Error'}: ${(err as Error)?.message ?? String(err)}`)
       if (attempt === attempts) break
-      await sleep(delay + Math.floor(Math.random() * delay / 2), options.signal)
+      await pause(delay + Math.floor(Math.random() * delay / 2), options.signal)
+      options.signal?.throwIfAborted()
       delay *= 2
     }
   }
@@ -69,9 +71,3 @@ function anySignal (a: AbortSignal, b?: AbortSignal): AbortSignal {
   return b == null ? a : AbortSignal.any([a, b])
 }
 
-function sleep (ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(resolve, ms)
-    signal?.addEventListener('abort', () => { clearTimeout(timer); reject(signal.reason) }, { once: true })
-  })
-}
