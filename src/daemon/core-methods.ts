@@ -106,7 +106,9 @@ export function registerCoreMethods (c: Pick<SwarmComponents, 'control' | 'libp2
       envelopes: {
         accepted: c.counters.byLabel('envelopes.accepted'),
         rejected: c.counters.byLabel('envelopes.rejected'),
-        ignored: c.counters.byLabel('envelopes.ignored')
+        ignored: c.counters.byLabel('envelopes.ignored'),
+        // copies refused before judgement whose id gossipsub was made to forget (src/net/refused-copies.ts)
+        unseen: c.counters.byLabel('envelopes.unseen')
       },
       links: init.links?.stats() ?? {},
       limits: {

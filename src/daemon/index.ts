@@ -9,7 +9,8 @@ import type { SwarmConfig } from '../config/schema.ts'
 import { homeExists } from '../config/home.ts'
 import { loadIdentity, nodeIdFromPeerId, type Identity } from '../identity/index.ts'
 import { openDb, type SwarmDb } from '../store/db.ts'
-import { createSwarmNode, type SwarmLibp2p } from '../net/node.ts'
+import { createSwarmNode, fastMsgId, type SwarmLibp2p } from '../net/node.ts'
+import { RefusedCopies } from '../net/refused-copies.ts'
 import { TopicRouter } from '../net/topics.ts'
 import { OwnPace } from '../net/own-pace.ts'
 import { paceOutboundStreams, type StreamPace } from '../net/stream-pace.ts'
@@ -135,8 +136,11 @@ export class Daemon {
       topicNames.capabilities(fed), topicNames.reflections(fed), topicNames.federation(fed),
       topicNames.globalQuestions(), topicNames.privateInbox()
     ])
+    // a copy refused before judgement must not make the next copy of that message a duplicate
+    const refusedCopies = new RefusedCopies(fastMsgId)
     this.libp2p = await createSwarmNode({
       privateKey: identity.privateKey,
+      refusedCopies,
       listen: config.listen,
       announce: config.announce,
       bootstrap: config.bootstrap,
@@ -165,15 +169,18 @@ export class Daemon {
       }
     })
     this.topics = new TopicRouter(this.libp2p.services.pubsub, this.counters, log.child('topics'))
+    this.topics.setRefusedCopies(refusedCopies)
     const membership = new Membership({ federation: fed, config: config.federation, clockSkewSec: config.bus.clockSkewSec, bucket: this.db.bucket('federation'), paths })
     const admission = new Admission({ membership, rateLimit: config.rateLimit })
     this.topics.setAdmission(admission)
     // a lapsed or revoked member's routine traffic (heartbeats) must not get it banned: not-member
     // weighs a tenth of an invalid message, so only a flood of it graylists
     this.topics.onReject((reason, topic, from) => { if (!scoredTopics.has(topic)) guard.penalize(from.toString(), reason === 'not-member' ? 0.1 : 1) })
-    // floods: each peer gets at most a quarter of a scope's rate, and a mostly-refused peer loses
-    // score; equivocation bans the signing key's own peer, never the relay (src/net/flood-gate.ts)
-    this.topics.setTraffic(guard.floodGate({ ratePerSec: config.rateLimit.perScope.ratePerSec / 4, burst: Math.max(1, config.rateLimit.perScope.burst / 4) }))
+    // floods: each peer gets at most a quarter of a scope's rate for what it relays, and its own
+    // messages a lane apart at the per-sender rate (an honest relay's share of a flood does not hold
+    // up its own next question); a mostly-refused peer loses score; equivocation bans the signing
+    // key's own peer, never the relay (src/net/flood-gate.ts)
+    this.topics.setTraffic(guard.floodGate({ ratePerSec: config.rateLimit.perScope.ratePerSec / 4, burst: Math.max(1, config.rateLimit.perScope.burst / 4) }, config.rateLimit.perSender))
     this.topics.onEquivocation((pubkey) => { guard.banKey(pubkey, 'equivocation') })
     // this node's own messages keep under the per-sender rate its peers enforce (src/net/own-pace.ts)
     const ownPace = new OwnPace(config.rateLimit.perSender)

@@ -12,6 +12,11 @@ export function rememberParsed (data: Uint8Array, p: ParsedText): void {
   parsed.set(data, p)
 }
 
+/** The parse of exactly these bytes, left in place for the validator (the topic router reads its signer first). */
+export function peekParsed (data: Uint8Array): ParsedText | undefined {
+  return parsed.get(data)
+}
+
 /** The parse of exactly these bytes, once (the entry is dropped as it is taken). */
 export function takeParsed (data: Uint8Array): ParsedText | undefined {
   const p = parsed.get(data)

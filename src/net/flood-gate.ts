@@ -41,6 +41,13 @@ export function mostlyBad (good: number, bad: number, share: number, minBad: num
 export interface FloodGateInit {
   /** Each peer's pace per scope (the daemon uses a quarter of `rateLimit.perScope`). */
   perPeer: BucketRate
+  /**
+   * The pace of a peer's own messages (signed with its own key) per scope, in a lane apart from
+   * what it relays (default: `perPeer`; the daemon uses `rateLimit.perSender`, the rate an honest
+   * node keeps its own messages to). An honest relay passing on its accepted share of a flood fills
+   * its relay lane; its own next question must not wait behind that, or be refused with it.
+   */
+  ownPerPeer?: BucketRate
   /** Longest wait for a slot before a message is refused, ms (default 2000). */
   maxDelayMs?: number
   /** Score penalty for one bad message from a peer whose traffic is mostly bad. */
@@ -69,8 +76,9 @@ export class FloodGate {
   /** Per (peer, topic): the theoretical arrival time of the next message (GCRA), ms. */
   private readonly pace: LruMap<string, number>
   private readonly perPeer: Pace
+  private readonly ownPerPeer: Pace
   private readonly tallies: LruMap<string, Tally>
-  private readonly init: Required<Omit<FloodGateInit, 'perPeer' | 'penalize'>> & Pick<FloodGateInit, 'penalize'>
+  private readonly init: Required<Omit<FloodGateInit, 'perPeer' | 'ownPerPeer' | 'penalize'>> & Pick<FloodGateInit, 'penalize'>
   readonly numbers = { refused: 0, delayed: 0, charged: 0 }
   /** Peers charged at least once (for stats). */
   private readonly charged = new LruMap<string, number>(1000)
@@ -78,22 +86,24 @@ export class FloodGate {
   constructor (init: FloodGateInit) {
     this.init = { badShare: 0.75, minBad: 20, weight: 0.25, halfLifeSec: 5, maxPeers: 10_000, maxDelayMs: 2000, now: () => performance.now(), ...init }
     this.perPeer = paceOf(init.perPeer)
+    this.ownPerPeer = paceOf(init.ownPerPeer ?? init.perPeer)
     this.pace = new LruMap(this.init.maxPeers)
     this.tallies = new LruMap(this.init.maxPeers)
   }
 
   /**
    * Before validation: how long one more message from `peerId` on `topic` must wait, in ms
-   * (0: go now), or -1 when it is refused (its wait would exceed `maxDelayMs`).
+   * (0: go now), or -1 when it is refused (its wait would exceed `maxDelayMs`). `own`: the message
+   * names `peerId`'s own key as its signer (its own lane; what the signature says is checked after).
    */
-  admit (peerId: string, topic: string): number {
+  admit (peerId: string, topic: string, own = false): number {
     const now = this.init.now()
     // a peer already caught flooding gets nothing more until its record recovers: what it had
     // admitted so far is all it gets (and all its neighbours have to relay)
     const t = this.tallies.get(peerId)
     if (t !== undefined && this.decay(t, now) && mostlyBad(t.good, t.bad, this.init.badShare, this.init.minBad)) { this.numbers.refused++; return -1 }
-    const key = `${peerId} ${topic}`
-    const { wait, next } = paceStep(this.pace.get(key), now, this.perPeer)
+    const key = own ? `${peerId} ${topic} own` : `${peerId} ${topic}`
+    const { wait, next } = paceStep(this.pace.get(key), now, own ? this.ownPerPeer : this.perPeer)
     if (wait > this.init.maxDelayMs) { this.numbers.refused++; return -1 }
     this.pace.set(key, next)
     if (wait > 0) this.numbers.delayed++

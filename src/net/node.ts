@@ -24,6 +24,7 @@ import { announceFilter } from './addresses.ts'
 import type { ReachabilityService } from './reachability.ts'
 import type { PunchService } from './punch.ts'
 import type { RendezvousService } from './rendezvous.ts'
+import type { RefusedCopies } from './refused-copies.ts'
 
 export interface SwarmServices extends Record<string, unknown> {
   identify: unknown
@@ -61,6 +62,8 @@ export interface NetInit {
   scoring?: ScoringInit
   /** Discovery and NAT traversal beyond one LAN; without it none of those parts load. */
   nat?: NatInit
+  /** Remembers message ids so that a copy refused before judgement can be forgotten (refused-copies.ts). */
+  refusedCopies?: RefusedCopies
 }
 
 export interface NatInit {
@@ -216,7 +219,7 @@ export async function createSwarmNode (init: NetInit): Promise<SwarmLibp2p> {
         globalSignaturePolicy: 'StrictNoSign',
         allowPublishToZeroTopicPeers: true,
         emitSelf: false,
-        msgIdFn: (msg) => contentMsgId(msg.topic, msg.data),
+        msgIdFn: init.refusedCopies === undefined ? (msg) => contentMsgId(msg.topic, msg.data) : init.refusedCopies.msgIdFn((msg) => contentMsgId(msg.topic, msg.data)),
         fastMsgIdFn: (msg) => fastMsgId(msg.topic, msg.data ?? new Uint8Array()),
         // Envelopes are checked by our topic validators; gossipsub must wait for them.
         asyncValidation: false,
@@ -227,6 +230,7 @@ export async function createSwarmNode (init: NetInit): Promise<SwarmLibp2p> {
     }
   }) as unknown as SwarmLibp2p
   if (nat !== undefined) wireNat(node)
+  if (init.refusedCopies !== undefined && !init.refusedCopies.attach(node.services.pubsub)) throw new Error('gossipsub no longer has the seen caches src/net/refused-copies.ts forgets refused copies from')
   return node
 }
 

@@ -20,6 +20,8 @@ import { LruMap } from '../envelope/replay.ts'
 import { formatPubkey } from '../envelope/keys.ts'
 import { TokenBuckets, type BucketRate } from '../federation/token-bucket.ts'
 import type { OwnPace } from './own-pace.ts'
+import type { RefusedCopies } from './refused-copies.ts'
+import { peekParsed } from '../envelope/parsed.ts'
 import { refuseUnroutedTopics } from './unrouted-topics.ts'
 
 export type TopicVerdict<T> =
@@ -39,8 +41,8 @@ export interface EquivocationListener { (pubkey: string, from: PeerId): void }
 
 /** Per-peer traffic accounting around the judgement (FloodGate). */
 export interface PeerTraffic {
-  /** Before validation: ms this peer's next message on `topic` must wait (0: none), or -1: refused. */
-  admit: (peerId: string, topic: string) => number
+  /** Before validation: ms this peer's next message on `topic` must wait (0: none), or -1: refused; `own`: signed with the peer's own key. */
+  admit: (peerId: string, topic: string, own?: boolean) => number
   /** After judgement: what became of one message this peer relayed (`delayed`: it waited for its pace). */
   note: (peerId: string, action: 'accept' | 'reject' | 'ignore', reason?: string, delayed?: boolean) => void
 }
@@ -64,6 +66,7 @@ export class TopicRouter {
   private readonly rejectListeners = new Set<RejectListener>()
   private admission?: TopicAdmission
   private traffic?: PeerTraffic
+  private refusedCopies?: RefusedCopies
   private ownPace?: OwnPace
   /** Per (relaying peer, signer): what an honest relay could have let through of that signer. */
   private relayBudget?: TokenBuckets
@@ -99,6 +102,8 @@ export class TopicRouter {
   onReject (l: RejectListener): () => void { this.rejectListeners.add(l); return () => this.rejectListeners.delete(l) }
   setAdmission (a: TopicAdmission | undefined): void { this.admission = a }
   setTraffic (t: PeerTraffic | undefined): void { this.traffic = t }
+  /** Gossipsub's seen caches, from which a copy refused before judgement is removed again. */
+  setRefusedCopies (r: RefusedCopies | undefined): void { this.refusedCopies = r }
   /**
    * A peer that relays another node's messages over that node's per-sender rate is not charged
    * for them while it relays no more of that node than `rate` (an honest relay forwards only what
@@ -145,8 +150,12 @@ export class TopicRouter {
   private async judge (route: TopicRoute, topic: string, from: PeerId, data: Uint8Array): Promise<Action> {
     const peer = from.toString()
     // over its share: delayed to its pace, or refused before any parse or signature check
-    const wait = this.traffic?.admit(peer, topic) ?? 0
-    if (wait < 0) return this.settle(peer, 'ignore', 'rate-limited')
+    const wait = this.traffic === undefined ? 0 : this.traffic.admit(peer, topic, this.ownMessage(from, peer, data))
+    if (wait < 0) {
+      // refused unjudged: another peer's copy of the same message must still be judged (refused-copies.ts)
+      if (this.refusedCopies?.forget(topic, data) === true) this.counters.inc('envelopes.unseen', 'rate-limited')
+      return this.settle(peer, 'ignore', 'rate-limited')
+    }
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait))
     let verdict: TopicVerdict<unknown>
     try {
@@ -182,6 +191,18 @@ export class TopicRouter {
       for (const l of this.rejectListeners) l(verdict.reason, topic, from, verdict.detail)
     }
     return this.settle(peer, verdict.action, verdict.reason, wait > 0)
+  }
+
+  /**
+   * Whether the message names the relaying peer's own key as its signer, read from the parse the
+   * message-id function left (src/envelope/parsed.ts): no parse of its own. A lie costs nothing
+   * here: the signature is checked next, and the own lane is paced at the per-sender rate anyway.
+   */
+  private ownMessage (from: PeerId, peer: string, data: Uint8Array): boolean {
+    const parsed = peekParsed(data)
+    if (parsed === undefined) return false
+    const key = this.keyOf(from, peer)
+    return key !== '' && signerOfValue(parsed.value) === key
   }
 
   private keyOf (from: PeerId, peer: string): string {

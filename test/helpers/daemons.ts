@@ -241,17 +241,24 @@ export async function cleanupHomes (): Promise<void> {
   tempDirs.clear()
 }
 
-/** Polls `fn` until it returns a truthy value or the time runs out. */
+/**
+ * Polls `fn` until it returns a truthy value or the time runs out. Without `intervalMs` the pause
+ * starts at 100 ms and grows by a quarter each time up to 500 ms: most polls spawn a CLI process
+ * (~0.1 s of CPU each), and a long wait polled every 200 ms kept half a core busy on a 2-core
+ * machine, slowing the daemons it waited for.
+ */
 export async function eventually<T> (fn: () => Promise<T | undefined | null | false> | T | undefined | null | false, opts: { timeoutMs?: number, intervalMs?: number, what?: string } = {}): Promise<T> {
   const deadline = Date.now() + (opts.timeoutMs ?? 20_000)
   let last: unknown
+  let pause = 100
   for (;;) {
     try {
       const v = await fn()
       if (v !== undefined && v !== null && v !== false) return v as T
     } catch (err) { last = err }
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${opts.what ?? 'condition'}${last != null ? `: ${String((last as Error).message ?? last)}` : ''}`)
-    await new Promise((resolve) => setTimeout(resolve, opts.intervalMs ?? 200))
+    await new Promise((resolve) => setTimeout(resolve, opts.intervalMs ?? pause))
+    pause = Math.min(500, pause * 1.25)
   }
 }
 

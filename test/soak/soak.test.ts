@@ -1,6 +1,6 @@
 // Soak and crash: five real daemons under steady question traffic. Driven through each
 // daemon's control socket directly (a CLI process per question would measure process spawns,
-// not swarmd). Size: SOAK_QUESTIONS, default 500 in `npm test` (the suite keeps under 10 minutes);
+// not swarmd). Size: SOAK_QUESTIONS, default 300 in `npm test` (the suite keeps under 10 minutes);
 // `npm run soak` runs 5000 (about 2.5 minutes on two cores).
 
 import { afterAll, describe, expect, it } from 'vitest'
@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import { ControlClient } from '../../src/control/client.ts'
 import { cleanupHomes, eventually, startDaemons, stopAll, type TestDaemon } from '../helpers/daemons.ts'
 
-const QUESTIONS = Number(process.env.SOAK_QUESTIONS ?? 500)
+const QUESTIONS = Number(process.env.SOAK_QUESTIONS ?? 300)
 const IN_FLIGHT = 16
 
 async function client (d: TestDaemon): Promise<ControlClient> {

@@ -72,6 +72,21 @@ describe('flood gate', () => {
     expect(g.admit('p', 'swarm/1/global/questions')).toBe(0)
   })
 
+  it('a peer\'s own messages have a lane apart at their own rate: a full relay lane holds none of them up, and a full own lane none of the relayed', () => {
+    fc.assert(fc.property(fc.integer({ min: 1, max: 400 }), fc.integer({ min: 0, max: 30 }), (relayed, own) => {
+      const g = new FloodGate({ perPeer: { ratePerSec: 50, burst: 100 }, ownPerPeer: { ratePerSec: 20, burst: 60 }, penalize: () => {}, now: () => 0 })
+      for (let i = 0; i < relayed; i++) g.admit('relay', TOPIC)
+      // however full the relay lane, the peer's own messages within their burst go at once
+      for (let i = 0; i < own; i++) expect(g.admit('relay', TOPIC, true)).toBe(0)
+      // and its own lane is paced at its own rate: past its burst and 2 s of slots, refused
+      const ownWaits = Array.from({ length: 200 }, () => g.admit('relay', TOPIC, true))
+      expect(ownWaits.filter((w) => w >= 0)).toHaveLength(60 - own + 40)
+      // the relay lane is where the relayed messages left it
+      const next = g.admit('relay', TOPIC)
+      expect(next).toBe(relayed < 100 ? 0 : relayed < 200 ? (relayed - 99) * 20 : -1)
+    }))
+  })
+
   it('a peer within its pace is never delayed', () => {
     let t = 0
     const { gate: g } = gate(() => t)
