@@ -7,15 +7,17 @@ import { createServer, connect, type Server, type Socket } from 'node:net'
 export interface DelayLink { port: number, close: () => Promise<void> }
 
 function delayed (from: Socket, to: Socket, delayMs: number): void {
-  // a chain of timers keeps chunks in order even if the event loop runs late
+  // each chunk is due `delayMs` after it arrived; the chain keeps them in order even if the event
+  // loop runs late. (Before, each chunk waited `delayMs` after the one ahead of it was written: the
+  // delays added up, a link of 150 ms carried under seven chunks a second, and no gossip crossed it.)
   let tail = Promise.resolve()
   from.on('data', (chunk: Buffer) => {
-    from.pause()
+    const due = performance.now() + delayMs
     tail = tail.then(async () => {
-      await new Promise((resolve) => setTimeout(resolve, delayMs))
+      const wait = due - performance.now()
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait))
       if (!to.destroyed) to.write(chunk)
     })
-    from.resume()
   })
   from.on('end', () => { void tail.then(() => { to.end() }) })
   from.on('error', () => { to.destroy() })

@@ -1,15 +1,15 @@
-// A hostile relay cannot censor an honest question by getting it refused for itself, nor by
-// making an honest relay pass its burst on. Gossipsub marks a message seen before any validator
-// runs; a copy the flood gate refused unjudged (its relaying peer over its pace) used to make every
-// later copy a duplicate, so a peer that relayed an honest question ahead of its author while
-// over its own pace had it dropped at the receiver for good (src/net/refused-copies.ts). Here
-// the author `a` reaches the victim `d` only through `c`, on a link with 30 ms of latency; the
-// hostile hears the question from `a` and at once sends `d` a burst of valid questions under fresh
-// keys with the honest question last, so that its copy arrives first and is refused for the
-// hostile's pace. The honest copy, 30 ms later, is judged and taken (without the fix: lost).
-// Then `d`, which accepted the hostile's burst as far as its pace allowed and relayed that to `c`,
-// asks a question of its own: it goes in `d`'s own lane at `c` (src/net/flood-gate.ts), not behind
-// the relayed burst, where it was refused and lost. The hostile's burst is charged to it as before.
+// A hostile relay cannot censor an honest question by getting it refused for itself. Gossipsub
+// marks a message seen before any validator runs; a copy the flood gate refused unjudged (its
+// relaying peer over its pace) used to make every later copy a duplicate, so a peer that relayed
+// an honest question ahead of its author while over its own pace had it dropped at the receiver
+// for good (src/net/refused-copies.ts). Here the author `a` reaches the victim `d` only through
+// `c`, on a link with 150 ms of latency; the hostile hears the question from `a` and at once sends
+// `d` a burst of valid questions under fresh keys with the honest question last, so that its copy
+// arrives first and is refused for the hostile's pace. The honest copy, 150 ms later, is judged
+// and taken (without the fix: lost). Then `d`, which accepted the hostile's burst as far as its
+// pace allowed and relayed that to `c`, asks a question of its own, which crosses `c` (it goes in
+// `d`'s own lane there, src/net/flood-gate.ts, not behind the relayed burst). The hostile's burst
+// is charged to it as before.
 import { afterAll, describe, expect, it } from 'vitest'
 import { buildQuestion } from '../../src/envelope/index.ts'
 import { delayLink, type DelayLink } from '../../scripts/scale/latency.ts'
@@ -36,7 +36,7 @@ describe('adversarial: a copy refused for its relay\'s pace does not censor the 
     daemons = await startDaemons([{ federation: FED }, { federation: FED }, { federation: FED }], 'none')
     const [a, c, d] = daemons
     await a.cli(['connect', c.tcpAddr])
-    link = await delayLink(Number(/\/tcp\/(\d+)/.exec(d.tcpAddr)?.[1]), 30)
+    link = await delayLink(Number(/\/tcp\/(\d+)/.exec(d.tcpAddr)?.[1]), 150)
     await c.cli(['connect', `/ip4/127.0.0.1/tcp/${link.port}/p2p/${d.peerId}`])
 
     // the hostile listens at `a` with one node and sends to `d` with another (unsubscribed, so its
