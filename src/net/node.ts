@@ -166,6 +166,7 @@ export function fastMsgId (topic: string, data: Uint8Array): string {
  * needed are imported all at once: one import's file reads overlap another's compiling.
  */
 export async function createSwarmNode (init: NetInit): Promise<SwarmLibp2p> {
+  const msgId = (msg: { topic: string, data: Uint8Array }): Uint8Array => contentMsgId(msg.topic, msg.data)
   const wants = (proto: string): boolean => [...init.listen, ...init.bootstrap].some((a) => a.includes(proto))
   const nat = init.nat
   // WebRTC punches only with a STUN server to learn the NAT's mapping (DESIGN.md)
@@ -219,7 +220,7 @@ export async function createSwarmNode (init: NetInit): Promise<SwarmLibp2p> {
         globalSignaturePolicy: 'StrictNoSign',
         allowPublishToZeroTopicPeers: true,
         emitSelf: false,
-        msgIdFn: init.refusedCopies === undefined ? (msg) => contentMsgId(msg.topic, msg.data) : init.refusedCopies.msgIdFn((msg) => contentMsgId(msg.topic, msg.data)),
+        msgIdFn: init.refusedCopies?.msgIdFn(msgId) ?? msgId,
         fastMsgIdFn: (msg) => fastMsgId(msg.topic, msg.data ?? new Uint8Array()),
         // Envelopes are checked by our topic validators; gossipsub must wait for them.
         asyncValidation: false,
