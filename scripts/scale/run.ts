@@ -193,6 +193,7 @@ export async function runScale (opts: ScaleOptions): Promise<Record<string, unkn
       const tenth: number[] = []
       let missing = 0
       let rawMissing = 0
+      const missed: Array<{ question: number, lacking: number, held: number }> = []
       const s0 = await sampleAll()
       const askers = live().filter((m) => !m.answerer)
       const pool = askers.length > 0 ? askers : live()
@@ -215,8 +216,17 @@ export async function runScale (opts: ScaleOptions): Promise<Record<string, unkn
           }
           return last
         }, deadline)
-        if (all === undefined) missing++
-        else reach.push(all - t)
+        if (all !== undefined) reach.push(all - t)
+        else {
+          // not heard from every node in time: which nodes lack it, and do they hold it anyway
+          // (a daemon that stored it but whose event never reached the harness) — the question
+          // counts as delivered only if every node holds it; a late event stays out of the latency
+          const lacking = others.filter((m) => !m.events.some((x) => x.type === 'question:received' && x.id === res.id))
+          const holds = async (m: Member): Promise<boolean> => await m.client.call('show', { id: res.id }, { timeoutMs: 10_000 }).then(() => true, () => false)
+          const held = (await Promise.all(lacking.map(holds))).filter(Boolean).length
+          missed.push({ question: q, lacking: lacking.length, held })
+          if (held < lacking.length) missing++
+        }
         if (opts.baseline === true) {
           const r = await asker.client.call('bench.raw-publish', { text: `${TEXT} (#${label}-${q})` }).catch(() => null)
           const rawAll = r === null ? undefined : await until(() => {
@@ -246,6 +256,7 @@ export async function runScale (opts: ScaleOptions): Promise<Record<string, unkn
       return {
         questions: count,
         delivered: count - missing,
+        missed,
         'reach-all-ms': { p50: round(pct(reach, 50)), p99: round(pct(reach, 99)), max: round(pct(reach, 100)) },
         ...(opts.baseline === true ? { 'raw-delivered': count - rawMissing, 'raw-reach-all-ms': { p50: round(pct(raw, 50)), p99: round(pct(raw, 99)) }, 'reach-p99-ratio': round((pct(reach, 99) ?? NaN) / (pct(raw, 99) ?? NaN), 3) } : {}),
         'first-contribution-ms': { p50: round(pct(first, 50)), p99: round(pct(first, 99)), samples: first.length },

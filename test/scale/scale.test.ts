@@ -26,7 +26,7 @@ describe('scale', () => {
     const small = await runScale({ nodes: 20, degree: 4, questions: 3, idleSec: 5, answerers: 0.2, seed: 3, advertIntervalSec: 2 })
     const large = await runScale({ nodes: 40, degree: 4, questions: 3, idleSec: 5, answerers: 0.2, seed: 3, advertIntervalSec: 2 })
     for (const r of [small, large]) {
-      expect(r.delivered, `delivered at N=${String(r.nodes)}`).toBe(r.questions)
+      expect(r.delivered, `delivered at N=${String(r.nodes)} (missed: ${JSON.stringify(r.missed)}, links failed: ${String(r['links-failed'])}, load ${JSON.stringify(r['load-average'])})`).toBe(r.questions)
       expect((r['first-contribution-ms'] as any).samples).toBeGreaterThan(0)
     }
     const idle20 = small['idle-bytes-per-node-per-s'] as number
