@@ -219,7 +219,7 @@ export async function runScale (opts: ScaleOptions): Promise<Record<string, unkn
         if (all !== undefined) reach.push(all - t)
         else {
           // not heard from every node in time: which nodes lack it, and do they hold it anyway
-          // (a daemon that stored it but whose event never reached the harness) — the question
+          // (a daemon that stored it but whose event came late or not at all) — the question
           // counts as delivered only if every node holds it; a late event stays out of the latency
           const lacking = others.filter((m) => !m.events.some((x) => x.type === 'question:received' && x.id === res.id))
           const holds = async (m: Member): Promise<boolean> => await m.client.call('show', { id: res.id }, { timeoutMs: 10_000 }).then(() => true, () => false)
