@@ -231,7 +231,7 @@ export class QuestionBus implements SwarmService {
     const t = hrNow()
     await this.outbox.publishQuestion(scope, q.sender['federation/id'], federations, wire)
     if (appointment !== undefined) await this.outbox.publishQuestion(scope, q.sender['federation/id'], federations, appointment)
-    await this.outbox.publishChannel(ch, buildPresence(identity, { questionId: q.id, event: 'join', role: 'asker' }, this.ctx.chain(q.id)))
+    // no `join` of the asker's own: its question is its first presence (core/entries.ts, questionAt)
     this.watchdog.scheduleExpiry(ch)
     this.c.counters.inc('bus.questions', 'asked')
     this.c.events.emit('question:asked', { id: q.id, scope, urgency: q.question.urgency, t })

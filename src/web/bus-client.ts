@@ -156,8 +156,7 @@ export class BusClient extends EventTarget {
     for (const peer of this.wire.connectedPeers()) {
       if (!subscribed.has(peer.toString())) void this.wire.push(peer, wire)
     }
-    // the join after the question, on the same topics: a node takes it once it knows the question
-    await this.publishChannel(view, await this.wire.signed(buildPresence(this.signer, { questionId: q.id, event: 'join', role: 'asker' })))
+    // no `join` of the asker's own: its question is its first presence (bus/core/entries.ts, questionAt)
     this.scheduleExpiry(view)
     this.changed(q.id)
     return q
@@ -316,7 +315,7 @@ export class BusClient extends EventTarget {
 
   /** @internal */
   record (q: QuestionEnvelope, mine: boolean, via: string): QuestionView {
-    const channel = new Channel(q, { self: this.nodeId, since: Date.now(), heartbeatSec: this.heartbeatSec, skewMs: this.skewMs, maxEntries: PAGE_CHANNEL_ENVELOPES })
+    const channel = new Channel(q, { self: this.nodeId, since: Date.now(), heartbeatSec: this.heartbeatSec, skewMs: this.skewMs, maxEntries: PAGE_CHANNEL_ENVELOPES, questionAt: Date.now() })
     const view: QuestionView = { id: q.id, envelope: q, wire: JSON.stringify(q), mine, via, receivedAt: Date.now(), joined: false, channel, items: channel.entries }
     this.questions.set(q.id, view)
     return view

@@ -127,7 +127,7 @@ export class QuestionBook {
 
   /** A channel from a record and its stored entries, for a look only: not kept in the book. */
   build (rec: QuestionRecord, entries: readonly ChannelEntry[], since?: number): Channel {
-    const ch = new Channel(rec.envelope, { self: this.me, heartbeatSec: this.config.heartbeatSec, skewMs: this.config.skewMs, since: since ?? (rec.joined ? rec.receivedAt : undefined), maxEntries: this.config.maxChannelEnvelopes })
+    const ch = new Channel(rec.envelope, { self: this.me, heartbeatSec: this.config.heartbeatSec, skewMs: this.config.skewMs, since: since ?? (rec.joined ? rec.receivedAt : undefined), maxEntries: this.config.maxChannelEnvelopes, questionAt: rec.receivedAt })
     if (rec.to !== undefined) ch.to = rec.to
     for (const e of entries) ch.restore(e)
     return ch

@@ -61,6 +61,13 @@ export class Channel {
     this.heartbeatSec = o.heartbeatSec ?? 10
     this.skewMs = o.skewMs ?? 30_000
     this.maxEntries = o.maxEntries ?? Infinity
+    const created = createdOf(question)
+    if (o.questionAt !== undefined && !Number.isNaN(created)) {
+      this.participants.set(this.asker, { nodeId: this.asker, role: 'asker', present: true, lastSeen: o.questionAt })
+      this.lastSeen.set(this.asker, o.questionAt)
+      this.askerAt.push(o.questionAt)
+      this.askerCreated.push(created)
+    }
   }
 
   get followUps (): boolean { return this.question.delivery['follow-ups?'] !== false }

@@ -108,4 +108,10 @@ export interface ChannelOptions {
   skewMs?: number
   /** Entries kept at most; more are refused `channel-full` (bounded cost per channel). */
   maxEntries?: number
+  /**
+   * When the question reached this node, ms. The question is the asker's first presence in its
+   * channel (it sends no `join` of its own at ask time): the asker counts as seen at this time and
+   * at the question's `created-at`, as a `join` sent with it would have made it.
+   */
+  questionAt?: number
 }

@@ -124,6 +124,34 @@ describe('channel authority', () => {
     }
   })
 
+  it('the question stands for the asker\'s join: a stranger\'s takeover right after it is refused, live and from a history page; a takeover after the absence still stands', () => {
+    const t = Date.now()
+    const fresh = buildQuestion(asker, { text: 'q', ttlSec: 600 }, { createdAt: iso(t) })
+    const claim = buildSecretaryClaim(mallory, { questionId: fresh.id, mode: 'takeover', askerNodeId: asker.nodeId }, { createdAt: iso(t + 2000) })
+    // a long-standing follower that got the question at t, and no asker envelope since
+    const follower = (questionAt?: number): Channel => new Channel(fresh, { self: carol.nodeId, since: t - 60_000, heartbeatSec: HB, skewMs: SKEW, questionAt })
+    const ch = follower(t)
+    expect(ch.participants.get(asker.nodeId)).toMatchObject({ role: 'asker', present: true, lastSeen: t })
+    expect(live(ch, claim).entry?.excluded).toBe('not-authorized')
+    expect(ch.secretary).toBe(null)
+    // from a history page the claim is judged by the asker's own times: the question's is one
+    const late = new Channel(fresh, { self: carol.nodeId, since: t + 5000, heartbeatSec: HB, skewMs: SKEW, questionAt: t + 5000 })
+    late.admit(claim, '', { now: t + 6000, skewMs: SKEW, history: true })
+    expect(late.secretary).toBe(null)
+    // what the seed prevents: without it, nothing of the asker's would be known and the claim would stand
+    const unseeded = follower()
+    live(unseeded, claim)
+    expect(unseeded.secretary).toBe(mallory.nodeId)
+    const lateUnseeded = new Channel(fresh, { self: carol.nodeId, since: t + 5000, heartbeatSec: HB, skewMs: SKEW })
+    lateUnseeded.admit(claim, '', { now: t + 6000, skewMs: SKEW, history: true })
+    expect(lateUnseeded.secretary).toBe(mallory.nodeId)
+    // honest: once the asker has been silent for the absence window, a volunteer's takeover stands
+    const after = buildSecretaryClaim(carol, { questionId: fresh.id, mode: 'takeover', askerNodeId: asker.nodeId }, { createdAt: iso(t + 60_000) })
+    const ok = follower(t)
+    expect(live(ok, after).secretaryChanged).toBe(true)
+    expect(ok.secretary).toBe(carol.nodeId)
+  })
+
   it('the asker never sees itself absent: only the appointed shadow may take over on the asker node', () => {
     const ch = new Channel(q, { self: asker.nodeId, since: t0 - 1, heartbeatSec: HB, skewMs: SKEW })
     live(ch, pool[0].e)
