@@ -3,6 +3,10 @@
 // claim and a close to a channel whose asker is present. The asker stays the authority, the
 // channel stays open, the close is refused `not-authorized` (counted), and in the same run an
 // honest member's contribution still arrives and the asker's own close still counts.
+// Since session 11 the asker sends no `join` at ask time: the question is its first presence
+// (src/bus/core/channel.ts, questionAt). Both tests fail without that seed (tried): the
+// stranger's claim right after the question would stand, at the honest node in the first and,
+// read from history, at a node that joins after the asker went away in the second.
 
 import { afterAll, describe, expect, it } from 'vitest'
 import { PROTOCOL_DELIVERY } from '../../src/constants.ts'
@@ -77,5 +81,45 @@ describe('adversarial: a stranger cannot act for a channel', () => {
     expect(closed.state).toBe('resolved')
     await until(async () => (await honest.bus.show(qid) as any).state === 'resolved', { what: 'the honest member sees the asker\'s close' })
     expect(asker.libp2p.getConnections(honest.libp2p.peerId).length).toBeGreaterThan(0)
+  })
+  it('a stranger\'s takeover right after a question is refused by a late joiner reading it from history: the question stands for the asker\'s join', async () => {
+    const asker = await startBusNode()
+    const member = await startBusNode()
+    await connect(member, asker)
+    const seed = newSeed()
+    const mallorySigner = createSigner(seed, 'fed:it')
+    const { identityFromSeed } = await import('../../src/identity/index.ts')
+    const mallory = await createSwarmNode({ privateKey: (await identityFromSeed(seed, 'fed:it')).privateKey, listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap: [], mdns: false, iceServers: [] })
+    await mallory.start()
+    cleanups.push(async () => { await mallory.stop() })
+    await connect({ libp2p: mallory }, member)
+    const topic = 'swarm/1/fed/fed:it/questions'
+    mallory.services.pubsub.subscribe(topic)
+    await until(() => mallory.services.pubsub.getSubscribers(topic).some((p) => p.equals(member.libp2p.peerId)), { what: 'the stranger sees the member on the question topic' })
+
+    const { id: qid } = await asker.bus.ask({ text: 'Who holds the keys?', ttlSec: 300 })
+    await until(async () => (await member.bus.list()).some((x) => x.id === qid), { what: 'the member gets the question' })
+    await member.bus.join(qid, 'watcher')
+    // at once, signed by its own key: "the asker is gone, I act for it"; then the asker really goes
+    const claim = buildSecretaryClaim(mallorySigner, { questionId: qid, mode: 'takeover', askerNodeId: asker.identity.nodeId, reason: 'asker missed 3 heartbeats' })
+    await mallory.services.pubsub.publish(topic, new TextEncoder().encode(JSON.stringify(claim)))
+    await until(() => member.bus.ctx.book.channels.get(qid)?.has(claim.id), { what: 'the member keeps the claim (refused)' })
+    expect(member.bus.ctx.book.channels.get(qid)?.get(claim.id)?.excluded).toBe('not-authorized')
+    await asker.stop()
+
+    // a node that joins later learns the channel from the member's history, the claim with it;
+    // no asker envelope but the question is there to judge it by
+    const late = await startBusNode()
+    await connect(late, member)
+    await until(() => late.libp2p.getConnections(member.libp2p.peerId).length > 0, { what: 'the late node is connected' })
+    await late.bus.resolve(qid) // from the member's history: the acting node (the asker) is gone, nobody re-announces it
+    await late.bus.join(qid, 'watcher')
+    await until(() => late.bus.ctx.book.channels.get(qid)?.has(claim.id), { what: 'the late node gets the claim from history' })
+    expect((await late.bus.show(qid) as any).secretary).toBe(null)
+    expect(late.bus.ctx.book.channels.get(qid)?.acting).toBe(asker.identity.nodeId)
+
+    // honest traffic still flows to the late node: the member's answer arrives
+    const answer = await member.bus.contribute(qid, { kind: 'fact', text: 'the asker does', confidence: 0.7 })
+    await until(async () => (await late.bus.show(qid) as any).contributions.some((c: any) => c.id === answer.id), { what: 'the member\'s answer reaches the late node' })
   })
 })
