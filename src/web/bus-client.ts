@@ -315,8 +315,9 @@ export class BusClient extends EventTarget {
 
   /** @internal */
   record (q: QuestionEnvelope, mine: boolean, via: string): QuestionView {
-    const channel = new Channel(q, { self: this.nodeId, since: Date.now(), heartbeatSec: this.heartbeatSec, skewMs: this.skewMs, maxEntries: PAGE_CHANNEL_ENVELOPES, questionAt: Date.now() })
-    const view: QuestionView = { id: q.id, envelope: q, wire: JSON.stringify(q), mine, via, receivedAt: Date.now(), joined: false, channel, items: channel.entries }
+    const at = Date.now()
+    const channel = new Channel(q, { self: this.nodeId, since: at, heartbeatSec: this.heartbeatSec, skewMs: this.skewMs, maxEntries: PAGE_CHANNEL_ENVELOPES, questionAt: at })
+    const view: QuestionView = { id: q.id, envelope: q, wire: JSON.stringify(q), mine, via, receivedAt: at, joined: false, channel, items: channel.entries }
     this.questions.set(q.id, view)
     return view
   }

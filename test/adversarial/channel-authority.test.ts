@@ -23,18 +23,22 @@ describe('adversarial: a stranger cannot act for a channel', () => {
     await stopBusNodes()
   })
 
+  /** The stranger: a bare libp2p node with its own key, no bus, no validators of ours. */
+  const startStranger = async (): Promise<{ mallory: Awaited<ReturnType<typeof createSwarmNode>>, mallorySigner: ReturnType<typeof createSigner> }> => {
+    const seed = newSeed()
+    const { identityFromSeed } = await import('../../src/identity/index.ts')
+    const mallory = await createSwarmNode({ privateKey: (await identityFromSeed(seed, 'fed:it')).privateKey, listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap: [], mdns: false, iceServers: [] })
+    await mallory.start()
+    cleanups.push(async () => { await mallory.stop() })
+    return { mallory, mallorySigner: createSigner(seed, 'fed:it') }
+  }
+
   it('keeps the asker as authority against a back-dated claim and a forged close, while honest traffic flows', async () => {
     const asker = await startBusNode()
     const honest = await startBusNode()
     await connect(honest, asker)
 
-    // the stranger: a bare libp2p node with its own key, no bus, no validators of ours
-    const seed = newSeed()
-    const mallorySigner = createSigner(seed, 'fed:it')
-    const { identityFromSeed } = await import('../../src/identity/index.ts')
-    const mallory = await createSwarmNode({ privateKey: (await identityFromSeed(seed, 'fed:it')).privateKey, listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap: [], mdns: false, iceServers: [] })
-    await mallory.start()
-    cleanups.push(async () => { await mallory.stop() })
+    const { mallory, mallorySigner } = await startStranger()
     await connect({ libp2p: mallory }, asker)
 
     const { id: qid } = await asker.bus.ask({ text: 'Who keeps the minutes?', ttlSec: 300 })
@@ -86,12 +90,7 @@ describe('adversarial: a stranger cannot act for a channel', () => {
     const asker = await startBusNode()
     const member = await startBusNode()
     await connect(member, asker)
-    const seed = newSeed()
-    const mallorySigner = createSigner(seed, 'fed:it')
-    const { identityFromSeed } = await import('../../src/identity/index.ts')
-    const mallory = await createSwarmNode({ privateKey: (await identityFromSeed(seed, 'fed:it')).privateKey, listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap: [], mdns: false, iceServers: [] })
-    await mallory.start()
-    cleanups.push(async () => { await mallory.stop() })
+    const { mallory, mallorySigner } = await startStranger()
     await connect({ libp2p: mallory }, member)
     const topic = 'swarm/1/fed/fed:it/questions'
     mallory.services.pubsub.subscribe(topic)
