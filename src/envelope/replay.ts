@@ -39,6 +39,12 @@ export class LruMap<K, V> {
   clear (): void { this.map.clear() }
 }
 
+/** The cache key of one sender's id. A fresh concatenation is flattened and hashed on each map
+ *  lookup, so the validator builds it once per envelope for its three lookups. */
+export function replaySlot (pubkey: string, id: string): string {
+  return `${pubkey} ${id}`
+}
+
 /** `conflict`: the same sender already signed this id differently (equivocation, once verified). */
 export type ReplayCheck = 'new' | 'duplicate' | 'conflict'
 
@@ -61,14 +67,15 @@ export class ReplayCache {
 
   get size (): number { return this.seen.size }
 
-  check (pubkey: string, id: string, signature: string): ReplayCheck {
-    const prior = this.seen.get(`${pubkey} ${id}`)
+  /** `slot` is replaySlot(pubkey, id), which a caller that checks and then remembers builds once. */
+  check (pubkey: string, id: string, signature: string, slot = replaySlot(pubkey, id)): ReplayCheck {
+    const prior = this.seen.get(slot)
     if (prior === undefined) return 'new'
     return prior === signature ? 'duplicate' : 'conflict'
   }
 
-  remember (pubkey: string, id: string, signature: string): void {
-    this.seen.set(`${pubkey} ${id}`, signature)
+  remember (pubkey: string, id: string, signature: string, slot = replaySlot(pubkey, id)): void {
+    this.seen.set(slot, signature)
     this.senders.set(id, pubkey)
   }
 
@@ -76,7 +83,7 @@ export class ReplayCache {
     const key = pubkey ?? this.senders.get(id)
     if (key === undefined) return false
     if (this.senders.get(id) === key) this.senders.delete(id)
-    return this.seen.delete(`${key} ${id}`)
+    return this.seen.delete(replaySlot(key, id))
   }
 
   clear (): void { this.seen.clear(); this.senders.clear() }

@@ -13,7 +13,7 @@ import { compileSchema, type Predicate } from './fast-schema.ts'
 import { nodeIdFromPublicKey, parsePubkey } from './keys.ts'
 import { hasDuplicateNames } from './json-keys.ts'
 import { takeParsed } from './parsed.ts'
-import { LruMap, ReplayCache } from './replay.ts'
+import { LruMap, ReplayCache, replaySlot } from './replay.ts'
 import { decodeSignature, formatPath } from './sign.ts'
 import type { Accepted, BindKey, EnvelopeBase, Refused, RejectReason, Verdict } from './types.ts'
 
@@ -66,6 +66,8 @@ interface Prepared {
   signature: Uint8Array
   /** The same key already signed this id differently: a valid signature makes it equivocation. */
   conflict: boolean
+  /** replaySlot(sender key, id), when the early replay check built it. */
+  slot?: string
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true })
@@ -256,10 +258,12 @@ export class EnvelopeValidator {
     if (!unique && hasDuplicateNames(text, value)) return refuse('bad-json', 'a member name is repeated in one object', { type: env.type, id: env.id })
     // before any schema or signature work: copies and known equivocators cost one map lookup
     let conflict = false
+    let slot: string | undefined
     const early = replayKey(env)
     if (early !== undefined) {
       if (this.equivocators.has(early.pubkey)) return refuse('equivocation', `${early.pubkey} signed two versions of one id`, { type: env.type, id: early.id, signer: early.pubkey })
-      const seen = this.replay?.check(early.pubkey, early.id, early.signature)
+      slot = replaySlot(early.pubkey, early.id)
+      const seen = this.replay?.check(early.pubkey, early.id, early.signature, slot)
       if (seen === 'duplicate') return refuse('duplicate', `${early.id} already seen`, { type: env.type, id: early.id })
       conflict = seen === 'conflict'
     }
@@ -313,7 +317,8 @@ export class EnvelopeValidator {
       publicKey: key.publicKey,
       domain: row.domain,
       signature,
-      conflict
+      conflict,
+      slot
     }
   }
 
@@ -323,10 +328,11 @@ export class EnvelopeValidator {
     if (!valid) return refuse('bad-signature', `signature does not verify under ${pubkey}`, at)
     if (this.replay !== undefined) {
       // asked again: an async verify may have let another copy in meanwhile
-      const seen = this.replay.check(pubkey, p.envelope.id, p.envelope.signature.value)
+      const slot = p.slot ?? replaySlot(pubkey, p.envelope.id)
+      const seen = this.replay.check(pubkey, p.envelope.id, p.envelope.signature.value, slot)
       if (seen === 'duplicate') return refuse('duplicate', `${p.envelope.id} already seen`, at)
       if (seen === 'conflict' || p.conflict) return this.equivocation(pubkey, p.envelope.id, at)
-      this.replay.remember(pubkey, p.envelope.id, p.envelope.signature.value)
+      this.replay.remember(pubkey, p.envelope.id, p.envelope.signature.value, slot)
     }
     const ok: Accepted = { ok: true, action: 'accept', envelope: p.envelope, text: p.text }
     return ok
