@@ -46,6 +46,8 @@ const FEDERATION = 'fed:scale'
 const WORKER = join(import.meta.dirname, 'worker.ts')
 const now = (): number => performance.timeOrigin + performance.now()
 const sleep = async (ms: number): Promise<void> => { await new Promise((resolve) => setTimeout(resolve, ms)) }
+/** Longest wait for every node's directory to hold every other node before the idle window. */
+const SETTLE_MAX_MS = 30_000
 
 interface Worker { child: ChildProcess, call: (msg: Record<string, unknown>) => Promise<any>, idle: WorkerSample }
 interface Member extends NodeInfo { worker: number, client: ControlClient, events: Array<Record<string, any>>, answerer: boolean, live: boolean }
@@ -172,6 +174,21 @@ export async function runScale (opts: ScaleOptions): Promise<Record<string, unkn
     const sampleAll = async (): Promise<WorkerSample[]> => await Promise.all(workers.map(async (w) => await w.call({ op: 'sample' })))
     const sum = (xs: WorkerSample[], f: (s: WorkerSample) => number): number => xs.reduce((a, s) => a + f(s), 0)
     const live = (): Member[] => members.filter((m) => m.live)
+
+    // The idle window opens once every node's directory holds every other node: a node paces its
+    // advert refreshes by how many nodes it knows (src/tasks/advert-pace.ts), so until its
+    // directory is full it refreshes as in a smaller swarm. On a loaded machine the adverts that
+    // fill it arrive late, and a window opened too early measured the unpaced rate (the scale
+    // test's N=40 at 1.96× N=20 under a busy suite). Bounded: a partitioned run goes on unsettled.
+    const settleStart = Date.now()
+    const directoryFull = async (): Promise<boolean> => (await Promise.all(live().map(async (m) =>
+      ((await m.client.call('stats').catch(() => null))?.limits?.directory?.entries ?? 0) >= n - 1))).every(Boolean)
+    let directorySettledMs = -1
+    while (Date.now() - settleStart < SETTLE_MAX_MS) {
+      if (await directoryFull()) { directorySettledMs = Date.now() - settleStart; break }
+      await sleep(500)
+    }
+    log(`scale: directories ${directorySettledMs < 0 ? 'not full' : 'full'} after ${Date.now() - settleStart} ms`)
 
     // ---- idle: nothing asked; heartbeats, presence, adverts and announcements only
     const idleSec = opts.idleSec ?? 10
@@ -318,6 +335,7 @@ export async function runScale (opts: ScaleOptions): Promise<Record<string, unkn
       ...questions,
       'idle-bytes-per-node-per-s': Math.round(idleBytesPerNodePerS),
       'idle-adverts-per-s': round(idleAdvertsPerS, 2),
+      'directory-settled-ms': directorySettledMs,
       'idle-cpu-share-per-node': round(idleCpuPerNode, 5),
       'rss-mb-per-node': round(rssPerNode, 2),
       'connections-per-node': { p50: pct(conns, 50), max: pct(conns, 100) },
