@@ -9,7 +9,9 @@
 // `node scripts/build-dist.ts` rebuilds both by hand.
 
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises'
+import { spawnSync } from 'node:child_process'
 import { join, relative } from 'node:path'
+import { HELP_WIDTH } from '../src/cli/program.ts'
 import { PACKAGE_ROOT } from '../src/root.ts'
 
 export const DIST_DIR = join(PACKAGE_ROOT, 'dist', 'swarm')
@@ -51,12 +53,23 @@ function builtinModule (path: string): string {
 /** What bin/swarm's sh part execs once it has found the bundle fresh: the compile cache on
  *  before the first module loads (so it serves them all), then the CLI. */
 const CLI_ENTRY = `// Written by scripts/build-dist.ts; run by bin/swarm.
-// \`--version\` alone needs only package.json, not the CLI (as in bin/swarm's own JavaScript).
+// \`--version\` alone needs only package.json, not the CLI (as in bin/swarm's own JavaScript), and
+// \`--help\` alone the text this bundle printed when it was built (help.txt), unless stdout is a
+// terminal narrower than the width help wraps at (src/cli/program.ts, HELP_WIDTH).
 const args = process.argv.slice(2)
+const fs = process.getBuiltinModule('node:fs')
+function builtHelp () {
+  if (args.length !== 1 || (args[0] !== '--help' && args[0] !== '-h')) return undefined
+  if (process.stdout.isTTY && process.stdout.columns > 0 && process.stdout.columns < ${HELP_WIDTH}) return undefined
+  try { return fs.readFileSync(new URL('./help.txt', import.meta.url), 'utf8') } catch { return undefined }
+}
 try {
+  let help
   if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
-    const pkg = process.getBuiltinModule('node:fs').readFileSync(new URL('../../package.json', import.meta.url), 'utf8')
+    const pkg = fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')
     process.stdout.write(JSON.parse(pkg).version + '\\n')
+  } else if ((help = builtHelp()) !== undefined) {
+    process.stdout.write(help)
   } else {
     process.getBuiltinModule('node:module').enableCompileCache?.()
     const { main } = await import('./main.mjs')
@@ -117,6 +130,10 @@ export async function buildDist (): Promise<{ file: string, bytes: number }> {
     .filter((p) => !p.startsWith('node_modules') && !p.startsWith('..'))
   await writeFile(join(tmp, 'inputs.sh'), inputsScript([...local, 'package-lock.json']))
   await writeFile(join(tmp, 'cli.mjs'), CLI_ENTRY)
+  // the top-level help, as this very bundle prints it into a pipe (HELP_WIDTH columns)
+  const help = spawnSync(process.execPath, [join(tmp, 'cli.mjs'), '--help'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 })
+  if (help.status === 0 && help.stdout.includes('Usage:')) await writeFile(join(tmp, 'help.txt'), help.stdout)
+  else process.stderr.write(`build-dist: help.txt not written (swarm --help exited ${String(help.status)}): ${help.stderr}\n`)
   // Swap the whole directory: a concurrent reader sees the old bundle or the new one.
   const old = `${DIST_DIR}.${process.pid}.old`
   await rename(DIST_DIR, old).catch(() => {})

@@ -20,7 +20,9 @@ export async function buildProgram (io: CliIO, argv?: string[]): Promise<Command
       writeOut: (s) => { io.stdout.write(s) },
       writeErr: (s) => { io.stderr.write(s) },
       // Usage errors are printed by run() as one line (and as JSON with --json).
-      outputError: () => {}
+      outputError: () => {},
+      getOutHelpWidth: () => helpWidth(io.stdout),
+      getErrHelpWidth: () => helpWidth(io.stderr)
     })
     .exitOverride()
   const named = argv === undefined ? Object.keys(commands) : namedCommand(argv)
@@ -57,6 +59,20 @@ function namedCommand (argv: string[]): string[] {
 function inherit (cmd: Command, root: Command): void {
   cmd.configureOutput(root.configureOutput()).exitOverride()
   for (const sub of cmd.commands) inherit(sub, root)
+}
+
+/** Help wraps at this many columns, or at a terminal's width when it is narrower. */
+export const HELP_WIDTH = 80
+
+/**
+ * The width help wraps at. Not the full width of a wide terminal (commander's default): one text
+ * for every pipe and every terminal of 80 columns or more reads as well and lets the bundle
+ * render the top-level help once, at build time, so `swarm --help` costs a bare start
+ * (scripts/build-dist.ts).
+ */
+export function helpWidth (stream: { isTTY?: boolean }): number {
+  const columns = (stream as { columns?: unknown }).columns
+  return stream.isTTY === true && typeof columns === 'number' && columns > 0 ? Math.min(HELP_WIDTH, columns) : HELP_WIDTH
 }
 
 function packageVersion (): string {

@@ -130,4 +130,37 @@ describe('launcher', () => {
     await writeFile(join(root, 'dist', 'swarm', 'inputs.sh'), inputsScript(['src/cli/main.ts', 'src/gone.ts']))
     expect(run()).toEqual(['sources', 'sources'])
   })
+
+  it('`--help` alone from the bundle is the text it printed at build time: the same the sources print', async () => {
+    // the real tree: the bundle's help.txt (npm ci builds it) against the sources' own rendering
+    expect((await readFile(join(ROOT, 'dist', 'swarm', 'help.txt'), 'utf8'))).toContain('Usage: swarm')
+    const sources = spawnSync(BIN, ['--help'], { encoding: 'utf8', env: { ...process.env, SWARM_NO_BUNDLE: '1' } })
+    expect(sources.status).toBe(0)
+    for (const flag of ['--help', '-h']) {
+      const r = spawnSync(BIN, [flag], { encoding: 'utf8' })
+      expect(r.status).toBe(0)
+      expect(r.stdout).toBe(sources.stdout)
+    }
+    // the stored text serves `--help` alone: anything more (a command's help) runs the CLI
+    const root = await bareTree()
+    await mkdir(join(root, 'node_modules', '.bin'), { recursive: true })
+    await symlink(PINNED, join(root, 'node_modules', '.bin', 'node'))
+    await mkdir(join(root, 'src', 'cli'), { recursive: true })
+    await mkdir(join(root, 'dist', 'swarm'), { recursive: true })
+    const source = join(root, 'src', 'cli', 'main.ts')
+    await writeFile(source, 'export async function main () { process.stdout.write(\'sources\\n\') }\n')
+    await utimes(source, new Date(Date.now() - 60_000), new Date(Date.now() - 60_000))
+    await writeFile(join(root, 'dist', 'swarm', 'main.mjs'), 'export async function main () { process.stdout.write(\'bundle\\n\') }\n')
+    await writeFile(join(root, 'dist', 'swarm', 'inputs.sh'), inputsScript(['src/cli/main.ts']))
+    await copyFile(join(ROOT, 'dist', 'swarm', 'cli.mjs'), join(root, 'dist', 'swarm', 'cli.mjs'))
+    await writeFile(join(root, 'dist', 'swarm', 'help.txt'), 'stored help\n')
+    const bin = join(root, 'bin', 'swarm')
+    const out = (args: string[]): string => spawnSync(bin, args, { encoding: 'utf8', env: { PATH: '/usr/bin:/bin' } }).stdout
+    expect(out(['--help'])).toBe('stored help\n')
+    expect(out(['-h'])).toBe('stored help\n')
+    expect(out(['ask', '--help'])).toBe('bundle\n')
+    // a stale bundle's stored help is not used either: the sources run
+    await utimes(source, new Date(), new Date(Date.now() + 60_000))
+    expect(out(['--help'])).toBe('sources\n')
+  })
 })
