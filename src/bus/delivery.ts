@@ -12,8 +12,7 @@ import { topics } from '../constants.ts'
 import { normalizeScope } from '../envelope/schemas.ts'
 import { SwarmError, NotFoundError } from '../errors.ts'
 import { nodeIdFromPeerId } from '../identity/index.ts'
-import type { SecretaryClaimEnvelope } from '../envelope/schemas.ts'
-import { APPOINT_PREFIX, CHANNEL_TYPES, ChannelGaps, QUESTION_ID, previousOf, publishTopics, topicKind, type Delivery, type Outcome, type QuestionRecord, type Scope, type Source, type TopicKind } from './core/index.ts'
+import { CHANNEL_TYPES, ChannelGaps, QUESTION_ID, previousOf, publishTopics, topicKind, type Delivery, type Outcome, type QuestionRecord, type Scope, type Source, type TopicKind } from './core/index.ts'
 import { now, type BusContext } from './context.ts'
 import type { Inbox } from './inbox.ts'
 import type { Outbox } from './outbox.ts'
@@ -263,7 +262,7 @@ export class DeliveryPolicy {
       if (!on.some((x) => subscribed.has(x))) continue
       if (scope === 'private' && (peerNode === undefined || !(rec.to ?? []).includes(peerNode))) continue
       out.push(rec.wire)
-      const appointment = ch.entries.find((e) => e.type === 'swarm/secretary-claim' && (e.envelope as SecretaryClaimEnvelope).reason.startsWith(APPOINT_PREFIX))
+      const appointment = ch.appointment
       if (appointment !== undefined) out.push(appointment.wire)
     }
     if (out.length === 0) return

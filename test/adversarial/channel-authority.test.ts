@@ -121,4 +121,42 @@ describe('adversarial: a stranger cannot act for a channel', () => {
     const answer = await member.bus.contribute(qid, { kind: 'fact', text: 'the asker does', confidence: 0.7 })
     await until(async () => (await late.bus.show(qid) as any).contributions.some((c: any) => c.id === answer.id), { what: 'the member\'s answer reaches the late node' })
   })
+
+  it('a stranger\'s shadow appointment of itself appoints no one: its takeover and close are refused on the asker and on a member, while honest traffic flows', async () => {
+    const asker = await startBusNode()
+    const member = await startBusNode()
+    await connect(member, asker)
+    const { mallory, mallorySigner } = await startStranger()
+    await connect({ libp2p: mallory }, asker)
+    await connect({ libp2p: mallory }, member)
+    const { id: qid } = await asker.bus.ask({ text: 'Who signs the release?', ttlSec: 300 })
+    await until(async () => (await member.bus.list()).some((x) => x.id === qid), { what: 'the member gets the question' })
+    const first = await member.bus.contribute(qid, { kind: 'fact', text: 'the release manager', confidence: 0.6 })
+    await until(async () => (await asker.bus.show(qid) as any).contributions.some((c: any) => c.id === first.id), { what: 'the member\'s answer arrives' })
+
+    // signed by its own key: "the asker appoints me its shadow", then the shadow's takeover and a close
+    const appointment = buildSecretaryClaim(mallorySigner, { questionId: qid, mode: 'shadow', askerNodeId: mallorySigner.nodeId, reason: `appoint ${mallorySigner.nodeId}` })
+    const takeover = buildSecretaryClaim(mallorySigner, { questionId: qid, mode: 'takeover', askerNodeId: asker.identity.nodeId, reason: 'I am the shadow' })
+    const close = buildClose(mallorySigner, { questionId: qid, resolution: 'withdrawn', note: 'hijacked' })
+    const encode = (e: EnvelopeBase): Uint8Array => new TextEncoder().encode(JSON.stringify(e))
+    for (const node of [asker, member]) {
+      for (const e of [appointment, takeover, close]) {
+        const verdict = decodeJson(await request(mallory, node.libp2p.peerId, PROTOCOL_DELIVERY, encode(e), { timeoutMs: 10_000 })) as { ok: boolean, reason?: string }
+        expect(verdict).toEqual({ ok: false, reason: 'not-authorized' })
+      }
+      const channel = node.bus.ctx.book.channels.get(qid)!
+      expect(channel.shadow).toBe(null)
+      expect(channel.secretary).toBe(null)
+      expect(channel.close).toBeUndefined()
+      expect(channel.get(appointment.id)?.excluded).toBe('not-authorized')
+    }
+    // the asker's reannounce never carries the stranger's appointment
+    expect(asker.bus.ctx.book.channels.get(qid)?.appointment).toBeUndefined()
+
+    // honest traffic still flows: another answer arrives and the asker's close counts everywhere
+    const answer = await member.bus.contribute(qid, { kind: 'recommendation', text: 'ask the release manager', confidence: 0.8 })
+    await until(async () => (await asker.bus.show(qid) as any).contributions.some((c: any) => c.id === answer.id), { what: 'the honest answer arrives' })
+    expect((await asker.bus.close(qid, { accept: [answer.id] })).state).toBe('resolved')
+    await until(async () => (await member.bus.show(qid) as any).state === 'resolved', { what: 'the member sees the asker\'s close' })
+  })
 })

@@ -2,10 +2,11 @@
 // authority"): pure verdicts over what a node has seen of a channel, the same in daemon and page.
 //
 // - The asker is the authority while present. A takeover claim is admissible only from the
-//   shadow the asker appointed, or when this node itself saw no presence from the asker for
-//   MISSED_HEARTBEATS heartbeat intervals before the claim arrived (history pages: before the
-//   claim's time, by the asker envelopes' own times); a claim dated outside the clock-skew
-//   allowance of its arrival is refused outright.
+//   shadow the asker appointed (an appointment the asker itself signed), or when this node itself
+//   saw no presence from the asker for MISSED_HEARTBEATS heartbeat intervals before the claim
+//   arrived (a claim read from a history page: before the claim's time, and only where this node
+//   was following the channel then); a claim dated outside the clock-skew allowance of its
+//   arrival is refused outright. The asker's own node admits only its shadow's claim.
 // - Any envelope from the asker (presence other than leave, a resume, a contribution …) dated
 //   after a claim voids it: the asker's presence overrides.
 // - A close or final summary counts only from the asker, or from the secretary standing at the
@@ -91,12 +92,18 @@ export function claimRefusal (c: ClaimView, v: AuthorityView): string | undefine
   if (c.fixed !== undefined) return c.fixed ?? undefined
   if (c.nodeId === v.asker) return 'the asker cannot take over from itself'
   if (v.shadow !== null && c.nodeId === v.shadow) return undefined
+  if (v.self === v.asker) return 'this node is the asker'
   const w = absenceWindowMs(v.heartbeatSec)
   if (c.history) {
-    // a page from a member: judge by the asker envelopes' own times
-    return anyIn(v.askerCreated, c.created - w, c.created) ? 'the asker was present when the claim was made' : undefined
+    // Only what this node saw itself proves the asker away (DESIGN.md): heartbeats are in no
+    // history page, so a page without asker envelopes in the window proves nothing, and a
+    // stranger serving its own page could date a claim into any quiet stretch. A claim read from
+    // a page stands only where this node followed the channel over the claim's window and saw
+    // nothing from the asker then, by its own arrival times and by the envelopes' own.
+    if (v.since > c.created - w) return NOT_FOLLOWING_LONG_ENOUGH
+    if (anyIn(v.askerAt, c.created - w, c.created) || anyIn(v.askerCreated, c.created - w, c.created)) return 'the asker was present when the claim was made'
+    return undefined
   }
-  if (v.self === v.asker) return 'this node is the asker'
   if (v.since > c.at - w) return NOT_FOLLOWING_LONG_ENOUGH
   if (anyIn(v.askerAt, c.at - w, c.at)) return 'the asker was present when the claim arrived'
   return undefined

@@ -8,6 +8,7 @@
 import type { EnvelopeBase } from '../../envelope/index.ts'
 import type { ContributionEnvelope, QuestionEnvelope, SecretaryClaimEnvelope } from '../../envelope/schemas.ts'
 import { APPOINT_PREFIX, Channel, isAppointment, type Applied, type ChannelEntry, type Role } from './channel.ts'
+import { LruMap } from '../../envelope/replay.ts'
 import type { QuestionState } from './entries.ts'
 import { checkEligibility, type ResponderProfile } from './eligibility.ts'
 import type { TopicKind } from './topics.ts'
@@ -107,7 +108,8 @@ export class QuestionBook {
   /** Channels put away from memory (their entries stay in the store), by question id. */
   readonly digests = new Map<string, ChannelDigest>()
   /** Shadow appointments that arrived before their question. */
-  private readonly pendingAppointments = new Map<string, Delivery>()
+  /** Appointments that came before their question, by (question, signer); the newest 1024 kept. */
+  private readonly pendingAppointments = new LruMap<string, Delivery>(1024)
   readonly config: BookConfig
 
   constructor (config: BookConfig) { this.config = config }
@@ -172,9 +174,10 @@ export class QuestionBook {
     const via = source.kind === 'history' ? 'history' : source.kind === 'self' ? 'self' : source.at?.kind ?? source.kind
     const effects: Effect[] = [{ type: 'question', record, via }]
     if (!elig.ok) return { applied: undefined, effects }
-    const appointment = this.pendingAppointments.get(q.id)
+    // only the asker's own appointment counts: one that anyone else signed for this id waits in vain
+    const appointment = this.pendingAppointments.get(pendingKey(q.id, q.sender['node/id']))
     if (appointment !== undefined) {
-      this.pendingAppointments.delete(q.id)
+      this.pendingAppointments.delete(pendingKey(q.id, q.sender['node/id']))
       effects.push(...this.appointment(appointment.envelope as SecretaryClaimEnvelope, appointment, source, now).effects)
     } else if (this.config.volunteer && Date.parse(q['created-at']) + q['ttl-sec'] * 1000 > now) {
       effects.push({ type: 'join', questionId: q.id, role: 'watcher' })
@@ -187,7 +190,8 @@ export class QuestionBook {
     const qid = claim['question/id']
     const rec = this.records.get(qid)
     if (rec === undefined) {
-      if (this.pendingAppointments.size < 1024) this.pendingAppointments.set(qid, d)
+      // kept by (question, signer): a stranger's forgery for the same question cannot displace the asker's
+      this.pendingAppointments.set(pendingKey(qid, claim.sender['node/id']), d)
       return { applied: undefined, effects: [] }
     }
     const out = this.channelEnvelope(this.load(rec), d, source, now)
@@ -237,4 +241,8 @@ export class QuestionBook {
     if (a.closed === true) effects.push({ type: 'closed', channel: ch })
     return { applied: a.duplicate === true ? 'duplicate' : entry?.excluded, effects }
   }
+}
+
+function pendingKey (questionId: string, signer: string): string {
+  return `${questionId} ${signer}`
 }

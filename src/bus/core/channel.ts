@@ -7,7 +7,7 @@
 import type { EnvelopeBase } from '../../envelope/index.ts'
 import type { CloseEnvelope, ContributionEnvelope, PresenceEnvelope, QuestionEnvelope, SecretaryClaimEnvelope, SummaryEnvelope } from '../../envelope/schemas.ts'
 import {
-  ANSWER_KINDS, APPOINT_PREFIX, deadlineOf, isAppointment, resolutionState,
+  ANSWER_KINDS, APPOINT_PREFIX, appoints, deadlineOf, isAppointment, resolutionState,
   type Applied, type Arrival, type ChannelEntry, type ChannelOptions, type Participant, type QuestionPhase, type QuestionState
 } from './entries.ts'
 import { claimRefusal, claimTimeRefusal, insertSorted, mayActFor, NOT_FOLLOWING_LONG_ENOUGH, secretaryAt, type AuthorityView, type ClaimView } from './authority.ts'
@@ -68,6 +68,15 @@ export class Channel {
       this.askerAt.push(o.questionAt)
       this.askerCreated.push(created)
     }
+  }
+
+  /** The asker's newest shadow appointment (what a reannounce carries with the question). */
+  get appointment (): ChannelEntry | undefined {
+    let newest: ChannelEntry | undefined
+    for (const a of this.appointments) {
+      if (newest === undefined || newer({ created: createdOf(a.envelope), id: a.id }, { created: createdOf(newest.envelope), id: newest.id })) newest = a
+    }
+    return newest
   }
 
   get followUps (): boolean { return this.question.delivery['follow-ups?'] !== false }
@@ -199,7 +208,10 @@ export class Channel {
       this.judgeContribution(entry)
     } else if (e.type === 'swarm/secretary-claim') {
       const c = e as SecretaryClaimEnvelope
-      if (isAppointment(e)) { this.appointments.push(entry); structural = true } else if (c.mode === 'takeover') { this.claims.push(entry); structural = true } else if (c.mode === 'step-back') {
+      if (appoints(e, this.asker)) { this.appointments.push(entry); structural = true } else if (isAppointment(e)) {
+        // an appointment by anyone but the asker appoints no one
+        setExcluded(entry, 'not-authorized', 'only the asker appoints a shadow')
+      } else if (c.mode === 'takeover') { this.claims.push(entry); structural = true } else if (c.mode === 'step-back') {
         const list = this.stepBacks.get(c.sender['node/id']) ?? []
         insertSorted(list, createdOf(c))
         this.stepBacks.set(c.sender['node/id'], list)
@@ -268,10 +280,7 @@ export class Channel {
   /** Re-derives shadow, secretary and close from the whole set (claims, appointments, acts are few). */
   private derive (fromAsker: boolean): Applied {
     const out: Applied = {}
-    let appointment: ChannelEntry | undefined
-    for (const a of this.appointments) {
-      if (appointment === undefined || newer({ created: createdOf(a.envelope), id: a.id }, { created: createdOf(appointment.envelope), id: appointment.id })) appointment = a
-    }
+    const appointment = this.appointment
     const shadow = appointment === undefined ? null : (appointment.envelope as SecretaryClaimEnvelope).reason.slice(APPOINT_PREFIX.length).trim()
     if (shadow !== this.shadow) { this.shadow = shadow; out.shadowChanged = true }
     const view = this.authorityView()

@@ -28,9 +28,19 @@ export function deadlineOf (q: QuestionEnvelope): number {
   return Date.parse(q['created-at']) + q['ttl-sec'] * 1000
 }
 
+/**
+ * Has the shape of a shadow appointment (a `shadow` claim whose signer names itself as the asker,
+ * reason `appoint <node id>`): how it is routed. Whether it appoints anyone depends on the signer
+ * being the question's asker (`appoints`): anyone can sign this shape for any question.
+ */
 export function isAppointment (e: EnvelopeBase): e is SecretaryClaimEnvelope {
   const c = e as SecretaryClaimEnvelope
   return e.type === 'swarm/secretary-claim' && c.mode === 'shadow' && c.sender['node/id'] === c['asker/node-id'] && typeof c.reason === 'string' && c.reason.startsWith(APPOINT_PREFIX)
+}
+
+/** An appointment signed by the question's asker `asker`: the only kind that names a shadow. */
+export function appoints (e: EnvelopeBase, asker: string): e is SecretaryClaimEnvelope {
+  return isAppointment(e) && e.sender['node/id'] === asker
 }
 
 export interface ChannelEntry {

@@ -134,17 +134,23 @@ describe('channel authority', () => {
     expect(ch.participants.get(asker.nodeId)).toMatchObject({ role: 'asker', present: true, lastSeen: t })
     expect(live(ch, claim).entry?.excluded).toBe('not-authorized')
     expect(ch.secretary).toBe(null)
-    // from a history page the claim is judged by the asker's own times: the question's is one
-    const late = new Channel(fresh, { self: carol.nodeId, since: t + 5000, heartbeatSec: HB, skewMs: SKEW, questionAt: t + 5000 })
-    late.admit(claim, '', { now: t + 6000, skewMs: SKEW, history: true })
-    expect(late.secretary).toBe(null)
+    // from a history page too: the follower got the question at t, which its window holds
+    const paged = follower(t)
+    paged.admit(claim, '', { now: t + 6000, skewMs: SKEW, history: true })
+    expect(paged.secretary).toBe(null)
     // what the seed prevents: without it, nothing of the asker's would be known and the claim would stand
     const unseeded = follower()
     live(unseeded, claim)
     expect(unseeded.secretary).toBe(mallory.nodeId)
-    const lateUnseeded = new Channel(fresh, { self: carol.nodeId, since: t + 5000, heartbeatSec: HB, skewMs: SKEW })
-    lateUnseeded.admit(claim, '', { now: t + 6000, skewMs: SKEW, history: true })
-    expect(lateUnseeded.secretary).toBe(mallory.nodeId)
+    const pagedUnseeded = follower()
+    pagedUnseeded.admit(claim, '', { now: t + 6000, skewMs: SKEW, history: true })
+    expect(pagedUnseeded.secretary).toBe(mallory.nodeId)
+    // a node that joined after the claim was made never admits it, seed or not: it saw nothing
+    for (const questionAt of [t + 5000, undefined]) {
+      const late = new Channel(fresh, { self: carol.nodeId, since: t + 5000, heartbeatSec: HB, skewMs: SKEW, questionAt })
+      late.admit(claim, '', { now: t + 6000, skewMs: SKEW, history: true })
+      expect(late.secretary).toBe(null)
+    }
     // honest: once the asker has been silent for the absence window, a volunteer's takeover stands
     const after = buildSecretaryClaim(carol, { questionId: fresh.id, mode: 'takeover', askerNodeId: asker.nodeId }, { createdAt: iso(t + 60_000) })
     const ok = follower(t)
@@ -193,8 +199,9 @@ describe('channel authority', () => {
     expect(other.state(t0 + 71_000)).toBe('open')
   })
 
-  it('a late joiner that refused a live takeover admits it from a history page (either order)', () => {
+  it('a takeover from a history page stands only where this node watched the asker stay away; a late joiner admits only the shadow\'s', () => {
     const claim = buildSecretaryClaim(eve, { questionId: q.id, mode: 'takeover', askerNodeId: asker.nodeId }, { createdAt: iso(t0 + 60_000) })
+    // a late joiner saw none of the asker's absence: the claim stays refused, live or from a page, in either order
     const late = (): Channel => {
       const ch = new Channel(q, { self: carol.nodeId, since: t0 + 58_000, heartbeatSec: HB, skewMs: SKEW })
       ch.admit(pool[0].e, '', { now: t0 + 58_000, skewMs: SKEW, history: true })
@@ -202,20 +209,56 @@ describe('channel authority', () => {
     }
     const a = late()
     expect(a.admit(claim, '', { now: t0 + 61_000, skewMs: SKEW }).entry?.excluded).toBe('not-authorized')
-    const up = a.admit(claim, '', { now: t0 + 62_000, skewMs: SKEW, history: true })
-    expect(up.updated?.id).toBe(claim.id)
-    expect(a.secretary).toBe(eve.nodeId)
+    a.admit(claim, '', { now: t0 + 62_000, skewMs: SKEW, history: true })
+    expect(a.secretary).toBe(null)
     const b = late()
-    b.admit(claim, '', { now: t0 + 62_000, skewMs: SKEW, history: true })
-    b.admit(claim, '', { now: t0 + 61_000, skewMs: SKEW })
-    expect(b.secretary).toBe(eve.nodeId)
-    // a claim refused because the asker was present stays refused
-    const c = new Channel(q, { self: carol.nodeId, since: t0 - 1, heartbeatSec: HB, skewMs: SKEW })
-    c.admit(pool[0].e, '', { now: t0, skewMs: SKEW })
-    c.admit(buildPresence(asker, { questionId: q.id, event: 'heartbeat', role: 'asker' }, { createdAt: iso(t0 + 55_000) }), '', { now: t0 + 55_000, skewMs: SKEW })
-    c.admit(claim, '', { now: t0 + 60_000, skewMs: SKEW })
-    expect(c.admit(claim, '', { now: t0 + 62_000, skewMs: SKEW, history: true }).updated).toBeUndefined()
-    expect(c.secretary).toBe(null)
+    expect(b.admit(claim, '', { now: t0 + 62_000, skewMs: SKEW, history: true }).entry?.excluded).toBe('not-authorized')
+    expect(b.secretary).toBe(null)
+    // the appointed shadow's claim stands on a late joiner from a page (its appointment is in the page too)
+    const c = late()
+    c.admit(pool[1].e, '', { now: t0 + 59_000, skewMs: SKEW, history: true })
+    c.admit(buildSecretaryClaim(bob, { questionId: q.id, mode: 'takeover', askerNodeId: asker.nodeId }, { createdAt: iso(t0 + 62_000) }), '', { now: t0 + 63_000, skewMs: SKEW, history: true })
+    expect(c.secretary).toBe(bob.nodeId)
+    // a follower that missed the claim live reads it from a page: it stands when this node saw
+    // nothing from the asker over the window, not when heartbeats came (which no page carries)
+    const follower = (): Channel => {
+      const ch = new Channel(q, { self: carol.nodeId, since: t0 - 1, heartbeatSec: HB, skewMs: SKEW })
+      ch.admit(pool[0].e, '', { now: t0, skewMs: SKEW })
+      return ch
+    }
+    const quiet = follower()
+    quiet.admit(claim, '', { now: t0 + 90_000, skewMs: SKEW, history: true })
+    expect(quiet.secretary).toBe(eve.nodeId)
+    const heard = follower()
+    heard.admit(buildPresence(asker, { questionId: q.id, event: 'heartbeat', role: 'asker' }, { createdAt: iso(t0 + 55_000) }), '', { now: t0 + 55_000, skewMs: SKEW })
+    expect(heard.admit(claim, '', { now: t0 + 90_000, skewMs: SKEW, history: true }).entry?.excluded).toBe('not-authorized')
+    expect(heard.secretary).toBe(null)
+  })
+
+  it('a stranger\'s appointment appoints no one: the asker alone names a shadow', () => {
+    const forged = buildSecretaryClaim(mallory, { questionId: q.id, mode: 'shadow', askerNodeId: mallory.nodeId, reason: `appoint ${mallory.nodeId}` }, { createdAt: iso(t0 + 10_000) })
+    // inside the absence window (the asker joined at t0): only a shadow could take over now
+    const takeover = buildSecretaryClaim(mallory, { questionId: q.id, mode: 'takeover', askerNodeId: asker.nodeId }, { createdAt: iso(t0 + 11_000) })
+    const close = buildClose(mallory, { questionId: q.id, resolution: 'withdrawn' }, { createdAt: iso(t0 + 11_001) })
+    // on the asker's own node, on a follower, live and from a page
+    for (const self of [asker.nodeId, carol.nodeId]) {
+      for (const history of [false, true]) {
+        const ch = new Channel(q, { self, since: t0 - 1, heartbeatSec: HB, skewMs: SKEW })
+        ch.admit(pool[0].e, '', { now: t0, skewMs: SKEW })
+        const applied = ch.admit(forged, '', { now: t0 + 10_000, skewMs: SKEW, history })
+        expect(applied.entry?.excluded).toBe('not-authorized')
+        expect(ch.shadow).toBe(null)
+        ch.admit(takeover, '', { now: t0 + 11_000, skewMs: SKEW, history })
+        ch.admit(close, '', { now: t0 + 11_001, skewMs: SKEW, history })
+        expect(ch.secretary).toBe(null)
+        expect(ch.close).toBeUndefined()
+        expect(ch.appointment).toBeUndefined()
+        // the asker's own appointment still names its shadow, whatever came first
+        ch.admit(pool[1].e, '', { now: t0 + 12_000, skewMs: SKEW, history })
+        expect(ch.shadow).toBe(bob.nodeId)
+        expect(ch.appointment?.id).toBe(pool[1].e.id)
+      }
+    }
   })
 
   it('a final summary only from the authority; an intermediate one from anyone', () => {
