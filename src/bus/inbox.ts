@@ -170,7 +170,10 @@ export class Inbox {
       } else if (type === SEALED_TYPE) {
         why = await this.fromSealedPush(e as SealedEnvelope, wire)
       } else {
-        why = await this.take({ envelope: e, wire }, { kind: 'direct' })
+        // a channel envelope is for members, as on gossip: a node that holds the question but
+        // does not follow its channel answers not-member instead of loading and keeping it (a
+        // stranger's push would otherwise fill the channel of any long-lived question)
+        why = await this.take({ envelope: e, wire, carried: !isAppointment(e) }, { kind: 'direct' })
       }
     } finally {
       // let the gossip copy through too, so this node still forwards it to its mesh

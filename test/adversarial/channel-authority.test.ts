@@ -159,4 +159,25 @@ describe('adversarial: a stranger cannot act for a channel', () => {
     expect((await asker.bus.close(qid, { accept: [answer.id] })).state).toBe('resolved')
     await until(async () => (await member.bus.show(qid) as any).state === 'resolved', { what: 'the member sees the asker\'s close' })
   })
+
+  it('a stranger\'s push cannot load the channel of a question a node holds but does not follow; once it follows, pushes count', async () => {
+    const asker = await startBusNode()
+    const holder = await startBusNode()
+    await connect(holder, asker)
+    const { mallory, mallorySigner } = await startStranger()
+    await connect({ libp2p: mallory }, holder)
+    const { id: qid } = await asker.bus.ask({ text: 'How long is the retention?', ttlSec: 300 })
+    await until(async () => (await holder.bus.list()).some((x) => x.id === qid), { what: 'the holder gets the question' })
+    const encode = (e: EnvelopeBase): Uint8Array => new TextEncoder().encode(JSON.stringify(e))
+    const push = async (e: EnvelopeBase): Promise<unknown> => decodeJson(await request(mallory, holder.libp2p.peerId, PROTOCOL_DELIVERY, encode(e), { timeoutMs: 10_000 }))
+    for (let i = 0; i < 5; i++) {
+      expect(await push(buildContribution(mallorySigner, { questionId: qid, kind: 'fact', text: `filler ${i} `.repeat(200), confidence: 0.1 }))).toEqual({ ok: false, reason: 'not-member' })
+    }
+    expect(holder.bus.ctx.book.channels.has(qid)).toBe(false)
+    // honest: the holder joins, and a push (the stranger's too: anyone may contribute) is taken
+    await holder.bus.join(qid, 'watcher')
+    const answer = buildContribution(mallorySigner, { questionId: qid, kind: 'fact', text: '30 days', confidence: 0.5 })
+    expect(await push(answer)).toEqual({ ok: true })
+    expect(holder.bus.ctx.book.channels.get(qid)?.has(answer.id)).toBe(true)
+  })
 })
