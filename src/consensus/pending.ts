@@ -47,11 +47,15 @@ export class PendingVotes {
    * aborts first (deadline, closed stream, daemon stop).
    */
   async wait (info: PendingProposal, signal: AbortSignal): Promise<OperatorVote | undefined> {
-    if (signal.aborted) return undefined
+    // one waiter per id: a second would replace the first, whose promise nothing would settle
+    if (signal.aborted || this.waiting.has(info.id)) return undefined
     const { promise, resolve } = Promise.withResolvers<OperatorVote | undefined>()
     const waiter: Waiter = { info, resolve }
     this.waiting.set(info.id, waiter)
-    const onAbort = (): void => { this.settle(info.id, undefined) }
+    const onAbort = (): void => {
+      if (this.waiting.get(info.id) === waiter) this.settle(info.id, undefined)
+      else resolve(undefined)
+    }
     signal.addEventListener('abort', onAbort, { once: true })
     try {
       return await promise

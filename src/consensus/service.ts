@@ -266,6 +266,9 @@ export class ConsensusService implements SwarmService {
     if (deadline <= now) return refuse('expired', `the deadline ${env.deadline} has passed`)
     if (deadline > now + (MAX_CONSENSUS_TIMEOUT_SEC + config.bus.clockSkewSec) * 1000) return refuse('bad-deadline', `the deadline ${env.deadline} is more than ${MAX_CONSENSUS_TIMEOUT_SEC} s away`)
     if (!this.proposalBuckets.take(env.sender['node/id'])) return refuse('rate-limited', 'too many proposals from this proposer; try again shortly')
+    // one proposal per id on this node: ids are the proposer's choice, and another key's copy of
+    // a known id (the replay cache is per key) would overwrite its record and its operator's wait
+    if (this.pending.get(env.id) !== undefined || await this.store.get(env.id) !== undefined) return refuse('duplicate', `${env.id} is already known here`)
     const body = readContent(contentBytes, env['content-hash'])
     if (typeof body === 'string') return refuse('bad-content', body)
     this.c.counters.inc('envelopes.accepted', 'swarm/proposal')

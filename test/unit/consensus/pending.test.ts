@@ -29,6 +29,22 @@ describe('PendingVotes', () => {
     expect(await p.wait(info('proposal:c'), AbortSignal.abort())).toBeUndefined()
   })
 
+  it('a second proposal with a waiting id does not replace the first: it resolves undefined at once, and the first still settles', async () => {
+    const p = new PendingVotes()
+    const first = new AbortController()
+    const waiting = p.wait(info('proposal:d'), first.signal)
+    expect(await p.wait(info('proposal:d'), new AbortController().signal)).toBeUndefined()
+    expect(p.size).toBe(1)
+    first.abort()
+    expect(await waiting).toBeUndefined()
+    expect(p.size).toBe(0)
+    // and the operator's vote reaches the one that waits
+    const again = p.wait(info('proposal:e'), new AbortController().signal)
+    void p.wait(info('proposal:e'), new AbortController().signal)
+    p.cast('proposal:e', { vote: 'no', reason: 'n' })
+    expect(await again).toEqual({ vote: 'no', reason: 'n' })
+  })
+
   it('lists by deadline and clear() releases every waiter', async () => {
     const p = new PendingVotes()
     const s = new AbortController().signal
