@@ -114,8 +114,9 @@ export class DeliveryPolicy {
     if (!(CHANNEL_TYPES as readonly string[]).includes(e.type) || source.kind === 'self') return
     const qid = (e as { 'question/id'?: string })['question/id'] ?? ''
     if (out.applied === 'not-member' || out.applied === 'not-found') {
-      // relayed, not kept: remembered a while for members that reach the channel only through this node
-      if (source.kind === 'gossip' && d.sealed !== true) this.ctx.relayed.add(qid, e.id, d.wire)
+      // relayed, not kept: remembered a while for members that reach the channel only through
+      // this node — of questions this node holds (anyone can sign envelopes for made-up ids)
+      if (out.applied === 'not-member' && source.kind === 'gossip' && d.sealed !== true) this.ctx.relayed.add(qid, e.id, d.wire)
       return
     }
     const ch = this.ctx.book.channels.get(qid)

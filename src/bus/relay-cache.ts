@@ -7,32 +7,63 @@
 /** Envelopes remembered per channel, and channels remembered (least recently added dropped first). */
 export const RELAY_CACHE_PER_CHANNEL = 512
 export const RELAY_CACHE_CHANNELS = 256
+/**
+ * Characters of envelope text remembered in all (~32 MB as UTF-16): the counts alone allowed
+ * 256 × 512 envelopes of up to 64 KiB each, which a stranger's signed junk on a busy topic could
+ * fill. Past it, the oldest envelopes of the least recently added channel go first.
+ */
+export const RELAY_CACHE_CHARS = 16 * 1024 * 1024
 
 export class RelayCache {
   private readonly channels = new Map<string, Map<string, string>>()
   private readonly perChannel: number
   private readonly maxChannels: number
+  private readonly maxChars: number
+  private chars = 0
 
-  constructor (perChannel = RELAY_CACHE_PER_CHANNEL, maxChannels = RELAY_CACHE_CHANNELS) {
+  constructor (perChannel = RELAY_CACHE_PER_CHANNEL, maxChannels = RELAY_CACHE_CHANNELS, maxChars = RELAY_CACHE_CHARS) {
     this.perChannel = perChannel
     this.maxChannels = maxChannels
+    this.maxChars = maxChars
   }
 
+  /** Characters of envelope text held now. */
+  get size (): number { return this.chars }
+
   add (qid: string, id: string, wire: string): void {
+    if (wire.length > this.maxChars) return
     let ch = this.channels.get(qid)
     if (ch === undefined) {
-      if (this.channels.size >= this.maxChannels) this.channels.delete(this.channels.keys().next().value as string)
+      if (this.channels.size >= this.maxChannels) this.forget(this.channels.keys().next().value as string)
       ch = new Map()
     } else {
       this.channels.delete(qid)
     }
     this.channels.set(qid, ch)
     if (ch.has(id)) return
-    if (ch.size >= this.perChannel) ch.delete(ch.keys().next().value as string)
+    if (ch.size >= this.perChannel) this.dropOldest(ch)
     ch.set(id, wire)
+    this.chars += wire.length
+    while (this.chars > this.maxChars) {
+      const [oldestQid, oldest] = this.channels.entries().next().value as [string, Map<string, string>]
+      this.dropOldest(oldest)
+      if (oldest.size === 0) this.channels.delete(oldestQid)
+    }
   }
 
-  forget (qid: string): void { this.channels.delete(qid) }
+  private dropOldest (ch: Map<string, string>): void {
+    const first = ch.entries().next().value as [string, string] | undefined
+    if (first === undefined) return
+    ch.delete(first[0])
+    this.chars -= first[1].length
+  }
+
+  forget (qid: string): void {
+    const ch = this.channels.get(qid)
+    if (ch === undefined) return
+    for (const wire of ch.values()) this.chars -= wire.length
+    this.channels.delete(qid)
+  }
 
   /** The cached envelopes among `ids`. */
   byIds (qid: string, ids: readonly string[]): string[] {

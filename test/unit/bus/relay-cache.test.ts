@@ -21,6 +21,28 @@ describe('relay cache', () => {
     c.add('q3', 'b', 'wb')
     expect(c.pageAfterId('q3', undefined, 10).envelopes).toEqual(['wb'])
   })
+
+  it('holds at most its character budget, whatever the counts allow: the oldest envelopes of the oldest channel go first', () => {
+    const c = new RelayCache(512, 256, 100)
+    c.add('q1', 'a', 'x'.repeat(40))
+    c.add('q1', 'b', 'y'.repeat(40))
+    c.add('q2', 'c', 'z'.repeat(40))
+    expect(c.size).toBe(80)
+    expect(c.byIds('q1', ['a', 'b'])).toEqual(['y'.repeat(40)])
+    c.add('q2', 'd', 'w'.repeat(40))
+    expect(c.size).toBe(80)
+    expect(c.byIds('q1', ['a', 'b'])).toEqual([])
+    expect(c.byIds('q2', ['c', 'd'])).toHaveLength(2)
+    // one envelope larger than the whole budget is not kept; forgetting a channel returns its share
+    c.add('q3', 'e', 'v'.repeat(101))
+    expect(c.byIds('q3', ['e'])).toEqual([])
+    c.forget('q2')
+    expect(c.size).toBe(0)
+    // a stranger's flood of large envelopes over many channels stays inside the budget
+    const big = new RelayCache()
+    for (let i = 0; i < 2000; i++) big.add(`q${i % 300}`, `e${i}`, 'j'.repeat(64 * 1024))
+    expect(big.size).toBeLessThanOrEqual(16 * 1024 * 1024)
+  })
 })
 
 describe('channel topics', () => {
