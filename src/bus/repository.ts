@@ -22,7 +22,16 @@ export type { QuestionRecord }
 
 export { PROTOCOL_HISTORY_CURSOR }
 export const HISTORY_PAGE = 256
-const HISTORY_PAGE_BYTES = 2 * 1024 * 1024
+export const HISTORY_PAGE_BYTES = 2 * 1024 * 1024
+
+/**
+ * What one wire text adds to a page's frame: its JSON string form in UTF-8, not its length in
+ * UTF-16 units (quotes and backslashes escape to two bytes, most of Unicode is three): by length,
+ * a page of CJK text went past the reader's 4 MiB frame limit and stopped every backfill there.
+ */
+export function pageBytes (wire: string): number {
+  return Buffer.byteLength(JSON.stringify(wire)) + 1
+}
 
 interface StoredEntry {
   seq: number
@@ -131,9 +140,10 @@ export class ChannelStore {
     let more = false
     for await (const [, v] of this.channel.iterator({ gt: seqKey(qid, after), lt: `${qid}!~` })) {
       const s = v as StoredEntry
-      if (envelopes.length >= limit || bytes + s.wire.length > HISTORY_PAGE_BYTES) { more = true; break }
+      const size = pageBytes(s.wire)
+      if (envelopes.length >= limit || bytes + size > HISTORY_PAGE_BYTES) { more = true; break }
       envelopes.push(s.wire)
-      bytes += s.wire.length
+      bytes += size
       last = s.seq
     }
     return { envelopes, next: more ? last : null }
@@ -158,9 +168,10 @@ export class ChannelStore {
     for await (const [, v] of this.channel.iterator({ gt: seqKey(qid, 0), lt: `${qid}!~` })) {
       const e = v as StoredEntry
       if (!started) { if (e.id === afterId) started = true; continue }
-      if (envelopes.length >= limit || bytes + e.wire.length > HISTORY_PAGE_BYTES) return { envelopes, next: lastId }
+      const size = pageBytes(e.wire)
+      if (envelopes.length >= limit || bytes + size > HISTORY_PAGE_BYTES) return { envelopes, next: lastId }
       envelopes.push(e.wire)
-      bytes += e.wire.length
+      bytes += size
       lastId = e.id
     }
     return { envelopes, next: null }
