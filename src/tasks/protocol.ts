@@ -30,7 +30,9 @@ export async function handleTaskStreams (libp2p: SwarmLibp2p, handle: InboundTas
     stream.addEventListener('close', onClose, { once: true })
     // One I/O deadline, re-armed for each step: read the request, then write the answer.
     const io = new AbortController()
-    const timer = setTimeout(() => { io.abort(new SwarmError('timeout', 'task stream I/O timed out')) }, TASK_STREAM_IO_TIMEOUT_MS)
+    const expire = (): void => { io.abort(new SwarmError('timeout', 'task stream I/O timed out')) }
+    // a fresh timer for each step: a cleared one does not re-arm with refresh()
+    let timer = setTimeout(expire, TASK_STREAM_IO_TIMEOUT_MS)
     const onGone = (): void => { io.abort(gone.signal.reason) }
     gone.signal.addEventListener('abort', onGone, { once: true })
     try {
@@ -40,7 +42,7 @@ export async function handleTaskStreams (libp2p: SwarmLibp2p, handle: InboundTas
       const response = await handle({ request: request.subarray(), from: connection.remotePeer, connection, signal: gone.signal })
       stream.removeEventListener('close', onClose)
       gone.signal.removeEventListener('abort', onGone)
-      timer.refresh()
+      timer = setTimeout(expire, TASK_STREAM_IO_TIMEOUT_MS)
       await lp.write(response, { signal: io.signal })
       await stream.close({ signal: io.signal })
     } catch (err: any) {
