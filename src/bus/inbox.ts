@@ -172,8 +172,10 @@ export class Inbox {
       } else {
         // a channel envelope is for members, as on gossip: a node that holds the question but
         // does not follow its channel answers not-member instead of loading and keeping it (a
-        // stranger's push would otherwise fill the channel of any long-lived question)
-        why = await this.take({ envelope: e, wire, carried: !isAppointment(e) }, { kind: 'direct' })
+        // stranger's push would otherwise fill the channel of any long-lived question). The node
+        // that asked or acts for it judges every push (a late one is listed as late).
+        const role = this.ctx.book.records.get((e as { 'question/id'?: string })['question/id'] ?? '')?.role
+        why = await this.take({ envelope: e, wire, carried: !isAppointment(e) && role !== 'asker' && role !== 'secretary' }, { kind: 'direct' })
       }
     } finally {
       // let the gossip copy through too, so this node still forwards it to its mesh

@@ -145,12 +145,18 @@ export class AssistanceService implements SwarmService {
     return e
   }
 
-  /** The latest summary of each sub-question (`parent:<qid>` tag) by its asker or secretary; a final one is preferred. */
+  /**
+   * The latest summary of each sub-question (`parent:<qid>` tag) by its asker or secretary; a final
+   * one is preferred. Only sub-questions the parent's own side asked count: anyone can tag a
+   * question of its own `parent:<qid>`, and its summary would flow into this one.
+   */
   private async subSummaries (qid: string): Promise<SubSummary[]> {
     const bus = this.bus
     const out: SubSummary[] = []
+    const parent = await bus.store.getQuestion(qid)
     for (const rec of await bus.store.allQuestions()) {
       if (!rec.envelope.question.tags.includes(PARENT_TAG + qid)) continue
+      if (parent === undefined || !this.isOwnSubQuestion(rec.envelope, parent.envelope)) continue
       const shown = await bus.show(rec.id) as { summaries: SummaryEnvelope[], secretary: string | null }
       const trusted = new Set([rec.envelope.sender['node/id'], ...(shown.secretary === null ? [] : [shown.secretary])])
       const best = shown.summaries
@@ -234,6 +240,12 @@ export class AssistanceService implements SwarmService {
     }).map((e) => e.nodeId).sort()
   }
 
+  /** Asked by the parent's asker, or by this node (which decomposes what it acts for). */
+  private isOwnSubQuestion (sub: QuestionEnvelope, parent: QuestionEnvelope): boolean {
+    const asker = sub.sender['node/id']
+    return asker === parent.sender['node/id'] || asker === this.me
+  }
+
   /** A sub-question of a question this node asks (or acts for): follow its channel, so its summaries reach the parent's synthesis. */
   private async followChild (n: QuestionNotice): Promise<void> {
     if (n.kind !== 'question') return
@@ -242,6 +254,7 @@ export class AssistanceService implements SwarmService {
     try {
       const parent = await this.bus.store.getQuestion(tag.slice(PARENT_TAG.length))
       if (parent === undefined || (parent.role !== 'asker' && parent.role !== 'secretary')) return
+      if (!this.isOwnSubQuestion(n.question, parent.envelope)) return
       await this.bus.join(n.question.id, 'watcher')
     } catch (err) {
       this.log.debug('cannot follow sub-question', { id: n.question.id, err: (err as Error).message })

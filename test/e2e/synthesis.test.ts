@@ -159,8 +159,19 @@ describe('synthesis: answerers, clarification, decomposition, summaries, reputat
     const subSummary = await a.json(['summarize', sub.id, '--final'])
     expect(subSummary.content.facts[0]).toEqual({ text: 'The overlap should last thirty days.', confidence: 0.9, sources: [by(subShown, b, 'fact').id] })
 
+    // another node tags a question of its own as this one's sub-question and publishes a final
+    // summary in it: the parent's asker does not follow it, and its items stay out of the parent
+    const foreign = await b.json(['ask', 'Is a one-day overlap enough?', '--parent', parent.id, '--ttl', '60'])
+    const foreignAnswer = await b.json(['answer', foreign.id, 'One day is plenty.', '--confidence', '1'])
+    const foreignSummary = await b.json(['summarize', foreign.id, '--final'])
+    expect(foreignSummary.content.facts[0]?.sources).toEqual([foreignAnswer.id])
+    await eventually(async () => (await a.cli(['show', foreign.id, '--json'])).code === 0, { what: 'a holds the foreign sub-question' })
+    await new Promise((resolve) => setTimeout(resolve, 1500))
+    expect((await a.json(['show', foreign.id])).role).not.toBe('watcher')
+
     await contributionsOf(parent.id, [b, c, d], 'answers to the parent')
     const parentSummary = await a.json(['summarize', parent.id])
+    expect(items(parentSummary).some((i: any) => i.sources.includes(foreignSummary.id) || i.text === 'One day is plenty.')).toBe(false)
     const cited = items(parentSummary).filter((i: any) => i.sources.includes(subSummary.id))
     expect(cited.map((i: any) => i.text).sort()).toEqual(['A shorter overlap may be enough for small federations.', 'The overlap should last thirty days.'])
     expect(parentSummary.content.facts).toContainEqual({ text: 'The overlap should last thirty days.', confidence: 0.9, sources: [subSummary.id] })
