@@ -15,6 +15,8 @@ import { RelayCache } from './relay-cache.ts'
 
 /** What the bus takes from the daemon: the kernel parts it uses, the peer directory (adverts) and the reputation book. */
 export type BusComponents = Pick<SwarmComponents, 'config' | 'identity' | 'db' | 'libp2p' | 'topics' | 'control' | 'events' | 'counters' | 'log' | 'directory'> & {
+  /** Closed-federation membership for envelopes that come without a topic (pushes, history pages). */
+  admission?: Pick<NonNullable<SwarmComponents['admission']>, 'judgeAuthor'>
   /** This node's reputation book (default: one on the `reputation` bucket). */
   reputation?: ReputationBook
 }

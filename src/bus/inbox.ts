@@ -5,7 +5,7 @@
 
 import type { PeerId } from '@libp2p/interface'
 import type { EnvelopeBase, Verdict } from '../envelope/index.ts'
-import type { QuestionEnvelope } from '../envelope/schemas.ts'
+import { normalizeScope, type QuestionEnvelope } from '../envelope/schemas.ts'
 import type { TopicVerdict } from '../net/topics.ts'
 import {
   CHANNEL_TYPES, checkChannelEnvelope, checkEligibility, checkQuestionScope, directArrival, isAppointment, topicKind,
@@ -45,12 +45,32 @@ export class Inbox {
   async take (d: Delivery, source: Source): Promise<string | undefined> {
     const e = d.envelope
     const qid = e.type === 'swarm/question' ? undefined : (e as { 'question/id'?: string })['question/id']
+    if (source.kind === 'direct' || source.kind === 'history') {
+      const why = await this.authorRefusal(e, qid)
+      if (why !== undefined) return why
+    }
     await this.ctx.ensure(qid, { memberOnly: d.carried === true })
     if (e.type === 'swarm/contribution' && qid !== undefined) d.filtered = await this.judgeIfActing(this.ctx.book.channels.get(qid), e)
     const out = this.ctx.book.ingest(d, source, now())
     await this.effects.run(out.effects)
     this.onTaken?.(d, source, out)
     return out.applied
+  }
+
+  /**
+   * A closed federation's members only, for what came by a push or a history page as for gossip
+   * (Admission.judgeAuthor): the envelope's author, when the question rides this federation's
+   * topics or the author claims the federation.
+   */
+  private async authorRefusal (e: EnvelopeBase, qid: string | undefined): Promise<string | undefined> {
+    const admission = this.ctx.c.admission
+    if (admission === undefined) return undefined
+    const q = e.type === 'swarm/question' ? e as QuestionEnvelope : qid === undefined ? undefined : (await this.ctx.record(qid))?.envelope
+    const ownScope = q !== undefined && normalizeScope(q.delivery.scope) === 'federation-local' && q.sender['federation/id'] === this.ctx.c.identity.federation
+    const v = admission.judgeAuthor(e, ownScope)
+    if (v.ok) return undefined
+    this.ctx.c.counters.inc('envelopes.rejected', v.reason)
+    return v.reason
   }
 
   /** Admits an envelope this node built (Outbox.publishChannel). */

@@ -92,6 +92,20 @@ export class Admission {
   }
 
   /**
+   * An envelope that came without a topic (a direct push, a history page): judgeTopic's membership
+   * rule on its author. The stream gate only knows the peer that served it, and a member can
+   * pass on, or a peer serve in a history page, envelopes a non-member signed. `ownScope`: it
+   * belongs to a question on this federation's own topics. Rates are the stream's, charged there.
+   */
+  judgeAuthor (value: unknown, ownScope: boolean): AdmissionVerdict {
+    const sender = senderOfValue(value)
+    if (sender === undefined || !this.membership.closed()) return { ok: true }
+    if (!ownScope && sender.federation !== this.membership.federation) return { ok: true }
+    const why = this.membership.whyNot(sender.nodeId)
+    return why === undefined ? { ok: true } : this.refuse('reject', 'not-member', `${sender.nodeId} is not a member of ${this.membership.federation} (${why})`)
+  }
+
+  /**
    * An inbound stream of `protocol` from the peer whose node id is `nodeId` (undefined: not an
    * Ed25519 peer, then counted by its peer id `peer`: every peer has a stream bucket).
    */

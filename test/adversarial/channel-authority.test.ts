@@ -10,7 +10,9 @@
 
 import { afterAll, describe, expect, it } from 'vitest'
 import { PROTOCOL_DELIVERY } from '../../src/constants.ts'
-import { buildClose, buildContribution, buildSecretaryClaim, createSigner, type EnvelopeBase } from '../../src/envelope/index.ts'
+import { buildClose, buildContribution, buildQuestion, buildSecretaryClaim, createSigner, type EnvelopeBase } from '../../src/envelope/index.ts'
+import { Admission } from '../../src/federation/admission.ts'
+import { defaults } from '../../src/config/load.ts'
 import { createSwarmNode } from '../../src/net/node.ts'
 import { decodeJson, request } from '../../src/net/rpc.ts'
 import { newSeed } from '../../src/identity/index.ts'
@@ -179,5 +181,33 @@ describe('adversarial: a stranger cannot act for a channel', () => {
     const answer = buildContribution(mallorySigner, { questionId: qid, kind: 'fact', text: '30 days', confidence: 0.5 })
     expect(await push(answer)).toEqual({ ok: true })
     expect(holder.bus.ctx.book.channels.get(qid)?.has(answer.id)).toBe(true)
+  })
+
+  it('in a closed federation, a non-member\'s envelopes passed on by push are refused not-member, as on gossip; members\' flow', async () => {
+    // membership by a fixed list (what certificates decide in a daemon): the asker and the member
+    const members = new Set<string>()
+    const membership = { federation: 'fed:it', closed: () => true, whyNot: (id: string) => members.has(id) ? undefined : 'no-certificate' }
+    const admission = new Admission({ membership, rateLimit: defaults().rateLimit })
+    const asker = await startBusNode({ admission })
+    const member = await startBusNode({ admission })
+    members.add(asker.identity.nodeId)
+    members.add(member.identity.nodeId)
+    await connect(member, asker)
+    const { mallory, mallorySigner } = await startStranger()
+    // bus nodes here have no stream gate: the stranger's push stands for a member passing it on
+    await connect({ libp2p: mallory }, member)
+    const { id: qid } = await asker.bus.ask({ text: 'Where is the runbook?', ttlSec: 300 })
+    await until(async () => (await member.bus.list()).some((x) => x.id === qid), { what: 'the member gets the question' })
+    await member.bus.join(qid, 'watcher')
+    const encode = (e: EnvelopeBase): Uint8Array => new TextEncoder().encode(JSON.stringify(e))
+    const push = async (e: EnvelopeBase): Promise<unknown> => decodeJson(await request(mallory, member.libp2p.peerId, PROTOCOL_DELIVERY, encode(e), { timeoutMs: 10_000 }))
+    const outsider = buildContribution(mallorySigner, { questionId: qid, kind: 'fact', text: 'in my drawer', confidence: 1 })
+    expect(await push(outsider)).toEqual({ ok: false, reason: 'not-member' })
+    expect(await push(buildQuestion(mallorySigner, { text: 'Members only?', ttlSec: 300 }))).toEqual({ ok: false, reason: 'not-member' })
+    expect(member.bus.ctx.book.channels.get(qid)?.has(outsider.id)).toBe(false)
+    expect(member.counters.get('envelopes.rejected', 'not-member')).toBeGreaterThanOrEqual(2)
+    // honest: the member's answer reaches the asker
+    const answer = await member.bus.contribute(qid, { kind: 'fact', text: 'in the wiki', confidence: 0.9 })
+    await until(async () => (await asker.bus.show(qid) as any).contributions.some((c: any) => c.id === answer.id), { what: 'the member\'s answer arrives' })
   })
 })

@@ -14,7 +14,7 @@ import { PeerDirectory } from '../../src/net/directory.ts'
 import { SwarmEvents } from '../../src/kernel/events.ts'
 import { Counters } from '../../src/kernel/counters.ts'
 import { silentLogger } from '../../src/kernel/logger.ts'
-import { QuestionBus } from '../../src/bus/index.ts'
+import { QuestionBus, type BusComponents } from '../../src/bus/index.ts'
 
 export interface BusNode {
   home: string
@@ -37,6 +37,8 @@ export interface BusNodeInit {
   /** Reuse a home (a restart): the same seed and store. */
   home?: string
   seed?: Uint8Array
+  /** Closed-federation membership for pushed and paged envelopes (the daemon passes its Admission). */
+  admission?: BusComponents['admission']
 }
 
 // one temporary root per test file, made once even when nodes start in parallel
@@ -64,7 +66,7 @@ export async function startBusNode (init: BusNodeInit = {}): Promise<BusNode & {
   const topics = new TopicRouter(libp2p.services.pubsub, counters, silentLogger)
   const events = new SwarmEvents()
   const directory = new PeerDirectory()
-  const bus = new QuestionBus({ config, identity, db, libp2p, topics, control: { register: () => {} }, events, counters, log: silentLogger, directory })
+  const bus = new QuestionBus({ config, identity, db, libp2p, topics, control: { register: () => {} }, events, counters, log: silentLogger, directory, admission: init.admission })
   await libp2p.start()
   topics.start()
   await bus.start()
