@@ -7,6 +7,7 @@ import { envelopeType } from './catalogue.ts'
 import { formatTimestamp, isTimestamp, normalizeScope } from './schemas.ts'
 import type * as s from './schemas.ts'
 import { senderOf, signEnvelope } from './sign.ts'
+import { boundUlid } from './bound-id.ts'
 import type { EnvelopeBase, Signer } from './types.ts'
 
 export type TimeInput = string | number | Date
@@ -42,7 +43,9 @@ export function toTimestamp (t: TimeInput): string {
   return formatTimestamp(ms)
 }
 
-export function newId (kind: string, ms?: number): string {
+/** A fresh id; with `publicKey`, bound to that signer (bound-id.ts), as the channel log's types need. */
+export function newId (kind: string, ms?: number, publicKey?: Uint8Array): string {
+  if (publicKey !== undefined) return `${kind}:${boundUlid(publicKey, ms ?? Date.now(), pooledRandom)}`
   return `${kind}:${ms === undefined ? nextUlid() : ulid(ms, pooledRandom)}`
 }
 
@@ -52,7 +55,9 @@ export function buildEnvelope<E extends EnvelopeBase> (type: string, fields: Rec
   if (row === undefined) throw new SwarmError('unknown-type', `unknown envelope type ${type}`)
   const now = Date.now()
   const createdAt = opts.createdAt === undefined ? formatTimestamp(now) : toTimestamp(opts.createdAt)
-  const id = opts.id ?? newId(row.idKind, opts.createdAt === undefined ? undefined : Date.parse(createdAt))
+  const id = opts.id ?? (row.boundId === true
+    ? newId(row.idKind, opts.createdAt === undefined ? now : Date.parse(createdAt), signer.publicKey)
+    : newId(row.idKind, opts.createdAt === undefined ? undefined : Date.parse(createdAt)))
   const own = typeof fields === 'function' ? fields(id) : fields
   const unsigned: Record<string, unknown> = { type, id, sender: senderOf(signer), 'created-at': createdAt }
   // optional fields left undefined are omitted, as they would be in the JSON text

@@ -19,6 +19,8 @@ export interface EnvelopeType {
   maxBytes: number
   /** When the envelope stops being valid by itself (ms since epoch), or undefined if never. */
   expiresAt?: (envelope: any) => number
+  /** Its id must be bound to its signer's key (bound-id.ts): the types the channel log keys by id. */
+  boundId?: boolean
 }
 
 export interface EnvelopeTypeInit extends Omit<EnvelopeType, 'domain' | 'maxBytes'> {
@@ -41,12 +43,12 @@ export function envelopeType (type: string): EnvelopeType | undefined {
 
 const questionExpiry = (e: s.QuestionEnvelope): number => Date.parse(e['created-at']) + e['ttl-sec'] * 1000
 
-defineEnvelopeType({ type: 'swarm/question', idKind: 'question', schema: s.questionSchema, expiresAt: questionExpiry })
-defineEnvelopeType({ type: 'swarm/contribution', idKind: 'contribution', schema: s.contributionSchema })
-defineEnvelopeType({ type: 'swarm/presence', idKind: 'presence', schema: s.presenceSchema })
-defineEnvelopeType({ type: 'swarm/secretary-claim', idKind: 'claim', schema: s.secretaryClaimSchema })
-defineEnvelopeType({ type: 'swarm/summary', idKind: 'summary', schema: s.summarySchema })
-defineEnvelopeType({ type: 'swarm/close', idKind: 'close', schema: s.closeSchema })
+defineEnvelopeType({ type: 'swarm/question', idKind: 'question', schema: s.questionSchema, expiresAt: questionExpiry, boundId: true })
+defineEnvelopeType({ type: 'swarm/contribution', idKind: 'contribution', schema: s.contributionSchema, boundId: true })
+defineEnvelopeType({ type: 'swarm/presence', idKind: 'presence', schema: s.presenceSchema, boundId: true })
+defineEnvelopeType({ type: 'swarm/secretary-claim', idKind: 'claim', schema: s.secretaryClaimSchema, boundId: true })
+defineEnvelopeType({ type: 'swarm/summary', idKind: 'summary', schema: s.summarySchema, boundId: true })
+defineEnvelopeType({ type: 'swarm/close', idKind: 'close', schema: s.closeSchema, boundId: true })
 defineEnvelopeType({ type: 'swarm/capability-advert', idKind: 'advert', schema: s.capabilityAdvertSchema, expiresAt: (e: s.CapabilityAdvertEnvelope) => Date.parse(e['expires-at']) })
 defineEnvelopeType({ type: 'swarm/reflection', idKind: 'reflection', schema: s.reflectionSchema })
 defineEnvelopeType({ type: 'swarm/proposal', idKind: 'proposal', schema: s.proposalSchema, expiresAt: (e: s.ProposalEnvelope) => Date.parse(e.deadline) })

@@ -16,7 +16,7 @@ import type {
   CloseEnvelope, ContributionEnvelope, QuestionEnvelope, SummaryEnvelope
 } from '../envelope/schemas.ts'
 import {
-  CHANNEL_TYPES, Channel, channelTopics, heads, isAppointment, checkQuestionScope, deadlineOf, publishTopics, topicKind,
+  CHANNEL_TYPES, Channel, channelTopics, heads, isAppointment, checkQuestionScope, deadlineOf, publishTopics, takesQuestionId, topicKind,
   type QuestionState, type Scope, type TopicKind
 } from '../bus/core/index.ts'
 import { createOpener, SEALED_TYPE } from '../bus/private.ts'
@@ -286,6 +286,9 @@ export class BusClient extends EventTarget {
 
   /** @internal */
   ingestQuestion (q: QuestionEnvelope, via: string, to?: string[], ownBackfill = false): void {
+    const held = this.questions.get(q.id)
+    // another key's copy of this id, taken before the question it copied, gives way (takesQuestionId)
+    if (held !== undefined && takesQuestionId(held.envelope, q)) this.questions.delete(q.id)
     if (this.questions.has(q.id) || (q.sender['node/id'] === this.nodeId && !ownBackfill)) return
     if (!ownBackfill) this.firstQuestionAt ??= performance.now()
     const view = this.record(q, ownBackfill, via)

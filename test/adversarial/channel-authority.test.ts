@@ -210,4 +210,30 @@ describe('adversarial: a stranger cannot act for a channel', () => {
     const answer = await member.bus.contribute(qid, { kind: 'fact', text: 'in the wiki', confidence: 0.9 })
     await until(async () => (await asker.bus.show(qid) as any).contributions.some((c: any) => c.id === answer.id), { what: 'the member\'s answer arrives' })
   })
+
+  it('a stranger\'s own question under a real question\'s id, taken first, gives way to the real one: the stranger is never its asker', async () => {
+    const asker = await startBusNode()
+    const late = await startBusNode()
+    const { mallory, mallorySigner } = await startStranger()
+    await connect({ libp2p: mallory }, asker)
+    await connect({ libp2p: mallory }, late)
+    const { id: qid } = await asker.bus.ask({ text: 'Which region hosts the backups?', ttlSec: 300 })
+    const real = (await asker.bus.show(qid) as any).envelope
+    // the stranger copies the id into a question of its own and pushes it where the real one has not been yet
+    const copy = buildQuestion(mallorySigner, { text: 'Which region hosts the backups? Reply to me.', ttlSec: 300 }, { id: qid, createdAt: real['created-at'] })
+    const verdict = decodeJson(await request(mallory, late.libp2p.peerId, PROTOCOL_DELIVERY, new TextEncoder().encode(JSON.stringify(copy)), { timeoutMs: 10_000 })) as { ok: boolean }
+    expect(verdict.ok).toBe(true)
+    expect(late.bus.ctx.book.records.get(qid)?.envelope.sender['node/id']).toBe(mallorySigner.nodeId)
+    // the real question reaches the late node (the asker re-announces it to a new peer): it takes its id back
+    await connect(late, asker)
+    await until(() => late.bus.ctx.book.records.get(qid)?.envelope.sender['node/id'] === asker.identity.nodeId, { what: 'the real question takes its id back' })
+    // and the stranger's copy, pushed again, is refused at the asker and at the late node
+    for (const node of [asker, late]) {
+      const again = decodeJson(await request(mallory, node.libp2p.peerId, PROTOCOL_DELIVERY, new TextEncoder().encode(JSON.stringify(copy)), { timeoutMs: 10_000 })) as { ok: boolean, reason?: string }
+      expect(again.ok).toBe(false)
+    }
+    // honest traffic: the late node answers the real asker
+    const answer = await late.bus.contribute(qid, { kind: 'fact', text: 'eu-central', confidence: 0.8 })
+    await until(async () => (await asker.bus.show(qid) as any).contributions.some((c: any) => c.id === answer.id), { what: 'the late node\'s answer reaches the asker' })
+  })
 })

@@ -9,6 +9,7 @@ import type { EnvelopeBase } from '../../envelope/index.ts'
 import type { ContributionEnvelope, QuestionEnvelope, SecretaryClaimEnvelope } from '../../envelope/schemas.ts'
 import { APPOINT_PREFIX, Channel, isAppointment, type Applied, type ChannelEntry, type Role } from './channel.ts'
 import { LruMap } from '../../envelope/replay.ts'
+import { hasBoundId } from '../../envelope/bound-id.ts'
 import type { QuestionState } from './entries.ts'
 import { checkEligibility, type ResponderProfile } from './eligibility.ts'
 import type { TopicKind } from './topics.ts'
@@ -165,7 +166,13 @@ export class QuestionBook {
   }
 
   private question (q: QuestionEnvelope, d: Delivery, source: Source, now: number): Outcome {
-    if (this.records.has(q.id) || q.sender['node/id'] === this.me) return { applied: 'duplicate', effects: [] }
+    const held = this.records.get(q.id)
+    if (held !== undefined) {
+      if (!takesQuestionId(held.envelope, q)) return { applied: held.envelope.sender.pubkey === q.sender.pubkey ? 'duplicate' : 'id-taken', effects: [] }
+      // the held one was another key's copy of this id, taken before the question it copied
+      this.forget(q.id)
+    }
+    if (q.sender['node/id'] === this.me) return { applied: 'duplicate', effects: [] }
     const elig = checkEligibility(q.filters, this.config.profile)
     const record: QuestionRecord = { id: q.id, envelope: q, wire: d.wire, role: 'receiver', eligible: elig.ok, joined: false, receivedAt: now }
     if (!elig.ok) record.ineligible = elig.detail
@@ -245,4 +252,14 @@ export class QuestionBook {
 
 function pendingKey (questionId: string, signer: string): string {
   return `${questionId} ${signer}`
+}
+
+/**
+ * Two signers claim one question id: does `incoming` take it from `held`? Only when its id is
+ * bound to its signer and the held one's is not (envelope/bound-id.ts). A swarmd node's
+ * question is always bound, so a stranger's copy never keeps its id, whichever came first; two
+ * unbound claims (other implementations) keep the first. Pure: the daemon and the page apply it.
+ */
+export function takesQuestionId (held: QuestionEnvelope, incoming: QuestionEnvelope): boolean {
+  return held.sender.pubkey !== incoming.sender.pubkey && hasBoundId(incoming) && !hasBoundId(held)
 }

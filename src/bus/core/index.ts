@@ -4,7 +4,7 @@
 
 export { Channel, ANSWER_KINDS, APPOINT_PREFIX, deadlineOf, isAppointment, resolutionState, type Applied, type Arrival, type ChannelEntry, type ChannelOptions, type Participant, type PresenceRole, type QuestionPhase, type QuestionState, type Role } from './channel.ts'
 export { absenceWindowMs, claimRefusal, mayActFor, secretaryAt, type AuthorityView, type ClaimView } from './authority.ts'
-export { QuestionBook, type BookConfig, type Delivery, type Effect, type Outcome, type QuestionRecord, type Source } from './book.ts'
+export { QuestionBook, takesQuestionId, type BookConfig, type Delivery, type Effect, type Outcome, type QuestionRecord, type Source } from './book.ts'
 export { checkEligibility, type Eligibility, type ResponderProfile } from './eligibility.ts'
 export { QUESTION_ID, channelTopics, publishTopics, questionSubscriptions, topicKind, type Scope, type SubscriptionConfig, type TopicKind } from './topics.ts'
 export { CHANNEL_TYPES, checkChannelEnvelope, checkQuestionScope, directArrival } from './admission.ts'

@@ -6,6 +6,7 @@ import fc from 'fast-check'
 import { randomBytes } from 'node:crypto'
 import { buildClose, buildContribution, buildPresence, buildQuestion, buildSecretaryClaim, buildSummary, createSigner, type EnvelopeBase } from '../../../src/envelope/index.ts'
 import { Channel, QuestionBook } from '../../../src/bus/core/index.ts'
+import { hasBoundId } from '../../../src/envelope/bound-id.ts'
 
 const signer = (fed = 'fed:a') => createSigner(randomBytes(32), fed)
 const asker = signer()
@@ -272,6 +273,38 @@ describe('channel authority', () => {
 
 describe('question book', () => {
   const book = (self = carol.nodeId) => new QuestionBook({ self, skewMs: SKEW, heartbeatSec: HB, profile: { models: [], languages: [] }, volunteer: false })
+
+  it('a question id belongs to the key it is bound to: another key\'s copy never keeps it, whichever comes first', () => {
+    const real = buildQuestion(asker, { text: 'who keeps the keys?', ttlSec: 600 })
+    expect(hasBoundId(real)).toBe(true)
+    // the stranger signs its own question under the real id: valid, but its id is not bound to its key
+    const copy = buildQuestion(mallory, { text: 'who keeps the keys? (mine)', ttlSec: 600 }, { id: real.id, createdAt: real['created-at'] })
+    expect(copy.id).toBe(real.id)
+    expect(hasBoundId(copy)).toBe(false)
+    const t = Date.parse(real['created-at'])
+    for (const order of [[copy, real], [real, copy]]) {
+      const b = book()
+      const outcomes = order.map((q) => b.ingest({ envelope: q, wire: JSON.stringify(q) }, { kind: 'direct' }, t).applied)
+      expect(b.records.get(real.id)?.envelope.sender['node/id']).toBe(asker.nodeId)
+      expect(outcomes).toEqual(order[0] === copy ? [undefined, undefined] : [undefined, 'id-taken'])
+    }
+    // two unbound claims (other implementations' ids): the first keeps it
+    const other = buildQuestion(eve, { text: 'x', ttlSec: 600 }, { id: 'question:01JNY6M2X6Y8M1G5R4Z3K7Q2P9' })
+    const other2 = buildQuestion(mallory, { text: 'y', ttlSec: 600 }, { id: 'question:01JNY6M2X6Y8M1G5R4Z3K7Q2P9' })
+    const b = book()
+    b.ingest({ envelope: other, wire: JSON.stringify(other) }, { kind: 'direct' }, t)
+    expect(b.ingest({ envelope: other2, wire: JSON.stringify(other2) }, { kind: 'direct' }, t).applied).toBe('id-taken')
+    expect(b.records.get(other.id)?.envelope.sender['node/id']).toBe(eve.nodeId)
+  })
+
+  it('bound ids of one signer made in one millisecond still sort by creation', () => {
+    const ms = Date.now()
+    const ids = Array.from({ length: 50 }, () => buildContribution(carol, { questionId: q.id, kind: 'fact', text: 'x', confidence: 0.5 }, { createdAt: ms }).id)
+    expect([...ids].sort()).toEqual(ids)
+    expect(new Set(ids).size).toBe(ids.length)
+    for (const id of ids) expect(hasBoundId({ id, sender: { pubkey: carol.pubkey } })).toBe(true)
+    expect(hasBoundId({ id: ids[0], sender: { pubkey: eve.pubkey } })).toBe(false)
+  })
 
   it('ingest: a question, then its channel envelopes; carried ones only for members; effects say what to do', () => {
     const b = book()
