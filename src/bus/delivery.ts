@@ -205,13 +205,13 @@ export class DeliveryPolicy {
    * A peer asked this node for ids it does not hold (with hops left): ask up to GAP_PEERS of its
    * other peers, members first. Only the wire texts come back; the asker verifies each.
    */
-  async forwardIds (qid: string, ids: string[], hops: number, from: PeerId): Promise<string[]> {
+  async forwardIds (qid: string, ids: string[], hops: number, from: PeerId, signal?: AbortSignal): Promise<string[]> {
     const out: string[] = []
     let want = ids.slice(0, 64)
     for (const peer of this.peersFor(qid).filter((p) => !p.equals(from)).slice(0, GAP_PEERS)) {
-      if (want.length === 0 || !this.ctx.started) break
+      if (want.length === 0 || !this.ctx.started || signal?.aborted === true) break
       try {
-        const page = await fetchByIds(this.ctx.c.libp2p, peer, qid, want, hops)
+        const page = await fetchByIds(this.ctx.c.libp2p, peer, qid, want, hops, signal)
         for (const w of page.envelopes) {
           if (typeof w !== 'string') continue
           out.push(w)

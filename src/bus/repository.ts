@@ -214,7 +214,7 @@ export interface HistoryRequest {
 export const MAX_HOPS = 2
 
 /** Asks this node's other peers for the ids it lacks (`hops` left, never back to `from`). */
-export type IdsForwarder = (questionId: string, ids: string[], hops: number, from: PeerId) => Promise<string[]>
+export type IdsForwarder = (questionId: string, ids: string[], hops: number, from: PeerId, signal?: AbortSignal) => Promise<string[]>
 
 /** Ids one request may name (a `previous` list names 8; a gap round asks for up to 64). */
 export const MAX_IDS_PER_REQUEST = 64
@@ -237,7 +237,7 @@ export async function serveHistory (libp2p: Libp2p<any>, store: ChannelStore, re
     return q
   }
   const limitOf = (q: HistoryRequest): number => typeof q.limit === 'number' && q.limit > 0 ? Math.min(q.limit, HISTORY_PAGE) : HISTORY_PAGE
-  await handleRequests(libp2p, PROTOCOL_HISTORY_CURSOR, async (req, from) => {
+  await handleRequests(libp2p, PROTOCOL_HISTORY_CURSOR, async (req, from, signal) => {
     const q = parse(req)
     if ('error' in q) return encodeJson(q)
     const rec = await store.getQuestion(q.question)
@@ -251,7 +251,8 @@ export async function serveHistory (libp2p: Libp2p<any>, store: ChannelStore, re
         // what this node lacks may sit with a member further on: ask its other peers
         const got = new Set(envelopes)
         const lacking = ids.filter((id) => !envelopes.some((w) => w.includes(`"id":"${id}"`)))
-        for (const w of await forward(q.question, lacking, hops - 1, from)) got.add(w)
+        // bounded by this request's own deadline: the asker stops waiting then, and so does this node
+        for (const w of await forward(q.question, lacking, hops - 1, from, signal)) got.add(w)
         envelopes = [...got]
       }
       return encodeJson({ question: rec.wire, envelopes, next: null } satisfies CursorPage)

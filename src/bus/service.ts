@@ -90,8 +90,10 @@ export class QuestionBus implements SwarmService {
       }
       topics.subscribe(topic)
     }
-    await handleRequests(libp2p, PROTOCOL_DELIVERY, async (req, from) => encodeJson(await inbox.onDelivery(req, from)), { maxInboundStreams: 64, timeoutMs: 10_000 })
-    await serveHistory(libp2p, this.store, this.ctx.relayed, async (qid, ids, hops, from) => await this.policy.forwardIds(qid, ids, hops, from))
+    // a push is one envelope: frames past its size cap (slack for the validator to name it
+    // too-large) end the stream unread instead of being buffered and parsed up to 4 MiB
+    await handleRequests(libp2p, PROTOCOL_DELIVERY, async (req, from) => encodeJson(await inbox.onDelivery(req, from)), { maxInboundStreams: 64, timeoutMs: 10_000, maxDataLength: this.c.config.bus.maxEnvelopeBytes + 1024 })
+    await serveHistory(libp2p, this.store, this.ctx.relayed, async (qid, ids, hops, from, signal) => await this.policy.forwardIds(qid, ids, hops, from, signal))
     await serveOpenQuestions(libp2p, this.ctx.book, now)
     libp2p.services.pubsub.addEventListener('subscription-change', this.onSubscriptionChange)
     libp2p.addEventListener('peer:connect', this.onPeerConnect)
