@@ -86,7 +86,8 @@ export class ReflectionService implements SwarmService {
       membership: c.membership,
       store: this.store,
       clockSkewSec: c.config.bus.clockSkewSec,
-      maxEnvelopeBytes: c.config.bus.maxEnvelopeBytes
+      maxEnvelopeBytes: c.config.bus.maxEnvelopeBytes,
+      pushRate: c.config.rateLimit.perSender
     })
     this.replyValidator = new EnvelopeValidator({ clockSkewSec: c.config.bus.clockSkewSec, maxBytes: c.config.bus.maxEnvelopeBytes, replayCacheSize: 0 })
     // imports are counted where they happen

@@ -20,6 +20,7 @@ import type { SwarmComponents } from '../kernel/components.ts'
 import type { Logger } from '../kernel/logger.ts'
 import type { TopicVerdict } from '../net/topics.ts'
 import { decodeJson, encodeJson, handleRequests, request } from '../net/rpc.ts'
+import { TokenBuckets, type BucketRate } from '../federation/token-bucket.ts'
 import { MAX_PUSH_ENVELOPES, MAX_PUSH_FRAME_BYTES, PUSH_DELAY_MS, PUSH_MAX_INBOUND_STREAMS, PUSH_TIMEOUT_MS, RECENT_SHARE_MAX_AGE_MS, RECENT_SHARES } from './constants.ts'
 import { NotShareableError } from './errors.ts'
 import { validateRecord, type ReflectionRecord } from './model.ts'
@@ -31,6 +32,8 @@ export type SharingComponents = Pick<SwarmComponents, 'identity' | 'libp2p' | 't
   store: ReflectionStore
   clockSkewSec: number
   maxEnvelopeBytes?: number
+  /** Each author's pushed reflections, as gossip charges each sender (default 20/s, burst 60). */
+  pushRate?: BucketRate
 }
 
 /** A reflection envelope that passed every check, ready to import. */
@@ -79,6 +82,8 @@ export class ReflectionSharing {
   private readonly c: SharingComponents
   private readonly log: Logger
   private readonly validator: EnvelopeValidator
+  /** A push carries up to MAX_PUSH_ENVELOPES: without a charge per author it bypassed the per-sender rate gossip applies. */
+  private readonly pushedBy: TokenBuckets
   private readonly maxBytes: number
   /** Recently shared or integrated envelopes (oldest first), re-announced to late subscribers. */
   private recent: Recent[] = []
@@ -96,6 +101,7 @@ export class ReflectionSharing {
     this.topic = topicNames.reflections(c.identity.federation)
     this.maxBytes = Math.min(c.maxEnvelopeBytes ?? MAX_ENVELOPE_BYTES, MAX_ENVELOPE_BYTES)
     this.validator = new EnvelopeValidator({ clockSkewSec: c.clockSkewSec, maxBytes: this.maxBytes })
+    this.pushedBy = new TokenBuckets(c.pushRate ?? { ratePerSec: 20, burst: 60 })
   }
 
   async start (): Promise<void> {
@@ -290,6 +296,11 @@ export class ReflectionSharing {
       if (verdict.action !== 'accept') {
         out[verdict.action === 'reject' ? 'rejected' : 'ignored']++
         this.c.counters.inc(verdict.action === 'reject' ? 'envelopes.rejected' : 'envelopes.ignored', verdict.reason)
+        continue
+      }
+      if (!this.pushedBy.take(verdict.value.from)) {
+        out.ignored++
+        this.c.counters.inc('envelopes.ignored', 'rate-limited')
         continue
       }
       out.accepted++

@@ -59,6 +59,15 @@ describe('reflection topic validator', () => {
     expect(await sharing.judge(enc(env))).toMatchObject({ action: 'ignore', reason: 'duplicate' })
   })
 
+  it('a push is charged per author as gossip is: past the author\'s burst its reflections are ignored, another author\'s still taken', async () => {
+    const paced = new ReflectionSharing({ identity: me, libp2p: {} as any, topics: {} as any, events: new SwarmEvents(), counters: new Counters(), log: silentLogger, store, clockSkewSec: 30, pushRate: { ratePerSec: 0.001, burst: 3 } })
+    const push = async (envs: unknown[]): Promise<any> => await (paced as any).onPush(enc({ envelopes: envs.map((e) => JSON.stringify(e)) }))
+    const flood = Array.from({ length: 5 }, (_, i) => buildReflection(peer, { ...content, description: `${content.description} ${i}` }))
+    expect(await push(flood)).toMatchObject({ accepted: 3, ignored: 2 })
+    const other = await identityFromSeed(seed(3), 'fed:test')
+    expect(await push([buildReflection(other, content)])).toMatchObject({ accepted: 1, stored: 1 })
+  })
+
   it('never imports its own reflection', async () => {
     expect(await sharing.judge(enc(buildReflection(me, content)))).toMatchObject({ action: 'ignore', reason: 'own' })
   })
