@@ -5,8 +5,10 @@
 // connection pushes the handler onto it for every inbound stream, so handlers would pile up.)
 //
 // The gate also bounds, per protocol, the inbound streams handled at once across all peers
-// (libp2p's own limits are per connection: 100 peers × 64 streams is 6,400 handlers): a stream
-// beyond `maxActive` is refused with reason `stream-limit`.
+// (libp2p's own limits are per connection: 100 peers × 64 streams is 6,400 handlers), and for
+// one peer (an eighth of that: streams opened and left silent until their timeout cost a
+// stranger nothing, and four identities held every slot): a stream beyond either is refused
+// with reason `stream-limit`.
 //
 // A refused stream gets one length-prefixed frame, `{"status":"refused","reason":R,"detail":…}`
 // (the consensus protocol's refusal shape), and is closed; the handler never sees it. A refusal
@@ -25,6 +27,8 @@ export interface StreamGateInit {
   onRefused?: (protocol: string, peer: PeerId, verdict: Exclude<StreamVerdict, { ok: true }>) => void
   /** Inbound streams of one protocol handled at once, all peers together. */
   maxActive?: number
+  /** The same for one peer (default an eighth of maxActive): a few identities cannot hold every slot. */
+  maxActivePerPeer?: number
 }
 
 /** Default node-wide bound on concurrent inbound streams per gated protocol. */
@@ -44,7 +48,10 @@ const encoder = new TextEncoder()
 export function gateInboundStreams (libp2p: Handles, init: StreamGateInit): StreamGateStats {
   const original = libp2p.handle.bind(libp2p)
   const max = init.maxActive ?? GATE_MAX_ACTIVE_PER_PROTOCOL
+  const perPeer = init.maxActivePerPeer ?? Math.max(1, Math.floor(max / 8))
   const active = new Map<string, number>()
+  // (protocol, peer) → streams being handled; entries leave at zero, so the map is bounded by the streams open
+  const activeByPeer = new Map<string, number>()
   const refusedForLimit = new Map<string, number>()
   libp2p.handle = async (protocol, handler, options) => {
     const list = Array.isArray(protocol) ? protocol : [protocol]
@@ -59,18 +66,24 @@ export function gateInboundStreams (libp2p: Handles, init: StreamGateInit): Stre
           return
         }
         const now = active.get(p) ?? 0
-        if (now >= max) {
-          const limit = { ok: false as const, action: 'ignore' as const, reason: 'stream-limit', detail: `${max} ${p} streams open` }
+        const peerKey = `${p} ${connection.remotePeer.toString()}`
+        const mine = activeByPeer.get(peerKey) ?? 0
+        if (now >= max || mine >= perPeer) {
+          const limit = { ok: false as const, action: 'ignore' as const, reason: 'stream-limit', detail: now >= max ? `${max} ${p} streams open` : `${perPeer} ${p} streams open from this peer` }
           refusedForLimit.set(p, (refusedForLimit.get(p) ?? 0) + 1)
           init.onRefused?.(p, connection.remotePeer, limit)
           await refuse(stream, limit)
           return
         }
         active.set(p, now + 1)
+        activeByPeer.set(peerKey, mine + 1)
         try {
           await handler(stream, connection)
         } finally {
           active.set(p, (active.get(p) ?? 1) - 1)
+          const left = (activeByPeer.get(peerKey) ?? 1) - 1
+          if (left > 0) activeByPeer.set(peerKey, left)
+          else activeByPeer.delete(peerKey)
         }
         return
       }

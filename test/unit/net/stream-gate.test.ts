@@ -18,7 +18,8 @@ describe('stream gate limits', () => {
       protocols: new Set(['/p/1']),
       judge: () => ({ ok: true }),
       onRefused: (_p, _peer, v) => { refused.push(v.reason) },
-      maxActive: 2
+      maxActive: 2,
+      maxActivePerPeer: 2 // one peer here: the node-wide bound is what is tested
     })
     const release: Array<() => void> = []
     let handled = 0
@@ -39,6 +40,30 @@ describe('stream gate limits', () => {
     release[1](); release[2]()
     await Promise.all([second, fourth])
     expect(stats()['/p/1']).toEqual({ active: 0, max: 2, refused: 1 })
+  })
+
+  it('one peer holds at most its share of the slots; another peer is still admitted', async () => {
+    let gated: any
+    const node = { handle: async (_p: any, h: any) => { gated = h } }
+    const stats = gateInboundStreams(node, { protocols: new Set(['/p/1']), judge: () => ({ ok: true }), maxActive: 16 })
+    const release: Array<() => void> = []
+    let handled = 0
+    await node.handle('/p/1', async () => { handled++; await new Promise<void>((resolve) => release.push(resolve)) })
+    const hog = { remotePeer: PEER }
+    const held = Array.from({ length: 2 }, () => gated(stream(), hog))
+    const s3 = stream()
+    await gated(s3, hog) // 16 / 8 = 2 for one peer: the third is refused
+    expect(s3.aborted).toBe(true)
+    expect(handled).toBe(2)
+    const other = gated(stream(), { remotePeer: peerIdFromString('12D3KooWFKLds99tq6BpWddvYAVt278xYigzg4awPHApeLbPWbjK') })
+    expect(handled).toBe(3)
+    expect(stats()['/p/1']).toMatchObject({ active: 3, refused: 1 })
+    for (const r of release) r()
+    await Promise.all([...held, other])
+    const again = gated(stream(), hog) // its share is free again
+    expect(handled).toBe(4)
+    release[3]()
+    await again
   })
 
   it('leaves ungated protocols alone', async () => {
