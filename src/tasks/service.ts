@@ -23,6 +23,7 @@ import { checkTaskData, executeTask, fitResult, type ExecutorSettings } from './
 import { registerTaskMethods } from './methods.ts'
 import { handleTaskStreams, unhandleTaskStreams, type InboundTask } from './protocol.ts'
 import { RunQueue } from '../kernel/run-queue.ts'
+import { TokenBuckets } from '../federation/token-bucket.ts'
 import { TaskRecords, type TaskRecord } from './records.ts'
 import { taskResponseBytes, type TaskOutcome } from './response.ts'
 import type { RunTaskParams } from './run-params.ts'
@@ -70,6 +71,8 @@ export class TaskService implements SwarmService {
   private readonly requests: EnvelopeValidator
   private readonly responses: EnvelopeValidator
   private readonly inbound = new Set<AbortController>()
+  /** Each peer's allowance of refusal entries in the audit log (auditRefusal). */
+  private readonly refusalAudits = new TokenBuckets({ ratePerSec: 0.5, burst: 20 })
   private readonly delegation: Delegation
   private readonly rtt = new Map<string, number>()
   private configMtime = 0
@@ -252,7 +255,7 @@ export class TaskService implements SwarmService {
       const cid = `unverified:${newId('task')}`
       this.counts.refused++
       this.c.counters.inc('tasks.refused', 'bad-request')
-      void this.audit('task.refused', cid, { from, code: 'bad-request', reason: verdict.reason, message: verdict.detail })
+      this.auditRefusal(from, cid, { from, code: 'bad-request', reason: verdict.reason, message: verdict.detail })
       return this.respond(cid, started, { error: { code: 'bad-request', message: `request refused: ${verdict.reason}: ${verdict.detail}` } })
     }
     const req = verdict.envelope as TaskRequestEnvelope
@@ -262,12 +265,13 @@ export class TaskService implements SwarmService {
     this.counts.received++
     this.c.events.emit('task:received', { correlationId: cid, taskType: type, from, nodeId })
     const rec = this.records.create({ correlationId: cid, direction: 'in', type, state: 'queued', peerId: from, nodeId })
+    // a refused request gets one entry (task.refused, with what task.received would have said),
+    // within the sender's audit allowance: refusals are what a stranger can send without end
+    const refusal = this.judge(req, task.from)
+    if (refusal !== null) return await this.refuse(rec, refusal, started, req)
     // On record before anything runs: appends are chained in call order, so this entry precedes
     // the task's outcome; its fsync proceeds beside the run (see docs/tasks.md, Audit).
     void this.audit('task.received', cid, { type, from, nodeId, requestId: req.id, deadline: req.deadline })
-
-    const refusal = this.judge(req, task.from)
-    if (refusal !== null) return await this.refuse(rec, refusal, started, req)
 
     const ac = new AbortController()
     const remaining = Date.parse(req.deadline) - Date.now()
@@ -361,9 +365,19 @@ export class TaskService implements SwarmService {
     this.c.counters.inc('tasks.refused', err.code)
     const error = { code: err.code, message: err.message.slice(0, 4000) }
     this.records.update(rec, { state: 'refused', error })
-    void this.audit('task.refused', rec.correlationId, { type: rec.type, from: rec.peerId, code: err.code, message: error.message })
+    this.auditRefusal(rec.peerId ?? 'unknown', rec.correlationId, { type: rec.type, from: rec.peerId, nodeId: rec.nodeId, code: err.code, message: error.message, ...(req === undefined ? {} : { requestId: req.id, deadline: req.deadline }) })
     this.c.events.emit('task:completed', { correlationId: rec.correlationId, taskType: rec.type, direction: 'in', success: false, from: rec.peerId, refused: true, error })
     return this.respond(rec.correlationId, started, { error }, req)
+  }
+
+  /**
+   * A refusal's audit entry, within the sending peer's allowance (a burst of 20, then one every
+   * 2 s): each entry is an fsync'd append to a log that is never pruned, and refusals cost the
+   * sender nothing. Past it the refusal is counted (`tasks.audit-suppressed`), not written.
+   */
+  private auditRefusal (peer: string, correlationId: string, detail: Record<string, unknown>): void {
+    if (this.refusalAudits.take(peer)) void this.audit('task.refused', correlationId, detail)
+    else this.c.counters.inc('tasks.audit-suppressed', String(detail.code ?? 'refused'))
   }
 
   /** The signed response; for a verified request it carries the signed receipt of the outcome. */

@@ -49,7 +49,7 @@ async function startNode (tasks: Record<string, unknown>, init: TaskServiceInit 
   await libp2p.start()
   topics.start()
   await service.start()
-  const node = { identity, libp2p, db, tasks: service, topics, directory, audit, events, stopped: false }
+  const node = { identity, libp2p, db, tasks: service, topics, directory, audit, events, counters, stopped: false }
   nodes.push(node)
   return node
 }
@@ -153,6 +153,17 @@ describe('TaskService between two in-process nodes', () => {
 
     const refused = await executor.audit.list({ kind: 'task.refused' })
     expect(refused.map((e) => (e.detail as any).code)).toEqual(['bad-request', 'bad-request', 'expired', 'not-accepted', 'not-accepted'])
+    // a refused request writes one entry, not a task.received beside it
+    expect((await executor.audit.list({ correlationId: 'task:expired' })).map((e) => e.kind)).toEqual(['task.refused'])
+
+    // a peer's garbage past its allowance is refused as ever but no longer written to the audit log
+    for (let i = 0; i < 30; i++) expect(await rawTask(caller, executor, new TextEncoder().encode('{"type":"swarm/task-request"}'))).toMatchObject({ error: { code: 'bad-request' } })
+    expect((await executor.audit.list({ kind: 'task.refused' })).length).toBeLessThanOrEqual(21)
+    expect(executor.counters.get('tasks.audit-suppressed', 'bad-request')).toBeGreaterThanOrEqual(14)
+    // honest work from the same peer still runs and is audited
+    const ok = await caller.tasks.run({ type: 'echo', data: { after: 'garbage' }, peer: executor.libp2p.peerId.toString() })
+    expect(ok.success).toBe(true)
+    expect((await executor.audit.list({ correlationId: ok.correlationId })).map((e) => e.kind)).toEqual(['task.received', 'task.run'])
   })
 
   it('a full node refuses busy; a cancelled caller stops the task on the executor', async () => {
