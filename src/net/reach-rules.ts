@@ -49,18 +49,21 @@ export function dialBackTargets (remoteIp: string | undefined, relayed: boolean,
   return { ok: true, value: req.tcp.map((port) => `/${family}/${remoteIp}/tcp/${port}/p2p/${peerId}`) }
 }
 
-export interface ReachAnswer { peer: string, reachable: boolean, at: number }
+/** `host`: the IP the answering peer was reached at, when known. */
+export interface ReachAnswer { peer: string, reachable: boolean, at: number, host?: string }
 
 /**
- * One verdict from the latest answer of each distinct peer within the TTL: the majority wins,
- * a tie or no answers is 'unknown'. A single lying peer cannot outvote two honest ones.
+ * One verdict from the latest answer of each distinct host (else peer) within the TTL: the
+ * majority wins, a tie or no answers is 'unknown'. A single lying peer cannot outvote two honest
+ * ones, and neither can many identities from one address: peer ids cost nothing to make.
  */
 export function judgeReachability (answers: ReachAnswer[], now: number, ttlMs = REACH_ANSWER_TTL_MS): Reachability {
   const latest = new Map<string, ReachAnswer>()
   for (const a of answers) {
     if (now - a.at > ttlMs || a.at > now + ttlMs) continue
-    const prev = latest.get(a.peer)
-    if (prev === undefined || a.at >= prev.at) latest.set(a.peer, a)
+    const key = a.host ?? a.peer
+    const prev = latest.get(key)
+    if (prev === undefined || a.at >= prev.at) latest.set(key, a)
   }
   let yes = 0
   let no = 0

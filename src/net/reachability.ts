@@ -15,6 +15,9 @@ import {
   dialBackTargets, judgeReachability, parseReachRequest, type ReachAnswer, type Reachability, type ReachRefusal
 } from './reach-rules.ts'
 
+/** Answers kept at most (one per peer asked; expired ones go first). */
+const MAX_ANSWERS = 1024
+
 export interface ReachabilityInit {
   /** Ask peers to dial back (the client side); the server side always answers. */
   check: boolean
@@ -110,7 +113,8 @@ export class ReachabilityService implements Startable {
         this.log('peer %p refused the check: %s', connection.remotePeer, String(res?.error))
         return undefined
       }
-      this.record({ peer: connection.remotePeer.toString(), reachable: res.reachable, at: Date.now() })
+      const host = hostOf(connection.remoteAddr)
+      this.record({ peer: connection.remotePeer.toString(), reachable: res.reachable, at: Date.now(), ...(host === undefined ? {} : { host }) })
       return res.reachable
     } catch (err: any) {
       stream?.abort(err instanceof Error ? err : new Error(String(err)))
@@ -132,7 +136,11 @@ export class ReachabilityService implements Startable {
   }
 
   record (answer: ReachAnswer): void {
+    this.answers.delete(answer.peer)
     this.answers.set(answer.peer, answer)
+    // expired answers go, and at most MAX_ANSWERS are kept (the oldest first): one per peer asked, and peers come and go
+    const now = Date.now()
+    for (const [k, a] of this.answers) if (now - a.at > REACH_ANSWER_TTL_MS || this.answers.size > MAX_ANSWERS) this.answers.delete(k)
     const next = judgeReachability([...this.answers.values()], Date.now())
     if (next === this.verdict) return
     this.log('reachability %s -> %s', this.verdict, next)

@@ -22,7 +22,7 @@ import { ReputationBook } from '../../../src/reputation/index.ts'
 import { TaskService, type TaskServiceInit } from '../../../src/tasks/service.ts'
 import { sendTask } from '../../../src/tasks/protocol.ts'
 
-interface Node { identity: Identity, libp2p: SwarmLibp2p, db: SwarmDb, tasks: TaskService, topics: TopicRouter, directory: PeerDirectory, audit: AuditLog, events: SwarmEvents, stopped: boolean }
+interface Node { identity: Identity, libp2p: SwarmLibp2p, db: SwarmDb, tasks: TaskService, topics: TopicRouter, directory: PeerDirectory, audit: AuditLog, events: SwarmEvents, counters: Counters, stopped: boolean }
 
 let dir: string
 const nodes: Node[] = []

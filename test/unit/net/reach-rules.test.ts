@@ -66,5 +66,8 @@ describe('reachability verdict', () => {
     expect(judgeReachability([], now)).toBe('unknown')
     // repeated answers from one peer count once
     expect(judgeReachability([{ peer: 'x', reachable: true, at: 1 }, { peer: 'x', reachable: true, at: 2 }, { peer: 'y', reachable: false, at: 2 }], 3)).toBe('unknown')
+    // many identities from one address count once: two honest hosts outvote ten liars behind one
+    const liars = Array.from({ length: 10 }, (_, i) => ({ peer: `liar${i}`, reachable: true, at: now, host: '203.0.113.9' }))
+    expect(judgeReachability([...liars, { peer: 'a', reachable: false, at: now, host: '198.51.100.1' }, { peer: 'b', reachable: false, at: now, host: '198.51.100.2' }], now)).toBe('private')
   })
 })
