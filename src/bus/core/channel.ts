@@ -5,6 +5,7 @@
 // hold the same envelopes agree (property-tested), and the daemon and the page run this code.
 
 import type { EnvelopeBase } from '../../envelope/index.ts'
+import { hasBoundId } from '../../envelope/bound-id.ts'
 import type { CloseEnvelope, ContributionEnvelope, PresenceEnvelope, QuestionEnvelope, SecretaryClaimEnvelope, SummaryEnvelope } from '../../envelope/schemas.ts'
 import {
   ANSWER_KINDS, APPOINT_PREFIX, appoints, deadlineOf, isAppointment, resolutionState,
@@ -50,6 +51,8 @@ export class Channel {
   private readonly acts: ChannelEntry[] = []
   private readonly fixed = new Map<string, string | null>()
   private readonly maxEntries: number
+  /** The question's id is bound to its asker (bound-id.ts): this channel takes bound ids only. */
+  private readonly boundIds: boolean
 
   constructor (question: QuestionEnvelope, o: ChannelOptions = {}) {
     this.question = question
@@ -61,6 +64,7 @@ export class Channel {
     this.heartbeatSec = o.heartbeatSec ?? 10
     this.skewMs = o.skewMs ?? 30_000
     this.maxEntries = o.maxEntries ?? Infinity
+    this.boundIds = hasBoundId(question)
     const created = createdOf(question)
     if (o.questionAt !== undefined && !Number.isNaN(created)) {
       this.participants.set(this.asker, { nodeId: this.asker, role: 'asker', present: true, lastSeen: o.questionAt })
@@ -165,6 +169,10 @@ export class Channel {
   admit (envelope: EnvelopeBase, wire: string, ctx: Arrival): Applied {
     const had = this.byId.get(envelope.id)
     if (had !== undefined) return this.again(had, ctx)
+    // in a channel whose question's id is bound to its asker (every swarmd question) every
+    // envelope's id is bound to its signer: a stranger's own envelope under an id it copied (one
+    // this node has yet to fetch) would otherwise take that id's place here
+    if (this.boundIds && !hasBoundId(envelope)) return { refused: 'key-mismatch', detail: `id ${envelope.id} is not bound to its signer, as this channel's ids are` }
     if (ctx.skewMs !== this.skewMs) this.skewMs = ctx.skewMs
     const created = createdOf(envelope)
     const at = ctx.history === true ? Math.min(ctx.now, Number.isNaN(created) ? ctx.now : created) : Math.min(ctx.now, ctx.madeAt ?? ctx.now)

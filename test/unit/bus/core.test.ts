@@ -297,6 +297,24 @@ describe('question book', () => {
     expect(b.records.get(other.id)?.envelope.sender['node/id']).toBe(eve.nodeId)
   })
 
+  it('a channel of a bound question takes bound ids only: a stranger\'s envelope under a copied id never takes its place', () => {
+    const t = Date.parse(q['created-at'])
+    const real = buildContribution(carol, { questionId: q.id, kind: 'fact', text: 'the secretary of the day', confidence: 0.8 }, { createdAt: iso(t + 5000) })
+    const copy = buildContribution(mallory, { questionId: q.id, kind: 'fact', text: 'trust me', confidence: 1 }, { id: real.id, createdAt: iso(t + 5000) })
+    const ch = new Channel(q, { self: eve.nodeId, since: t - 1, heartbeatSec: HB, skewMs: SKEW })
+    for (const history of [false, true]) {
+      expect(ch.admit(copy, '', { now: t + 6000, skewMs: SKEW, history })).toMatchObject({ refused: 'key-mismatch' })
+    }
+    expect(ch.has(real.id)).toBe(false)
+    expect(ch.admit(real, '', { now: t + 6000, skewMs: SKEW }).entry?.excluded).toBeUndefined()
+    expect((ch.get(real.id)?.envelope as any).sender['node/id']).toBe(carol.nodeId)
+    // a question of another implementation (unbound id): its channel takes unbound ids as before
+    const foreign = buildQuestion(asker, { text: 'x', ttlSec: 600 }, { id: 'question:01JNY6M2X6Y8M1G5R4Z3K7Q2P9', createdAt: q['created-at'] })
+    const open = new Channel(foreign, { self: eve.nodeId, since: t - 1, heartbeatSec: HB, skewMs: SKEW })
+    const unbound = buildContribution(carol, { questionId: foreign.id, kind: 'fact', text: 'y', confidence: 0.5 }, { id: 'contribution:01JNY6M2X6Y8M1G5R4Z3K7Q2P9', createdAt: iso(t + 5000) })
+    expect(open.admit(unbound, '', { now: t + 6000, skewMs: SKEW }).refused).toBeUndefined()
+  })
+
   it('bound ids of one signer made in one millisecond still sort by creation', () => {
     const ms = Date.now()
     const ids = Array.from({ length: 50 }, () => buildContribution(carol, { questionId: q.id, kind: 'fact', text: 'x', confidence: 0.5 }, { createdAt: ms }).id)
