@@ -67,6 +67,13 @@ export class BusContext {
     })
   }
 
+  /** Drops what memory keeps per question beside the book (a copy of its id was replaced). */
+  forgetQuestion (qid: string): void {
+    this.joinedAt.delete(qid)
+    this.lastState.delete(qid)
+    this.relayed.forget(qid)
+  }
+
   get me (): string { return this.c.identity.nodeId }
   get log (): BusComponents['log'] { return this.c.log }
 
@@ -84,6 +91,9 @@ export class BusContext {
     const ch = this.book.channels.get(rec.id)
     if (ch !== undefined) return ch
     const entries = await this.store.entries(rec.id)
+    // the record was replaced while its entries were read (a copy of its id gave way): load the current one
+    const current = this.book.records.get(rec.id)
+    if (current !== undefined && current !== rec) return await this.channel(current)
     const loaded = this.book.load(rec, entries, this.joinedAt.get(rec.id))
     if (!this.lastState.has(rec.id)) this.lastState.set(rec.id, loaded.state())
     return loaded

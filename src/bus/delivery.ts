@@ -14,6 +14,7 @@ import { SwarmError, NotFoundError } from '../errors.ts'
 import { nodeIdFromPeerId } from '../identity/index.ts'
 import { CHANNEL_TYPES, ChannelGaps, QUESTION_ID, previousOf, publishTopics, topicKind, type Delivery, type Outcome, type QuestionRecord, type Scope, type Source, type TopicKind } from './core/index.ts'
 import { now, type BusContext } from './context.ts'
+import { hasBoundId } from '../envelope/bound-id.ts'
 import type { Inbox } from './inbox.ts'
 import type { Outbox } from './outbox.ts'
 import { fetchByIds, fetchHistory, MAX_HOPS } from './repository.ts'
@@ -346,8 +347,10 @@ export class DeliveryPolicy {
         await fetchHistory(this.ctx.c.libp2p, peer, qid, async (page) => { await this.inbox.fromHistoryPage(qid, page) }, signal)
       } catch {}
       rec = this.ctx.book.records.get(qid)
-      if (rec !== undefined) return rec
+      // an unbound answer may be a stranger's copy of the id: the next peers may hold the bound question, which takes it back
+      if (rec !== undefined && hasBoundId(rec.envelope)) return rec
     }
+    if (rec !== undefined) return rec
     throw new NotFoundError('question', qid)
   }
 }

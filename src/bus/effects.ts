@@ -30,6 +30,12 @@ export class Effects {
   private async one (fx: Effect): Promise<void> {
     const { c, me } = this.ctx
     switch (fx.type) {
+      case 'replaced': {
+        this.ctx.forgetQuestion(fx.questionId)
+        await this.ctx.store.deleteQuestion(fx.questionId)
+        this.ctx.c.counters.inc('bus.questions', 'id-taken-back')
+        return
+      }
       case 'question': {
         const rec = fx.record
         const q = rec.envelope

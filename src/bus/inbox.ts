@@ -8,7 +8,7 @@ import type { EnvelopeBase, Verdict } from '../envelope/index.ts'
 import { normalizeScope, type QuestionEnvelope } from '../envelope/schemas.ts'
 import type { TopicVerdict } from '../net/topics.ts'
 import {
-  CHANNEL_TYPES, checkChannelEnvelope, checkEligibility, checkQuestionScope, directArrival, isAppointment, topicKind,
+  CHANNEL_TYPES, checkChannelEnvelope, checkEligibility, checkQuestionScope, directArrival, isAppointment, takesQuestionId, topicKind,
   type Channel, type Delivery, type Outcome, type Source, type TopicKind
 } from './core/index.ts'
 import { now, type BusContext, type Deliverable } from './context.ts'
@@ -49,6 +49,9 @@ export class Inbox {
       const why = await this.authorRefusal(e, qid)
       if (why !== undefined) return why
     }
+    // a question's record may be on disk only (pruned from memory): the book must see it to
+    // judge another signer's copy of its id (takesQuestionId)
+    if (e.type === 'swarm/question') await this.ctx.record(e.id)
     await this.ctx.ensure(qid, { memberOnly: d.carried === true })
     if (e.type === 'swarm/contribution' && qid !== undefined) d.filtered = await this.judgeIfActing(this.ctx.book.channels.get(qid), e)
     const out = this.ctx.book.ingest(d, source, now())
@@ -125,8 +128,27 @@ export class Inbox {
 
   async fromQuestionTopic (v: Deliverable & { at: TopicKind }): Promise<string | undefined> {
     const e = v.envelope
-    const carried = e.type !== 'swarm/question' && !isAppointment(e)
+    const carried = e.type !== 'swarm/question' && !(await this.asksOwnAppointment(e))
     return await this.take({ envelope: e, wire: v.text, carried }, { kind: 'gossip', at: v.at })
+  }
+
+  /**
+   * An appointment travels to every node (it names its shadow), not only to members: true when
+   * `e` has that shape and its signer is the question's asker, or the question is not held yet
+   * (it waits, by signer, for its question). Anyone else's is an ordinary channel envelope, for
+   * members only: a stranger's appointment-shaped envelopes would otherwise load and fill the
+   * channel of any question a node merely holds.
+   */
+  private async asksOwnAppointment (e: EnvelopeBase): Promise<boolean> {
+    if (!isAppointment(e)) return false
+    const rec = await this.ctx.record(e['question/id'])
+    return rec === undefined || rec.envelope.sender['node/id'] === e.sender['node/id']
+  }
+
+  /** A pushed channel envelope is for members, but the node that asked or acts for the question judges every one. */
+  private pushedCarried (qid: string): boolean {
+    const role = this.ctx.book.records.get(qid)?.role
+    return role !== 'asker' && role !== 'secretary'
   }
 
   /** A sealed envelope from the private inbox, a push or a history page: opened if it is for us. */
@@ -159,7 +181,7 @@ export class Inbox {
         }
         return await this.take({ envelope: e, wire, to: payload.to }, src)
       }
-      if (isAppointment(e)) return await this.take({ envelope: e, wire, sealed: true }, src)
+      if (await this.asksOwnAppointment(e)) return await this.take({ envelope: e, wire, sealed: true }, src)
       if ((CHANNEL_TYPES as readonly string[]).includes(e.type)) return await this.take({ envelope: e, wire, sealed: true, carried: true }, src)
       return 'wrong-scope'
     }
@@ -167,7 +189,8 @@ export class Inbox {
       this.ctx.c.counters.inc('envelopes.rejected', 'wrong-channel')
       return 'wrong-channel'
     }
-    return await this.take({ envelope: e, wire, sealed: true }, src)
+    // pushed: for members, as an open channel's pushes are (anyone can seal to this node's key)
+    return await this.take({ envelope: e, wire, sealed: true, carried: source === 'direct' && this.pushedCarried(channel) }, src)
   }
 
   /** Direct pushes (/swarm/deliver/1.0.0): the same validation as gossip; the answer is the verdict. */
@@ -194,8 +217,8 @@ export class Inbox {
         // does not follow its channel answers not-member instead of loading and keeping it (a
         // stranger's push would otherwise fill the channel of any long-lived question). The node
         // that asked or acts for it judges every push (a late one is listed as late).
-        const role = this.ctx.book.records.get((e as { 'question/id'?: string })['question/id'] ?? '')?.role
-        why = await this.take({ envelope: e, wire, carried: !isAppointment(e) && role !== 'asker' && role !== 'secretary' }, { kind: 'direct' })
+        const qid = (e as { 'question/id'?: string })['question/id'] ?? ''
+        why = await this.take({ envelope: e, wire, carried: !(await this.asksOwnAppointment(e)) && this.pushedCarried(qid) }, { kind: 'direct' })
       }
     } finally {
       // let the gossip copy through too, so this node still forwards it to its mesh
@@ -216,9 +239,14 @@ export class Inbox {
 
   /** One page of a channel's history: the question (if this node lacks it, held to its scope), then every envelope, verified. */
   async fromHistoryPage (qid: string, page: HistoryPage | CursorPage): Promise<void> {
-    if ((await this.ctx.record(qid)) === undefined && typeof page.question === 'string') {
+    const held = await this.ctx.record(qid)
+    // a page's question is taken when this node lacks it, or when it holds another signer's copy
+    // of its id that the page's (bound) question takes the id from (takesQuestionId)
+    if (typeof page.question === 'string' && (held === undefined || page.question !== held.wire)) {
       const v = this.ctx.historyValidator.validateSync(page.question, { checkExpiry: false })
-      if (v.ok && v.envelope.id === qid && v.envelope.type === 'swarm/question') {
+      if (held !== undefined && !(v.ok && v.envelope.type === 'swarm/question' && takesQuestionId(held.envelope, v.envelope as QuestionEnvelope))) {
+        // the page's question says nothing this node does not hold
+      } else if (v.ok && v.envelope.id === qid && v.envelope.type === 'swarm/question') {
         // a question fetched by id is still held to its scope: this node must listen where it was published
         const at = directArrival(v.envelope as QuestionEnvelope, this.ctx.listens())
         if (at === undefined || checkQuestionScope(v.envelope as QuestionEnvelope, at) !== undefined) return

@@ -255,6 +255,9 @@ export async function serveHistory (libp2p: Libp2p<any>, store: ChannelStore, re
         for (const w of await forward(q.question, lacking, hops - 1, from, signal)) got.add(w)
         envelopes = [...got]
       }
+      // the same byte budget as a cursor page: 64 large envelopes, JSON-escaped, outgrow a frame
+      let bytes = 0
+      envelopes = envelopes.filter((w) => (bytes += pageBytes(w)) <= HISTORY_PAGE_BYTES)
       return encodeJson({ question: rec.wire, envelopes, next: null } satisfies CursorPage)
     }
     const after = typeof q.after === 'string' ? q.after : undefined

@@ -2,7 +2,8 @@
 // (question, contribution, presence, claim, summary, close) swarmd makes the ULID's 80 random
 // bits 50 bits of sha256("swarm/id.v1" 0 ‖ signer key ‖ the ULID's 48-bit time) and 30 random
 // ones. Anyone can copy an id, but only the signer's own key makes a copy bound: finding another
-// key whose hash matches 50 bits is ~2^50 key generations. An unbound id stays valid (envelopes
+// key whose hash matches 50 bits is ~2^50 hash evaluations (keys enumerated by point addition:
+// GPU-days for one id, which must then still arrive first). An unbound id stays valid (envelopes
 // of other Orbiplex implementations keep theirs); where two signers claim one question id, the
 // bound one takes it (core/book.ts, `takesQuestionId`): before, a stranger's own question under
 // a question's id, reaching a node first, made the stranger that channel's asker there. No

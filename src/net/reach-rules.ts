@@ -61,7 +61,7 @@ export function judgeReachability (answers: ReachAnswer[], now: number, ttlMs = 
   const latest = new Map<string, ReachAnswer>()
   for (const a of answers) {
     if (now - a.at > ttlMs || a.at > now + ttlMs) continue
-    const key = a.host ?? a.peer
+    const key = a.host === undefined ? a.peer : hostKey(a.host)
     const prev = latest.get(key)
     if (prev === undefined || a.at >= prev.at) latest.set(key, a)
   }
@@ -71,4 +71,24 @@ export function judgeReachability (answers: ReachAnswer[], now: number, ttlMs = 
   if (yes > no) return 'public'
   if (no > yes) return 'private'
   return 'unknown'
+}
+
+/** One vote per IPv4 address, and per IPv6 /64 (one host holds a whole /64 and picks from it at will). */
+export function hostKey (host: string): string {
+  if (!host.includes(':')) return host
+  const groups = expandIpv6(host)
+  return groups === undefined ? host : `${groups.slice(0, 4).join(':')}::/64`
+}
+
+/** The eight 16-bit groups of an IPv6 address (lower-case, no leading zeros), or undefined. */
+function expandIpv6 (host: string): string[] | undefined {
+  const [head, tail, extra] = host.toLowerCase().split('::')
+  if (extra !== undefined) return undefined
+  const a = head === '' ? [] : head.split(':')
+  const b = tail === undefined || tail === '' ? [] : tail.split(':')
+  const fill = tail === undefined ? 0 : 8 - a.length - b.length
+  if (fill < 0) return undefined
+  const groups = [...a, ...Array(fill).fill('0'), ...b]
+  if (groups.length !== 8 || groups.some((g) => !/^[0-9a-f]{1,4}$/.test(g))) return undefined
+  return groups.map((g) => g.replace(/^0+(?=.)/, ''))
 }

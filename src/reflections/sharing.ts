@@ -112,7 +112,7 @@ export class ReflectionSharing {
     })
     topics.subscribe(this.topic)
     libp2p.services.pubsub.addEventListener('subscription-change', this.onSubscriptionChange)
-    await handleRequests(libp2p, PROTOCOL_REFLECTIONS, async (req) => encodeJson(await this.onPush(req)), {
+    await handleRequests(libp2p, PROTOCOL_REFLECTIONS, async (req, from) => encodeJson(await this.onPush(req, from.toString())), {
       maxDataLength: MAX_PUSH_FRAME_BYTES,
       timeoutMs: PUSH_TIMEOUT_MS,
       maxInboundStreams: PUSH_MAX_INBOUND_STREAMS
@@ -284,7 +284,7 @@ export class ReflectionSharing {
   }
 
   /** Inbound push: each envelope goes through the same checks as a gossipsub message. */
-  private async onPush (req: Uint8Array): Promise<{ accepted: number, stored: number, ignored: number, rejected: number }> {
+  private async onPush (req: Uint8Array, peer = 'unknown'): Promise<{ accepted: number, stored: number, ignored: number, rejected: number }> {
     const body = decodeJson(req) as { envelopes?: unknown }
     const list = body?.envelopes
     if (!Array.isArray(list) || list.length > MAX_PUSH_ENVELOPES || !list.every((t) => typeof t === 'string')) {
@@ -298,7 +298,8 @@ export class ReflectionSharing {
         this.c.counters.inc(verdict.action === 'reject' ? 'envelopes.rejected' : 'envelopes.ignored', verdict.reason)
         continue
       }
-      if (!this.pushedBy.take(verdict.value.from)) {
+      // charged to its author and to the peer that pushed it (which may sign with fresh keys)
+      if (!this.pushedBy.take(`peer ${peer}`) || !this.pushedBy.take(verdict.value.from)) {
         out.ignored++
         this.c.counters.inc('envelopes.ignored', 'rate-limited')
         continue

@@ -73,6 +73,8 @@ export class TaskService implements SwarmService {
   private readonly inbound = new Set<AbortController>()
   /** Each peer's allowance of refusal entries in the audit log (auditRefusal). */
   private readonly refusalAudits = new TokenBuckets({ ratePerSec: 0.5, burst: 20 })
+  /** And the node's in all: identities are free, so a per-peer allowance alone does not bound the log. */
+  private readonly refusalAuditsAll = new TokenBuckets({ ratePerSec: 2, burst: 100 })
   private readonly delegation: Delegation
   private readonly rtt = new Map<string, number>()
   private configMtime = 0
@@ -372,11 +374,11 @@ export class TaskService implements SwarmService {
 
   /**
    * A refusal's audit entry, within the sending peer's allowance (a burst of 20, then one every
-   * 2 s): each entry is an fsync'd append to a log that is never pruned, and refusals cost the
+   * 2 s) and the node's (100, then 2 a second): each entry is an fsync'd append to a log that is never pruned, and refusals cost the
    * sender nothing. Past it the refusal is counted (`tasks.audit-suppressed`), not written.
    */
   private auditRefusal (peer: string, correlationId: string, detail: Record<string, unknown>): void {
-    if (this.refusalAudits.take(peer)) void this.audit('task.refused', correlationId, detail)
+    if (this.refusalAudits.take(peer) && this.refusalAuditsAll.take('node')) void this.audit('task.refused', correlationId, detail)
     else this.c.counters.inc('tasks.audit-suppressed', String(detail.code ?? 'refused'))
   }
 

@@ -2,7 +2,7 @@
 // request (page-history.ts) — verified like gossip, held to its scope, judged at the envelopes'
 // own times — and a channel kept across a reload (channel-keep.ts), shown at once.
 
-import { CHANNEL_TYPES, checkChannelEnvelope, checkQuestionScope, deadlineOf, directArrival } from '../bus/core/index.ts'
+import { CHANNEL_TYPES, checkChannelEnvelope, checkQuestionScope, deadlineOf, directArrival, takesQuestionId } from '../bus/core/index.ts'
 import { SEALED_TYPE, type SealedEnvelope } from '../bus/private.ts'
 import type { QuestionEnvelope } from '../envelope/schemas.ts'
 import type { BusClient } from './bus-client.ts'
@@ -16,7 +16,9 @@ export async function adoptQuestion (bus: BusClient, wire: string, via: string):
   const v = await bus.historyValidator.validate(wire, { expectType: 'swarm/question' })
   if (!v.ok) return undefined
   const q = v.envelope as QuestionEnvelope
-  if (bus.questions.has(q.id)) return q.id
+  const held = bus.questions.get(q.id)
+  // held: unless this is the bound question whose id another signer's copy took (ingestQuestion replaces it)
+  if (held !== undefined && !takesQuestionId(held.envelope, q)) return q.id
   const at = directArrival(q, { federations: [bus.federation], global: bus.questionTopics.includes('swarm/1/global/questions') })
   if (at === undefined || checkQuestionScope(q, at) !== undefined) return undefined
   bus.validator.remember(q)

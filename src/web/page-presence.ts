@@ -6,7 +6,7 @@
 // when the asker returns (the core voids its claim).
 
 import { APPOINT_PREFIX, isAbsent } from '../bus/core/index.ts'
-import { buildClose, buildPresence, buildSecretaryClaim } from '../envelope/index.ts'
+import { buildClose, buildPresence, buildSecretaryClaim, LruMap } from '../envelope/index.ts'
 import type { EnvelopeBase } from '../envelope/index.ts'
 import type { SecretaryClaimEnvelope } from '../envelope/schemas.ts'
 import type { BusClient } from './bus-client.ts'
@@ -14,8 +14,8 @@ import type { QuestionView } from './bus-types.ts'
 
 export class PagePresence {
   private readonly bus: BusClient
-  /** Appointments that came before their question. */
-  private readonly pending = new Map<string, SecretaryClaimEnvelope>()
+  /** Appointments that came before their question, by (question, signer): a stranger's cannot displace the asker's; the newest 64 kept. */
+  private readonly pending = new LruMap<string, SecretaryClaimEnvelope>(64)
 
   constructor (bus: BusClient) { this.bus = bus }
 
@@ -23,7 +23,7 @@ export class PagePresence {
   async appointment (claim: SecretaryClaimEnvelope): Promise<void> {
     const qid = claim['question/id']
     const view = this.bus.questions.get(qid)
-    if (view === undefined) { if (this.pending.size < 64) this.pending.set(qid, claim); return }
+    if (view === undefined) { this.pending.set(`${qid} ${claim.sender['node/id']}`, claim); return }
     if (view.channel.get(claim.id) !== undefined) return
     this.bus.admit(qid, claim)
     const asker = view.envelope.sender['node/id']
@@ -38,9 +38,11 @@ export class PagePresence {
 
   /** A question arrived: an appointment that came before it applies now. */
   async question (qid: string): Promise<void> {
-    const claim = this.pending.get(qid)
+    const asker = this.bus.questions.get(qid)?.envelope.sender['node/id']
+    const key = `${qid} ${asker ?? ''}`
+    const claim = this.pending.get(key)
     if (claim === undefined) return
-    this.pending.delete(qid)
+    this.pending.delete(key)
     await this.appointment(claim)
   }
 

@@ -175,6 +175,11 @@ describe('adversarial: a stranger cannot act for a channel', () => {
     for (let i = 0; i < 5; i++) {
       expect(await push(buildContribution(mallorySigner, { questionId: qid, kind: 'fact', text: `filler ${i} `.repeat(200), confidence: 0.1 }))).toEqual({ ok: false, reason: 'not-member' })
     }
+    // nor can envelopes shaped as a shadow appointment, signed by anyone but the asker
+    for (let i = 0; i < 5; i++) {
+      const shaped = buildSecretaryClaim(mallorySigner, { questionId: qid, mode: 'shadow', askerNodeId: mallorySigner.nodeId, reason: `appoint ${mallorySigner.nodeId} ${i}` })
+      expect(await push(shaped)).toEqual({ ok: false, reason: 'not-member' })
+    }
     expect(holder.bus.ctx.book.channels.has(qid)).toBe(false)
     // honest: the holder joins, and a push (the stranger's too: anyone may contribute) is taken
     await holder.bus.join(qid, 'watcher')
@@ -224,13 +229,30 @@ describe('adversarial: a stranger cannot act for a channel', () => {
     const verdict = decodeJson(await request(mallory, late.libp2p.peerId, PROTOCOL_DELIVERY, new TextEncoder().encode(JSON.stringify(copy)), { timeoutMs: 10_000 })) as { ok: boolean }
     expect(verdict.ok).toBe(true)
     expect(late.bus.ctx.book.records.get(qid)?.envelope.sender['node/id']).toBe(mallorySigner.nodeId)
+    // the late node follows the copy, and the stranger feeds that channel (unbound ids pass there)
+    await late.bus.join(qid, 'watcher')
+    const planted = buildContribution(mallorySigner, { questionId: qid, kind: 'fact', text: 'planted while the copy held the id', confidence: 1 }, { id: 'contribution:01JNY6M2X6Y8M1G5R4Z3K7Q2P9' })
+    const plantedVerdict = decodeJson(await request(mallory, late.libp2p.peerId, PROTOCOL_DELIVERY, new TextEncoder().encode(JSON.stringify(planted)), { timeoutMs: 10_000 })) as { ok: boolean }
+    expect(plantedVerdict.ok).toBe(true)
     // the real question reaches the late node (the asker re-announces it to a new peer): it takes its id back
     await connect(late, asker)
     await until(() => late.bus.ctx.book.records.get(qid)?.envelope.sender['node/id'] === asker.identity.nodeId, { what: 'the real question takes its id back' })
-    // and the stranger's copy, pushed again, is refused at the asker and at the late node
+    // (stored once the effects of taking it back have run: what was kept under the copy deleted first)
+    await until(async () => (await late.bus.ctx.store.getQuestion(qid))?.envelope.sender['node/id'] === asker.identity.nodeId, { what: 'the real question is stored' })
+    // nothing kept under the copy survives into the real channel, in memory or on disk
+    await late.bus.ctx.store.flush()
+    expect((await late.bus.ctx.store.entries(qid)).map((e) => e.id)).not.toContain(planted.id)
+    expect((await late.bus.show(qid) as any).contributions.some((c: any) => c.id === planted.id)).toBe(false)
+    // and the stranger's copy, pushed again, is refused at the asker and at the late node, also
+    // when the record has left memory (pruned) and is on disk only
     for (const node of [asker, late]) {
       const again = decodeJson(await request(mallory, node.libp2p.peerId, PROTOCOL_DELIVERY, new TextEncoder().encode(JSON.stringify(copy)), { timeoutMs: 10_000 })) as { ok: boolean, reason?: string }
       expect(again.ok).toBe(false)
+      await node.bus.ctx.store.flush()
+      node.bus.ctx.book.records.delete(qid)
+      const pruned = decodeJson(await request(mallory, node.libp2p.peerId, PROTOCOL_DELIVERY, new TextEncoder().encode(JSON.stringify(copy)), { timeoutMs: 10_000 })) as { ok: boolean, reason?: string }
+      expect(pruned).toEqual({ ok: false, reason: 'id-taken' })
+      expect((await node.bus.ctx.store.getQuestion(qid))?.envelope.sender['node/id']).toBe(asker.identity.nodeId)
     }
     // honest traffic: the late node answers the real asker
     const answer = await late.bus.contribute(qid, { kind: 'fact', text: 'eu-central', confidence: 0.8 })

@@ -64,6 +64,8 @@ export interface ChannelDigest {
 }
 
 export type Effect =
+  /** Another signer's copy of this id was held: forget what was kept of it (record, channel entries, state). */
+  | { type: 'replaced', questionId: string }
   /** A new question: store it, count it, announce it (and notify answerers if eligible). */
   | { type: 'question', record: QuestionRecord, via: string }
   /** Join the channel in this role (a volunteer watching, an appointed shadow following). */
@@ -156,7 +158,11 @@ export class QuestionBook {
   ingest (d: Delivery, source: Source, now: number): Outcome {
     const e = d.envelope
     if (e.type === 'swarm/question') return this.question(e as QuestionEnvelope, d, source, now)
-    if (isAppointment(e)) return this.appointment(e, d, source, now)
+    if (isAppointment(e)) {
+      // the asker's appointment reaches every node; one anyone else signed is a channel envelope like any
+      const rec = this.records.get(e['question/id'])
+      if (rec === undefined || rec.envelope.sender['node/id'] === e.sender['node/id']) return this.appointment(e, d, source, now)
+    }
     if (!(CHANNEL_TYPES as readonly string[]).includes(e.type)) return { applied: 'wrong-scope', effects: [] }
     const qid = (e as { 'question/id'?: string })['question/id'] ?? ''
     const rec = this.records.get(qid)
@@ -167,19 +173,22 @@ export class QuestionBook {
 
   private question (q: QuestionEnvelope, d: Delivery, source: Source, now: number): Outcome {
     const held = this.records.get(q.id)
+    const replaced: Effect[] = []
     if (held !== undefined) {
       if (!takesQuestionId(held.envelope, q)) return { applied: held.envelope.sender.pubkey === q.sender.pubkey ? 'duplicate' : 'id-taken', effects: [] }
-      // the held one was another key's copy of this id, taken before the question it copied
+      // the held one was another key's copy of this id, taken before the question it copied:
+      // everything kept under it was judged against the wrong asker
       this.forget(q.id)
+      replaced.push({ type: 'replaced', questionId: q.id })
     }
-    if (q.sender['node/id'] === this.me) return { applied: 'duplicate', effects: [] }
+    if (q.sender['node/id'] === this.me) return { applied: 'duplicate', effects: replaced }
     const elig = checkEligibility(q.filters, this.config.profile)
     const record: QuestionRecord = { id: q.id, envelope: q, wire: d.wire, role: 'receiver', eligible: elig.ok, joined: false, receivedAt: now }
     if (!elig.ok) record.ineligible = elig.detail
     if (d.to !== undefined) record.to = d.to
     this.records.set(q.id, record)
     const via = source.kind === 'history' ? 'history' : source.kind === 'self' ? 'self' : source.at?.kind ?? source.kind
-    const effects: Effect[] = [{ type: 'question', record, via }]
+    const effects: Effect[] = [...replaced, { type: 'question', record, via }]
     if (!elig.ok) return { applied: undefined, effects }
     // only the asker's own appointment counts: one that anyone else signed for this id waits in vain
     const appointment = this.pendingAppointments.get(pendingKey(q.id, q.sender['node/id']))

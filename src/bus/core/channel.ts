@@ -18,6 +18,8 @@ export * from './entries.ts'
 interface Stamped { created: number, id: string }
 const newer = (a: Stamped, b: Stamped | undefined): boolean => b === undefined || a.created > b.created || (a.created === b.created && a.id > b.id)
 const createdOf = (e: EnvelopeBase): number => Date.parse(e['created-at'])
+/** Claims and closes each sender but the asker may add to a channel that is full. */
+const ACTS_BEYOND_CAP = 4
 /** Bound on remembered asker presence (a heartbeat every few seconds for days). */
 const MAX_ASKER_SEEN = 100_000
 
@@ -51,6 +53,8 @@ export class Channel {
   private readonly acts: ChannelEntry[] = []
   private readonly fixed = new Map<string, string | null>()
   private readonly maxEntries: number
+  /** Claims and closes admitted per sender other than the asker (the cap's reserve for them). */
+  private readonly actsBy = new Map<string, number>()
   /** The question's id is bound to its asker (bound-id.ts): this channel takes bound ids only. */
   private readonly boundIds: boolean
 
@@ -156,6 +160,8 @@ export class Channel {
   /** Re-adds a stored entry at start: a claim keeps the verdict it was stored with (the presence it was judged by is gone). */
   restore (entry: ChannelEntry): Applied {
     if (this.byId.has(entry.id)) return { duplicate: true }
+    // as admit(): a store written before ids were bound, or under another signer's copy of the question
+    if (this.boundIds && !hasBoundId(entry.envelope)) return { refused: 'key-mismatch' }
     if (entry.type === 'swarm/secretary-claim') this.fixed.set(entry.id, entry.excluded === undefined || entry.excluded === 'filtered-out' ? null : entry.excluded)
     this.seq = Math.max(this.seq, entry.seq)
     const filtered = entry.excluded === 'filtered-out' ? entry.detail ?? 'filtered-out' : undefined
@@ -183,9 +189,14 @@ export class Channel {
     if (envelope.type === 'swarm/presence' && (envelope as PresenceEnvelope).event === 'heartbeat') {
       return this.observe(envelope, at, () => {})
     }
-    // the cap bounds what others pour in; the asker's own envelopes, claims and closes always fit
-    const capped = envelope.sender['node/id'] !== this.asker && envelope.type !== 'swarm/close' && envelope.type !== 'swarm/secretary-claim'
-    if (capped && this.entries.length >= this.maxEntries) return { refused: 'channel-full', detail: `the channel holds ${this.maxEntries} envelopes` }
+    // the cap bounds what others pour in; the asker's own envelopes always fit, and so do a few
+    // claims and closes of each other sender (a secretary must be able to take over and close a
+    // full channel), but not a stranger's endless stream of them
+    const sender = envelope.sender['node/id']
+    const authorityAct = envelope.type === 'swarm/close' || envelope.type === 'swarm/secretary-claim'
+    const reserved = sender === this.asker || (authorityAct && (this.actsBy.get(sender) ?? 0) < ACTS_BEYOND_CAP)
+    if (!reserved && this.entries.length >= this.maxEntries) return { refused: 'channel-full', detail: `the channel holds ${this.maxEntries} envelopes` }
+    if (authorityAct && sender !== this.asker) this.actsBy.set(sender, (this.actsBy.get(sender) ?? 0) + 1)
     const entry: ChannelEntry = { seq: this.seq + 1, id: envelope.id, type: envelope.type, envelope, wire, at }
     if (ctx.history === true) entry.history = true
     this.seq++

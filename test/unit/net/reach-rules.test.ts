@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
-import { REACH_MAX_FRAME, dialBackTargets, judgeReachability, parseReachRequest, type ReachAnswer } from '../../../src/net/reach-rules.ts'
+import { REACH_MAX_FRAME, dialBackTargets, hostKey, judgeReachability, parseReachRequest, type ReachAnswer } from '../../../src/net/reach-rules.ts'
 
 const enc = (v: unknown): Uint8Array => new TextEncoder().encode(typeof v === 'string' ? v : JSON.stringify(v))
 const PEER = '12D3KooWGhonHiBnRqPttetDL1zXMZiB2SJ4x3V6NvgSv1UcacXp'
@@ -69,5 +69,10 @@ describe('reachability verdict', () => {
     // many identities from one address count once: two honest hosts outvote ten liars behind one
     const liars = Array.from({ length: 10 }, (_, i) => ({ peer: `liar${i}`, reachable: true, at: now, host: '203.0.113.9' }))
     expect(judgeReachability([...liars, { peer: 'a', reachable: false, at: now, host: '198.51.100.1' }, { peer: 'b', reachable: false, at: now, host: '198.51.100.2' }], now)).toBe('private')
+    // and many addresses of one IPv6 /64 count once
+    const v6 = Array.from({ length: 10 }, (_, i) => ({ peer: `v6liar${i}`, reachable: true, at: now, host: `2001:db8:1:2::${(i + 1).toString(16)}` }))
+    expect(judgeReachability([...v6, { peer: 'a', reachable: false, at: now, host: '198.51.100.1' }, { peer: 'b', reachable: false, at: now, host: '2001:db8:9::1' }], now)).toBe('private')
+    expect(hostKey('2001:0db8:0001:0002:0000:0000:0000:00ff')).toBe(hostKey('2001:db8:1:2::1'))
+    expect(hostKey('203.0.113.9')).toBe('203.0.113.9')
   })
 })

@@ -61,11 +61,14 @@ describe('reflection topic validator', () => {
 
   it('a push is charged per author as gossip is: past the author\'s burst its reflections are ignored, another author\'s still taken', async () => {
     const paced = new ReflectionSharing({ identity: me, libp2p: {} as any, topics: {} as any, events: new SwarmEvents(), counters: new Counters(), log: silentLogger, store, clockSkewSec: 30, pushRate: { ratePerSec: 0.001, burst: 3 } })
-    const push = async (envs: unknown[]): Promise<any> => await (paced as any).onPush(enc({ envelopes: envs.map((e) => JSON.stringify(e)) }))
+    const push = async (envs: unknown[], from: string): Promise<any> => await (paced as any).onPush(enc({ envelopes: envs.map((e) => JSON.stringify(e)) }), from)
     const flood = Array.from({ length: 5 }, (_, i) => buildReflection(peer, { ...content, description: `${content.description} ${i}` }))
-    expect(await push(flood)).toMatchObject({ accepted: 3, ignored: 2 })
+    expect(await push(flood, 'peer-a')).toMatchObject({ accepted: 3, ignored: 2 })
     const other = await identityFromSeed(seed(3), 'fed:test')
-    expect(await push([buildReflection(other, content)])).toMatchObject({ accepted: 1, stored: 1 })
+    expect(await push([buildReflection(other, content)], 'peer-b')).toMatchObject({ accepted: 1, stored: 1 })
+    // one peer pushing reflections signed by fresh keys is charged as the pusher too
+    const fresh = await Promise.all(Array.from({ length: 5 }, async (_, i) => buildReflection(await identityFromSeed(seed(10 + i), 'fed:test'), content)))
+    expect(await push(fresh, 'peer-c')).toMatchObject({ accepted: 3, ignored: 2 })
   })
 
   it('never imports its own reflection', async () => {
