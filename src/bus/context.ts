@@ -4,7 +4,7 @@
 // policy, watchdog, effects, façade — each hold one of these and a reference to the others.
 
 import type { SwarmComponents } from '../kernel/components.ts'
-import { EnvelopeValidator } from '../envelope/index.ts'
+import { EnvelopeValidator, LruMap } from '../envelope/index.ts'
 import { effectiveModels } from '../config/models.ts'
 import type { ReputationBook } from '../reputation/index.ts'
 import { heads, QuestionBook, type Channel, type PresenceRole, type QuestionRecord, type QuestionState } from './core/index.ts'
@@ -45,6 +45,12 @@ export class BusContext {
   readonly questionListeners = new Set<(n: QuestionNotice) => void>()
   readonly lastState = new Map<string, QuestionState>()
   readonly joinedAt = new Map<string, number>()
+  /**
+   * Question ids whose record is on disk but not in memory (pruned, or skipped at start): a
+   * question arriving under one of them is judged against the stored record (another signer's
+   * copy must not take it). Only these cost a store read on the hot path; bounded, newest kept.
+   */
+  readonly onDiskOnly = new LruMap<string, true>(200_000)
   started = false
 
   constructor (c: BusComponents, reputation: ReputationBook) {
@@ -82,7 +88,7 @@ export class BusContext {
     const rec = this.book.records.get(qid)
     if (rec !== undefined) return rec
     const stored = await this.store.getQuestion(qid).catch(() => undefined)
-    if (stored !== undefined && !this.book.records.has(qid)) this.book.records.set(qid, stored)
+    if (stored !== undefined && !this.book.records.has(qid)) { this.book.records.set(qid, stored); this.onDiskOnly.delete(qid) }
     return this.book.records.get(qid)
   }
 

@@ -50,8 +50,8 @@ export class Inbox {
       if (why !== undefined) return why
     }
     // a question's record may be on disk only (pruned from memory): the book must see it to
-    // judge another signer's copy of its id (takesQuestionId)
-    if (e.type === 'swarm/question') await this.ctx.record(e.id)
+    // judge another signer's copy of its id (takesQuestionId); only such ids pay the store read
+    if (e.type === 'swarm/question' && this.ctx.onDiskOnly.has(e.id)) await this.ctx.record(e.id)
     await this.ctx.ensure(qid, { memberOnly: d.carried === true })
     if (e.type === 'swarm/contribution' && qid !== undefined) d.filtered = await this.judgeIfActing(this.ctx.book.channels.get(qid), e)
     const out = this.ctx.book.ingest(d, source, now())

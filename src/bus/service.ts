@@ -129,7 +129,7 @@ export class QuestionBus implements SwarmService {
   private async restore (): Promise<void> {
     const t = now()
     for (const rec of await this.store.allQuestions()) {
-      if (!rec.joined && t > Date.parse(rec.envelope['created-at']) + rec.envelope['ttl-sec'] * 1000 + PRUNE_AFTER_MS) continue
+      if (!rec.joined && t > Date.parse(rec.envelope['created-at']) + rec.envelope['ttl-sec'] * 1000 + PRUNE_AFTER_MS) { this.ctx.onDiskOnly.set(rec.id, true); continue }
       this.ctx.book.records.set(rec.id, rec)
       if (!rec.joined) continue
       const ch = await this.ctx.channel(rec)

@@ -161,6 +161,7 @@ export class Watchdog {
       const old = deadline(r) + retentionSec * 1000 < t
       if (!old && stored <= maxQuestions) continue
       await this.ctx.store.deleteQuestion(r.id)
+      this.ctx.onDiskOnly.delete(r.id)
       this.ctx.book.forget(r.id)
       this.ctx.lastState.delete(r.id)
       this.ctx.joinedAt.delete(r.id)
@@ -188,6 +189,7 @@ export class Watchdog {
       this.ctx.book.forget(id)
       this.ctx.lastState.delete(id)
       this.ctx.joinedAt.delete(id)
+      this.ctx.onDiskOnly.set(id, true)
     }
   }
 }

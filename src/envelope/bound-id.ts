@@ -91,8 +91,17 @@ function sameKey (a: Uint8Array, b: Uint8Array): boolean {
   return true
 }
 
+// Parsed sender keys: parsing `ed25519:<hex>` costs more than the hash, and a channel hears the
+// same few senders again and again. Bounded; cleared when full.
+const keys = new Map<string, Uint8Array | null>()
+
 /** True when the envelope's id is bound to its own signer (`sender.pubkey`). */
 export function hasBoundId (e: { id: string, sender: { pubkey: string } }): boolean {
-  const key = parsePubkey(e.sender.pubkey)
-  return key !== undefined && isBoundId(e.id, key)
+  let key = keys.get(e.sender.pubkey)
+  if (key === undefined) {
+    if (keys.size >= 4096) keys.clear()
+    key = parsePubkey(e.sender.pubkey) ?? null
+    keys.set(e.sender.pubkey, key)
+  }
+  return key !== null && isBoundId(e.id, key)
 }

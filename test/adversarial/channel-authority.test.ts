@@ -249,7 +249,8 @@ describe('adversarial: a stranger cannot act for a channel', () => {
       const again = decodeJson(await request(mallory, node.libp2p.peerId, PROTOCOL_DELIVERY, new TextEncoder().encode(JSON.stringify(copy)), { timeoutMs: 10_000 })) as { ok: boolean, reason?: string }
       expect(again.ok).toBe(false)
       await node.bus.ctx.store.flush()
-      node.bus.ctx.book.records.delete(qid)
+      node.bus.ctx.book.records.delete(qid) // what the watchdog's prune does
+      node.bus.ctx.onDiskOnly.set(qid, true)
       const pruned = decodeJson(await request(mallory, node.libp2p.peerId, PROTOCOL_DELIVERY, new TextEncoder().encode(JSON.stringify(copy)), { timeoutMs: 10_000 })) as { ok: boolean, reason?: string }
       expect(pruned).toEqual({ ok: false, reason: 'id-taken' })
       expect((await node.bus.ctx.store.getQuestion(qid))?.envelope.sender['node/id']).toBe(asker.identity.nodeId)
