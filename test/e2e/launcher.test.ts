@@ -32,6 +32,25 @@ async function bareTree (): Promise<string> {
   return root
 }
 
+/**
+ * A bare tree with the pinned runtime, one source (src/cli/main.ts, printing `sources`) and a
+ * fresh bundle of it (printing `bundle`) behind the real cli.mjs entry.
+ */
+async function bundledTree (): Promise<{ root: string, source: string }> {
+  const root = await bareTree()
+  await mkdir(join(root, 'node_modules', '.bin'), { recursive: true })
+  await symlink(PINNED, join(root, 'node_modules', '.bin', 'node'))
+  await mkdir(join(root, 'src', 'cli'), { recursive: true })
+  await mkdir(join(root, 'dist', 'swarm'), { recursive: true })
+  const source = join(root, 'src', 'cli', 'main.ts')
+  await writeFile(source, 'export async function main () { process.stdout.write(\'sources\\n\') }\n')
+  await utimes(source, new Date(Date.now() - 60_000), new Date(Date.now() - 60_000))
+  await writeFile(join(root, 'dist', 'swarm', 'main.mjs'), 'export async function main () { process.stdout.write(\'bundle\\n\') }\n')
+  await writeFile(join(root, 'dist', 'swarm', 'inputs.sh'), inputsScript(['src/cli/main.ts']))
+  await copyFile(join(ROOT, 'dist', 'swarm', 'cli.mjs'), join(root, 'dist', 'swarm', 'cli.mjs'))
+  return { root, source }
+}
+
 afterAll(async () => { await cleanupHomes() })
 
 describe('launcher', () => {
@@ -108,17 +127,7 @@ describe('launcher', () => {
   })
 
   it('runs the bundle only while it is newer than every source it was built from', async () => {
-    const root = await bareTree()
-    await mkdir(join(root, 'node_modules', '.bin'), { recursive: true })
-    await symlink(PINNED, join(root, 'node_modules', '.bin', 'node'))
-    await mkdir(join(root, 'src', 'cli'), { recursive: true })
-    await mkdir(join(root, 'dist', 'swarm'), { recursive: true })
-    const source = join(root, 'src', 'cli', 'main.ts')
-    await writeFile(source, 'export async function main () { process.stdout.write(\'sources\\n\') }\n')
-    await utimes(source, new Date(Date.now() - 60_000), new Date(Date.now() - 60_000))
-    await writeFile(join(root, 'dist', 'swarm', 'main.mjs'), 'export async function main () { process.stdout.write(\'bundle\\n\') }\n')
-    await writeFile(join(root, 'dist', 'swarm', 'inputs.sh'), inputsScript(['src/cli/main.ts']))
-    await copyFile(join(ROOT, 'dist', 'swarm', 'cli.mjs'), join(root, 'dist', 'swarm', 'cli.mjs'))
+    const { root, source } = await bundledTree()
     // the sh part decides (test -nt), and so does the JavaScript when run as `node bin/swarm`
     const bin = join(root, 'bin', 'swarm')
     const run = (): string[] => [spawnSync(bin, ['id'], { encoding: 'utf8', env: { PATH: '/usr/bin:/bin' } }), spawnSync(PINNED, [bin, 'id'], { encoding: 'utf8' })].map((r) => r.stdout.trim())
@@ -142,17 +151,7 @@ describe('launcher', () => {
       expect(r.stdout).toBe(sources.stdout)
     }
     // the stored text serves `--help` alone: anything more (a command's help) runs the CLI
-    const root = await bareTree()
-    await mkdir(join(root, 'node_modules', '.bin'), { recursive: true })
-    await symlink(PINNED, join(root, 'node_modules', '.bin', 'node'))
-    await mkdir(join(root, 'src', 'cli'), { recursive: true })
-    await mkdir(join(root, 'dist', 'swarm'), { recursive: true })
-    const source = join(root, 'src', 'cli', 'main.ts')
-    await writeFile(source, 'export async function main () { process.stdout.write(\'sources\\n\') }\n')
-    await utimes(source, new Date(Date.now() - 60_000), new Date(Date.now() - 60_000))
-    await writeFile(join(root, 'dist', 'swarm', 'main.mjs'), 'export async function main () { process.stdout.write(\'bundle\\n\') }\n')
-    await writeFile(join(root, 'dist', 'swarm', 'inputs.sh'), inputsScript(['src/cli/main.ts']))
-    await copyFile(join(ROOT, 'dist', 'swarm', 'cli.mjs'), join(root, 'dist', 'swarm', 'cli.mjs'))
+    const { root, source } = await bundledTree()
     await writeFile(join(root, 'dist', 'swarm', 'help.txt'), 'stored help\n')
     const bin = join(root, 'bin', 'swarm')
     const out = (args: string[]): string => spawnSync(bin, args, { encoding: 'utf8', env: { PATH: '/usr/bin:/bin' } }).stdout
