@@ -23,7 +23,7 @@ import { checkTaskData, executeTask, fitResult, type ExecutorSettings } from './
 import { registerTaskMethods } from './methods.ts'
 import { handleTaskStreams, unhandleTaskStreams, type InboundTask } from './protocol.ts'
 import { RunQueue } from '../kernel/run-queue.ts'
-import { TokenBuckets } from '../federation/token-bucket.ts'
+import { RefusalAudit } from './refusal-audit.ts'
 import { TaskRecords, type TaskRecord } from './records.ts'
 import { taskResponseBytes, type TaskOutcome } from './response.ts'
 import type { RunTaskParams } from './run-params.ts'
@@ -71,10 +71,8 @@ export class TaskService implements SwarmService {
   private readonly requests: EnvelopeValidator
   private readonly responses: EnvelopeValidator
   private readonly inbound = new Set<AbortController>()
-  /** Each peer's allowance of refusal entries in the audit log (auditRefusal). */
-  private readonly refusalAudits = new TokenBuckets({ ratePerSec: 0.5, burst: 20 })
-  /** And the node's in all: identities are free, so a per-peer allowance alone does not bound the log. */
-  private readonly refusalAuditsAll = new TokenBuckets({ ratePerSec: 2, burst: 100 })
+  /** Which refusals are written to the audit log (refusal-audit.ts). */
+  private readonly refusals = new RefusalAudit((cid, detail) => { void this.audit('task.refused', cid, detail) }, (code) => { this.c.counters.inc('tasks.audit-suppressed', code) })
   private readonly delegation: Delegation
   private readonly rtt = new Map<string, number>()
   private configMtime = 0
@@ -257,7 +255,7 @@ export class TaskService implements SwarmService {
       const cid = `unverified:${newId('task')}`
       this.counts.refused++
       this.c.counters.inc('tasks.refused', 'bad-request')
-      this.auditRefusal(from, cid, { from, code: 'bad-request', reason: verdict.reason, message: verdict.detail })
+      this.refusals.record(from, cid, { from, code: 'bad-request', reason: verdict.reason, message: verdict.detail })
       return this.respond(cid, started, { error: { code: 'bad-request', message: `request refused: ${verdict.reason}: ${verdict.detail}` } })
     }
     const req = verdict.envelope as TaskRequestEnvelope
@@ -367,19 +365,9 @@ export class TaskService implements SwarmService {
     this.c.counters.inc('tasks.refused', err.code)
     const error = { code: err.code, message: err.message.slice(0, 4000) }
     this.records.update(rec, { state: 'refused', error })
-    this.auditRefusal(rec.peerId ?? 'unknown', rec.correlationId, { type: rec.type, from: rec.peerId, nodeId: rec.nodeId, code: err.code, message: error.message, ...(req === undefined ? {} : { requestId: req.id, deadline: req.deadline }) })
+    this.refusals.record(rec.peerId ?? 'unknown', rec.correlationId, { type: rec.type, from: rec.peerId, nodeId: rec.nodeId, code: err.code, message: error.message, ...(req === undefined ? {} : { requestId: req.id, deadline: req.deadline }) })
     this.c.events.emit('task:completed', { correlationId: rec.correlationId, taskType: rec.type, direction: 'in', success: false, from: rec.peerId, refused: true, error })
     return this.respond(rec.correlationId, started, { error }, req)
-  }
-
-  /**
-   * A refusal's audit entry, within the sending peer's allowance (a burst of 20, then one every
-   * 2 s) and the node's (100, then 2 a second): each entry is an fsync'd append to a log that is never pruned, and refusals cost the
-   * sender nothing. Past it the refusal is counted (`tasks.audit-suppressed`), not written.
-   */
-  private auditRefusal (peer: string, correlationId: string, detail: Record<string, unknown>): void {
-    if (this.refusalAudits.take(peer) && this.refusalAuditsAll.take('node')) void this.audit('task.refused', correlationId, detail)
-    else this.c.counters.inc('tasks.audit-suppressed', String(detail.code ?? 'refused'))
   }
 
   /** The signed response; for a verified request it carries the signed receipt of the outcome. */
