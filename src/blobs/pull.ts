@@ -146,7 +146,10 @@ export async function pullVerified (cid: string, init: PullInit): Promise<Pulled
         try {
           bytes = await readFrameParts(t, signal)
         } catch (err) {
-          if (pipelined && next === 0 && (err as Error)?.name === 'UnexpectedEOFError') throw new ManifestOnly()
+          // a holder that closed after the manifest: its end reads as EOF, or (on a loaded
+          // machine, the close racing the pipelined request) as a reset; either way it is asked
+          // once more for the chunks alone, which a holder that is truly broken then fails
+          if (pipelined && next === 0 && !signal.aborted) throw new ManifestOnly()
           throw err
         }
         const { start, end } = chunkRange(m, next)

@@ -77,7 +77,7 @@ async function poke (h: HostilePeer, addr: string, protocol: string, bytes: Uint
     if (how === 'reset') { stream.abort(new Error('hostile reset')); return }
     if (how === 'abandon') return // left open: the daemon's own timeouts must end it
     const lp = lpStream(stream, { maxDataLength: 8 << 20 })
-    await lp.read({ signal: AbortSignal.timeout(800) }).catch(() => {})
+    await lp.read({ signal: AbortSignal.timeout(500) }).catch(() => {})
     await stream.close({ signal: AbortSignal.timeout(800) }).catch(() => {})
   } catch {}
   stream.abort(new Error('done'))
@@ -119,7 +119,7 @@ describe('adversarial: garbage on every protocol and topic a daemon speaks', () 
           fc.uint8Array({ maxLength: 512 }).map(frame)
         ),
         async (bytes) => { await poke(h, target.tcpAddr, protocol, bytes) }
-      ), { numRuns: 12 })
+      ), { numRuns: 6 })
     }))
 
     // gossip: every topic the daemon subscribes to gets bytes and JSON that are no envelope, each
