@@ -24,6 +24,7 @@ import { registerTaskMethods } from './methods.ts'
 import { handleTaskStreams, unhandleTaskStreams, type InboundTask } from './protocol.ts'
 import { RunQueue } from '../kernel/run-queue.ts'
 import { RefusalAudit } from './refusal-audit.ts'
+import { whyNotPythonSender } from './python-senders.ts'
 import { TaskRecords, type TaskRecord } from './records.ts'
 import { taskResponseBytes, type TaskOutcome } from './response.ts'
 import type { RunTaskParams } from './run-params.ts'
@@ -331,7 +332,7 @@ export class TaskService implements SwarmService {
     const notTaken = this.extra.has(req['task/type']) ? null : checkTaskAcceptable(req['task/type'], this.settings.accept, this.local.capabilities)
     if (notTaken !== null) return notTaken
     if (req['task/type'] === 'python-computation') {
-      const why = this.whyNotAllowed(req.sender['node/id'])
+      const why = whyNotPythonSender(req.sender['node/id'], this.c.membership, this.settings.allowFrom)
       if (why !== undefined) return new SwarmError('not-allowed', why)
     }
     if (Date.parse(req.deadline) <= Date.now()) return new SwarmError('expired', `the deadline ${req.deadline} has passed`)
@@ -339,20 +340,6 @@ export class TaskService implements SwarmService {
     if (bad !== null) return bad
     if (this.queue.full) return new SwarmError('busy', `this node is busy (${this.queue.running} running, ${this.queue.queued} queued)`)
     return null
-  }
-
-  /**
-   * Who may send python-computation: members in a closed federation; in an open one only the
-   * node ids in tasks.allowFrom (a stranger's code is not run because it asked nicely).
-   */
-  private whyNotAllowed (nodeId: string): string | undefined {
-    const membership = this.c.membership
-    if (membership?.closed() === true) {
-      const why = membership.whyNot(nodeId)
-      return why === undefined ? undefined : `python tasks are taken from members only (${why})`
-    }
-    if (this.settings.allowFrom.includes(nodeId)) return undefined
-    return 'python tasks are taken only from the node ids in tasks.allowFrom'
   }
 
   /** The isolation class of the executor that runs (or would run) `type`. */
