@@ -11,6 +11,7 @@ import { PROTOCOL_CONSENSUS } from '../constants.ts'
 import { NotFoundError, SwarmError } from '../errors.ts'
 import { buildProposal, buildVote, EnvelopeValidator, type ProposalEnvelope, type VoteEnvelope } from '../envelope/index.ts'
 import { nodeIdFromPeerId } from '../identity/index.ts'
+import { hasBoundId } from '../envelope/bound-id.ts'
 import type { SwarmComponents, SwarmService } from '../kernel/components.ts'
 import { handle, type MethodParams } from '../control/methods/index.ts'
 import type { Logger } from '../kernel/logger.ts'
@@ -266,8 +267,11 @@ export class ConsensusService implements SwarmService {
     if (deadline <= now) return refuse('expired', `the deadline ${env.deadline} has passed`)
     if (deadline > now + (MAX_CONSENSUS_TIMEOUT_SEC + config.bus.clockSkewSec) * 1000) return refuse('bad-deadline', `the deadline ${env.deadline} is more than ${MAX_CONSENSUS_TIMEOUT_SEC} s away`)
     if (!this.proposalBuckets.take(env.sender['node/id'])) return refuse('rate-limited', 'too many proposals from this proposer; try again shortly')
-    // one proposal per id on this node: ids are the proposer's choice, and another key's copy of
-    // a known id (the replay cache is per key) would overwrite its record and its operator's wait
+    // One proposal per id on this node (a second would overwrite the record and the operator's
+    // wait), and ids bound to their proposer: otherwise a voter that got a proposal could race a
+    // copy of its id, signed with its own key, to the other voters, who would then refuse the
+    // honest one as a duplicate.
+    if (!hasBoundId(env)) return refuse('key-mismatch', `proposal id ${env.id} is not bound to its signer`)
     if (this.pending.get(env.id) !== undefined || await this.store.get(env.id) !== undefined) return refuse('duplicate', `${env.id} is already known here`)
     const body = readContent(contentBytes, env['content-hash'])
     if (typeof body === 'string') return refuse('bad-content', body)

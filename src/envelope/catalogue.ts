@@ -51,7 +51,8 @@ defineEnvelopeType({ type: 'swarm/summary', idKind: 'summary', schema: s.summary
 defineEnvelopeType({ type: 'swarm/close', idKind: 'close', schema: s.closeSchema, boundId: true })
 defineEnvelopeType({ type: 'swarm/capability-advert', idKind: 'advert', schema: s.capabilityAdvertSchema, expiresAt: (e: s.CapabilityAdvertEnvelope) => Date.parse(e['expires-at']) })
 defineEnvelopeType({ type: 'swarm/reflection', idKind: 'reflection', schema: s.reflectionSchema })
-defineEnvelopeType({ type: 'swarm/proposal', idKind: 'proposal', schema: s.proposalSchema, expiresAt: (e: s.ProposalEnvelope) => Date.parse(e.deadline) })
+// bound: a voter keeps one proposal per id, so a copy of an id under another key must not take it
+defineEnvelopeType({ type: 'swarm/proposal', idKind: 'proposal', schema: s.proposalSchema, expiresAt: (e: s.ProposalEnvelope) => Date.parse(e.deadline), boundId: true })
 defineEnvelopeType({ type: 'swarm/vote', idKind: 'vote', schema: s.voteSchema })
 defineEnvelopeType({ type: 'swarm/task-request', idKind: 'task', schema: s.taskRequestSchema })
 defineEnvelopeType({ type: 'swarm/task-response', idKind: 'task-result', schema: s.taskResponseSchema })

@@ -21,8 +21,8 @@ async function contentFile (text: string): Promise<string> {
 }
 
 /** A signed proposal from `h` plus its content frame, sent to `d`; the answer frame parsed. */
-async function propose (h: HostilePeer, d: TestDaemon, p: { file: string, content: string, claimedRisk?: 'low' | 'medium' | 'high', hashOf?: string }): Promise<any> {
-  const proposal = buildProposal(h.identity, {
+async function propose (h: HostilePeer, d: TestDaemon, p: { file: string, content: string, claimedRisk?: 'low' | 'medium' | 'high', hashOf?: string, id?: string }): Promise<any> {
+  return await send(h, d, buildProposal(h.identity, {
     file: p.file,
     operation: 'create',
     rationale: 'trust me',
@@ -30,8 +30,11 @@ async function propose (h: HostilePeer, d: TestDaemon, p: { file: string, conten
     reasons: ['small change to a non-core file'],
     contentHash: sha(p.hashOf ?? p.content),
     deadline: Math.ceil((Date.now() + 20_000) / 1000) * 1000
-  })
-  const [answer] = await h.exchange(`${d.tcpAddr}`, PROTOCOL_CONSENSUS, [JSON.stringify(proposal), JSON.stringify({ content: p.content, 'previous-content': null })])
+  }, p.id === undefined ? undefined : { id: p.id }), p.content)
+}
+
+async function send (h: HostilePeer, d: TestDaemon, proposal: object, content: string): Promise<any> {
+  const [answer] = await h.exchange(`${d.tcpAddr}`, PROTOCOL_CONSENSUS, [JSON.stringify(proposal), JSON.stringify({ content, 'previous-content': null })])
   return JSON.parse(answer)
 }
 
@@ -71,6 +74,32 @@ describe('adversarial: a hostile proposer cannot pass evasive dynamic code as lo
     const burst = await Promise.all(Array.from({ length: 16 }, async (_, i) => await propose(h, voter, { file: `notes/n${i}.md`, content: `note ${i}\n` })))
     expect(burst.some((a) => a.status === 'refused' && a.reason === 'rate-limited')).toBe(true)
     await eventually(async () => (await propose(h, voter, { file: 'notes/later.md', content: 'later\n' })).vote === 'yes', { what: 'heard again', timeoutMs: 20_000, intervalMs: 1500 })
+  })
+
+  it('a copy of a proposal id under another key is refused, so it cannot make the voter refuse the real one as a duplicate', async () => {
+    const [voter] = daemons
+    // the proposer and a member who saw its proposal (and races a copy of its id to this voter)
+    const proposer = await startHostilePeer({ federation: 'fed:test' })
+    const copier = await startHostilePeer({ federation: 'fed:test' })
+    try {
+      await proposer.connect(voter.tcpAddr)
+      await copier.connect(voter.tcpAddr)
+      const real = buildProposal(proposer.identity, {
+        file: 'notes/real.md', operation: 'create', rationale: 'a note', risk: 'low', reasons: [],
+        contentHash: sha('real\n'), deadline: Math.ceil((Date.now() + 20_000) / 1000) * 1000
+      })
+      const copy = await propose(copier, voter, { file: 'notes/copy.md', content: 'copy\n', id: real.id })
+      expect(copy).toMatchObject({ status: 'refused', reason: 'key-mismatch' })
+      const vote = await send(proposer, voter, real, 'real\n')
+      expect(vote).toMatchObject({ type: 'swarm/vote', vote: 'yes', 'proposal/id': real.id })
+      // the same proposal again is still one proposal per id
+      expect(await send(proposer, voter, real, 'real\n')).toMatchObject({ status: 'refused', reason: 'duplicate' })
+      // honest traffic from the copier: its own proposal is voted on
+      expect(await propose(copier, voter, { file: 'notes/own.md', content: 'own\n' })).toMatchObject({ type: 'swarm/vote', vote: 'yes' })
+    } finally {
+      await proposer.stop()
+      await copier.stop()
+    }
   })
 })
 
