@@ -127,10 +127,17 @@ export async function handleProposals (libp2p: Libp2p<any>, handler: ProposalHan
         keepAlive = setInterval(send, WAITING_KEEPALIVE_MS)
       }
     }
-    const lp = lpStream(stream, { maxDataLength: MAX_CONTENT_FRAME_BYTES })
+    // The proposal frame may be 128 KiB, the content frame after it 4 MiB. lpStream reads its
+    // limit from this object at each read, so the first frame's length prefix is refused before
+    // its bytes are buffered (32 streams per connection could otherwise hold 4 MiB each); the
+    // check after the read stays, should a later @libp2p/utils copy its options.
+    // (maxLengthLength fixed here: derived from the first limit it would refuse a content frame's longer prefix)
+    const frameLimit = { maxDataLength: MAX_CONSENSUS_FRAME_BYTES, maxLengthLength: varintLength(MAX_CONTENT_FRAME_BYTES) }
+    const lp = lpStream(stream, frameLimit)
     try {
       const first = await lp.read({ signal: withTimeout(signal, STREAM_TIMEOUT_MS) })
       if (first.byteLength > MAX_CONSENSUS_FRAME_BYTES) throw new Error('proposal frame too large')
+      frameLimit.maxDataLength = MAX_CONTENT_FRAME_BYTES
       const content = await lp.read({ signal: withTimeout(signal, STREAM_TIMEOUT_MS) })
       const answer = await handler(first.subarray(), content.subarray(), connection.remotePeer, session)
       if (keepAlive !== undefined) clearInterval(keepAlive)
@@ -146,4 +153,11 @@ export async function handleProposals (libp2p: Libp2p<any>, handler: ProposalHan
       stream.removeEventListener('close', onClose)
     }
   }, { maxInboundStreams: MAX_INBOUND_STREAMS, maxOutboundStreams: 64, runOnLimitedConnection: true })
+}
+
+/** Bytes of the unsigned varint that prefixes a frame of `n` bytes. */
+function varintLength (n: number): number {
+  let bytes = 1
+  while (n >= 128) { n = Math.floor(n / 128); bytes++ }
+  return bytes
 }

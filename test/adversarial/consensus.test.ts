@@ -6,8 +6,9 @@ import { createHash } from 'node:crypto'
 import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { lpStream } from '@libp2p/utils'
+import { multiaddr } from '@multiformats/multiaddr'
 import { buildProposal, buildVote } from '../../src/envelope/index.ts'
-import { PROTOCOL_CONSENSUS } from '../../src/constants.ts'
+import { PROTOCOL_CONSENSUS, STREAM_TIMEOUT_MS } from '../../src/constants.ts'
 import { cleanupHomes, connectDaemons, createDaemon, eventually, startDaemons, stopAll, tempHome, type TestDaemon } from '../helpers/daemons.ts'
 import { startHostilePeer, type HostilePeer } from './hostile-peer.ts'
 
@@ -33,8 +34,8 @@ async function propose (h: HostilePeer, d: TestDaemon, p: { file: string, conten
   }, p.id === undefined ? undefined : { id: p.id }), p.content)
 }
 
-async function send (h: HostilePeer, d: TestDaemon, proposal: object, content: string): Promise<any> {
-  const [answer] = await h.exchange(`${d.tcpAddr}`, PROTOCOL_CONSENSUS, [JSON.stringify(proposal), JSON.stringify({ content, 'previous-content': null })])
+async function send (h: HostilePeer, d: TestDaemon, proposal: object, content: string, previous: string | null = null): Promise<any> {
+  const [answer] = await h.exchange(`${d.tcpAddr}`, PROTOCOL_CONSENSUS, [JSON.stringify(proposal), JSON.stringify({ content, 'previous-content': previous })])
   return JSON.parse(answer)
 }
 
@@ -96,6 +97,22 @@ describe('adversarial: a hostile proposer cannot pass evasive dynamic code as lo
       expect(await send(proposer, voter, real, 'real\n')).toMatchObject({ status: 'refused', reason: 'duplicate' })
       // honest traffic from the copier: its own proposal is voted on
       expect(await propose(copier, voter, { file: 'notes/own.md', content: 'own\n' })).toMatchObject({ type: 'swarm/vote', vote: 'yes' })
+
+      // a first frame longer than a proposal's 128 KiB is refused at its length prefix: the
+      // voter resets the stream at once instead of buffering up to the content frame's 4 MiB
+      const stream = await copier.node.dialProtocol(multiaddr(voter.tcpAddr), PROTOCOL_CONSENSUS, { signal: AbortSignal.timeout(10_000) })
+      const started = Date.now()
+      stream.send(Uint8Array.from([0x80, 0x80, 0x40, ...new Uint8Array(64)])) // varint 1 MiB, then a little
+      await expect(lpStream(stream).read({ signal: AbortSignal.timeout(30_000) })).rejects.toThrow()
+      expect(Date.now() - started).toBeLessThan(STREAM_TIMEOUT_MS)
+      stream.abort(new Error('done'))
+      // while a content frame of 3 MiB (512 Ki CJK characters, new and previous) is still read and judged
+      const big = '字'.repeat(512 * 1024)
+      const judged = await send(copier, voter, buildProposal(copier.identity, {
+        file: 'notes/big.md', operation: 'modify', rationale: 'a long note', risk: 'low', reasons: [],
+        contentHash: sha(big), deadline: Math.ceil((Date.now() + 20_000) / 1000) * 1000
+      }), big, big)
+      expect(judged).toMatchObject({ type: 'swarm/vote' })
     } finally {
       await proposer.stop()
       await copier.stop()
