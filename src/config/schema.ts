@@ -103,7 +103,9 @@ export const configSchema = z.strictObject({
   answerers: z.array(answererSchema),
   /** What leaves this node: per federation id, `none` | `shared` | `all` (default: own federation `shared`, others `none`). */
   reflections: z.strictObject({
-    serve: z.record(z.string().regex(/^fed:[A-Za-z0-9._-]{1,64}$/, 'a federation id like fed:name'), z.enum(['none', 'shared', 'all']))
+    serve: z.record(z.string().regex(/^fed:[A-Za-z0-9._-]{1,64}$/, 'a federation id like fed:name'), z.enum(['none', 'shared', 'all'])),
+    /** Reflections imported from peers kept at most; beyond it the earliest arrived are deleted. */
+    maxFromSwarm: z.number().int().min(0).max(10_000_000)
   }),
   web: z.strictObject({ listen: z.string().nullable() }),
   /** The A2A endpoint (docs/agents.md): off unless listen is set (HOST:PORT, :PORT means loopback). */

@@ -30,16 +30,56 @@ export const MAX_LIST_LIMIT = 1000
 /** Records per batch in putMany: big enough to amortize, small enough not to starve `put`. */
 const INGEST_CHUNK = 1000
 
+/** Evicted imports per batch: one atomic LevelDB batch each, so a put waits behind at most this many. */
+const EVICT_CHUNK = 500
+
 export class ReflectionRepository {
   readonly index: ReflectionIndex
   private readonly db: SwarmDb
   private readonly records: Bucket
+  /** Imports (source `swarm`) in arrival order, `<ms>.<seq>!<id>`: the order they are evicted in. */
+  private readonly arrivals: Bucket
+  private arrivalSeq = 0
   private queue: Promise<unknown> = Promise.resolve()
 
   constructor (db: SwarmDb) {
     this.db = db
     this.records = db.bucket('reflections')
+    this.arrivals = db.bucket('reflectionArrivals')
     this.index = new ReflectionIndex(db.bucket('reflectionIndex'))
+  }
+
+  /**
+   * Deletes the earliest-arrived imports (records, postings and counters in one batch per chunk)
+   * until at most `max` are stored; resolves how many went. Arrival order, not id order: ids
+   * are their authors' choice, and a stranger's far-future ids would outlive everyone else's.
+   * Imports stored before arrivals were kept (session 13) are not evicted.
+   */
+  async evictImports (max: number, options: { signal?: AbortSignal } = {}): Promise<number> {
+    let evicted = 0
+    for (;;) {
+      options.signal?.throwIfAborted()
+      const run = this.queue.then(async () => {
+        const excess = await this.index.documentFrequency('src:swarm') - max
+        if (excess <= 0) return 0
+        const keys = await this.arrivals.keys({ limit: Math.min(excess, EVICT_CHUNK) }).all() as string[]
+        if (keys.length === 0) return 0
+        const ids = keys.map((k) => k.slice(k.indexOf('!') + 1))
+        const found = (await this.getMany(ids)).filter((r): r is ReflectionRecord => r !== undefined && r.source === 'swarm')
+        const { ops, commit } = await this.index.prepareRemoval(found)
+        await this.db.level.batch([
+          ...found.map((r) => ({ type: 'del' as const, sublevel: this.records, key: r.id })),
+          ...keys.map((key) => ({ type: 'del' as const, sublevel: this.arrivals, key })),
+          ...ops
+        ])
+        commit()
+        return found.length === 0 ? keys.length : found.length
+      })
+      this.queue = run.catch(() => {})
+      const n = await run
+      if (n === 0) return evicted
+      evicted += n
+    }
   }
 
   /** Stores a record and its postings; storing an id that is already there is a no-op. */
@@ -143,7 +183,9 @@ export class ReflectionRepository {
       if (fresh.length === 0) return 0
       const { ops, commit } = await this.index.prepare(fresh)
       const recordOps = fresh.map(r => ({ type: 'put' as const, sublevel: this.records, key: r.id, value: r }))
-      await this.db.level.batch([...recordOps, ...ops], { sync })
+      const now = String(Date.now()).padStart(15, '0')
+      const arrivalOps = fresh.filter(r => r.source === 'swarm').map(r => ({ type: 'put' as const, sublevel: this.arrivals, key: `${now}.${String(this.arrivalSeq++ % 1e9).padStart(9, '0')}!${r.id}`, value: 1 }))
+      await this.db.level.batch([...recordOps, ...arrivalOps, ...ops], { sync })
       commit()
       return fresh.length
     })

@@ -73,7 +73,7 @@ export interface SearchOptions extends SearchFilters {
 export interface SearchHit { id: string, score: number }
 
 export interface IndexBatch {
-  ops: Array<{ type: 'put', sublevel: Bucket, key: string, value: unknown, valueEncoding?: 'utf8' }>
+  ops: Array<{ type: 'put', sublevel: Bucket, key: string, value: unknown, valueEncoding?: 'utf8' } | { type: 'del', sublevel: Bucket, key: string }>
   /** Publishes the new df/stats to the in-memory caches; call only after the batch is written. */
   commit: () => void
 }
@@ -192,6 +192,16 @@ export class ReflectionIndex {
    * write lock until the batch is written and `commit` called).
    */
   async prepare (records: ReflectionRecord[]): Promise<IndexBatch> {
+    return await this.change(records, 1)
+  }
+
+  /** The index deletes for stored records (evicted imports), under the same write lock as `prepare`. */
+  async prepareRemoval (records: ReflectionRecord[]): Promise<IndexBatch> {
+    return await this.change(records, -1)
+  }
+
+  /** Postings, document lengths, document frequencies and corpus stats, added (+1) or taken away (−1). */
+  private async change (records: ReflectionRecord[], sign: 1 | -1): Promise<IndexBatch> {
     const stats = await this.corpusStats()
     const docs = records.map(r => ({ r, ...documentTerms(r), filters: filterTokens(r) }))
     const delta = new Map<string, number>()
@@ -204,25 +214,29 @@ export class ReflectionIndex {
     const put = (key: string, value: unknown): void => { ops.push({ type: 'put', sublevel: this.bucket, key, value }) }
     // A document's postings differ only in tf: encode the rest once (ingest is CPU-bound on
     // ~65 entries per reflection) and hand LevelDB the JSON text as is.
-    const putText = (key: string, json: string): void => {
-      ops.push({ type: 'put', sublevel: this.bucket, key, value: json, valueEncoding: 'utf8' })
-    }
+    const putText = sign === 1
+      ? (key: string, json: string): void => { ops.push({ type: 'put', sublevel: this.bucket, key, value: json, valueEncoding: 'utf8' }) }
+      : (key: string): void => { ops.push({ type: 'del', sublevel: this.bucket, key }) }
     let addedLength = 0
     for (const { r, tf, length, filters } of docs) {
       addedLength += length
       const flags = (r.outcome === 'failure' ? FLAG_FAILURE : 0) | (r.source === 'swarm' ? FLAG_SWARM : 0)
-      const rest = JSON.stringify([length, flags, r.category, r.tags] satisfies [number, number, string, string[]]).slice(1)
+      const rest = sign === 1 ? JSON.stringify([length, flags, r.category, r.tags] satisfies [number, number, string, string[]]).slice(1) : ''
       for (const [t, n] of tf) putText(`t!${t}!${rankOf(n, length)}!${r.id}`, `[${n},${rest}`)
       for (const t of filters) putText(`t!${t}!${rankOf(0, length)}!${r.id}`, `[0,${rest}`)
       putText(`d!${r.id}`, `{"l":${length},"t":${JSON.stringify(Object.fromEntries(tf))}}`)
     }
     const newDf = new Map<string, number>()
     for (const [t, n] of delta) {
-      newDf.set(t, this.dfOf(t) + n)
-      put(`f!${t}`, this.dfOf(t) + n)
+      const df = Math.max(0, this.dfOf(t) + sign * n)
+      newDf.set(t, df)
+      // a missing counter reads as 0: the last document of a token leaves no key behind
+      if (df === 0) ops.push({ type: 'del', sublevel: this.bucket, key: `f!${t}` })
+      else put(`f!${t}`, df)
     }
-    const newStats = { n: stats.n + records.length, len: stats.len + addedLength }
-    put('s', newStats)
+    const newStats = { n: Math.max(0, stats.n + sign * records.length), len: Math.max(0, stats.len + sign * addedLength) }
+    if (newStats.n === 0) ops.push({ type: 'del', sublevel: this.bucket, key: 's' })
+    else put('s', newStats)
     return {
       ops,
       commit: () => {

@@ -87,7 +87,8 @@ export class ReflectionService implements SwarmService {
       store: this.store,
       clockSkewSec: c.config.bus.clockSkewSec,
       maxEnvelopeBytes: c.config.bus.maxEnvelopeBytes,
-      pushRate: c.config.rateLimit.perSender
+      pushRate: c.config.rateLimit.perSender,
+      maxFromSwarm: c.config.reflections?.maxFromSwarm
     })
     this.replyValidator = new EnvelopeValidator({ clockSkewSec: c.config.bus.clockSkewSec, maxBytes: c.config.bus.maxEnvelopeBytes, replayCacheSize: 0 })
     // imports are counted where they happen
@@ -115,7 +116,8 @@ export class ReflectionService implements SwarmService {
   }
 
   stats (): Record<string, unknown> {
-    const { local, swarm } = this.counts
+    const { local } = this.counts
+    const swarm = this.counts.swarm - this.sharing.numbers.evicted
     return { reflections: { count: local + swarm, local, swarm, ...this.sharing.numbers, ...this.numbers } }
   }
 

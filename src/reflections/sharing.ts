@@ -34,6 +34,8 @@ export type SharingComponents = Pick<SwarmComponents, 'identity' | 'libp2p' | 't
   maxEnvelopeBytes?: number
   /** Each author's pushed reflections, as gossip charges each sender (default 20/s, burst 60). */
   pushRate?: BucketRate
+  /** Imported reflections kept at most (config `reflections.maxFromSwarm`); the earliest arrived go first. */
+  maxFromSwarm?: number
 }
 
 /** A reflection envelope that passed every check, ready to import. */
@@ -78,7 +80,7 @@ export function recordFromEnvelope (env: ReflectionEnvelope): ReflectionRecord {
 
 export class ReflectionSharing {
   readonly topic: string
-  readonly numbers = { shared: 0, integrated: 0, duplicates: 0, pushed: 0, pushFailed: 0 }
+  readonly numbers = { shared: 0, integrated: 0, duplicates: 0, pushed: 0, pushFailed: 0, evicted: 0 }
   private readonly c: SharingComponents
   private readonly log: Logger
   private readonly validator: EnvelopeValidator
@@ -207,6 +209,7 @@ export class ReflectionSharing {
       return false
     }
     this.numbers.integrated++
+    await this.evict()
     this.remember(reflection.id, value.from, value.text)
     this.c.events.emit('reflection:integrated', { id: reflection.id, from: value.from })
     this.log.info('reflection integrated', { id: reflection.id, from: value.from })
@@ -216,6 +219,21 @@ export class ReflectionSharing {
       for (const p of on) void this.push(p, [value.text])
     }
     return true
+  }
+
+  /** Keeps the imports within `maxFromSwarm`: every peer's shares cost this node disk. */
+  private async evict (): Promise<void> {
+    const max = this.c.maxFromSwarm
+    if (max === undefined) return
+    try {
+      const n = await this.c.store.repository.evictImports(max)
+      if (n === 0) return
+      this.numbers.evicted += n
+      this.c.counters.inc('reflections.evicted', 'max-from-swarm', n)
+      this.log.debug('imported reflections evicted', { evicted: n, max })
+    } catch (err) {
+      this.log.warn('eviction of imported reflections failed', { err: (err as Error).message })
+    }
   }
 
   private closed (): boolean {

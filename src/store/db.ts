@@ -15,6 +15,7 @@ export const BUCKETS = {
   channel: 'c', // `${questionId}!${seq}` → envelope JSON text, per response channel
   reflections: 'r', // reflection id → reflection record
   reflectionIndex: 'ri', // token postings for search
+  reflectionArrivals: 'ra', // imported reflections in arrival order (eviction)
   audit: 'a', // hash-chained audit log
   tasks: 't', // correlation id → task record
   consensus: 'k', // proposal id → proposal, votes and result

@@ -31,7 +31,7 @@ async function honest (serve: Record<string, 'none' | 'shared' | 'all'> = {}): P
   await mkdir(home, { recursive: true })
   const config = defaults()
   config.node.federation = FED
-  config.reflections = { serve }
+  config.reflections = { ...config.reflections, serve }
   const identity = await identityFromSeed(newSeed(), FED)
   const db = await openDb(join(home, 'db'))
   const libp2p = await createSwarmNode({ privateKey: identity.privateKey, listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap: [], mdns: false, iceServers: [] })
