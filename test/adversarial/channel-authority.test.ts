@@ -124,6 +124,45 @@ describe('adversarial: a stranger cannot act for a channel', () => {
     await until(async () => (await late.bus.show(qid) as any).contributions.some((c: any) => c.id === answer.id), { what: 'the member\'s answer reaches the late node' })
   })
 
+  it('a stranger\'s contribution published after the close but dated before it is closed at a late joiner reading the channel from history; the answer the asker saw counts', async () => {
+    const asker = await startBusNode()
+    const member = await startBusNode()
+    await connect(member, asker)
+    const { mallory, mallorySigner } = await startStranger()
+    await connect({ libp2p: mallory }, member)
+    const topic = 'swarm/1/fed/fed:it/questions'
+    mallory.services.pubsub.subscribe(topic)
+    await until(() => mallory.services.pubsub.getSubscribers(topic).some((p) => p.equals(member.libp2p.peerId)), { what: 'the stranger sees the member on the question topic' })
+
+    const { id: qid } = await asker.bus.ask({ text: 'Which relay do we pin?', ttlSec: 300 })
+    await until(async () => (await member.bus.list()).some((x) => x.id === qid), { what: 'the member gets the question' })
+    await member.bus.join(qid, 'watcher')
+    const answer = await member.bus.contribute(qid, { kind: 'fact', text: 'relay a: it has been up for a month', confidence: 0.8 })
+    await until(async () => (await asker.bus.show(qid) as any).contributions.some((c: any) => c.id === answer.id), { what: 'the asker gets the answer' })
+    const closedAt = Date.now()
+    await asker.bus.close(qid, { accept: [answer.id] })
+    await until(async () => (await member.bus.show(qid) as any).state === 'resolved', { what: 'the member sees the close' })
+
+    // after the close: a contribution dated a second before it, naming the answer it "saw"
+    const backdated = buildContribution(mallorySigner, { questionId: qid, kind: 'recommendation', text: 'pin my relay instead', confidence: 1 }, { createdAt: new Date(closedAt - 1000).toISOString(), previous: [answer.id] })
+    await mallory.services.pubsub.publish(topic, new TextEncoder().encode(JSON.stringify(backdated)))
+    await until(() => member.bus.ctx.book.channels.get(qid)?.has(backdated.id), { what: 'the member keeps it' })
+    expect(member.bus.ctx.book.channels.get(qid)?.get(backdated.id)?.excluded).toBe('closed')
+
+    // a node that joins later learns the channel from history: no arrival times, only the dates
+    // the authors chose; the close's chain says the asker had not seen the stranger's
+    const late = await startBusNode()
+    await connect(late, member)
+    await until(() => late.libp2p.getConnections(member.libp2p.peerId).length > 0, { what: 'the late node is connected' })
+    await late.bus.resolve(qid)
+    await late.bus.join(qid, 'watcher')
+    await until(() => late.bus.ctx.book.channels.get(qid)?.has(backdated.id) && late.bus.ctx.book.channels.get(qid)?.close !== undefined, { what: 'the late node gets the channel from history' })
+    const ch = late.bus.ctx.book.channels.get(qid)!
+    expect(ch.get(backdated.id)?.excluded).toBe('closed')
+    expect(ch.get(answer.id)?.excluded).toBeUndefined()
+    expect((await late.bus.show(qid) as any).state).toBe('resolved')
+  })
+
   it('a stranger\'s shadow appointment of itself appoints no one: its takeover and close are refused on the asker and on a member, while honest traffic flows', async () => {
     const asker = await startBusNode()
     const member = await startBusNode()

@@ -12,6 +12,7 @@ import {
   type Applied, type Arrival, type ChannelEntry, type ChannelOptions, type Participant, type QuestionPhase, type QuestionState
 } from './entries.ts'
 import { claimRefusal, claimTimeRefusal, insertSorted, mayActFor, NOT_FOLLOWING_LONG_ENOUGH, secretaryAt, type AuthorityView, type ClaimView } from './authority.ts'
+import { Ancestry, MAX_PREVIOUS, previousOf } from './log.ts'
 
 export * from './entries.ts'
 
@@ -37,6 +38,8 @@ export class Channel {
   secretary: string | null = null
   close?: CloseEnvelope
   private closeEntry?: ChannelEntry
+  /** What the close's author had seen (its `previous` chain), when the close names its whole frontier. */
+  private closeAncestry?: Ancestry
   /** Recipients of a private question (sealed channel traffic goes to them). */
   to: string[] = []
   private seq = 0
@@ -219,6 +222,11 @@ export class Channel {
   private add (entry: ChannelEntry, filtered: string | undefined): Applied {
     this.byId.set(entry.id, entry)
     this.entries.push(entry)
+    // what this entry names is now known to lie before the close too
+    for (const id of this.closeAncestry?.added(entry) ?? []) {
+      const held = this.byId.get(id)
+      if (held !== undefined && held !== entry && held.type === 'swarm/contribution') this.judgeContribution(held)
+    }
     const e = entry.envelope
     let structural = false
     let fromAsker = false
@@ -329,6 +337,10 @@ export class Channel {
       const was = this.close
       this.closeEntry = close
       this.close = close?.envelope as CloseEnvelope | undefined
+      // a close naming fewer ids than `previous` may hold named its author's whole frontier, so
+      // its chain reaches everything its author held (a full list may have left some out)
+      const named = close === undefined ? 0 : previousOf(close.envelope).length
+      this.closeAncestry = close !== undefined && named > 0 && named < MAX_PREVIOUS ? new Ancestry(close, (id) => this.byId.get(id)) : undefined
       if (was === undefined && close !== undefined) out.closed = true
       for (const entry of this.entries) if (entry.type === 'swarm/contribution') this.judgeContribution(entry)
     }
@@ -342,13 +354,26 @@ export class Channel {
     const close = this.closeEntry
     let why: string | undefined
     if (entry.at > this.deadline || created > this.deadline + this.skewMs) why = 'late'
-    else if (close !== undefined && afterClose(entry.at, created, close.at, createdOf(close.envelope))) why = this.close?.resolution === 'expired' ? 'late' : 'closed'
+    else if (close !== undefined && this.afterTheClose(entry, created, close)) why = this.close?.resolution === 'expired' ? 'late' : 'closed'
     else if (c.kind === 'clarification-request' && !this.followUps) why = 'no-follow-ups'
     else if (entry.filtered !== undefined) why = 'filtered-out'
     if (why === undefined) delete entry.excluded
     else entry.excluded = why
     if (why === 'filtered-out') entry.detail = entry.filtered
     else delete entry.detail
+  }
+
+  /**
+   * Whether a contribution came after the close: by arrival and `created-at` (the same second on
+   * both counts as after). A contribution learnt from a history page has no arrival time, only the
+   * `created-at` its author chose, so one published after the close but dated before it would
+   * count on every node that learns the channel from history. Where the close names its author's
+   * whole frontier, its chain decides instead: what it reaches the closer had seen (even in the
+   * close's own second), what it does not reach came after.
+   */
+  private afterTheClose (entry: ChannelEntry, created: number, close: ChannelEntry): boolean {
+    if (entry.history === true && this.closeAncestry !== undefined) return !this.closeAncestry.reached.has(entry.id)
+    return afterClose(entry.at, created, close.at, createdOf(close.envelope))
   }
 }
 

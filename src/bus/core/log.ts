@@ -59,6 +59,41 @@ export interface GapBounds {
   maxGivenUp: number
 }
 
+/**
+ * The ids an envelope's `previous` chain reaches through the held entries: what its author had
+ * seen. A history page holds no arrival times, so a close's ancestry is the one witness of what
+ * came before it that its author did not choose. Grows as entries arrive in any order; each
+ * entry is walked once.
+ */
+export class Ancestry {
+  readonly reached = new Set<string>()
+  private readonly held: (id: string) => LogEntry | undefined
+
+  constructor (root: LogEntry, held: (id: string) => LogEntry | undefined) {
+    this.held = held
+    this.walk(root)
+  }
+
+  /** A newly held entry: when it is reached, so is its own past. Returns the held ids newly reached. */
+  added (entry: LogEntry): string[] {
+    return this.reached.has(entry.id) ? this.walk(entry) : []
+  }
+
+  private walk (from: LogEntry): string[] {
+    const out: string[] = []
+    const stack = [from]
+    for (let e = stack.pop(); e !== undefined; e = stack.pop()) {
+      for (const id of previousOf(e.envelope).slice(0, MAX_PREVIOUS)) {
+        if (this.reached.has(id)) continue
+        this.reached.add(id)
+        const held = this.held(id)
+        if (held !== undefined) { out.push(id); stack.push(held) }
+      }
+    }
+    return out
+  }
+}
+
 export const GAP_BOUNDS: GapBounds = { maxMissing: 64, maxDepth: 16, maxAttempts: 3, maxGivenUp: 1024 }
 
 interface Missing { depth: number, attempts: number }
