@@ -128,6 +128,13 @@ export class BusViews {
     return ch.allContributions().map((e) => e.excluded === undefined ? { envelope: e.envelope as ContributionEnvelope } : { envelope: e.envelope as ContributionEnvelope, excluded: e.excluded })
   }
 
+  /** Whether `nodeId` could act for question `qid` at `at` (ms): its asker, or the secretary standing then. */
+  async actedFor (qid: string, nodeId: string, at: number): Promise<boolean> {
+    const rec = await this.ctx.record(qid)
+    if (rec === undefined) return false
+    return (await this.ctx.peek(rec)).actedFor(nodeId, at)
+  }
+
   /**
    * The channel live: replays what is stored, then each new envelope and state change, until the
    * question is closed or expired, `signal` aborts, or `untilMs` passes. Joins as a watcher

@@ -103,8 +103,12 @@ export interface VoterSession {
   written?: (ok: boolean) => void
 }
 
-/** Answers one proposal (with its content frame): a vote envelope's JSON text or a status frame. */
-export type ProposalHandler = (proposal: Uint8Array, content: Uint8Array, from: PeerId, session: VoterSession) => Promise<string | StatusFrame>
+/**
+ * Answers one proposal: a vote envelope's JSON text or a status frame. `content` reads the content
+ * frame; the handler calls it only once the proposal itself has passed (a refused proposal's up
+ * to 4 MiB of content is never read).
+ */
+export type ProposalHandler = (proposal: Uint8Array, content: () => Promise<Uint8Array>, from: PeerId, session: VoterSession) => Promise<string | StatusFrame>
 
 /**
  * Registers the voter side. The first frame must arrive within the stream timeout; the answer may
@@ -129,17 +133,21 @@ export async function handleProposals (libp2p: Libp2p<any>, handler: ProposalHan
     }
     // The proposal frame may be 128 KiB, the content frame after it 4 MiB. lpStream reads its
     // limit from this object at each read, so the first frame's length prefix is refused before
-    // its bytes are buffered (32 streams per connection could otherwise hold 4 MiB each); the
-    // check after the read stays, should a later @libp2p/utils copy its options.
-    // (maxLengthLength fixed here: derived from the first limit it would refuse a content frame's longer prefix)
-    const frameLimit = { maxDataLength: MAX_CONSENSUS_FRAME_BYTES, maxLengthLength: varintLength(MAX_CONTENT_FRAME_BYTES) }
+    // its bytes are read, and the limit is raised only when the handler, the proposal judged,
+    // asks for the content; the check after the read stays, should a later @libp2p/utils copy its
+    // options. (maxLengthLength is fixed here: derived from the first limit it would refuse the
+    // content frame's longer prefix.) The buffer holds both frames and their prefixes: a content
+    // frame of the full 4 MiB behind a proposal still fits.
+    const frameLimit = { maxDataLength: MAX_CONSENSUS_FRAME_BYTES, maxLengthLength: varintLength(MAX_CONTENT_FRAME_BYTES), maxBufferSize: MAX_CONTENT_FRAME_BYTES + MAX_CONSENSUS_FRAME_BYTES + 16 }
     const lp = lpStream(stream, frameLimit)
     try {
       const first = await lp.read({ signal: withTimeout(signal, STREAM_TIMEOUT_MS) })
       if (first.byteLength > MAX_CONSENSUS_FRAME_BYTES) throw new Error('proposal frame too large')
-      frameLimit.maxDataLength = MAX_CONTENT_FRAME_BYTES
-      const content = await lp.read({ signal: withTimeout(signal, STREAM_TIMEOUT_MS) })
-      const answer = await handler(first.subarray(), content.subarray(), connection.remotePeer, session)
+      const content = async (): Promise<Uint8Array> => {
+        frameLimit.maxDataLength = MAX_CONTENT_FRAME_BYTES
+        return (await lp.read({ signal: withTimeout(signal, STREAM_TIMEOUT_MS) })).subarray()
+      }
+      const answer = await handler(first.subarray(), content, connection.remotePeer, session)
       if (keepAlive !== undefined) clearInterval(keepAlive)
       answered = true
       await lp.write(encodeFrame(answer), { signal: withTimeout(signal, STREAM_TIMEOUT_MS) })

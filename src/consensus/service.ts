@@ -246,7 +246,7 @@ export class ConsensusService implements SwarmService {
 
   // ---- voter side ----
 
-  private async onProposal (bytes: Uint8Array, contentBytes: Uint8Array, from: PeerId, session: VoterSession): Promise<string | StatusFrame> {
+  private async onProposal (bytes: Uint8Array, readContentFrame: () => Promise<Uint8Array>, from: PeerId, session: VoterSession): Promise<string | StatusFrame> {
     const { identity, config } = this.c
     const ours = identity.federation
     const refuse = (reason: string, detail: string): StatusFrame => {
@@ -273,7 +273,8 @@ export class ConsensusService implements SwarmService {
     // honest one as a duplicate.
     if (!hasBoundId(env)) return refuse('key-mismatch', `proposal id ${env.id} is not bound to its signer`)
     if (this.pending.get(env.id) !== undefined || await this.store.get(env.id) !== undefined) return refuse('duplicate', `${env.id} is already known here`)
-    const body = readContent(contentBytes, env['content-hash'])
+    // only now, the proposal judged, is its content frame (up to 4 MiB) read
+    const body = readContent(await readContentFrame(), env['content-hash'])
     if (typeof body === 'string') return refuse('bad-content', body)
     this.c.counters.inc('envelopes.accepted', 'swarm/proposal')
 

@@ -50,10 +50,33 @@ export class ReflectionRepository {
   }
 
   /**
+   * Gives imports stored before arrivals were kept an arrival key of time 0, so they are evicted
+   * first (once per database; ids from the `src:swarm` postings, no record read). Resolves how many.
+   */
+  async backfillArrivals (options: { signal?: AbortSignal } = {}): Promise<number> {
+    const meta = this.db.bucket('meta')
+    if (await meta.get('reflection-arrivals') === 1) return 0
+    // one task on the write queue: an import meanwhile would get an arrival key of its own too
+    const run = this.queue.then(async () => {
+      const known = new Set((await this.arrivals.keys().all() as string[]).map((k) => k.slice(k.indexOf('!') + 1)))
+      let n = 0
+      for await (const ids of this.index.filterIds('src:swarm')) {
+        options.signal?.throwIfAborted()
+        const ops = ids.filter((id) => !known.has(id)).map((id) => ({ type: 'put' as const, sublevel: this.arrivals, key: `${'0'.repeat(15)}.${String(n++).padStart(9, '0')}!${id}`, value: 1 }))
+        if (ops.length > 0) await this.db.level.batch(ops)
+      }
+      await meta.put('reflection-arrivals', 1, { sync: true } as object)
+      return n
+    })
+    this.queue = run.catch(() => {})
+    return await run
+  }
+
+  /**
    * Deletes the earliest-arrived imports (records, postings and counters in one batch per chunk)
    * until at most `max` are stored; resolves how many went. Arrival order, not id order: ids
    * are their authors' choice, and a stranger's far-future ids would outlive everyone else's.
-   * Imports stored before arrivals were kept (session 13) are not evicted.
+   * Imports stored before arrivals were kept go first (backfillArrivals).
    */
   async evictImports (max: number, options: { signal?: AbortSignal } = {}): Promise<number> {
     let evicted = 0

@@ -203,7 +203,14 @@ export class ReflectionIndex {
   /** Postings, document lengths, document frequencies and corpus stats, added (+1) or taken away (−1). */
   private async change (records: ReflectionRecord[], sign: 1 | -1): Promise<IndexBatch> {
     const stats = await this.corpusStats()
-    const docs = records.map(r => ({ r, ...documentTerms(r), filters: filterTokens(r) }))
+    // a removal undoes the postings as they were written: from the stored term vector, so a
+    // tokenizer changed since leaves none behind (the record's text is the fallback)
+    const vectors = sign === 1 ? [] : await this.bucket.getMany(records.map(r => `d!${r.id}`)) as Array<{ l: number, t: Record<string, number> } | undefined>
+    const docs = records.map((r, i) => {
+      const v = vectors[i]
+      const terms = v !== undefined && typeof v.l === 'number' && v.t !== null && typeof v.t === 'object' ? { tf: new Map(Object.entries(v.t)), length: v.l } : documentTerms(r)
+      return { r, ...terms, filters: filterTokens(r) }
+    })
     const delta = new Map<string, number>()
     for (const d of docs) {
       for (const t of d.tf.keys()) delta.set(t, (delta.get(t) ?? 0) + 1)
@@ -309,6 +316,19 @@ export class ReflectionIndex {
     // Filter postings all share one rank, so they come in id (creation) order.
     ids.reverse()
     return ids.slice(0, options.limit)
+  }
+
+  /** The ids holding a filter token (`src:swarm`: every import), in id order, a page at a time. */
+  async * filterIds (token: string, page = 1000): AsyncGenerator<string[]> {
+    const prefix = `t!${token}!`
+    const skip = prefix.length + RANK_WIDTH + 1
+    let after = prefix
+    for (;;) {
+      const keys = await this.bucket.keys({ gt: after, lt: prefix + ':', limit: page }).all() as string[]
+      if (keys.length === 0) return
+      yield keys.map((k) => k.slice(skip))
+      after = keys[keys.length - 1]
+    }
   }
 
   private async readPostings (token: string, limit: number): Promise<Array<[string, Posting]>> {

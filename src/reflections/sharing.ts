@@ -121,6 +121,13 @@ export class ReflectionSharing {
     })
     this.handling = true
     this.running = true
+    // once per database: imports from before arrivals were kept join the eviction order; then a
+    // cap lowered since the last run applies at once (in the background: not on the start path)
+    if (this.c.maxFromSwarm !== undefined) {
+      this.c.store.repository.backfillArrivals()
+        .then(async () => { await this.evict() })
+        .catch((err: unknown) => { this.log.warn('eviction of imported reflections failed', { err: (err as Error).message }) })
+    }
   }
 
   async stop (): Promise<void> {

@@ -156,7 +156,7 @@ export class AssistanceService implements SwarmService {
     const parent = await bus.store.getQuestion(qid)
     for (const rec of await bus.store.allQuestions()) {
       if (!rec.envelope.question.tags.includes(PARENT_TAG + qid)) continue
-      if (parent === undefined || !this.isOwnSubQuestion(rec.envelope, parent.envelope)) continue
+      if (parent === undefined || !(await this.isOwnSubQuestion(rec.envelope, parent.envelope))) continue
       const shown = await bus.show(rec.id) as { summaries: SummaryEnvelope[], secretary: string | null }
       const trusted = new Set([rec.envelope.sender['node/id'], ...(shown.secretary === null ? [] : [shown.secretary])])
       const best = shown.summaries
@@ -240,10 +240,15 @@ export class AssistanceService implements SwarmService {
     }).map((e) => e.nodeId).sort()
   }
 
-  /** Asked by the parent's asker, or by this node (which decomposes what it acts for). */
-  private isOwnSubQuestion (sub: QuestionEnvelope, parent: QuestionEnvelope): boolean {
+  /**
+   * Asked by the parent's asker, by this node (which decomposes what it acts for), or by the
+   * secretary that stood for the parent when the sub-question was asked (it may have stepped back
+   * since: what it decomposed while acting still belongs to the parent).
+   */
+  private async isOwnSubQuestion (sub: QuestionEnvelope, parent: QuestionEnvelope): Promise<boolean> {
     const asker = sub.sender['node/id']
-    return asker === parent.sender['node/id'] || asker === this.me
+    if (asker === parent.sender['node/id'] || asker === this.me) return true
+    return await this.bus.actedFor(parent.id, asker, Date.parse(sub['created-at']))
   }
 
   /** A sub-question of a question this node asks (or acts for): follow its channel, so its summaries reach the parent's synthesis. */
@@ -254,7 +259,7 @@ export class AssistanceService implements SwarmService {
     try {
       const parent = await this.bus.store.getQuestion(tag.slice(PARENT_TAG.length))
       if (parent === undefined || (parent.role !== 'asker' && parent.role !== 'secretary')) return
-      if (!this.isOwnSubQuestion(n.question, parent.envelope)) return
+      if (!(await this.isOwnSubQuestion(n.question, parent.envelope))) return
       await this.bus.join(n.question.id, 'watcher')
     } catch (err) {
       this.log.debug('cannot follow sub-question', { id: n.question.id, err: (err as Error).message })

@@ -30,6 +30,13 @@ describe('question bus: secretary, shadow and history', () => {
 
     // the channel goes on without the asker
     const during = await other.json(['answer', q.id, 'While the asker was away', '--kind', 'hypothesis', '--confidence', '0.4'])
+    // the secretary decomposes the question it acts for; its sub-question is answered and summarized
+    const dec = await shadow.json(['decompose', q.id, 'Who keeps the spare minutes?'])
+    const subId = dec.questions[0].id as string
+    await eventually(async () => (await other.json(['show', subId]).catch(() => undefined)) !== undefined, { what: 'the other member gets the sub-question' })
+    await other.json(['answer', subId, 'The deputy keeps them', '--kind', 'fact', '--confidence', '0.9'])
+    await eventually(async () => (await shadow.json(['show', subId])).contributions.length === 1, { what: 'the secretary gets the sub-answer' })
+    const subSummary = await shadow.json(['summarize', subId, '--final'])
 
     // the asker comes back: it backfills what it missed, and the secretary steps back
     await asker.start()
@@ -45,6 +52,13 @@ describe('question bus: secretary, shadow and history', () => {
       return s.secretary === null ? s : undefined
     }, { what: 'the secretary steps back' })
     expect(steppedBack.role).toBe('shadow')
+    // the asker, back, merges what its secretary decomposed while it stood for the question,
+    // though that secretary has stepped back since
+    const merged = await eventually(async () => {
+      const s = await asker.json(['summarize', q.id])
+      return [...s.content.facts, ...s.content.hypotheses, ...s.content.recommendations].some((i: any) => i.sources.includes(subSummary.id)) ? s : undefined
+    }, { what: 'the asker merges the secretary\'s sub-question', timeoutMs: 20_000, intervalMs: 1000 })
+    expect(merged.content.facts).toContainEqual(expect.objectContaining({ text: 'The deputy keeps them', sources: [subSummary.id] }))
 
     const watch = await other.cli(['watch', q.id, '--json', '--timeout', '1'])
     const claims = watch.lines.filter((l: any) => l.type === 'secretary-claim').map((l: any) => l.envelope.mode)

@@ -38,6 +38,8 @@ export class Channel {
   secretary: string | null = null
   close?: CloseEnvelope
   private closeEntry?: ChannelEntry
+  /** The secretary claims that stand (derive): who acted for the question, and when. */
+  private admissible: ClaimView[] = []
   /** What the close's author had seen (its `previous` chain), when the close names its whole frontier. */
   private closeAncestry?: Ancestry
   /** Recipients of a private question (sealed channel traffic goes to them). */
@@ -152,6 +154,11 @@ export class Channel {
   /** Who acts for the asker: the secretary if one stands, else the asker. */
   get acting (): string { return this.secretary ?? this.asker }
 
+  /** Whether `nodeId` could act for the question at `at` (ms): the asker, or the secretary standing then. */
+  actedFor (nodeId: string, at: number): boolean {
+    return mayActFor(nodeId, at, this.admissible, this.authorityView())
+  }
+
   /** Why a new contribution would be refused here, or undefined. */
   refusal (c: Pick<ContributionEnvelope, 'kind' | 'created-at'>, ctx: { now: number, skewMs: number }): string | undefined {
     if (this.close !== undefined) return this.close.resolution === 'expired' ? 'late' : 'closed'
@@ -222,10 +229,13 @@ export class Channel {
   private add (entry: ChannelEntry, filtered: string | undefined): Applied {
     this.byId.set(entry.id, entry)
     this.entries.push(entry)
-    // what this entry names is now known to lie before the close too
-    for (const id of this.closeAncestry?.added(entry) ?? []) {
-      const held = this.byId.get(id)
-      if (held !== undefined && held !== entry && held.type === 'swarm/contribution') this.judgeContribution(held)
+    // what this entry names is now known to lie before the close too; and when the close's chain
+    // becomes complete (or stops being), every contribution learnt from history is judged again
+    if (this.closeAncestry !== undefined) {
+      const wasComplete = this.closeAncestry.complete
+      const reached = this.closeAncestry.added(entry)
+      const again = wasComplete !== this.closeAncestry.complete ? this.entries : reached.map((id) => this.byId.get(id))
+      for (const held of again) if (held !== undefined && held !== entry && held.type === 'swarm/contribution') this.judgeContribution(held)
     }
     const e = entry.envelope
     let structural = false
@@ -318,6 +328,7 @@ export class Channel {
       setExcluded(entry, why === undefined ? undefined : 'not-authorized', why)
       if (why === undefined) admissible.push(c)
     }
+    this.admissible = admissible
     const secretary = secretaryAt(admissible, view)?.nodeId ?? null
     if (secretary !== this.secretary) {
       out.secretaryChanged = true
@@ -368,12 +379,14 @@ export class Channel {
    * both counts as after). A contribution learnt from a history page has no arrival time, only the
    * `created-at` its author chose, so one published after the close but dated before it would
    * count on every node that learns the channel from history. Where the close names its author's
-   * whole frontier, its chain decides instead: what it reaches the closer had seen (even in the
-   * close's own second), what it does not reach came after.
+   * whole frontier and this node holds all of the chain behind it, the chain decides with the
+   * dates: what it does not reach the closer had not seen; what it reaches counts unless dated
+   * after the close's second (an answer in the close's own second counts).
    */
   private afterTheClose (entry: ChannelEntry, created: number, close: ChannelEntry): boolean {
-    if (entry.history === true && this.closeAncestry !== undefined) return !this.closeAncestry.reached.has(entry.id)
-    return afterClose(entry.at, created, close.at, createdOf(close.envelope))
+    const chain = this.closeAncestry
+    if (entry.history !== true || chain === undefined || !chain.complete) return afterClose(entry.at, created, close.at, createdOf(close.envelope))
+    return !chain.reached.has(entry.id) || created > createdOf(close.envelope)
   }
 }
 

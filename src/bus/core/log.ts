@@ -61,12 +61,14 @@ export interface GapBounds {
 
 /**
  * The ids an envelope's `previous` chain reaches through the held entries: what its author had
- * seen. A history page holds no arrival times, so a close's ancestry is the one witness of what
- * came before it that its author did not choose. Grows as entries arrive in any order; each
- * entry is walked once.
+ * seen, as far as the chain tells. Complete while every id it reaches is held: a link this node
+ * lacks (a full channel, a refused author, a page that left it out) hides what lies behind it.
+ * Grows as entries arrive in any order; each entry is walked once.
  */
 export class Ancestry {
   readonly reached = new Set<string>()
+  /** Reached ids not held here. */
+  private readonly missing = new Set<string>()
   private readonly held: (id: string) => LogEntry | undefined
 
   constructor (root: LogEntry, held: (id: string) => LogEntry | undefined) {
@@ -74,9 +76,13 @@ export class Ancestry {
     this.walk(root)
   }
 
+  get complete (): boolean { return this.missing.size === 0 }
+
   /** A newly held entry: when it is reached, so is its own past. Returns the held ids newly reached. */
   added (entry: LogEntry): string[] {
-    return this.reached.has(entry.id) ? this.walk(entry) : []
+    if (!this.reached.has(entry.id)) return []
+    this.missing.delete(entry.id)
+    return this.walk(entry)
   }
 
   private walk (from: LogEntry): string[] {
@@ -87,7 +93,8 @@ export class Ancestry {
         if (this.reached.has(id)) continue
         this.reached.add(id)
         const held = this.held(id)
-        if (held !== undefined) { out.push(id); stack.push(held) }
+        if (held === undefined) this.missing.add(id)
+        else { out.push(id); stack.push(held) }
       }
     }
     return out

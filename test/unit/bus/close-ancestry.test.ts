@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
 import { randomBytes } from 'node:crypto'
-import { buildClose, buildContribution, buildQuestion, createSigner, type EnvelopeBase } from '../../../src/envelope/index.ts'
+import { buildClose, buildContribution, buildPresence, buildQuestion, createSigner, type EnvelopeBase } from '../../../src/envelope/index.ts'
 import { Channel } from '../../../src/bus/core/index.ts'
 
 const signer = () => createSigner(randomBytes(32), 'fed:a')
@@ -58,6 +58,24 @@ describe('the close\'s chain decides what came before it, for a channel learnt f
     let now = t0 + 5000
     for (const e of [c1, c2, c3, c4, unseen, close, backdated]) live.admit(e, '', { now: now += 1000, skewMs: SKEW })
     expect(verdicts(live)).toEqual({ ...expected, [unseen.id]: 'ok' })
+  })
+
+  it('a link of the chain missing here (a full channel, a refused author) falls back to the dates until it arrives', () => {
+    const ch = new Channel(q, { since: Date.now() })
+    // c2 links c1 to the close; without it c1 would look unseen by the closer
+    for (const e of [c1, c3, c4, close, backdated]) ch.admit(e, '', { now: Date.now(), skewMs: SKEW, history: true })
+    expect(verdicts(ch)).toEqual({ [c1.id]: 'ok', [c3.id]: 'ok', [c4.id]: 'closed', [backdated.id]: 'ok' }) // the dates: c4 in the close's second
+    ch.admit(c2, '', { now: Date.now(), skewMs: SKEW, history: true })
+    expect(verdicts(ch)).toEqual(expected)
+  })
+
+  it('a contribution the chain reaches but dated after the close is closed: naming its own future id beforehand does not let it in', () => {
+    const later = buildContribution(mallory, { questionId: q.id, kind: 'fact', text: 'after the fact', confidence: 1 }, at(30))
+    const naming = buildPresence(mallory, { questionId: q.id, event: 'join', role: 'watcher' }, at(10, [later.id]))
+    const close2 = buildClose(asker, { questionId: q.id, resolution: 'resolved' }, at(20, [c4.id, c3.id, naming.id]))
+    const ch = new Channel(q, { since: Date.now() })
+    for (const e of [...honest, naming, close2, later]) ch.admit(e, '', { now: Date.now(), skewMs: SKEW, history: true })
+    expect(verdicts(ch)).toEqual({ [c1.id]: 'ok', [c2.id]: 'ok', [c3.id]: 'ok', [c4.id]: 'ok', [later.id]: 'closed' })
   })
 
   it('a close that names nothing, or a full `previous` list, falls back to the envelopes\' own times', () => {

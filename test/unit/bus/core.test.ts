@@ -102,6 +102,28 @@ describe('channel core: the same envelopes in any order give the same channel', 
   })
 })
 
+describe('who acted for the channel when (synthesis merges the sub-questions they asked)', () => {
+  it('actedFor says of every close and final summary what the channel judged it; the asker always, a stranger never', () => {
+    fc.assert(fc.property(fc.shuffledSubarray(pool.map((_, i) => i), { minLength: pool.length, maxLength: pool.length }), (order) => {
+      const ch = new Channel(q, { self: carol.nodeId, since: t0 - 1, heartbeatSec: HB, skewMs: SKEW })
+      for (const i of order) ch.admit(pool[i].e, '', { now: pool[i].t, skewMs: SKEW })
+      let secretaries = 0
+      for (const e of ch.entries) {
+        const act = e.type === 'swarm/close' || (e.type === 'swarm/summary' && (e.envelope as { status?: string }).status === 'final')
+        if (!act) continue
+        const sender = e.envelope.sender['node/id']
+        expect(ch.actedFor(sender, Date.parse(e.envelope['created-at']))).toBe(e.excluded !== 'not-authorized')
+        if (sender !== asker.nodeId && e.excluded !== 'not-authorized') secretaries++
+      }
+      expect(secretaries).toBeGreaterThan(0) // the scenario has a secretary that acted
+      for (let s = 0; s <= 120; s += 5) {
+        expect(ch.actedFor(asker.nodeId, t0 + s * 1000)).toBe(true)
+        expect(ch.actedFor(mallory.nodeId, t0 + s * 1000)).toBe(false)
+      }
+    }), { numRuns: 60 })
+  })
+})
+
 describe('channel authority', () => {
   const live = (ch: Channel, e: EnvelopeBase, now = Date.parse(e['created-at'])) => ch.admit(e, JSON.stringify(e), { now, skewMs: SKEW })
 

@@ -57,4 +57,23 @@ describe('eviction of imported reflections', () => {
       }
     }), { numRuns: 15 })
   })
+
+  it('imports stored before arrivals were kept are given the earliest arrival once, so they go first', async () => {
+    const { db, store } = await fresh()
+    try {
+      const make = (text: string): ReflectionRecord => createRecord({ description: text, outcome: 'success', tags: ['net'] }, { author: FROM })
+      const legacy = ['relay mesh one', 'relay mesh two', 'relay mesh three'].map(make)
+      for (const r of legacy) await store.import(structuredClone(r), { from: FROM })
+      await db.bucket('reflectionArrivals').clear() // as a store written before session 13
+      const recent = ['noise dial four', 'noise dial five'].map(make)
+      for (const r of recent) await store.import(structuredClone(r), { from: FROM })
+      expect(await store.repository.backfillArrivals()).toBe(legacy.length)
+      expect(await store.repository.backfillArrivals()).toBe(0)
+      expect(await store.repository.evictImports(2)).toBe(3)
+      expect((await store.list({ source: 'swarm' })).map((r) => r.id).sort()).toEqual(recent.map((r) => r.id).sort())
+      expect(await store.search('relay mesh')).toEqual([])
+    } finally {
+      await db.close()
+    }
+  })
 })
