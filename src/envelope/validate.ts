@@ -255,8 +255,8 @@ export class EnvelopeValidator {
       return refuse('bad-schema', 'an envelope is a JSON object', { path: '(envelope)' })
     }
     const env = value as Record<string, unknown>
-    if (!unique && hasDuplicateNames(text, value)) return refuse('bad-json', 'a member name is repeated in one object', { type: env.type, id: env.id })
-    // before any schema or signature work: copies and known equivocators cost one map lookup
+    // before any schema or signature work, and before the member-name scan: copies and known
+    // equivocators cost one map lookup (a copy is dropped whatever its text repeats)
     let conflict = false
     let slot: string | undefined
     const early = replayKey(env)
@@ -267,6 +267,7 @@ export class EnvelopeValidator {
       if (seen === 'duplicate') return refuse('duplicate', `${early.id} already seen`, { type: env.type, id: early.id })
       conflict = seen === 'conflict'
     }
+    if (!unique && hasDuplicateNames(text, value)) return refuse('bad-json', 'a member name is repeated in one object', { type: env.type, id: env.id })
     const type = env.type
     if (typeof type !== 'string') return refuse('bad-schema', 'type: must be a string', { id: env.id, path: 'type' })
     const row = this.types.get(type)
