@@ -35,6 +35,22 @@ describe('adversarial: a stranger cannot act for a channel', () => {
     return { mallory, mallorySigner: createSigner(seed, 'fed:it') }
   }
 
+  /** An asker, a member following its question as a watcher, and a stranger on the member's question topic. */
+  const memberFollowsWithStranger = async (text: string) => {
+    const asker = await startBusNode()
+    const member = await startBusNode()
+    await connect(member, asker)
+    const { mallory, mallorySigner } = await startStranger()
+    await connect({ libp2p: mallory }, member)
+    const topic = 'swarm/1/fed/fed:it/questions'
+    mallory.services.pubsub.subscribe(topic)
+    await until(() => mallory.services.pubsub.getSubscribers(topic).some((p) => p.equals(member.libp2p.peerId)), { what: 'the stranger sees the member on the question topic' })
+    const { id: qid } = await asker.bus.ask({ text, ttlSec: 300 })
+    await until(async () => (await member.bus.list()).some((x) => x.id === qid), { what: 'the member gets the question' })
+    await member.bus.join(qid, 'watcher')
+    return { asker, member, mallory, mallorySigner, topic, qid }
+  }
+
   it('keeps the asker as authority against a back-dated claim and a forged close, while honest traffic flows', async () => {
     const asker = await startBusNode()
     const honest = await startBusNode()
@@ -89,18 +105,7 @@ describe('adversarial: a stranger cannot act for a channel', () => {
     expect(asker.libp2p.getConnections(honest.libp2p.peerId).length).toBeGreaterThan(0)
   })
   it('a stranger\'s takeover right after a question is refused by a late joiner reading it from history: the question stands for the asker\'s join', async () => {
-    const asker = await startBusNode()
-    const member = await startBusNode()
-    await connect(member, asker)
-    const { mallory, mallorySigner } = await startStranger()
-    await connect({ libp2p: mallory }, member)
-    const topic = 'swarm/1/fed/fed:it/questions'
-    mallory.services.pubsub.subscribe(topic)
-    await until(() => mallory.services.pubsub.getSubscribers(topic).some((p) => p.equals(member.libp2p.peerId)), { what: 'the stranger sees the member on the question topic' })
-
-    const { id: qid } = await asker.bus.ask({ text: 'Who holds the keys?', ttlSec: 300 })
-    await until(async () => (await member.bus.list()).some((x) => x.id === qid), { what: 'the member gets the question' })
-    await member.bus.join(qid, 'watcher')
+    const { asker, member, mallory, mallorySigner, topic, qid } = await memberFollowsWithStranger('Who holds the keys?')
     // at once, signed by its own key: "the asker is gone, I act for it"; then the asker really goes
     const claim = buildSecretaryClaim(mallorySigner, { questionId: qid, mode: 'takeover', askerNodeId: asker.identity.nodeId, reason: 'asker missed 3 heartbeats' })
     await mallory.services.pubsub.publish(topic, new TextEncoder().encode(JSON.stringify(claim)))
@@ -125,18 +130,7 @@ describe('adversarial: a stranger cannot act for a channel', () => {
   })
 
   it('a stranger\'s contribution published after the close but dated before it is closed at a late joiner reading the channel from history; the answer the asker saw counts', async () => {
-    const asker = await startBusNode()
-    const member = await startBusNode()
-    await connect(member, asker)
-    const { mallory, mallorySigner } = await startStranger()
-    await connect({ libp2p: mallory }, member)
-    const topic = 'swarm/1/fed/fed:it/questions'
-    mallory.services.pubsub.subscribe(topic)
-    await until(() => mallory.services.pubsub.getSubscribers(topic).some((p) => p.equals(member.libp2p.peerId)), { what: 'the stranger sees the member on the question topic' })
-
-    const { id: qid } = await asker.bus.ask({ text: 'Which relay do we pin?', ttlSec: 300 })
-    await until(async () => (await member.bus.list()).some((x) => x.id === qid), { what: 'the member gets the question' })
-    await member.bus.join(qid, 'watcher')
+    const { asker, member, mallory, mallorySigner, topic, qid } = await memberFollowsWithStranger('Which relay do we pin?')
     const answer = await member.bus.contribute(qid, { kind: 'fact', text: 'relay a: it has been up for a month', confidence: 0.8 })
     await until(async () => (await asker.bus.show(qid) as any).contributions.some((c: any) => c.id === answer.id), { what: 'the asker gets the answer' })
     const closedAt = Date.now()
