@@ -71,11 +71,20 @@ function unslim (s: StoredQuestion | undefined): QuestionRecord | undefined {
   return { ...s, envelope }
 }
 
+/** Channels whose id → seq map is kept (the ones served lately: backfills, gap fills). */
+const ID_INDEXED_CHANNELS = 32
+
 export class ChannelStore {
   private readonly questions: Bucket
   private readonly channel: Bucket
   /** Writes made in one turn go to disk as one batch (one sync when any is acknowledged). */
   private readonly writes = new WriteGroup()
+  /**
+   * id → seq of the channels served lately, least recent first: a page after an envelope id, or
+   * a set of ids, costs a lookup instead of a scan of the channel (a 5,000-envelope channel read
+   * whole for every page made a backfill quadratic, and any peer could ask for it again and again).
+   */
+  private readonly idSeqs = new Map<string, { seqs: Map<string, number>, ready: Promise<void> }>()
 
   constructor (questions: Bucket, channel: Bucket) {
     this.questions = questions
@@ -111,6 +120,7 @@ export class ChannelStore {
     if (e.detail !== undefined) stored.detail = e.detail
     if (e.history === true) stored.history = true
     if (e.sealed === true) stored.inner = e.envelope
+    this.idSeqs.get(qid)?.seqs.set(e.id, e.seq)
     await this.writes.put(this.channel, seqKey(qid, e.seq), stored, sync)
   }
 
@@ -155,19 +165,13 @@ export class ChannelStore {
    */
   async pageAfterId (qid: string, afterId: string | undefined, limit: number): Promise<{ envelopes: string[], next: string | null }> {
     await this.writes.flush()
+    // an unknown cursor starts over: the client drops what it already holds by id
+    const from = afterId === undefined ? 0 : ((await this.seqsOf(qid)).get(afterId) ?? 0)
     const envelopes: string[] = []
     let bytes = 0
-    let started = afterId === undefined
     let lastId: string | null = null
-    if (!started) {
-      // an unknown cursor starts over: the client drops what it already holds by id
-      let seen = false
-      for await (const [, v] of this.channel.iterator({ gt: seqKey(qid, 0), lt: `${qid}!~` })) if ((v as StoredEntry).id === afterId) { seen = true; break }
-      if (!seen) started = true
-    }
-    for await (const [, v] of this.channel.iterator({ gt: seqKey(qid, 0), lt: `${qid}!~` })) {
+    for await (const [, v] of this.channel.iterator({ gt: seqKey(qid, from), lt: `${qid}!~` })) {
       const e = v as StoredEntry
-      if (!started) { if (e.id === afterId) started = true; continue }
       const size = pageBytes(e.wire)
       if (envelopes.length >= limit || bytes + size > HISTORY_PAGE_BYTES) return { envelopes, next: lastId }
       envelopes.push(e.wire)
@@ -179,21 +183,44 @@ export class ChannelStore {
 
   /** The held envelopes among `ids` (wire texts, in local arrival order): a member filling its log's gaps. */
   async byIds (qid: string, ids: readonly string[]): Promise<string[]> {
-    const want = new Set(ids)
-    const out: string[] = []
-    for await (const [, v] of this.channel.iterator({ gt: seqKey(qid, 0), lt: `${qid}!~` })) {
-      const e = v as StoredEntry
-      if (!want.has(e.id)) continue
-      out.push(e.wire)
-      want.delete(e.id)
-      if (want.size === 0) break
+    await this.writes.flush()
+    const seqs = await this.seqsOf(qid)
+    const held = [...new Set(ids)].map((id) => seqs.get(id)).filter((s): s is number => s !== undefined).sort((x, y) => x - y)
+    if (held.length === 0) return []
+    const values = await this.channel.getMany(held.map((s) => seqKey(qid, s))) as Array<StoredEntry | undefined>
+    return values.filter((v): v is StoredEntry => v !== undefined).map((v) => v.wire)
+  }
+
+  /** The channel's id → seq map: read once (one scan), then kept up to date by putEntry. */
+  private async seqsOf (qid: string): Promise<Map<string, number>> {
+    let hit = this.idSeqs.get(qid)
+    if (hit !== undefined) {
+      this.idSeqs.delete(qid) // most recent last
+      this.idSeqs.set(qid, hit)
+    } else {
+      // registered before the scan, so an entry put meanwhile lands in the map as well
+      const seqs = new Map<string, number>()
+      const ready = (async () => {
+        await this.writes.flush()
+        for await (const [, v] of this.channel.iterator({ gt: seqKey(qid, 0), lt: `${qid}!~` })) {
+          const s = v as StoredEntry
+          if (!seqs.has(s.id)) seqs.set(s.id, s.seq)
+        }
+      })()
+      const entry = { seqs, ready }
+      hit = entry
+      this.idSeqs.set(qid, entry)
+      if (this.idSeqs.size > ID_INDEXED_CHANNELS) this.idSeqs.delete(this.idSeqs.keys().next().value as string)
+      ready.catch(() => { if (this.idSeqs.get(qid) === entry) this.idSeqs.delete(qid) })
     }
-    return out
+    await hit.ready
+    return hit.seqs
   }
 
   /** Deletes a question and its channel from disk (retention, caps). */
   async deleteQuestion (qid: string): Promise<void> {
     await this.writes.flush()
+    this.idSeqs.delete(qid)
     for await (const [k] of this.channel.iterator({ gt: seqKey(qid, 0), lt: `${qid}!~` })) await this.channel.del(k)
     await this.questions.del(qid)
   }
