@@ -31,7 +31,7 @@ export function createServices (c: SwarmComponents): DaemonServices {
   const reputation = new ReputationBook(c.db.bucket('reputation'), c.config.reputation.default)
   const bus = questionBus({ ...c, reputation })
   // reflections read the bus's question records (a question's scope and recipients)
-  const reflections = createReflectionService({ ...c, questions: bus.store })
+  const reflections = createReflectionService({ ...c, questions: bus.store, reputation })
   // attachments: fetches what the bus's accepted envelopes name, and a task's files for the executor
   const blobs = blobService(c)
   const web = new WebService(c)

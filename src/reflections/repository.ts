@@ -7,10 +7,20 @@ import type { Bucket, SwarmDb } from '../store/db.ts'
 import type { Outcome, ReflectionRecord, ReflectionSource } from './model.ts'
 import { normalizeFilters, ReflectionIndex } from './search.ts'
 
+/**
+ * Where an import stands in the eviction order, from its author's reputation here when it
+ * arrived: 0 below the default score (goes first), 1 the default (strangers), 2 above it (kept
+ * longest). A flood from fresh identities, all at the default, cannot push out the imports of
+ * authors this node has come to trust.
+ */
+export type Standing = 0 | 1 | 2
+
 export interface PutOptions {
   /** fsync before resolving (default true): once put has answered, kill -9 cannot lose it. */
   sync?: boolean
   signal?: AbortSignal
+  /** Imports only: the eviction order they join (default 1). */
+  standing?: Standing
 }
 
 export interface ListOptions {
@@ -30,6 +40,9 @@ export const MAX_LIST_LIMIT = 1000
 /** Records per batch in putMany: big enough to amortize, small enough not to starve `put`. */
 const INGEST_CHUNK = 1000
 
+/** The reflection id an arrival key ends with (ids hold no '!'). */
+const idOfArrival = (key: string): string => key.slice(key.lastIndexOf('!') + 1)
+
 /** Evicted imports per batch: one atomic LevelDB batch each, so a put waits behind at most this many. */
 const EVICT_CHUNK = 500
 
@@ -37,7 +50,7 @@ export class ReflectionRepository {
   readonly index: ReflectionIndex
   private readonly db: SwarmDb
   private readonly records: Bucket
-  /** Imports (source `swarm`) in arrival order, `<ms>.<seq>!<id>`: the order they are evicted in. */
+  /** Imports (source `swarm`) in eviction order, `<standing>!<ms>.<seq>!<id>`: by standing, then arrival. */
   private readonly arrivals: Bucket
   private arrivalSeq = 0
   private queue: Promise<unknown> = Promise.resolve()
@@ -58,11 +71,11 @@ export class ReflectionRepository {
     if (await meta.get('reflection-arrivals') === 1) return 0
     // one task on the write queue: an import meanwhile would get an arrival key of its own too
     const run = this.queue.then(async () => {
-      const known = new Set((await this.arrivals.keys().all() as string[]).map((k) => k.slice(k.indexOf('!') + 1)))
+      const known = new Set((await this.arrivals.keys().all() as string[]).map(idOfArrival))
       let n = 0
       for await (const ids of this.index.filterIds('src:swarm')) {
         options.signal?.throwIfAborted()
-        const ops = ids.filter((id) => !known.has(id)).map((id) => ({ type: 'put' as const, sublevel: this.arrivals, key: `${'0'.repeat(15)}.${String(n++).padStart(9, '0')}!${id}`, value: 1 }))
+        const ops = ids.filter((id) => !known.has(id)).map((id) => ({ type: 'put' as const, sublevel: this.arrivals, key: `0!${'0'.repeat(15)}.${String(n++).padStart(9, '0')}!${id}`, value: 1 }))
         if (ops.length > 0) await this.db.level.batch(ops)
       }
       await meta.put('reflection-arrivals', 1, { sync: true } as object)
@@ -73,8 +86,8 @@ export class ReflectionRepository {
   }
 
   /**
-   * Deletes the earliest-arrived imports (records, postings and counters in one batch per chunk)
-   * until at most `max` are stored; resolves how many went. Arrival order, not id order: ids
+   * Deletes imports, the lowest standing and then the earliest arrived first (records, postings
+   * and counters in one batch per chunk), until at most `max` are stored; resolves how many went. Arrival order, not id order: ids
    * are their authors' choice, and a stranger's far-future ids would outlive everyone else's.
    * Imports stored before arrivals were kept go first (backfillArrivals).
    */
@@ -87,7 +100,7 @@ export class ReflectionRepository {
         if (excess <= 0) return 0
         const keys = await this.arrivals.keys({ limit: Math.min(excess, EVICT_CHUNK) }).all() as string[]
         if (keys.length === 0) return 0
-        const ids = keys.map((k) => k.slice(k.indexOf('!') + 1))
+        const ids = keys.map(idOfArrival)
         const found = (await this.getMany(ids)).filter((r): r is ReflectionRecord => r !== undefined && r.source === 'swarm')
         const { ops, commit } = await this.index.prepareRemoval(found)
         await this.db.level.batch([
@@ -107,7 +120,7 @@ export class ReflectionRepository {
 
   /** Stores a record and its postings; storing an id that is already there is a no-op. */
   async put (record: ReflectionRecord, options: PutOptions = {}): Promise<{ stored: boolean }> {
-    const stored = await this.write([record], options.sync ?? true, options.signal)
+    const stored = await this.write([record], options.sync ?? true, options.signal, options.standing)
     return { stored: stored === 1 }
   }
 
@@ -195,7 +208,7 @@ export class ReflectionRepository {
   }
 
   /** Writes the records not stored yet in one atomic batch; resolves how many were new. */
-  private async write (records: ReflectionRecord[], sync: boolean, signal?: AbortSignal): Promise<number> {
+  private async write (records: ReflectionRecord[], sync: boolean, signal?: AbortSignal, standing: Standing = 1): Promise<number> {
     signal?.throwIfAborted()
     const run = this.queue.then(async () => {
       signal?.throwIfAborted()
@@ -207,7 +220,7 @@ export class ReflectionRepository {
       const { ops, commit } = await this.index.prepare(fresh)
       const recordOps = fresh.map(r => ({ type: 'put' as const, sublevel: this.records, key: r.id, value: r }))
       const now = String(Date.now()).padStart(15, '0')
-      const arrivalOps = fresh.filter(r => r.source === 'swarm').map(r => ({ type: 'put' as const, sublevel: this.arrivals, key: `${now}.${String(this.arrivalSeq++ % 1e9).padStart(9, '0')}!${r.id}`, value: 1 }))
+      const arrivalOps = fresh.filter(r => r.source === 'swarm').map(r => ({ type: 'put' as const, sublevel: this.arrivals, key: `${standing}!${now}.${String(this.arrivalSeq++ % 1e9).padStart(9, '0')}!${r.id}`, value: 1 }))
       await this.db.level.batch([...recordOps, ...arrivalOps, ...ops], { sync })
       commit()
       return fresh.length

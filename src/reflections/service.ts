@@ -14,6 +14,7 @@ import { nodeIdFromPeerId } from '../identity/index.ts'
 import type { SwarmComponents, SwarmService } from '../kernel/components.ts'
 import type { Logger } from '../kernel/logger.ts'
 import { DEFAULT_KNOWLEDGE_ITEMS, KNOWLEDGE_TIMEOUT_MS, MAX_KNOWLEDGE_ITEMS } from './constants.ts'
+import type { Standing } from './repository.ts'
 import { askKnowledge, mergeKnowledge, serveKnowledge, type KnowledgeRequest, type KnowledgeResult, type KnowledgeSource, type KnowledgeWireItem, type VerifyReflection } from './knowledge.ts'
 import { registerReflectionMethods } from './methods.ts'
 import { newReflectionId, validateContent, visibilityOf, type ReflectionRecord, type ReflectionScope } from './model.ts'
@@ -24,6 +25,8 @@ import { describePolicy, questionAudience, type Audience, type ServePolicy } fro
 export type ReflectionComponents = Pick<SwarmComponents, 'config' | 'identity' | 'db' | 'libp2p' | 'topics' | 'control' | 'events' | 'counters' | 'log' | 'membership'> & {
   /** The bus's question records (a question's scope and recipients); without it, questions are unknown here. */
   questions?: QuestionLookup
+  /** This node's reputation scores: imports of trusted authors are evicted last. */
+  reputation?: { score: (nodeId: string) => Promise<number> }
 }
 
 export interface AddParams {
@@ -88,7 +91,8 @@ export class ReflectionService implements SwarmService {
       clockSkewSec: c.config.bus.clockSkewSec,
       maxEnvelopeBytes: c.config.bus.maxEnvelopeBytes,
       pushRate: c.config.rateLimit.perSender,
-      maxFromSwarm: c.config.reflections?.maxFromSwarm
+      maxFromSwarm: c.config.reflections?.maxFromSwarm,
+      standing: c.reputation === undefined ? undefined : standingFrom(c.reputation, c.config.reputation.default)
     })
     this.replyValidator = new EnvelopeValidator({ clockSkewSec: c.config.bus.clockSkewSec, maxBytes: c.config.bus.maxEnvelopeBytes, replayCacheSize: 0 })
     // imports are counted where they happen
@@ -312,6 +316,14 @@ export class ReflectionService implements SwarmService {
 /** `--share` of a failure stores it local: the share is then refused with the reason. */
 function looksSuccessful (outcome: unknown): boolean {
   return typeof outcome === 'string' && /^success/i.test(outcome.trim())
+}
+
+/** An author's standing from its score here against the default a stranger gets. */
+function standingFrom (reputation: { score: (nodeId: string) => Promise<number> }, defaultScore: number): (nodeId: string) => Promise<Standing> {
+  return async (nodeId) => {
+    const score = await reputation.score(nodeId)
+    return score < defaultScore ? 0 : score > defaultScore ? 2 : 1
+  }
 }
 
 export function createReflectionService (c: ReflectionComponents): ReflectionService {

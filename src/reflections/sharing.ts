@@ -25,6 +25,7 @@ import { MAX_PUSH_ENVELOPES, MAX_PUSH_FRAME_BYTES, PUSH_DELAY_MS, PUSH_MAX_INBOU
 import { NotShareableError } from './errors.ts'
 import { validateRecord, type ReflectionRecord } from './model.ts'
 import type { ReflectionStore } from './store.ts'
+import type { Standing } from './repository.ts'
 
 export type SharingComponents = Pick<SwarmComponents, 'identity' | 'libp2p' | 'topics' | 'events' | 'counters' | 'log'> & {
   /** Closed-federation membership: who may be sent this federation's reflections. */
@@ -36,6 +37,8 @@ export type SharingComponents = Pick<SwarmComponents, 'identity' | 'libp2p' | 't
   pushRate?: BucketRate
   /** Imported reflections kept at most (config `reflections.maxFromSwarm`); the earliest arrived go first. */
   maxFromSwarm?: number
+  /** An author's standing here (its reputation against the default), for the eviction order. */
+  standing?: (nodeId: string) => Promise<Standing>
 }
 
 /** A reflection envelope that passed every check, ready to import. */
@@ -210,7 +213,8 @@ export class ReflectionSharing {
   /** Stores an accepted reflection once; a known id is a duplicate (no event). */
   async integrate (value: IncomingReflection): Promise<boolean> {
     // shared into the sender's federation (the topic's: judge refused any other), it stays there
-    const { stored, reflection } = await this.c.store.import(value.record, { from: value.from, federation: value.envelope.sender['federation/id'] })
+    const standing = await this.c.standing?.(value.from).catch(() => undefined)
+    const { stored, reflection } = await this.c.store.import(value.record, { from: value.from, federation: value.envelope.sender['federation/id'], standing })
     if (!stored) {
       this.numbers.duplicates++
       return false

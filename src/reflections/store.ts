@@ -4,7 +4,7 @@
 import type { SwarmDb } from '../store/db.ts'
 import type { Outcome, ReflectionInput, ReflectionRecord, ReflectionScope, ReflectionSource, Visibility } from './model.ts'
 import { createRecord, normalizeTag, sharedFrom, validateRecord } from './model.ts'
-import type { ListOptions } from './repository.ts'
+import type { ListOptions, Standing } from './repository.ts'
 import { ReflectionRepository } from './repository.ts'
 import { MAX_SEARCH_LIMIT, type SearchOptions } from './search.ts'
 import { mayServe, type Audience, type ServePolicy } from './visibility.ts'
@@ -27,6 +27,8 @@ export interface ImportOptions {
   from?: string
   /** The federation it was shared into (its sender's): it stays shared within that scope here. */
   federation?: string
+  /** Its author's standing here (repository.ts): where it joins the eviction order. */
+  standing?: Standing
   sync?: boolean
   signal?: AbortSignal
 }
@@ -89,7 +91,7 @@ export class ReflectionStore {
       visibility: 'shared'
     }
     if (options.federation !== undefined) reflection.scope = { federation: options.federation }
-    const { stored } = await this.repository.put(reflection, { sync: options.sync ?? true, signal: options.signal })
+    const { stored } = await this.repository.put(reflection, { sync: options.sync ?? true, signal: options.signal, standing: options.standing })
     return { stored, reflection }
   }
 

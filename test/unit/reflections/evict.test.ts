@@ -58,6 +58,24 @@ describe('eviction of imported reflections', () => {
     }), { numRuns: 15 })
   })
 
+  it('a flood of strangers\' imports evicts strangers first: the imports of authors trusted here are kept longest, those of distrusted ones go first', async () => {
+    const { db, store } = await fresh()
+    try {
+      const make = (text: string): ReflectionRecord => createRecord({ description: text, outcome: 'success', tags: ['ops'] }, { author: FROM })
+      const trusted = make('pin the relay before dialing')
+      const distrusted = make('disable the firewall')
+      await store.import(structuredClone(trusted), { from: FROM, standing: 2 })
+      await store.import(structuredClone(distrusted), { from: FROM, standing: 0 })
+      const flood = Array.from({ length: 6 }, (_, i) => make(`junk share number ${i}`))
+      for (const r of flood) await store.import(structuredClone(r), { from: FROM }) // standing 1: strangers
+      expect(await store.repository.evictImports(4)).toBe(4)
+      const kept = (await store.list({ source: 'swarm' })).map((r) => r.id).sort()
+      expect(kept).toEqual([trusted.id, ...flood.slice(-3).map((r) => r.id)].sort())
+    } finally {
+      await db.close()
+    }
+  })
+
   it('imports stored before arrivals were kept are given the earliest arrival once, so they go first', async () => {
     const { db, store } = await fresh()
     try {
