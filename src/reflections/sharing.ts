@@ -35,7 +35,7 @@ export type SharingComponents = Pick<SwarmComponents, 'identity' | 'libp2p' | 't
   maxEnvelopeBytes?: number
   /** Each author's pushed reflections, as gossip charges each sender (default 20/s, burst 60). */
   pushRate?: BucketRate
-  /** Imported reflections kept at most (config `reflections.maxFromSwarm`); the earliest arrived go first. */
+  /** Imported reflections kept at most (config `reflections.maxFromSwarm`); the lowest standing, then the earliest arrived, go first. */
   maxFromSwarm?: number
   /** An author's standing here (its reputation against the default), for the eviction order. */
   standing?: (nodeId: string) => Promise<Standing>
