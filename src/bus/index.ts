@@ -22,7 +22,7 @@ export { ChannelStore } from './repository.ts'
 export { seal, open, createOpener, isRecipient, SEALED_TYPE, type SealedEnvelope, type SealedPayload } from './private.ts'
 
 /** What synthesis uses of the bus: handed in at construction instead of found in the services map. */
-export type SynthesisBus = Pick<QuestionBus, 'resolve' | 'show' | 'channelContributions' | 'actedFor' | 'publishSummary' | 'ask' | 'join' | 'onQuestion' | 'contribute' | 'store'>
+export type SynthesisBus = Pick<QuestionBus, 'resolve' | 'show' | 'channelContributions' | 'stoodFor' | 'publishSummary' | 'ask' | 'join' | 'onQuestion' | 'contribute' | 'store'>
 
 export function questionBus (components: BusComponents): QuestionBus {
   return new QuestionBus(components)

@@ -71,8 +71,10 @@ function unslim (s: StoredQuestion | undefined): QuestionRecord | undefined {
   return { ...s, envelope }
 }
 
-/** Channels whose id → seq map is kept (the ones served lately: backfills, gap fills). */
-const ID_INDEXED_CHANNELS = 32
+/** Ids kept in the id → seq maps of the channels served lately, in all (~100 bytes each). */
+const ID_INDEX_MAX = 200_000
+/** A channel this small is scanned, not mapped: a requester cycling through many of them cannot push a large one's map out. */
+const ID_INDEX_MIN = 256
 
 export class ChannelStore {
   private readonly questions: Bucket
@@ -80,15 +82,20 @@ export class ChannelStore {
   /** Writes made in one turn go to disk as one batch (one sync when any is acknowledged). */
   private readonly writes = new WriteGroup()
   /**
-   * id → seq of the channels served lately, least recent first: a page after an envelope id, or
-   * a set of ids, costs a lookup instead of a scan of the channel (a 5,000-envelope channel read
-   * whole for every page made a backfill quadratic, and any peer could ask for it again and again).
+   * id → seq of the large channels served lately, least recent first: a page after an envelope
+   * id, or a set of ids, costs a lookup instead of a scan of the channel (a 5,000-envelope channel
+   * read whole for every page made a backfill quadratic, and any peer could ask for it again and
+   * again). Bounded by the ids held in all; a channel under ID_INDEX_MIN is scanned each time.
    */
   private readonly idSeqs = new Map<string, { seqs: Map<string, number>, ready: Promise<void> }>()
 
-  constructor (questions: Bucket, channel: Bucket) {
+  private readonly idIndexMin: number
+
+  /** `idIndexMin`: the smallest channel given an id map (tests map every channel with 1). */
+  constructor (questions: Bucket, channel: Bucket, opts: { idIndexMin?: number } = {}) {
     this.questions = questions
     this.channel = channel
+    this.idIndexMin = opts.idIndexMin ?? ID_INDEX_MIN
   }
 
   /** Resolves once every write made so far is on disk. */
@@ -191,30 +198,44 @@ export class ChannelStore {
     return values.filter((v): v is StoredEntry => v !== undefined).map((v) => v.wire)
   }
 
-  /** The channel's id → seq map: read once (one scan), then kept up to date by putEntry. */
+  /** The channel's id → seq map: read once (one scan), then kept up to date by putEntry (large channels only). */
   private async seqsOf (qid: string): Promise<Map<string, number>> {
-    let hit = this.idSeqs.get(qid)
+    const hit = this.idSeqs.get(qid)
     if (hit !== undefined) {
       this.idSeqs.delete(qid) // most recent last
       this.idSeqs.set(qid, hit)
-    } else {
-      // registered before the scan, so an entry put meanwhile lands in the map as well
-      const seqs = new Map<string, number>()
-      const ready = (async () => {
-        await this.writes.flush()
-        for await (const [, v] of this.channel.iterator({ gt: seqKey(qid, 0), lt: `${qid}!~` })) {
-          const s = v as StoredEntry
-          if (!seqs.has(s.id)) seqs.set(s.id, s.seq)
-        }
-      })()
-      const entry = { seqs, ready }
-      hit = entry
-      this.idSeqs.set(qid, entry)
-      if (this.idSeqs.size > ID_INDEXED_CHANNELS) this.idSeqs.delete(this.idSeqs.keys().next().value as string)
-      ready.catch(() => { if (this.idSeqs.get(qid) === entry) this.idSeqs.delete(qid) })
+      await hit.ready
+      return hit.seqs
     }
-    await hit.ready
-    return hit.seqs
+    // registered before the scan, so an entry put meanwhile lands in the map as well
+    const seqs = new Map<string, number>()
+    const ready = (async () => {
+      await this.writes.flush()
+      for await (const [, v] of this.channel.iterator({ gt: seqKey(qid, 0), lt: `${qid}!~` })) {
+        const s = v as StoredEntry
+        if (!seqs.has(s.id)) seqs.set(s.id, s.seq)
+      }
+    })()
+    const entry = { seqs, ready }
+    this.idSeqs.set(qid, entry)
+    try {
+      await ready
+    } catch (err) {
+      if (this.idSeqs.get(qid) === entry) this.idSeqs.delete(qid)
+      throw err
+    }
+    if (seqs.size < this.idIndexMin) {
+      if (this.idSeqs.get(qid) === entry) this.idSeqs.delete(qid)
+    } else {
+      let held = 0
+      for (const m of this.idSeqs.values()) held += m.seqs.size
+      for (const [k, m] of this.idSeqs) {
+        if (held <= ID_INDEX_MAX || k === qid) break
+        this.idSeqs.delete(k)
+        held -= m.seqs.size
+      }
+    }
+    return seqs
   }
 
   /** Deletes a question and its channel from disk (retention, caps). */
@@ -222,6 +243,7 @@ export class ChannelStore {
     await this.writes.flush()
     this.idSeqs.delete(qid)
     for await (const [k] of this.channel.iterator({ gt: seqKey(qid, 0), lt: `${qid}!~` })) await this.channel.del(k)
+    this.idSeqs.delete(qid) // again: a request during the deletes may have mapped what was going
     await this.questions.del(qid)
   }
 }

@@ -305,7 +305,7 @@ export class QuestionBus implements SwarmService {
   async list (o: { all?: boolean, state?: string } = {}): Promise<Array<Record<string, any>>> { return await this.views.list(o) }
   async show (qid: string): Promise<Record<string, unknown>> { return await this.views.show(qid) }
   async channelContributions (qid: string): Promise<Array<{ envelope: ContributionEnvelope, excluded?: string }>> { return await this.views.channelContributions(qid) }
-  async actedFor (qid: string, nodeId: string, at: number): Promise<boolean> { return await this.views.actedFor(qid, nodeId, at) }
+  async stoodFor (qid: string, nodeId: string, at: number): Promise<boolean> { return await this.views.stoodFor(qid, nodeId, at) }
   async watch (qid: string, onEvent: (e: ChannelEvent) => void, o: { signal: AbortSignal, untilMs?: number, replay?: boolean, since?: string }): Promise<{ id: string, state: QuestionState }> {
     return await this.views.watch(qid, onEvent, o)
   }

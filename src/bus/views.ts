@@ -128,11 +128,11 @@ export class BusViews {
     return ch.allContributions().map((e) => e.excluded === undefined ? { envelope: e.envelope as ContributionEnvelope } : { envelope: e.envelope as ContributionEnvelope, excluded: e.excluded })
   }
 
-  /** Whether `nodeId` could act for question `qid` at `at` (ms): its asker, or the secretary standing then. */
-  async actedFor (qid: string, nodeId: string, at: number): Promise<boolean> {
+  /** Whether `nodeId` stood for question `qid` at `at` (ms): its asker, or its appointed shadow while secretary (Channel.stoodFor). */
+  async stoodFor (qid: string, nodeId: string, at: number): Promise<boolean> {
     const rec = await this.ctx.record(qid)
     if (rec === undefined) return false
-    return (await this.ctx.peek(rec)).actedFor(nodeId, at)
+    return (await this.ctx.peek(rec)).stoodFor(nodeId, at)
   }
 
   /**

@@ -318,11 +318,17 @@ function looksSuccessful (outcome: unknown): boolean {
   return typeof outcome === 'string' && /^success/i.test(outcome.trim())
 }
 
+/**
+ * How far from the default score an author must be to stand apart from strangers: a few accepted
+ * answers (+0.05 each) or upheld objections, not one (and not one invalid message relayed, −0.02).
+ */
+export const STANDING_MARGIN = 0.1
+
 /** An author's standing from its score here against the default a stranger gets. */
-function standingFrom (reputation: { score: (nodeId: string) => Promise<number> }, defaultScore: number): (nodeId: string) => Promise<Standing> {
+export function standingFrom (reputation: { score: (nodeId: string) => Promise<number> }, defaultScore: number): (nodeId: string) => Promise<Standing> {
   return async (nodeId) => {
     const score = await reputation.score(nodeId)
-    return score < defaultScore ? 0 : score > defaultScore ? 2 : 1
+    return score <= defaultScore - STANDING_MARGIN ? 0 : score >= defaultScore + STANDING_MARGIN ? 2 : 1
   }
 }
 

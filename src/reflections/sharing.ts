@@ -213,7 +213,7 @@ export class ReflectionSharing {
   /** Stores an accepted reflection once; a known id is a duplicate (no event). */
   async integrate (value: IncomingReflection): Promise<boolean> {
     // shared into the sender's federation (the topic's: judge refused any other), it stays there
-    const standing = await this.c.standing?.(value.from).catch(() => undefined)
+    const standing = await this.standingOf(value.from)
     const { stored, reflection } = await this.c.store.import(value.record, { from: value.from, federation: value.envelope.sender['federation/id'], standing })
     if (!stored) {
       this.numbers.duplicates++
@@ -230,6 +230,18 @@ export class ReflectionSharing {
       for (const p of on) void this.push(p, [value.text])
     }
     return true
+  }
+
+  /**
+   * Where an author's import joins the eviction order. A trusted author keeps its standing for at
+   * most a hundredth of the cap (at least 100): beyond that its imports stand with strangers', so
+   * one trusted key cannot fill the kept tier and push out every other author's.
+   */
+  private async standingOf (author: string): Promise<Standing | undefined> {
+    const standing = await this.c.standing?.(author).catch(() => undefined)
+    if (standing !== 2 || this.c.maxFromSwarm === undefined) return standing
+    const held = await this.c.store.importsFrom(author).catch(() => 0)
+    return held >= Math.max(100, Math.floor(this.c.maxFromSwarm / 100)) ? 1 : 2
   }
 
   /** Keeps the imports within `maxFromSwarm`: every peer's shares cost this node disk. */

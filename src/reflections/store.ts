@@ -117,6 +117,11 @@ export class ReflectionStore {
     return await this.repository.count()
   }
 
+  /** Imports shared from `nodeId` held here (its provenance tag's counter: one read). */
+  async importsFrom (nodeId: string): Promise<number> {
+    return await this.repository.index.documentFrequency(`tag:${normalizeTag(sharedFrom(nodeId))}`)
+  }
+
   /** Stored reflections by source, from the index counters (two reads, no scan). */
   async countBySource (): Promise<{ count: number, local: number, swarm: number }> {
     const [count, swarm] = await Promise.all([this.repository.count(), this.repository.index.documentFrequency('src:swarm')])

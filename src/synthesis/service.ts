@@ -242,13 +242,14 @@ export class AssistanceService implements SwarmService {
 
   /**
    * Asked by the parent's asker, by this node (which decomposes what it acts for), or by the
-   * secretary that stood for the parent when the sub-question was asked (it may have stepped back
-   * since: what it decomposed while acting still belongs to the parent).
+   * parent's appointed shadow while it stood as secretary (it may have stepped back since: what it
+   * decomposed then still belongs to the parent). A volunteer secretary's are not: the date is
+   * its own, and any node that once stood could date new sub-questions into that window.
    */
   private async isOwnSubQuestion (sub: QuestionEnvelope, parent: QuestionEnvelope): Promise<boolean> {
     const asker = sub.sender['node/id']
     if (asker === parent.sender['node/id'] || asker === this.me) return true
-    return await this.bus.actedFor(parent.id, asker, Date.parse(sub['created-at']))
+    return await this.bus.stoodFor(parent.id, asker, Date.parse(sub['created-at']))
   }
 
   /** A sub-question of a question this node asks (or acts for): follow its channel, so its summaries reach the parent's synthesis. */

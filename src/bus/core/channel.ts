@@ -154,9 +154,15 @@ export class Channel {
   /** Who acts for the asker: the secretary if one stands, else the asker. */
   get acting (): string { return this.secretary ?? this.asker }
 
-  /** Whether `nodeId` could act for the question at `at` (ms): the asker, or the secretary standing then. */
-  actedFor (nodeId: string, at: number): boolean {
-    return mayActFor(nodeId, at, this.admissible, this.authorityView())
+  /**
+   * Whether `nodeId` stood for the question at `at` (ms): the asker, or the shadow the asker
+   * appointed while it stood as secretary. Not a volunteer: `at` is a date its author chose, and a
+   * node that once stood as secretary could date new envelopes into that old window; the shadow is
+   * the asker's own choice.
+   */
+  stoodFor (nodeId: string, at: number): boolean {
+    if (nodeId === this.asker) return true
+    return nodeId === this.shadow && mayActFor(nodeId, at, this.admissible, this.authorityView())
   }
 
   /** Why a new contribution would be refused here, or undefined. */

@@ -102,8 +102,8 @@ describe('channel core: the same envelopes in any order give the same channel', 
   })
 })
 
-describe('who acted for the channel when (synthesis merges the sub-questions they asked)', () => {
-  it('actedFor says of every close and final summary what the channel judged it; the asker always, a stranger never', () => {
+describe('who stood for the channel when (synthesis merges the sub-questions they asked)', () => {
+  it('stoodFor: the asker always; the appointed shadow as the channel judged its acts; a volunteer secretary and a stranger never', () => {
     fc.assert(fc.property(fc.shuffledSubarray(pool.map((_, i) => i), { minLength: pool.length, maxLength: pool.length }), (order) => {
       const ch = new Channel(q, { self: carol.nodeId, since: t0 - 1, heartbeatSec: HB, skewMs: SKEW })
       for (const i of order) ch.admit(pool[i].e, '', { now: pool[i].t, skewMs: SKEW })
@@ -112,13 +112,16 @@ describe('who acted for the channel when (synthesis merges the sub-questions the
         const act = e.type === 'swarm/close' || (e.type === 'swarm/summary' && (e.envelope as { status?: string }).status === 'final')
         if (!act) continue
         const sender = e.envelope.sender['node/id']
-        expect(ch.actedFor(sender, Date.parse(e.envelope['created-at']))).toBe(e.excluded !== 'not-authorized')
-        if (sender !== asker.nodeId && e.excluded !== 'not-authorized') secretaries++
+        const stood = ch.stoodFor(sender, Date.parse(e.envelope['created-at']))
+        if (sender === asker.nodeId || sender === ch.shadow) expect(stood).toBe(e.excluded !== 'not-authorized')
+        else expect(stood).toBe(false)
+        if (sender === ch.shadow && e.excluded !== 'not-authorized') secretaries++
       }
-      expect(secretaries).toBeGreaterThan(0) // the scenario has a secretary that acted
+      expect(secretaries).toBeGreaterThan(0) // the scenario's shadow acted as secretary
       for (let s = 0; s <= 120; s += 5) {
-        expect(ch.actedFor(asker.nodeId, t0 + s * 1000)).toBe(true)
-        expect(ch.actedFor(mallory.nodeId, t0 + s * 1000)).toBe(false)
+        expect(ch.stoodFor(asker.nodeId, t0 + s * 1000)).toBe(true)
+        expect(ch.stoodFor(mallory.nodeId, t0 + s * 1000)).toBe(false)
+        expect(ch.stoodFor(eve.nodeId, t0 + s * 1000)).toBe(false)
       }
     }), { numRuns: 60 })
   })

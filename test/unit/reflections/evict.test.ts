@@ -9,6 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { openDb, type SwarmDb } from '../../../src/store/db.ts'
 import { ReflectionStore } from '../../../src/reflections/store.ts'
 import { createRecord, type ReflectionRecord } from '../../../src/reflections/model.ts'
+import { standingFrom, STANDING_MARGIN } from '../../../src/reflections/service.ts'
 
 const dirs: string[] = []
 afterAll(async () => { for (const d of dirs) await rm(d, { recursive: true, force: true }) })
@@ -71,6 +72,21 @@ describe('eviction of imported reflections', () => {
       expect(await store.repository.evictImports(4)).toBe(4)
       const kept = (await store.list({ source: 'swarm' })).map((r) => r.id).sort()
       expect(kept).toEqual([trusted.id, ...flood.slice(-3).map((r) => r.id)].sort())
+    } finally {
+      await db.close()
+    }
+  })
+
+  it('standing needs a margin from the default score (one accepted answer or one relayed invalid message is not enough); imports are counted per author', async () => {
+    const scores: Record<string, number> = { once: 0.55, twice: 0.6, relayed: 0.48, objected: 0.4, stranger: 0.5 }
+    const standing = standingFrom({ score: async (id) => scores[id] }, 0.5)
+    expect(STANDING_MARGIN).toBeCloseTo(0.1)
+    expect(await Promise.all(Object.keys(scores).map(standing))).toEqual([1, 2, 1, 0, 1])
+    const { db, store } = await fresh()
+    try {
+      for (const text of ['one relay note', 'two relay notes']) await store.import(structuredClone(createRecord({ description: text, outcome: 'success', tags: ['net'] }, { author: FROM })), { from: FROM })
+      expect(await store.importsFrom(FROM)).toBe(2)
+      expect(await store.importsFrom('node:did:key:z6Mkother')).toBe(0)
     } finally {
       await db.close()
     }
