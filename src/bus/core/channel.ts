@@ -8,17 +8,17 @@ import type { EnvelopeBase } from '../../envelope/index.ts'
 import { hasBoundId } from '../../envelope/bound-id.ts'
 import type { CloseEnvelope, ContributionEnvelope, PresenceEnvelope, QuestionEnvelope, SecretaryClaimEnvelope, SummaryEnvelope } from '../../envelope/schemas.ts'
 import {
-  ANSWER_KINDS, APPOINT_PREFIX, appoints, deadlineOf, isAppointment, resolutionState,
+  ANSWER_KINDS, APPOINT_PREFIX, appoints, createdOf, deadlineOf, isAppointment, resolutionState,
   type Applied, type Arrival, type ChannelEntry, type ChannelOptions, type Participant, type QuestionPhase, type QuestionState
 } from './entries.ts'
 import { claimRefusal, claimTimeRefusal, insertSorted, mayActFor, NOT_FOLLOWING_LONG_ENOUGH, secretaryAt, type AuthorityView, type ClaimView } from './authority.ts'
-import { Ancestry, MAX_PREVIOUS, previousOf } from './log.ts'
+import type { Ancestry } from './log.ts'
+import { afterTheClose, closeChain } from './close-timing.ts'
 
 export * from './entries.ts'
 
 interface Stamped { created: number, id: string }
 const newer = (a: Stamped, b: Stamped | undefined): boolean => b === undefined || a.created > b.created || (a.created === b.created && a.id > b.id)
-const createdOf = (e: EnvelopeBase): number => Date.parse(e['created-at'])
 /** Claims and closes each sender but the asker may add to a channel that is full. */
 const ACTS_BEYOND_CAP = 4
 /** Bound on remembered asker presence (a heartbeat every few seconds for days). */
@@ -354,10 +354,7 @@ export class Channel {
       const was = this.close
       this.closeEntry = close
       this.close = close?.envelope as CloseEnvelope | undefined
-      // a close naming fewer ids than `previous` may hold named its author's whole frontier, so
-      // its chain reaches everything its author held (a full list may have left some out)
-      const named = close === undefined ? 0 : previousOf(close.envelope).length
-      this.closeAncestry = close !== undefined && named > 0 && named < MAX_PREVIOUS ? new Ancestry(close, (id) => this.byId.get(id)) : undefined
+      this.closeAncestry = closeChain(close, (id) => this.byId.get(id))
       if (was === undefined && close !== undefined) out.closed = true
       for (const entry of this.entries) if (entry.type === 'swarm/contribution') this.judgeContribution(entry)
     }
@@ -371,7 +368,7 @@ export class Channel {
     const close = this.closeEntry
     let why: string | undefined
     if (entry.at > this.deadline || created > this.deadline + this.skewMs) why = 'late'
-    else if (close !== undefined && this.afterTheClose(entry, created, close)) why = this.close?.resolution === 'expired' ? 'late' : 'closed'
+    else if (close !== undefined && afterTheClose(entry, created, close, this.closeAncestry)) why = this.close?.resolution === 'expired' ? 'late' : 'closed'
     else if (c.kind === 'clarification-request' && !this.followUps) why = 'no-follow-ups'
     else if (entry.filtered !== undefined) why = 'filtered-out'
     if (why === undefined) delete entry.excluded
@@ -379,26 +376,6 @@ export class Channel {
     if (why === 'filtered-out') entry.detail = entry.filtered
     else delete entry.detail
   }
-
-  /**
-   * Whether a contribution came after the close: by arrival and `created-at` (the same second on
-   * both counts as after). A contribution learnt from a history page has no arrival time, only the
-   * `created-at` its author chose, so one published after the close but dated before it would
-   * count on every node that learns the channel from history. Where the close names its author's
-   * whole frontier and this node holds all of the chain behind it, the chain decides with the
-   * dates: what it does not reach the closer had not seen; what it reaches counts unless dated
-   * after the close's second (an answer in the close's own second counts).
-   */
-  private afterTheClose (entry: ChannelEntry, created: number, close: ChannelEntry): boolean {
-    const chain = this.closeAncestry
-    if (entry.history !== true || chain === undefined || !chain.complete) return afterClose(entry.at, created, close.at, createdOf(close.envelope))
-    return !chain.reached.has(entry.id) || created > createdOf(close.envelope)
-  }
-}
-
-/** Arrived or was made after the close (the same instant on both clocks counts as after). */
-function afterClose (at: number, created: number, closeAt: number, closeCreated: number): boolean {
-  return at > closeAt || created > closeCreated || (at === closeAt && created === closeCreated)
 }
 
 function setExcluded (entry: ChannelEntry, why: string | undefined, detail: string | undefined): void {

@@ -24,6 +24,9 @@ export function resolutionState (resolution: CloseEnvelope['resolution']): Quest
   }
 }
 
+/** An envelope's own time, ms (NaN when unreadable: the schema checked it). */
+export const createdOf = (e: { 'created-at': string }): number => Date.parse(e['created-at'])
+
 export function deadlineOf (q: QuestionEnvelope): number {
   return Date.parse(q['created-at']) + q['ttl-sec'] * 1000
 }
