@@ -48,6 +48,15 @@ export interface KnowledgeItem {
   envelope?: object
 }
 
+/**
+ * The tag an import from `nodeId` carries (`shared_from_<node id>`). It keeps the node id's case
+ * (did:key ids are case-sensitive base58) and is exempt from the 64-character limit, which is
+ * for user input.
+ */
+function provenanceTag (nodeId: string): string {
+  return normalizeTag(sharedFrom(nodeId))
+}
+
 export const DEFAULT_KNOWLEDGE_LIMIT = 5
 export const MAX_KNOWLEDGE_LIMIT = 20
 
@@ -80,9 +89,7 @@ export class ReflectionStore {
   async import (raw: unknown, options: ImportOptions = {}): Promise<{ stored: boolean, reflection: ReflectionRecord }> {
     const r = validateRecord(raw)
     const origin = sharedFrom(options.from ?? r.author)
-    // The tag keeps the node id's case (did:key ids are case-sensitive base58) and is exempt
-    // from the 64-character limit, which is for user input.
-    const tag = normalizeTag(origin)
+    const tag = provenanceTag(options.from ?? r.author)
     const reflection: ReflectionRecord = {
       ...r,
       source: 'swarm',
@@ -119,7 +126,7 @@ export class ReflectionStore {
 
   /** Imports shared from `nodeId` held here (its provenance tag's counter: one read). */
   async importsFrom (nodeId: string): Promise<number> {
-    return await this.repository.index.documentFrequency(`tag:${normalizeTag(sharedFrom(nodeId))}`)
+    return await this.repository.index.documentFrequency(`tag:${provenanceTag(nodeId)}`)
   }
 
   /** Stored reflections by source, from the index counters (two reads, no scan). */

@@ -10,7 +10,7 @@ import type { ContributionEnvelope, QuestionEnvelope, SecretaryClaimEnvelope } f
 import { APPOINT_PREFIX, Channel, isAppointment, type Applied, type ChannelEntry, type Role } from './channel.ts'
 import { LruMap } from '../../envelope/replay.ts'
 import { hasBoundId } from '../../envelope/bound-id.ts'
-import type { QuestionState } from './entries.ts'
+import { deadlineOf, type QuestionState } from './entries.ts'
 import { checkEligibility, type ResponderProfile } from './eligibility.ts'
 import type { TopicKind } from './topics.ts'
 import { CHANNEL_TYPES, checkChannelEnvelope } from './admission.ts'
@@ -195,7 +195,7 @@ export class QuestionBook {
     if (appointment !== undefined) {
       this.pendingAppointments.delete(pendingKey(q.id, q.sender['node/id']))
       effects.push(...this.appointment(appointment.envelope as SecretaryClaimEnvelope, appointment, source, now).effects)
-    } else if (this.config.volunteer && Date.parse(q['created-at']) + q['ttl-sec'] * 1000 > now) {
+    } else if (this.config.volunteer && deadlineOf(q) > now) {
       effects.push({ type: 'join', questionId: q.id, role: 'watcher' })
     }
     return { applied: undefined, effects }

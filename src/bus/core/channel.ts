@@ -168,7 +168,7 @@ export class Channel {
   /** Why a new contribution would be refused here, or undefined. */
   refusal (c: Pick<ContributionEnvelope, 'kind' | 'created-at'>, ctx: { now: number, skewMs: number }): string | undefined {
     if (this.close !== undefined) return this.close.resolution === 'expired' ? 'late' : 'closed'
-    if (ctx.now > this.deadline || Date.parse(c['created-at']) > this.deadline + ctx.skewMs) return 'late'
+    if (ctx.now > this.deadline || createdOf(c) > this.deadline + ctx.skewMs) return 'late'
     if (c.kind === 'clarification-request' && !this.followUps) return 'no-follow-ups'
     return undefined
   }

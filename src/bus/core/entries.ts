@@ -28,7 +28,7 @@ export function resolutionState (resolution: CloseEnvelope['resolution']): Quest
 export const createdOf = (e: { 'created-at': string }): number => Date.parse(e['created-at'])
 
 export function deadlineOf (q: QuestionEnvelope): number {
-  return Date.parse(q['created-at']) + q['ttl-sec'] * 1000
+  return createdOf(q) + q['ttl-sec'] * 1000
 }
 
 /**

@@ -6,6 +6,7 @@
 
 import { normalizeScope, type QuestionEnvelope } from '../../envelope/schemas.ts'
 import { checkQuestionScope } from './admission.ts'
+import { deadlineOf } from './entries.ts'
 import { topicKind } from './topics.ts'
 
 export const PROTOCOL_OPEN_QUESTIONS = '/swarm/open/1.0.0'
@@ -50,7 +51,7 @@ export function selectOpen (candidates: Iterable<OpenCandidate>, req: OpenReques
   for (const c of candidates) {
     const q = c.envelope
     if (c.closed || normalizeScope(q.delivery.scope) === 'private' || c.wire.length === 0 || c.wire[0] !== '{') continue
-    if (Date.parse(q['created-at']) + q['ttl-sec'] * 1000 <= now) continue
+    if (deadlineOf(q) <= now) continue
     if (onTopics(q, req.topics)) open.push(c)
   }
   open.sort((a, b) => a.envelope['created-at'] < b.envelope['created-at'] ? 1 : a.envelope['created-at'] > b.envelope['created-at'] ? -1 : a.envelope.id < b.envelope.id ? 1 : -1)
