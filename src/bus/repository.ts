@@ -44,6 +44,8 @@ interface StoredEntry {
   detail?: string
   at: number
   history?: boolean
+  /** A takeover claim's voiding asker presence (ChannelEntry.askerBack). */
+  askerBack?: number
 }
 
 const seqKey = (qid: string, seq: number): string => `${qid}!${String(seq).padStart(10, '0')}`
@@ -127,6 +129,7 @@ export class ChannelStore {
     if (e.detail !== undefined) stored.detail = e.detail
     if (e.history === true) stored.history = true
     if (e.sealed === true) stored.inner = e.envelope
+    if (e.askerBack !== undefined) stored.askerBack = e.askerBack
     this.idSeqs.get(qid)?.seqs.set(e.id, e.seq)
     await this.writes.put(this.channel, seqKey(qid, e.seq), stored, sync)
   }
@@ -142,6 +145,7 @@ export class ChannelStore {
       if (s.excluded !== undefined) entry.excluded = s.excluded
       if (s.detail !== undefined) entry.detail = s.detail
       if (s.history === true) entry.history = true
+      if (typeof s.askerBack === 'number') entry.askerBack = s.askerBack
       out.push(entry)
       if (out.length >= limit) break
     }

@@ -56,9 +56,8 @@ export function absenceWindowMs (heartbeatSec: number): number {
   return (MISSED_HEARTBEATS - 0.5) * heartbeatSec * 1000
 }
 
-/** Any value of the ascending list `xs` in the interval (lo, hi]? */
-export function anyIn (xs: readonly number[], lo: number, hi: number): boolean {
-  // binary search for the first value > lo
+/** The first value of the ascending list `xs` above `lo`, or undefined (a binary search). */
+export function firstAbove (xs: readonly number[], lo: number): number | undefined {
   let a = 0
   let b = xs.length
   while (a < b) {
@@ -66,7 +65,13 @@ export function anyIn (xs: readonly number[], lo: number, hi: number): boolean {
     if (xs[m] <= lo) a = m + 1
     else b = m
   }
-  return a < xs.length && xs[a] <= hi
+  return a < xs.length ? xs[a] : undefined
+}
+
+/** Any value of the ascending list `xs` in the interval (lo, hi]? */
+export function anyIn (xs: readonly number[], lo: number, hi: number): boolean {
+  const first = firstAbove(xs, lo)
+  return first !== undefined && first <= hi
 }
 
 /** Inserts into an ascending list (values mostly arrive in order: the scan starts at the end). */

@@ -236,6 +236,8 @@ export class QuestionBook {
     const effects: Effect[] = []
     if (a.updated !== undefined) effects.push({ type: 'stored', channel: ch, entry: a.updated })
     const entry = a.entry
+    // claims and acts judged again (the entry itself is stored below with its verdict)
+    for (const again of a.rejudged ?? []) if (again !== entry && again !== a.updated) effects.push({ type: 'stored', channel: ch, entry: again })
     const rec = this.records.get(ch.questionId)
     if (entry !== undefined) {
       if (d.sealed === true) entry.sealed = true

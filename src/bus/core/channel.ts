@@ -11,7 +11,7 @@ import {
   ANSWER_KINDS, APPOINT_PREFIX, appoints, createdOf, deadlineOf, isAppointment, resolutionState,
   type Applied, type Arrival, type ChannelEntry, type ChannelOptions, type Participant, type QuestionPhase, type QuestionState
 } from './entries.ts'
-import { claimRefusal, claimTimeRefusal, insertSorted, mayActFor, NOT_FOLLOWING_LONG_ENOUGH, secretaryAt, type AuthorityView, type ClaimView } from './authority.ts'
+import { claimRefusal, claimTimeRefusal, firstAbove, insertSorted, mayActFor, NOT_FOLLOWING_LONG_ENOUGH, secretaryAt, type AuthorityView, type ClaimView } from './authority.ts'
 import type { Ancestry } from './log.ts'
 import { afterTheClose, closeChain } from './close-timing.ts'
 
@@ -179,6 +179,8 @@ export class Channel {
     // as admit(): a store written before ids were bound, or under another signer's copy of the question
     if (this.boundIds && !hasBoundId(entry.envelope)) return { refused: 'key-mismatch' }
     if (entry.type === 'swarm/secretary-claim') this.fixed.set(entry.id, entry.excluded === undefined || entry.excluded === 'filtered-out' ? null : entry.excluded)
+    // the asker's presence that voided the claim, perhaps a heartbeat (not stored), is seen again
+    if (entry.askerBack !== undefined && this.askerAt.length < MAX_ASKER_SEEN) { insertSorted(this.askerAt, entry.askerBack); insertSorted(this.askerCreated, entry.askerBack) }
     this.seq = Math.max(this.seq, entry.seq)
     const filtered = entry.excluded === 'filtered-out' ? entry.detail ?? 'filtered-out' : undefined
     const e: ChannelEntry = { ...entry }
@@ -328,10 +330,16 @@ export class Channel {
     if (shadow !== this.shadow) { this.shadow = shadow; out.shadowChanged = true }
     const view = this.authorityView()
     const admissible: ClaimView[] = []
+    const rejudged: ChannelEntry[] = []
+    const was = (entry: ChannelEntry): string => `${entry.excluded ?? ''} ${entry.detail ?? ''} ${entry.askerBack ?? ''}`
     for (const entry of this.claims) {
+      const before = was(entry)
       const c = this.claimView(entry)
       const why = (entry.envelope as SecretaryClaimEnvelope)['asker/node-id'] !== this.asker ? 'claim names another asker' : claimRefusal(c, view)
       setExcluded(entry, why === undefined ? undefined : 'not-authorized', why)
+      const back = firstAbove(this.askerCreated, c.created)
+      if (back !== undefined) entry.askerBack = back
+      if (was(entry) !== before) rejudged.push(entry)
       if (why === undefined) admissible.push(c)
     }
     this.admissible = admissible
@@ -343,6 +351,7 @@ export class Channel {
       this.secretary = secretary
     }
     let close: ChannelEntry | undefined
+    const actsBefore = this.acts.map(was)
     for (const entry of this.acts) {
       const created = createdOf(entry.envelope)
       const ok = mayActFor(entry.envelope.sender['node/id'], created, admissible, view)
@@ -350,6 +359,8 @@ export class Channel {
       if (ok && entry.type === 'swarm/close' && (close === undefined || newer({ created: createdOf(close.envelope), id: close.id }, { created, id: entry.id }))) close = entry
     }
     for (const entry of this.acts) if (entry.type === 'swarm/close' && entry.excluded === undefined && entry !== close) setExcluded(entry, 'closed', undefined)
+    this.acts.forEach((entry, i) => { if (was(entry) !== actsBefore[i]) rejudged.push(entry) })
+    if (rejudged.length > 0) out.rejudged = rejudged
     if (close !== this.closeEntry) {
       const was = this.close
       this.closeEntry = close

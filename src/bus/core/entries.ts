@@ -66,6 +66,12 @@ export interface ChannelEntry {
   history?: boolean
   /** The acting node's filter verdict on the sender (why it is filtered out). */
   filtered?: string
+  /**
+   * A takeover claim: created-at (ms) of the asker's first presence after it. Stored with the
+   * claim because that presence may be a heartbeat, which is not stored: without it a restarted
+   * node would see the claim standing again and count its claimant's later close.
+   */
+  askerBack?: number
 }
 
 export interface Participant {
@@ -81,6 +87,8 @@ export interface Applied {
   duplicate?: boolean
   /** A stored entry whose verdict was judged again (store it again). */
   updated?: ChannelEntry
+  /** Claims and acts whose verdict (or a claim's `askerBack`) this envelope changed: store them again. */
+  rejudged?: ChannelEntry[]
   /** Refused outright (not kept, not relayed): a claim dated outside the clock-skew allowance. */
   refused?: string
   detail?: string

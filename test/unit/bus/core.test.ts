@@ -3,67 +3,10 @@
 
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
-import { randomBytes } from 'node:crypto'
-import { buildClose, buildContribution, buildPresence, buildQuestion, buildSecretaryClaim, buildSummary, createSigner, type EnvelopeBase } from '../../../src/envelope/index.ts'
+import { buildClose, buildContribution, buildPresence, buildQuestion, buildSecretaryClaim, buildSummary, type EnvelopeBase } from '../../../src/envelope/index.ts'
 import { Channel, QuestionBook } from '../../../src/bus/core/index.ts'
+import { asker, bob, carol, eve, HB, iso, mallory, pool, q, SKEW, snapshot, t0 } from './channel-scenario.ts'
 import { hasBoundId } from '../../../src/envelope/bound-id.ts'
-
-const signer = (fed = 'fed:a') => createSigner(randomBytes(32), fed)
-const asker = signer()
-const bob = signer() // the appointed shadow
-const eve = signer() // a volunteer
-const carol = signer() // a participant
-const mallory = signer() // a stranger
-const SKEW = 30_000
-const HB = 10
-const iso = (t: number): string => new Date(t).toISOString()
-
-/** A question asked at t0 and a pool of channel envelopes over its first two minutes. */
-function scenario () {
-  const t0 = Date.now() - 10 * 60_000
-  const q = buildQuestion(asker, { text: 'who keeps the minutes?', ttlSec: 600 }, { createdAt: iso(t0) })
-  const qid = q.id
-  const at = (s: number) => ({ createdAt: iso(t0 + s * 1000) })
-  const pool: Array<{ e: EnvelopeBase, t: number }> = []
-  const add = (e: EnvelopeBase): void => { pool.push({ e, t: Date.parse(e['created-at']) }) }
-  add(buildPresence(asker, { questionId: qid, event: 'join', role: 'asker' }, at(0)))
-  add(buildSecretaryClaim(asker, { questionId: qid, mode: 'shadow', askerNodeId: asker.nodeId, reason: `appoint ${bob.nodeId}` }, at(0)))
-  add(buildPresence(carol, { questionId: qid, event: 'join', role: 'watcher' }, at(2)))
-  add(buildPresence(eve, { questionId: qid, event: 'join', role: 'watcher' }, at(3)))
-  add(buildContribution(carol, { questionId: qid, kind: 'fact', text: 'a', confidence: 0.5 }, at(5)))
-  add(buildPresence(asker, { questionId: qid, event: 'heartbeat', role: 'asker' }, at(10)))
-  add(buildContribution(carol, { questionId: qid, kind: 'clarification-request', text: '?', confidence: 0.5 }, at(15)))
-  add(buildPresence(asker, { questionId: qid, event: 'heartbeat', role: 'asker' }, at(20)))
-  add(buildContribution(eve, { questionId: qid, kind: 'hypothesis', text: 'b', confidence: 0.4 }, at(40)))
-  add(buildClose(mallory, { questionId: qid, resolution: 'withdrawn' }, at(50)))
-  add(buildSecretaryClaim(eve, { questionId: qid, mode: 'takeover', askerNodeId: asker.nodeId }, at(60)))
-  add(buildSecretaryClaim(bob, { questionId: qid, mode: 'takeover', askerNodeId: asker.nodeId }, at(62)))
-  add(buildContribution(carol, { questionId: qid, kind: 'recommendation', text: 'c', confidence: 0.7 }, at(70)))
-  add(buildClose(eve, { questionId: qid, resolution: 'resolved' }, at(80)))
-  add(buildSummary(bob, { questionId: qid, status: 'final', uncertainty: 0.3 }, at(85)))
-  add(buildSummary(carol, { questionId: qid, status: 'intermediate', uncertainty: 0.5 }, at(86)))
-  add(buildPresence(asker, { questionId: qid, event: 'heartbeat', role: 'asker' }, at(90)))
-  add(buildSecretaryClaim(bob, { questionId: qid, mode: 'step-back', askerNodeId: asker.nodeId }, at(95)))
-  add(buildClose(bob, { questionId: qid, resolution: 'resolved' }, at(96)))
-  add(buildClose(asker, { questionId: qid, resolution: 'accepted-answer' }, at(100)))
-  add(buildContribution(eve, { questionId: qid, kind: 'fact', text: 'after', confidence: 0.9 }, at(110)))
-  add(buildPresence(carol, { questionId: qid, event: 'leave', role: 'watcher' }, at(115)))
-  return { t0, q, pool }
-}
-
-const { t0, q, pool } = scenario()
-
-/** What a channel says, independent of the order it was told. */
-function snapshot (ch: Channel) {
-  return {
-    state: ch.state(t0 + 200_000),
-    secretary: ch.secretary,
-    shadow: ch.shadow,
-    close: ch.close?.id ?? null,
-    entries: Object.fromEntries(ch.entries.map((e) => [e.id, e.excluded ?? 'ok'])),
-    participants: Object.fromEntries([...ch.participants.values()].map((p) => [p.nodeId, `${p.role} ${String(p.present)} ${p.lastSeen}`]))
-  }
-}
 
 describe('channel core: the same envelopes in any order give the same channel', () => {
   it('property: any subset, any order, any arrival delays, live or history, any observer', () => {
