@@ -51,6 +51,8 @@ export class BusContext {
    * copy must not take it). Only these cost a store read on the hot path; bounded, newest kept.
    */
   readonly onDiskOnly = new LruMap<string, true>(200_000)
+  /** Channels built from the store for a look (peek), by question id; a few, as each may hold thousands of entries. */
+  private readonly peeked = new LruMap<string, { channel: Channel, mark: number, rec: QuestionRecord, since: number | undefined }>(4)
   started = false
 
   constructor (c: BusComponents, reputation: ReputationBook) {
@@ -105,9 +107,22 @@ export class BusContext {
     return loaded
   }
 
-  /** The channel for a look (an answerer reading what was said): the book's, else one from the store that is not kept. */
+  /**
+   * The channel for a look (an answerer reading what was said, synthesis asking who stood for a
+   * parent): the book's, else one built from the store and not kept in the book. The last few
+   * built are reused while their stored entries are unchanged: a stranger's questions tagged as
+   * sub-questions of an old, unloaded parent each asked for it, and each read it whole again.
+   */
   async peek (rec: QuestionRecord): Promise<Channel> {
-    return this.book.channels.get(rec.id) ?? this.book.build(rec, await this.store.entries(rec.id), this.joinedAt.get(rec.id))
+    const live = this.book.channels.get(rec.id)
+    if (live !== undefined) return live
+    const mark = this.store.writeMark(rec.id)
+    const since = this.joinedAt.get(rec.id)
+    const held = this.peeked.get(rec.id)
+    if (held !== undefined && held.mark === mark && held.rec === rec && held.since === since) return held.channel
+    const channel = this.book.build(rec, await this.store.entries(rec.id), since)
+    this.peeked.set(rec.id, { channel, mark, rec, since })
+    return channel
   }
 
   /** Build options naming the channel log's latest envelopes this node holds (`previous`, docs/channel-log.md). */

@@ -15,6 +15,7 @@ import type { QuestionEnvelope } from '../envelope/schemas.ts'
 import { decodeJson, encodeJson, handleRequests, request } from '../net/rpc.ts'
 import type { Bucket } from '../store/db.ts'
 import { WriteGroup } from '../store/write-group.ts'
+import { LruMap } from '../envelope/index.ts'
 import type { ChannelEntry, QuestionRecord } from './core/index.ts'
 import type { RelayCache } from './relay-cache.ts'
 
@@ -92,6 +93,14 @@ export class ChannelStore {
   private readonly idSeqs = new Map<string, { seqs: Map<string, number>, ready: Promise<void> }>()
 
   private readonly idIndexMin: number
+  /**
+   * A mark per channel that changes whenever its stored entries do (`writeMark`): a channel
+   * built from the store for a look is reused until then. A channel whose mark was evicted gets
+   * the floor, raised past every mark it could have had, so an old mark never matches again.
+   */
+  private readonly marks = new LruMap<string, number>(4096)
+  private markClock = 0
+  private markFloor = 0
 
   /** `idIndexMin`: the smallest channel given an id map (tests map every channel with 1). */
   constructor (questions: Bucket, channel: Bucket, opts: { idIndexMin?: number } = {}) {
@@ -131,6 +140,7 @@ export class ChannelStore {
     if (e.sealed === true) stored.inner = e.envelope
     if (e.askerBack !== undefined) stored.askerBack = e.askerBack
     this.idSeqs.get(qid)?.seqs.set(e.id, e.seq)
+    this.marked(qid)
     await this.writes.put(this.channel, seqKey(qid, e.seq), stored, sync)
   }
 
@@ -243,11 +253,24 @@ export class ChannelStore {
   }
 
   /** Deletes a question and its channel from disk (retention, caps). */
+  /** Changes whenever the channel's stored entries change (a write or a delete). */
+  writeMark (qid: string): number {
+    return this.marks.get(qid) ?? this.markFloor
+  }
+
+  private marked (qid: string): void {
+    const mark = ++this.markClock
+    if (!this.marks.has(qid) && this.marks.size >= this.marks.limit) this.markFloor = mark
+    this.marks.set(qid, mark)
+  }
+
   async deleteQuestion (qid: string): Promise<void> {
     await this.writes.flush()
+    this.marked(qid)
     this.idSeqs.delete(qid)
     for await (const [k] of this.channel.iterator({ gt: seqKey(qid, 0), lt: `${qid}!~` })) await this.channel.del(k)
     this.idSeqs.delete(qid) // again: a request during the deletes may have mapped what was going
+    this.marked(qid) // and a look during them may have built what was going
     await this.questions.del(qid)
   }
 }
