@@ -191,7 +191,7 @@ export class Daemon {
     // every part's direct streams pass the admission (hello stays open: it is how members are learned)
     const streamLimits = gateInboundStreams(this.libp2p, {
       protocols: GATED_PROTOCOLS,
-      judge: (protocol, peer) => admission.judgeStream(protocol, nodeIdFromPeerId(peer), peer.toString()),
+      judge: (protocol, peer, host) => admission.judgeStream(protocol, nodeIdFromPeerId(peer), peer.toString(), host),
       onRefused: (protocol, _peer, v) => {
         this.counters.inc('envelopes.rejected', v.reason)
         this.counters.inc('streams.refused', `${protocol} ${v.reason}`)

@@ -52,10 +52,18 @@ export function senderOfValue (value: unknown): SenderClaim | undefined {
   return undefined
 }
 
+/**
+ * How many peers' stream rate one host gets, all its peers together: a home or an office behind
+ * one address may run a few honest nodes; a stranger's hundred identities on one machine get no
+ * more than that.
+ */
+export const HOST_PEERS = 4
+
 export class Admission {
   private readonly membership: MembershipView
   private readonly perSender: TokenBuckets
   private readonly perPeerStreams: TokenBuckets
+  private readonly perHostStreams: TokenBuckets
   private readonly perScope: TokenBuckets
   private readonly perStreamScope: FairScopes
   private readonly ownPrefix: string
@@ -66,6 +74,8 @@ export class Admission {
     this.membership = init.membership
     this.perSender = new TokenBuckets(init.rateLimit.perSender, { now: init.now })
     this.perPeerStreams = new TokenBuckets(init.rateLimit.perSender, { now: init.now })
+    const ps = init.rateLimit.perSender
+    this.perHostStreams = new TokenBuckets({ ratePerSec: ps.ratePerSec * HOST_PEERS, burst: ps.burst * HOST_PEERS }, { now: init.now })
     this.perScope = new TokenBuckets(init.rateLimit.perScope, { now: init.now, maxKeys: 1000 })
     this.perStreamScope = new FairScopes(init.rateLimit.perScope, { now: init.now, maxScopes: 64 })
     const fed = init.membership.federation
@@ -107,16 +117,20 @@ export class Admission {
 
   /**
    * An inbound stream of `protocol` from the peer whose node id is `nodeId` (undefined: not an
-   * Ed25519 peer, then counted by its peer id `peer`: every peer has a stream bucket).
+   * Ed25519 peer, then counted by its peer id `peer`: every peer has a stream bucket), over a
+   * connection from `host` (src/net/host-key.ts; undefined for loopback and relayed ones). A host
+   * has a bucket of its own, HOST_PEERS peers' worth, and is one drawer of the protocol's fair
+   * share: identities are free, and each had a bucket and a share of its own.
    */
-  judgeStream (protocol: string, nodeId: string | undefined, peer?: string): AdmissionVerdict {
+  judgeStream (protocol: string, nodeId: string | undefined, peer?: string, host?: string): AdmissionVerdict {
     if (this.membership.closed()) {
       const why = nodeId === undefined ? 'not an Ed25519 peer' : this.membership.whyNot(nodeId)
       if (why !== undefined) return this.refuse('reject', 'not-member', `${nodeId ?? 'peer'} is not a member of ${this.membership.federation} (${why})`)
     }
     const key = nodeId ?? peer
     if (key !== undefined && !this.perPeerStreams.take(key)) return this.refuse('ignore', 'rate-limited', `peer ${key} over its stream rate`, undefined, this.perPeerStreams.waitFor(key))
-    const why = this.perStreamScope.take(`stream:${protocol}`, key ?? 'unknown')
+    if (host !== undefined && !this.perHostStreams.take(host)) return this.refuse('ignore', 'rate-limited', `host ${host} over its stream rate`, undefined, this.perHostStreams.waitFor(host))
+    const why = this.perStreamScope.take(`stream:${protocol}`, host ?? key ?? 'unknown')
     if (why === undefined) return { ok: true }
     const detail = why.refused === 'dry' ? `streams of ${protocol} over their rate` : `streams of ${protocol} are down to their reserve, kept for peers under their share`
     return this.refuse('ignore', 'rate-limited', detail, undefined, why.retryAfterMs)

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { Admission, senderOfValue } from '../../../src/federation/admission.ts'
+import { Admission, HOST_PEERS, senderOfValue } from '../../../src/federation/admission.ts'
 
 const FED = 'fed:acme'
 const members = new Set(['node:m'])
@@ -53,6 +53,19 @@ describe('admission', () => {
     tick(1000)
     expect(a.judgeTopic(topic, env('node:x'))).toEqual({ ok: true })
     expect(a.stats()).toMatchObject({ refused: { 'rate-limited': 1, 'not-member': 0 } })
+  })
+
+  it('one host\'s identities share one stream bucket of HOST_PEERS peers\' worth; another host and a host-less peer keep theirs', () => {
+    const { a, tick } = admission(false, { ratePerSec: 1, burst: 2 })
+    const host = 'ip4/203.0.113.4'
+    // each fresh identity has a full bucket of its own; the host's runs dry after HOST_PEERS × burst
+    const verdicts = Array.from({ length: HOST_PEERS * 2 + 3 }, (_, i) => a.judgeStream('/swarm/history/1.0.0', `node:sybil${i}`, undefined, host))
+    expect(verdicts.filter((v) => v.ok).length).toBe(HOST_PEERS * 2)
+    expect(verdicts.at(-1)).toMatchObject({ ok: false, action: 'ignore', reason: 'rate-limited', detail: `host ${host} over its stream rate` })
+    expect(a.judgeStream('/swarm/history/1.0.0', 'node:honest', undefined, 'ip4/203.0.113.3')).toEqual({ ok: true })
+    expect(a.judgeStream('/swarm/history/1.0.0', 'node:local')).toEqual({ ok: true })
+    tick(1000)
+    expect(a.judgeStream('/swarm/history/1.0.0', 'node:sybil99', undefined, host)).toEqual({ ok: true })
   })
 
   it('a peer\'s streams and its messages draw on separate buckets of the same rate', () => {

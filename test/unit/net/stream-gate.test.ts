@@ -3,7 +3,9 @@
 // a slot freed lets the next stream through.
 
 import { describe, expect, it } from 'vitest'
-import { peerIdFromString } from '@libp2p/peer-id'
+import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { multiaddr } from '@multiformats/multiaddr'
 import { gateInboundStreams } from '../../../src/net/stream-gate.ts'
 
 const PEER = peerIdFromString('12D3KooWRBy97UB99e3J6hiPesre1MZeuNQvfan4gBziswrRJsNK')
@@ -64,6 +66,29 @@ describe('stream gate limits', () => {
     expect(handled).toBe(4)
     release[3]()
     await again
+  })
+
+  it('one host\'s peers together hold at most the host\'s share; another host, and loopback, are still admitted', async () => {
+    let gated: any
+    const node = { handle: async (_p: any, h: any) => { gated = h } }
+    const refused: string[] = []
+    // 32 slots: 4 a peer, 8 a host
+    gateInboundStreams(node, { protocols: new Set(['/p/1']), judge: () => ({ ok: true }), onRefused: (_p, _peer, v) => { refused.push(v.detail ?? '') }, maxActive: 32 })
+    const release: Array<() => void> = []
+    let handled = 0
+    await node.handle('/p/1', async () => { handled++; await new Promise<void>((resolve) => release.push(resolve)) })
+    const from = async (ip: string): Promise<{ remotePeer: any, remoteAddr: any }> => ({ remotePeer: peerIdFromPrivateKey(await generateKeyPair('Ed25519')), remoteAddr: multiaddr(`/ip4/${ip}/tcp/4001`) })
+    // a stranger's identities on one host: two fill the host's share, the third gets nothing
+    const sybils = await Promise.all([from('203.0.113.4'), from('203.0.113.4'), from('203.0.113.4')])
+    const held = sybils.flatMap((c) => Array.from({ length: 4 }, () => gated(stream(), c)))
+    await Promise.resolve()
+    expect(handled).toBe(8)
+    expect(refused).toEqual(Array.from({ length: 4 }, () => '8 /p/1 streams open from this host'))
+    // honest traffic: another host, and this machine's own peers (loopback: no host), still get in
+    const honest = [gated(stream(), await from('203.0.113.3')), gated(stream(), await from('127.0.0.1'))]
+    expect(handled).toBe(10)
+    for (const r of release) r()
+    await Promise.all([...held, ...honest])
   })
 
   it('leaves ungated protocols alone', async () => {

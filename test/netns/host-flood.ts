@@ -1,0 +1,86 @@
+// Run inside a simulated network's public namespace (host-limits.test.ts starts it) against a
+// real swarmd daemon: a stranger X on one host (203.0.113.4) makes identities of its own and,
+// from each, opens silent /swarm/history/1.0.0 streams (the request never sent, so each holds a
+// handler until its 10 s timeout), to take every slot the daemon has for the protocol. An honest
+// peer H on another host (203.0.113.3) then asks for a page. Prints one JSON document.
+//
+// argv: the daemon's TCP multiaddr (with /p2p/…), the number of X's identities.
+
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { lpStream } from '@libp2p/utils'
+import { multiaddr } from '@multiformats/multiaddr'
+import { createLibp2p, type Libp2p } from 'libp2p'
+import { tcp } from '@libp2p/tcp'
+import { noise } from '@libp2p/noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
+import { PROTOCOL_HISTORY } from '../../src/constants.ts'
+
+const [target, identities] = [multiaddr(process.argv[2]), Number(process.argv[3])]
+const PER_IDENTITY = 32 // the daemon's per-connection bound for the protocol
+
+async function peer (ip: string): Promise<Libp2p> {
+  const n = await createLibp2p({
+    privateKey: await generateKeyPair('Ed25519'),
+    addresses: { listen: [] },
+    transports: [tcp({ dialOpts: { localAddress: ip } } as any)],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux({ maxInboundStreams: 1024, maxOutboundStreams: 1024 } as any)],
+    connectionGater: { denyDialMultiaddr: () => false }
+  })
+  await n.start()
+  return n
+}
+
+const decoder = new TextDecoder()
+/** Opens a stream and says nothing: `held` when the daemon keeps it open, else the refusal's reason. */
+async function silent (x: Libp2p): Promise<string> {
+  let stream
+  try {
+    stream = await x.dialProtocol(target, PROTOCOL_HISTORY, { signal: AbortSignal.timeout(10_000) })
+  } catch (err: any) {
+    return `dial: ${String(err?.name ?? err)}`
+  }
+  const lp = lpStream(stream, { maxDataLength: 4096 })
+  try {
+    const frame = JSON.parse(decoder.decode((await lp.read({ signal: AbortSignal.timeout(1500) })).subarray()))
+    return String(frame.reason ?? frame.status ?? 'answered')
+  } catch (err: any) {
+    // nothing came back within 1.5 s: the daemon is holding a handler for this stream
+    return err?.name === 'TimeoutError' || err?.name === 'AbortError' ? 'held' : `ended: ${String(err?.name)}`
+  }
+}
+
+const out: Record<string, unknown> = {}
+const nodes: Libp2p[] = []
+try {
+  // libp2p takes 5 connections a second from one host: X's identities connect at that pace
+  const xs: Libp2p[] = []
+  for (let i = 0; i < identities; i++) {
+    const x = await peer('203.0.113.4')
+    nodes.push(x)
+    await x.dial(target, { signal: AbortSignal.timeout(10_000) })
+    xs.push(x)
+    await new Promise((resolve) => setTimeout(resolve, 260))
+  }
+  const t0 = Date.now()
+  const results = await Promise.all(xs.flatMap((x) => Array.from({ length: PER_IDENTITY }, async () => await silent(x))))
+  const tally: Record<string, number> = {}
+  for (const r of results) tally[r] = (tally[r] ?? 0) + 1
+  out.stranger = tally
+  out.strangerMs = Date.now() - t0
+
+  // while X's streams are held (for 10 s from their opening), the honest peer asks for a page
+  const h = await peer('203.0.113.3')
+  nodes.push(h)
+  const stream = await h.dialProtocol(target, PROTOCOL_HISTORY, { signal: AbortSignal.timeout(10_000) })
+  const lp = lpStream(stream, { maxDataLength: 1 << 20 })
+  await lp.write(new TextEncoder().encode(JSON.stringify({ question: 'question:01J0000000000000000000000Q' })), { signal: AbortSignal.timeout(5000) })
+  out.honest = JSON.parse(decoder.decode((await lp.read({ signal: AbortSignal.timeout(5000) })).subarray()))
+  out.honestWithinMs = Date.now() - t0
+} catch (err: any) {
+  out.error = String(err?.message ?? err)
+} finally {
+  await Promise.all(nodes.map(async (n) => { try { await n.stop() } catch {} }))
+}
+process.stdout.write(JSON.stringify(out) + '\n')
+process.exit(0)
