@@ -28,6 +28,7 @@ import type { MetricsHandle } from './metrics.ts'
 import { topics as topicNames } from '../constants.ts'
 import { PeerGuard, type GuardedNode } from '../net/peer-guard.ts'
 import { gateInboundStreams } from '../net/stream-gate.ts'
+import { PeerHosts } from '../net/host-key.ts'
 import { Admission } from '../federation/admission.ts'
 import { Membership } from '../federation/membership.ts'
 import { checkHomeOwnership, socketStillPrivate } from '../control/owner.ts'
@@ -80,6 +81,7 @@ export class Daemon {
   private guard?: PeerGuard
   private links?: LinkKeeper
   private streamPace?: StreamPace
+  private peerHosts?: PeerHosts
   private env: NodeJS.ProcessEnv = process.env
   /** Where /metrics is served, when configured. */
   metricsUrl?: string
@@ -180,7 +182,9 @@ export class Daemon {
     // messages a lane apart at the per-sender rate (an honest relay's share of a flood does not hold
     // up its own next question); a mostly-refused peer loses score; equivocation bans the signing
     // key's own peer, never the relay (src/net/flood-gate.ts)
-    this.topics.setTraffic(guard.floodGate({ ratePerSec: config.rateLimit.perScope.ratePerSec / 4, burst: Math.max(1, config.rateLimit.perScope.burst / 4) }, config.rateLimit.perSender))
+    // and each host (all its peers together: identities are free) at the same pace (src/net/host-key.ts)
+    const hosts = this.peerHosts = new PeerHosts(this.libp2p)
+    this.topics.setTraffic(guard.floodGate({ ratePerSec: config.rateLimit.perScope.ratePerSec / 4, burst: Math.max(1, config.rateLimit.perScope.burst / 4) }, config.rateLimit.perSender, (peer) => hosts.of(peer)))
     this.topics.onEquivocation((pubkey) => { guard.banKey(pubkey, 'equivocation') })
     // this node's own messages keep under the per-sender rate its peers enforce (src/net/own-pace.ts)
     const ownPace = new OwnPace(config.rateLimit.perSender)
@@ -294,6 +298,7 @@ export class Daemon {
       await step('guard', () => this.guard?.stop())
       await step('links', () => this.links?.stop())
       await step('libp2p', async () => await this.libp2p?.stop())
+      await step('peer hosts', () => this.peerHosts?.stop())
       await step('db', async () => await this.db?.close())
       await step('api', async () => await rm(this.paths.api, { force: true }))
       await step('lock', async () => await this.lock.release())

@@ -16,6 +16,7 @@
 import { topics as topicNames } from '../constants.ts'
 import { TokenBuckets, type BucketRate } from './token-bucket.ts'
 import { FairScopes } from './fair-scope.ts'
+import { HOST_PEERS } from '../net/host-key.ts'
 
 /** What admission needs to know about membership (the federation service provides it). */
 export interface MembershipView {
@@ -51,13 +52,6 @@ export function senderOfValue (value: unknown): SenderClaim | undefined {
   if (typeof v.nodeId === 'string' && typeof v.federation === 'string') return { nodeId: v.nodeId, federation: v.federation }
   return undefined
 }
-
-/**
- * How many peers' stream rate one host gets, all its peers together: a home or an office behind
- * one address may run a few honest nodes; a stranger's hundred identities on one machine get no
- * more than that.
- */
-export const HOST_PEERS = 4
 
 export class Admission {
   private readonly membership: MembershipView

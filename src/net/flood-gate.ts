@@ -2,7 +2,8 @@
 //
 // - Before any validator runs, each (peer, topic) is paced at a fraction of the topic's rate (GCRA, the
 //   token bucket as a schedule), so one peer (whatever keys it signs with) can take at most that
-//   share of a topic's admission and honest senders keep the rest. A message over the pace waits for
+//   share of a topic's admission and honest senders keep the rest. Each (host, topic) is paced too
+//   (src/net/host-key.ts): peer ids are free, and a handful from one machine took a topic whole. A message over the pace waits for
 //   its slot, up to `maxDelayMs` (an honest relay's burst is delayed, not lost: a refused copy is
 //   lost for good, gossipsub has marked its id seen); beyond that it is refused at no cost. Pacing
 //   also makes a flood visible on a loaded machine: TCP back-pressure caps what a peer can push
@@ -16,6 +17,7 @@
 
 import { paceOf, paceStep, type BucketRate, type Pace } from '../federation/token-bucket.ts'
 import { LruMap } from '../envelope/replay.ts'
+import { HOST_PEERS } from './host-key.ts'
 
 export type Outcome = 'good' | 'bad' | 'neutral'
 
@@ -48,6 +50,11 @@ export interface FloodGateInit {
    * its relay lane; its own next question must not wait behind that, or be refused with it.
    */
   ownPerPeer?: BucketRate
+  /**
+   * A peer's host (src/net/host-key.ts; undefined: loopback, relayed), when hosts are paced: all
+   * of a host's peers together relay at `perPeer` and send their own at HOST_PEERS × `ownPerPeer`.
+   */
+  hostOf?: (peerId: string) => string | undefined
   /** Longest wait for a slot before a message is refused, ms (default 2000). */
   maxDelayMs?: number
   /** Score penalty for one bad message from a peer whose traffic is mostly bad. */
@@ -77,8 +84,9 @@ export class FloodGate {
   private readonly pace: LruMap<string, number>
   private readonly perPeer: Pace
   private readonly ownPerPeer: Pace
+  private readonly ownPerHost: Pace
   private readonly tallies: LruMap<string, Tally>
-  private readonly init: Required<Omit<FloodGateInit, 'perPeer' | 'ownPerPeer' | 'penalize'>> & Pick<FloodGateInit, 'penalize'>
+  private readonly init: Required<Omit<FloodGateInit, 'perPeer' | 'ownPerPeer' | 'penalize' | 'hostOf'>> & Pick<FloodGateInit, 'penalize' | 'hostOf'>
   readonly numbers = { refused: 0, delayed: 0, charged: 0 }
   /** Peers charged at least once (for stats). */
   private readonly charged = new LruMap<string, number>(1000)
@@ -86,7 +94,9 @@ export class FloodGate {
   constructor (init: FloodGateInit) {
     this.init = { badShare: 0.75, minBad: 20, weight: 0.25, halfLifeSec: 5, maxPeers: 10_000, maxDelayMs: 2000, now: () => performance.now(), ...init }
     this.perPeer = paceOf(init.perPeer)
-    this.ownPerPeer = paceOf(init.ownPerPeer ?? init.perPeer)
+    const own = init.ownPerPeer ?? init.perPeer
+    this.ownPerPeer = paceOf(own)
+    this.ownPerHost = paceOf({ ratePerSec: own.ratePerSec * HOST_PEERS, burst: own.burst * HOST_PEERS })
     this.pace = new LruMap(this.init.maxPeers)
     this.tallies = new LruMap(this.init.maxPeers)
   }
@@ -102,10 +112,17 @@ export class FloodGate {
     // admitted so far is all it gets (and all its neighbours have to relay)
     const t = this.tallies.get(peerId)
     if (t !== undefined && this.decay(t, now) && mostlyBad(t.good, t.bad, this.init.badShare, this.init.minBad)) { this.numbers.refused++; return -1 }
-    const key = own ? `${peerId} ${topic} own` : `${peerId} ${topic}`
-    const { wait, next } = paceStep(this.pace.get(key), now, own ? this.ownPerPeer : this.perPeer)
+    const lane = own ? `${topic} own` : topic
+    const key = `${peerId} ${lane}`
+    const step = paceStep(this.pace.get(key), now, own ? this.ownPerPeer : this.perPeer)
+    const host = this.init.hostOf?.(peerId)
+    const hostKey = host === undefined ? undefined : `host ${host} ${lane}`
+    const hostStep = hostKey === undefined ? undefined : paceStep(this.pace.get(hostKey), now, own ? this.ownPerHost : this.perPeer)
+    // the message goes when both its peer's and its host's pace let it
+    const wait = Math.max(step.wait, hostStep?.wait ?? 0)
     if (wait > this.init.maxDelayMs) { this.numbers.refused++; return -1 }
-    this.pace.set(key, next)
+    this.pace.set(key, step.next)
+    if (hostKey !== undefined && hostStep !== undefined) this.pace.set(hostKey, hostStep.next)
     if (wait > 0) this.numbers.delayed++
     return wait
   }

@@ -11,6 +11,13 @@
 
 import type { Multiaddr } from '@multiformats/multiaddr'
 
+/**
+ * How many peers' worth of a per-peer allowance one host gets, all its peers together: a home or
+ * an office behind one address may run a few honest nodes; a stranger's hundred identities on one
+ * machine get no more than that.
+ */
+export const HOST_PEERS = 4
+
 /** Multiaddr codes (one-byte varints) of the address families that name a host. */
 const IP4 = 0x04
 const IP6 = 0x29
@@ -41,4 +48,53 @@ function ipv6Key (ip: Uint8Array): string | undefined {
   if (zeros(0, 15) && ip[15] === 1) return undefined
   const hex = [...ip.subarray(0, 8)].map((b) => b.toString(16).padStart(2, '0')).join('')
   return `ip6/${hex.replace(/(.{4})(?!$)/g, '$1:')}::/64`
+}
+
+interface ConnectionLike { id: string, remotePeer: { toString: () => string }, remoteAddr: Multiaddr }
+interface ConnectionEvents {
+  addEventListener: (type: 'connection:open' | 'connection:close', fn: (e: CustomEvent<ConnectionLike>) => void) => void
+  removeEventListener: (type: 'connection:open' | 'connection:close', fn: (e: CustomEvent<ConnectionLike>) => void) => void
+}
+
+/**
+ * Each connected peer's host, kept from libp2p's connection events: the hot path (every gossip
+ * message) asks by peer id and gets a map lookup. A peer with a direct connection has that
+ * connection's host; one reached only through relays has none (counted per peer).
+ */
+export class PeerHosts {
+  /** peer → connection id → host (undefined: loopback, relayed). */
+  private readonly byPeer = new Map<string, Map<string, string | undefined>>()
+  private readonly events: ConnectionEvents
+  private readonly onOpen = (e: CustomEvent<ConnectionLike>): void => {
+    const peer = e.detail.remotePeer.toString()
+    const conns = this.byPeer.get(peer) ?? new Map<string, string | undefined>()
+    conns.set(e.detail.id, hostKey(e.detail.remoteAddr))
+    this.byPeer.set(peer, conns)
+  }
+
+  private readonly onClose = (e: CustomEvent<ConnectionLike>): void => {
+    const peer = e.detail.remotePeer.toString()
+    const conns = this.byPeer.get(peer)
+    conns?.delete(e.detail.id)
+    if (conns?.size === 0) this.byPeer.delete(peer)
+  }
+
+  constructor (events: ConnectionEvents) {
+    this.events = events
+    events.addEventListener('connection:open', this.onOpen)
+    events.addEventListener('connection:close', this.onClose)
+  }
+
+  of (peer: string): string | undefined {
+    const conns = this.byPeer.get(peer)
+    if (conns === undefined) return undefined
+    for (const host of conns.values()) if (host !== undefined) return host
+    return undefined
+  }
+
+  stop (): void {
+    this.events.removeEventListener('connection:open', this.onOpen)
+    this.events.removeEventListener('connection:close', this.onClose)
+    this.byPeer.clear()
+  }
 }

@@ -95,8 +95,8 @@ export class PeerGuard {
   }
 
   /** The flood gate charging this guard (one per guard; its numbers appear in stats()). */
-  floodGate (perPeer: BucketRate, ownPerPeer?: BucketRate): FloodGate {
-    this.flood ??= new FloodGate({ perPeer, ownPerPeer, penalize: (peerId, weight) => { this.penalize(peerId, weight) }, now: this.init.now })
+  floodGate (perPeer: BucketRate, ownPerPeer?: BucketRate, hostOf?: (peerId: string) => string | undefined): FloodGate {
+    this.flood ??= new FloodGate({ perPeer, ownPerPeer, hostOf, penalize: (peerId, weight) => { this.penalize(peerId, weight) }, now: this.init.now })
     return this.flood
   }
 

@@ -50,14 +50,15 @@ const enc = new TextEncoder()
 const dec = new TextDecoder()
 const toBytes = (d: Uint8Array | string | object): Uint8Array => d instanceof Uint8Array ? d : enc.encode(typeof d === 'string' ? d : JSON.stringify(d))
 
-export async function startHostilePeer (opts: { seed?: Uint8Array, federation?: string } = {}): Promise<HostilePeer> {
+/** `ip`: listen on, and dial from, this address (a simulated network's host; default loopback). */
+export async function startHostilePeer (opts: { seed?: Uint8Array, federation?: string, ip?: string } = {}): Promise<HostilePeer> {
   const seed = opts.seed ?? new Uint8Array(randomBytes(32))
   const federation = opts.federation ?? 'fed:default'
   const identity = await identityFromSeed(seed, federation)
   const node = await createLibp2p({
     privateKey: identity.privateKey,
-    addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
-    transports: [tcp()],
+    addresses: { listen: [`/ip4/${opts.ip ?? '127.0.0.1'}/tcp/0`] },
+    transports: [tcp(opts.ip === undefined ? {} : { dialOpts: { localAddress: opts.ip } } as any)],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     connectionGater: { denyDialMultiaddr: () => false },

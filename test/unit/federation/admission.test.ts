@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { Admission, HOST_PEERS, senderOfValue } from '../../../src/federation/admission.ts'
+import { Admission, senderOfValue } from '../../../src/federation/admission.ts'
+import { HOST_PEERS } from '../../../src/net/host-key.ts'
 
 const FED = 'fed:acme'
 const members = new Set(['node:m'])

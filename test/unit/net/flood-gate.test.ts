@@ -3,6 +3,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { FloodGate, mostlyBad, outcomeOf } from '../../../src/net/flood-gate.ts'
+import { HOST_PEERS } from '../../../src/net/host-key.ts'
 import { PeerGuard, peerIdOfPubkey } from '../../../src/net/peer-guard.ts'
 import { createSigner } from '../../../src/envelope/index.ts'
 import { generateKeyPairFromSeed } from '@libp2p/crypto/keys'
@@ -85,6 +86,26 @@ describe('flood gate', () => {
       const next = g.admit('relay', TOPIC)
       expect(next).toBe(relayed < 100 ? 0 : relayed < 200 ? (relayed - 99) * 20 : -1)
     }))
+  })
+
+  it('one host\'s peers together get one peer\'s relay pace and HOST_PEERS peers\' own pace; another host and a host-less peer keep theirs', () => {
+    fc.assert(fc.property(fc.integer({ min: 2, max: 12 }), (sybils) => {
+      const hosts = new Map<string, string | undefined>([['honest', 'ip4/203.0.113.3'], ['local', undefined]])
+      for (let i = 0; i < sybils; i++) hosts.set(`sybil${i}`, 'ip4/203.0.113.4')
+      const g = new FloodGate({ perPeer: { ratePerSec: 50, burst: 100 }, ownPerPeer: { ratePerSec: 20, burst: 60 }, hostOf: (p) => hosts.get(p), penalize: () => {}, now: () => 0 })
+      // each identity relays 300 at once: together they get one peer's burst and 2 s of slots
+      let relayed = 0
+      for (let i = 0; i < sybils; i++) for (let k = 0; k < 300; k++) if (g.admit(`sybil${i}`, TOPIC) >= 0) relayed++
+      expect(relayed).toBe(100 + 100)
+      // each sends 300 of its own: each at most its burst 60 and 2 s at 20/s, together at most HOST_PEERS of that
+      let own = 0
+      for (let i = 0; i < sybils; i++) for (let k = 0; k < 300; k++) if (g.admit(`sybil${i}`, TOPIC, true) >= 0) own++
+      expect(own).toBe(Math.min(sybils, HOST_PEERS) * (60 + 40))
+      // honest traffic: a peer on another host, and one with no host, go at once
+      expect(g.admit('honest', TOPIC)).toBe(0)
+      expect(g.admit('honest', TOPIC, true)).toBe(0)
+      expect(g.admit('local', TOPIC)).toBe(0)
+    }), { numRuns: 20 })
   })
 
   it('a peer within its pace is never delayed', () => {
