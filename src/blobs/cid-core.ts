@@ -64,10 +64,11 @@ export function decodeManifestWith (hash: Sha256, root: string, bytes: Uint8Arra
   if (!matchesWith(hash, root, bytes)) throw new BlobError('bad-hash', `manifest does not hash to ${root}`)
   let o: any
   try { o = JSON.parse(new TextDecoder().decode(bytes)) } catch { throw new BlobError('bad-manifest', 'manifest is not JSON') }
-  const ok = o !== null && typeof o === 'object' && Number.isSafeInteger(o.size) && o.size > 0 && Number.isSafeInteger(o['chunk-bytes']) &&
-    o['chunk-bytes'] >= 1024 && o['chunk-bytes'] <= 4 * 1024 * 1024 && Array.isArray(o.chunks) &&
+  // one chunk size only: any other gave one content a million ids (one per size), let a
+  // reader ask for 1 KiB chunks one slow frame at a time, or named chunks no frame can carry
+  const ok = o !== null && typeof o === 'object' && Number.isSafeInteger(o.size) && o.size > 0 && o['chunk-bytes'] === CHUNK_BYTES && Array.isArray(o.chunks) &&
     o.chunks.every((l: any) => l !== null && typeof l === 'object' && typeof l['/'] === 'string')
-  if (!ok) throw new BlobError('bad-manifest', 'manifest lacks size, chunk-bytes or chunk links')
+  if (!ok) throw new BlobError('bad-manifest', `manifest lacks size, chunk-bytes ${CHUNK_BYTES} or chunk links`)
   const m: Manifest = { size: o.size, chunkBytes: o['chunk-bytes'], chunks: o.chunks.map((l: any) => l['/']) }
   if (m.chunks.length !== chunkCount(m.size, m.chunkBytes) || m.chunks.length < 2) throw new BlobError('bad-manifest', `${m.chunks.length} chunks do not make ${m.size} bytes`)
   for (const c of m.chunks) if (parseCid(c).codec !== RAW) throw new BlobError('bad-manifest', 'a chunk link is not a raw CID')

@@ -49,9 +49,21 @@ export function parseRequest (bytes: Uint8Array): BlobRequest {
 
 const frameSignal = (): AbortSignal => AbortSignal.timeout(FRAME_TIMEOUT_MS)
 
+/**
+ * How long a holder serves one transfer: SERVE_BASE_MS and the whole attachment at
+ * SERVE_MIN_BYTES_PER_SEC. A reader that asks for one batch per frame timeout, just in time, held
+ * a stream slot and a file handle for hours while making progress; a slower reader resumes later
+ * from where it got to (from this holder or another).
+ */
+export const SERVE_BASE_MS = 30_000
+export const SERVE_MIN_BYTES_PER_SEC = 64 * 1024
+export const serveDeadlineMs = (size: number): number => SERVE_BASE_MS + Math.ceil(size / SERVE_MIN_BYTES_PER_SEC * 1000)
+
 export interface ServeHooks {
   served?: (bytes: number) => void
   refused?: (reason: string) => void
+  /** How long one transfer of `size` bytes is served (default serveDeadlineMs; tests shorten it). */
+  deadlineMs?: (size: number) => number
 }
 
 /** Registers the holder's side. */
@@ -67,11 +79,13 @@ export async function serveBlobs (libp2p: { handle: Function }, store: BlobStore
         await stream.close({ signal: frameSignal() })
         return
       }
-      await lp.write(header({ status: 'ok', size: blob.size, chunks: blob.chunks.length }), { signal: frameSignal() })
+      const deadline = AbortSignal.timeout(Math.ceil(hooks.deadlineMs?.(blob.size) ?? serveDeadlineMs(blob.size)))
+      const signal = (): AbortSignal => AbortSignal.any([frameSignal(), deadline])
+      await lp.write(header({ status: 'ok', size: blob.size, chunks: blob.chunks.length }), { signal: signal() })
       let next = 0
       let end = 0
       if (req.want === 'manifest') {
-        if (blob.manifestBytes !== undefined) await lp.write(blob.manifestBytes, { signal: frameSignal() })
+        if (blob.manifestBytes !== undefined) await lp.write(blob.manifestBytes, { signal: signal() })
       } else {
         next = req.from ?? 0
         end = Math.min(blob.chunks.length, next + (req.count ?? BATCH_CHUNKS))
@@ -81,15 +95,14 @@ export async function serveBlobs (libp2p: { handle: Function }, store: BlobStore
         for (;;) {
           if (next < end) {
             fh ??= await store.openData(req.cid)
-            // sized in bytes: the chunk size is the manifest's (any from 1 KiB up), not always ours
             const group = Math.max(1, Math.floor(READ_GROUP_BYTES / blob.chunkBytes))
-            next = await sendChunks(lp, store, req.cid, fh, next, end, group, ahead, connection.remotePeer.toString(), hooks)
+            next = await sendChunks(lp, store, req.cid, fh, next, end, group, ahead, connection.remotePeer.toString(), hooks, signal)
           }
           if (next >= blob.chunks.length) break
           // the reader asks for more when it is ready for it: after the manifest, chunks from 0 on
           // the same stream; after a batch, the next one. A reader that only wanted the manifest
           // closes its side instead.
-          const more = await readFollowUp(lp)
+          const more = await readFollowUp(lp, signal())
           if (more === undefined) break
           if (more.cid !== req.cid || more.from !== next) throw new BlobError('bad-frame', 'a follow-up request must continue the same transfer')
           end = Math.min(blob.chunks.length, next + (more.count ?? BATCH_CHUNKS))
@@ -97,7 +110,7 @@ export async function serveBlobs (libp2p: { handle: Function }, store: BlobStore
       } finally {
         await fh?.close()
       }
-      await stream.close({ signal: frameSignal() })
+      await stream.close({ signal: signal() })
     } catch (err: any) {
       hooks.refused?.(err instanceof BlobError ? err.code : 'stream-failed')
       stream.abort(err instanceof Error ? err : new Error(String(err)))
@@ -112,7 +125,7 @@ export async function serveBlobs (libp2p: { handle: Function }, store: BlobStore
  * gives this peer a token: a reader that stalls keeps what was read for it until the frame
  * timeout. A transfer holds at most one token, released as soon as its group is the one being sent.
  */
-async function sendChunks (lp: LengthPrefixedStream<Stream>, store: BlobStore, cid: string, fh: FileHandle, from: number, end: number, group: number, ahead: ReadAhead, peer: string, hooks: ServeHooks): Promise<number> {
+async function sendChunks (lp: LengthPrefixedStream<Stream>, store: BlobStore, cid: string, fh: FileHandle, from: number, end: number, group: number, ahead: ReadAhead, peer: string, hooks: ServeHooks, signal: () => AbortSignal): Promise<number> {
   const read = (at: number): Promise<Uint8Array[]> => {
     const p = store.readChunks(cid, at, Math.min(group, end - at), fh)
     // a read failing while a write is refused must not go unhandled; the await below reports it
@@ -131,7 +144,7 @@ async function sendChunks (lp: LengthPrefixedStream<Stream>, store: BlobStore, c
       current = undefined
       if (nextAt < end && ahead.take(peer)) { token = true; current = read(nextAt) }
       for (const chunk of chunks) {
-        await lp.write(chunk, { signal: frameSignal() })
+        await lp.write(chunk, { signal: signal() })
         hooks.served?.(chunk.length)
       }
       if (current === undefined && nextAt < end) current = read(nextAt)
@@ -177,10 +190,10 @@ export class ReadAhead {
 }
 
 /** The reader's next request on an open transfer; undefined when it closed its side instead. */
-async function readFollowUp (lp: LengthPrefixedStream<Stream>): Promise<BlobRequest | undefined> {
+async function readFollowUp (lp: LengthPrefixedStream<Stream>, signal: AbortSignal): Promise<BlobRequest | undefined> {
   let bytes: Uint8Array
   try {
-    bytes = (await lp.read({ signal: frameSignal() })).subarray()
+    bytes = (await lp.read({ signal })).subarray()
   } catch (err) {
     // the stream ended between requests: the reader is done (lpStream reports it so)
     if ((err as Error)?.name === 'UnexpectedEOFError') return undefined
@@ -199,6 +212,11 @@ export interface OpenedTransfer {
 
 /** Refusals for load, not for the request: the holder's stream gate over its rate or its bound (src/net/stream-gate.ts). */
 const LOAD_REFUSALS = new Set(['rate-limited', 'stream-limit'])
+
+/** A holder's refusal reason, when it is one of the stable codes (`: not-member`); else nothing: its word is not passed on. */
+function reasonCode (reason: unknown): string {
+  return typeof reason === 'string' && /^[a-z][a-z0-9-]{0,39}$/.test(reason) ? `: ${reason}` : ''
+}
 
 /** A holder refused the stream for load: worth asking again shortly, unlike one that lacks the file. */
 export class HolderBusy extends BlobError {
@@ -224,7 +242,7 @@ export async function openTransfer (libp2p: { dialProtocol: Function }, peer: Pe
     const raw = await lp.read({ signal: AbortSignal.any([signal, frameSignal()]) })
     let header: any
     try { header = JSON.parse(decoder.decode(raw.subarray())) } catch { throw new BlobError('bad-frame', 'header is not JSON') }
-    if (header?.status === 'refused') throw LOAD_REFUSALS.has(String(header.reason)) ? new HolderBusy(String(header.reason), header.retryAfterMs) : new BlobError('not-found', `holder refused: ${String(header.reason)}`)
+    if (header?.status === 'refused') throw LOAD_REFUSALS.has(String(header.reason)) ? new HolderBusy(String(header.reason), header.retryAfterMs) : new BlobError('not-found', `holder refused${reasonCode(header.reason)}`)
     if (header?.status !== 'ok' && header?.status !== 'not-found') throw new BlobError('bad-frame', 'header lacks a status')
     if (header.status === 'ok' && (!Number.isSafeInteger(header.size) || !Number.isSafeInteger(header.chunks) || header.chunks < 1)) throw new BlobError('bad-frame', 'header lacks size or chunks')
     return { header, lp, stream }

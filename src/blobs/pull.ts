@@ -64,7 +64,9 @@ export async function pullVerified (cid: string, init: PullInit): Promise<Pulled
    * Asks the first holder left for a transfer of `request()` (asked anew each time: the request
    * may depend on progress; `then()` is pipelined behind it) and has `read` take it to the end; a
    * holder that fails is dropped (`fail`) and the next one asked. The one that served stays first;
-   * false when none did. A transfer over the cap ends it all (`too-large`): any holder would be.
+   * false when none did. A transfer whose verified size is over the cap ends it all (`too-large`:
+   * any holder would be); a size a holder merely claims (its header) is that holder's failure, or
+   * one forged frame from any connected peer would end a fetch that honest holders could serve.
    */
   const fromHolders = async (request: () => BlobRequest, then: () => BlobRequest | undefined, read: (t: OpenedTransfer, peer: PeerId) => Promise<void>): Promise<boolean> => {
     while (remaining.length > 0) {
@@ -84,7 +86,7 @@ export async function pullVerified (cid: string, init: PullInit): Promise<Pulled
           throw err
         }
       } catch (err) {
-        if (err instanceof BlobError && err.code === 'too-large') throw err
+        if (err instanceof VerifiedTooLarge) throw err.error
         const tries = busy.get(peer.toString()) ?? 0
         if (err instanceof HolderBusy && tries < BUSY_RETRIES && !signal.aborted) {
           // a holder refusing for load has not failed: a holder not yet asked meanwhile, else a pause
@@ -105,11 +107,12 @@ export async function pullVerified (cid: string, init: PullInit): Promise<Pulled
   let manifest: Manifest | undefined = codec === 0x55 ? { size: init.size ?? -1, chunkBytes: CHUNK_BYTES, chunks: [cid] } : undefined
   let manifestBytes: Uint8Array | undefined
   const readManifest = async (t: OpenedTransfer): Promise<Manifest> => {
-    if ((t.header.size ?? 0) > init.maxBytes) throw tooLarge(cid, t.header.size ?? 0, init.maxBytes)
+    // the header's size is the holder's word: the manifest (a frame of at most 1 MiB, hashed
+    // against the id) says the size
     const bytes = await readFrame(t, signal)
     const m = decodeManifestWith(hash, cid, bytes)
     if (init.size !== undefined && m.size !== init.size) throw new BlobError('bad-manifest', `${cid} holds ${m.size} bytes, the envelope said ${init.size}`)
-    if (m.size > init.maxBytes) throw tooLarge(cid, m.size, init.maxBytes)
+    if (m.size > init.maxBytes) throw new VerifiedTooLarge(tooLarge(cid, m.size, init.maxBytes))
     manifestBytes = bytes
     return m
   }
@@ -128,7 +131,8 @@ export async function pullVerified (cid: string, init: PullInit): Promise<Pulled
       const m = manifest
       let requested = Math.min(m.chunks.length, next + BATCH_CHUNKS)
       if (codec === 0x55) {
-        // a single chunk: its size comes from the holder, bounded by the chunk size and the cap
+        // a single chunk: its size comes from the holder (its word until the chunk hashes to the
+        // id), bounded by the chunk size and the cap
         const size = t.header.size ?? -1
         if (t.header.chunks !== 1 || size < 0 || size > CHUNK_BYTES) throw new BlobError('bad-frame', `${cid} is one chunk, the holder says ${t.header.chunks ?? '?'}`)
         if (size > init.maxBytes) throw tooLarge(cid, size, init.maxBytes)
@@ -175,6 +179,15 @@ export async function pullVerified (cid: string, init: PullInit): Promise<Pulled
 
 /** The holder closed after the manifest: ask it again for the chunks alone. */
 class ManifestOnly extends Error {}
+
+/** Over the cap by a size the id vouches for (a hashed manifest): no holder can serve it. */
+class VerifiedTooLarge extends Error {
+  readonly error: BlobError
+  constructor (error: BlobError) {
+    super(error.message)
+    this.error = error
+  }
+}
 
 export function tooLarge (cid: string, size: number, max: number): BlobError {
   return new BlobError('too-large', `${cid} is ${size} bytes, over this node's attachment cap of ${max} (config blobs.maxBytes)`, { size, max })

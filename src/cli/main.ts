@@ -4,6 +4,7 @@
 import { CommanderError, type Command } from 'commander'
 import { SwarmError, toSwarmError } from '../errors.ts'
 import type { CliIO } from './context.ts'
+import { terminalSafe } from './output.ts'
 import { buildProgram } from './program.ts'
 
 export async function run (argv: string[], io: CliIO): Promise<number> {
@@ -24,12 +25,13 @@ export async function run (argv: string[], io: CliIO): Promise<number> {
       if (err.exitCode === 0) return 0
       const message = usageMessage(err)
       if (json) io.stdout.write(JSON.stringify({ error: { code: 'usage', message } }) + '\n')
-      else io.stderr.write(`swarm: ${message} (see swarm ${helpPath(program, argv)}--help)\n`)
+      else io.stderr.write(`swarm: ${terminalSafe(message)} (see swarm ${helpPath(program, argv)}--help)\n`)
       return 2
     }
     const e = toSwarmError(err)
     if (json) io.stdout.write(JSON.stringify({ error: e.toJSON() }) + '\n')
-    else io.stderr.write(`swarm: ${e.message}\n`)
+    // a message may carry a stranger's words (a holder's refusal, a peer's error)
+    else io.stderr.write(`swarm: ${terminalSafe(e.message)}\n`)
     if (debug && err instanceof Error && err.stack != null) io.stderr.write(err.stack + '\n')
     return e instanceof SwarmError ? e.exitCode : 1
   }

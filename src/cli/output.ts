@@ -19,6 +19,22 @@ export interface Printer {
   done: () => void
 }
 
+/**
+ * Text as a terminal should get it: what strangers wrote (a question, an answer, a holder's
+ * refusal) reaches the operator's terminal, where control sequences could rewrite the screen,
+ * set the clipboard (OSC 52) or hide text, and bidi overrides could reverse a file name. C0
+ * controls but tab and newline, DEL, C1 controls and the bidi embeddings, overrides and isolates
+ * are shown as escapes (`\x1b`, `\u202e`) instead. JSON output is left to JSON's own escaping.
+ */
+export function terminalSafe (text: string): string {
+  return text.replace(UNSAFE, (c) => {
+    const code = c.charCodeAt(0)
+    return code < 0x100 ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`
+  })
+}
+// eslint-disable-next-line no-control-regex
+const UNSAFE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g
+
 export function createPrinter (opts: { json: boolean, stdout?: Writable & { isTTY?: boolean }, stderr?: Writable & { isTTY?: boolean } }): Printer {
   const stdout = opts.stdout ?? process.stdout
   const stderr = opts.stderr ?? process.stderr
@@ -34,21 +50,21 @@ export function createPrinter (opts: { json: boolean, stdout?: Writable & { isTT
     result (value, human) {
       clear()
       if (opts.json) stdout.write(JSON.stringify(value, null, 2) + '\n')
-      else stdout.write((human != null ? human(value) : defaultHuman(value)) + '\n')
+      else stdout.write(terminalSafe(human != null ? human(value) : defaultHuman(value)) + '\n')
     },
     event (value, human) {
       clear()
       if (opts.json) stdout.write(JSON.stringify(value) + '\n')
-      else stdout.write((human != null ? human(value) : defaultHuman(value)) + '\n')
+      else stdout.write(terminalSafe(human != null ? human(value) : defaultHuman(value)) + '\n')
     },
     line (text) {
       if (opts.json) return
       clear()
-      stdout.write(text + '\n')
+      stdout.write(terminalSafe(text) + '\n')
     },
     warn (text) {
       clear()
-      stderr.write(text + '\n')
+      stderr.write(terminalSafe(text) + '\n')
     },
     progress (text) {
       if (!tty) return

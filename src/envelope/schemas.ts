@@ -122,7 +122,9 @@ export const attachment = z.strictObject({
   cid: z.string().regex(/^b[a-z2-7]{58,60}$/, 'must be a base32 CIDv1 (sha2-256)'),
   size: count,
   'media-type': z.string().regex(/^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}\/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}$/, 'must be a media type like text/plain'),
-  name: z.string().regex(/^[^/\\\u0000-\u001f]{1,255}$/, 'must be a file name without a path').optional()
+  // no path, no controls (C0, DEL, C1), no bidi marks or overrides: shown to operators and saved
+  // under, a name must read as what it is (`report\u202etxt.sh` shows as report…hs.txt)
+  name: z.string().regex(/^[^/\\\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]{1,255}$/, 'must be a file name without a path or control characters').optional()
 })
 export const attachments = z.array(attachment).min(1).max(16).optional()
 export type Attachment = z.infer<typeof attachment>

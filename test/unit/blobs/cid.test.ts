@@ -46,6 +46,12 @@ describe('blob ids', () => {
     expect(code(() => decodeManifest(cidOf(DAG_JSON, spaced), spaced))).toBe('bad-manifest')
     const wrongCount = encodeManifest({ size: 10 * 1024 * 1024, chunkBytes: 256 * 1024, chunks })
     expect(code(() => decodeManifest(cidOf(DAG_JSON, wrongCount), wrongCount))).toBe('bad-manifest')
+    // one content, one id: a canonical manifest of the same bytes cut at another chunk size is refused
+    for (const chunkBytes of [1024, 128 * 1024, 2 * 1024 * 1024]) {
+      const size = chunkBytes + 1
+      const other = encodeManifest({ size, chunkBytes, chunks })
+      expect(code(() => decodeManifest(cidOf(DAG_JSON, other), other)), String(chunkBytes)).toBe('bad-manifest')
+    }
     fc.assert(fc.property(fc.uint8Array({ maxLength: 200 }), (junk) => {
       expect(['bad-hash', 'bad-manifest']).toContain(code(() => decodeManifest(cidOf(DAG_JSON, junk), junk)))
     }))
@@ -98,6 +104,9 @@ describe('attachments in envelopes', () => {
   it('the schema refuses paths as names, bad media types and non-CIDs', () => {
     expect(attachment.safeParse(a).success).toBe(true)
     expect(attachment.safeParse({ ...a, name: '../etc/passwd' }).success).toBe(false)
+    // names that would not read as what they are: controls (C0, DEL, C1) and bidi marks or overrides
+    for (const name of ['report\u202etxt.sh', 'a\u2066b', 'x\u200fy', 'bell\u0007', 'del\u007f', 'csi\u009b2J']) expect(attachment.safeParse({ ...a, name }).success, JSON.stringify(name)).toBe(false)
+    for (const name of ['résumé (final).pdf', '漢字.txt', 'naïve — notes 🐝.md']) expect(attachment.safeParse({ ...a, name }).success, name).toBe(true)
     expect(attachment.safeParse({ ...a, 'media-type': 'text' }).success).toBe(false)
     expect(attachment.safeParse({ ...a, cid: 'QmYwAPJzv5CZsnA625s3Xf2nemtYgPpHdWEz79ojWnPbdG' }).success).toBe(false)
     expect(attachment.safeParse({ ...a, size: -1 }).success).toBe(false)
