@@ -52,8 +52,9 @@ export class FetchLanes {
     const w: Waiter = { lane, start: run, fail: reject }
     const onAbort = (): void => { if (this.unqueue(w)) { state = 'done'; reject(new SwarmError('aborted', 'the fetch was cancelled while queued')) } }
     const queue = this.waiting.get(lane) ?? []
-    if (queue.length >= this.limits.waitingPerLane || this.waitingTotal >= this.limits.waiting) {
-      throw new BlobError('busy', `too many attachment fetches waiting (${this.waitingTotal}; ${queue.length} named by this sender)`)
+    if (queue.length >= this.limits.waitingPerLane) throw new BlobError('busy', `too many attachment fetches waiting (${this.waitingTotal}; ${queue.length} named by this sender)`)
+    if (this.waitingTotal >= this.limits.waiting && !this.bumpLongest(queue.length)) {
+      throw new BlobError('busy', `too many attachment fetches waiting (${this.waitingTotal})`)
     }
     queue.push(w)
     this.waiting.set(lane, queue)
@@ -97,6 +98,22 @@ export class FetchLanes {
       if (rest !== undefined) { this.waiting.delete(next.lane); this.waiting.set(next.lane, rest) }
       next.start()
     }
+  }
+
+  /**
+   * All lanes are full: the newest waiting fetch of the lane with the most waiting gives way, if
+   * that lane has more than one waiting beyond `mine` (the lane asking). Senders are free to make,
+   * and sixteen of them filling every place refused every honest sender's attachments `busy`
+   * until their fetches crawled through; now a sender with fewer waiting always gets a place.
+   */
+  private bumpLongest (mine: number): boolean {
+    let longest: Waiter[] | undefined
+    for (const queue of this.waiting.values()) if (longest === undefined || queue.length > longest.length) longest = queue
+    if (longest === undefined || longest.length <= mine + 1) return false
+    const w = longest[longest.length - 1]
+    this.unqueue(w)
+    w.fail(new BlobError('busy', `attachment fetch given way: too many waiting, ${longest.length + 1} named by this sender`))
+    return true
   }
 
   private unqueue (w: Waiter): boolean {

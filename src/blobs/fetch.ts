@@ -44,9 +44,15 @@ export interface FetchOptions {
   signal?: AbortSignal
   /** Set for a fetch another node's envelope triggered: its sender's lane. Unset: at once. */
   lane?: string
+  /** The operator asked for it (`swarm blob get`): kept as its own (src/blobs/store.ts). */
+  own?: boolean
 }
 
-interface Pending { promise: Promise<HeldBlob>, promote: () => void }
+/** Holders one fetch keeps in its line at most (the connections, with room to spare). */
+const MAX_HOLDERS = 1024
+
+/** A fetch in flight; `holders` grows as callers that join it name theirs. */
+interface Pending { promise: Promise<HeldBlob>, promote: () => void, holders: PeerId[] }
 
 export class BlobFetcher {
   private readonly c: FetchInit
@@ -65,40 +71,57 @@ export class BlobFetcher {
   get active (): number { return this.inflight.size }
 
   async fetch (cid: string, opts: FetchOptions): Promise<HeldBlob> {
-    const held = this.c.store.get(cid)
+    const blob = await this.fetchAny(cid, opts)
+    // what the operator asked for is its own, however it came (a fetch for another's envelope
+    // it joined, a copy already held)
+    if (opts.own === true) await this.c.store.keep(blob)
+    return blob
+  }
+
+  private async fetchAny (cid: string, opts: FetchOptions): Promise<HeldBlob> {
+    // a local use counts as one (the operator's, a task's); one for another's envelope does not
+    const held = opts.lane === undefined ? this.c.store.get(cid) : this.c.store.peek(cid)
     if (held !== undefined) return held
     parseCid(cid)
     if (opts.size !== undefined && opts.size > this.c.store.maxBytes) throw tooLarge(cid, opts.size, this.c.store.maxBytes)
-    let entry = this.inflight.get(cid)
+    // callers join a fetch of the same id and the same declared size: a stranger naming an id
+    // with a wrong size first must not make the fetch every honest envelope joins refuse every
+    // honest manifest (`bad-manifest`); its own fetch fails alone
+    const key = `${cid}#${opts.size ?? ''}`
+    let entry = this.inflight.get(key)
     if (entry !== undefined) {
       // the operator (or a task) asks for what waits in a lane: it starts now
       if (opts.lane === undefined) entry.promote()
+      // and the holders it names are asked too, after those named first
+      for (const h of opts.holders) if (entry.holders.length < MAX_HOLDERS && !entry.holders.some((x) => x.equals(h))) entry.holders.push(h)
       return await untilAborted(entry.promise, opts.signal)
     }
-    entry = opts.lane === undefined ? this.runDirect(cid, opts) : this.runInLane(cid, opts.lane, opts)
-    this.inflight.set(cid, entry)
+    entry = opts.lane === undefined ? this.runDirect(cid, key, opts) : this.runInLane(cid, key, opts.lane, opts)
+    this.inflight.set(key, entry)
     return await entry.promise
   }
 
-  private runDirect (cid: string, opts: FetchOptions): Pending {
+  private runDirect (cid: string, key: string, opts: FetchOptions): Pending {
     if (this.direct.full) throw new BlobError('busy', `too many attachment fetches asked for at once (${this.direct.running} running, ${this.direct.queued} waiting)`)
-    const promise = this.direct.run(async () => await this.run(cid, opts), { signal: opts.signal })
-      .finally(() => { this.inflight.delete(cid) })
-    return { promise, promote: () => {} }
+    const holders = [...opts.holders]
+    const promise = this.direct.run(async () => await this.run(cid, opts, holders), { signal: opts.signal })
+      .finally(() => { this.inflight.delete(key) })
+    return { promise, promote: () => {}, holders }
   }
 
-  private runInLane (cid: string, lane: string, opts: FetchOptions): Pending {
+  private runInLane (cid: string, key: string, lane: string, opts: FetchOptions): Pending {
     const ticket = this.lanes.enter(lane, opts.signal)
-    const promise = ticket.started.then(async () => await this.run(cid, opts)).finally(() => {
+    const holders = [...opts.holders]
+    const promise = ticket.started.then(async () => await this.run(cid, opts, holders)).finally(() => {
       ticket.release()
-      this.inflight.delete(cid)
+      this.inflight.delete(key)
     })
-    return { promise, promote: ticket.promote }
+    return { promise, promote: ticket.promote, holders }
   }
 
-  private async run (cid: string, opts: FetchOptions): Promise<HeldBlob> {
+  private async run (cid: string, opts: FetchOptions, holders: PeerId[]): Promise<HeldBlob> {
     // fetched meanwhile (by a fetch that ran while this one waited its turn)
-    const held = this.c.store.get(cid)
+    const held = this.c.store.peek(cid)
     if (held !== undefined) return held
     const budget = opts.lane === undefined || opts.size === undefined ? FETCH_TIMEOUT_MS : Math.min(FETCH_TIMEOUT_MS, Math.ceil(FETCH_GRACE_MS + opts.size / SLOW_FLOOR_BYTES_PER_SEC * 1000))
     const signal = withTimeout(opts.signal, budget)
@@ -108,7 +131,8 @@ export class BlobFetcher {
         libp2p: this.c.libp2p,
         hash: sha256,
         maxBytes: this.c.store.maxBytes,
-        holders: opts.holders,
+        holders: [...holders],
+        moreHolders: () => holders,
         size: opts.size,
         signal,
         append: async (bytes) => { await writer.append(bytes) },
@@ -117,7 +141,7 @@ export class BlobFetcher {
           this.c.log?.debug('blob holder failed', { cid, peer: peer.toString(), code: e.code, err: e.message })
         }
       })
-      return await writer.commit(cid, manifest, manifestBytes)
+      return await writer.commit(cid, manifest, manifestBytes, opts.own === true ? 'own' : 'other')
     } catch (err) {
       await writer.discard()
       throw err

@@ -72,7 +72,8 @@ export async function serveBlobs (libp2p: { handle: Function }, store: BlobStore
     try {
       const lp = lpStream(stream, { maxDataLength: MAX_REQUEST_BYTES })
       const req = parseRequest((await lp.read({ signal: frameSignal() })).subarray())
-      const blob = store.get(req.cid)
+      // serving a peer is not a use here: a stranger asking for its own junk must not keep it
+      const blob = store.peek(req.cid)
       const header = (h: BlobHeader): Uint8Array => encoder.encode(JSON.stringify(h))
       if (blob === undefined || (req.from !== undefined && req.from >= blob.chunks.length)) {
         await lp.write(header({ status: 'not-found' }), { signal: frameSignal() })

@@ -21,6 +21,15 @@ const BUSY_RETRIES = 4
 const BUSY_PAUSE_MS = 250
 const BUSY_PAUSE_MAX_MS = 2000
 
+/**
+ * A holder's pace: each batch of BATCH_CHUNKS chunks (1.5 MiB) within PROGRESS_MS (a floor of
+ * ~100 KiB/s). A holder sending one valid chunk just inside every frame timeout held a fetch for
+ * its whole budget and left the holders after it unasked; a slower one now goes to the back of
+ * the line, and the transfer resumes at the same chunk from the next (or from it again, when it
+ * is the only one: a slow honest holder still finishes).
+ */
+export const PROGRESS_MS = 15_000
+
 function busyPause (err: HolderBusy, tries: number): number {
   const named = err.retryAfterMs === undefined ? undefined : Math.min(BUSY_PAUSE_MAX_MS, Math.max(10, err.retryAfterMs))
   return named === undefined ? BUSY_PAUSE_MS * 2 ** tries * (0.5 + Math.random()) : named * (1 + Math.random() / 2)
@@ -34,6 +43,10 @@ export interface PullInit {
   maxBytes: number
   /** Holders to try, in order (deduplicated here). */
   holders: PeerId[]
+  /** Holders named since (another caller joined this fetch): asked when the first ones ran out. */
+  moreHolders?: () => PeerId[]
+  /** A holder's pace (default PROGRESS_MS per batch; tests shorten it). */
+  progressMs?: number
   /** The size an envelope declared, if any: a holder must agree. */
   size?: number
   signal: AbortSignal
@@ -59,7 +72,13 @@ export async function pullVerified (cid: string, init: PullInit): Promise<Pulled
     if (last === undefined || last.code === 'not-found' || e.code === 'too-large') last = e
   }
   const remaining = [...holders]
+  const named = new Set(holders.map((p) => p.toString()))
+  /** Holders another caller named since: the ones not yet in the line join its end. */
+  const joinMore = (): void => {
+    for (const p of dedupe(init.moreHolders?.() ?? [])) if (!named.has(p.toString())) { named.add(p.toString()); remaining.push(p) }
+  }
   const busy = new Map<string, number>()
+  const slow = new Map<string, number>()
   /**
    * Asks the first holder left for a transfer of `request()` (asked anew each time: the request
    * may depend on progress; `then()` is pipelined behind it) and has `read` take it to the end; a
@@ -69,7 +88,9 @@ export async function pullVerified (cid: string, init: PullInit): Promise<Pulled
    * one forged frame from any connected peer would end a fetch that honest holders could serve.
    */
   const fromHolders = async (request: () => BlobRequest, then: () => BlobRequest | undefined, read: (t: OpenedTransfer, peer: PeerId) => Promise<void>): Promise<boolean> => {
-    while (remaining.length > 0) {
+    for (;;) {
+      if (remaining.length <= 1) joinMore()
+      if (remaining.length === 0) break
       const peer = remaining[0]
       try {
         const t = await openTransfer(init.libp2p, peer, request(), signal, then())
@@ -87,6 +108,17 @@ export async function pullVerified (cid: string, init: PullInit): Promise<Pulled
         }
       } catch (err) {
         if (err instanceof VerifiedTooLarge) throw err.error
+        if (err instanceof SlowHolder && !signal.aborted) {
+          // too slow, not wrong: to the back of the line (a holder that is only ever slow is
+          // dropped after SLOW_TURNS turns while others are left to ask)
+          const turns = (slow.get(peer.toString()) ?? 0) + 1
+          slow.set(peer.toString(), turns)
+          remaining.shift()
+          joinMore()
+          if (remaining.length === 0 || turns < SLOW_TURNS) remaining.push(peer)
+          else init.onFail?.(peer, err)
+          continue
+        }
         const tries = busy.get(peer.toString()) ?? 0
         if (err instanceof HolderBusy && tries < BUSY_RETRIES && !signal.aborted) {
           // a holder refusing for load has not failed: a holder not yet asked meanwhile, else a pause
@@ -139,6 +171,10 @@ export async function pullVerified (cid: string, init: PullInit): Promise<Pulled
         if (init.size !== undefined && init.size !== size) throw new BlobError('bad-manifest', `${cid} holds ${size} bytes, the envelope said ${init.size}`)
         m.size = size
       }
+      // this holder's pace: a batch's worth of chunks within progressMs, else it yields its turn
+      const progressMs = init.progressMs ?? PROGRESS_MS
+      let paced = AbortSignal.timeout(progressMs)
+      let sinceReset = 0
       while (next < m.chunks.length) {
         // keep one more batch asked for while this one arrives
         if (requested < m.chunks.length && requested - next <= BATCH_CHUNKS) {
@@ -148,8 +184,9 @@ export async function pullVerified (cid: string, init: PullInit): Promise<Pulled
         }
         let bytes: { parts: Uint8Array[], byteLength: number }
         try {
-          bytes = await readFrameParts(t, signal)
+          bytes = await readFrameParts(t, AbortSignal.any([signal, paced]))
         } catch (err) {
+          if (paced.aborted && !signal.aborted) throw new SlowHolder(`${peer.toString()} sent fewer than ${BATCH_CHUNKS} chunks of ${cid} in ${progressMs} ms`)
           // a holder that closed after the manifest: its end reads as EOF, or (on a loaded
           // machine, the close racing the pipelined request) as a reset; either way it is asked
           // once more for the chunks alone, which a holder that is truly broken then fails
@@ -164,6 +201,7 @@ export async function pullVerified (cid: string, init: PullInit): Promise<Pulled
         await writing
         writing = init.append(bytes.parts)
         next++
+        if (++sinceReset >= BATCH_CHUNKS) { sinceReset = 0; paced = AbortSignal.timeout(progressMs) }
       }
       await writing
     })
@@ -179,6 +217,14 @@ export async function pullVerified (cid: string, init: PullInit): Promise<Pulled
 
 /** The holder closed after the manifest: ask it again for the chunks alone. */
 class ManifestOnly extends Error {}
+
+/** Turns a holder too slow for its pace gets before it is dropped (while others are left). */
+const SLOW_TURNS = 3
+
+/** A holder under its pace (PROGRESS_MS a batch): not wrong, just slow. */
+class SlowHolder extends BlobError {
+  constructor (message: string) { super('not-found', message) }
+}
 
 /** Over the cap by a size the id vouches for (a hashed manifest): no holder can serve it. */
 class VerifiedTooLarge extends Error {

@@ -9,7 +9,7 @@ import { publicKeyFromRaw } from '@libp2p/crypto/keys'
 import type { PeerId } from '@libp2p/interface'
 import { SwarmError, UsageError } from '../errors.ts'
 import { publicKeyFromNodeId } from '../envelope/keys.ts'
-import type { Attachment } from '../envelope/schemas.ts'
+import { attachment as attachmentSchema, type Attachment } from '../envelope/schemas.ts'
 import type { SwarmComponents, SwarmService } from '../kernel/components.ts'
 import { handle } from '../control/methods/index.ts'
 import { parseCid } from './cid.ts'
@@ -67,10 +67,10 @@ export class BlobService implements SwarmService {
     handle(r, 'blob.get', async (p, ctx) => {
       parseCid(p.cid)
       const from = (p.from ?? []).map((x) => peerFrom(x))
-      const blob = await this.fetch(p.cid, from, p.size, ctx.signal)
+      const blob = await this.fetch(p.cid, from, p.size, ctx.signal, undefined, true)
       return { cid: blob.cid, size: blob.size, chunks: blob.chunks.length, path: this.store.dataPath(blob.cid) }
     })
-    handle(r, 'blob.list', async () => this.store.list().map((b) => ({ cid: b.cid, size: b.size, chunks: b.chunks.length, lastUsed: new Date(b.lastUsed).toISOString() })))
+    handle(r, 'blob.list', async () => this.store.list().map((b) => ({ cid: b.cid, size: b.size, chunks: b.chunks.length, lastUsed: new Date(b.lastUsed).toISOString(), own: b.own })))
     if (this.autoFetch) this.off = this.c.events.on((e) => { this.onEvent(e) })
   }
 
@@ -102,9 +102,9 @@ export class BlobService implements SwarmService {
   }
 
   /** Fetches from `first`, then the envelope's sender, then every connected peer. */
-  async fetch (cid: string, first: PeerId[], size: number | undefined, signal?: AbortSignal, lane?: string): Promise<HeldBlob> {
+  async fetch (cid: string, first: PeerId[], size: number | undefined, signal?: AbortSignal, lane?: string, own = false): Promise<HeldBlob> {
     const connected = this.c.libp2p.getConnections().map((x) => x.remotePeer)
-    const blob = await this.fetcher.fetch(cid, { holders: [...first, ...connected], size, lane, signal: AbortSignal.any([this.abort.signal, ...(signal !== undefined ? [signal] : [])]) })
+    const blob = await this.fetcher.fetch(cid, { holders: [...first, ...connected], size, lane, own, signal: AbortSignal.any([this.abort.signal, ...(signal !== undefined ? [signal] : [])]) })
     this.fetched++
     return blob
   }
@@ -140,7 +140,8 @@ export class BlobService implements SwarmService {
 export function describe (b: HeldBlob, name: string): Attachment {
   const type = mediaTypeOf(name)
   const out: Attachment = { cid: b.cid, size: b.size, 'media-type': MEDIA_TYPE.test(type) ? type : 'application/octet-stream' }
-  if (/^[^/\\\u0000-\u001f]{1,255}$/.test(name)) out.name = name
+  // the envelope schema's own rule: a name it would refuse is left out, not the attachment
+  if (attachmentSchema.shape.name.safeParse(name).success) out.name = name
   return out
 }
 

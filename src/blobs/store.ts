@@ -2,9 +2,16 @@
 // `manifest` for multi-chunk ones), an in-memory index of them, and least-recently-used eviction
 // once the store passes its byte bound. Incoming transfers write to <home>/blobs/.partial/ and
 // move in with one rename, so a reader never sees half an attachment.
+//
+// The operator's own attachments (imported, or fetched with `swarm blob get`; an `own` file marks
+// them on disk) are kept before any other: what other nodes' envelopes and task requests made this
+// node fetch goes first, and never pushes out an own one. Before, a stranger naming enough junk
+// attachments flushed the operator's files, which may have been the only copy anywhere. Only a
+// local use refreshes an attachment's age (`get`); serving it to a peer does not (`peek`), or a
+// stranger asking for its own junk every few minutes kept it and pushed out everything else.
 
 import { createReadStream } from 'node:fs'
-import { mkdir, open, readdir, readFile, rename, rm, stat, type FileHandle } from 'node:fs/promises'
+import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile, type FileHandle } from 'node:fs/promises'
 import { join } from 'node:path'
 import { chunkCount, chunkRange, decodeManifest, parseCid, rawCid, rootOf, type Bytes, type Manifest } from './cid.ts'
 import { CHUNK_BYTES } from './constants.ts'
@@ -17,7 +24,13 @@ export interface HeldBlob {
   chunks: string[]
   manifestBytes?: Uint8Array
   lastUsed: number
+  /** The operator's own: imported, or fetched at its request (never pushed out by another's). */
+  own: boolean
 }
+
+/** Why an attachment is held: the operator's own, or another node's envelope or task. */
+export type BlobOrigin = 'own' | 'other'
+const OWN_MARK = 'own'
 
 export interface BlobStoreInit {
   dir: string
@@ -55,14 +68,15 @@ export class BlobStore {
         const codec = parseCid(name).codec
         const path = join(this.dir, name)
         const st = await stat(join(path, 'data'))
+        const own = await stat(join(path, OWN_MARK)).then(() => true, () => false)
         let blob: HeldBlob
         if (codec === 0x55) {
-          blob = { cid: name, size: st.size, chunkBytes: CHUNK_BYTES, chunks: [name], lastUsed: st.mtimeMs }
+          blob = { cid: name, size: st.size, chunkBytes: CHUNK_BYTES, chunks: [name], lastUsed: st.mtimeMs, own }
         } else {
           const manifestBytes = new Uint8Array(await readFile(join(path, 'manifest')))
           const m = decodeManifest(name, manifestBytes)
           if (m.size !== st.size) throw new Error('size differs from manifest')
-          blob = { cid: name, size: m.size, chunkBytes: m.chunkBytes, chunks: m.chunks, manifestBytes, lastUsed: st.atimeMs }
+          blob = { cid: name, size: m.size, chunkBytes: m.chunkBytes, chunks: m.chunks, manifestBytes, lastUsed: st.atimeMs, own }
         }
         this.held.set(name, blob)
         this.total += blob.size
@@ -74,10 +88,23 @@ export class BlobStore {
 
   has (cid: string): boolean { return this.held.has(cid) }
 
+  /** A held attachment for a local use (it counts as used now). */
   get (cid: string): HeldBlob | undefined {
     const b = this.held.get(cid)
     if (b !== undefined) b.lastUsed = Date.now()
     return b
+  }
+
+  /** A held attachment, its age untouched (serving it to a peer, checking it is here). */
+  peek (cid: string): HeldBlob | undefined {
+    return this.held.get(cid)
+  }
+
+  /** Marks a held attachment as the operator's own (on disk too). */
+  async keep (b: HeldBlob): Promise<void> {
+    if (b.own) return
+    await writeFile(join(this.dir, b.cid, OWN_MARK), '')
+    b.own = true
   }
 
   list (): HeldBlob[] { return [...this.held.values()] }
@@ -160,7 +187,7 @@ export class BlobStore {
       throw new BlobError('bad-file', `cannot read ${path}: ${(err as Error).message}`)
     }
     const root = rootOf(total, chunks)
-    return await writer.commit(root.cid, { size: total, chunkBytes: CHUNK_BYTES, chunks }, root.manifestBytes)
+    return await writer.commit(root.cid, { size: total, chunkBytes: CHUNK_BYTES, chunks }, root.manifestBytes, 'own')
   }
 
   /** A place to write an incoming attachment chunk by chunk; commit() moves it in. */
@@ -188,35 +215,40 @@ export class BlobStore {
         await fh.close().catch(() => {})
         await rm(dir, { recursive: true, force: true })
       },
-      commit: async (cid, m, manifestBytes) => {
+      commit: async (cid, m, manifestBytes, origin = 'other') => {
         await fh.close()
         if (written !== m.size) { await rm(dir, { recursive: true, force: true }); throw new BlobError('bad-frame', `wrote ${written} bytes of ${m.size}`) }
         const existing = this.held.get(cid)
         if (existing !== undefined) {
           await rm(dir, { recursive: true, force: true })
           existing.lastUsed = Date.now()
+          if (origin === 'own') await this.keep(existing)
           return existing
         }
-        if (manifestBytes !== undefined) {
-          const mf = await open(join(dir, 'manifest'), 'w')
-          await mf.write(manifestBytes)
-          await mf.close()
-        }
+        if (manifestBytes !== undefined) await writeFile(join(dir, 'manifest'), manifestBytes)
+        if (origin === 'own') await writeFile(join(dir, OWN_MARK), '')
         await rm(join(this.dir, cid), { recursive: true, force: true })
         await rename(dir, join(this.dir, cid))
-        const blob: HeldBlob = { cid, size: m.size, chunkBytes: m.chunkBytes, chunks: m.chunks, manifestBytes, lastUsed: Date.now() }
+        const blob: HeldBlob = { cid, size: m.size, chunkBytes: m.chunkBytes, chunks: m.chunks, manifestBytes, lastUsed: Date.now(), own: origin === 'own' }
         this.held.set(cid, blob)
         this.total += m.size
-        await this.evict(cid)
+        await this.evict(blob)
+        if (!this.held.has(cid)) throw new BlobError('busy', `${cid} does not fit: the attachment store (${this.storeBytes} bytes, config blobs.storeBytes) is full of this node's own attachments`)
         return blob
       }
     }
   }
 
-  /** Drops least recently used attachments until the store fits its bound (never `keep`). */
-  private async evict (keep: string): Promise<void> {
+  /**
+   * Drops attachments until the store fits its bound: others' first, least recently used first,
+   * then (for an own one coming in) the operator's own. Another's coming in never pushes out an own
+   * one: when only own ones are left, it goes itself.
+   */
+  private async evict (coming: HeldBlob): Promise<void> {
     if (this.total <= this.storeBytes) return
-    const byAge = [...this.held.values()].filter((b) => b.cid !== keep).sort((a, b) => a.lastUsed - b.lastUsed)
+    const byAge = [...this.held.values()].filter((b) => b !== coming && (coming.own || !b.own))
+      .sort((a, b) => a.own !== b.own ? (a.own ? 1 : -1) : a.lastUsed - b.lastUsed)
+    if (!coming.own) byAge.push(coming)
     for (const b of byAge) {
       if (this.total <= this.storeBytes) break
       this.held.delete(b.cid)
@@ -231,7 +263,8 @@ export interface PartialWriter {
   readonly written: number
   append: (bytes: Bytes) => Promise<void>
   discard: () => Promise<void>
-  commit: (cid: string, m: Manifest, manifestBytes?: Uint8Array) => Promise<HeldBlob>
+  /** Moves the attachment in (`origin` default `other`); `busy` when another's does not fit beside the operator's own. */
+  commit: (cid: string, m: Manifest, manifestBytes?: Uint8Array, origin?: BlobOrigin) => Promise<HeldBlob>
 }
 
 /** What is left of `pieces` after its first `n` bytes. */

@@ -31,6 +31,30 @@ describe('fetch lanes', () => {
     expect(lanes.stats()).toMatchObject({ active: 3 })
   })
 
+  it('all places taken by a few senders: a sender with fewer waiting still gets one, the longest lane gives way', async () => {
+    const lanes = new FetchLanes({ active: 1, activePerLane: 1, waiting: 8, waitingPerLane: 4 })
+    const running = lanes.enter('h0')
+    await running.started
+    // two strangers' lanes hold every waiting place (the first of h0's runs)
+    const hostile = [...Array.from({ length: 4 }, () => lanes.enter('h0')), ...Array.from({ length: 4 }, () => lanes.enter('h1'))]
+    expect(lanes.stats()).toMatchObject({ waiting: 8 })
+    // the honest sender gets a place: the newest of a longest lane gives way (`busy`)
+    const honest = lanes.enter('honest')
+    const bumped = await Promise.race(hostile.map(async (t, i) => await t.started.then(() => -1, (err) => (err.code === 'busy' ? i : -1))))
+    expect(bumped).toBe(3)
+    expect(lanes.stats()).toMatchObject({ waiting: 8 })
+    // a stranger cannot take a place back from a lane no longer than its own
+    expect(() => lanes.enter('h1')).toThrow(expect.objectContaining({ code: 'busy' }))
+    // and the honest one takes its turn among the senders (h0 and h1 go once each, then it)
+    let started = false
+    void honest.started.then(() => { started = true })
+    running.release(); await tick()
+    for (const t of hostile) { t.started.catch(() => {}); t.release(); await tick(); if (started) break }
+    expect(started).toBe(true)
+    honest.release()
+    for (const t of hostile) t.release()
+  })
+
   it('promotes a waiting one, frees an aborted one, refuses past the total', async () => {
     const lanes = new FetchLanes({ active: 1, activePerLane: 1, waiting: 2, waitingPerLane: 2 })
     const first = lanes.enter('x')

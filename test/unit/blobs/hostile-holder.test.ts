@@ -23,6 +23,7 @@ import { CHUNK_BYTES, PROTOCOL_BLOB } from '../../../src/blobs/constants.ts'
 import type { BlobError } from '../../../src/blobs/errors.ts'
 import { serveBlobs } from '../../../src/blobs/protocol.ts'
 import { pullVerified } from '../../../src/blobs/pull.ts'
+import { BlobFetcher } from '../../../src/blobs/fetch.ts'
 import { BlobStore, type HeldBlob } from '../../../src/blobs/store.ts'
 
 const encoder = new TextEncoder()
@@ -102,6 +103,64 @@ describe('a holder that lies', () => {
 
   it('a manifest that hashes to the id and is over the cap still ends the fetch (too-large)', async () => {
     await expect(pull([honest.peerId], CHUNK_BYTES)).rejects.toMatchObject({ code: 'too-large' })
+  })
+})
+
+describe('a holder that is slow on purpose', () => {
+  it('sending valid chunks one a second yields its turn at its pace; the honest holder after it serves the rest', async () => {
+    const n = await node()
+    let sentByHostile = 0
+    await n.handle(PROTOCOL_BLOB, async (stream: Stream) => {
+      const lp = lpStream(stream, { maxDataLength: 4096 })
+      try {
+        const first = JSON.parse(new TextDecoder().decode((await lp.read()).subarray()))
+        await lp.write(encoder.encode(JSON.stringify({ status: 'ok', size: blob.size, chunks: blob.chunks.length })))
+        if (first.want === 'manifest') await lp.write(blob.manifestBytes!)
+        const req = first.want === 'manifest' ? JSON.parse(new TextDecoder().decode((await lp.read()).subarray())) : first
+        for (let i = req.from; i < blob.chunks.length; i++) {
+          // a valid chunk, just often enough that no frame ever times out
+          await new Promise((resolve) => setTimeout(resolve, 1000))
+          await lp.write(bytes.subarray(i * CHUNK_BYTES, Math.min(bytes.length, (i + 1) * CHUNK_BYTES)))
+          sentByHostile++
+        }
+      } catch {}
+      await stream.close().catch(() => {})
+    })
+    await fetcher.dial(n.getMultiaddrs()[0])
+    const got: Uint8Array[] = []
+    const t0 = Date.now()
+    await pullVerified(blob.cid, { libp2p: fetcher, hash: sha256, maxBytes: 1 << 26, holders: [n.peerId, honest.peerId], progressMs: 1500, signal: AbortSignal.timeout(30_000), append: async (p) => { got.push(...p) } })
+    expect(Buffer.concat(got).equals(bytes)).toBe(true)
+    expect(sentByHostile).toBeLessThan(blob.chunks.length)
+    expect(Date.now() - t0).toBeLessThan(blob.chunks.length * 1000)
+  })
+})
+
+describe('a stranger naming an honest attachment with a lie', () => {
+  it('a wrong declared size fails its own fetch only: the honest envelope\'s fetch of the same id, and the holders it names, still land', async () => {
+    const sdir = await mkdtemp(join(tmpdir(), 'swarm-hostile-fetch-'))
+    try {
+      const store = new BlobStore({ dir: join(sdir, 'blobs'), storeBytes: 1e9, maxBytes: 1 << 26 })
+      await store.open()
+      const f = new BlobFetcher({ libp2p: fetcher, store })
+      // the stranger's envelope came first (size 1, holders: itself, which lacks it); the honest
+      // one right after (the true size, holders: the honest holder)
+      const nobody = await liar([{ status: 'not-found' }])
+      const lie = f.fetch(blob.cid, { holders: [nobody.node.peerId], size: 1, lane: 'stranger' })
+      const truth = f.fetch(blob.cid, { holders: [honest.peerId], size: blob.size, lane: 'honest' })
+      await expect(lie).rejects.toMatchObject({ code: expect.stringMatching(/bad-manifest|not-found/) })
+      expect((await truth).cid).toBe(blob.cid)
+      // a caller of the same size joining a running fetch adds its holders to the line
+      const other = new BlobStore({ dir: join(sdir, 'other'), storeBytes: 1e9, maxBytes: 1 << 26 })
+      await other.open()
+      const g = new BlobFetcher({ libp2p: fetcher, store: other })
+      const first = g.fetch(blob.cid, { holders: [nobody.node.peerId], size: blob.size, lane: 'stranger' })
+      const joined = g.fetch(blob.cid, { holders: [honest.peerId], size: blob.size, lane: 'honest' })
+      expect((await first).cid).toBe(blob.cid)
+      expect((await joined).cid).toBe(blob.cid)
+    } finally {
+      await rm(sdir, { recursive: true, force: true })
+    }
   })
 })
 

@@ -67,6 +67,44 @@ describe('BlobStore', () => {
     expect(s.stats()).toMatchObject({ bytes: 2500, evicted: 2 })
   })
 
+  it('keeps the operator\'s own before what others\' envelopes brought; serving is not a use; the mark survives a restart', async () => {
+    const s = store(3000)
+    await s.open()
+    // what another node's envelope made this node fetch (verified elsewhere; stored as `other`)
+    const other = async (n: number): Promise<string> => {
+      const bytes = randomBytes(n)
+      const cid = rawCid(bytes)
+      const w = await s.partialWriter()
+      await w.append(bytes)
+      await w.commit(cid, { size: n, chunkBytes: CHUNK_BYTES, chunks: [cid] })
+      return cid
+    }
+    const tick = async (): Promise<void> => { await new Promise((resolve) => setTimeout(resolve, 3)) }
+    const mine = await s.importFile(await file('mine', randomBytes(1000)))
+    expect(mine.own).toBe(true)
+    await tick()
+    const o1 = await other(1000); await tick()
+    const o2 = await other(1000); await tick()
+    // a stranger asking for o1 again and again (what the holder side does: peek) does not keep it
+    for (let i = 0; i < 5; i++) expect(s.peek(o1)?.cid).toBe(o1)
+    const o3 = await other(1000)
+    expect([s.has(mine.cid), s.has(o1), s.has(o2), s.has(o3)]).toEqual([true, false, true, true])
+    // another's that fits only without the operator's file is not kept: the file stays
+    await expect(other(2500)).rejects.toMatchObject({ code: 'busy' })
+    expect(s.has(mine.cid)).toBe(true)
+    expect(s.stats().bytes).toBeLessThanOrEqual(3000)
+    // the operator's own coming in pushes out others' first
+    const o4 = await other(1000)
+    const mine2 = await s.importFile(await file('mine2', randomBytes(1500)))
+    expect([s.has(mine.cid), s.has(mine2.cid), s.has(o4)]).toEqual([true, true, false])
+    // an attachment held as another's becomes the operator's own when it asks for it
+    const o5 = await other(400)
+    await s.keep(s.get(o5)!)
+    const again = store(3000)
+    await again.open()
+    expect(Object.fromEntries(again.list().map((b) => [b.cid, b.own]))).toEqual({ [mine.cid]: true, [mine2.cid]: true, [o5]: true })
+  })
+
   it('at open, drops entries that are not content ids or are inconsistent, and any partial transfer', async () => {
     const s = store()
     await s.open()
