@@ -93,7 +93,8 @@ export class BlobFetcher {
       // the operator (or a task) asks for what waits in a lane: it starts now
       if (opts.lane === undefined) entry.promote()
       // and the holders it names are asked too, after those named first
-      for (const h of opts.holders) if (entry.holders.length < MAX_HOLDERS && !entry.holders.some((x) => x.equals(h))) entry.holders.push(h)
+      const named = new Set(entry.holders.map(String))
+      for (const h of opts.holders) if (entry.holders.length < MAX_HOLDERS && !named.has(h.toString())) { named.add(h.toString()); entry.holders.push(h) }
       return await untilAborted(entry.promise, opts.signal)
     }
     entry = opts.lane === undefined ? this.runDirect(cid, key, opts) : this.runInLane(cid, key, opts.lane, opts)

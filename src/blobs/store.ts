@@ -44,6 +44,8 @@ export class BlobStore {
   private readonly dir: string
   private readonly partial: string
   private readonly held = new Map<string, HeldBlob>()
+  /** Commits in progress, by id. */
+  private readonly committing = new Map<string, Promise<void>>()
   private total = 0
   private tmpSeq = 0
   readonly storeBytes: number
@@ -218,37 +220,56 @@ export class BlobStore {
       commit: async (cid, m, manifestBytes, origin = 'other') => {
         await fh.close()
         if (written !== m.size) { await rm(dir, { recursive: true, force: true }); throw new BlobError('bad-frame', `wrote ${written} bytes of ${m.size}`) }
-        const existing = this.held.get(cid)
-        if (existing !== undefined) {
-          await rm(dir, { recursive: true, force: true })
-          existing.lastUsed = Date.now()
-          if (origin === 'own') await this.keep(existing)
-          return existing
+        // one commit of an id at a time: two fetches of one id finishing together would both find
+        // it missing, one would remove the other's directory, and the size would count twice
+        for (let busy = this.committing.get(cid); busy !== undefined; busy = this.committing.get(cid)) await busy.catch(() => {})
+        const done = Promise.withResolvers<void>()
+        this.committing.set(cid, done.promise)
+        try {
+          return await this.commitOne(dir, cid, m, manifestBytes, origin)
+        } finally {
+          this.committing.delete(cid)
+          done.resolve()
         }
-        if (manifestBytes !== undefined) await writeFile(join(dir, 'manifest'), manifestBytes)
-        if (origin === 'own') await writeFile(join(dir, OWN_MARK), '')
-        await rm(join(this.dir, cid), { recursive: true, force: true })
-        await rename(dir, join(this.dir, cid))
-        const blob: HeldBlob = { cid, size: m.size, chunkBytes: m.chunkBytes, chunks: m.chunks, manifestBytes, lastUsed: Date.now(), own: origin === 'own' }
-        this.held.set(cid, blob)
-        this.total += m.size
-        await this.evict(blob)
-        if (!this.held.has(cid)) throw new BlobError('busy', `${cid} does not fit: the attachment store (${this.storeBytes} bytes, config blobs.storeBytes) is full of this node's own attachments`)
-        return blob
       }
     }
+  }
+
+  /** Moves a written attachment in (commit, one per id at a time). */
+  private async commitOne (dir: string, cid: string, m: Manifest, manifestBytes: Uint8Array | undefined, origin: BlobOrigin): Promise<HeldBlob> {
+    const existing = this.held.get(cid)
+    if (existing !== undefined) {
+      await rm(dir, { recursive: true, force: true })
+      existing.lastUsed = Date.now()
+      if (origin === 'own') await this.keep(existing)
+      return existing
+    }
+    // another's that cannot fit beside the operator's own is not kept, and pushes out nothing
+    const ownBytes = [...this.held.values()].reduce((n, b) => n + (b.own ? b.size : 0), 0)
+    if (origin !== 'own' && ownBytes + m.size > this.storeBytes) {
+      await rm(dir, { recursive: true, force: true })
+      throw new BlobError('busy', `${cid} does not fit: the attachment store (${this.storeBytes} bytes, config blobs.storeBytes) is full of this node's own attachments`)
+    }
+    if (manifestBytes !== undefined) await writeFile(join(dir, 'manifest'), manifestBytes)
+    if (origin === 'own') await writeFile(join(dir, OWN_MARK), '')
+    await rm(join(this.dir, cid), { recursive: true, force: true })
+    await rename(dir, join(this.dir, cid))
+    const blob: HeldBlob = { cid, size: m.size, chunkBytes: m.chunkBytes, chunks: m.chunks, manifestBytes, lastUsed: Date.now(), own: origin === 'own' }
+    this.held.set(cid, blob)
+    this.total += m.size
+    await this.evict(blob)
+    return blob
   }
 
   /**
    * Drops attachments until the store fits its bound: others' first, least recently used first,
    * then (for an own one coming in) the operator's own. Another's coming in never pushes out an own
-   * one: when only own ones are left, it goes itself.
+   * one (commitOne checked that it fits beside them).
    */
   private async evict (coming: HeldBlob): Promise<void> {
     if (this.total <= this.storeBytes) return
     const byAge = [...this.held.values()].filter((b) => b !== coming && (coming.own || !b.own))
       .sort((a, b) => a.own !== b.own ? (a.own ? 1 : -1) : a.lastUsed - b.lastUsed)
-    if (!coming.own) byAge.push(coming)
     for (const b of byAge) {
       if (this.total <= this.storeBytes) break
       this.held.delete(b.cid)

@@ -53,6 +53,8 @@ export class BusContext {
   readonly onDiskOnly = new LruMap<string, true>(200_000)
   /** Channels built from the store for a look (peek), by question id; a few, as each may hold thousands of entries. */
   private readonly peeked = new LruMap<string, { channel: Channel, mark: number, rec: QuestionRecord, since: number | undefined }>(4)
+  /** The shadow of each channel built for a look (a few bytes each: many more than `peeked`). */
+  private readonly shadows = new LruMap<string, { shadow: string | null, mark: number }>(4096)
   started = false
 
   constructor (c: BusComponents, reputation: ReputationBook) {
@@ -122,7 +124,19 @@ export class BusContext {
     if (held !== undefined && held.mark === mark && held.rec === rec && held.since === since) return held.channel
     const channel = this.book.build(rec, await this.store.entries(rec.id), since)
     this.peeked.set(rec.id, { channel, mark, rec, since })
+    this.shadows.set(rec.id, { shadow: channel.shadow, mark })
     return channel
+  }
+
+  /**
+   * A question's appointed shadow as last seen (null: none), or undefined when unknown: the live
+   * channel's, else the memo of one built from the store while its entries are unchanged.
+   */
+  shadowOf (rec: QuestionRecord): string | null | undefined {
+    const live = this.book.channels.get(rec.id)
+    if (live !== undefined) return live.shadow
+    const known = this.shadows.get(rec.id)
+    return known !== undefined && known.mark === this.store.writeMark(rec.id) ? known.shadow : undefined
   }
 
   /** Build options naming the channel log's latest envelopes this node holds (`previous`, docs/channel-log.md). */

@@ -132,6 +132,12 @@ export class BusViews {
   async stoodFor (qid: string, nodeId: string, at: number): Promise<boolean> {
     const rec = await this.ctx.record(qid)
     if (rec === undefined) return false
+    if (nodeId === rec.envelope.sender['node/id']) return true
+    // only the appointed shadow can have stood for it: any other node is answered from a small
+    // memo of each channel's shadow, without building the channel (strangers' sub-questions
+    // tagged with many old parents each read a parent whole)
+    const shadow = this.ctx.shadowOf(rec)
+    if (shadow !== undefined && shadow !== nodeId) return false
     return (await this.ctx.peek(rec)).stoodFor(nodeId, at)
   }
 

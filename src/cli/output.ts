@@ -23,8 +23,8 @@ export interface Printer {
  * Text as a terminal should get it: what strangers wrote (a question, an answer, a holder's
  * refusal) reaches the operator's terminal, where control sequences could rewrite the screen,
  * set the clipboard (OSC 52) or hide text, and bidi overrides could reverse a file name. C0
- * controls but tab and newline, DEL, C1 controls and the bidi embeddings, overrides and isolates
- * are shown as escapes (`\x1b`, `\u202e`) instead. JSON output is left to JSON's own escaping.
+ * controls but tab and newline, DEL, C1 controls, line and paragraph separators, and the bidi
+ * marks, embeddings, overrides and isolates are shown as escapes (`\x1b`, `\u202e`) instead. JSON output is left to JSON's own escaping.
  */
 export function terminalSafe (text: string): string {
   return text.replace(UNSAFE, (c) => {
@@ -33,7 +33,7 @@ export function terminalSafe (text: string): string {
   })
 }
 // eslint-disable-next-line no-control-regex
-const UNSAFE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g
+const UNSAFE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g
 
 export function createPrinter (opts: { json: boolean, stdout?: Writable & { isTTY?: boolean }, stderr?: Writable & { isTTY?: boolean } }): Printer {
   const stdout = opts.stdout ?? process.stdout

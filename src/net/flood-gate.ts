@@ -21,6 +21,9 @@ import { HOST_PEERS } from './host-key.ts'
 
 export type Outcome = 'good' | 'bad' | 'neutral'
 
+/** `admit`'s answer when only the host's pace refuses a message (the peer's own is kept). */
+export const HOST_REFUSED = -2
+
 /**
  * How one verdict counts towards the share of a peer's traffic that is bad. Timing (expired,
  * from-future) and equivocation (the signer's fault, relayed in good faith) and non-membership
@@ -32,6 +35,8 @@ export type Outcome = 'good' | 'bad' | 'neutral'
 export function outcomeOf (action: 'accept' | 'reject' | 'ignore', reason?: string): Outcome {
   if (action === 'accept') return 'good'
   if (action === 'reject') return reason === 'not-member' ? 'neutral' : 'bad'
+  // `host-rate-limited` (its host over the host's pace) is neutral: a peer must not be charged,
+  // graylisted and banned for what others on its address send
   return reason === 'rate-limited' || reason === 'duplicate' || reason === 'unknown-topic' ? 'bad' : 'neutral'
 }
 
@@ -103,8 +108,9 @@ export class FloodGate {
 
   /**
    * Before validation: how long one more message from `peerId` on `topic` must wait, in ms
-   * (0: go now), or -1 when it is refused (its wait would exceed `maxDelayMs`). `own`: the message
-   * names `peerId`'s own key as its signer (its own lane; what the signature says is checked after).
+   * (0: go now), or -1 when it is refused (its wait would exceed `maxDelayMs`), HOST_REFUSED (-2)
+   * when only its host's pace refuses it. `own`: the message names `peerId`'s own key as its signer
+   * (its own lane; what the signature says is checked after).
    */
   admit (peerId: string, topic: string, own = false): number {
     const now = this.init.now()
@@ -118,9 +124,11 @@ export class FloodGate {
     const host = this.init.hostOf?.(peerId)
     const hostKey = host === undefined ? undefined : `host ${host} ${lane}`
     const hostStep = hostKey === undefined ? undefined : paceStep(this.pace.get(hostKey), now, own ? this.ownPerHost : this.perPeer)
-    // the message goes when both its peer's and its host's pace let it
+    // the message goes when both its peer's and its host's pace let it; refused for its host's
+    // pace alone, it is not this peer's fault (HOST_REFUSED): others on its address may be flooding
+    if (step.wait > this.init.maxDelayMs) { this.numbers.refused++; return -1 }
     const wait = Math.max(step.wait, hostStep?.wait ?? 0)
-    if (wait > this.init.maxDelayMs) { this.numbers.refused++; return -1 }
+    if (wait > this.init.maxDelayMs) { this.numbers.refused++; return HOST_REFUSED }
     this.pace.set(key, step.next)
     if (hostKey !== undefined && hostStep !== undefined) this.pace.set(hostKey, hostStep.next)
     if (wait > 0) this.numbers.delayed++

@@ -4,10 +4,15 @@
 // the stream gate and the admission also count by host: an IPv4 address, or an IPv6 /64 (one
 // subscriber's prefix). No node: imports (pure).
 //
+// A relayed connection counts as the relay's host (its address starts with the relay's): any
+// connected peer can make itself a relay and have this node take circuits through it, each from
+// a fresh identity and, unless the relay says otherwise, unlimited, so counted per peer they
+// escaped every per-host limit. Honest peers behind one public relay share its host's share until
+// they upgrade to a direct connection (hole punching).
+//
 // No host (undefined; the peer id alone counts) for loopback — this machine is the operator's
-// (its own tools, a test swarm), as libp2p's own per-host connection rate exempts it — and for a
-// relayed connection, whose address is the relay's: every peer behind one relay would share it,
-// and the relay itself limits what a relayed connection carries.
+// (its own tools, a test swarm), as libp2p's own per-host connection rate exempts it — and for an
+// address without an IP (a WebRTC connection's `/webrtc/p2p/…`).
 
 import type { Multiaddr } from '@multiformats/multiaddr'
 
@@ -26,7 +31,6 @@ export function hostKey (addr: Multiaddr | undefined): string | undefined {
   if (addr === undefined) return undefined
   let bytes: Uint8Array
   try {
-    if (addr.getComponents().some((c) => c.name === 'p2p-circuit')) return undefined
     bytes = addr.bytes
   } catch {
     return undefined

@@ -23,6 +23,7 @@ import type { OwnPace } from './own-pace.ts'
 import type { RefusedCopies } from './refused-copies.ts'
 import { peekParsed } from '../envelope/parsed.ts'
 import { refuseUnroutedTopics } from './unrouted-topics.ts'
+import { HOST_REFUSED } from './flood-gate.ts'
 
 export type TopicVerdict<T> =
   | { action: 'accept', value: T }
@@ -41,7 +42,7 @@ export interface EquivocationListener { (pubkey: string, from: PeerId): void }
 
 /** Per-peer traffic accounting around the judgement (FloodGate). */
 export interface PeerTraffic {
-  /** Before validation: ms this peer's next message on `topic` must wait (0: none), or -1: refused; `own`: signed with the peer's own key. */
+  /** Before validation: ms this peer's next message on `topic` must wait (0: none), or -1: refused, HOST_REFUSED: refused for its host's pace; `own`: signed with the peer's own key. */
   admit: (peerId: string, topic: string, own?: boolean) => number
   /** After judgement: what became of one message this peer relayed (`delayed`: it waited for its pace). */
   note: (peerId: string, action: 'accept' | 'reject' | 'ignore', reason?: string, delayed?: boolean) => void
@@ -153,8 +154,9 @@ export class TopicRouter {
     const wait = this.traffic === undefined ? 0 : this.traffic.admit(peer, topic, this.ownMessage(from, peer, data))
     if (wait < 0) {
       // refused unjudged: another peer's copy of the same message must still be judged (refused-copies.ts)
-      if (this.refusedCopies?.forget(topic, data) === true) this.counters.inc('envelopes.unseen', 'rate-limited')
-      return this.settle(peer, 'ignore', 'rate-limited')
+      const reason = wait === HOST_REFUSED ? 'host-rate-limited' : 'rate-limited'
+      if (this.refusedCopies?.forget(topic, data) === true) this.counters.inc('envelopes.unseen', reason)
+      return this.settle(peer, 'ignore', reason)
     }
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait))
     let verdict: TopicVerdict<unknown>

@@ -24,14 +24,11 @@ describe.skipIf(skip !== undefined)('per-host stream limits', () => {
 
   it('twelve identities on one host hold no more than the host\'s share; an honest host is served', async () => {
     sim = new SimNet().build([])
-    for (const ip of ['203.0.113.3', '203.0.113.4']) await sim.exec(sim.pub, ['ip', 'addr', 'add', `${ip}/24`, 'dev', 'br0'])
+    for (const ip of ['203.0.113.3', '203.0.113.4', '203.0.113.5']) await sim.exec(sim.pub, ['ip', 'addr', 'add', `${ip}/24`, 'dev', 'br0'])
     daemon = await nsDaemon(sim, sim.pub, { config: { listen: [`/ip4/${PUBLIC_IP}/tcp/7700`], mdns: false } })
     await daemon.start()
     const target = `/ip4/${PUBLIC_IP}/tcp/7700/p2p/${daemon.peerId}`
-    const res = await sim.exec(sim.pub, [process.execPath, join(ROOT, 'test', 'netns', 'host-flood.ts'), target, '12'], 90_000)
-    expect(res.code, res.stderr).toBe(0)
-    const out = JSON.parse(res.stdout.trim().split('\n').at(-1) as string)
-    expect(out.error, res.stderr).toBeUndefined()
+    const out = await flood(target, 'direct')
     const tally = out.stranger as Record<string, number>
     // a quarter of the protocol's 256 slots for the host, whichever of its identities asked
     expect(tally.held).toBeLessThanOrEqual(64)
@@ -46,4 +43,25 @@ describe.skipIf(skip !== undefined)('per-host stream limits', () => {
     expect(refused['/swarm/history/1.0.0 stream-limit']).toBeGreaterThan(0)
     console.log(JSON.stringify({ stranger: tally, strangerMs: out.strangerMs, honestWithinMs: out.honestWithinMs, refused }))
   }, 120_000)
+
+  it('the same identities as circuits through a relay of the stranger\'s own count as the relay\'s host', async () => {
+    // wait out the first run's silent streams (held until their 10 s timeout)
+    await new Promise((resolve) => setTimeout(resolve, 10_000))
+    const out = await flood(`/ip4/${PUBLIC_IP}/tcp/7700/p2p/${daemon!.peerId}`, 'relayed')
+    expect(out.via).toBe('relay')
+    console.log(JSON.stringify({ relayed: out }))
+    const tally = out.stranger as Record<string, number>
+    expect(tally.held).toBeLessThanOrEqual(64)
+    expect(tally.held).toBeGreaterThan(0)
+    expect(out.honest).toEqual({ question: null, envelopes: [], next: null })
+
+  }, 120_000)
+
+  async function flood (target: string, mode: 'direct' | 'relayed'): Promise<Record<string, any>> {
+    const res = await sim!.exec(sim!.pub, [process.execPath, join(ROOT, 'test', 'netns', 'host-flood.ts'), target, '12', mode], 90_000)
+    expect(res.code, res.stderr).toBe(0)
+    const out = JSON.parse(res.stdout.trim().split('\n').at(-1) as string)
+    expect(out.error, res.stderr).toBeUndefined()
+    return out
+  }
 })

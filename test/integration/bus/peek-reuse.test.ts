@@ -41,6 +41,27 @@ describe('looks at a channel not in memory', () => {
     reads.mockRestore()
   })
 
+  it('who stood for many old parents in turn is answered without reading each parent again', async () => {
+    const node = await startBusNode()
+    const bus = node.bus
+    const stranger = createSigner(randomBytes(32), 'fed:it')
+    const parents: string[] = []
+    for (let i = 0; i < 6; i++) {
+      const { id } = await bus.ask({ text: `old question ${i}`, ttlSec: 300 })
+      await bus.close(id, { resolution: 'withdrawn' })
+      bus.ctx.book.unload(id, Date.now())
+      parents.push(id)
+    }
+    const reads = vi.spyOn(bus.store, 'entries')
+    // a stranger's sub-questions cycling over more parents than the channel memo holds
+    for (let round = 0; round < 10; round++) for (const p of parents) expect(await bus.stoodFor(p, stranger.nodeId, Date.now())).toBe(false)
+    expect(reads.mock.calls.length).toBeLessThanOrEqual(parents.length)
+    // the asker itself needs no channel at all
+    for (const p of parents) expect(await bus.stoodFor(p, node.identity.nodeId, Date.now())).toBe(true)
+    expect(reads.mock.calls.length).toBeLessThanOrEqual(parents.length)
+    reads.mockRestore()
+  })
+
   it('a channel\'s write mark changes with every write and delete, and never comes back once evicted', async () => {
     const node = await startBusNode()
     const store = node.bus.store

@@ -106,33 +106,47 @@ describe('a holder that lies', () => {
   })
 })
 
+/** A holder with a real copy that sends one valid chunk every `delayMs`; counts the chunks it sent. */
+async function slowHolder (delayMs: number): Promise<{ node: Libp2p, sent: () => number }> {
+  const n = await node()
+  let sent = 0
+  await n.handle(PROTOCOL_BLOB, async (stream: Stream) => {
+    const lp = lpStream(stream, { maxDataLength: 4096 })
+    try {
+      const first = JSON.parse(new TextDecoder().decode((await lp.read()).subarray()))
+      await lp.write(encoder.encode(JSON.stringify({ status: 'ok', size: blob.size, chunks: blob.chunks.length })))
+      if (first.want === 'manifest') await lp.write(blob.manifestBytes!)
+      const req = first.want === 'manifest' ? JSON.parse(new TextDecoder().decode((await lp.read()).subarray())) : first
+      for (let i = req.from; i < blob.chunks.length; i++) {
+        // a valid chunk, just often enough that no frame ever times out
+        await new Promise((resolve) => setTimeout(resolve, delayMs))
+        await lp.write(bytes.subarray(i * CHUNK_BYTES, Math.min(bytes.length, (i + 1) * CHUNK_BYTES)))
+        sent++
+      }
+    } catch {}
+    await stream.close().catch(() => {})
+  })
+  await fetcher.dial(n.getMultiaddrs()[0])
+  return { node: n, sent: () => sent }
+}
+
 describe('a holder that is slow on purpose', () => {
   it('sending valid chunks one a second yields its turn at its pace; the honest holder after it serves the rest', async () => {
-    const n = await node()
-    let sentByHostile = 0
-    await n.handle(PROTOCOL_BLOB, async (stream: Stream) => {
-      const lp = lpStream(stream, { maxDataLength: 4096 })
-      try {
-        const first = JSON.parse(new TextDecoder().decode((await lp.read()).subarray()))
-        await lp.write(encoder.encode(JSON.stringify({ status: 'ok', size: blob.size, chunks: blob.chunks.length })))
-        if (first.want === 'manifest') await lp.write(blob.manifestBytes!)
-        const req = first.want === 'manifest' ? JSON.parse(new TextDecoder().decode((await lp.read()).subarray())) : first
-        for (let i = req.from; i < blob.chunks.length; i++) {
-          // a valid chunk, just often enough that no frame ever times out
-          await new Promise((resolve) => setTimeout(resolve, 1000))
-          await lp.write(bytes.subarray(i * CHUNK_BYTES, Math.min(bytes.length, (i + 1) * CHUNK_BYTES)))
-          sentByHostile++
-        }
-      } catch {}
-      await stream.close().catch(() => {})
-    })
-    await fetcher.dial(n.getMultiaddrs()[0])
+    const hostile = await slowHolder(1000)
     const got: Uint8Array[] = []
     const t0 = Date.now()
-    await pullVerified(blob.cid, { libp2p: fetcher, hash: sha256, maxBytes: 1 << 26, holders: [n.peerId, honest.peerId], progressMs: 1500, signal: AbortSignal.timeout(30_000), append: async (p) => { got.push(...p) } })
+    await pullVerified(blob.cid, { libp2p: fetcher, hash: sha256, maxBytes: 1 << 26, holders: [hostile.node.peerId, honest.peerId], progressMs: 1500, signal: AbortSignal.timeout(30_000), append: async (p) => { got.push(...p) } })
     expect(Buffer.concat(got).equals(bytes)).toBe(true)
-    expect(sentByHostile).toBeLessThan(blob.chunks.length)
+    expect(hostile.sent()).toBeLessThan(blob.chunks.length)
     expect(Date.now() - t0).toBeLessThan(blob.chunks.length * 1000)
+  })
+
+  it('the only real holder, slow, is never dropped for a peer that only ever answers busy', async () => {
+    const sender = await slowHolder(250)
+    const busy = await liar([{ status: 'refused', reason: 'rate-limited', retryAfterMs: 1 }])
+    const got: Uint8Array[] = []
+    await pullVerified(blob.cid, { libp2p: fetcher, hash: sha256, maxBytes: 1 << 26, holders: [sender.node.peerId, busy.node.peerId], progressMs: 300, signal: AbortSignal.timeout(30_000), append: async (p) => { got.push(...p) } })
+    expect(Buffer.concat(got).equals(bytes)).toBe(true)
   })
 })
 

@@ -89,9 +89,9 @@ describe('BlobStore', () => {
     for (let i = 0; i < 5; i++) expect(s.peek(o1)?.cid).toBe(o1)
     const o3 = await other(1000)
     expect([s.has(mine.cid), s.has(o1), s.has(o2), s.has(o3)]).toEqual([true, false, true, true])
-    // another's that fits only without the operator's file is not kept: the file stays
+    // another's that fits only without the operator's file is not kept (and pushes out nothing): the file stays
     await expect(other(2500)).rejects.toMatchObject({ code: 'busy' })
-    expect(s.has(mine.cid)).toBe(true)
+    expect([s.has(mine.cid), s.has(o2), s.has(o3)]).toEqual([true, true, true])
     expect(s.stats().bytes).toBeLessThanOrEqual(3000)
     // the operator's own coming in pushes out others' first
     const o4 = await other(1000)
@@ -103,6 +103,21 @@ describe('BlobStore', () => {
     const again = store(3000)
     await again.open()
     expect(Object.fromEntries(again.list().map((b) => [b.cid, b.own]))).toEqual({ [mine.cid]: true, [mine2.cid]: true, [o5]: true })
+  })
+
+  it('two fetches of one id finishing together store it once and count it once', async () => {
+    const s = store()
+    await s.open()
+    const bytes = randomBytes(3000)
+    const cid = rawCid(bytes)
+    const writers = await Promise.all([s.partialWriter(), s.partialWriter(), s.partialWriter()])
+    await Promise.all(writers.map(async (w) => { await w.append(bytes) }))
+    const m = { size: bytes.length, chunkBytes: CHUNK_BYTES, chunks: [cid] }
+    const held = await Promise.all([writers[0].commit(cid, m), writers[1].commit(cid, m, undefined, 'own'), writers[2].commit(cid, m)])
+    expect(new Set(held.map((b) => b.cid))).toEqual(new Set([cid]))
+    expect(s.stats()).toMatchObject({ held: 1, bytes: bytes.length })
+    expect(s.peek(cid)?.own).toBe(true)
+    expect(await readFile(s.dataPath(cid))).toEqual(bytes)
   })
 
   it('at open, drops entries that are not content ids or are inconsistent, and any partial transfer', async () => {

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest'
 import { createPrinter, terminalSafe } from '../../../src/cli/output.ts'
 
 // eslint-disable-next-line no-control-regex
-const UNSAFE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/
+const UNSAFE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/
 
 function sink (): { w: Writable, text: () => string } {
   let out = ''

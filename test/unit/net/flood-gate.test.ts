@@ -2,7 +2,7 @@
 // are a minority never does, and one peer never takes more than its share of a scope.
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { FloodGate, mostlyBad, outcomeOf } from '../../../src/net/flood-gate.ts'
+import { FloodGate, HOST_REFUSED, mostlyBad, outcomeOf } from '../../../src/net/flood-gate.ts'
 import { HOST_PEERS } from '../../../src/net/host-key.ts'
 import { PeerGuard, peerIdOfPubkey } from '../../../src/net/peer-guard.ts'
 import { createSigner } from '../../../src/envelope/index.ts'
@@ -106,6 +106,32 @@ describe('flood gate', () => {
       expect(g.admit('honest', TOPIC, true)).toBe(0)
       expect(g.admit('local', TOPIC)).toBe(0)
     }), { numRuns: 20 })
+  })
+
+  it('others on a peer\'s address filling the host\'s pace with neutral junk never get that peer charged', () => {
+    // forty identities share an honest peer's address (a NAT, a /64), each far under its own pace;
+    // together ~1.6 × the host's relay pace, in messages that end neutral (expired)
+    let t = 0
+    const hosts = new Map<string, string>([['h', 'ip4/198.51.100.9']])
+    for (let i = 0; i < 40; i++) hosts.set(`s${i}`, 'ip4/198.51.100.9')
+    const charged: string[] = []
+    const g = new FloodGate({ perPeer: { ratePerSec: 50, burst: 100 }, ownPerPeer: { ratePerSec: 20, burst: 60 }, hostOf: (p) => hosts.get(p), penalize: (p) => { charged.push(p) }, now: () => t })
+    const send = (peer: string, judged: 'accept' | 'ignore', reason?: string): number => {
+      const wait = g.admit(peer, TOPIC)
+      if (wait === HOST_REFUSED) g.note(peer, 'ignore', 'host-rate-limited')
+      else if (wait < 0) g.note(peer, 'ignore', 'rate-limited')
+      else g.note(peer, judged, reason, wait > 0)
+      return wait
+    }
+    let honestRefused = 0
+    for (let ms = 0; ms < 20_000; ms += 10) {
+      t = ms
+      for (let i = 0; i < 40; i++) if ((ms / 10 + i * 7) % 62 === 0) send(`s${i}`, 'ignore', 'expired')
+      if (ms % 100 === 0 && send('h', 'accept') < 0) honestRefused++
+    }
+    expect(honestRefused).toBeGreaterThan(0) // the host's pace did bite
+    expect(charged).not.toContain('h')
+    expect(g.admit('h', TOPIC, true)).toBeGreaterThanOrEqual(0)
   })
 
   it('a peer within its pace is never delayed', () => {

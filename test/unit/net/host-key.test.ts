@@ -1,5 +1,6 @@
 // Which host a connection comes from (src/net/host-key.ts): an IPv4 address or an IPv6 /64,
-// whatever the spelling; none for loopback and relayed connections, whose limits stay per peer.
+// whatever the spelling, a relayed connection its relay's; none for loopback and addresses
+// without an IP, whose limits stay per peer.
 
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
@@ -15,7 +16,9 @@ describe('host key', () => {
     expect(key('/ip4/198.51.100.7/udp/9/webrtc-direct')).toBe('ip4/198.51.100.7')
     expect(key('/ip6/2001:db8:1:2:3:4:5:6/tcp/1')).toBe('ip6/2001:0db8:0001:0002::/64')
     expect(key('/ip6/::ffff:203.0.113.9/tcp/1')).toBe('ip4/203.0.113.9')
-    for (const none of ['/ip4/127.0.0.1/tcp/1', '/ip4/127.9.9.9/tcp/1', '/ip6/::1/tcp/1', '/ip6/::ffff:127.0.0.1/tcp/1', `/ip4/203.0.113.4/tcp/1/p2p/${PEER}/p2p-circuit`, '/dns4/example.com/tcp/1']) {
+    // a relayed connection is the relay's host: circuits through a stranger's relay share its share
+    expect(key(`/ip4/203.0.113.4/tcp/1/p2p/${PEER}/p2p-circuit/p2p/${PEER}`)).toBe('ip4/203.0.113.4')
+    for (const none of ['/ip4/127.0.0.1/tcp/1', '/ip4/127.9.9.9/tcp/1', '/ip6/::1/tcp/1', '/ip6/::ffff:127.0.0.1/tcp/1', `/p2p/${PEER}/p2p-circuit/p2p/${PEER}`, `/webrtc/p2p/${PEER}`, '/dns4/example.com/tcp/1']) {
       expect(key(none), none).toBeUndefined()
     }
     expect(hostKey(undefined)).toBeUndefined()
