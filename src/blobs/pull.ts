@@ -79,8 +79,8 @@ export async function pullVerified (cid: string, init: PullInit): Promise<Pulled
   }
   const busy = new Map<string, number>()
   const slow = new Map<string, number>()
-  /** Holders that sent verified chunks in this pull. */
-  const served = new Set<string>()
+  /** The holder that sent the last verified chunk in this pull. */
+  let lastServer: string | undefined
   /**
    * Asks the first holder left for a transfer of `request()` (asked anew each time: the request
    * may depend on progress; `then()` is pipelined behind it) and has `read` take it to the end; a
@@ -117,9 +117,10 @@ export async function pullVerified (cid: string, init: PullInit): Promise<Pulled
           slow.set(peer.toString(), turns)
           remaining.shift()
           joinMore()
-          // (never one that has served verified chunks here: a busy or empty line behind it is no
-          // reason to lose the only holder that has been sending)
-          if (remaining.length === 0 || turns < SLOW_TURNS || served.has(peer.toString())) remaining.push(peer)
+          // (never the holder that served verified chunks last: a busy or empty line behind it is
+          // no reason to lose the one that has been sending; holders that served once and then
+          // stall are dropped as any other)
+          if (remaining.length === 0 || turns < SLOW_TURNS || lastServer === peer.toString()) remaining.push(peer)
           else init.onFail?.(peer, err)
           continue
         }
@@ -204,7 +205,7 @@ export async function pullVerified (cid: string, init: PullInit): Promise<Pulled
         // taking this chunk (a disk write) overlaps the arrival of the next
         await writing
         writing = init.append(bytes.parts)
-        served.add(peer.toString())
+        lastServer = peer.toString()
         next++
         if (++sinceReset >= BATCH_CHUNKS) { sinceReset = 0; paced = AbortSignal.timeout(progressMs) }
       }

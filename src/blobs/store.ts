@@ -258,18 +258,21 @@ export class BlobStore {
     this.held.set(cid, blob)
     this.total += m.size
     await this.evict(blob)
+    // own ones committed meanwhile (under other ids) may have left it no room after all
+    if (!this.held.has(cid)) throw new BlobError('busy', `${cid} does not fit beside this node's own attachments (config blobs.storeBytes)`)
     return blob
   }
 
   /**
    * Drops attachments until the store fits its bound: others' first, least recently used first,
    * then (for an own one coming in) the operator's own. Another's coming in never pushes out an own
-   * one (commitOne checked that it fits beside them).
+   * one (commitOne checked that it fits beside them; when own ones came in meanwhile, it goes itself).
    */
   private async evict (coming: HeldBlob): Promise<void> {
     if (this.total <= this.storeBytes) return
     const byAge = [...this.held.values()].filter((b) => b !== coming && (coming.own || !b.own))
       .sort((a, b) => a.own !== b.own ? (a.own ? 1 : -1) : a.lastUsed - b.lastUsed)
+    if (!coming.own) byAge.push(coming)
     for (const b of byAge) {
       if (this.total <= this.storeBytes) break
       this.held.delete(b.cid)

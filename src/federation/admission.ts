@@ -112,7 +112,7 @@ export class Admission {
   /**
    * An inbound stream of `protocol` from the peer whose node id is `nodeId` (undefined: not an
    * Ed25519 peer, then counted by its peer id `peer`: every peer has a stream bucket), over a
-   * connection from `host` (src/net/host-key.ts; undefined for loopback and relayed ones). A host
+   * connection from `host` (src/net/host-key.ts; undefined for loopback and WebRTC ones). A host
    * has a bucket of its own, HOST_PEERS peers' worth, and is one drawer of the protocol's fair
    * share: identities are free, and each had a bucket and a share of its own.
    */

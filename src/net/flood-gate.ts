@@ -56,7 +56,7 @@ export interface FloodGateInit {
    */
   ownPerPeer?: BucketRate
   /**
-   * A peer's host (src/net/host-key.ts; undefined: loopback, relayed), when hosts are paced: all
+   * A peer's host (src/net/host-key.ts; undefined: loopback, WebRTC; circuits: their relay's, apart), when hosts are paced: all
    * of a host's peers together relay at `perPeer` and send their own at HOST_PEERS × `ownPerPeer`.
    */
   hostOf?: (peerId: string) => string | undefined
@@ -128,7 +128,13 @@ export class FloodGate {
     // pace alone, it is not this peer's fault (HOST_REFUSED): others on its address may be flooding
     if (step.wait > this.init.maxDelayMs) { this.numbers.refused++; return -1 }
     const wait = Math.max(step.wait, hostStep?.wait ?? 0)
-    if (wait > this.init.maxDelayMs) { this.numbers.refused++; return HOST_REFUSED }
+    if (wait > this.init.maxDelayMs) {
+      // the peer's own pace still counts the message: a peer that goes on past its own pace
+      // is refused for it (-1, charged) however full its host is, not excused as the host's
+      this.pace.set(key, step.next)
+      this.numbers.refused++
+      return HOST_REFUSED
+    }
     this.pace.set(key, step.next)
     if (hostKey !== undefined && hostStep !== undefined) this.pace.set(hostKey, hostStep.next)
     if (wait > 0) this.numbers.delayed++

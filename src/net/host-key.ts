@@ -4,15 +4,17 @@
 // the stream gate and the admission also count by host: an IPv4 address, or an IPv6 /64 (one
 // subscriber's prefix). No node: imports (pure).
 //
-// A relayed connection counts as the relay's host (its address starts with the relay's): any
-// connected peer can make itself a relay and have this node take circuits through it, each from
-// a fresh identity and, unless the relay says otherwise, unlimited, so counted per peer they
-// escaped every per-host limit. Honest peers behind one public relay share its host's share until
-// they upgrade to a direct connection (hole punching).
+// Circuits through a relay count together, as `circuit/<the relay's host>` (a relayed address
+// starts with the relay's): any connected peer can make itself a relay and have this node take
+// circuits through it, each from a fresh identity and, unless the relay says otherwise, unlimited,
+// so counted per peer they escaped every per-host limit. Kept apart from the relay's own direct
+// traffic, which strangers' circuits must not starve. Honest peers behind one public relay share
+// one host's share until they upgrade to a direct connection (hole punching).
 //
 // No host (undefined; the peer id alone counts) for loopback — this machine is the operator's
 // (its own tools, a test swarm), as libp2p's own per-host connection rate exempts it — and for an
-// address without an IP (a WebRTC connection's `/webrtc/p2p/…`).
+// address without an IP: a WebRTC connection (`/webrtc/p2p/…`, or the dialled
+// `<relay>/p2p-circuit/webrtc/p2p/…` of one this node punched, which is direct, not the relay's).
 
 import type { Multiaddr } from '@multiformats/multiaddr'
 
@@ -30,15 +32,21 @@ const IP6 = 0x29
 export function hostKey (addr: Multiaddr | undefined): string | undefined {
   if (addr === undefined) return undefined
   let bytes: Uint8Array
+  let circuit = false
   try {
+    const names = addr.getComponents().map((c) => c.name)
+    const at = names.indexOf('p2p-circuit')
+    if (at >= 0 && names.slice(at + 1).includes('webrtc')) return undefined
+    circuit = at >= 0
     bytes = addr.bytes
   } catch {
     return undefined
   }
   // the address's own bytes: no text to parse (IPv6 has many spellings of one address)
-  if (bytes[0] === IP4 && bytes.length >= 5) return ipv4Key(bytes.subarray(1, 5))
-  if (bytes[0] === IP6 && bytes.length >= 17) return ipv6Key(bytes.subarray(1, 17))
-  return undefined
+  let host: string | undefined
+  if (bytes[0] === IP4 && bytes.length >= 5) host = ipv4Key(bytes.subarray(1, 5))
+  else if (bytes[0] === IP6 && bytes.length >= 17) host = ipv6Key(bytes.subarray(1, 17))
+  return host !== undefined && circuit ? `circuit/${host}` : host
 }
 
 function ipv4Key (ip: Uint8Array): string | undefined {
@@ -62,11 +70,11 @@ interface ConnectionEvents {
 
 /**
  * Each connected peer's host, kept from libp2p's connection events: the hot path (every gossip
- * message) asks by peer id and gets a map lookup. A peer with a direct connection has that
- * connection's host; one reached only through relays has none (counted per peer).
+ * message) asks by peer id and gets a map lookup: the host of one of its connections that has
+ * one (a direct one's, else its circuits' relay's); none when none has (counted per peer).
  */
 export class PeerHosts {
-  /** peer → connection id → host (undefined: loopback, relayed). */
+  /** peer → connection id → host (undefined: loopback, WebRTC). */
   private readonly byPeer = new Map<string, Map<string, string | undefined>>()
   private readonly events: ConnectionEvents
   private readonly onOpen = (e: CustomEvent<ConnectionLike>): void => {
@@ -92,8 +100,14 @@ export class PeerHosts {
   of (peer: string): string | undefined {
     const conns = this.byPeer.get(peer)
     if (conns === undefined) return undefined
-    for (const host of conns.values()) if (host !== undefined) return host
-    return undefined
+    // a direct connection's host before a circuit's
+    let circuit: string | undefined
+    for (const host of conns.values()) {
+      if (host === undefined) continue
+      if (!host.startsWith('circuit/')) return host
+      circuit ??= host
+    }
+    return circuit
   }
 
   stop (): void {

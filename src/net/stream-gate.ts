@@ -25,7 +25,7 @@ export type StreamVerdict = { ok: true } | { ok: false, action: 'reject' | 'igno
 export interface StreamGateInit {
   /** Protocols that pass the gate; all others are handled untouched. */
   protocols: ReadonlySet<string>
-  /** `host`: the connection's host (src/net/host-key.ts), undefined for loopback and relayed ones. */
+  /** `host`: the connection's host (src/net/host-key.ts), undefined for loopback and WebRTC ones; circuits count as their relay's, apart. */
   judge: (protocol: string, peer: PeerId, host: string | undefined) => StreamVerdict
   onRefused?: (protocol: string, peer: PeerId, verdict: Exclude<StreamVerdict, { ok: true }>) => void
   /** Inbound streams of one protocol handled at once, all peers together. */

@@ -50,8 +50,8 @@ describe.skipIf(skip !== undefined)('per-host gossip pace', () => {
     expect(res.code, res.stderr).toBe(0)
     const out = JSON.parse(res.stdout.trim().split('\n').at(-1) as string)
     expect(out.error, res.stderr).toBeUndefined()
-    // six identities flooded (each until it was done, or hung up on: a host over its pace is
-    // mostly refused, so its identities are charged and banned like any flooder)
+    // six identities flooded (each within its own pace: their excess over the host's pace is
+    // refused at the gate, `host-rate-limited`, which charges nobody)
     expect(out.sent).toHaveLength(6)
     for (const n of out.sent) expect(n).toBeGreaterThan(0)
 

@@ -134,6 +134,24 @@ describe('flood gate', () => {
     expect(g.admit('h', TOPIC, true)).toBeGreaterThanOrEqual(0)
   })
 
+  it('a flooder sharing its host with a second identity is still charged for going past its own pace', () => {
+    let t = 0
+    const hosts = new Map<string, string>([['a', 'ip4/203.0.113.4'], ['b', 'ip4/203.0.113.4']])
+    const charged = new Set<string>()
+    const g = new FloodGate({ perPeer: { ratePerSec: 50, burst: 100 }, hostOf: (p) => hosts.get(p), penalize: (p) => { charged.add(p) }, now: () => t })
+    const send = (peer: string): void => {
+      const wait = g.admit(peer, TOPIC)
+      if (wait === HOST_REFUSED) g.note(peer, 'ignore', 'host-rate-limited')
+      else if (wait < 0) g.note(peer, 'ignore', 'rate-limited')
+      else g.note(peer, 'accept', undefined, wait > 0)
+    }
+    // b gets one message through first; then a floods at 1,000/s
+    send('b')
+    for (let ms = 0; ms < 5000; ms++) { t = ms; send('a') }
+    expect(charged.has('a')).toBe(true)
+    expect(charged.has('b')).toBe(false)
+  })
+
   it('a peer within its pace is never delayed', () => {
     let t = 0
     const { gate: g } = gate(() => t)
