@@ -8,7 +8,7 @@
 
 import { afterAll, describe, expect, it } from 'vitest'
 import { join } from 'node:path'
-import { eventually, ROOT } from '../helpers/daemons.ts'
+import { cleanupHomes, eventually, ROOT } from '../helpers/daemons.ts'
 import { nsDaemon, type NsDaemon } from './daemons.ts'
 import { PUBLIC_IP, SimNet, cannotSimulate } from './sim.ts'
 
@@ -24,6 +24,7 @@ describe.skipIf(skip !== undefined)('per-host gossip pace', () => {
   afterAll(async () => {
     await Promise.all(daemons.map(async (d) => { await d.stop().catch(() => {}) }))
     sim?.destroy()
+    await cleanupHomes()
   })
 
   it('six identities on one host at one peer\'s pace each: every honest question asked during their flood arrives', async () => {

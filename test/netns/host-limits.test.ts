@@ -7,7 +7,7 @@
 
 import { afterAll, describe, expect, it } from 'vitest'
 import { join } from 'node:path'
-import { ROOT } from '../helpers/daemons.ts'
+import { ROOT, cleanupHomes } from '../helpers/daemons.ts'
 import { nsDaemon, type NsDaemon } from './daemons.ts'
 import { PUBLIC_IP, SimNet, cannotSimulate } from './sim.ts'
 
@@ -20,6 +20,7 @@ describe.skipIf(skip !== undefined)('per-host stream limits', () => {
   afterAll(async () => {
     await daemon?.stop().catch(() => {})
     sim?.destroy()
+    await cleanupHomes()
   })
 
   it('twelve identities on one host hold no more than the host\'s share; an honest host is served', async () => {
