@@ -46,7 +46,8 @@ describe('duplicate member names', () => {
     fc.assert(fc.property(trickyValue, fc.array(whitespace, { minLength: 1, maxLength: 16 }), (value, spaces) => {
       let n = 0
       const text = spaced(value, () => spaces[n++ % spaces.length])
-      expect(JSON.parse(text)).toEqual(value)
+      // (against JSON's own round trip: a generated -0 reads back as 0, which toEqual tells apart)
+      expect(JSON.parse(text)).toEqual(JSON.parse(JSON.stringify(value)))
       expect(countJsonNames(text)).toBe(walkNames(text))
       expect(countJsonNames(text)).toBe(countValueNames(value))
     }), { numRuns: 500 })
